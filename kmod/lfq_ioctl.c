@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lfq_ioctl.c - the /dev/lfq ioctl commands: argument copying with
+ * copy_struct_from_user() semantics, validation, and dispatch.
+ *
+ * Errors: -ENOTTY unknown command; -EFAULT bad pointer; -EINVAL a size
+ * below the first version, unknown flags, non-zero reserved fields or bad
+ * values; -E2BIG a newer struct with non-zero bytes this kernel does not
+ * know; -EBADFD the file has no queue yet (or, for CREATE, -EBUSY it has
+ * one already).
+ */
+#include <linux/err.h>
+#include <linux/fs.h>
+#include <linux/uaccess.h>
+
+#include "lfq.h"
+#include "lfq_dev.h"
+#include "lfq_spsc.h"
+
+/* Read a size-tagged argument struct into @dst (@ksize bytes). */
+static int lfq_copy_arg(void *dst, size_t ksize, size_t min_size,
+			void __user *uarg)
+{
+	u32 usize;
+
+	if (get_user(usize, (u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < min_size)
+		return -EINVAL;
+	if (usize > PAGE_SIZE)
+		return -E2BIG;
+	return copy_struct_from_user(dst, ksize, uarg, usize);
+}
+
+/*
+ * Write an output struct back: as many bytes as the caller can take, with
+ * ->size (the first u32) telling how many the kernel knows.
+ */
+static int lfq_copy_result(void __user *uarg, void *src, u32 ksize,
+			   size_t min_size)
+{
+	u32 usize;
+
+	if (get_user(usize, (u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < min_size)
+		return -EINVAL;
+	*(u32 *)src = ksize;
+	if (copy_to_user(uarg, src, min_t(u32, usize, ksize)))
+		return -EFAULT;
+	return 0;
+}
+
+static long lfq_ioctl_create(struct file *file, void __user *uarg)
+{
+	struct lfq_queue_params params;
+	struct lfq_create arg;
+	struct lfq_queue *q;
+	int err;
+
+	if (lfq_file_queue(file))
+		return -EBUSY;
+	err = lfq_copy_arg(&arg, sizeof(arg), LFQ_CREATE_SIZE_VER0, uarg);
+	if (err)
+		return err;
+	if (arg.__reserved)
+		return -EINVAL;
+	params.type = arg.type;
+	params.flags = arg.flags;
+	params.slot_size = arg.slot_size;
+	params.slot_count = arg.slot_count;
+	q = lfq_queue_create(&params);
+	if (IS_ERR(q))
+		return PTR_ERR(q);
+	/* Bind once; pairs with the acquire in lfq_file_queue(). */
+	if (cmpxchg(&file->private_data, NULL, q)) {
+		lfq_queue_put(q);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+static long lfq_ioctl_info(struct lfq_queue *q, void __user *uarg)
+{
+	struct lfq_info info = {
+		.flags		= q->hdr.flags,
+		.type		= q->hdr.type,
+		.slot_size	= q->hdr.slot_size,
+		.slot_count	= q->hdr.slot_count,
+		.id		= q->id,
+		.map_size	= q->layout.map_size,
+		.hdr_offset	= q->layout.hdr_offset,
+		.prod_offset	= q->layout.prod_offset,
+		.cons_offset	= q->layout.cons_offset,
+		.data_offset	= q->layout.data_offset,
+		.data_size	= q->layout.data_size,
+	};
+
+	return lfq_copy_result(uarg, &info, sizeof(info), LFQ_INFO_SIZE_VER0);
+}
+
+static long lfq_ioctl_wait(struct lfq_queue *q, void __user *uarg)
+{
+	struct lfq_wait arg;
+	u32 available = 0;
+	int err;
+
+	err = lfq_copy_arg(&arg, sizeof(arg), LFQ_WAIT_SIZE_VER0, uarg);
+	if (err)
+		return err;
+	if (arg.__reserved ||
+	    (arg.flags != LFQ_WAIT_DATA && arg.flags != LFQ_WAIT_SPACE) ||
+	    !arg.min_count || arg.min_count > q->hdr.slot_count)
+		return -EINVAL;
+	err = lfq_wait(q, arg.flags, arg.min_count, arg.timeout_ns,
+		       &available);
+	/* Report the count on success and on timeout alike. */
+	if (put_user((u64)available, &((struct lfq_wait __user *)uarg)->available))
+		return -EFAULT;
+	return err;
+}
+
+static long lfq_ioctl_stats(struct lfq_queue *q, void __user *uarg)
+{
+	/* The first four live in user-writable pages: reported as found. */
+	struct lfq_stats st = {
+		.produced	= READ_ONCE(q->prod->head),
+		.consumed	= READ_ONCE(q->cons->tail),
+		.full_events	= READ_ONCE(q->prod->full_events),
+		.empty_events	= READ_ONCE(q->cons->empty_events),
+		.wakeups	= atomic64_read(&q->wakeups),
+		.wake_calls	= atomic64_read(&q->wake_calls),
+		.waits		= atomic64_read(&q->waits),
+	};
+
+	return lfq_copy_result(uarg, &st, sizeof(st), LFQ_STATS_SIZE_VER0);
+}
+
+long lfq_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+	struct lfq_queue *q;
+
+	if (cmd == LFQ_IOC_CREATE)
+		return lfq_ioctl_create(file, uarg);
+
+	switch (cmd) {
+	case LFQ_IOC_INFO:
+	case LFQ_IOC_WAIT:
+	case LFQ_IOC_WAKE:
+	case LFQ_IOC_STATS:
+		break;
+	default:
+		return -ENOTTY;
+	}
+	q = lfq_file_queue(file);
+	if (!q)
+		return -EBADFD;
+
+	switch (cmd) {
+	case LFQ_IOC_INFO:
+		return lfq_ioctl_info(q, uarg);
+	case LFQ_IOC_WAIT:
+		return lfq_ioctl_wait(q, uarg);
+	case LFQ_IOC_WAKE:
+		if (arg > U32_MAX)
+			return -EINVAL;
+		return lfq_wake(q, arg);
+	default:
+		return lfq_ioctl_stats(q, uarg);
+	}
+}

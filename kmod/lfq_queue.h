@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * lfq_queue.h - the queue object: its memory, its lifetime (kref + RCU),
+ * the registry that finds it by id, and the in-kernel API other modules
+ * use to create, find and release queues.
+ */
+#ifndef _LFQ_QUEUE_H
+#define _LFQ_QUEUE_H
+
+#include <linux/atomic.h>
+#include <linux/kref.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+
+#include "lfq_layout.h"
+#include "lfq_ring.h"
+
+/**
+ * struct lfq_queue_params - what a queue is created with.
+ * @type:	LFQ_TYPE_*.
+ * @flags:	LFQ_CREATE_* flags.
+ * @slot_size:	bytes per slot.
+ * @slot_count:	slots in the ring.
+ */
+struct lfq_queue_params {
+	u32 type;
+	u32 flags;
+	u32 slot_size;
+	u32 slot_count;
+};
+
+/**
+ * struct lfq_queue - one queue and the memory it shares with processes.
+ * @ref:	references: each bound file, each in-kernel user.
+ * @free_work:	frees the queue one RCU grace period after the last put.
+ * @id:		key in the registry.
+ * @hdr:	the kernel's own copy of the header page (the shared one is
+ *		never read back); feed it to lfq_spsc_*_init().
+ * @layout:	the mapping layout.
+ * @nr_pages:	distinct pages owned (header, control pages, one copy of
+ *		the slot area).
+ * @map_pages:	the mapping layout page by page, the slot area twice;
+ *		entries past @nr_pages repeat the slot area's pages.
+ * @base:	kernel virtual address of the whole layout (vmap of
+ *		@map_pages).
+ * @prod:	producer control page in @base (user-writable).
+ * @cons:	consumer control page in @base (user-writable).
+ * @data_wq:	sleepers waiting for data.
+ * @space_wq:	sleepers waiting for free slots.
+ * @wakeups:	wakeups that found a sleeper.
+ * @wake_calls:	LFQ_IOC_WAKE calls.
+ * @waits:	times a waiter found the ring not ready after arming.
+ */
+struct lfq_queue {
+	struct kref ref;
+	struct rcu_work free_work;
+	u32 id;
+	struct lfq_ring_hdr hdr;
+	struct lfq_layout layout;
+	unsigned long nr_pages;
+	struct page **map_pages;
+	void *base;
+	struct lfq_prod_ctl *prod;
+	struct lfq_cons_ctl *cons;
+	wait_queue_head_t data_wq;
+	wait_queue_head_t space_wq;
+	atomic64_t wakeups;
+	atomic64_t wake_calls;
+	atomic64_t waits;
+};
+
+struct lfq_queue *lfq_queue_create(const struct lfq_queue_params *params);
+struct lfq_queue *lfq_queue_get(u32 id);
+void lfq_queue_put(struct lfq_queue *q);
+
+int lfq_queue_module_init(void);
+void lfq_queue_module_exit(void);
+
+#endif /* _LFQ_QUEUE_H */

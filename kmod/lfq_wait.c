@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lfq_wait.c - the kernel half of the wakeup handshake: sleeping in
+ * LFQ_IOC_WAIT and poll(), and LFQ_IOC_WAKE.
+ *
+ * A sleeper is queued on the wait queue first, then arms the ring's
+ * need_data/need_space flag with a full barrier and re-checks the indices
+ * (lfq_spsc_arm_*_wait()); a peer that publishes after that sees the flag
+ * and calls LFQ_IOC_WAKE. The flags live in user-writable pages: a process
+ * that clears or sets them only delays or adds its own wakeups.
+ */
+#include <linux/hrtimer.h>
+#include <linux/poll.h>
+#include <linux/wait.h>
+
+#include "lfq.h"
+#include "lfq_dev.h"
+#include "lfq_spsc.h"
+
+static u32 lfq_readable(struct lfq_queue *q)
+{
+	return lfq_spsc_readable(q->prod, q->cons, q->hdr.slot_count);
+}
+
+static u32 lfq_writable(struct lfq_queue *q)
+{
+	return q->hdr.slot_count - lfq_readable(q);
+}
+
+/* Arm the flag for @flags and re-check; called after being queued. */
+static bool lfq_wait_ready(struct lfq_queue *q, u32 flags, u32 min_count,
+			   u32 *available)
+{
+	if (flags == LFQ_WAIT_DATA)
+		*available = lfq_spsc_arm_data_wait(q->prod, q->cons,
+						    q->hdr.slot_count);
+	else
+		*available = lfq_spsc_arm_space_wait(q->prod, q->cons,
+						     q->hdr.slot_count);
+	if (*available >= min_count)
+		return true;
+	atomic64_inc(&q->waits);
+	return false;
+}
+
+/**
+ * lfq_wait() - sleep until the ring is ready for the caller.
+ * @q:		the queue.
+ * @flags:	LFQ_WAIT_DATA or LFQ_WAIT_SPACE.
+ * @min_count:	slots wanted, 1..slot_count.
+ * @timeout_ns:	< 0 forever, 0 check only, else a relative timeout.
+ * @available:	slots readable or free at return.
+ *
+ * Return: 0, -EAGAIN (not ready, @timeout_ns == 0), -ETIMEDOUT or -EINTR.
+ */
+int lfq_wait(struct lfq_queue *q, u32 flags, u32 min_count, s64 timeout_ns,
+	     u32 *available)
+{
+	wait_queue_head_t *wq = flags == LFQ_WAIT_DATA ? &q->data_wq :
+							 &q->space_wq;
+	long ret;
+
+	/* Fast check without arming, so a ready ring costs the peer nothing. */
+	*available = flags == LFQ_WAIT_DATA ? lfq_readable(q) : lfq_writable(q);
+	if (*available >= min_count)
+		return 0;
+	if (!timeout_ns)
+		return -EAGAIN;
+
+	if (timeout_ns < 0)
+		ret = wait_event_interruptible(*wq,
+					       lfq_wait_ready(q, flags, min_count,
+							      available));
+	else
+		ret = wait_event_interruptible_hrtimeout(*wq,
+							 lfq_wait_ready(q, flags,
+									min_count,
+									available),
+							 ns_to_ktime(timeout_ns));
+	if (ret == -ETIME)
+		return -ETIMEDOUT;
+	if (ret)
+		return -EINTR;
+	return 0;
+}
+
+static void lfq_wake_one(struct lfq_queue *q, wait_queue_head_t *wq,
+			 u32 *need)
+{
+	WRITE_ONCE(*need, 0);
+	/* wq_has_sleeper()'s barrier pairs with the sleeper's queueing. */
+	if (wq_has_sleeper(wq)) {
+		atomic64_inc(&q->wakeups);
+		wake_up_interruptible_all(wq);
+	}
+}
+
+/**
+ * lfq_wake() - wake sleepers after publishing (LFQ_IOC_WAKE).
+ * @q:		the queue.
+ * @flags:	LFQ_WAKE_CONSUMER and/or LFQ_WAKE_PRODUCER.
+ *
+ * Return: 0, or -EINVAL for no or unknown flags.
+ */
+int lfq_wake(struct lfq_queue *q, u32 flags)
+{
+	if (!flags || flags & ~(LFQ_WAKE_CONSUMER | LFQ_WAKE_PRODUCER))
+		return -EINVAL;
+	atomic64_inc(&q->wake_calls);
+	if (flags & LFQ_WAKE_CONSUMER)
+		lfq_wake_one(q, &q->data_wq, &q->cons->need_data);
+	if (flags & LFQ_WAKE_PRODUCER)
+		lfq_wake_one(q, &q->space_wq, &q->prod->need_space);
+	return 0;
+}
+
+__poll_t lfq_poll(struct file *file, poll_table *pt)
+{
+	struct lfq_queue *q = lfq_file_queue(file);
+	__poll_t want = poll_requested_events(pt);
+	__poll_t mask = 0;
+	u32 n;
+
+	if (!q)
+		return EPOLLERR;
+	poll_wait(file, &q->data_wq, pt);
+	poll_wait(file, &q->space_wq, pt);
+
+	/* Arm only a direction the caller waits for and that is not ready. */
+	if (lfq_readable(q) ||
+	    ((want & EPOLLIN) && lfq_wait_ready(q, LFQ_WAIT_DATA, 1, &n)))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if (lfq_writable(q) ||
+	    ((want & EPOLLOUT) && lfq_wait_ready(q, LFQ_WAIT_SPACE, 1, &n)))
+		mask |= EPOLLOUT | EPOLLWRNORM;
+	return mask;
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * lfq_atomic.h - the atomics shim that lets the ring protocols in this
+ * directory compile unchanged in the kernel (LKMM primitives) and in
+ * userspace (GCC/Clang __atomic builtins, C11 memory model).
+ *
+ * Every macro takes a pointer. The pairs that matter:
+ *  - lfq_store_release() publishes what was written before it to a reader
+ *    that lfq_load_acquire()s the same word.
+ *  - lfq_store_release_mb() + lfq_load_after_mb() on two different words,
+ *    one pair on each side, is the Dekker handshake of the wakeup protocol
+ *    (store mine; full barrier; load theirs): at least one side sees the
+ *    other's store. In the kernel that is smp_store_release() + smp_mb();
+ *    in C11 it is a seq_cst exchange followed by a seq_cst load, which are
+ *    ordered by the single total order of seq_cst operations.
+ */
+#ifndef _LFQ_PROTO_ATOMIC_H
+#define _LFQ_PROTO_ATOMIC_H
+
+#ifdef __KERNEL__
+
+#include <linux/compiler.h>
+#include <linux/types.h>
+#include <asm/barrier.h>
+#include <linux/atomic.h>
+
+#define lfq_load_relaxed(p)		READ_ONCE(*(p))
+#define lfq_store_relaxed(p, v)		WRITE_ONCE(*(p), (v))
+/* Pairs: documented at each use in the protocol headers. */
+#define lfq_load_acquire(p)		smp_load_acquire(p)
+/* Pairs: documented at each use in the protocol headers. */
+#define lfq_store_release(p, v)		smp_store_release((p), (v))
+/* Dekker half: the full barrier pairs with the other side's one. */
+#define lfq_store_release_mb(p, v)	\
+	/* Pairs with the other side's lfq_store_release_mb(). */ \
+	do { smp_store_release((p), (v)); smp_mb(); } while (0)
+#define lfq_load_after_mb(p)		READ_ONCE(*(p))
+#define lfq_xchg(p, v)			xchg((p), (v))
+#define lfq_likely(x)			likely(x)
+#define lfq_unlikely(x)			unlikely(x)
+
+#else /* userspace */
+
+#include <linux/types.h>
+
+#define lfq_load_relaxed(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
+#define lfq_store_relaxed(p, v)		__atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define lfq_load_acquire(p)		__atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define lfq_store_release(p, v)		__atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define lfq_store_release_mb(p, v)	\
+	((void)__atomic_exchange_n((p), (v), __ATOMIC_SEQ_CST))
+#define lfq_load_after_mb(p)		__atomic_load_n((p), __ATOMIC_SEQ_CST)
+#define lfq_xchg(p, v)			__atomic_exchange_n((p), (v), __ATOMIC_SEQ_CST)
+#define lfq_likely(x)			__builtin_expect(!!(x), 1)
+#define lfq_unlikely(x)			__builtin_expect(!!(x), 0)
+
+#endif /* __KERNEL__ */
+
+#endif /* _LFQ_PROTO_ATOMIC_H */

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: ((GPL-2.0 WITH Linux-syscall-note) OR MIT) */
+/*
+ * lfq.h - the /dev/lfq ioctl ABI: commands, argument structs and flags.
+ *
+ * Every argument struct starts with "size": the number of bytes the caller
+ * passes. The kernel reads it with copy_struct_from_user() semantics, as
+ * openat2() and clone3() do: a smaller (older) struct is zero-extended, a
+ * larger (newer) one is accepted only if the bytes the kernel does not know
+ * are zero (else -E2BIG). Output structs are written back up to the caller's
+ * size. Commands are _IO() numbers; the size travels in the struct, as VFIO's
+ * argsz does, so a struct can grow without a new command number.
+ *
+ * The shared ring memory layout is in lfq_ring.h.
+ */
+#ifndef _UAPI_LINUX_LFQ_H
+#define _UAPI_LINUX_LFQ_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define LFQ_DEVICE_PATH		"/dev/lfq"
+#define LFQ_IOC_MAGIC		0xB8
+
+/* Queue types. */
+#define LFQ_TYPE_SPSC		1
+
+/* Bounds on queue geometry (checked by LFQ_IOC_CREATE). */
+#define LFQ_SLOT_SIZE_MIN	8u
+#define LFQ_SLOT_SIZE_MAX	65536u
+#define LFQ_SLOT_COUNT_MIN	2u
+#define LFQ_SLOT_COUNT_MAX	(1u << 24)
+#define LFQ_DATA_BYTES_MAX	(256u << 20)	/* slot_size * slot_count */
+
+/* struct lfq_create.flags: none defined yet; unknown bits give -EINVAL. */
+#define LFQ_CREATE_FLAGS_ALL	0u
+
+/**
+ * struct lfq_create - LFQ_IOC_CREATE argument: bind a new queue to the file.
+ * @size:	sizeof(struct lfq_create) as the caller knows it.
+ * @flags:	LFQ_CREATE_* flags; must be zero today.
+ * @type:	LFQ_TYPE_SPSC.
+ * @slot_size:	bytes per slot, a multiple of 8 in
+ *		[LFQ_SLOT_SIZE_MIN, LFQ_SLOT_SIZE_MAX].
+ * @slot_count:	slots in the ring, a power of two in
+ *		[LFQ_SLOT_COUNT_MIN, LFQ_SLOT_COUNT_MAX]; all of them usable.
+ * @__reserved:	must be zero.
+ *
+ * slot_size * slot_count must not exceed LFQ_DATA_BYTES_MAX.
+ */
+struct lfq_create {
+	__u32 size;
+	__u32 flags;
+	__u32 type;
+	__u32 slot_size;
+	__u32 slot_count;
+	__u32 __reserved;
+};
+
+#define LFQ_CREATE_SIZE_VER0	24
+
+/**
+ * struct lfq_info - LFQ_IOC_INFO result: the queue's geometry and map layout.
+ * @size:	in: bytes the caller can take; out: bytes the kernel knows.
+ * @flags:	creation flags.
+ * @type:	LFQ_TYPE_*.
+ * @slot_size:	bytes per slot.
+ * @slot_count:	slots in the ring.
+ * @id:		the queue's id in the module's registry.
+ * @map_size:	bytes of the whole mmap layout (see lfq_ring.h).
+ * @hdr_offset:	mmap offset of the read-only header page.
+ * @prod_offset: mmap offset of the producer control page.
+ * @cons_offset: mmap offset of the consumer control page.
+ * @data_offset: mmap offset of the slot area; it is laid out twice back to
+ *		back, so @data_size bytes from @data_offset + @data_size show
+ *		the same memory again.
+ * @data_size:	bytes of one copy of the slot area (page aligned).
+ */
+struct lfq_info {
+	__u32 size;
+	__u32 flags;
+	__u32 type;
+	__u32 slot_size;
+	__u32 slot_count;
+	__u32 id;
+	__u64 map_size;
+	__u64 hdr_offset;
+	__u64 prod_offset;
+	__u64 cons_offset;
+	__u64 data_offset;
+	__u64 data_size;
+};
+
+#define LFQ_INFO_SIZE_VER0	72
+
+/* struct lfq_wait.flags: exactly one of these. */
+#define LFQ_WAIT_DATA		(1u << 0)	/* until >= min_count slots to read */
+#define LFQ_WAIT_SPACE		(1u << 1)	/* until >= min_count slots free */
+
+/**
+ * struct lfq_wait - LFQ_IOC_WAIT argument: block until the ring is ready.
+ * @size:	sizeof(struct lfq_wait) as the caller knows it.
+ * @flags:	LFQ_WAIT_DATA or LFQ_WAIT_SPACE.
+ * @min_count:	slots wanted, 1..slot_count.
+ * @__reserved:	must be zero.
+ * @timeout_ns:	relative timeout; < 0 waits forever, 0 only checks.
+ * @available:	out: slots readable (DATA) or free (SPACE) at return.
+ *
+ * Returns 0 when ready, -EAGAIN when @timeout_ns is 0 and not ready,
+ * -ETIMEDOUT when the timeout expired, -EINTR on a signal.
+ */
+struct lfq_wait {
+	__u32 size;
+	__u32 flags;
+	__u32 min_count;
+	__u32 __reserved;
+	__s64 timeout_ns;
+	__u64 available;
+};
+
+#define LFQ_WAIT_SIZE_VER0	32
+
+/* LFQ_IOC_WAKE argument (by value): which sleepers to wake. */
+#define LFQ_WAKE_CONSUMER	(1u << 0)	/* data was produced */
+#define LFQ_WAKE_PRODUCER	(1u << 1)	/* space was released */
+
+/**
+ * struct lfq_stats - LFQ_IOC_STATS result.
+ * @size:	in: bytes the caller can take; out: bytes the kernel knows.
+ * @__reserved:	zero.
+ * @produced:	slots committed (producer index; reported as found).
+ * @consumed:	slots released (consumer index; reported as found).
+ * @full_events: times a producer found the ring full (counted by producers).
+ * @empty_events: times a consumer found the ring empty (counted by consumers).
+ * @wakeups:	LFQ_IOC_WAKE calls and kernel wakeups that found sleepers.
+ * @wake_calls:	LFQ_IOC_WAKE calls in total.
+ * @waits:	times a waiter (LFQ_IOC_WAIT or poll) went to sleep.
+ *
+ * @produced, @consumed, @full_events and @empty_events live in pages the
+ * processes can write; the kernel reports them as found. The rest are kept
+ * by the kernel.
+ */
+struct lfq_stats {
+	__u32 size;
+	__u32 __reserved;
+	__u64 produced;
+	__u64 consumed;
+	__u64 full_events;
+	__u64 empty_events;
+	__u64 wakeups;
+	__u64 wake_calls;
+	__u64 waits;
+};
+
+#define LFQ_STATS_SIZE_VER0	64
+
+#define LFQ_IOC_CREATE		_IO(LFQ_IOC_MAGIC, 0x01)	/* struct lfq_create * */
+#define LFQ_IOC_INFO		_IO(LFQ_IOC_MAGIC, 0x02)	/* struct lfq_info * */
+#define LFQ_IOC_WAIT		_IO(LFQ_IOC_MAGIC, 0x03)	/* struct lfq_wait * */
+#define LFQ_IOC_WAKE		_IO(LFQ_IOC_MAGIC, 0x04)	/* __u32 LFQ_WAKE_* by value */
+#define LFQ_IOC_STATS		_IO(LFQ_IOC_MAGIC, 0x05)	/* struct lfq_stats * */
+
+#endif /* _UAPI_LINUX_LFQ_H */
