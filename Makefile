@@ -1,0 +1,105 @@
+# SPDX-License-Identifier: GPL-2.0
+# Makefile - builds lfq.ko (against Debian's stock 6.1 headers), liblfq, the
+# tools and the test programs, and runs them:
+#
+#   make              module, library, tools, tests (into build/)
+#   make check        every test layer; last line "N passed, N failed, N skipped"
+#   make demo         boots the test VM and streams through /dev/lfq
+#   make install      headers, liblfq and liblfq.pc under PREFIX
+#
+# KDIR overrides the kernel build directory (default: the one
+# linux-headers-amd64 installs; never the running kernel's).
+
+KDIR	?= $(shell tools/stock-kdir.sh)
+PREFIX	?= /usr/local
+VERSION	:= 0.1.0
+SOVER	:= 1
+B	:= build
+
+CC	?= cc
+USER_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -fPIC \
+	       -Iuapi -Ikmod/proto -Ilibuser $(EXTRA_CFLAGS)
+LIB_CFLAGS := $(USER_CFLAGS) -fvisibility=hidden -DLFQ_BUILDING_LIB
+TEST_CFLAGS := $(USER_CFLAGS) -Itests/lib
+
+LIB_SRCS := $(wildcard libuser/*.c)
+LIB_HDRS := $(wildcard libuser/*.h uapi/*.h kmod/proto/*.h)
+LIB_OBJS := $(patsubst libuser/%.c,$(B)/lib/%.o,$(LIB_SRCS))
+LIB_A	 := $(B)/lib/liblfq.a
+LIB_SO	 := $(B)/lib/liblfq.so.$(SOVER)
+LIB_PC	 := $(B)/lib/liblfq.pc
+
+HOST_TESTS := $(patsubst tests/host/%.c,$(B)/tests/host/%,$(wildcard tests/host/*.c))
+TSAN_TESTS := $(patsubst tests/host/%.c,$(B)/tests/tsan/%,$(wildcard tests/host/*_mt.c))
+VM_TESTS   := $(patsubst tests/vm/%.c,$(B)/tests/vm/%,$(wildcard tests/vm/*.c))
+TOOLS	   := $(patsubst tools/%.c,$(B)/tools/%,$(wildcard tools/*.c))
+
+.PHONY: all kmod lib tools tests check demo deps install clean
+all: kmod lib tools tests
+
+kmod:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+
+lib: $(LIB_A) $(LIB_SO) $(LIB_PC)
+tools: $(TOOLS)
+tests: $(HOST_TESTS) $(TSAN_TESTS) $(VM_TESTS)
+
+$(B)/lib/%.o: libuser/%.c $(LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) -c $< -o $@
+
+$(LIB_A): $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(LIB_SO): $(LIB_OBJS) libuser/liblfq.map
+	$(CC) -shared -Wl,-soname,liblfq.so.$(SOVER) \
+		-Wl,--version-script=libuser/liblfq.map -o $@ $(LIB_OBJS)
+	ln -sf liblfq.so.$(SOVER) $(B)/lib/liblfq.so
+
+$(LIB_PC): libuser/liblfq.pc.in
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< >$@
+
+# Tests and tools link liblfq statically: the VM guest has no libc, and
+# host tests then run the exact objects the library ships.
+$(B)/tests/host/%: tests/host/%.c $(LIB_A) tests/lib/tap.h
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) $< -o $@ $(LIB_A) -lpthread
+
+# ThreadSanitizer: the multi-threaded host tests, library sources compiled in.
+$(B)/tests/tsan/%: tests/host/%.c $(LIB_SRCS) $(LIB_HDRS) tests/lib/tap.h
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -DLFQ_TSAN -fsanitize=thread -O1 $< $(LIB_SRCS) \
+		-o $@ -lpthread
+
+$(B)/tests/vm/%: tests/vm/%.c $(LIB_A) tests/lib/tap.h
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -static $< -o $@ $(LIB_A) -lpthread
+
+$(B)/tools/%: tools/%.c $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -static $< -o $@ $(LIB_A) -lpthread
+
+deps:
+	tools/install-deps.sh
+
+check: deps
+	$(MAKE) all
+	tests/check.sh
+
+demo: deps
+	$(MAKE) all
+	tools/demo.sh
+
+install: lib
+	install -d $(DESTDIR)$(PREFIX)/include/lfq $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 libuser/liblfq.h uapi/lfq.h uapi/lfq_ring.h \
+		$(DESTDIR)$(PREFIX)/include/lfq/
+	install -m 644 $(LIB_A) $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf liblfq.so.$(SOVER) $(DESTDIR)$(PREFIX)/lib/liblfq.so
+	install -m 644 $(LIB_PC) $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	rm -rf $(B)

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lfq_handle.h - liblfq's private definition of struct lfq, shared by the
+ * library's source files and nothing else.
+ */
+#ifndef LFQ_HANDLE_H
+#define LFQ_HANDLE_H
+
+#include <stddef.h>
+
+#include "liblfq.h"
+#include "lfq_layout.h"
+#include "lfq_spsc.h"
+
+enum lfq_backend {
+	LFQ_BACKEND_KERNEL,	/* /dev/lfq: waits by ioctl, poll/epoll */
+	LFQ_BACKEND_MEMFD,	/* sealed memfd: waits by futex */
+};
+
+/*
+ * The producer and consumer handles sit on their own cache lines: the two
+ * sides of one struct lfq are used by two threads at once.
+ */
+struct lfq {
+	struct lfq_spsc_prod prod __attribute__((aligned(64)));
+	struct lfq_spsc_cons cons __attribute__((aligned(64)));
+	struct lfq_ring_hdr hdr __attribute__((aligned(64)));
+	struct lfq_layout layout;
+	unsigned char *map;
+	enum lfq_backend backend;
+	int fd;
+	int wakeups;
+};
+
+int lfq_map_layout(struct lfq *q, int double_in_file);
+void lfq_wake_consumer(struct lfq *q);
+void lfq_wake_producer(struct lfq *q);
+
+#endif /* LFQ_HANDLE_H */

@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: MIT
+/*
+ * lfq_open.c - getting a queue into the process: creating or attaching it
+ * (through /dev/lfq, or in a sealed memfd), mapping its layout with the
+ * header read-only and the slot area twice back to back, and closing it.
+ * This is the slow path; nothing here runs per message.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lfq_handle.h"
+
+/* Seals every memfd queue carries: its size can never change under us. */
+#define LFQ_MEMFD_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
+
+static long lfq_page_size(void)
+{
+	return sysconf(_SC_PAGESIZE);
+}
+
+static struct lfq *lfq_alloc(int fd, enum lfq_backend backend)
+{
+	struct lfq *q = aligned_alloc(64, sizeof(*q));
+
+	if (!q)
+		return NULL;
+	memset(q, 0, sizeof(*q));
+	q->fd = fd;
+	q->backend = backend;
+	q->wakeups = 1;
+	q->map = MAP_FAILED;
+	return q;
+}
+
+/*
+ * Map q->layout from q->fd. The kernel exposes the slot area twice in its
+ * own layout; a memfd holds it once and we map it a second time ourselves.
+ */
+int lfq_map_layout(struct lfq *q, int double_in_file)
+{
+	const struct lfq_layout *l = &q->layout;
+	size_t ctl_len = l->data_offset + l->data_size - l->prod_offset;
+	unsigned char *base;
+
+	if (double_in_file)
+		ctl_len += l->data_size;
+	base = mmap(NULL, l->map_size, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (base == MAP_FAILED)
+		return -errno;
+	if (mmap(base + l->hdr_offset, l->prod_offset - l->hdr_offset,
+		 PROT_READ, MAP_SHARED | MAP_FIXED, q->fd,
+		 (off_t)l->hdr_offset) == MAP_FAILED)
+		goto fail;
+	if (mmap(base + l->prod_offset, ctl_len, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED, q->fd,
+		 (off_t)l->prod_offset) == MAP_FAILED)
+		goto fail;
+	if (!double_in_file &&
+	    mmap(base + l->data_offset + l->data_size, l->data_size,
+		 PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, q->fd,
+		 (off_t)l->data_offset) == MAP_FAILED)
+		goto fail;
+	q->map = base;
+	lfq_spsc_prod_init(&q->prod, base, &q->hdr);
+	lfq_spsc_cons_init(&q->cons, base, &q->hdr);
+	return 0;
+fail:
+	{
+		int err = -errno;
+
+		munmap(base, l->map_size);
+		return err;
+	}
+}
+
+/* Take the layout of a queue the kernel holds, from LFQ_IOC_INFO. */
+static int lfq_kernel_bind(struct lfq *q)
+{
+	struct lfq_info info = { .size = sizeof(info) };
+	struct lfq_ring_hdr *shared;
+	int err;
+
+	if (ioctl(q->fd, LFQ_IOC_INFO, &info))
+		return -errno;
+	q->layout = (struct lfq_layout) {
+		.hdr_offset = info.hdr_offset,
+		.prod_offset = info.prod_offset,
+		.cons_offset = info.cons_offset,
+		.data_offset = info.data_offset,
+		.data_size = info.data_size,
+		.map_size = info.map_size,
+	};
+	lfq_ring_hdr_init(&q->hdr, info.type, info.flags, info.slot_size,
+			  info.slot_count, &q->layout);
+	/* The geometry must be one this library understands. */
+	err = lfq_ring_hdr_check(&q->hdr, lfq_page_size(), &q->layout);
+	if (err)
+		return err;
+	err = lfq_map_layout(q, 1);
+	if (err)
+		return err;
+	shared = (struct lfq_ring_hdr *)(q->map + q->layout.hdr_offset);
+	if (memcmp(shared, &q->hdr, sizeof(q->hdr))) {
+		munmap(q->map, q->layout.map_size);
+		q->map = MAP_FAILED;
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/**
+ * lfq_create() - create a queue in the kernel through /dev/lfq.
+ * @p:		type and geometry.
+ * @out:	the new handle, holding both sides.
+ *
+ * Return: 0, or -ENOENT (no /dev/lfq: module not loaded), -EINVAL (bad
+ * geometry), -ENOMEM, or another open/ioctl/mmap error.
+ */
+int lfq_create(const struct lfq_params *p, struct lfq **out)
+{
+	struct lfq_create arg = {
+		.size = sizeof(arg),
+		.flags = p->flags,
+		.type = p->type,
+		.slot_size = p->slot_size,
+		.slot_count = p->slot_count,
+	};
+	struct lfq *q;
+	int fd, err;
+
+	fd = open(LFQ_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, LFQ_IOC_CREATE, &arg)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	q = lfq_alloc(fd, LFQ_BACKEND_KERNEL);
+	if (!q) {
+		close(fd);
+		return -ENOMEM;
+	}
+	err = lfq_kernel_bind(q);
+	if (err) {
+		lfq_close(q);
+		return err;
+	}
+	*out = q;
+	return 0;
+}
+
+/**
+ * lfq_attach_fd() - attach to the queue bound to a /dev/lfq fd that this
+ * process inherited or received; the fd is duplicated.
+ * @fd:		a /dev/lfq file descriptor bound to a queue.
+ * @out:	the new handle.
+ *
+ * Return: 0, -EBADFD (fd bound to no queue), or another error.
+ */
+int lfq_attach_fd(int fd, struct lfq **out)
+{
+	struct lfq *q;
+	int dfd, err;
+
+	dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (dfd < 0)
+		return -errno;
+	q = lfq_alloc(dfd, LFQ_BACKEND_KERNEL);
+	if (!q) {
+		close(dfd);
+		return -ENOMEM;
+	}
+	err = lfq_kernel_bind(q);
+	if (err) {
+		lfq_close(q);
+		return err;
+	}
+	*out = q;
+	return 0;
+}
+
+/**
+ * lfq_mem_create() - create a queue in process memory (a sealed memfd).
+ * @p:		type and geometry.
+ * @out:	the new handle; lfq_fd() is the memfd to share.
+ *
+ * Return: 0, -EINVAL (bad geometry) or a memfd/mmap error.
+ */
+int lfq_mem_create(const struct lfq_params *p, struct lfq **out)
+{
+	struct lfq_ring_hdr hdr;
+	struct lfq *q;
+	int fd, err;
+
+	err = p->flags ? -EINVAL :
+	      lfq_geometry_check(p->type, p->slot_size, p->slot_count,
+				 lfq_page_size());
+	if (err)
+		return err;
+	fd = memfd_create("lfq", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return -errno;
+	q = lfq_alloc(fd, LFQ_BACKEND_MEMFD);
+	if (!q) {
+		close(fd);
+		return -ENOMEM;
+	}
+	lfq_layout_init(&q->layout, p->slot_size, p->slot_count,
+			lfq_page_size());
+	lfq_ring_hdr_init(&q->hdr, p->type, p->flags, p->slot_size,
+			  p->slot_count, &q->layout);
+	hdr = q->hdr;
+	if (ftruncate(fd, (off_t)(q->layout.data_offset + q->layout.data_size)) ||
+	    pwrite(fd, &hdr, sizeof(hdr), 0) != sizeof(hdr) ||
+	    fcntl(fd, F_ADD_SEALS, LFQ_MEMFD_SEALS)) {
+		err = -errno;
+		lfq_close(q);
+		return err;
+	}
+	err = lfq_map_layout(q, 0);
+	if (err) {
+		lfq_close(q);
+		return err;
+	}
+	*out = q;
+	return 0;
+}
+
+/**
+ * lfq_mem_attach() - attach to a memfd queue made by lfq_mem_create() in
+ * this or another process; the fd is duplicated. The memfd's header and
+ * seals are checked, so a memfd from an untrusted peer cannot make this
+ * process fault.
+ * @memfd:	the queue's memfd.
+ * @out:	the new handle.
+ *
+ * Return: 0, -EPROTO (not an lfq queue), -EINVAL (bad geometry, size or
+ * seals), or another error.
+ */
+int lfq_mem_attach(int memfd, struct lfq **out)
+{
+	struct stat st;
+	struct lfq *q;
+	int fd, seals, err;
+
+	fd = fcntl(memfd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	q = lfq_alloc(fd, LFQ_BACKEND_MEMFD);
+	if (!q) {
+		close(fd);
+		return -ENOMEM;
+	}
+	err = -EINVAL;
+	seals = fcntl(fd, F_GET_SEALS);
+	if (seals < 0 || (seals & LFQ_MEMFD_SEALS) != LFQ_MEMFD_SEALS)
+		goto fail;
+	if (pread(fd, &q->hdr, sizeof(q->hdr), 0) != sizeof(q->hdr)) {
+		err = -EPROTO;
+		goto fail;
+	}
+	err = lfq_ring_hdr_check(&q->hdr, lfq_page_size(), &q->layout);
+	if (err)
+		goto fail;
+	err = -EINVAL;
+	if (fstat(fd, &st) ||
+	    (uint64_t)st.st_size != q->layout.data_offset + q->layout.data_size)
+		goto fail;
+	err = lfq_map_layout(q, 0);
+	if (err)
+		goto fail;
+	*out = q;
+	return 0;
+fail:
+	lfq_close(q);
+	return err;
+}
+
+/**
+ * lfq_close() - unmap and free a handle. The queue itself lives on while
+ * other handles, files or mappings hold it.
+ * @q:		the handle (may be NULL).
+ */
+void lfq_close(struct lfq *q)
+{
+	if (!q)
+		return;
+	if (q->map != MAP_FAILED)
+		munmap(q->map, q->layout.map_size);
+	if (q->fd >= 0)
+		close(q->fd);
+	free(q);
+}
+
+int lfq_fd(const struct lfq *q)
+{
+	return q->fd;
+}
+
+int lfq_is_kernel(const struct lfq *q)
+{
+	return q->backend == LFQ_BACKEND_KERNEL;
+}
+
+uint32_t lfq_slot_size(const struct lfq *q)
+{
+	return q->hdr.slot_size;
+}
+
+uint32_t lfq_slot_count(const struct lfq *q)
+{
+	return q->hdr.slot_count;
+}
+
+/**
+ * lfq_set_wakeups() - choose whether commit/release check for sleepers.
+ * @q:		the handle.
+ * @enabled:	non-zero (the default) to check; zero when the peer never
+ *		sleeps (busy-polls), saving one full barrier per commit.
+ */
+void lfq_set_wakeups(struct lfq *q, int enabled)
+{
+	q->wakeups = !!enabled;
+}
