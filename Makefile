@@ -77,6 +77,9 @@ $(B)/tests/vm/%: tests/vm/%.c $(LIB_A) tests/lib/tap.h
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -static $< -o $@ $(LIB_A) -lpthread
 
+# A VM test may build a host test's source against /dev/lfq.
+$(B)/tests/vm/no_syscalls_kernel: tests/host/no_syscalls.c
+
 $(B)/tools/%: tools/%.c $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -static $< -o $@ $(LIB_A) -lpthread

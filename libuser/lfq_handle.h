@@ -30,7 +30,14 @@ struct lfq {
 	enum lfq_backend backend;
 	int fd;
 	int wakeups;
+	unsigned int wait_spins;
 };
+
+/*
+ * A peer that is active right now usually delivers within a microsecond or
+ * two: waits spin that many checks before the handshake and a sleep.
+ */
+#define LFQ_WAIT_SPINS_DEFAULT 256
 
 int lfq_map_layout(struct lfq *q, int double_in_file);
 void lfq_wake_consumer(struct lfq *q);

@@ -35,6 +35,7 @@ static struct lfq *lfq_alloc(int fd, enum lfq_backend backend)
 	q->fd = fd;
 	q->backend = backend;
 	q->wakeups = 1;
+	q->wait_spins = LFQ_WAIT_SPINS_DEFAULT;
 	q->map = MAP_FAILED;
 	return q;
 }
@@ -330,4 +331,15 @@ uint32_t lfq_slot_count(const struct lfq *q)
 void lfq_set_wakeups(struct lfq *q, int enabled)
 {
 	q->wakeups = !!enabled;
+}
+
+/**
+ * lfq_set_wait_spin() - choose how long waits spin before sleeping.
+ * @q:		the handle.
+ * @spins:	readiness checks (each with a CPU pause) before a wait arms
+ *		the wakeup flag and sleeps; 0 sleeps at once. Default 256.
+ */
+void lfq_set_wait_spin(struct lfq *q, unsigned int spins)
+{
+	q->wait_spins = spins;
 }

@@ -101,9 +101,20 @@ static int lfq_futex_wait(struct lfq *q, int data, uint32_t min_count,
 	}
 }
 
+static inline void lfq_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
 static int lfq_wait_common(struct lfq *q, int data, uint32_t min_count,
 			   int64_t timeout_ns)
 {
+	unsigned int spins = q->wait_spins;
+
 	struct lfq_wait w = {
 		.size = sizeof(w),
 		.flags = data ? LFQ_WAIT_DATA : LFQ_WAIT_SPACE,
@@ -113,10 +124,15 @@ static int lfq_wait_common(struct lfq *q, int data, uint32_t min_count,
 
 	if (!min_count || min_count > q->hdr.slot_count)
 		return -EINVAL;
-	if (lfq_ready_count(q, data, 0) >= min_count)
-		return 0;
-	if (!timeout_ns)
-		return -EAGAIN;
+	while (lfq_ready_count(q, data, 0) < min_count) {
+		if (!timeout_ns)
+			return -EAGAIN;
+		if (!spins--)
+			goto sleep;
+		lfq_cpu_relax();
+	}
+	return 0;
+sleep:
 	if (q->backend == LFQ_BACKEND_MEMFD)
 		return lfq_futex_wait(q, data, min_count, timeout_ns);
 	return ioctl(q->fd, LFQ_IOC_WAIT, &w) ? -errno : 0;

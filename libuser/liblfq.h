@@ -62,6 +62,7 @@ LFQ_API int lfq_is_kernel(const struct lfq *q);
 LFQ_API uint32_t lfq_slot_size(const struct lfq *q);
 LFQ_API uint32_t lfq_slot_count(const struct lfq *q);
 LFQ_API void lfq_set_wakeups(struct lfq *q, int enabled);
+LFQ_API void lfq_set_wait_spin(struct lfq *q, unsigned int spins);
 
 /* Zero-copy producer side. */
 LFQ_API void *lfq_reserve(struct lfq *q, uint32_t want, uint32_t *got);

@@ -1,0 +1,100 @@
+#!/bin/sh
+# tests/check.sh - runs every test layer (`make check` calls it after
+# building): static checks, host tests (plain and ThreadSanitizer), the
+# integration tests in a VM on Debian's stock kernel, and KUnit plus the
+# integration tests again on the debug kernel (KASAN, lockdep, PROVE_RCU,
+# UBSAN, kmemleak). The last line is "N passed, N failed, N skipped"; the
+# exit status is non-zero on any failure.
+#
+# LFQ_LAYERS selects layers (default "static host vm-stock vm-debug").
+set -u
+cd "$(dirname "$0")/.."
+LAYERS=${LFQ_LAYERS:-static host vm-stock vm-debug}
+LOGDIR=${LFQ_LOGDIR:-build/check}
+mkdir -p "$LOGDIR"
+LFQ_RESULTS_FILE=$PWD/$LOGDIR/results
+export LFQ_RESULTS_FILE
+: >"$LFQ_RESULTS_FILE"
+KDIR=${KDIR:-$(tools/stock-kdir.sh)}
+export KDIR
+
+has() { case " $LAYERS " in *" $1 "*) return 0 ;; esac; return 1; }
+layer() { printf '\n=== %s ===\n' "$*"; }
+fail_layer() { echo "$1 0 1 0" >>"$LFQ_RESULTS_FILE"; echo "# $1: $2"; }
+
+# The debug kernel first: it also provides checkpatch.pl (linux-source).
+KOUT=
+if has vm-debug || has static; then
+	layer "debug kernel (cached by config hash; first build ~10-20 min)"
+	KOUT=$(tools/vm/build-kernel.sh debug | tail -1) || KOUT=
+fi
+
+if has static; then
+	layer static
+	tests/run-tap.sh static tests/static-checks.sh
+fi
+
+if has host; then
+	for t in build/tests/host/*; do
+		layer "host: ${t##*/}"
+		tests/run-tap.sh "host-${t##*/}" "$t"
+	done
+	for t in build/tests/tsan/*; do
+		layer "host, ThreadSanitizer: ${t##*/}"
+		TSAN_OPTIONS="halt_on_error=1 exitcode=66" \
+			tests/run-tap.sh "tsan-${t##*/}" "$t"
+	done
+fi
+
+# payload DIR KO... : the module(s) and every static VM test program.
+payload() {
+	dir=$1
+	shift
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	cp "$@" build/tests/vm/* "$dir/"
+}
+
+if has vm-stock; then
+	layer "VM, Debian stock kernel"
+	payload "$LOGDIR/pay-stock" kmod/lfq.ko
+	tools/vm/run-vm.sh --kernel stock --payload "$LOGDIR/pay-stock" \
+		--script tests/vm/guest.sh --log "$LOGDIR/vm-stock.log" --quiet \
+		--timeout 900
+	echo "# console log: $LOGDIR/vm-stock.log"
+fi
+
+if has vm-debug; then
+	layer "VM, debug kernel: KUnit and the integration tests"
+	if [ -z "$KOUT" ]; then
+		fail_layer vm-debug "debug kernel build failed"
+	else
+		kd=$PWD/$LOGDIR/kmod-debug
+		rm -rf "$kd"
+		mkdir -p "$kd"
+		cp -r Kbuild kmod uapi "$kd/"
+		find "$kd" \( -name '*.o' -o -name '*.ko' -o -name '*.cmd' \
+			-o -name '*.mod*' -o -name modules.order \
+			-o -name Module.symvers \) -delete
+		if make -C "$KOUT" M="$kd" W=1 modules >"$LOGDIR/kmod-debug.log" 2>&1; then
+			payload "$LOGDIR/pay-debug" "$kd/kmod/lfq.ko" \
+				"$kd/kmod/tests/lfq_kunit.ko"
+			cat tests/vm/kunit.sh tests/vm/guest.sh >"$LOGDIR/guest-debug.sh"
+			tools/vm/run-vm.sh --kernel debug \
+				--payload "$LOGDIR/pay-debug" \
+				--script "$LOGDIR/guest-debug.sh" \
+				--log "$LOGDIR/vm-debug.log" --quiet --timeout 1800
+			echo "# console log: $LOGDIR/vm-debug.log"
+		else
+			tail -20 "$LOGDIR/kmod-debug.log"
+			fail_layer vm-debug "module build against the debug kernel failed"
+		fi
+	fi
+fi
+
+layer summary
+awk '{ printf "%-28s %5d passed %3d failed %3d skipped\n", $1, $2, $3, $4 }' \
+	"$LFQ_RESULTS_FILE"
+awk '{ p += $2; f += $3; s += $4 }
+	END { printf "%d passed, %d failed, %d skipped\n", p, f, s; exit f > 0 }' \
+	"$LFQ_RESULTS_FILE"

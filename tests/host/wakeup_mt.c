@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: MIT
+/*
+ * wakeup_mt.c - the sleep/wake handshake on process memory (futex on the
+ * need_data/need_space words): a ping-pong where every message wakes a
+ * sleeping thread, 10^5 round trips with no lost wakeup (a lost one shows
+ * up as a 5 s timeout), min_count waits, and wait timeouts.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "liblfq.h"
+#include "tap.h"
+
+#ifdef LFQ_TSAN
+#define ROUNDS 10000u
+#else
+#define ROUNDS 100000u
+#endif
+#define TIMEOUT_NS 5000000000ll
+
+struct pingpong {
+	struct lfq *there, *back;
+	unsigned int errors;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Echo side: sleep until a message arrives, send it back. */
+static void *echo(void *arg)
+{
+	struct pingpong *pp = arg;
+	uint64_t v;
+	unsigned int i;
+
+	for (i = 0; i < ROUNDS; i++) {
+		if (lfq_wait_data(pp->there, 1, TIMEOUT_NS) ||
+		    lfq_pop(pp->there, &v, sizeof(v)) ||
+		    lfq_push(pp->back, &v, sizeof(v))) {
+			pp->errors++;
+			break;
+		}
+	}
+	return NULL;
+}
+
+static void test_pingpong(void)
+{
+	struct lfq_params p = { LFQ_TYPE_SPSC, 64, 64, 0 };
+	struct pingpong pp = { 0 };
+	unsigned int i, lost = 0, wrong = 0;
+	pthread_t t;
+	double t0;
+	uint64_t v;
+
+	lfq_mem_create(&p, &pp.there);
+	lfq_mem_create(&p, &pp.back);
+	/* No spinning: every wait takes the sleep path. */
+	lfq_set_wait_spin(pp.there, 0);
+	lfq_set_wait_spin(pp.back, 0);
+	t0 = now_s();
+	pthread_create(&t, NULL, echo, &pp);
+	for (i = 0; i < ROUNDS; i++) {
+		v = i;
+		if (lfq_push(pp.there, &v, sizeof(v)))
+			wrong++;
+		if (lfq_wait_data(pp.back, 1, TIMEOUT_NS)) {
+			lost++;
+			break;
+		}
+		if (lfq_pop(pp.back, &v, sizeof(v)) || v != i)
+			wrong++;
+	}
+	pthread_join(t, NULL);
+	tap_ok(!lost && !wrong && !pp.errors,
+	       "%u sleep/wake round trips, no lost wakeup (%.1f us each)",
+	       ROUNDS, (now_s() - t0) / ROUNDS * 1e6);
+	lfq_close(pp.there);
+	lfq_close(pp.back);
+}
+
+struct trickle {
+	struct lfq *q;
+	unsigned int n;
+};
+
+/* Producer that blocks on space: the consumer is slower than it. */
+static void *trickle(void *arg)
+{
+	struct trickle *t = arg;
+	uint64_t v;
+
+	for (v = 0; v < t->n; v++) {
+		while (lfq_push(t->q, &v, sizeof(v)) == -EAGAIN)
+			if (lfq_wait_space(t->q, 1, TIMEOUT_NS))
+				return (void *)1;
+	}
+	return NULL;
+}
+
+static void test_min_count_and_space(void)
+{
+	struct lfq_params p = { LFQ_TYPE_SPSC, 4096, 8, 0 };
+	struct trickle t = { .n = ROUNDS / 10 };
+	unsigned int short_wakes = 0, bad = 0;
+	uint64_t v, want = 0;
+	uint32_t got;
+	void *ret;
+	pthread_t th;
+
+	lfq_mem_create(&p, &t.q);
+	lfq_set_wait_spin(t.q, 0);
+	pthread_create(&th, NULL, trickle, &t);
+	while (want < t.n) {
+		uint32_t need = t.n - want < 4 ? (uint32_t)(t.n - want) : 4;
+
+		if (lfq_wait_data(t.q, need, TIMEOUT_NS)) {
+			bad++;
+			break;
+		}
+		lfq_peek(t.q, 8, &got);
+		if (got < need)
+			short_wakes++;
+		lfq_release(t.q, 0);
+		while (got--) {
+			if (lfq_pop(t.q, &v, sizeof(v)) || v != want)
+				bad++;
+			want++;
+		}
+	}
+	pthread_join(th, &ret);
+	tap_ok(!bad && !ret && !short_wakes,
+	       "min_count=4 waits never return early; producer blocked on a "
+	       "full ring always woken (%u messages)", t.n);
+	lfq_close(t.q);
+}
+
+static void test_timeouts(void)
+{
+	struct lfq_params p = { LFQ_TYPE_SPSC, 64, 64, 0 };
+	struct lfq *q;
+	uint64_t v = 1;
+	double t0, dt;
+	int err, i;
+
+	lfq_mem_create(&p, &q);
+	lfq_set_wait_spin(q, 0);
+	t0 = now_s();
+	err = lfq_wait_data(q, 1, 50000000);
+	dt = now_s() - t0;
+	tap_ok(err == -ETIMEDOUT && dt >= 0.05 && dt < 1.0,
+	       "wait for data times out after 50 ms (%d, %.3f s)", err, dt);
+	tap_ok(lfq_wait_data(q, 1, 0) == -EAGAIN,
+	       "zero timeout on an empty ring is EAGAIN");
+	for (i = 0; i < 64; i++)
+		lfq_push(q, &v, sizeof(v));
+	t0 = now_s();
+	err = lfq_wait_space(q, 1, 50000000);
+	dt = now_s() - t0;
+	tap_ok(err == -ETIMEDOUT && dt >= 0.05 && dt < 1.0,
+	       "wait for space times out after 50 ms (%d, %.3f s)", err, dt);
+	lfq_close(q);
+}
+
+int main(void)
+{
+	tap_plan(5);
+	test_pingpong();
+	test_min_count_and_space();
+	test_timeouts();
+	return tap_done();
+}
