@@ -117,6 +117,25 @@ static int lfq_kernel_bind(struct lfq *q)
 	return 0;
 }
 
+/* Wrap a bound /dev/lfq fd (consumed, even on error) in a mapped handle. */
+static int lfq_kernel_open(int fd, struct lfq **out)
+{
+	struct lfq *q = lfq_alloc(fd, LFQ_BACKEND_KERNEL);
+	int err;
+
+	if (!q) {
+		close(fd);
+		return -ENOMEM;
+	}
+	err = lfq_kernel_bind(q);
+	if (err) {
+		lfq_close(q);
+		return err;
+	}
+	*out = q;
+	return 0;
+}
+
 /**
  * lfq_create() - create a queue in the kernel through /dev/lfq.
  * @p:		type and geometry.
@@ -134,7 +153,6 @@ int lfq_create(const struct lfq_params *p, struct lfq **out)
 		.slot_size = p->slot_size,
 		.slot_count = p->slot_count,
 	};
-	struct lfq *q;
 	int fd, err;
 
 	fd = open(LFQ_DEVICE_PATH, O_RDWR | O_CLOEXEC);
@@ -145,18 +163,7 @@ int lfq_create(const struct lfq_params *p, struct lfq **out)
 		close(fd);
 		return err;
 	}
-	q = lfq_alloc(fd, LFQ_BACKEND_KERNEL);
-	if (!q) {
-		close(fd);
-		return -ENOMEM;
-	}
-	err = lfq_kernel_bind(q);
-	if (err) {
-		lfq_close(q);
-		return err;
-	}
-	*out = q;
-	return 0;
+	return lfq_kernel_open(fd, out);
 }
 
 /**
@@ -169,24 +176,12 @@ int lfq_create(const struct lfq_params *p, struct lfq **out)
  */
 int lfq_attach_fd(int fd, struct lfq **out)
 {
-	struct lfq *q;
-	int dfd, err;
+	int dfd;
 
 	dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	if (dfd < 0)
 		return -errno;
-	q = lfq_alloc(dfd, LFQ_BACKEND_KERNEL);
-	if (!q) {
-		close(dfd);
-		return -ENOMEM;
-	}
-	err = lfq_kernel_bind(q);
-	if (err) {
-		lfq_close(q);
-		return err;
-	}
-	*out = q;
-	return 0;
+	return lfq_kernel_open(dfd, out);
 }
 
 /**
