@@ -124,8 +124,8 @@ static inline void lfq_ring_hdr_init(struct lfq_ring_hdr *h, __u32 type,
  * @page_size:	page size of the mapping.
  * @l:		filled with the layout on success.
  *
- * Return: 0, -EPROTO on a bad magic or version, -EINVAL on a bad geometry
- * or offsets that do not match it.
+ * Return: 0, -EPROTO on a bad magic or version, -EINVAL on unknown flags,
+ * a bad geometry or offsets that do not match it.
  */
 static inline int lfq_ring_hdr_check(const struct lfq_ring_hdr *h,
 				     __u64 page_size, struct lfq_layout *l)
@@ -133,7 +133,8 @@ static inline int lfq_ring_hdr_check(const struct lfq_ring_hdr *h,
 	if (h->magic != LFQ_RING_MAGIC ||
 	    h->layout_version != LFQ_RING_LAYOUT_VERSION)
 		return -EPROTO;
-	if (lfq_geometry_check(h->type, h->slot_size, h->slot_count, page_size))
+	if ((h->flags & ~LFQ_CREATE_FLAGS_ALL) ||
+	    lfq_geometry_check(h->type, h->slot_size, h->slot_count, page_size))
 		return -EINVAL;
 	lfq_layout_init(l, h->slot_size, h->slot_count, page_size);
 	if (h->prod_offset != l->prod_offset ||
