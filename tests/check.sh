@@ -6,10 +6,10 @@
 # UBSAN, kmemleak). The last line is "N passed, N failed, N skipped"; the
 # exit status is non-zero on any failure.
 #
-# LFQ_LAYERS selects layers (default "static host vm-stock vm-debug").
+# LFQ_LAYERS selects layers (default "static model host vm-stock vm-debug").
 set -u
 cd "$(dirname "$0")/.."
-LAYERS=${LFQ_LAYERS:-static host vm-stock vm-debug}
+LAYERS=${LFQ_LAYERS:-static model host vm-stock vm-debug}
 LOGDIR=${LFQ_LOGDIR:-build/check}
 mkdir -p "$LOGDIR"
 LFQ_RESULTS_FILE=$PWD/$LOGDIR/results
@@ -32,6 +32,11 @@ fi
 if has static; then
 	layer static
 	tests/run-tap.sh static tests/static-checks.sh
+fi
+
+if has model; then
+	layer "model checking (SPIN)"
+	tests/run-tap.sh model tests/model/check.sh
 fi
 
 if has host; then
