@@ -1,6 +1,6 @@
 #!/bin/sh
 # tests/check.sh - runs every test layer (`make check` calls it after
-# building): static checks, host tests (plain and ThreadSanitizer), the
+# building): static checks, SPIN models, host tests (plain and TSan), the
 # integration tests in a VM on Debian's stock kernel, and KUnit plus the
 # integration tests again on the debug kernel (KASAN, lockdep, PROVE_RCU,
 # UBSAN, kmemleak). The last line is "N passed, N failed, N skipped"; the
