@@ -50,7 +50,7 @@ struct lfq_queue_params {
  * @space_wq:	sleepers waiting for free slots.
  * @wakeups:	wakeups that found a sleeper.
  * @wake_calls:	LFQ_IOC_WAKE calls.
- * @waits:	times a waiter found the ring not ready after arming.
+ * @waits:	times an LFQ_IOC_WAIT caller went to sleep.
  */
 struct lfq_queue {
 	struct kref ref;

@@ -37,10 +37,7 @@ static bool lfq_wait_ready(struct lfq_queue *q, u32 flags, u32 min_count,
 	else
 		*available = lfq_spsc_arm_space_wait(q->prod, q->cons,
 						     q->hdr.slot_count);
-	if (*available >= min_count)
-		return true;
-	atomic64_inc(&q->waits);
-	return false;
+	return *available >= min_count;
 }
 
 /**
@@ -58,7 +55,9 @@ int lfq_wait(struct lfq_queue *q, u32 flags, u32 min_count, s64 timeout_ns,
 {
 	wait_queue_head_t *wq = flags == LFQ_WAIT_DATA ? &q->data_wq :
 							 &q->space_wq;
-	long ret;
+	ktime_t expires = 0;
+	DEFINE_WAIT(wait);
+	int ret;
 
 	/* Fast check without arming, so a ready ring costs the peer nothing. */
 	*available = flags == LFQ_WAIT_DATA ? lfq_readable(q) : lfq_writable(q);
@@ -66,22 +65,35 @@ int lfq_wait(struct lfq_queue *q, u32 flags, u32 min_count, s64 timeout_ns,
 		return 0;
 	if (!timeout_ns)
 		return -EAGAIN;
+	if (timeout_ns > 0)
+		expires = ktime_add_ns(ktime_get(), timeout_ns);
 
-	if (timeout_ns < 0)
-		ret = wait_event_interruptible(*wq,
-					       lfq_wait_ready(q, flags, min_count,
-							      available));
-	else
-		ret = wait_event_interruptible_hrtimeout(*wq,
-							 lfq_wait_ready(q, flags,
-									min_count,
-									available),
-							 ns_to_ktime(timeout_ns));
-	if (ret == -ETIME)
-		return -ETIMEDOUT;
-	if (ret)
-		return -EINTR;
-	return 0;
+	for (;;) {
+		/*
+		 * Queue first, then arm and re-check: prepare_to_wait()'s
+		 * barrier pairs with wq_has_sleeper() in lfq_wake_one().
+		 */
+		prepare_to_wait(wq, &wait, TASK_INTERRUPTIBLE);
+		if (lfq_wait_ready(q, flags, min_count, available)) {
+			ret = 0;
+			break;
+		}
+		if (signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		if (timeout_ns > 0 && ktime_after(ktime_get(), expires)) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		atomic64_inc(&q->waits);
+		if (timeout_ns > 0)
+			schedule_hrtimeout(&expires, HRTIMER_MODE_ABS);
+		else
+			schedule();
+	}
+	finish_wait(wq, &wait);
+	return ret;
 }
 
 static void lfq_wake_one(struct lfq_queue *q, wait_queue_head_t *wq,

@@ -133,7 +133,8 @@ struct lfq_wait {
  * @empty_events: times a consumer found the ring empty (counted by consumers).
  * @wakeups:	LFQ_IOC_WAKE calls and kernel wakeups that found sleepers.
  * @wake_calls:	LFQ_IOC_WAKE calls in total.
- * @waits:	times a waiter (LFQ_IOC_WAIT or poll) went to sleep.
+ * @waits:	times an LFQ_IOC_WAIT caller went to sleep (poll and epoll
+ *		sleep in the VFS and are not counted; see @wakeups).
  *
  * @produced, @consumed, @full_events and @empty_events live in pages the
  * processes can write; the kernel reports them as found. The rest are kept

@@ -1,0 +1,130 @@
+# tests/vm/guest.sh - the VM integration run (busybox ash, in the guest as
+# /lfq/run.sh; the payload holds lfq.ko and the static tests/vm programs):
+#
+#   rm -rf /tmp/vmpay && mkdir /tmp/vmpay &&
+#   cp kmod/lfq.ko build/tests/vm/* /tmp/vmpay/ &&
+#   tools/vm/run-vm.sh --kernel stock --payload /tmp/vmpay \
+#       --script tests/vm/guest.sh --log /tmp/vm-stock.log --quiet
+#
+# Loads lfq.ko, runs every test program, checks that rmmod is refused while
+# a process holds /dev/lfq (an open fd, or only a mapping of a queue), and
+# unloads the module. TAP output; nothing here may print kernel-splat words.
+# shellcheck shell=sh
+# The functions below run through lfq_run (indirectly):
+# shellcheck disable=SC2317
+
+# shellcheck source=tools/vm/guest-lib.sh
+. /lfq/guest-lib.sh
+
+# refcnt of the lfq module, or -1 if it is not loaded
+vm_refcnt() {
+	cat /sys/module/lfq/refcnt 2>/dev/null || echo -1
+}
+
+# _tap N COND-EXIT-STATUS DESCRIPTION: one TAP line from a shell check
+_tap() {
+	if [ "$2" -eq 0 ]; then
+		echo "ok $1 - $3"
+	else
+		echo "not ok $1 - $3"
+	fi
+}
+
+# wait up to ~10 s for a command to succeed
+_until() {
+	_i=0
+	while ! "$@"; do
+		_i=$((_i + 1))
+		[ "$_i" -ge 100 ] && return 1
+		usleep 100000
+	done
+	return 0
+}
+
+_ref_at_least_1() { [ "$(vm_refcnt)" -ge 1 ]; }
+
+# _refused RC MESSAGE: rmmod failed because the module is in use. The
+# kernel's delete_module() answers EWOULDBLOCK (EAGAIN, "Resource
+# temporarily unavailable") for a module whose refcount is not zero.
+_refused() {
+	[ "$1" -ne 0 ] &&
+		printf '%s\n' "$2" | grep -qiE 'temporarily unavailable|in use|busy'
+}
+
+# rmmod must fail while a process holds /dev/lfq; the module must survive.
+rmmod_busy() {
+	echo "1..9"
+
+	# 1. A process that only holds an (unbound) fd on /dev/lfq.
+	sleep 600 3</dev/lfq &
+	_pid=$!
+	_until _ref_at_least_1
+	_tap 1 $? "an open /dev/lfq fd takes a module reference (refcnt $(vm_refcnt))"
+	_out=$(rmmod lfq 2>&1)
+	_rc=$?
+	_refused "$_rc" "$_out"
+	_tap 2 $? "rmmod lfq refused while a sleeper holds /dev/lfq open (rc $_rc: $_out)"
+	grep -q '^lfq ' /proc/modules && [ -c /dev/lfq ]
+	_tap 3 $? "lfq still loaded and /dev/lfq still there"
+	kill "$_pid"
+	wait "$_pid" 2>/dev/null
+	[ "$(vm_refcnt)" -eq 0 ]
+	_tap 4 $? "the sleeper gone, refcnt back to 0"
+
+	# 2. A process that holds only a mapping of a queue (fd closed).
+	rm -f /tmp/lfq-hold.ready
+	/lfq/lifetime --hold /tmp/lfq-hold.ready &
+	_pid=$!
+	_until [ -e /tmp/lfq-hold.ready ]
+	_tap 5 $? "holder mapped a queue and closed its fd (refcnt $(vm_refcnt))"
+	_out=$(rmmod lfq 2>&1)
+	_rc=$?
+	_refused "$_rc" "$_out"
+	_tap 6 $? "rmmod lfq refused while a process only maps a queue (rc $_rc: $_out)"
+	grep -q '^lfq ' /proc/modules && [ "$(vm_refcnt)" -ge 1 ]
+	_tap 7 $? "lfq still loaded, the mapping still holds a reference"
+	kill -TERM "$_pid"
+	wait "$_pid"
+	_tap 8 $? "holder's queue intact after the refused rmmod (holder exit status)"
+	[ "$(vm_refcnt)" -eq 0 ]
+	_tap 9 $? "the holder gone, refcnt back to 0"
+	return 0
+}
+
+# After the final rmmod: the module and its device are gone.
+unloaded() {
+	echo "1..2"
+	! grep -q '^lfq ' /proc/modules && [ ! -e /sys/module/lfq ]
+	_tap 1 $? "lfq is no longer in /proc/modules"
+	[ ! -e /dev/lfq ]
+	_tap 2 $? "/dev/lfq is gone"
+	return 0
+}
+
+lfq_run insmod insmod /lfq/lfq.ko
+lfq_run -t 60 ioctl_errno /lfq/ioctl_errno
+lfq_run -t 60 mmap_rules /lfq/mmap_rules
+lfq_run -t 120 lifetime /lfq/lifetime
+lfq_run -t 120 fork_share /lfq/fork_share
+lfq_run -t 60 hostile /lfq/hostile
+lfq_run -t 60 memcg /lfq/memcg
+lfq_run -t 180 wakeups /lfq/wakeups
+lfq_run -t 240 stream /lfq/stream
+# Any other test program in the payload (build/tests/vm/*, e.g. ones added
+# after this script was written): run it too.
+for _t in /lfq/*; do
+	case ${_t##*/} in
+	ioctl_errno|mmap_rules|lifetime|fork_share|hostile|memcg|wakeups|stream) continue ;;
+	*.ko|*.sh) continue ;;
+	esac
+	if [ ! -f "$_t" ] || [ ! -x "$_t" ]; then
+		continue
+	fi
+	lfq_run -t 300 "${_t##*/}" "$_t"
+done
+lfq_run rmmod_busy rmmod_busy
+lfq_run rmmod rmmod lfq
+lfq_run unloaded unloaded
+# The module loads and unloads again cleanly after all of the above.
+lfq_run reload sh -c 'insmod /lfq/lfq.ko && [ -c /dev/lfq ] && rmmod lfq'
+exit 0
