@@ -35,7 +35,11 @@
 	/* Pairs with the other side's lfq_store_release_mb(). */ \
 	do { smp_store_release((p), (v)); smp_mb(); } while (0)
 #define lfq_load_after_mb(p)		READ_ONCE(*(p))
+/* Dekker half after several stores: pairs with the other side's barrier. */
+#define lfq_smp_mb()			smp_mb()
 #define lfq_xchg(p, v)			xchg((p), (v))
+/* Reservation CAS: ordering comes from the acquire of tail before it. */
+#define lfq_try_cmpxchg_relaxed(p, oldp, v)	try_cmpxchg_relaxed((p), (oldp), (v))
 #define lfq_likely(x)			likely(x)
 #define lfq_unlikely(x)			unlikely(x)
 
@@ -50,7 +54,27 @@
 #define lfq_store_release_mb(p, v)	\
 	((void)__atomic_exchange_n((p), (v), __ATOMIC_SEQ_CST))
 #define lfq_load_after_mb(p)		__atomic_load_n((p), __ATOMIC_SEQ_CST)
+/*
+ * A seq_cst fence after plain release stores: a seq_cst load sequenced
+ * after it sees the other side's seq_cst store or the other side's
+ * seq_cst load sees ours (C11 7.17.4).
+ */
+#if defined(__SANITIZE_THREAD__)
+/*
+ * ThreadSanitizer does not model fences: give it a seq_cst read-modify-
+ * write instead (TSan checks data races, not the Dekker handshake; the
+ * SPIN model in tests/model does that).
+ */
+static int lfq_tsan_fence_word __attribute__((unused));
+#define lfq_smp_mb()	\
+	((void)__atomic_fetch_add(&lfq_tsan_fence_word, 0, __ATOMIC_SEQ_CST))
+#else
+#define lfq_smp_mb()			__atomic_thread_fence(__ATOMIC_SEQ_CST)
+#endif
 #define lfq_xchg(p, v)			__atomic_exchange_n((p), (v), __ATOMIC_SEQ_CST)
+#define lfq_try_cmpxchg_relaxed(p, oldp, v)				\
+	__atomic_compare_exchange_n((p), (oldp), (v), 0, __ATOMIC_RELAXED, \
+				    __ATOMIC_RELAXED)
 #define lfq_likely(x)			__builtin_expect(!!(x), 1)
 #define lfq_unlikely(x)			__builtin_expect(!!(x), 0)
 

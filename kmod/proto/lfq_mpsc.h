@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * lfq_mpsc.h - the multi-producer single-consumer ring protocol, written
+ * once for the kernel and for liblfq (see lfq_atomic.h for the shim).
+ * Modelled in tests/model/mpsc.pml.
+ *
+ * Producers reserve slots by compare-and-swap on the shared head (no lock
+ * anywhere), write them, and commit each slot by storing its index + 1
+ * into the slot's commit word, in any order relative to other producers.
+ * The consumer takes slots in index order and stops at the first slot
+ * whose commit word does not hold exactly its own index + 1: the value is
+ * different on every lap, so commit words are never reset. A producer
+ * that gives up a reservation commits it as discarded (the same value
+ * with LFQ_MPSC_DISCARDED set) and the consumer skips it and counts it.
+ *
+ * Nothing read from shared memory is trusted: counts derived from the
+ * indices are clamped to [0, slot_count], offsets are "index & mask", and
+ * a commit word is only ever compared for equality, so garbage written by
+ * a hostile process stalls or drops its own records but never makes
+ * anyone touch memory outside the ring.
+ *
+ * Wakeups use the Dekker handshake of lfq_spsc.h: the consumer arms
+ * need_data, full barrier, re-reads the commit word at its tail; a
+ * producer stores its commit words, full barrier, reads need_data.
+ */
+#ifndef _LFQ_PROTO_MPSC_H
+#define _LFQ_PROTO_MPSC_H
+
+#include "lfq_atomic.h"
+#include "lfq_ring.h"
+#include "lfq_spsc.h"	/* lfq_ring_count() */
+
+/* Set in a commit word: the slot was given up, not written. */
+#define LFQ_MPSC_DISCARDED	(1ull << 63)
+
+/**
+ * struct lfq_mpsc_prod - a producer's view of a ring (private memory), one
+ * per producing thread or CPU: it caches the consumer's index.
+ * @ctl:	the shared producer page (head is the reservation counter).
+ * @peer:	the shared consumer page (read only).
+ * @commit:	the shared commit words, one per slot.
+ * @data:	first copy of the slot area.
+ * @cached_tail: last consumer index read; may lag, which only makes the
+ *		ring look fuller than it is until the next reload.
+ * @slot_size:	bytes per slot.
+ * @mask:	slot_count - 1.
+ */
+struct lfq_mpsc_prod {
+	struct lfq_prod_ctl *ctl;
+	const struct lfq_cons_ctl *peer;
+	__u64 *commit;
+	unsigned char *data;
+	__u64 cached_tail;
+	__u32 slot_size;
+	__u32 mask;
+};
+
+/**
+ * struct lfq_mpsc_resv - one reservation, held by the producer that made it.
+ * @index:	index of the first slot.
+ * @count:	slots reserved.
+ */
+struct lfq_mpsc_resv {
+	__u64 index;
+	__u32 count;
+};
+
+/**
+ * struct lfq_mpsc_cons - the consumer's handle (private memory).
+ * @ctl:	the shared consumer page.
+ * @peer:	the shared producer page (read only).
+ * @commit:	the shared commit words.
+ * @data:	first copy of the slot area.
+ * @tail:	private copy of ctl->tail, discarded slots already skipped.
+ * @peeked:	slots handed out by the last peek.
+ * @discarded:	discarded slots skipped so far.
+ * @slot_size:	bytes per slot.
+ * @mask:	slot_count - 1.
+ */
+struct lfq_mpsc_cons {
+	struct lfq_cons_ctl *ctl;
+	const struct lfq_prod_ctl *peer;
+	const __u64 *commit;
+	const unsigned char *data;
+	__u64 tail;
+	__u32 peeked;
+	__u64 discarded;
+	__u32 slot_size;
+	__u32 mask;
+};
+
+/**
+ * lfq_mpsc_reserve() - reserve up to @want consecutive slots.
+ * @p:		producer view.
+ * @want:	slots wanted, at least 1.
+ * @r:		the reservation made (count 0 when the ring is full).
+ *
+ * Lock-free: a failed compare-and-swap means another producer reserved,
+ * and the loop retries with the head it saw.
+ *
+ * Return: the first slot of a contiguous span of @r->count slots, or NULL
+ * if the ring is full.
+ */
+static inline void *lfq_mpsc_reserve(struct lfq_mpsc_prod *p, __u32 want,
+				     struct lfq_mpsc_resv *r)
+{
+	__u32 size = p->mask + 1;
+	__u64 head = lfq_load_relaxed(&p->ctl->head);
+	__u32 n;
+
+	for (;;) {
+		n = size - lfq_ring_count(head, p->cached_tail, size);
+		if (n < want) {
+			/* Pairs with the consumer's release of tail: the
+			 * slots it freed are no longer being read when we
+			 * overwrite them.
+			 */
+			p->cached_tail = lfq_load_acquire(&p->peer->tail);
+			n = size - lfq_ring_count(head, p->cached_tail, size);
+		}
+		if (lfq_unlikely(!n)) {
+			r->count = 0;
+			return (void *)0;
+		}
+		if (n > want)
+			n = want;
+		if (lfq_try_cmpxchg_relaxed(&p->ctl->head, &head, head + n))
+			break;
+	}
+	r->index = head;
+	r->count = n;
+	return p->data + (__u64)(head & p->mask) * p->slot_size;
+}
+
+/* Store the commit word of every slot of @r, @flag or'ed in. */
+static inline void lfq_mpsc_publish(struct lfq_mpsc_prod *p,
+				    const struct lfq_mpsc_resv *r, __u64 flag)
+{
+	__u64 i;
+
+	/* Each release pairs with the consumer's acquire of that word in
+	 * lfq_mpsc_peek(): the slot's bytes are visible before its word.
+	 */
+	for (i = r->index; i != r->index + r->count; i++)
+		lfq_store_release(&p->commit[i & p->mask], (i + 1) | flag);
+}
+
+/**
+ * lfq_mpsc_commit() - publish a reservation; report a sleeping consumer.
+ * @p:		producer view.
+ * @r:		a reservation from lfq_mpsc_reserve(), all of it written.
+ *
+ * Return: true if the consumer announced sleep and must be woken.
+ */
+static inline int lfq_mpsc_commit(struct lfq_mpsc_prod *p,
+				  const struct lfq_mpsc_resv *r)
+{
+	lfq_mpsc_publish(p, r, 0);
+	/* Full barrier pairs with the one in lfq_mpsc_arm_data_wait():
+	 * either the consumer sees our commit words or we see need_data.
+	 */
+	lfq_smp_mb();
+	return lfq_load_after_mb(&p->peer->need_data) != 0;
+}
+
+/**
+ * lfq_mpsc_discard() - give a reservation up; the consumer skips it.
+ * @p:		producer view.
+ * @r:		a reservation from lfq_mpsc_reserve().
+ *
+ * Return: as lfq_mpsc_commit(): the consumer may be waiting on these slots.
+ */
+static inline int lfq_mpsc_discard(struct lfq_mpsc_prod *p,
+				   const struct lfq_mpsc_resv *r)
+{
+	lfq_mpsc_publish(p, r, LFQ_MPSC_DISCARDED);
+	/* Pairs with the barrier in lfq_mpsc_arm_data_wait(). */
+	lfq_smp_mb();
+	return lfq_load_after_mb(&p->peer->need_data) != 0;
+}
+
+/* The state of the commit word of index @i: 1 committed, -1 discarded. */
+static inline int lfq_mpsc_slot_state(const __u64 *commit, __u32 mask,
+				      __u64 i)
+{
+	/* Pairs with the producer's release in lfq_mpsc_publish(). */
+	__u64 v = lfq_load_acquire(&commit[i & mask]);
+
+	if (v == i + 1)
+		return 1;
+	if (v == ((i + 1) | LFQ_MPSC_DISCARDED))
+		return -1;
+	return 0;
+}
+
+/**
+ * lfq_mpsc_peek() - look at up to @want consecutive committed slots.
+ * @c:		consumer handle.
+ * @want:	slots wanted, at least 1.
+ * @got:	slots in the span, 0..@want.
+ *
+ * Discarded slots at the front are skipped (and freed at once); a span
+ * ends before the first slot that is not committed.
+ *
+ * Return: the first slot of the span, or NULL if none is ready.
+ */
+static inline const void *lfq_mpsc_peek(struct lfq_mpsc_cons *c, __u32 want,
+					__u32 *got)
+{
+	__u32 n = 0, skipped = 0;
+	int st;
+
+	if (want > c->mask + 1)
+		want = c->mask + 1;
+	while (n < want) {
+		st = lfq_mpsc_slot_state(c->commit, c->mask, c->tail + n);
+		if (st > 0) {
+			n++;
+		} else if (st < 0 && !n) {
+			c->tail++;
+			skipped++;
+		} else {
+			break;
+		}
+	}
+	if (skipped) {
+		c->discarded += skipped;
+		/* Pairs with lfq_mpsc_reserve()'s acquire of tail. */
+		lfq_store_release(&c->ctl->tail, c->tail);
+	}
+	c->peeked = n;
+	*got = n;
+	if (!n)
+		return (const void *)0;
+	return c->data + (__u64)(c->tail & c->mask) * c->slot_size;
+}
+
+/**
+ * lfq_mpsc_release() - free @n peeked slots.
+ * @c:		consumer handle.
+ * @n:		slots to free (clamped to the last peek).
+ *
+ * Return: true if a producer announced it sleeps for space.
+ */
+static inline int lfq_mpsc_release(struct lfq_mpsc_cons *c, __u32 n)
+{
+	if (n > c->peeked)
+		n = c->peeked;
+	c->peeked = 0;
+	c->tail += n;
+	/* Release pairs with lfq_mpsc_reserve()'s acquire of tail; the full
+	 * barrier with the one in lfq_spsc_arm_space_wait().
+	 */
+	lfq_store_release_mb(&c->ctl->tail, c->tail);
+	return lfq_load_after_mb(&c->peer->need_space) != 0;
+}
+
+/**
+ * lfq_mpsc_ready() - committed or discarded slots in order from @tail.
+ * @commit:	the shared commit words.
+ * @mask:	slot_count - 1.
+ * @tail:	where the consumer stands.
+ * @max:	stop counting there (a wait's min_count).
+ *
+ * Return: ready slots, 0..@max.
+ */
+static inline __u32 lfq_mpsc_ready(const __u64 *commit, __u32 mask,
+				   __u64 tail, __u32 max)
+{
+	__u32 n = 0;
+
+	while (n < max && lfq_mpsc_slot_state(commit, mask, tail + n))
+		n++;
+	return n;
+}
+
+/**
+ * lfq_mpsc_arm_data_wait() - announce the consumer is about to sleep.
+ * @cons:	the shared consumer page.
+ * @commit:	the shared commit words.
+ * @mask:	slot_count - 1.
+ * @max:	the count the consumer waits for.
+ *
+ * Return: ready slots after arming, 0..@max; sleep only if too few.
+ */
+static inline __u32 lfq_mpsc_arm_data_wait(struct lfq_cons_ctl *cons,
+					   const __u64 *commit, __u32 mask,
+					   __u32 max)
+{
+	lfq_store_release(&cons->need_data, 1);
+	/* Full barrier pairs with the one in lfq_mpsc_commit(): fence
+	 * against fence, so plain loads of the commit words suffice.
+	 */
+	lfq_smp_mb();
+	return lfq_mpsc_ready(commit, mask, lfq_load_relaxed(&cons->tail),
+			      max);
+}
+
+#endif /* _LFQ_PROTO_MPSC_H */
