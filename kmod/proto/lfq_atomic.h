@@ -65,9 +65,14 @@
  * write instead (TSan checks data races, not the Dekker handshake; the
  * SPIN model in tests/model does that).
  */
-static int lfq_tsan_fence_word __attribute__((unused));
-#define lfq_smp_mb()	\
-	((void)__atomic_fetch_add(&lfq_tsan_fence_word, 0, __ATOMIC_SEQ_CST))
+static inline void lfq_tsan_mb(void)
+{
+	static int word;
+
+	__atomic_fetch_add(&word, 0, __ATOMIC_SEQ_CST);
+}
+
+#define lfq_smp_mb()			lfq_tsan_mb()
 #else
 #define lfq_smp_mb()			__atomic_thread_fence(__ATOMIC_SEQ_CST)
 #endif

@@ -31,7 +31,7 @@
 #include "lfq_spsc.h"	/* lfq_ring_count() */
 
 /* Set in a commit word: the slot was given up, not written. */
-#define LFQ_MPSC_DISCARDED	(1ull << 63)
+#define LFQ_MPSC_DISCARDED	0x8000000000000000ull	/* bit 63 */
 
 /**
  * struct lfq_mpsc_prod - a producer's view of a ring (private memory), one
