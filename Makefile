@@ -79,6 +79,7 @@ $(B)/tests/vm/%: tests/vm/%.c $(LIB_A) tests/lib/tap.h
 
 # A VM test may build a host test's source against /dev/lfq.
 $(B)/tests/vm/no_syscalls_kernel: tests/host/no_syscalls.c
+$(B)/tests/vm/mpsc_kernel: tests/host/mpsc_lib.c
 
 $(B)/tools/%: tools/%.c $(LIB_A)
 	@mkdir -p $(@D)

@@ -94,6 +94,8 @@ static long lfq_ioctl_info(struct lfq_queue *q, void __user *uarg)
 		.cons_offset	= q->layout.cons_offset,
 		.data_offset	= q->layout.data_offset,
 		.data_size	= q->layout.data_size,
+		.commit_offset	= q->layout.commit_offset,
+		.commit_size	= q->layout.commit_size,
 	};
 
 	return lfq_copy_result(uarg, &info, sizeof(info), LFQ_INFO_SIZE_VER0);

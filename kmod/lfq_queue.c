@@ -102,8 +102,8 @@ struct lfq_queue *lfq_queue_create(const struct lfq_queue_params *params)
 	INIT_RCU_WORK(&q->free_work, lfq_queue_free_work);
 	init_waitqueue_head(&q->data_wq);
 	init_waitqueue_head(&q->space_wq);
-	lfq_layout_init(&q->layout, params->slot_size, params->slot_count,
-			PAGE_SIZE);
+	lfq_layout_init(&q->layout, params->type, params->slot_size,
+			params->slot_count, PAGE_SIZE);
 	lfq_ring_hdr_init(&q->hdr, params->type, params->flags,
 			  params->slot_size, params->slot_count, &q->layout);
 
@@ -113,6 +113,7 @@ struct lfq_queue *lfq_queue_create(const struct lfq_queue_params *params)
 	memcpy(q->base + q->layout.hdr_offset, &q->hdr, sizeof(q->hdr));
 	q->prod = q->base + q->layout.prod_offset;
 	q->cons = q->base + q->layout.cons_offset;
+	q->commit = q->base + q->layout.commit_offset;
 
 	/* Publishes the initialised queue to lfq_queue_get()'s xa_load(). */
 	err = xa_alloc_irq(&lfq_registry, &q->id, q, xa_limit_31b,

@@ -46,6 +46,7 @@ struct lfq_queue_params {
  *		@map_pages).
  * @prod:	producer control page in @base (user-writable).
  * @cons:	consumer control page in @base (user-writable).
+ * @commit:	MPSC commit words in @base (user-writable); unused for SPSC.
  * @data_wq:	sleepers waiting for data.
  * @space_wq:	sleepers waiting for free slots.
  * @wakeups:	wakeups that found a sleeper.
@@ -63,6 +64,7 @@ struct lfq_queue {
 	void *base;
 	struct lfq_prod_ctl *prod;
 	struct lfq_cons_ctl *cons;
+	u64 *commit;
 	wait_queue_head_t data_wq;
 	wait_queue_head_t space_wq;
 	atomic64_t wakeups;

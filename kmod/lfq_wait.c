@@ -15,28 +15,49 @@
 
 #include "lfq.h"
 #include "lfq_dev.h"
+#include "lfq_mpsc.h"
 #include "lfq_spsc.h"
 
-static u32 lfq_readable(struct lfq_queue *q)
+/*
+ * Readable slots. An MPSC ring has to look at each slot's commit word, so
+ * there they are counted up to @max only.
+ */
+static u32 lfq_readable(struct lfq_queue *q, u32 max)
 {
-	return lfq_spsc_readable(q->prod, q->cons, q->hdr.slot_count);
+	u32 n = q->hdr.slot_count;
+
+	if (q->hdr.type == LFQ_TYPE_MPSC)
+		return lfq_mpsc_ready(q->commit, n - 1,
+				      READ_ONCE(q->cons->tail), max);
+	return lfq_spsc_readable(q->prod, q->cons, n);
 }
 
+/*
+ * Free slots (reserved MPSC slots are in use too). A snapshot for the
+ * readiness answer only: the kernel touches no slot here, and the producer
+ * orders its own writes against its own acquire of tail.
+ */
 static u32 lfq_writable(struct lfq_queue *q)
 {
-	return q->hdr.slot_count - lfq_readable(q);
+	u32 n = q->hdr.slot_count;
+
+	return n - lfq_ring_count(READ_ONCE(q->prod->head),
+				  READ_ONCE(q->cons->tail), n);
 }
 
 /* Arm the flag for @flags and re-check; called after being queued. */
 static bool lfq_wait_ready(struct lfq_queue *q, u32 flags, u32 min_count,
 			   u32 *available)
 {
-	if (flags == LFQ_WAIT_DATA)
-		*available = lfq_spsc_arm_data_wait(q->prod, q->cons,
-						    q->hdr.slot_count);
+	u32 n = q->hdr.slot_count;
+
+	if (flags == LFQ_WAIT_SPACE)
+		*available = lfq_spsc_arm_space_wait(q->prod, q->cons, n);
+	else if (q->hdr.type == LFQ_TYPE_MPSC)
+		*available = lfq_mpsc_arm_data_wait(q->cons, q->commit, n - 1,
+						    min_count);
 	else
-		*available = lfq_spsc_arm_space_wait(q->prod, q->cons,
-						     q->hdr.slot_count);
+		*available = lfq_spsc_arm_data_wait(q->prod, q->cons, n);
 	return *available >= min_count;
 }
 
@@ -60,7 +81,8 @@ int lfq_wait(struct lfq_queue *q, u32 flags, u32 min_count, s64 timeout_ns,
 	int ret;
 
 	/* Fast check without arming, so a ready ring costs the peer nothing. */
-	*available = flags == LFQ_WAIT_DATA ? lfq_readable(q) : lfq_writable(q);
+	*available = flags == LFQ_WAIT_DATA ? lfq_readable(q, min_count) :
+					      lfq_writable(q);
 	if (*available >= min_count)
 		return 0;
 	if (!timeout_ns)
@@ -139,7 +161,7 @@ __poll_t lfq_poll(struct file *file, poll_table *pt)
 	poll_wait(file, &q->space_wq, pt);
 
 	/* Arm only a direction the caller waits for and that is not ready. */
-	if (lfq_readable(q) ||
+	if (lfq_readable(q, 1) ||
 	    ((want & EPOLLIN) && lfq_wait_ready(q, LFQ_WAIT_DATA, 1, &n)))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	if (lfq_writable(q) ||

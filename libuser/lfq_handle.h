@@ -10,6 +10,7 @@
 
 #include "liblfq.h"
 #include "lfq_layout.h"
+#include "lfq_mpsc.h"
 #include "lfq_spsc.h"
 
 enum lfq_backend {
@@ -19,11 +20,15 @@ enum lfq_backend {
 
 /*
  * The producer and consumer handles sit on their own cache lines: the two
- * sides of one struct lfq are used by two threads at once.
+ * sides of one struct lfq are used by two threads at once. Each queue type
+ * uses its own pair (hdr.type says which).
  */
 struct lfq {
 	struct lfq_spsc_prod prod __attribute__((aligned(64)));
+	struct lfq_mpsc_prod mprod;
+	struct lfq_mpsc_resv resv;
 	struct lfq_spsc_cons cons __attribute__((aligned(64)));
+	struct lfq_mpsc_cons mcons;
 	struct lfq_ring_hdr hdr __attribute__((aligned(64)));
 	struct lfq_layout layout;
 	unsigned char *map;
@@ -40,6 +45,11 @@ struct lfq {
 #define LFQ_WAIT_SPINS_DEFAULT 256
 
 int lfq_map_layout(struct lfq *q, int double_in_file);
+
+static inline int lfq_is_mpsc(const struct lfq *q)
+{
+	return q->hdr.type == LFQ_TYPE_MPSC;
+}
 void lfq_wake_consumer(struct lfq *q);
 void lfq_wake_producer(struct lfq *q);
 

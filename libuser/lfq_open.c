@@ -70,8 +70,11 @@ int lfq_map_layout(struct lfq *q, int double_in_file)
 		 (off_t)l->data_offset) == MAP_FAILED)
 		goto fail;
 	q->map = base;
+	/* Both pairs point into the ring; only hdr.type's pair is used. */
 	lfq_spsc_prod_init(&q->prod, base, &q->hdr);
 	lfq_spsc_cons_init(&q->cons, base, &q->hdr);
+	lfq_mpsc_prod_init(&q->mprod, base, &q->hdr);
+	lfq_mpsc_cons_init(&q->mcons, base, &q->hdr);
 	return 0;
 fail:
 	{
@@ -91,10 +94,14 @@ static int lfq_kernel_bind(struct lfq *q)
 
 	if (ioctl(q->fd, LFQ_IOC_INFO, &info))
 		return -errno;
+	if (info.size < LFQ_INFO_SIZE_VER1)	/* a module without commit words */
+		info.commit_offset = info.data_offset;
 	q->layout = (struct lfq_layout) {
 		.hdr_offset = info.hdr_offset,
 		.prod_offset = info.prod_offset,
 		.cons_offset = info.cons_offset,
+		.commit_offset = info.commit_offset,
+		.commit_size = info.commit_size,
 		.data_offset = info.data_offset,
 		.data_size = info.data_size,
 		.map_size = info.map_size,
@@ -210,7 +217,7 @@ int lfq_mem_create(const struct lfq_params *p, struct lfq **out)
 		close(fd);
 		return -ENOMEM;
 	}
-	lfq_layout_init(&q->layout, p->slot_size, p->slot_count,
+	lfq_layout_init(&q->layout, p->type, p->slot_size, p->slot_count,
 			lfq_page_size());
 	lfq_ring_hdr_init(&q->hdr, p->type, p->flags, p->slot_size,
 			  p->slot_count, &q->layout);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * lfq_ring_ops.c - liblfq's fast path: thin wrappers over the shared SPSC
- * protocol (kmod/proto/lfq_spsc.h). No system call, lock or allocation
- * here, except the wakeup a sleeping peer has asked for.
+ * lfq_ring_ops.c - liblfq's fast path: thin wrappers over the shared
+ * protocols (kmod/proto/lfq_spsc.h, lfq_mpsc.h), chosen by queue type. No
+ * system call, lock or allocation here, except the wakeup a sleeping peer
+ * has asked for.
  */
 #include <errno.h>
 #include <string.h>
@@ -19,8 +20,20 @@
  */
 void *lfq_reserve(struct lfq *q, uint32_t want, uint32_t *got)
 {
-	void *span = lfq_spsc_reserve(&q->prod, want, got);
+	void *span;
 
+	if (lfq_is_mpsc(q)) {
+		/* An unfinished reservation would wedge the consumer. */
+		if (lfq_unlikely(q->resv.count))
+			lfq_discard(q);
+		span = lfq_mpsc_reserve(&q->mprod, want, &q->resv);
+		*got = q->resv.count;
+		if (lfq_unlikely(!span))
+			__atomic_fetch_add(&q->mprod.ctl->full_events, 1,
+					   __ATOMIC_RELAXED);
+		return span;
+	}
+	span = lfq_spsc_reserve(&q->prod, want, got);
 	/* Only this producer writes full_events: a plain increment. */
 	if (lfq_unlikely(!span))
 		lfq_store_relaxed(&q->prod.ctl->full_events,
@@ -28,9 +41,27 @@ void *lfq_reserve(struct lfq *q, uint32_t want, uint32_t *got)
 	return span;
 }
 
+/* MPSC: commit the first @n slots of the reservation, discard the rest. */
+static int lfq_mpsc_commit_n(struct lfq *q, uint32_t n)
+{
+	struct lfq_mpsc_resv done = q->resv, rest;
+	int wake = 0;
+
+	if (n < done.count) {
+		rest = (struct lfq_mpsc_resv){ done.index + n, done.count - n };
+		done.count = n;
+		wake = lfq_mpsc_discard(&q->mprod, &rest);
+	}
+	if (done.count)
+		wake |= lfq_mpsc_commit(&q->mprod, &done);
+	q->resv.count = 0;
+	return wake;
+}
+
 /**
  * lfq_commit() - publish the first @n slots of the last reservation, and
  * wake the consumer if it sleeps (the only system call it may make).
+ * On an MPSC queue, reserved slots past @n are given up (discarded).
  * @q:		the handle.
  * @n:		slots to publish.
  *
@@ -38,11 +69,36 @@ void *lfq_reserve(struct lfq *q, uint32_t want, uint32_t *got)
  */
 int lfq_commit(struct lfq *q, uint32_t n)
 {
+	if (lfq_is_mpsc(q)) {
+		/* The MPSC commit always reports a sleeper: nothing to save. */
+		if (lfq_unlikely(lfq_mpsc_commit_n(q, n)) && q->wakeups)
+			lfq_wake_consumer(q);
+		return 0;
+	}
 	if (!q->wakeups) {
 		lfq_spsc_commit(&q->prod, n);
 		return 0;
 	}
 	if (lfq_unlikely(lfq_spsc_commit_check(&q->prod, n)))
+		lfq_wake_consumer(q);
+	return 0;
+}
+
+/**
+ * lfq_discard() - give the last reservation up without publishing it. On
+ * an MPSC queue the slots are marked discarded; the consumer skips them
+ * and counts them.
+ * @q:		the handle.
+ *
+ * Return: 0.
+ */
+int lfq_discard(struct lfq *q)
+{
+	if (!lfq_is_mpsc(q)) {
+		q->prod.reserved = 0;
+		return 0;
+	}
+	if (q->resv.count && lfq_mpsc_commit_n(q, 0) && q->wakeups)
 		lfq_wake_consumer(q);
 	return 0;
 }
@@ -57,8 +113,12 @@ int lfq_commit(struct lfq *q, uint32_t n)
  */
 const void *lfq_peek(struct lfq *q, uint32_t want, uint32_t *got)
 {
-	const void *span = lfq_spsc_peek(&q->cons, want, got);
+	const void *span;
 
+	if (lfq_is_mpsc(q))
+		span = lfq_mpsc_peek(&q->mcons, want, got);
+	else
+		span = lfq_spsc_peek(&q->cons, want, got);
 	/* Only this consumer writes empty_events: a plain increment. */
 	if (lfq_unlikely(!span))
 		lfq_store_relaxed(&q->cons.ctl->empty_events,
@@ -76,6 +136,11 @@ const void *lfq_peek(struct lfq *q, uint32_t want, uint32_t *got)
  */
 int lfq_release(struct lfq *q, uint32_t n)
 {
+	if (lfq_is_mpsc(q)) {
+		if (lfq_unlikely(lfq_mpsc_release(&q->mcons, n)) && q->wakeups)
+			lfq_wake_producer(q);
+		return 0;
+	}
 	if (!q->wakeups) {
 		lfq_spsc_release(&q->cons, n);
 		return 0;
@@ -98,14 +163,14 @@ int lfq_push(struct lfq *q, const void *msg, size_t len)
 	uint32_t got;
 	unsigned char *slot;
 
-	if (lfq_unlikely(len > q->prod.slot_size))
+	if (lfq_unlikely(len > q->hdr.slot_size))
 		return -EMSGSIZE;
 	slot = lfq_reserve(q, 1, &got);
 	if (!slot)
 		return -EAGAIN;
 	memcpy(slot, msg, len);
-	if (len < q->prod.slot_size)
-		memset(slot + len, 0, q->prod.slot_size - len);
+	if (len < q->hdr.slot_size)
+		memset(slot + len, 0, q->hdr.slot_size - len);
 	return lfq_commit(q, 1);
 }
 
@@ -122,7 +187,7 @@ int lfq_pop(struct lfq *q, void *buf, size_t len)
 	uint32_t got;
 	const void *slot;
 
-	if (lfq_unlikely(len > q->cons.slot_size))
+	if (lfq_unlikely(len > q->hdr.slot_size))
 		return -EMSGSIZE;
 	slot = lfq_peek(q, 1, &got);
 	if (!slot)

@@ -60,17 +60,28 @@ void lfq_wake_producer(struct lfq *q)
 	lfq_wake(q, &q->cons.peer->need_space, LFQ_WAKE_PRODUCER);
 }
 
-static uint32_t lfq_ready_count(struct lfq *q, int data, int arm)
+/*
+ * Slots ready for the waiter (readable or free), arming its wakeup flag
+ * first if @arm. MPSC readable slots are counted up to @min_count only.
+ */
+static uint32_t lfq_ready_count(struct lfq *q, int data, int arm,
+				uint32_t min_count)
 {
 	struct lfq_prod_ctl *prod = q->prod.ctl;
 	struct lfq_cons_ctl *cons = q->cons.ctl;
 	uint32_t n = q->hdr.slot_count;
 
-	if (arm)
-		return data ? lfq_spsc_arm_data_wait(prod, cons, n) :
-			      lfq_spsc_arm_space_wait(prod, cons, n);
-	n = lfq_spsc_readable(prod, cons, n);
-	return data ? n : q->hdr.slot_count - n;
+	if (!data)
+		return arm ? lfq_spsc_arm_space_wait(prod, cons, n) :
+			     n - lfq_ring_count(lfq_load_acquire(&prod->head),
+						lfq_load_acquire(&cons->tail), n);
+	if (lfq_is_mpsc(q))
+		return arm ? lfq_mpsc_arm_data_wait(cons, q->mcons.commit,
+						    n - 1, min_count) :
+			     lfq_mpsc_ready(q->mcons.commit, n - 1,
+					    q->mcons.tail, min_count);
+	return arm ? lfq_spsc_arm_data_wait(prod, cons, n) :
+		     lfq_spsc_readable(prod, cons, n);
 }
 
 static int lfq_futex_wait(struct lfq *q, int data, uint32_t min_count,
@@ -83,7 +94,7 @@ static int lfq_futex_wait(struct lfq *q, int data, uint32_t min_count,
 	for (;;) {
 		struct timespec ts, *tsp = NULL;
 
-		if (lfq_ready_count(q, data, 1) >= min_count)
+		if (lfq_ready_count(q, data, 1, min_count) >= min_count)
 			return 0;
 		if (timeout_ns > 0) {
 			int64_t left = deadline - lfq_now_ns();
@@ -124,7 +135,7 @@ static int lfq_wait_common(struct lfq *q, int data, uint32_t min_count,
 
 	if (!min_count || min_count > q->hdr.slot_count)
 		return -EINVAL;
-	while (lfq_ready_count(q, data, 0) < min_count) {
+	while (lfq_ready_count(q, data, 0, min_count) < min_count) {
 		if (!timeout_ns)
 			return -EAGAIN;
 		if (!spins--)

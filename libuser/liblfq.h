@@ -10,7 +10,9 @@
  * same in both cases.
  *
  * One thread may produce and another consume through the same handle at
- * the same time; each side of a handle is single-threaded (SPSC).
+ * the same time; each side of a handle is single-threaded. An MPSC queue
+ * takes many producers: each producing thread or process uses a handle of
+ * its own (lfq_attach_fd() or lfq_mem_attach() on the queue's fd).
  * Functions return 0 or a count on success and a negative errno on error.
  */
 #ifndef LIBLFQ_H
@@ -36,7 +38,7 @@ struct lfq;
 
 /**
  * struct lfq_params - what a queue is created with.
- * @type:	LFQ_TYPE_SPSC.
+ * @type:	LFQ_TYPE_SPSC or LFQ_TYPE_MPSC.
  * @slot_size:	bytes per slot, a multiple of 8.
  * @slot_count:	power of two; slot_size * slot_count must be a multiple of
  *		the page size (4096 on x86: e.g. 64-byte slots need >= 64).
@@ -67,6 +69,7 @@ LFQ_API void lfq_set_wait_spin(struct lfq *q, unsigned int spins);
 /* Zero-copy producer side. */
 LFQ_API void *lfq_reserve(struct lfq *q, uint32_t want, uint32_t *got);
 LFQ_API int lfq_commit(struct lfq *q, uint32_t n);
+LFQ_API int lfq_discard(struct lfq *q);
 
 /* Zero-copy consumer side. */
 LFQ_API const void *lfq_peek(struct lfq *q, uint32_t want, uint32_t *got);

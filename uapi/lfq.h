@@ -22,7 +22,8 @@
 #define LFQ_IOC_MAGIC		0xB8
 
 /* Queue types. */
-#define LFQ_TYPE_SPSC		1
+#define LFQ_TYPE_SPSC		1	/* one producer, one consumer */
+#define LFQ_TYPE_MPSC		2	/* many producers, one consumer */
 
 /* Bounds on queue geometry (checked by LFQ_IOC_CREATE). */
 #define LFQ_SLOT_SIZE_MIN	8u
@@ -38,7 +39,7 @@
  * struct lfq_create - LFQ_IOC_CREATE argument: bind a new queue to the file.
  * @size:	sizeof(struct lfq_create) as the caller knows it.
  * @flags:	LFQ_CREATE_* flags; must be zero today.
- * @type:	LFQ_TYPE_SPSC.
+ * @type:	LFQ_TYPE_SPSC or LFQ_TYPE_MPSC.
  * @slot_size:	bytes per slot, a multiple of 8 in
  *		[LFQ_SLOT_SIZE_MIN, LFQ_SLOT_SIZE_MAX].
  * @slot_count:	slots in the ring, a power of two in
@@ -74,6 +75,9 @@ struct lfq_create {
  *		back, so @data_size bytes from @data_offset + @data_size show
  *		the same memory again.
  * @data_size:	bytes of one copy of the slot area (page aligned).
+ * @commit_offset: mmap offset of the commit words (MPSC: one __u64 per
+ *		slot; see lfq_ring.h), writable by producers.
+ * @commit_size: bytes of the commit words, page aligned; 0 for SPSC.
  */
 struct lfq_info {
 	__u32 size;
@@ -88,9 +92,12 @@ struct lfq_info {
 	__u64 cons_offset;
 	__u64 data_offset;
 	__u64 data_size;
+	__u64 commit_offset;
+	__u64 commit_size;
 };
 
 #define LFQ_INFO_SIZE_VER0	72
+#define LFQ_INFO_SIZE_VER1	88	/* commit_offset, commit_size */
 
 /* struct lfq_wait.flags: exactly one of these. */
 #define LFQ_WAIT_DATA		(1u << 0)	/* until >= min_count slots to read */
@@ -103,7 +110,8 @@ struct lfq_info {
  * @min_count:	slots wanted, 1..slot_count.
  * @__reserved:	must be zero.
  * @timeout_ns:	relative timeout; < 0 waits forever, 0 only checks.
- * @available:	out: slots readable (DATA) or free (SPACE) at return.
+ * @available:	out: slots readable (DATA) or free (SPACE) at return;
+ *		MPSC readable slots are counted up to @min_count only.
  *
  * Returns 0 when ready, -EAGAIN when @timeout_ns is 0 and not ready,
  * -ETIMEDOUT when the timeout expired, -EINTR on a signal.

@@ -10,13 +10,17 @@
  *   hdr_offset   one page, read-only for everyone: struct lfq_ring_hdr
  *   prod_offset  one page, producer state: struct lfq_prod_ctl
  *   cons_offset  one page, consumer state: struct lfq_cons_ctl
+ *   commit_offset commit_size bytes (MPSC only, else 0): one __u64 commit
+ *                word per slot; slot i is committed when the word of
+ *                (i & (slot_count - 1)) holds i + 1 (see lfq_mpsc.h)
  *   data_offset  data_size bytes: slot_count slots of slot_size bytes,
  *                then the same pages again, so that any run of up to
  *                slot_count consecutive slots is one contiguous span.
  *
  * Indices are free-running 64-bit counters: slot i lives at
  * (i & (slot_count - 1)) * slot_size, and head - tail is the number of
- * committed, unconsumed slots, so all slot_count slots are usable.
+ * slots in use (SPSC: committed; MPSC: reserved), so all slot_count slots
+ * are usable.
  */
 #ifndef _UAPI_LINUX_LFQ_RING_H
 #define _UAPI_LINUX_LFQ_RING_H
@@ -39,6 +43,8 @@
  * @cons_offset: offset of struct lfq_cons_ctl.
  * @data_offset: offset of the first copy of the slot area.
  * @data_size:	bytes of one copy of the slot area (page aligned).
+ * @commit_offset: offset of the commit words (MPSC).
+ * @commit_size: bytes of the commit words (page aligned); 0 for SPSC.
  */
 struct lfq_ring_hdr {
 	__u32 magic;
@@ -51,12 +57,16 @@ struct lfq_ring_hdr {
 	__u64 cons_offset;
 	__u64 data_offset;
 	__u64 data_size;
+	__u64 commit_offset;
+	__u64 commit_size;
 };
 
 /**
  * struct lfq_prod_ctl - producer state, on its own page.
- * @head:	index of the next slot to commit; slots below it are readable.
- *		Written only by the producer, with release ordering.
+ * @head:	SPSC: index of the next slot to commit; slots below it are
+ *		readable; written only by the producer, with release
+ *		ordering. MPSC: index of the next slot to reserve, advanced
+ *		by compare-and-swap; commit words say what is readable.
  * @need_space:	non-zero while a producer sleeps waiting for free slots:
  *		whoever releases slots must wake it. Set by the waiter,
  *		cleared by the waker.

@@ -23,6 +23,8 @@
  * @hdr_offset:	struct lfq_ring_hdr page.
  * @prod_offset: struct lfq_prod_ctl page.
  * @cons_offset: struct lfq_cons_ctl page.
+ * @commit_offset: commit words (MPSC), right after the consumer page.
+ * @commit_size: bytes of the commit words; 0 for SPSC.
  * @data_offset: first copy of the slot area.
  * @data_size:	bytes of one copy of the slot area.
  * @map_size:	bytes of the whole layout, both copies of the slot area
@@ -32,6 +34,8 @@ struct lfq_layout {
 	__u64 hdr_offset;
 	__u64 prod_offset;
 	__u64 cons_offset;
+	__u64 commit_offset;
+	__u64 commit_size;
 	__u64 data_offset;
 	__u64 data_size;
 	__u64 map_size;
@@ -59,7 +63,7 @@ static inline int lfq_geometry_check(__u32 type, __u32 slot_size,
 {
 	__u64 bytes = (__u64)slot_size * slot_count;
 
-	if (type != LFQ_TYPE_SPSC)
+	if (type != LFQ_TYPE_SPSC && type != LFQ_TYPE_MPSC)
 		return -EINVAL;
 	if (slot_size < LFQ_SLOT_SIZE_MIN || slot_size > LFQ_SLOT_SIZE_MAX ||
 	    slot_size % 8)
@@ -76,17 +80,28 @@ static inline int lfq_geometry_check(__u32 type, __u32 slot_size,
 /**
  * lfq_layout_init() - compute the mapping layout of a valid geometry.
  * @l:		layout to fill.
+ * @type:	LFQ_TYPE_*: MPSC queues carry a page-aligned array of commit
+ *		words (8 bytes per slot) between the consumer page and the
+ *		slot area.
  * @slot_size:	bytes per slot.
  * @slot_count:	slots in the ring.
  * @page_size:	page size of the mapping.
  */
-static inline void lfq_layout_init(struct lfq_layout *l, __u32 slot_size,
-				   __u32 slot_count, __u64 page_size)
+static inline void lfq_layout_init(struct lfq_layout *l, __u32 type,
+				   __u32 slot_size, __u32 slot_count,
+				   __u64 page_size)
 {
+	__u64 commit = 0;
+
+	if (type == LFQ_TYPE_MPSC)
+		commit = ((__u64)slot_count * 8 + page_size - 1) &
+			 ~(page_size - 1);
 	l->hdr_offset = 0;
 	l->prod_offset = page_size;
 	l->cons_offset = 2 * page_size;
-	l->data_offset = 3 * page_size;
+	l->commit_offset = 3 * page_size;
+	l->commit_size = commit;
+	l->data_offset = l->commit_offset + commit;
 	l->data_size = (__u64)slot_size * slot_count;
 	l->map_size = l->data_offset + 2 * l->data_size;
 }
@@ -115,6 +130,8 @@ static inline void lfq_ring_hdr_init(struct lfq_ring_hdr *h, __u32 type,
 	h->cons_offset = l->cons_offset;
 	h->data_offset = l->data_offset;
 	h->data_size = l->data_size;
+	h->commit_offset = l->commit_offset;
+	h->commit_size = l->commit_size;
 }
 
 /**
@@ -136,9 +153,11 @@ static inline int lfq_ring_hdr_check(const struct lfq_ring_hdr *h,
 	if ((h->flags & ~LFQ_CREATE_FLAGS_ALL) ||
 	    lfq_geometry_check(h->type, h->slot_size, h->slot_count, page_size))
 		return -EINVAL;
-	lfq_layout_init(l, h->slot_size, h->slot_count, page_size);
+	lfq_layout_init(l, h->type, h->slot_size, h->slot_count, page_size);
 	if (h->prod_offset != l->prod_offset ||
 	    h->cons_offset != l->cons_offset ||
+	    h->commit_offset != l->commit_offset ||
+	    h->commit_size != l->commit_size ||
 	    h->data_offset != l->data_offset || h->data_size != l->data_size)
 		return -EINVAL;
 	return 0;

@@ -90,6 +90,51 @@ struct lfq_mpsc_cons {
 };
 
 /**
+ * lfq_mpsc_prod_init() - bind a producer view to a mapped ring.
+ * @p:		the view.
+ * @base:	start of the mapping (struct lfq_ring_hdr).
+ * @h:		a validated private copy of the header.
+ */
+static inline void lfq_mpsc_prod_init(struct lfq_mpsc_prod *p, void *base,
+				      const struct lfq_ring_hdr *h)
+{
+	unsigned char *b = (unsigned char *)base;
+
+	p->ctl = (struct lfq_prod_ctl *)(b + h->prod_offset);
+	p->peer = (const struct lfq_cons_ctl *)(b + h->cons_offset);
+	p->commit = (__u64 *)(b + h->commit_offset);
+	p->data = b + h->data_offset;
+	p->slot_size = h->slot_size;
+	p->mask = h->slot_count - 1;
+	/* Pairs with the consumer's release of tail in lfq_mpsc_release(). */
+	p->cached_tail = lfq_load_acquire(&p->peer->tail);
+}
+
+/**
+ * lfq_mpsc_cons_init() - bind the consumer handle to a mapped ring.
+ * @c:		the handle.
+ * @base:	start of the mapping.
+ * @h:		a validated private copy of the header.
+ *
+ * Resumes at the consumer index found in the ring.
+ */
+static inline void lfq_mpsc_cons_init(struct lfq_mpsc_cons *c, void *base,
+				      const struct lfq_ring_hdr *h)
+{
+	unsigned char *b = (unsigned char *)base;
+
+	c->ctl = (struct lfq_cons_ctl *)(b + h->cons_offset);
+	c->peer = (const struct lfq_prod_ctl *)(b + h->prod_offset);
+	c->commit = (const __u64 *)(b + h->commit_offset);
+	c->data = b + h->data_offset;
+	c->slot_size = h->slot_size;
+	c->mask = h->slot_count - 1;
+	c->peeked = 0;
+	c->discarded = 0;
+	c->tail = lfq_load_relaxed(&c->ctl->tail);
+}
+
+/**
  * lfq_mpsc_reserve() - reserve up to @want consecutive slots.
  * @p:		producer view.
  * @want:	slots wanted, at least 1.

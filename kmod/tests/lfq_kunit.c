@@ -134,7 +134,8 @@ static const struct lfq_geo_case lfq_geo_cases[] = {
 	{ "bytes-512MiB", LFQ_TYPE_SPSC, 65536, 8192, 4096, -EINVAL },
 	{ "bytes-max-slots", LFQ_TYPE_SPSC, 65536, 1U << 24, 4096, -EINVAL },
 	{ "type-0", 0, 64, 64, 4096, -EINVAL },
-	{ "type-2", 2, 64, 64, 4096, -EINVAL },
+	{ "type-mpsc", LFQ_TYPE_MPSC, 64, 64, 4096, 0 },
+	{ "type-3", 3, 64, 64, 4096, -EINVAL },
 	{ "type-u32max", U32_MAX, 64, 64, 4096, -EINVAL },
 	{ "page-0", LFQ_TYPE_SPSC, 8, 512, 0, -EINVAL },
 	{ "page-3", LFQ_TYPE_SPSC, 8, 512, 3, -EINVAL },
@@ -166,7 +167,9 @@ static void lfq_abi_layout_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, offsetof(struct lfq_ring_hdr, slot_count), 20UL);
 	KUNIT_EXPECT_EQ(test, offsetof(struct lfq_ring_hdr, prod_offset), 24UL);
 	KUNIT_EXPECT_EQ(test, offsetof(struct lfq_ring_hdr, data_size), 48UL);
-	KUNIT_EXPECT_EQ(test, sizeof(struct lfq_ring_hdr), 56UL);
+	KUNIT_EXPECT_EQ(test, offsetof(struct lfq_ring_hdr, commit_offset),
+			56UL);
+	KUNIT_EXPECT_EQ(test, sizeof(struct lfq_ring_hdr), 72UL);
 	/* head, need_space and full_events on separate cache lines. */
 	KUNIT_EXPECT_EQ(test, offsetof(struct lfq_prod_ctl, head), 0UL);
 	KUNIT_EXPECT_EQ(test, offsetof(struct lfq_prod_ctl, need_space),
@@ -186,21 +189,31 @@ static void lfq_layout_offsets_test(struct kunit *test)
 {
 	struct lfq_layout l;
 
-	lfq_layout_init(&l, 64, 1024, 4096);
+	lfq_layout_init(&l, LFQ_TYPE_SPSC, 64, 1024, 4096);
 	KUNIT_EXPECT_EQ(test, l.hdr_offset, 0ULL);
 	KUNIT_EXPECT_EQ(test, l.prod_offset, 4096ULL);
 	KUNIT_EXPECT_EQ(test, l.cons_offset, 8192ULL);
+	KUNIT_EXPECT_EQ(test, l.commit_size, 0ULL);
 	KUNIT_EXPECT_EQ(test, l.data_offset, 12288ULL);
 	KUNIT_EXPECT_EQ(test, l.data_size, 65536ULL);
 	KUNIT_EXPECT_EQ(test, l.map_size, 12288ULL + 2 * 65536);
 
+	/* MPSC: one commit word per slot, in whole pages, before the data. */
+	lfq_layout_init(&l, LFQ_TYPE_MPSC, 64, 1024, 4096);
+	KUNIT_EXPECT_EQ(test, l.commit_offset, 12288ULL);
+	KUNIT_EXPECT_EQ(test, l.commit_size, 8192ULL);
+	KUNIT_EXPECT_EQ(test, l.data_offset, 12288ULL + 8192);
+	KUNIT_EXPECT_EQ(test, l.map_size, 20480ULL + 2 * 65536);
+	lfq_layout_init(&l, LFQ_TYPE_MPSC, 4096, 2, 4096);
+	KUNIT_EXPECT_EQ(test, l.commit_size, 4096ULL);
+
 	/* The largest slot area: no 32-bit overflow in data_size. */
-	lfq_layout_init(&l, 16, 1U << 24, 4096);
+	lfq_layout_init(&l, LFQ_TYPE_SPSC, 16, 1U << 24, 4096);
 	KUNIT_EXPECT_EQ(test, l.data_size, 256ULL << 20);
 	KUNIT_EXPECT_EQ(test, l.map_size, 3 * 4096ULL + (512ULL << 20));
 
 	/* Another page size moves every offset. */
-	lfq_layout_init(&l, 64, 1024, 65536);
+	lfq_layout_init(&l, LFQ_TYPE_SPSC, 64, 1024, 65536);
 	KUNIT_EXPECT_EQ(test, l.prod_offset, 65536ULL);
 	KUNIT_EXPECT_EQ(test, l.cons_offset, 2 * 65536ULL);
 	KUNIT_EXPECT_EQ(test, l.data_offset, 3 * 65536ULL);
@@ -212,7 +225,7 @@ static void lfq_hdr_init_check_test(struct kunit *test)
 	struct lfq_ring_hdr h = { };
 	struct lfq_layout l, got;
 
-	lfq_layout_init(&l, 128, 256, 4096);
+	lfq_layout_init(&l, LFQ_TYPE_SPSC, 128, 256, 4096);
 	lfq_ring_hdr_init(&h, LFQ_TYPE_SPSC, 0, 128, 256, &l);
 	KUNIT_EXPECT_EQ(test, h.magic, LFQ_RING_MAGIC);
 	KUNIT_EXPECT_EQ(test, h.layout_version, LFQ_RING_LAYOUT_VERSION);
@@ -236,7 +249,7 @@ static void lfq_hdr_check_rejects_test(struct kunit *test)
 	struct lfq_ring_hdr good = { }, h;
 	struct lfq_layout l;
 
-	lfq_layout_init(&l, 64, 128, 4096);
+	lfq_layout_init(&l, LFQ_TYPE_SPSC, 64, 128, 4096);
 	lfq_ring_hdr_init(&good, LFQ_TYPE_SPSC, 0, 64, 128, &l);
 	KUNIT_ASSERT_EQ(test, lfq_ring_hdr_check(&good, 4096, &l), 0);
 
@@ -961,7 +974,7 @@ static void lfq_queue_create_rejects_test(struct kunit *test)
 		{ .type = LFQ_TYPE_SPSC, .flags = 0x80000000, .slot_size = 64,
 		  .slot_count = 64 },
 		{ .type = 0, .slot_size = 64, .slot_count = 64 },
-		{ .type = 2, .slot_size = 64, .slot_count = 64 },
+		{ .type = 3, .slot_size = 64, .slot_count = 64 },
 		{ .type = LFQ_TYPE_SPSC, .slot_size = 0, .slot_count = 512 },
 		{ .type = LFQ_TYPE_SPSC, .slot_size = 7, .slot_count = 4096 },
 		{ .type = LFQ_TYPE_SPSC, .slot_size = 65544,

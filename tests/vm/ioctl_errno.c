@@ -180,8 +180,8 @@ static void test_create(void)
 	c = geo(64, 1024);
 	c.type = 0;
 	expect(try_create(&c), EINVAL, "CREATE type 0");
-	c.type = 2;
-	expect(try_create(&c), EINVAL, "CREATE type 2");
+	c.type = 3;
+	expect(try_create(&c), EINVAL, "CREATE type 3");
 	c = geo(64, 1024);
 	c.flags = 1;
 	expect(try_create(&c), EINVAL, "CREATE flags 0x1");
@@ -273,12 +273,13 @@ static void test_info(int fd)
 	memset(&info, 0xa5, sizeof(info));
 	info.size = sizeof(info);
 	expect(io(fd, LFQ_IOC_INFO, &info), 0, "INFO");
-	if (!tap_ok(info.size == LFQ_INFO_SIZE_VER0 && info.flags == 0 &&
+	if (!tap_ok(info.size == LFQ_INFO_SIZE_VER1 && info.flags == 0 &&
 		    info.type == LFQ_TYPE_SPSC && info.slot_size == 64 &&
 		    info.slot_count == 1024 && info.hdr_offset == 0 &&
 		    info.prod_offset == PG && info.cons_offset == 2 * PG &&
 		    info.data_offset == 3 * PG && info.data_size == 65536 &&
-		    info.map_size == 3 * PG + 2 * 65536,
+		    info.map_size == 3 * PG + 2 * 65536 &&
+		    info.commit_size == 0 && info.commit_offset == 3 * PG,
 		    "INFO reports the geometry and layout"))
 		tap_diag("  size %u flags %u type %u slot %u x %u map %llu hdr %llu prod %llu cons %llu data %llu+%llu",
 			 info.size, info.flags, info.type, info.slot_size,
@@ -289,6 +290,16 @@ static void test_info(int fd)
 			 (unsigned long long)info.data_offset,
 			 (unsigned long long)info.data_size);
 
+	/* A caller built before commit_offset: gets VER0's bytes only. */
+	memset(buf, 0xa5, sizeof(buf));
+	*(uint32_t *)buf = LFQ_INFO_SIZE_VER0;
+	ok = io(fd, LFQ_IOC_INFO, buf) == 0 &&
+	     *(uint32_t *)buf == LFQ_INFO_SIZE_VER1 &&
+	     ((struct lfq_info *)buf)->data_size == 65536;
+	for (i = LFQ_INFO_SIZE_VER0; i < (int)sizeof(buf); i++)
+		ok &= buf[i] == 0xa5;
+	tap_ok(ok, "INFO with a VER0-sized struct: VER0 fields, nothing past them");
+
 	info.size = LFQ_INFO_SIZE_VER0 - 1;
 	expect(io(fd, LFQ_IOC_INFO, &info), EINVAL, "INFO size VER0-1");
 	info.size = 0;
@@ -298,12 +309,12 @@ static void test_info(int fd)
 	memset(buf, 0xa5, sizeof(buf));
 	*(uint32_t *)buf = sizeof(buf);
 	expect(io(fd, LFQ_IOC_INFO, buf), 0, "INFO size 256");
-	ok = *(uint32_t *)buf == LFQ_INFO_SIZE_VER0;
-	for (i = LFQ_INFO_SIZE_VER0; i < (int)sizeof(buf); i++)
+	ok = *(uint32_t *)buf == LFQ_INFO_SIZE_VER1;
+	for (i = LFQ_INFO_SIZE_VER1; i < (int)sizeof(buf); i++)
 		ok &= buf[i] == 0xa5;
 	memcpy(&info, buf, sizeof(info));
 	ok &= info.slot_count == 1024 && info.slot_size == 64;
-	if (!tap_ok(ok, "INFO size 256: size=72 back, fields filled, tail untouched"))
+	if (!tap_ok(ok, "INFO size 256: size=88 back, fields filled, tail untouched"))
 		tap_diag("  size back %u", *(uint32_t *)buf);
 
 	expect(io(fd, LFQ_IOC_INFO, NULL), EFAULT, "INFO(NULL)");
@@ -452,7 +463,7 @@ int main(void)
 	struct lfq_create c = geo(64, 1024);
 	int fd;
 
-	tap_plan(95);
+	tap_plan(96);
 	test_unbound();
 	test_create();
 

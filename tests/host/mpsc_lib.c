@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mpsc_lib.c - MPSC queues through liblfq's API: producer processes, each
+ * with its own handle attached by fd, stream sequenced messages with
+ * blocking waits into one consumer that verifies per-producer order and
+ * checksums; partial commits and discards are skipped and counted.
+ *
+ * Runs on a memfd queue here, and on a /dev/lfq queue in the test VM
+ * (tests/vm/mpsc_kernel.c builds this file with LFQ_KERNEL_QUEUE).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdint.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "liblfq.h"
+#include "tap.h"
+
+#define PRODUCERS	4
+#define TIMEOUT_NS	10000000000ll
+#ifdef LFQ_KERNEL_QUEUE
+#define PER_PRODUCER	250000ull	/* TCG is slow */
+#else
+#define PER_PRODUCER	2500000ull
+#endif
+
+static int make_queue(uint32_t slots, struct lfq **q)
+{
+	struct lfq_params p = { LFQ_TYPE_MPSC, 32, slots, 0 };
+
+#ifdef LFQ_KERNEL_QUEUE
+	return lfq_create(&p, q);
+#else
+	return lfq_mem_create(&p, q);
+#endif
+}
+
+static int attach(int fd, struct lfq **q)
+{
+#ifdef LFQ_KERNEL_QUEUE
+	return lfq_attach_fd(fd, q);
+#else
+	return lfq_mem_attach(fd, q);
+#endif
+}
+
+static inline uint64_t check_word(uint64_t w)
+{
+	return w * 0x9e3779b97f4a7c15ull ^ (w >> 31);
+}
+
+/* Producer process: its own handle; every 1000th batch gives one up. */
+static int produce(int fd, unsigned int id, uint64_t count)
+{
+	uint64_t seq = 0, round = 0;
+	struct lfq *q;
+
+	if (attach(fd, &q))
+		return 2;
+	while (seq < count) {
+		uint32_t got, i, keep;
+		uint64_t *m = lfq_reserve(q, 4, &got);
+
+		if (!m) {
+			if (lfq_wait_space(q, 1, TIMEOUT_NS))
+				return 3;
+			continue;
+		}
+		if (++round % 1000 == 0) {
+			lfq_discard(q);
+			continue;
+		}
+		keep = got;
+		if (keep > count - seq)
+			keep = (uint32_t)(count - seq);
+		for (i = 0; i < keep; i++, seq++) {
+			m[4 * i] = (uint64_t)id << 48 | seq;
+			m[4 * i + 1] = check_word(m[4 * i]);
+		}
+		lfq_commit(q, keep);	/* the rest, if any, is discarded */
+	}
+	lfq_close(q);
+	return 0;
+}
+
+static void test_processes(void)
+{
+	uint64_t next[PRODUCERS] = { 0 }, n = 0, bad = 0, stall = 0;
+	uint64_t total = PRODUCERS * PER_PRODUCER;
+	pid_t pid[PRODUCERS];
+	struct lfq_stats st;
+	struct lfq *q;
+	unsigned int i;
+	int failed = 0, status;
+
+	if (!tap_ok(make_queue(1024, &q) == 0, "create an MPSC queue"))
+		return;
+	for (i = 0; i < PRODUCERS; i++) {
+		pid[i] = fork();
+		if (pid[i] == 0)
+			_exit(produce(lfq_fd(q), i, PER_PRODUCER));
+	}
+	while (n < total) {
+		uint32_t got, k;
+		const uint64_t *m = lfq_peek(q, 64, &got);
+
+		if (!m) {
+			if (lfq_wait_data(q, 1, TIMEOUT_NS)) {
+				stall++;
+				break;
+			}
+			continue;
+		}
+		for (k = 0; k < got; k++, n++) {
+			uint64_t w = m[4 * k], id = w >> 48;
+
+			if (id >= PRODUCERS || m[4 * k + 1] != check_word(w) ||
+			    (w & 0xffffffffffffull) != next[id]++)
+				bad++;
+		}
+		lfq_release(q, got);
+	}
+	for (i = 0; i < PRODUCERS; i++)
+		if (waitpid(pid[i], &status, 0) != pid[i] || status)
+			failed++;
+	/* Skips discards left behind the last message. */
+	if (lfq_peek(q, 1, &i))
+		bad++;
+	tap_ok(!bad && !stall && !failed && n == total,
+	       "%u producer processes, %llu messages, per-producer order and "
+	       "checksums verified (bad %llu, stalls %llu, failed %d)",
+	       PRODUCERS, (unsigned long long)n, (unsigned long long)bad,
+	       (unsigned long long)stall, failed);
+	lfq_get_stats(q, &st);
+	tap_ok(st.consumed == st.produced && st.produced > total,
+	       "every reserved slot consumed or skipped as discarded "
+	       "(reserved %llu, consumed-or-skipped %llu, messages %llu)",
+	       (unsigned long long)st.produced,
+	       (unsigned long long)st.consumed, (unsigned long long)total);
+	lfq_close(q);
+}
+
+static void test_out_of_order(void)
+{
+	struct lfq *q, *a, *b;
+	uint64_t *sa, *sb, v = 0;
+	uint32_t got, ga, gb;
+	int ok;
+
+	make_queue(128, &q);
+	attach(lfq_fd(q), &a);
+	attach(lfq_fd(q), &b);
+	sa = lfq_reserve(a, 1, &ga);
+	sb = lfq_reserve(b, 1, &gb);
+	*sa = 1;
+	*sb = 2;
+	lfq_commit(b, 1);
+	ok = !lfq_peek(q, 1, &got) && lfq_wait_data(q, 1, 0) == -EAGAIN;
+	lfq_commit(a, 1);
+	ok &= lfq_pop(q, &v, sizeof(v)) == 0 && v == 1;
+	ok &= lfq_pop(q, &v, sizeof(v)) == 0 && v == 2;
+	tap_ok(ok, "a later reservation committed first waits for the earlier");
+
+	sa = lfq_reserve(a, 3, &ga);
+	sa[0] = 10;
+	lfq_commit(a, 1);		/* slots 2 and 3 discarded */
+	v = 11;
+	lfq_push(b, &v, sizeof(v));
+	ok = lfq_pop(q, &v, sizeof(v)) == 0 && v == 10 &&
+	     lfq_pop(q, &v, sizeof(v)) == 0 && v == 11 &&
+	     lfq_pop(q, &v, sizeof(v)) == -EAGAIN;
+	tap_ok(ok && ga == 3, "a partial commit discards the rest of the "
+	       "reservation, and the consumer skips it");
+	lfq_close(a);
+	lfq_close(b);
+	lfq_close(q);
+}
+
+int main(void)
+{
+	tap_plan(5);
+	test_out_of_order();
+	test_processes();
+	return tap_done();
+}
