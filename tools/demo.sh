@@ -1,7 +1,8 @@
 #!/bin/sh
 # tools/demo.sh - the demo behind `make demo`: boots Debian's stock kernel
-# in the test VM, loads lfq.ko, and streams through /dev/lfq between two
-# processes with a live rate (batch 1, then batch 32), then unloads.
+# in the test VM, loads lfq.ko, and streams through /dev/lfq with a live
+# rate: two processes on an SPSC queue (batch 1, then batch 32), then four
+# producer processes into one MPSC queue; then unloads.
 # Expects `make all` to have run (make demo does it).
 set -eu
 cd "$(dirname "$0")/.."
@@ -18,6 +19,8 @@ echo "=== two processes, one SPSC queue, 64-byte messages, batch 1"
 lfq_run -t $((SECS + 60)) stream-batch1 /lfq/lfq-demo -t $SECS
 echo "=== the same, batch 32"
 lfq_run -t $((SECS + 60)) stream-batch32 /lfq/lfq-demo -t $((SECS / 2)) -b 32
+echo "=== four producer processes, one consumer, one MPSC queue"
+lfq_run -t $((SECS + 60)) stream-mpsc /lfq/lfq-demo -t $((SECS / 2)) -p 4 -b 8
 lfq_run rmmod rmmod lfq
 EOS
 echo "demo: booting Debian's stock kernel under QEMU (TCG: rates are emulated)"

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
- * lfq-demo.c - two processes streaming through one /dev/lfq SPSC queue:
- * a forked producer writes sequenced messages zero-copy, the consumer
- * verifies every one, sleeping in epoll when the ring runs dry, and prints
- * a live line per second (rate, totals, and the queue's own counters).
+ * lfq-demo.c - processes streaming through one /dev/lfq queue: forked
+ * producers write sequenced messages zero-copy, the consumer verifies
+ * every one (per producer), sleeping in epoll when the ring runs dry, and
+ * prints a live line per second (rate, totals, the queue's own counters).
+ * One producer uses an SPSC queue, more an MPSC queue.
  *
- * Usage: lfq-demo [-t SECONDS] [-s SLOT_SIZE] [-n SLOTS] [-b BATCH] [-m]
+ * Usage: lfq-demo [-t SECONDS] [-s SLOT_SIZE] [-n SLOTS] [-b BATCH]
+ *                 [-p PRODUCERS] [-m]
  *   -m  use a memfd queue instead of /dev/lfq (no module needed)
  */
 #define _GNU_SOURCE
@@ -30,10 +32,18 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void produce(struct lfq *q, uint32_t batch)
+#define MAX_PRODUCERS 16
+
+static void produce(struct lfq *shared, uint32_t batch, unsigned int id)
 {
-	uint32_t words = lfq_slot_size(q) / 8;
-	uint64_t seq = 0;
+	uint32_t words = lfq_slot_size(shared) / 8;
+	uint64_t seq = (uint64_t)id << 48;
+	struct lfq *q = shared;
+
+	/* MPSC: each producer works through a handle of its own. */
+	if (id && (lfq_is_kernel(shared) ? lfq_attach_fd(lfq_fd(shared), &q) :
+		   lfq_mem_attach(lfq_fd(shared), &q)))
+		_exit(1);
 
 	for (;;) {
 		uint32_t got, i;
@@ -51,10 +61,13 @@ static void produce(struct lfq *q, uint32_t batch)
 	}
 }
 
-static int consume(struct lfq *q, uint32_t batch, double seconds, pid_t child)
+static int consume(struct lfq *q, uint32_t batch, double seconds,
+		   const pid_t *child, unsigned int producers)
 {
 	uint32_t words = lfq_slot_size(q) / 8;
+	uint64_t next[MAX_PRODUCERS] = { 0 };
 	uint64_t seq = 0, last = 0, bad = 0, sleeps = 0;
+	unsigned int i;
 	double t0 = now_s(), tick = t0 + 1, t;
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct lfq_stats st;
@@ -67,14 +80,18 @@ static int consume(struct lfq *q, uint32_t batch, double seconds, pid_t child)
 	printf("%6s %14s %14s %10s %12s %12s %10s\n", "time", "msgs/s",
 	       "total", "bad", "full-evts", "empty-evts", "wakeups");
 	for (;;) {
-		uint32_t got, i;
+		uint32_t got, k;
 		const uint64_t *m = lfq_peek(q, batch, &got);
 
 		if (m) {
-			for (i = 0; i < got; i++, seq++)
-				if (m[i * words] != seq ||
-				    m[i * words + words - 1] != ~seq)
+			for (k = 0; k < got; k++, seq++) {
+				uint64_t w = m[k * words], id = w >> 48;
+
+				if (id >= producers ||
+				    (w & 0xffffffffffffull) != next[id]++ ||
+				    m[k * words + words - 1] != ~w)
 					bad++;
+			}
 			lfq_release(q, got);
 		} else if (ep >= 0) {
 			/* The fd in the caller's own event loop. */
@@ -101,8 +118,10 @@ static int consume(struct lfq *q, uint32_t batch, double seconds, pid_t child)
 		if (t - t0 >= seconds)
 			break;
 	}
-	kill(child, SIGKILL);
-	waitpid(child, NULL, 0);
+	for (i = 0; i < producers; i++) {
+		kill(child[i], SIGKILL);
+		waitpid(child[i], NULL, 0);
+	}
 	printf("lfq-demo: %llu messages in %.1f s (%.0f msgs/s), %llu bad, "
 	       "%llu epoll sleeps\n", (unsigned long long)seq, now_s() - t0,
 	       seq / (now_s() - t0), (unsigned long long)bad,
@@ -116,39 +135,51 @@ int main(int argc, char **argv)
 	uint32_t batch = 1;
 	double seconds = 10;
 	int opt, mem = 0, err;
+	unsigned int producers = 1, i;
+	pid_t pid[MAX_PRODUCERS];
 	struct lfq *q;
-	pid_t pid;
 
-	while ((opt = getopt(argc, argv, "t:s:n:b:m")) != -1) {
+	while ((opt = getopt(argc, argv, "t:s:n:b:p:m")) != -1) {
 		switch (opt) {
 		case 't': seconds = atof(optarg); break;
 		case 's': p.slot_size = (uint32_t)atoi(optarg); break;
 		case 'n': p.slot_count = (uint32_t)atoi(optarg); break;
 		case 'b': batch = (uint32_t)atoi(optarg); break;
+		case 'p': producers = (unsigned int)atoi(optarg); break;
 		case 'm': mem = 1; break;
 		default:
 			fprintf(stderr, "usage: %s [-t SECONDS] [-s SLOT_SIZE] "
-				"[-n SLOTS] [-b BATCH] [-m]\n", argv[0]);
+				"[-n SLOTS] [-b BATCH] [-p PRODUCERS] [-m]\n",
+				argv[0]);
 			return 2;
 		}
 	}
-	if (p.slot_size < 16 || !batch) {
-		fprintf(stderr, "lfq-demo: slot size >= 16 and batch >= 1\n");
+	if (p.slot_size < 16 || !batch || !producers ||
+	    producers > MAX_PRODUCERS) {
+		fprintf(stderr, "lfq-demo: slot size >= 16, batch >= 1, "
+			"1..%d producers\n", MAX_PRODUCERS);
 		return 2;
 	}
+	if (producers > 1)
+		p.type = LFQ_TYPE_MPSC;
 	err = mem ? lfq_mem_create(&p, &q) : lfq_create(&p, &q);
 	if (err) {
 		fprintf(stderr, "lfq-demo: create: %s\n", strerror(-err));
 		return 1;
 	}
-	printf("lfq-demo: %s queue, %u slots of %u bytes, batch %u, %.0f s\n",
-	       lfq_is_kernel(q) ? "/dev/lfq" : "memfd", p.slot_count,
-	       p.slot_size, batch, seconds);
+	printf("lfq-demo: %s %s queue, %u producer process%s, %u slots of "
+	       "%u bytes, batch %u, %.0f s\n",
+	       lfq_is_kernel(q) ? "/dev/lfq" : "memfd",
+	       producers > 1 ? "MPSC" : "SPSC", producers,
+	       producers > 1 ? "es" : "", p.slot_count, p.slot_size, batch,
+	       seconds);
 	fflush(stdout);
-	pid = fork();
-	if (pid == 0) {
-		produce(q, batch);
-		_exit(0);
+	for (i = 0; i < producers; i++) {
+		pid[i] = fork();
+		if (pid[i] == 0) {
+			produce(q, batch, i);
+			_exit(0);
+		}
 	}
-	return consume(q, batch, seconds, pid);
+	return consume(q, batch, seconds, pid, producers);
 }
