@@ -5,4 +5,6 @@
 lfq_run kunit-insmod-lfq insmod /lfq/lfq.ko
 lfq_run -t 600 kunit insmod /lfq/lfq_kunit.ko
 lfq_run kunit-rmmod rmmod lfq_kunit
+lfq_run -t 600 kunit-mpsc insmod /lfq/lfq_mpsc_kunit.ko
+lfq_run kunit-mpsc-rmmod rmmod lfq_mpsc_kunit
 lfq_run kunit-rmmod-lfq rmmod lfq
