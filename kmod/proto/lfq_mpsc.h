@@ -161,6 +161,12 @@ static inline void *lfq_mpsc_reserve(struct lfq_mpsc_prod *p, __u32 want,
 			 * overwrite them.
 			 */
 			p->cached_tail = lfq_load_acquire(&p->peer->tail);
+			/* Our head may be older than that tail (others
+			 * reserved, committed and were consumed meanwhile):
+			 * re-read it, or the ring would look full. The tail
+			 * acquire orders this load after their head updates.
+			 */
+			head = lfq_load_relaxed(&p->ctl->head);
 			n = size - lfq_ring_count(head, p->cached_tail, size);
 		}
 		if (lfq_unlikely(!n)) {
@@ -261,7 +267,10 @@ static inline const void *lfq_mpsc_peek(struct lfq_mpsc_cons *c, __u32 want,
 		st = lfq_mpsc_slot_state(c->commit, c->mask, c->tail + n);
 		if (st > 0) {
 			n++;
-		} else if (st < 0 && !n) {
+		} else if (st < 0 && !n && skipped <= c->mask) {
+			/* At most a ring's worth: a hostile writer cannot
+			 * keep us here by rewriting discard words ahead.
+			 */
 			c->tail++;
 			skipped++;
 		} else {
