@@ -83,7 +83,7 @@ if has vm-debug; then
 			-o -name Module.symvers \) -delete
 		if make -C "$KOUT" M="$kd" W=1 modules >"$LOGDIR/kmod-debug.log" 2>&1; then
 			payload "$LOGDIR/pay-debug" "$kd/kmod/lfq.ko" \
-				"$kd/kmod/tests/lfq_kunit.ko"
+				"$kd"/kmod/tests/*.ko
 			cat tests/vm/kunit.sh tests/vm/guest.sh >"$LOGDIR/guest-debug.sh"
 			tools/vm/run-vm.sh --kernel debug \
 				--payload "$LOGDIR/pay-debug" \

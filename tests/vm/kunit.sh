@@ -1,5 +1,5 @@
 # tests/vm/kunit.sh - guest script prefix for the debug kernel: runs the
-# KUnit suites (lfq_kunit.ko, KTAP on the console) before the integration
+# KUnit suites (kmod/tests/*.ko, KTAP on the console) before the integration
 # tests of tests/vm/guest.sh, which loads lfq.ko again itself.
 . /lfq/guest-lib.sh
 lfq_run kunit-insmod-lfq insmod /lfq/lfq.ko
