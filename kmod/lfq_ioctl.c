@@ -133,6 +133,7 @@ static long lfq_ioctl_stats(struct lfq_queue *q, void __user *uarg)
 		.wakeups	= atomic64_read(&q->wakeups),
 		.wake_calls	= atomic64_read(&q->wake_calls),
 		.waits		= atomic64_read(&q->waits),
+		.dropped	= atomic64_read(&q->dropped),
 	};
 
 	return lfq_copy_result(uarg, &st, sizeof(st), LFQ_STATS_SIZE_VER0);

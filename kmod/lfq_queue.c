@@ -25,6 +25,8 @@ static void lfq_queue_free_pages(struct lfq_queue *q)
 {
 	unsigned long i;
 
+	/* A kernel producer's last wakeup may still be pending. */
+	irq_work_sync(&q->wake_work);
 	if (q->base)
 		vunmap(q->base);
 	if (q->map_pages) {
@@ -99,6 +101,7 @@ struct lfq_queue *lfq_queue_create(const struct lfq_queue_params *params)
 	if (!q)
 		return ERR_PTR(-ENOMEM);
 	kref_init(&q->ref);
+	init_irq_work(&q->wake_work, lfq_queue_wake_work);
 	INIT_RCU_WORK(&q->free_work, lfq_queue_free_work);
 	init_waitqueue_head(&q->data_wq);
 	init_waitqueue_head(&q->space_wq);

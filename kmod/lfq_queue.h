@@ -8,6 +8,7 @@
 #define _LFQ_QUEUE_H
 
 #include <linux/atomic.h>
+#include <linux/irq_work.h>
 #include <linux/kref.h>
 #include <linux/types.h>
 #include <linux/wait.h>
@@ -49,6 +50,8 @@ struct lfq_queue_params {
  * @commit:	MPSC commit words in @base (user-writable); unused for SPSC.
  * @data_wq:	sleepers waiting for data.
  * @space_wq:	sleepers waiting for free slots.
+ * @wake_work:	wakes @data_wq for kernel producers in any context.
+ * @dropped:	kernel reservations that found the ring full.
  * @wakeups:	wakeups that found a sleeper.
  * @wake_calls:	LFQ_IOC_WAKE calls.
  * @waits:	times an LFQ_IOC_WAIT caller went to sleep.
@@ -67,6 +70,8 @@ struct lfq_queue {
 	u64 *commit;
 	wait_queue_head_t data_wq;
 	wait_queue_head_t space_wq;
+	struct irq_work wake_work;
+	atomic64_t dropped;
 	atomic64_t wakeups;
 	atomic64_t wake_calls;
 	atomic64_t waits;
@@ -75,6 +80,9 @@ struct lfq_queue {
 struct lfq_queue *lfq_queue_create(const struct lfq_queue_params *params);
 struct lfq_queue *lfq_queue_get(u32 id);
 void lfq_queue_put(struct lfq_queue *q);
+
+/* lfq_wait.c: the irq_work behind @wake_work. */
+void lfq_queue_wake_work(struct irq_work *work);
 
 int lfq_queue_module_init(void);
 void lfq_queue_module_exit(void);

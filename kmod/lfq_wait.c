@@ -130,6 +130,19 @@ static void lfq_wake_one(struct lfq_queue *q, wait_queue_head_t *wq,
 }
 
 /**
+ * lfq_queue_wake_work() - wake the consumer for a kernel producer.
+ * @work:	the queue's wake_work, queued from any context.
+ *
+ * Context: hardirq (irq_work).
+ */
+void lfq_queue_wake_work(struct irq_work *work)
+{
+	struct lfq_queue *q = container_of(work, struct lfq_queue, wake_work);
+
+	lfq_wake_one(q, &q->data_wq, &q->cons->need_data);
+}
+
+/**
  * lfq_wake() - wake sleepers after publishing (LFQ_IOC_WAKE).
  * @q:		the queue.
  * @flags:	LFQ_WAKE_CONSUMER and/or LFQ_WAKE_PRODUCER.

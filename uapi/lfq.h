@@ -143,6 +143,8 @@ struct lfq_wait {
  * @wake_calls:	LFQ_IOC_WAKE calls in total.
  * @waits:	times an LFQ_IOC_WAIT caller went to sleep (poll and epoll
  *		sleep in the VFS and are not counted; see @wakeups).
+ * @dropped:	records kernel producers dropped because the ring was full
+ *		(LFQ_STATS_SIZE_VER1).
  *
  * @produced, @consumed, @full_events and @empty_events live in pages the
  * processes can write; the kernel reports them as found. The rest are kept
@@ -158,9 +160,11 @@ struct lfq_stats {
 	__u64 wakeups;
 	__u64 wake_calls;
 	__u64 waits;
+	__u64 dropped;
 };
 
 #define LFQ_STATS_SIZE_VER0	64
+#define LFQ_STATS_SIZE_VER1	72	/* dropped */
 
 #define LFQ_IOC_CREATE		_IO(LFQ_IOC_MAGIC, 0x01)	/* struct lfq_create * */
 #define LFQ_IOC_INFO		_IO(LFQ_IOC_MAGIC, 0x02)	/* struct lfq_info * */

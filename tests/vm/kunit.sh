@@ -7,4 +7,6 @@ lfq_run -t 600 kunit insmod /lfq/lfq_kunit.ko
 lfq_run kunit-rmmod rmmod lfq_kunit
 lfq_run -t 600 kunit-mpsc insmod /lfq/lfq_mpsc_kunit.ko
 lfq_run kunit-mpsc-rmmod rmmod lfq_mpsc_kunit
+lfq_run -t 600 kunit-kapi insmod /lfq/lfq_kapi_kunit.ko
+lfq_run kunit-kapi-rmmod rmmod lfq_kapi_kunit
 lfq_run kunit-rmmod-lfq rmmod lfq

@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lfq_kapi_kunit.c - KUnit suite for the in-kernel producer API
+ * (kmod/lfq_kapi.c) on real queues: type checks, commit and discard as a
+ * consumer sees them, drops on a full ring, producers in process and
+ * hardirq (hrtimer) context feeding one queue at once, and the irq_work
+ * wakeup of a sleeping consumer.
+ */
+#include <kunit/test.h>
+#include <linux/completion.h>
+#include <linux/delay.h>
+#include <linux/hrtimer.h>
+#include <linux/kthread.h>
+#include <linux/wait.h>
+
+#include "lfq_kapi.h"
+#include "lfq_queue.h"
+
+static struct lfq_queue *kapi_queue(struct kunit *test, u32 type, u32 slots)
+{
+	struct lfq_queue_params p = {
+		.type = type, .slot_size = 16, .slot_count = slots,
+	};
+	struct lfq_queue *q = lfq_queue_create(&p);
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(q));
+	return q;
+}
+
+/* The consumer's side of @q, as a process would bind it. */
+static void kapi_cons(struct lfq_queue *q, struct lfq_mpsc_cons *c)
+{
+	lfq_mpsc_cons_init(c, q->base, &q->hdr);
+}
+
+static void lfq_kapi_type_test(struct kunit *test)
+{
+	struct lfq_queue *q = kapi_queue(test, LFQ_TYPE_SPSC, 256);
+	struct lfq_mpsc_resv r = { .count = 7 };
+
+	/* An SPSC ring has one producer already: the kernel may not add one. */
+	KUNIT_EXPECT_NULL(test, lfq_queue_reserve(q, 1, &r));
+	KUNIT_EXPECT_EQ(test, r.count, 0U);
+	lfq_queue_put(q);
+
+	q = kapi_queue(test, LFQ_TYPE_MPSC, 256);
+	KUNIT_EXPECT_NULL(test, lfq_queue_reserve(q, 0, &r));
+	KUNIT_EXPECT_EQ(test, atomic64_read(&q->dropped), 0LL);
+	lfq_queue_put(q);
+}
+
+static void lfq_kapi_commit_discard_test(struct kunit *test)
+{
+	struct lfq_queue *q = kapi_queue(test, LFQ_TYPE_MPSC, 256);
+	struct lfq_mpsc_resv a, b;
+	struct lfq_mpsc_cons c;
+	const u64 *in;
+	u64 *out;
+	u32 got;
+
+	kapi_cons(q, &c);
+	out = lfq_queue_reserve(q, 3, &a);
+	KUNIT_ASSERT_NOT_NULL(test, out);
+	KUNIT_EXPECT_EQ(test, a.count, 3U);
+	out[0] = 11;
+	out[2] = 12;
+	out[4] = 13;
+	KUNIT_EXPECT_NOT_NULL(test, lfq_queue_reserve(q, 2, &b));
+	lfq_queue_discard(q, &b);
+	KUNIT_EXPECT_NULL(test, lfq_mpsc_peek(&c, 8, &got));
+	lfq_queue_commit(q, &a);
+	in = lfq_mpsc_peek(&c, 8, &got);
+	KUNIT_ASSERT_NOT_NULL(test, in);
+	KUNIT_EXPECT_EQ(test, got, 3U);
+	KUNIT_EXPECT_EQ(test, in[0], 11ULL);
+	KUNIT_EXPECT_EQ(test, in[4], 13ULL);
+	lfq_mpsc_release(&c, got);
+	KUNIT_EXPECT_NULL(test, lfq_mpsc_peek(&c, 8, &got));
+	KUNIT_EXPECT_EQ(test, c.discarded, 2ULL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(q->cons->tail), 5ULL);
+	lfq_queue_put(q);
+}
+
+static void lfq_kapi_drop_test(struct kunit *test)
+{
+	struct lfq_queue *q = kapi_queue(test, LFQ_TYPE_MPSC, 256);
+	struct lfq_mpsc_resv r;
+	struct lfq_mpsc_cons c;
+	u32 got, i;
+
+	kapi_cons(q, &c);
+	for (i = 0; i < 256; i += r.count) {
+		KUNIT_ASSERT_NOT_NULL(test, lfq_queue_reserve(q, 100, &r));
+		lfq_queue_commit(q, &r);
+	}
+	for (i = 0; i < 5; i++)
+		KUNIT_EXPECT_NULL(test, lfq_queue_reserve(q, 1, &r));
+	KUNIT_EXPECT_EQ(test, atomic64_read(&q->dropped), 5LL);
+	KUNIT_EXPECT_NOT_NULL(test, lfq_mpsc_peek(&c, 1, &got));
+	lfq_mpsc_release(&c, got);
+	KUNIT_EXPECT_NOT_NULL(test, lfq_queue_reserve(q, 4, &r));
+	KUNIT_EXPECT_EQ(test, r.count, 1U);
+	lfq_queue_commit(q, &r);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&q->dropped), 5LL);
+	lfq_queue_put(q);
+}
+
+/* Producers in process and hardirq context, one queue, one consumer. */
+#define KAPI_PRODUCERS	3	/* ids 0, 1: kthreads; 2: an hrtimer */
+#define KAPI_RECORDS	20000
+
+struct kapi_race {
+	struct lfq_queue *q;
+	struct hrtimer timer;
+	u64 sent[KAPI_PRODUCERS];
+	u64 drops[KAPI_PRODUCERS];
+	struct completion done[KAPI_PRODUCERS];
+};
+
+static bool kapi_send(struct kapi_race *k, unsigned int id)
+{
+	struct lfq_mpsc_resv r;
+	u64 *m = lfq_queue_reserve(k->q, 1, &r);
+
+	if (!m) {
+		k->drops[id]++;
+		return false;
+	}
+	m[0] = (u64)id << 48 | k->sent[id];
+	m[1] = ~m[0];
+	lfq_queue_commit(k->q, &r);
+	k->sent[id]++;
+	return true;
+}
+
+struct kapi_thread_arg {
+	struct kapi_race *k;
+	unsigned int id;
+};
+
+static int kapi_thread_fn(void *arg)
+{
+	struct kapi_thread_arg *a = arg;
+	struct kapi_race *k = a->k;
+
+	while (k->sent[a->id] < KAPI_RECORDS) {
+		if (!kapi_send(k, a->id))
+			usleep_range(50, 100);	/* full: let the consumer run */
+	}
+	complete(&k->done[a->id]);
+	return 0;
+}
+
+static enum hrtimer_restart kapi_timer_fn(struct hrtimer *t)
+{
+	struct kapi_race *k = container_of(t, struct kapi_race, timer);
+	int i;
+
+	/* Hardirq context: a burst per tick. */
+	for (i = 0; i < 64 && k->sent[2] < KAPI_RECORDS; i++)
+		kapi_send(k, 2);
+	if (k->sent[2] >= KAPI_RECORDS) {
+		complete(&k->done[2]);
+		return HRTIMER_NORESTART;
+	}
+	hrtimer_forward_now(t, ns_to_ktime(20000));
+	return HRTIMER_RESTART;
+}
+
+static void lfq_kapi_contexts_race_test(struct kunit *test)
+{
+	struct kapi_thread_arg args[2];
+	u64 next[KAPI_PRODUCERS] = { }, n = 0, bad = 0, drops = 0;
+	unsigned long deadline = jiffies + 60 * HZ;
+	struct task_struct *t[2];
+	struct lfq_mpsc_cons c;
+	struct kapi_race *k;
+	int i;
+
+	k = kunit_kzalloc(test, sizeof(*k), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, k);
+	k->q = kapi_queue(test, LFQ_TYPE_MPSC, 512);
+	kapi_cons(k->q, &c);
+	for (i = 0; i < KAPI_PRODUCERS; i++)
+		init_completion(&k->done[i]);
+	hrtimer_init(&k->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
+	k->timer.function = kapi_timer_fn;
+	for (i = 0; i < 2; i++) {
+		args[i] = (struct kapi_thread_arg){ k, i };
+		t[i] = kthread_run(kapi_thread_fn, &args[i], "lfq_kapi/%d", i);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(t[i]));
+	}
+	hrtimer_start(&k->timer, ns_to_ktime(20000), HRTIMER_MODE_REL_HARD);
+
+	while (n < KAPI_PRODUCERS * KAPI_RECORDS &&
+	       time_before(jiffies, deadline)) {
+		const u64 *m;
+		u32 got, j;
+
+		m = lfq_mpsc_peek(&c, 64, &got);
+		if (!m) {
+			usleep_range(20, 50);
+			continue;
+		}
+		for (j = 0; j < got; j++, n++) {
+			u64 w = m[2 * j], id = w >> 48;
+
+			if (id >= KAPI_PRODUCERS || m[2 * j + 1] != ~w ||
+			    (w & GENMASK_ULL(47, 0)) != next[id]++)
+				bad++;
+		}
+		lfq_mpsc_release(&c, got);
+	}
+	for (i = 0; i < KAPI_PRODUCERS; i++)
+		wait_for_completion(&k->done[i]);
+	hrtimer_cancel(&k->timer);
+	for (i = 0; i < KAPI_PRODUCERS; i++)
+		drops += k->drops[i];
+	kunit_info(test, "%llu records from 2 kthreads and an hrtimer, %llu dropped",
+		   n, drops);
+	KUNIT_EXPECT_EQ(test, bad, 0ULL);
+	KUNIT_EXPECT_EQ(test, n, (u64)KAPI_PRODUCERS * KAPI_RECORDS);
+	KUNIT_EXPECT_EQ(test, (u64)atomic64_read(&k->q->dropped), drops);
+	lfq_queue_put(k->q);
+}
+
+/* A sleeping consumer is woken by a commit from hardirq, via irq_work. */
+struct kapi_wake {
+	struct lfq_queue *q;
+	struct hrtimer timer;
+};
+
+static enum hrtimer_restart kapi_wake_fn(struct hrtimer *t)
+{
+	struct kapi_wake *w = container_of(t, struct kapi_wake, timer);
+	struct lfq_mpsc_resv r;
+	u64 *m = lfq_queue_reserve(w->q, 1, &r);
+
+	if (m) {
+		m[0] = 42;
+		lfq_queue_commit(w->q, &r);
+	}
+	return HRTIMER_NORESTART;
+}
+
+/* The consumer's arm-and-recheck: true once a record is ready. */
+static bool kapi_armed_ready(struct lfq_queue *q, struct lfq_mpsc_cons *c)
+{
+	return lfq_mpsc_arm_data_wait(q->cons, c->commit, c->mask, 1);
+}
+
+static void lfq_kapi_irq_work_wake_test(struct kunit *test)
+{
+	struct kapi_wake *w;
+	struct lfq_mpsc_cons c;
+	unsigned int i, missed = 0;
+	u32 got;
+
+	w = kunit_kzalloc(test, sizeof(*w), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	w->q = kapi_queue(test, LFQ_TYPE_MPSC, 256);
+	kapi_cons(w->q, &c);
+	hrtimer_init(&w->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
+	w->timer.function = kapi_wake_fn;
+	for (i = 0; i < 100; i++) {
+		long left;
+
+		hrtimer_start(&w->timer, ns_to_ktime(200000),
+			      HRTIMER_MODE_REL_HARD);
+		/*
+		 * Queued first, then armed and re-checked (wait_event), and
+		 * interruptible as LFQ_IOC_WAIT's sleepers are: the wakeup
+		 * is wake_up_interruptible_all().
+		 */
+		left = wait_event_interruptible_timeout(w->q->data_wq,
+							kapi_armed_ready(w->q, &c),
+							HZ);
+		if (left <= 0)
+			missed++;
+		hrtimer_cancel(&w->timer);
+		if (lfq_mpsc_peek(&c, 1, &got))
+			lfq_mpsc_release(&c, got);
+		WRITE_ONCE(w->q->cons->need_data, 0);
+	}
+	KUNIT_EXPECT_EQ(test, missed, 0U);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(w->q->cons->tail), 100ULL);
+	/* Most rounds slept and were woken through irq_work. */
+	KUNIT_EXPECT_GT(test, atomic64_read(&w->q->wakeups), 50LL);
+	irq_work_sync(&w->q->wake_work);
+	lfq_queue_put(w->q);
+}
+
+static struct kunit_case lfq_kapi_cases[] = {
+	KUNIT_CASE(lfq_kapi_type_test),
+	KUNIT_CASE(lfq_kapi_commit_discard_test),
+	KUNIT_CASE(lfq_kapi_drop_test),
+	KUNIT_CASE(lfq_kapi_contexts_race_test),
+	KUNIT_CASE(lfq_kapi_irq_work_wake_test),
+	{}
+};
+
+static struct kunit_suite lfq_kapi_suite = {
+	.name = "lfq_kapi",
+	.test_cases = lfq_kapi_cases,
+};
+
+kunit_test_suites(&lfq_kapi_suite);
+
+MODULE_DESCRIPTION("KUnit tests for lfq's in-kernel producer API");
+MODULE_LICENSE("GPL");
