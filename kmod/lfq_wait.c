@@ -15,49 +15,30 @@
 
 #include "lfq.h"
 #include "lfq_dev.h"
-#include "lfq_mpsc.h"
-#include "lfq_spsc.h"
+#include "lfq_ready.h"
 
-/*
- * Readable slots. An MPSC ring has to look at each slot's commit word, so
- * there they are counted up to @max only.
- */
-static u32 lfq_readable(struct lfq_queue *q, u32 max)
+/* The shared words a waiter looks at (see lfq_ready.h). */
+static void lfq_queue_ring_ctl(struct lfq_queue *q, struct lfq_ring_ctl *r)
 {
-	u32 n = q->hdr.slot_count;
-
-	if (q->hdr.type == LFQ_TYPE_MPSC)
-		return lfq_mpsc_ready(q->commit, n - 1,
-				      READ_ONCE(q->cons->tail), max);
-	return lfq_spsc_readable(q->prod, q->cons, n);
+	r->prod = q->prod;
+	r->cons = q->cons;
+	r->commit = q->commit;
+	r->type = q->hdr.type;
+	r->slot_count = q->hdr.slot_count;
 }
 
 /*
- * Free slots (reserved MPSC slots are in use too). A snapshot for the
- * readiness answer only: the kernel touches no slot here, and the producer
- * orders its own writes against its own acquire of tail.
+ * Slots ready for @flags (MPSC readable ones counted up to @min_count),
+ * arming the waiter's flag first if @arm; true if at least @min_count.
  */
-static u32 lfq_writable(struct lfq_queue *q)
+static bool lfq_ready(struct lfq_queue *q, u32 flags, u32 min_count,
+		      bool arm, u32 *available)
 {
-	u32 n = q->hdr.slot_count;
+	struct lfq_ring_ctl r;
 
-	return n - lfq_ring_count(READ_ONCE(q->prod->head),
-				  READ_ONCE(q->cons->tail), n);
-}
-
-/* Arm the flag for @flags and re-check; called after being queued. */
-static bool lfq_wait_ready(struct lfq_queue *q, u32 flags, u32 min_count,
-			   u32 *available)
-{
-	u32 n = q->hdr.slot_count;
-
-	if (flags == LFQ_WAIT_SPACE)
-		*available = lfq_spsc_arm_space_wait(q->prod, q->cons, n);
-	else if (q->hdr.type == LFQ_TYPE_MPSC)
-		*available = lfq_mpsc_arm_data_wait(q->cons, q->commit, n - 1,
-						    min_count);
-	else
-		*available = lfq_spsc_arm_data_wait(q->prod, q->cons, n);
+	lfq_queue_ring_ctl(q, &r);
+	*available = flags == LFQ_WAIT_DATA ? lfq_ready_data(&r, min_count, arm) :
+					      lfq_ready_space(&r, arm);
 	return *available >= min_count;
 }
 
@@ -81,9 +62,7 @@ int lfq_wait(struct lfq_queue *q, u32 flags, u32 min_count, s64 timeout_ns,
 	int ret;
 
 	/* Fast check without arming, so a ready ring costs the peer nothing. */
-	*available = flags == LFQ_WAIT_DATA ? lfq_readable(q, min_count) :
-					      lfq_writable(q);
-	if (*available >= min_count)
+	if (lfq_ready(q, flags, min_count, false, available))
 		return 0;
 	if (!timeout_ns)
 		return -EAGAIN;
@@ -96,7 +75,7 @@ int lfq_wait(struct lfq_queue *q, u32 flags, u32 min_count, s64 timeout_ns,
 		 * barrier pairs with wq_has_sleeper() in lfq_wake_one().
 		 */
 		prepare_to_wait(wq, &wait, TASK_INTERRUPTIBLE);
-		if (lfq_wait_ready(q, flags, min_count, available)) {
+		if (lfq_ready(q, flags, min_count, true, available)) {
 			ret = 0;
 			break;
 		}
@@ -174,11 +153,11 @@ __poll_t lfq_poll(struct file *file, poll_table *pt)
 	poll_wait(file, &q->space_wq, pt);
 
 	/* Arm only a direction the caller waits for and that is not ready. */
-	if (lfq_readable(q, 1) ||
-	    ((want & EPOLLIN) && lfq_wait_ready(q, LFQ_WAIT_DATA, 1, &n)))
+	if (lfq_ready(q, LFQ_WAIT_DATA, 1, false, &n) ||
+	    ((want & EPOLLIN) && lfq_ready(q, LFQ_WAIT_DATA, 1, true, &n)))
 		mask |= EPOLLIN | EPOLLRDNORM;
-	if (lfq_writable(q) ||
-	    ((want & EPOLLOUT) && lfq_wait_ready(q, LFQ_WAIT_SPACE, 1, &n)))
+	if (lfq_ready(q, LFQ_WAIT_SPACE, 1, false, &n) ||
+	    ((want & EPOLLOUT) && lfq_ready(q, LFQ_WAIT_SPACE, 1, true, &n)))
 		mask |= EPOLLOUT | EPOLLWRNORM;
 	return mask;
 }

@@ -11,6 +11,7 @@
 #include "liblfq.h"
 #include "lfq_layout.h"
 #include "lfq_mpsc.h"
+#include "lfq_ready.h"
 #include "lfq_spsc.h"
 
 enum lfq_backend {

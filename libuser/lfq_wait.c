@@ -46,6 +46,10 @@ static void lfq_wake(struct lfq *q, const uint32_t *flag, uint32_t kernel_flag)
 		ioctl(q->fd, LFQ_IOC_WAKE, kernel_flag);
 		return;
 	}
+	/* Full barrier (seq_cst exchange): only one waker pays the futex
+	 * call; the sleeper's FUTEX_WAIT on the armed value (1) pairs with
+	 * it, so a wakeup between its arm and its sleep is not lost.
+	 */
 	if (lfq_xchg(word, 0))
 		lfq_futex(word, FUTEX_WAKE, INT_MAX, NULL);
 }
@@ -61,27 +65,22 @@ void lfq_wake_producer(struct lfq *q)
 }
 
 /*
- * Slots ready for the waiter (readable or free), arming its wakeup flag
- * first if @arm. MPSC readable slots are counted up to @min_count only.
+ * Slots ready for the waiter (readable or free; see lfq_ready.h), arming
+ * its wakeup flag first if @arm.
  */
 static uint32_t lfq_ready_count(struct lfq *q, int data, int arm,
 				uint32_t min_count)
 {
-	struct lfq_prod_ctl *prod = q->prod.ctl;
-	struct lfq_cons_ctl *cons = q->cons.ctl;
-	uint32_t n = q->hdr.slot_count;
+	struct lfq_ring_ctl r = {
+		.prod = q->prod.ctl,
+		.cons = q->cons.ctl,
+		.commit = q->mcons.commit,
+		.type = q->hdr.type,
+		.slot_count = q->hdr.slot_count,
+	};
 
-	if (!data)
-		return arm ? lfq_spsc_arm_space_wait(prod, cons, n) :
-			     n - lfq_ring_count(lfq_load_acquire(&prod->head),
-						lfq_load_acquire(&cons->tail), n);
-	if (lfq_is_mpsc(q))
-		return arm ? lfq_mpsc_arm_data_wait(cons, q->mcons.commit,
-						    n - 1, min_count) :
-			     lfq_mpsc_ready(q->mcons.commit, n - 1,
-					    q->mcons.tail, min_count);
-	return arm ? lfq_spsc_arm_data_wait(prod, cons, n) :
-		     lfq_spsc_readable(prod, cons, n);
+	return data ? lfq_ready_data(&r, min_count, arm) :
+		      lfq_ready_space(&r, arm);
 }
 
 static int lfq_futex_wait(struct lfq *q, int data, uint32_t min_count,

@@ -340,6 +340,7 @@ static inline __u32 lfq_spsc_readable(const struct lfq_prod_ctl *prod,
 				      const struct lfq_cons_ctl *cons,
 				      __u32 slot_count)
 {
+	/* Pairs with the producer's release of head in lfq_spsc_commit(). */
 	return lfq_ring_count(lfq_load_acquire(&prod->head),
 			      lfq_load_relaxed(&cons->tail), slot_count);
 }
