@@ -18,6 +18,13 @@
 #include "lfq_kapi.h"
 #include "lfq_queue.h"
 
+/*
+ * Reservation attempts a kernel producer makes before dropping the record:
+ * legitimate contention resolves in a few; a process rewriting head in a
+ * loop must not keep a producer in hardirq or NMI context spinning.
+ */
+#define LFQ_KAPI_MAX_TRIES	64
+
 /* A producer view on the stack: no state shared between contexts. */
 static void lfq_kapi_view(struct lfq_queue *q, struct lfq_mpsc_prod *p)
 {
@@ -28,6 +35,7 @@ static void lfq_kapi_view(struct lfq_queue *q, struct lfq_mpsc_prod *p)
 	p->slot_size = q->hdr.slot_size;
 	p->mask = q->hdr.slot_count - 1;
 	p->cached_tail = 0;	/* reloaded by the first reservation */
+	p->max_tries = LFQ_KAPI_MAX_TRIES;
 }
 
 /**
@@ -42,7 +50,8 @@ static void lfq_kapi_view(struct lfq_queue *q, struct lfq_mpsc_prod *p)
  *
  * Context: any, NMI included.
  * Return: the first slot of @r->count writable slots, or NULL (and a drop
- * counted) if the ring is full or @q is not an MPSC queue.
+ * counted) if the ring is full, @q is not an MPSC queue, or the shared
+ * head kept changing under LFQ_KAPI_MAX_TRIES attempts.
  */
 void *lfq_queue_reserve(struct lfq_queue *q, u32 want,
 			struct lfq_mpsc_resv *r)

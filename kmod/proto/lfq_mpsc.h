@@ -44,6 +44,11 @@
  *		ring look fuller than it is until the next reload.
  * @slot_size:	bytes per slot.
  * @mask:	slot_count - 1.
+ * @max_tries:	compare-and-swap attempts before a reservation gives up as
+ *		if the ring were full; 0 for no limit. The kernel sets one:
+ *		head lives in a user-writable page, and a process rewriting
+ *		it in a loop must not hold a kernel producer (perhaps in
+ *		hardirq or NMI context) in this loop forever.
  */
 struct lfq_mpsc_prod {
 	struct lfq_prod_ctl *ctl;
@@ -53,6 +58,7 @@ struct lfq_mpsc_prod {
 	__u64 cached_tail;
 	__u32 slot_size;
 	__u32 mask;
+	__u32 max_tries;
 };
 
 /**
@@ -106,6 +112,7 @@ static inline void lfq_mpsc_prod_init(struct lfq_mpsc_prod *p, void *base,
 	p->data = b + h->data_offset;
 	p->slot_size = h->slot_size;
 	p->mask = h->slot_count - 1;
+	p->max_tries = 0;
 	/* Pairs with the consumer's release of tail in lfq_mpsc_release(). */
 	p->cached_tail = lfq_load_acquire(&p->peer->tail);
 }
@@ -149,7 +156,7 @@ static inline void lfq_mpsc_cons_init(struct lfq_mpsc_cons *c, void *base,
 static inline void *lfq_mpsc_reserve(struct lfq_mpsc_prod *p, __u32 want,
 				     struct lfq_mpsc_resv *r)
 {
-	__u32 size = p->mask + 1;
+	__u32 size = p->mask + 1, tries = 0;
 	__u64 head = lfq_load_relaxed(&p->ctl->head);
 	__u32 n;
 
@@ -175,8 +182,16 @@ static inline void *lfq_mpsc_reserve(struct lfq_mpsc_prod *p, __u32 want,
 		}
 		if (n > want)
 			n = want;
+		/* Relaxed: the slots are ordered by the acquire of tail
+		 * above, and published by the releases in
+		 * lfq_mpsc_publish(); head itself carries no data.
+		 */
 		if (lfq_try_cmpxchg_relaxed(&p->ctl->head, &head, head + n))
 			break;
+		if (lfq_unlikely(++tries == p->max_tries)) {
+			r->count = 0;
+			return (void *)0;
+		}
 	}
 	r->index = head;
 	r->count = n;

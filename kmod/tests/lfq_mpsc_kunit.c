@@ -108,6 +108,7 @@ static void lfq_mt_prod_view(struct lfq_mt *mt, struct lfq_mpsc_prod *p)
 	p->cached_tail = READ_ONCE(mt->cons->tail);
 	p->slot_size = mt->sz;
 	p->mask = mt->n - 1;
+	p->max_tries = 0;
 }
 
 static void lfq_mt_cons_view(struct lfq_mt *mt, struct lfq_mpsc_cons *c)
@@ -1288,6 +1289,74 @@ static void lfq_mpsc_stale_head_test(struct kunit *test)
 	kunit_info(test, "breakpoint hits %u\n", ip->hits);
 }
 
+/*
+ * A hostile writer of head: every access to it by the producer under test
+ * moves it on, so every compare-and-swap fails. Gives up after
+ * LFQ_MPSC_HOSTILE_HITS so that a reservation without a retry bound ends
+ * too (and is caught by the hit count) instead of hanging the test.
+ */
+#define LFQ_MPSC_HOSTILE_HITS	10000
+
+struct lfq_mpsc_hostile {
+	struct lfq_mt *mt;
+	struct task_struct *victim;
+	unsigned int hits;
+};
+
+static void lfq_mpsc_hostile_hit(struct perf_event *bp,
+				 struct perf_sample_data *data,
+				 struct pt_regs *regs)
+{
+	struct lfq_mpsc_hostile *h = bp->overflow_handler_context;
+
+	if (current != h->victim || h->hits >= LFQ_MPSC_HOSTILE_HITS)
+		return;
+	h->hits++;
+	/*
+	 * Breakpoints are off while the handler runs: no recursion. Move
+	 * head on, and make the view's cached tail look full, so that the
+	 * next attempt re-reads head with a plain load (a locked CAS does
+	 * not trigger TCG's data watchpoints) and fails again.
+	 */
+	WRITE_ONCE(h->mt->prod->head, READ_ONCE(h->mt->prod->head) + 1);
+	h->mt->p.cached_tail = READ_ONCE(h->mt->prod->head) + 1;
+}
+
+static void lfq_mpsc_bounded_retry_test(struct kunit *test)
+{
+	struct lfq_mt *mt = lfq_mt_open(test, 64, 64, 0);
+	struct perf_event * __percpu *bp;
+	struct lfq_mpsc_hostile *h;
+	struct perf_event_attr attr;
+	struct lfq_mpsc_resv r = { .count = 77 };
+	void *w;
+
+	h = kunit_kzalloc(test, sizeof(*h), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, h);
+	h->mt = mt;
+	h->victim = current;
+	mt->p.max_tries = 8;
+
+	hw_breakpoint_init(&attr);
+	attr.bp_addr = (unsigned long)&mt->prod->head;
+	attr.bp_len = HW_BREAKPOINT_LEN_8;
+	attr.bp_type = HW_BREAKPOINT_RW;
+	bp = register_wide_hw_breakpoint(&attr, lfq_mpsc_hostile_hit, h);
+	if (IS_ERR((void __force *)bp))
+		kunit_skip(test, "no data breakpoint: %ld",
+			   PTR_ERR((void __force *)bp));
+	w = lfq_mpsc_reserve(&mt->p, 1, &r);
+	unregister_wide_hw_breakpoint(bp);
+
+	if (!h->hits)
+		kunit_skip(test, "the data breakpoint did not fire");
+	KUNIT_EXPECT_NULL(test, w);
+	KUNIT_EXPECT_EQ(test, r.count, 0U);
+	/* One head load per try: the bound ended it, not the writer. */
+	KUNIT_EXPECT_LE(test, h->hits, 2 * mt->p.max_tries + 2);
+	kunit_info(test, "gave up after %u head accesses\n", h->hits);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Producer kthreads vs the consuming test thread                          */
 /* ---------------------------------------------------------------------- */
@@ -1563,6 +1632,7 @@ static struct kunit_case lfq_mpsc_cases[] = {
 	KUNIT_CASE(lfq_mpsc_ready_test),
 	KUNIT_CASE(lfq_mpsc_wakeup_test),
 	KUNIT_CASE(lfq_mpsc_stale_head_test),
+	KUNIT_CASE(lfq_mpsc_bounded_retry_test),
 	KUNIT_CASE(lfq_mpsc_kthread_race_test),
 	KUNIT_CASE(lfq_mpsc_discard_race_test),
 	{}

@@ -28,6 +28,7 @@
 #include "lfq_mpsc.h"
 #include "liblfq.h"
 #include "tap.h"
+#include "test_util.h"
 
 #ifdef LFQ_TSAN
 #define PER_CONFIG	200000ull
@@ -77,8 +78,10 @@ static int ring_init(struct ring *r)
 
 static void ring_prod(struct ring *r, struct lfq_mpsc_prod *p)
 {
-	*p = (struct lfq_mpsc_prod){ r->prod, r->cons, r->commit, r->data, 0,
-				     SLOT_SIZE, SLOTS - 1 };
+	*p = (struct lfq_mpsc_prod){
+		.ctl = r->prod, .peer = r->cons, .commit = r->commit,
+		.data = r->data, .slot_size = SLOT_SIZE, .mask = SLOTS - 1,
+	};
 }
 
 static void ring_cons(struct ring *r, struct lfq_mpsc_cons *c)
@@ -95,14 +98,6 @@ static void ring_cons(struct ring *r, struct lfq_mpsc_cons *c)
 static inline uint64_t check_word(uint64_t w)
 {
 	return w * 0x9e3779b97f4a7c15ull ^ (w >> 29);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static long futex(uint32_t *w, int op, uint32_t val, const struct timespec *t)
