@@ -21,6 +21,7 @@ USER_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -fPIC \
 	       -Iuapi -Ikmod/proto -Ilibuser $(EXTRA_CFLAGS)
 LIB_CFLAGS := $(USER_CFLAGS) -fvisibility=hidden -DLFQ_BUILDING_LIB
 TEST_CFLAGS := $(USER_CFLAGS) -Itests/lib
+TEST_HDRS := $(wildcard tests/lib/*.h)
 
 LIB_SRCS := $(wildcard libuser/*.c)
 LIB_HDRS := $(wildcard libuser/*.h uapi/*.h kmod/proto/*.h)
@@ -63,17 +64,17 @@ $(LIB_PC): libuser/liblfq.pc.in
 
 # Tests and tools link liblfq statically: the VM guest has no libc, and
 # host tests then run the exact objects the library ships.
-$(B)/tests/host/%: tests/host/%.c $(LIB_A) tests/lib/tap.h
+$(B)/tests/host/%: tests/host/%.c $(LIB_A) $(TEST_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) $< -o $@ $(LIB_A) -lpthread
 
 # ThreadSanitizer: the multi-threaded host tests, library sources compiled in.
-$(B)/tests/tsan/%: tests/host/%.c $(LIB_SRCS) $(LIB_HDRS) tests/lib/tap.h
+$(B)/tests/tsan/%: tests/host/%.c $(LIB_SRCS) $(LIB_HDRS) $(TEST_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -DLFQ_TSAN -fsanitize=thread -O1 $< $(LIB_SRCS) \
 		-o $@ -lpthread
 
-$(B)/tests/vm/%: tests/vm/%.c $(LIB_A) tests/lib/tap.h
+$(B)/tests/vm/%: tests/vm/%.c $(LIB_A) $(TEST_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -static $< -o $@ $(LIB_A) -lpthread
 

@@ -25,12 +25,15 @@ static long lfq_page_size(void)
 	return sysconf(_SC_PAGESIZE);
 }
 
+/* A handle owning @fd; on failure @fd is closed and NULL returned. */
 static struct lfq *lfq_alloc(int fd, enum lfq_backend backend)
 {
 	struct lfq *q = aligned_alloc(64, sizeof(*q));
 
-	if (!q)
+	if (!q) {
+		close(fd);
 		return NULL;
+	}
 	memset(q, 0, sizeof(*q));
 	q->fd = fd;
 	q->backend = backend;
@@ -130,10 +133,8 @@ static int lfq_kernel_open(int fd, struct lfq **out)
 	struct lfq *q = lfq_alloc(fd, LFQ_BACKEND_KERNEL);
 	int err;
 
-	if (!q) {
-		close(fd);
+	if (!q)
 		return -ENOMEM;
-	}
 	err = lfq_kernel_bind(q);
 	if (err) {
 		lfq_close(q);
@@ -213,10 +214,8 @@ int lfq_mem_create(const struct lfq_params *p, struct lfq **out)
 	if (fd < 0)
 		return -errno;
 	q = lfq_alloc(fd, LFQ_BACKEND_MEMFD);
-	if (!q) {
-		close(fd);
+	if (!q)
 		return -ENOMEM;
-	}
 	lfq_layout_init(&q->layout, p->type, p->slot_size, p->slot_count,
 			lfq_page_size());
 	lfq_ring_hdr_init(&q->hdr, p->type, p->flags, p->slot_size,
@@ -259,10 +258,8 @@ int lfq_mem_attach(int memfd, struct lfq **out)
 	if (fd < 0)
 		return -errno;
 	q = lfq_alloc(fd, LFQ_BACKEND_MEMFD);
-	if (!q) {
-		close(fd);
+	if (!q)
 		return -ENOMEM;
-	}
 	err = -EINVAL;
 	seals = fcntl(fd, F_GET_SEALS);
 	if (seals < 0 || (seals & LFQ_MEMFD_SEALS) != LFQ_MEMFD_SEALS)

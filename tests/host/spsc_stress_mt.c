@@ -18,6 +18,7 @@
 
 #include "liblfq.h"
 #include "tap.h"
+#include "test_util.h"
 
 #ifdef LFQ_TSAN
 #define BIG	1000000ull
@@ -37,14 +38,6 @@ struct run {
 	uint64_t count;
 	uint64_t bad;		/* consumer: sequence or checksum errors */
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void pin(int cpu)
 {

@@ -13,6 +13,7 @@
 
 #include "liblfq.h"
 #include "tap.h"
+#include "test_util.h"
 
 #ifdef LFQ_TSAN
 #define ROUNDS 10000u
@@ -25,14 +26,6 @@ struct pingpong {
 	struct lfq *there, *back;
 	unsigned int errors;
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* Echo side: sleep until a message arrives, send it back. */
 static void *echo(void *arg)

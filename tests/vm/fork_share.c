@@ -20,17 +20,11 @@
 
 #include "liblfq.h"
 #include "tap.h"
+#include "test_util.h"
 
 #define SLOTS	256
 #define N	100000u
 #define WAIT_NS	(10ll * 1000000000)
-
-static void msleep(unsigned int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
 
 static struct lfq *make_queue(void)
 {

@@ -24,6 +24,7 @@
 #include "lfq_layout.h"
 #include "lfq_spsc.h"
 #include "tap.h"
+#include "test_util.h"
 
 #define PG	4096ul
 #define SLOTS	64u
@@ -37,21 +38,6 @@ struct q {
 	struct lfq_cons_ctl *cons;
 	struct lfq_ring_hdr hdr;
 };
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static void msleep(unsigned int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
 
 static void make_q(struct q *q)
 {

@@ -28,26 +28,9 @@
 
 #include "lfq.h"
 #include "tap.h"
+#include "test_util.h"
 
 #define PG 4096
-
-static int open_lfq(void)
-{
-	int fd = open(LFQ_DEVICE_PATH, O_RDWR | O_CLOEXEC);
-
-	if (fd < 0) {
-		tap_diag("open %s: %s", LFQ_DEVICE_PATH, strerror(errno));
-		exit(1);
-	}
-	return fd;
-}
-
-static const char *ename(int e)
-{
-	const char *n = e ? strerrorname_np(e) : "0";
-
-	return n ? n : "?";
-}
 
 /* ioctl() returning 0 or the errno it failed with. */
 static int io(int fd, unsigned long cmd, void *arg)
@@ -58,21 +41,6 @@ static int io(int fd, unsigned long cmd, void *arg)
 static int io_val(int fd, unsigned long cmd, unsigned long arg)
 {
 	return ioctl(fd, cmd, arg) ? errno : 0;
-}
-
-__attribute__((format(printf, 3, 4)))
-static int expect(int got, int want, const char *fmt, ...)
-{
-	char desc[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(desc, sizeof(desc), fmt, ap);
-	va_end(ap);
-	if (!tap_ok(got == want, "%s -> %s", desc, ename(want)))
-		tap_diag("  got errno %d (%s), want %d (%s)", got, ename(got),
-			 want, ename(want));
-	return got == want;
 }
 
 /* A CREATE on a fresh unbound file; returns the errno (0: it bound). */

@@ -33,6 +33,7 @@
 #include "lfq_layout.h"
 #include "lfq_spsc.h"
 #include "tap.h"
+#include "test_util.h"
 
 #define PG 4096ul
 #define CYCLES 1000
@@ -192,13 +193,6 @@ static long mem_available_kb(void)
 			break;
 	fclose(f);
 	return v;
-}
-
-static void msleep(unsigned int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
 }
 
 static volatile sig_atomic_t hold_stop;

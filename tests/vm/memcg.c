@@ -21,6 +21,7 @@
 
 #include "lfq.h"
 #include "tap.h"
+#include "test_util.h"
 
 #define CG	"/sys/fs/cgroup"
 #define GRP	CG "/lfq-memcg"
@@ -50,13 +51,6 @@ static long long memory_current(void)
 		v = -1;
 	fclose(f);
 	return v;
-}
-
-static void msleep(unsigned int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
 }
 
 /* Wait up to 5 s for the charge to drop back below @limit. */

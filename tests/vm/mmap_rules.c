@@ -25,15 +25,9 @@
 #include "lfq.h"
 #include "lfq_ring.h"
 #include "tap.h"
+#include "test_util.h"
 
 #define PG 4096ul
-
-static const char *ename(int e)
-{
-	const char *n = e ? strerrorname_np(e) : "0";
-
-	return n ? n : "?";
-}
 
 /* mmap() returning 0 (and the address in *out) or the errno. */
 static int map(int fd, size_t len, int prot, int flags, uint64_t off,
@@ -48,32 +42,6 @@ static int map(int fd, size_t len, int prot, int flags, uint64_t off,
 	else
 		munmap(p, len);
 	return 0;
-}
-
-__attribute__((format(printf, 3, 4)))
-static int expect(int got, int want, const char *fmt, ...)
-{
-	char desc[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(desc, sizeof(desc), fmt, ap);
-	va_end(ap);
-	if (!tap_ok(got == want, "%s -> %s", desc, ename(want)))
-		tap_diag("  got errno %d (%s), want %d (%s)", got, ename(got),
-			 want, ename(want));
-	return got == want;
-}
-
-static int open_lfq(void)
-{
-	int fd = open(LFQ_DEVICE_PATH, O_RDWR | O_CLOEXEC);
-
-	if (fd < 0) {
-		tap_diag("open %s: %s", LFQ_DEVICE_PATH, strerror(errno));
-		exit(1);
-	}
-	return fd;
 }
 
 /* Run fn(arg) in a child; return its wait status. */

@@ -27,6 +27,7 @@
 
 #include "liblfq.h"
 #include "tap.h"
+#include "test_util.h"
 
 #define SLOT		64
 #define SLOTS		1024
@@ -43,14 +44,6 @@ struct msg {
 };
 
 _Static_assert(sizeof(struct msg) == SLOT, "one message per slot");
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static uint64_t msg_sum(const struct msg *m)
 {
@@ -84,13 +77,6 @@ static int msg_bad(const struct msg *m, uint64_t seq)
 
 	msg_fill(&want, seq);
 	return memcmp(m, &want, sizeof(want)) != 0 || msg_sum(m) != m->sum;
-}
-
-static void msleep(unsigned int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
 }
 
 /* Deterministic per-side pseudo random numbers. */

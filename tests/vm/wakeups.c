@@ -33,28 +33,13 @@
 #include "liblfq.h"
 #include "lfq_ring.h"
 #include "tap.h"
+#include "test_util.h"
 
 #define SLOTS		64	/* 64 x 64 bytes: one page, quick to fill */
 #define MS		1000000ll
 #define SLACK_NS	(2000 * MS)	/* TCG is slow: generous upper bound */
 #define PINGPONG	10000u
 #define PINGPONG_POLL	2000u
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static void msleep(unsigned int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
 
 static struct lfq *make_queue(void)
 {

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_util.h - small helpers the test programs share (clock, sleep,
+ * errno names, opening /dev/lfq, errno expectations as TAP lines).
+ * Header-only, static inline: each program takes what it uses.
+ */
+#ifndef LFQ_TEST_UTIL_H
+#define LFQ_TEST_UTIL_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lfq.h"
+#include "tap.h"
+
+static inline int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static inline double now_s(void)
+{
+	return now_ns() / 1e9;
+}
+
+/* Sleep @ms milliseconds, through signals. */
+static inline void msleep(unsigned int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* "EINVAL" for EINVAL, "0" for 0. */
+static inline const char *ename(int e)
+{
+	const char *n = e ? strerrorname_np(e) : "0";
+
+	return n ? n : "?";
+}
+
+/* A fresh, unbound /dev/lfq file; exits the test program if it can't. */
+static inline int open_lfq(void)
+{
+	int fd = open(LFQ_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0) {
+		tap_diag("open %s: %s", LFQ_DEVICE_PATH, strerror(errno));
+		exit(1);
+	}
+	return fd;
+}
+
+/* One TAP line: errno @got (0: success) must be @want. */
+__attribute__((format(printf, 3, 4)))
+static inline int expect(int got, int want, const char *fmt, ...)
+{
+	char desc[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(desc, sizeof(desc), fmt, ap);
+	va_end(ap);
+	if (!tap_ok(got == want, "%s -> %s", desc, ename(want)))
+		tap_diag("  got errno %d (%s), want %d (%s)", got, ename(got),
+			 want, ename(want));
+	return got == want;
+}
+
+#endif /* LFQ_TEST_UTIL_H */
