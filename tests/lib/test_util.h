@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lfq.h"
+#include "liblfq.h"
 #include "tap.h"
 
 static inline int64_t now_ns(void)
@@ -60,6 +60,22 @@ static inline int open_lfq(void)
 		exit(1);
 	}
 	return fd;
+}
+
+/* A /dev/lfq SPSC queue; exits the test program if it can't be made. */
+static inline struct lfq *spsc_queue_or_exit(uint32_t slot_size,
+					     uint32_t slot_count)
+{
+	struct lfq_params p = { .type = LFQ_TYPE_SPSC, .slot_size = slot_size,
+				.slot_count = slot_count };
+	struct lfq *q = NULL;
+	int err = lfq_create(&p, &q);
+
+	if (err) {
+		tap_diag("lfq_create: %d (%s)", err, strerror(-err));
+		exit(1);
+	}
+	return q;
 }
 
 /* One TAP line: errno @got (0: success) must be @want. */

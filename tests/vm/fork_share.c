@@ -28,16 +28,7 @@
 
 static struct lfq *make_queue(void)
 {
-	struct lfq_params p = { .type = LFQ_TYPE_SPSC, .slot_size = 16,
-				.slot_count = SLOTS };
-	struct lfq *q = NULL;
-	int err = lfq_create(&p, &q);
-
-	if (err) {
-		tap_diag("lfq_create: %d (%s)", err, strerror(-err));
-		exit(1);
-	}
-	return q;
+	return spsc_queue_or_exit(16, SLOTS);
 }
 
 struct rec {
