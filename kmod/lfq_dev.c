@@ -3,7 +3,8 @@
  * lfq_dev.c - the /dev/lfq misc device: module init/exit and the file
  * operations table. An open file is unbound until LFQ_IOC_CREATE binds it
  * to a new queue; the file then holds one reference on that queue until
- * it is released (after the last close and the last munmap).
+ * it is released (after the last close and the last munmap), and the
+ * event sources it attached are detached then.
  */
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
@@ -11,6 +12,7 @@
 
 #include "lfq.h"
 #include "lfq_dev.h"
+#include "lfq_source.h"
 
 static int lfq_open(struct inode *inode, struct file *file)
 {
@@ -22,8 +24,10 @@ static int lfq_release(struct inode *inode, struct file *file)
 {
 	struct lfq_queue *q = lfq_file_queue(file);
 
-	if (q)
+	if (q) {
+		lfq_source_release(file, q);
 		lfq_queue_put(q);
+	}
 	return 0;
 }
 
@@ -37,6 +41,12 @@ static const struct file_operations lfq_fops = {
 	.poll		= lfq_poll,
 	.llseek		= noop_llseek,
 };
+
+/* True if @file is an open /dev/lfq. */
+bool lfq_file_is_lfq(const struct file *file)
+{
+	return file->f_op == &lfq_fops;
+}
 
 static struct miscdevice lfq_miscdev = {
 	.minor	= MISC_DYNAMIC_MINOR,

@@ -18,6 +18,7 @@ static inline struct lfq_queue *lfq_file_queue(struct file *file)
 	return smp_load_acquire(&file->private_data);
 }
 
+bool lfq_file_is_lfq(const struct file *file);
 long lfq_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 int lfq_mmap(struct file *file, struct vm_area_struct *vma);
 __poll_t lfq_poll(struct file *file, poll_table *pt);

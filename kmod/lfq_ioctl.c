@@ -7,7 +7,7 @@
  * below the first version, unknown flags, non-zero reserved fields or bad
  * values; -E2BIG a newer struct with non-zero bytes this kernel does not
  * know; -EBADFD the file has no queue yet (or, for CREATE, -EBUSY it has
- * one already).
+ * one already). Event sources add their own (see struct lfq_source).
  */
 #include <linux/err.h>
 #include <linux/fs.h>
@@ -15,6 +15,7 @@
 
 #include "lfq.h"
 #include "lfq_dev.h"
+#include "lfq_source.h"
 #include "lfq_spsc.h"
 
 /* Read a size-tagged argument struct into @dst (@ksize bytes). */
@@ -152,6 +153,8 @@ long lfq_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case LFQ_IOC_WAIT:
 	case LFQ_IOC_WAKE:
 	case LFQ_IOC_STATS:
+	case LFQ_IOC_SOURCE_ATTACH:
+	case LFQ_IOC_SOURCE_DETACH:
 		break;
 	default:
 		return -ENOTTY;
@@ -169,6 +172,10 @@ long lfq_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		if (arg > U32_MAX)
 			return -EINVAL;
 		return lfq_wake(q, arg);
+	case LFQ_IOC_SOURCE_ATTACH:
+		return lfq_source_attach(file, q, uarg);
+	case LFQ_IOC_SOURCE_DETACH:
+		return lfq_source_detach(file, q, arg);
 	default:
 		return lfq_ioctl_stats(q, uarg);
 	}

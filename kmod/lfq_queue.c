@@ -27,6 +27,7 @@ static void lfq_queue_free_pages(struct lfq_queue *q)
 
 	/* A kernel producer's last wakeup may still be pending. */
 	irq_work_sync(&q->wake_work);
+	mutex_destroy(&q->sources_lock);
 	if (q->base)
 		vunmap(q->base);
 	if (q->map_pages) {
@@ -105,6 +106,7 @@ struct lfq_queue *lfq_queue_create(const struct lfq_queue_params *params)
 	INIT_RCU_WORK(&q->free_work, lfq_queue_free_work);
 	init_waitqueue_head(&q->data_wq);
 	init_waitqueue_head(&q->space_wq);
+	mutex_init(&q->sources_lock);
 	lfq_layout_init(&q->layout, params->type, params->slot_size,
 			params->slot_count, PAGE_SIZE);
 	lfq_ring_hdr_init(&q->hdr, params->type, params->flags,

@@ -10,10 +10,12 @@
 #include <linux/atomic.h>
 #include <linux/irq_work.h>
 #include <linux/kref.h>
+#include <linux/mutex.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 
+#include "lfq.h"
 #include "lfq_layout.h"
 #include "lfq_ring.h"
 
@@ -24,6 +26,8 @@
  * @slot_size:	bytes per slot.
  * @slot_count:	slots in the ring.
  */
+struct lfq_src;
+
 struct lfq_queue_params {
 	u32 type;
 	u32 flags;
@@ -55,6 +59,10 @@ struct lfq_queue_params {
  * @wakeups:	wakeups that found a sleeper.
  * @wake_calls:	LFQ_IOC_WAKE calls.
  * @waits:	times an LFQ_IOC_WAIT caller went to sleep.
+ * @sources_lock: serialises attaching and detaching event sources.
+ * @sources:	attached event sources (lfq_source.c), by source id.
+ * @kconsumer:	an in-kernel consumer (an ECHO source) owns the consumer
+ *		side; under @sources_lock.
  */
 struct lfq_queue {
 	struct kref ref;
@@ -75,14 +83,18 @@ struct lfq_queue {
 	atomic64_t wakeups;
 	atomic64_t wake_calls;
 	atomic64_t waits;
+	struct mutex sources_lock;	/* guards @sources and @kconsumer */
+	struct lfq_src *sources[LFQ_SOURCES_MAX];
+	bool kconsumer;
 };
 
 struct lfq_queue *lfq_queue_create(const struct lfq_queue_params *params);
 struct lfq_queue *lfq_queue_get(u32 id);
 void lfq_queue_put(struct lfq_queue *q);
 
-/* lfq_wait.c: the irq_work behind @wake_work. */
+/* lfq_wait.c: the irq_work behind @wake_work; waking blocked producers. */
 void lfq_queue_wake_work(struct irq_work *work);
+void lfq_queue_wake_producers(struct lfq_queue *q);
 
 int lfq_queue_module_init(void);
 void lfq_queue_module_exit(void);

@@ -10,6 +10,7 @@
  * that clears or sets them only delays or adds its own wakeups.
  */
 #include <linux/hrtimer.h>
+#include <linux/kthread.h>
 #include <linux/poll.h>
 #include <linux/wait.h>
 
@@ -50,7 +51,8 @@ static bool lfq_ready(struct lfq_queue *q, u32 flags, u32 min_count,
  * @timeout_ns:	< 0 forever, 0 check only, else a relative timeout.
  * @available:	slots readable or free at return.
  *
- * Return: 0, -EAGAIN (not ready, @timeout_ns == 0), -ETIMEDOUT or -EINTR.
+ * Return: 0, -EAGAIN (not ready, @timeout_ns == 0), -ETIMEDOUT or -EINTR
+ * (a signal, or kthread_stop() for a kernel thread).
  */
 int lfq_wait(struct lfq_queue *q, u32 flags, u32 min_count, s64 timeout_ns,
 	     u32 *available)
@@ -79,7 +81,9 @@ int lfq_wait(struct lfq_queue *q, u32 flags, u32 min_count, s64 timeout_ns,
 			ret = 0;
 			break;
 		}
-		if (signal_pending(current)) {
+		/* In-kernel consumers (lfq_source_echo.c) stop this way. */
+		if (signal_pending(current) ||
+		    ((current->flags & PF_KTHREAD) && kthread_should_stop())) {
 			ret = -EINTR;
 			break;
 		}
@@ -119,6 +123,18 @@ void lfq_queue_wake_work(struct irq_work *work)
 	struct lfq_queue *q = container_of(work, struct lfq_queue, wake_work);
 
 	lfq_wake_one(q, &q->data_wq, &q->cons->need_data);
+}
+
+/**
+ * lfq_queue_wake_producers() - wake producers sleeping for space, for an
+ * in-kernel consumer that freed slots.
+ * @q:		the queue.
+ *
+ * Context: any context but NMI.
+ */
+void lfq_queue_wake_producers(struct lfq_queue *q)
+{
+	lfq_wake_one(q, &q->space_wq, &q->prod->need_space);
 }
 
 /**

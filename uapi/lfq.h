@@ -166,10 +166,73 @@ struct lfq_stats {
 #define LFQ_STATS_SIZE_VER0	64
 #define LFQ_STATS_SIZE_VER1	72	/* dropped */
 
+/* Event sources (LFQ_IOC_SOURCE_ATTACH); records are in lfq_event.h. */
+#define LFQ_SOURCE_SYNTH	1	/* kernel threads and hrtimers, sequenced */
+#define LFQ_SOURCE_PROC		2	/* process exec, fork and exit */
+#define LFQ_SOURCE_SYSCALL	3	/* one record per call of one syscall */
+#define LFQ_SOURCE_ECHO		4	/* kernel consumer: copies into another queue */
+
+/* struct lfq_source.flags: none defined yet; unknown bits give -EINVAL. */
+#define LFQ_SOURCE_FLAGS_ALL	0u
+
+#define LFQ_SOURCES_MAX		8	/* attached to one queue at a time */
+#define LFQ_SYNTH_PRODUCERS_MAX	64	/* threads + timers of one source */
+#define LFQ_SYNTH_TIMER_PERIOD_MIN_NS	10000ull
+
+/**
+ * struct lfq_source - LFQ_IOC_SOURCE_ATTACH argument: start kernel code
+ * producing into (or, for LFQ_SOURCE_ECHO, consuming from) the file's queue.
+ * @size:	sizeof(struct lfq_source) as the caller knows it.
+ * @flags:	LFQ_SOURCE_* flags; must be zero today.
+ * @type:	LFQ_SOURCE_SYNTH, _PROC, _SYSCALL or _ECHO.
+ * @threads:	SYNTH: kernel threads, each a producer (process context).
+ * @hardirq_timers: SYNTH: hrtimers firing in hardirq context, each a producer.
+ * @softirq_timers: SYNTH: hrtimers firing in softirq context, each a producer.
+ * @count:	SYNTH: records per producer; 0 produces until detached.
+ * @thread_period_ns: SYNTH: a thread's interval between records; 0 is flat out.
+ * @timer_period_ns: SYNTH: a timer's interval, at least
+ *		LFQ_SYNTH_TIMER_PERIOD_MIN_NS when there are timers.
+ * @syscall_nr:	SYSCALL: the system call number whose entries are recorded.
+ * @target_fd:	ECHO: an /dev/lfq file whose (MPSC) queue receives a copy
+ *		of every slot this queue's producers commit; the kernel is
+ *		then this queue's consumer.
+ *
+ * SYNTH, PROC and SYSCALL need an MPSC queue whose slots hold the
+ * source's records (see lfq_event.h). Fields a type does not use must be
+ * zero. Attaching needs CAP_PERFMON or CAP_SYS_ADMIN: sources run kernel
+ * code for the caller and PROC sees every process.
+ *
+ * LFQ_IOC_SOURCE_ATTACH returns the source's id (0..LFQ_SOURCES_MAX - 1),
+ * or -EPERM without the capability, -EBADFD on a file without a queue,
+ * -EINVAL for a bad field or a queue of the wrong type, -EMSGSIZE when a
+ * record does not fit a slot, -ENOSPC when LFQ_SOURCES_MAX are attached,
+ * -EBUSY for a second ECHO on one queue, -EBADF for a target_fd that is
+ * not open, -ENOENT for a syscall_nr or tracepoint this kernel lacks.
+ * A source stays until LFQ_IOC_SOURCE_DETACH or until the file that
+ * attached it is released.
+ */
+struct lfq_source {
+	__u32 size;
+	__u32 flags;
+	__u32 type;
+	__u32 threads;
+	__u32 hardirq_timers;
+	__u32 softirq_timers;
+	__u64 count;
+	__u64 thread_period_ns;
+	__u64 timer_period_ns;
+	__s32 syscall_nr;
+	__s32 target_fd;
+};
+
+#define LFQ_SOURCE_SIZE_VER0	56
+
 #define LFQ_IOC_CREATE		_IO(LFQ_IOC_MAGIC, 0x01)	/* struct lfq_create * */
 #define LFQ_IOC_INFO		_IO(LFQ_IOC_MAGIC, 0x02)	/* struct lfq_info * */
 #define LFQ_IOC_WAIT		_IO(LFQ_IOC_MAGIC, 0x03)	/* struct lfq_wait * */
 #define LFQ_IOC_WAKE		_IO(LFQ_IOC_MAGIC, 0x04)	/* __u32 LFQ_WAKE_* by value */
 #define LFQ_IOC_STATS		_IO(LFQ_IOC_MAGIC, 0x05)	/* struct lfq_stats * */
+#define LFQ_IOC_SOURCE_ATTACH	_IO(LFQ_IOC_MAGIC, 0x06)	/* struct lfq_source * */
+#define LFQ_IOC_SOURCE_DETACH	_IO(LFQ_IOC_MAGIC, 0x07)	/* source id by value */
 
 #endif /* _UAPI_LINUX_LFQ_H */

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lfq_source_echo.c - LFQ_SOURCE_ECHO, a kernel consumer service: a kernel
+ * thread consumes the queue it is attached to (produced by processes)
+ * and commits a copy of every slot into a target MPSC queue, as a kernel
+ * producer. It exercises the userspace-to-kernel direction end to end:
+ * the in-kernel consumer API, its sleep and wakeup, and kernel producing
+ * back to a process.
+ */
+#include <linux/err.h>
+#include <linux/file.h>
+#include <linux/kthread.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "lfq_dev.h"
+#include "lfq_source.h"
+
+/* Slots taken per peek: amortises the release and its wakeup check. */
+#define LFQ_ECHO_BATCH	32
+
+/**
+ * struct lfq_echo - an LFQ_SOURCE_ECHO source.
+ * @src:	the common part; @src.q is the queue consumed.
+ * @target:	the queue written (a reference held).
+ * @cons:	the kernel's consumer of @src.q.
+ * @task:	the thread doing it.
+ */
+struct lfq_echo {
+	struct lfq_src src;
+	struct lfq_queue *target;
+	struct lfq_consumer cons;
+	struct task_struct *task;
+};
+
+/* Copy @n slots at @span into the target; a full target drops (counted). */
+static void lfq_echo_copy(struct lfq_echo *e, const u8 *span, u32 n)
+{
+	u32 size = e->src.q->hdr.slot_size;
+	struct lfq_mpsc_resv r;
+	void *dst;
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		dst = lfq_queue_reserve(e->target, 1, &r);
+		if (!dst)
+			continue;
+		memcpy(dst, span + (size_t)i * size, size);
+		lfq_queue_commit(e->target, &r);
+	}
+}
+
+static int lfq_echo_thread(void *data)
+{
+	struct lfq_echo *e = data;
+	const void *span;
+	u32 got;
+
+	while (!kthread_should_stop()) {
+		span = lfq_consumer_peek(&e->cons, LFQ_ECHO_BATCH, &got);
+		if (!got) {
+			/* -EINTR when kthread_stop() wakes us. */
+			lfq_consumer_wait(&e->cons, 1, -1);
+			continue;
+		}
+		lfq_echo_copy(e, span, got);
+		lfq_consumer_release(&e->cons, got);
+		cond_resched();
+	}
+	return 0;
+}
+
+/* The queue behind @fd, referenced, checked as an echo target of @q. */
+static struct lfq_queue *lfq_echo_target(struct lfq_queue *q, int fd)
+{
+	struct lfq_queue *t;
+	struct fd f;
+
+	f = fdget(fd);
+	if (!f.file)
+		return ERR_PTR(-EBADF);
+	if (!lfq_file_is_lfq(f.file)) {
+		t = ERR_PTR(-EINVAL);
+		goto out;
+	}
+	t = lfq_file_queue(f.file);
+	if (!t)
+		t = ERR_PTR(-EBADFD);
+	else if (t == q || t->hdr.type != LFQ_TYPE_MPSC)
+		t = ERR_PTR(-EINVAL);
+	else if (t->hdr.slot_size < q->hdr.slot_size)
+		t = ERR_PTR(-EMSGSIZE);
+	else
+		kref_get(&t->ref);	/* the file holds one: not the last */
+out:
+	fdput(f);
+	return t;
+}
+
+static void lfq_echo_detach(struct lfq_src *src)
+{
+	struct lfq_echo *e = container_of(src, struct lfq_echo, src);
+
+	kthread_stop(e->task);
+	lfq_queue_put(e->target);
+	/* Under q->sources_lock, as the attach that set it. */
+	e->src.q->kconsumer = false;
+	kfree(e);
+}
+
+static struct lfq_src *lfq_echo_attach(const struct lfq_src *tmpl,
+				       const struct lfq_source *a)
+{
+	struct lfq_queue *q = tmpl->q;
+	struct lfq_echo *e;
+	int err;
+
+	if (a->threads || a->hardirq_timers || a->softirq_timers ||
+	    a->count || a->thread_period_ns || a->timer_period_ns ||
+	    a->syscall_nr)
+		return ERR_PTR(-EINVAL);
+	if (q->kconsumer)
+		return ERR_PTR(-EBUSY);
+	e = kzalloc(sizeof(*e), GFP_KERNEL_ACCOUNT);
+	if (!e)
+		return ERR_PTR(-ENOMEM);
+	e->src = *tmpl;
+	e->target = lfq_echo_target(q, a->target_fd);
+	if (IS_ERR(e->target)) {
+		err = PTR_ERR(e->target);
+		goto fail;
+	}
+	lfq_consumer_init(&e->cons, q);
+	e->task = kthread_run(lfq_echo_thread, e, "lfq-echo/%u", q->id);
+	if (IS_ERR(e->task)) {
+		err = PTR_ERR(e->task);
+		lfq_queue_put(e->target);
+		goto fail;
+	}
+	q->kconsumer = true;
+	return &e->src;
+
+fail:
+	kfree(e);
+	return ERR_PTR(err);
+}
+
+const struct lfq_src_type lfq_src_echo = {
+	.attach		= lfq_echo_attach,
+	.detach		= lfq_echo_detach,
+	.rec_size	= 0,
+	.producer	= false,
+};

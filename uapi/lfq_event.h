@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: ((GPL-2.0 WITH Linux-syscall-note) OR MIT) */
+/*
+ * lfq_event.h - the records the module's event sources (LFQ_IOC_SOURCE_ATTACH
+ * in lfq.h) write into a queue's slots: one record per slot, starting with
+ * struct lfq_event. Readers dispatch on @type and trust @size only up to
+ * the slot size.
+ */
+#ifndef _UAPI_LINUX_LFQ_EVENT_H
+#define _UAPI_LINUX_LFQ_EVENT_H
+
+#include <linux/types.h>
+
+/* struct lfq_event.type */
+#define LFQ_EVENT_SYNTH		1	/* struct lfq_event_synth */
+#define LFQ_EVENT_EXEC		2	/* struct lfq_event_proc */
+#define LFQ_EVENT_FORK		3	/* struct lfq_event_proc */
+#define LFQ_EVENT_EXIT		4	/* struct lfq_event_proc */
+#define LFQ_EVENT_SYSCALL	5	/* struct lfq_event_syscall */
+
+/**
+ * struct lfq_event - the header of every record.
+ * @type:	LFQ_EVENT_*.
+ * @size:	bytes of the record, this header included.
+ * @cpu:	the CPU that produced it.
+ * @time_ns:	when, on CLOCK_MONOTONIC.
+ */
+struct lfq_event {
+	__u16 type;
+	__u16 size;
+	__u32 cpu;
+	__u64 time_ns;
+};
+
+/* struct lfq_event_synth.context: where the producer ran. */
+#define LFQ_CONTEXT_THREAD	1	/* a kernel thread */
+#define LFQ_CONTEXT_HARDIRQ	2	/* an hrtimer in hardirq context */
+#define LFQ_CONTEXT_SOFTIRQ	3	/* an hrtimer in softirq context */
+
+/**
+ * struct lfq_event_synth - one record of an LFQ_SOURCE_SYNTH producer.
+ * @hdr:	type LFQ_EVENT_SYNTH.
+ * @producer:	which producer: threads first, then hardirq timers, then
+ *		softirq timers, numbered from 0.
+ * @context:	LFQ_CONTEXT_*.
+ * @seq:	0, 1, 2, ... per producer; a gap is a record dropped because
+ *		the ring was full (and counted in lfq_stats.dropped).
+ */
+struct lfq_event_synth {
+	struct lfq_event hdr;
+	__u32 producer;
+	__u32 context;
+	__u64 seq;
+};
+
+/**
+ * struct lfq_event_proc - a process event of an LFQ_SOURCE_PROC source.
+ * @hdr:	type LFQ_EVENT_EXEC, _FORK or _EXIT.
+ * @pid:	the thread (for FORK, the parent thread), as the attaching
+ *		process's pid namespace sees it; 0 if it cannot.
+ * @tgid:	its thread group (process) id.
+ * @ppid:	the process id of its parent.
+ * @uid:	its real uid, in the attacher's user namespace.
+ * @child_pid:	FORK: the new thread; else 0.
+ * @child_tgid:	FORK: the new thread's process (== @tgid for a thread).
+ * @exit_code:	EXIT: the status as wait(2) reports it; else 0.
+ * @__pad:	zero.
+ * @comm:	the command name, NUL-terminated (for EXEC, the new one).
+ * @filename:	EXEC: the path executed, NUL-terminated, cut to fit the
+ *		slot; else empty.
+ */
+struct lfq_event_proc {
+	struct lfq_event hdr;
+	__u32 pid;
+	__u32 tgid;
+	__u32 ppid;
+	__u32 uid;
+	__u32 child_pid;
+	__u32 child_tgid;
+	__s32 exit_code;
+	__u32 __pad;
+	char comm[16];
+	char filename[];
+};
+
+/* Smallest slot an LFQ_SOURCE_PROC source accepts: 16 bytes of filename. */
+#define LFQ_EVENT_PROC_SLOT_MIN	(sizeof(struct lfq_event_proc) + 16)
+
+/**
+ * struct lfq_event_syscall - one entry of the LFQ_SOURCE_SYSCALL syscall.
+ * @hdr:	type LFQ_EVENT_SYSCALL.
+ * @pid:	the calling thread, in the attacher's pid namespace.
+ * @nr:		the syscall number.
+ * @arg0:	its first argument.
+ */
+struct lfq_event_syscall {
+	struct lfq_event hdr;
+	__u32 pid;
+	__s32 nr;
+	__u64 arg0;
+};
+
+#endif /* _UAPI_LINUX_LFQ_EVENT_H */
