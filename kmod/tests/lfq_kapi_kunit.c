@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * lfq_kapi_kunit.c - KUnit suite for the in-kernel producer API
- * (kmod/lfq_kapi.c) on real queues: type checks, commit and discard as a
- * consumer sees them, drops on a full ring, producers in process and
- * hardirq (hrtimer) context feeding one queue at once, and the irq_work
- * wakeup of a sleeping consumer.
+ * lfq_kapi_kunit.c - KUnit suite for the in-kernel API (kmod/lfq_kapi.c,
+ * kmod/lfq_kconsumer.c) on real queues: type checks, commit and discard as
+ * a consumer sees them, drops on a full ring, producers in process and
+ * hardirq (hrtimer) context feeding one queue at once, a producer in NMI
+ * context, the irq_work wakeup of a sleeping consumer, and the kernel
+ * consuming what a (simulated) process produced, hostile indices included.
  */
 #include <kunit/test.h>
 #include <linux/completion.h>
@@ -12,6 +13,11 @@
 #include <linux/hrtimer.h>
 #include <linux/kthread.h>
 #include <linux/wait.h>
+
+#ifdef CONFIG_X86_LOCAL_APIC
+#include <asm/apic.h>
+#include <asm/nmi.h>
+#endif
 
 #include "lfq_kapi.h"
 #include "lfq_queue.h"
@@ -290,12 +296,177 @@ static void lfq_kapi_irq_work_wake_test(struct kunit *test)
 	lfq_queue_put(w->q);
 }
 
+/* Kernel producer, kernel consumer: order kept across many laps. */
+static void lfq_kapi_consumer_mpsc_test(struct kunit *test)
+{
+	struct lfq_queue *q = kapi_queue(test, LFQ_TYPE_MPSC, 256);
+	struct lfq_consumer c;
+	struct lfq_mpsc_resv r;
+	u64 next = 0, seq = 0, bad = 0;
+	const u64 *in;
+	u32 got, i;
+	u64 *out;
+
+	lfq_consumer_init(&c, q);
+	KUNIT_EXPECT_EQ(test, lfq_consumer_wait(&c, 1, 0), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, lfq_consumer_wait(&c, 0, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, lfq_consumer_wait(&c, 257, 0), -EINVAL);
+	while (next < 2000) {
+		/* Up to 100 in, then up to 64 out: the ring wraps often. */
+		for (i = 0; i < 100; i++) {
+			out = lfq_queue_reserve(q, 1, &r);
+			if (!out)
+				break;
+			out[0] = seq++;
+			lfq_queue_commit(q, &r);
+		}
+		KUNIT_EXPECT_EQ(test, lfq_consumer_wait(&c, 1, 0), 0);
+		in = lfq_consumer_peek(&c, 64, &got);
+		KUNIT_ASSERT_NOT_NULL(test, in);
+		for (i = 0; i < got; i++)
+			bad += in[i * 2] != next++;
+		lfq_consumer_release(&c, got);
+	}
+	KUNIT_EXPECT_EQ(test, bad, 0ULL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(q->cons->tail), next);
+	irq_work_sync(&q->wake_work);
+	lfq_queue_put(q);
+}
+
+/*
+ * A process produces into an SPSC queue (simulated with the protocol's
+ * producer on the same pages) and the kernel consumes; then the process
+ * writes a wild head: the kernel's peek stays within the ring.
+ */
+static void lfq_kapi_consumer_spsc_test(struct kunit *test)
+{
+	struct lfq_queue *q = kapi_queue(test, LFQ_TYPE_SPSC, 256);
+	const u8 *data = (const u8 *)q->base + q->layout.data_offset;
+	u64 next = 0, seq = 0, bad = 0;
+	struct lfq_spsc_prod p;
+	struct lfq_consumer c;
+	const u64 *in;
+	u32 got, i;
+	u64 *out;
+
+	lfq_spsc_prod_init(&p, q->base, &q->hdr);
+	lfq_consumer_init(&c, q);
+	while (next < 4000) {
+		out = lfq_spsc_reserve(&p, 48, &got);
+		for (i = 0; out && i < got; i++)
+			out[i * 2] = seq++;
+		if (out)
+			lfq_spsc_commit(&p, got);
+		in = lfq_consumer_peek(&c, 256, &got);
+		for (i = 0; in && i < got; i++)
+			bad += in[i * 2] != next++;
+		if (in)
+			lfq_consumer_release(&c, got);
+	}
+	KUNIT_EXPECT_EQ(test, bad, 0ULL);
+
+	/* Hostile: head far ahead of the consumer, then behind it. */
+	WRITE_ONCE(q->prod->head, next + (1ULL << 40));
+	in = lfq_consumer_peek(&c, 1000, &got);
+	KUNIT_EXPECT_LE(test, got, 256U);
+	KUNIT_EXPECT_TRUE(test, (const u8 *)in >= data &&
+			  (const u8 *)in + (size_t)got * 16 <=
+			  data + 2 * q->layout.data_size);
+	lfq_consumer_release(&c, got);
+	WRITE_ONCE(q->prod->head, 3);
+	in = lfq_consumer_peek(&c, 1000, &got);
+	KUNIT_EXPECT_LE(test, got, 256U);
+	lfq_consumer_release(&c, got);
+	lfq_queue_put(q);
+}
+
+#ifdef CONFIG_X86_LOCAL_APIC
+/* The NMI test's state: one armed round at a time. */
+static struct {
+	struct lfq_queue *q;
+	atomic_t armed;
+	atomic_t handled;
+	atomic_t not_nmi;
+} kapi_nmi;
+
+#define KAPI_NMI_MARK	0x4e4d49ULL	/* "NMI" */
+
+static int kapi_nmi_handler(unsigned int type, struct pt_regs *regs)
+{
+	struct lfq_mpsc_resv r;
+	u64 *m;
+
+	if (!atomic_xchg(&kapi_nmi.armed, 0))
+		return NMI_DONE;	/* not ours */
+	if (!in_nmi())
+		atomic_inc(&kapi_nmi.not_nmi);
+	m = lfq_queue_reserve(kapi_nmi.q, 1, &r);
+	if (m) {
+		m[0] = KAPI_NMI_MARK;
+		lfq_queue_commit(kapi_nmi.q, &r);
+	}
+	atomic_inc(&kapi_nmi.handled);
+	return NMI_HANDLED;
+}
+
+/*
+ * A producer in NMI context (a self-NMI through the local APIC): it
+ * reserves and commits lock-free and wakes the sleeping consumer through
+ * irq_work, 100 times over.
+ */
+static void lfq_kapi_nmi_test(struct kunit *test)
+{
+	unsigned int i, missed = 0, wrong = 0;
+	struct lfq_mpsc_cons c;
+	const u64 *in;
+	u32 got;
+	int err;
+
+	kapi_nmi.q = kapi_queue(test, LFQ_TYPE_MPSC, 256);
+	atomic_set(&kapi_nmi.armed, 0);
+	atomic_set(&kapi_nmi.handled, 0);
+	atomic_set(&kapi_nmi.not_nmi, 0);
+	kapi_cons(kapi_nmi.q, &c);
+	err = register_nmi_handler(NMI_LOCAL, kapi_nmi_handler, 0,
+				   "lfq_kapi_kunit");
+	KUNIT_ASSERT_EQ(test, err, 0);
+	for (i = 0; i < 100; i++) {
+		atomic_set(&kapi_nmi.armed, 1);
+		apic->send_IPI_self(NMI_VECTOR);
+		if (wait_event_interruptible_timeout(kapi_nmi.q->data_wq,
+						     kapi_armed_ready(kapi_nmi.q, &c),
+						     HZ) <= 0) {
+			missed++;
+			continue;
+		}
+		in = lfq_mpsc_peek(&c, 1, &got);
+		wrong += !in || in[0] != KAPI_NMI_MARK;
+		lfq_mpsc_release(&c, got);
+		WRITE_ONCE(kapi_nmi.q->cons->need_data, 0);
+	}
+	atomic_set(&kapi_nmi.armed, 0);
+	unregister_nmi_handler(NMI_LOCAL, "lfq_kapi_kunit");
+	KUNIT_EXPECT_EQ(test, missed, 0U);
+	KUNIT_EXPECT_EQ(test, wrong, 0U);
+	KUNIT_EXPECT_EQ(test, atomic_read(&kapi_nmi.handled), 100);
+	KUNIT_EXPECT_EQ(test, atomic_read(&kapi_nmi.not_nmi), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&kapi_nmi.q->dropped), 0LL);
+	irq_work_sync(&kapi_nmi.q->wake_work);
+	lfq_queue_put(kapi_nmi.q);
+}
+#endif
+
 static struct kunit_case lfq_kapi_cases[] = {
 	KUNIT_CASE(lfq_kapi_type_test),
 	KUNIT_CASE(lfq_kapi_commit_discard_test),
 	KUNIT_CASE(lfq_kapi_drop_test),
 	KUNIT_CASE(lfq_kapi_contexts_race_test),
 	KUNIT_CASE(lfq_kapi_irq_work_wake_test),
+	KUNIT_CASE(lfq_kapi_consumer_mpsc_test),
+	KUNIT_CASE(lfq_kapi_consumer_spsc_test),
+#ifdef CONFIG_X86_LOCAL_APIC
+	KUNIT_CASE(lfq_kapi_nmi_test),
+#endif
 	{}
 };
 
@@ -306,5 +477,5 @@ static struct kunit_suite lfq_kapi_suite = {
 
 kunit_test_suites(&lfq_kapi_suite);
 
-MODULE_DESCRIPTION("KUnit tests for lfq's in-kernel producer API");
+MODULE_DESCRIPTION("KUnit tests for lfq's in-kernel producer and consumer API");
 MODULE_LICENSE("GPL");
