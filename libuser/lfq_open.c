@@ -205,7 +205,7 @@ int lfq_mem_create(const struct lfq_params *p, struct lfq **out)
 	struct lfq *q;
 	int fd, err;
 
-	err = p->flags ? -EINVAL :
+	err = p->flags & ~LFQ_CREATE_FLAGS_ALL ? -EINVAL :
 	      lfq_geometry_check(p->type, p->slot_size, p->slot_count,
 				 lfq_page_size());
 	if (err)

@@ -156,7 +156,11 @@ int lfq_release(struct lfq *q, uint32_t n)
  * @msg:	the message.
  * @len:	its length, at most slot_size; the rest of the slot is zeroed.
  *
- * Return: 0, -EAGAIN when full, -EMSGSIZE when @len exceeds the slot.
+ * A full ring fails the push, or, on a queue created with
+ * LFQ_CREATE_BLOCK, makes it wait for space.
+ *
+ * Return: 0, -EAGAIN when full, -EMSGSIZE when @len exceeds the slot, or
+ * an error of lfq_wait_space() (-EINTR on a signal) while blocking.
  */
 int lfq_push(struct lfq *q, const void *msg, size_t len)
 {
@@ -165,9 +169,15 @@ int lfq_push(struct lfq *q, const void *msg, size_t len)
 
 	if (lfq_unlikely(len > q->hdr.slot_size))
 		return -EMSGSIZE;
-	slot = lfq_reserve(q, 1, &got);
-	if (!slot)
-		return -EAGAIN;
+	while (!(slot = lfq_reserve(q, 1, &got))) {
+		int err;
+
+		if (!(q->hdr.flags & LFQ_CREATE_BLOCK))
+			return -EAGAIN;
+		err = lfq_wait_space(q, 1, -1);
+		if (err)
+			return err;
+	}
 	memcpy(slot, msg, len);
 	if (len < q->hdr.slot_size)
 		memset(slot + len, 0, q->hdr.slot_size - len);

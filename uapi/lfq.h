@@ -32,13 +32,21 @@
 #define LFQ_SLOT_COUNT_MAX	(1u << 24)
 #define LFQ_DATA_BYTES_MAX	(256u << 20)	/* slot_size * slot_count */
 
-/* struct lfq_create.flags: none defined yet; unknown bits give -EINVAL. */
-#define LFQ_CREATE_FLAGS_ALL	0u
+/*
+ * struct lfq_create.flags: the full-queue policy. By default a producer
+ * that finds the ring full fails (kernel producers count a drop in
+ * lfq_stats.dropped, liblfq's lfq_push() returns -EAGAIN). With
+ * LFQ_CREATE_BLOCK, userspace producers wait for space instead (liblfq's
+ * lfq_push() sleeps); kernel producers, which may run in any context,
+ * still drop and count. Unknown bits give -EINVAL.
+ */
+#define LFQ_CREATE_BLOCK	(1u << 0)
+#define LFQ_CREATE_FLAGS_ALL	LFQ_CREATE_BLOCK
 
 /**
  * struct lfq_create - LFQ_IOC_CREATE argument: bind a new queue to the file.
  * @size:	sizeof(struct lfq_create) as the caller knows it.
- * @flags:	LFQ_CREATE_* flags; must be zero today.
+ * @flags:	LFQ_CREATE_* flags.
  * @type:	LFQ_TYPE_SPSC or LFQ_TYPE_MPSC.
  * @slot_size:	bytes per slot, a multiple of 8 in
  *		[LFQ_SLOT_SIZE_MIN, LFQ_SLOT_SIZE_MAX].

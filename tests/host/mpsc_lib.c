@@ -3,7 +3,9 @@
  * mpsc_lib.c - MPSC queues through liblfq's API: producer processes, each
  * with its own handle attached by fd, stream sequenced messages with
  * blocking waits into one consumer that verifies per-producer order and
- * checksums; partial commits and discards are skipped and counted.
+ * checksums; partial commits and discards are skipped and counted; the
+ * full-queue policy: lfq_push() fails on a full ring by default and waits
+ * for space on a queue created with LFQ_CREATE_BLOCK.
  *
  * Runs on a memfd queue here, and on a /dev/lfq queue in the test VM
  * (tests/vm/mpsc_kernel.c builds this file with LFQ_KERNEL_QUEUE).
@@ -25,15 +27,20 @@
 #define PER_PRODUCER	2500000ull
 #endif
 
-static int make_queue(uint32_t slots, struct lfq **q)
+static int make_queue_flags(uint32_t slots, uint32_t flags, struct lfq **q)
 {
-	struct lfq_params p = { LFQ_TYPE_MPSC, 32, slots, 0 };
+	struct lfq_params p = { LFQ_TYPE_MPSC, 32, slots, flags };
 
 #ifdef LFQ_KERNEL_QUEUE
 	return lfq_create(&p, q);
 #else
 	return lfq_mem_create(&p, q);
 #endif
+}
+
+static int make_queue(uint32_t slots, struct lfq **q)
+{
+	return make_queue_flags(slots, 0, q);
 }
 
 static int attach(int fd, struct lfq **q)
@@ -177,9 +184,52 @@ static void test_out_of_order(void)
 	lfq_close(q);
 }
 
+/* Default policy fails when full; LFQ_CREATE_BLOCK waits for the consumer. */
+static void test_full_policy(void)
+{
+	uint64_t v, n = 0, bad = 0;
+	struct lfq *q, *p;
+	int status, ok;
+	pid_t pid;
+
+	ok = make_queue(128, &q) == 0;
+	for (v = 0; ok && v < 128; v++)
+		ok = lfq_push(q, &v, sizeof(v)) == 0;
+	tap_ok(ok && lfq_push(q, &v, sizeof(v)) == -EAGAIN,
+	       "full ring, default policy: lfq_push() fails with EAGAIN");
+	lfq_close(q);
+
+	if (make_queue_flags(128, LFQ_CREATE_BLOCK, &q) || attach(lfq_fd(q), &p)) {
+		tap_ok(0, "LFQ_CREATE_BLOCK queue");
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		/* A late, slow consumer: the producer must wait, not fail. */
+		usleep(100000);
+		while (n < 3 * 128) {
+			if (lfq_wait_data(q, 1, TIMEOUT_NS))
+				_exit(2);
+			while (lfq_pop(q, &v, sizeof(v)) == 0)
+				bad += v != n++;
+		}
+		_exit(bad ? 1 : 0);
+	}
+	ok = pid > 0;
+	for (v = 0; ok && v < 3 * 128; v++)
+		ok = lfq_push(p, &v, sizeof(v)) == 0;
+	ok &= pid > 0 && waitpid(pid, &status, 0) == pid &&
+	      WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	tap_ok(ok, "full ring, LFQ_CREATE_BLOCK: 3 rings' worth pushed through "
+	       "a late consumer, every lfq_push() waited and succeeded, in order");
+	lfq_close(p);
+	lfq_close(q);
+}
+
 int main(void)
 {
-	tap_plan(5);
+	tap_plan(7);
+	test_full_policy();
 	test_out_of_order();
 	test_processes();
 	return tap_done();

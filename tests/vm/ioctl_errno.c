@@ -151,8 +151,8 @@ static void test_create(void)
 	c.type = 3;
 	expect(try_create(&c), EINVAL, "CREATE type 3");
 	c = geo(64, 1024);
-	c.flags = 1;
-	expect(try_create(&c), EINVAL, "CREATE flags 0x1");
+	c.flags = 2;
+	expect(try_create(&c), EINVAL, "CREATE flags 0x2 (unknown)");
 	c.flags = 0x80000000u;
 	expect(try_create(&c), EINVAL, "CREATE flags 0x80000000");
 	c = geo(64, 1024);
@@ -166,6 +166,9 @@ static void test_create(void)
 	expect(try_create(&c), 0, "CREATE 65536x2 (largest slot, fewest slots)");
 	c = geo(16, 1u << 24);
 	expect(try_create(&c), 0, "CREATE 16x2^24 (most slots, exactly 256 MiB)");
+	c = geo(64, 1024);
+	c.flags = LFQ_CREATE_BLOCK;
+	expect(try_create(&c), 0, "CREATE flags LFQ_CREATE_BLOCK");
 
 	/* Struct size handling (copy_struct_from_user semantics). */
 	c = geo(64, 1024);
@@ -432,7 +435,7 @@ int main(void)
 	struct lfq_create c = geo(64, 1024);
 	int fd;
 
-	tap_plan(96);
+	tap_plan(97);
 	test_unbound();
 	test_create();
 
