@@ -100,7 +100,7 @@ demo: deps
 install: lib
 	install -d $(DESTDIR)$(PREFIX)/include/lfq $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 644 libuser/liblfq.h uapi/lfq.h uapi/lfq_ring.h \
-		$(DESTDIR)$(PREFIX)/include/lfq/
+		uapi/lfq_event.h $(DESTDIR)$(PREFIX)/include/lfq/
 	install -m 644 $(LIB_A) $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf liblfq.so.$(SOVER) $(DESTDIR)$(PREFIX)/lib/liblfq.so
 	install -m 644 $(LIB_PC) $(DESTDIR)$(PREFIX)/lib/pkgconfig/

@@ -84,7 +84,8 @@ static bool lfq_synth_emit(struct lfq_synth_prod *p)
 		lfq_queue_commit(s->src.q, &r);
 	}
 	/* A dropped record still takes its number: the consumer sees a gap. */
-	return s->count && ++p->seq >= s->count;
+	p->seq++;
+	return s->count && p->seq >= s->count;
 }
 
 static int lfq_synth_thread(void *data)

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "lfq.h"
+#include "lfq_event.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -42,7 +43,7 @@ struct lfq;
  * @slot_size:	bytes per slot, a multiple of 8.
  * @slot_count:	power of two; slot_size * slot_count must be a multiple of
  *		the page size (4096 on x86: e.g. 64-byte slots need >= 64).
- * @flags:	zero.
+ * @flags:	LFQ_CREATE_* flags (LFQ_CREATE_BLOCK: lfq_push() waits for space).
  */
 struct lfq_params {
 	uint32_t type;
@@ -87,6 +88,31 @@ LFQ_API int lfq_wait_space(struct lfq *q, uint32_t min_count,
 
 /* Counters; see struct lfq_stats in lfq.h. */
 LFQ_API int lfq_get_stats(struct lfq *q, struct lfq_stats *st);
+
+/* Kernel event sources (/dev/lfq MPSC queues); records in lfq_event.h. */
+
+/**
+ * lfq_source_attach() - start a kernel event source producing into the
+ * queue (LFQ_IOC_SOURCE_ATTACH).
+ * @q:		a handle on a /dev/lfq queue.
+ * @src:	the source; its @size field is ignored (the library sets it).
+ *
+ * The source stays attached until lfq_source_detach() or until the last
+ * fd of the queue's file is closed. Needs CAP_PERFMON or CAP_SYS_ADMIN.
+ *
+ * Return: the source's id (>= 0), -EOPNOTSUPP for a memfd queue, or a
+ * negative errno (see struct lfq_source in lfq.h).
+ */
+LFQ_API int lfq_source_attach(struct lfq *q, const struct lfq_source *src);
+
+/**
+ * lfq_source_detach() - stop a source (LFQ_IOC_SOURCE_DETACH).
+ * @q:		the handle the source was attached through.
+ * @id:		the id lfq_source_attach() returned.
+ *
+ * Return: 0, -EOPNOTSUPP for a memfd queue, or a negative errno.
+ */
+LFQ_API int lfq_source_detach(struct lfq *q, int id);
 
 #ifdef __cplusplus
 }
