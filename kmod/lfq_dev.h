@@ -19,6 +19,7 @@ static inline struct lfq_queue *lfq_file_queue(struct file *file)
 }
 
 bool lfq_file_is_lfq(const struct file *file);
+int lfq_copy_arg(void *dst, size_t ksize, size_t min_size, void __user *uarg);
 long lfq_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 int lfq_mmap(struct file *file, struct vm_area_struct *vma);
 __poll_t lfq_poll(struct file *file, poll_table *pt);

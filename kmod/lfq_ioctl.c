@@ -19,7 +19,7 @@
 #include "lfq_spsc.h"
 
 /* Read a size-tagged argument struct into @dst (@ksize bytes). */
-static int lfq_copy_arg(void *dst, size_t ksize, size_t min_size,
+int lfq_copy_arg(void *dst, size_t ksize, size_t min_size,
 			void __user *uarg)
 {
 	u32 usize;

@@ -14,6 +14,12 @@
 #include "lfq_dev.h"
 #include "lfq_kapi.h"
 
+/* The consumer's private index: the truth, whatever the shared page says. */
+static u64 lfq_consumer_tail(const struct lfq_consumer *c)
+{
+	return c->q->hdr.type == LFQ_TYPE_MPSC ? c->mpsc.tail : c->spsc.tail;
+}
+
 /**
  * lfq_consumer_init() - start consuming @q where its consumer index stands.
  * @c:		the consumer, owned by the caller.
@@ -40,14 +46,21 @@ EXPORT_SYMBOL_GPL(lfq_consumer_init);
  * The span is contiguous even across the ring's end. Its bytes live in
  * memory processes can write: copy before validating anything in them.
  *
- * Context: any context; does not sleep.
+ * Context: any context but NMI; does not sleep.
  * Return: the first slot of the span, or NULL if none is ready.
  */
 const void *lfq_consumer_peek(struct lfq_consumer *c, u32 want, u32 *got)
 {
-	if (c->q->hdr.type == LFQ_TYPE_MPSC)
-		return lfq_mpsc_peek(&c->mpsc, want, got);
-	return lfq_spsc_peek(&c->spsc, want, got);
+	const void *span;
+	int wake;
+
+	if (c->q->hdr.type != LFQ_TYPE_MPSC)
+		return lfq_spsc_peek(&c->spsc, want, got);
+	span = lfq_mpsc_peek_check(&c->mpsc, want, got, &wake);
+	/* Skipped discarded slots freed space a producer waits for. */
+	if (wake)
+		lfq_queue_wake_producers(c->q);
+	return span;
 }
 EXPORT_SYMBOL_GPL(lfq_consumer_peek);
 
@@ -92,6 +105,13 @@ int lfq_consumer_wait(struct lfq_consumer *c, u32 min_count, s64 timeout_ns)
 
 	if (!min_count || min_count > c->q->hdr.slot_count)
 		return -EINVAL;
+	/*
+	 * lfq_wait() judges readiness by the shared tail, which a process
+	 * may have rewritten: put ours back first, or a stale one could say
+	 * "ready" to a peek that finds nothing, again and again. (Released
+	 * slots are already published; this store only restores the value.)
+	 */
+	lfq_store_release(&c->q->cons->tail, lfq_consumer_tail(c));
 	return lfq_wait(c->q, LFQ_WAIT_DATA, min_count, timeout_ns,
 			&available);
 }

@@ -19,6 +19,8 @@
 #include "lfq_layout.h"
 #include "lfq_ring.h"
 
+struct lfq_src;
+
 /**
  * struct lfq_queue_params - what a queue is created with.
  * @type:	LFQ_TYPE_*.
@@ -26,8 +28,6 @@
  * @slot_size:	bytes per slot.
  * @slot_count:	slots in the ring.
  */
-struct lfq_src;
-
 struct lfq_queue_params {
 	u32 type;
 	u32 flags;
@@ -62,7 +62,8 @@ struct lfq_queue_params {
  * @sources_lock: serialises attaching and detaching event sources.
  * @sources:	attached event sources (lfq_source.c), by source id.
  * @kconsumer:	an in-kernel consumer (an ECHO source) owns the consumer
- *		side; under @sources_lock.
+ *		side; changed under @sources_lock and the echo lock
+ *		(lfq_source_echo.c).
  */
 struct lfq_queue {
 	struct kref ref;
@@ -83,7 +84,7 @@ struct lfq_queue {
 	atomic64_t wakeups;
 	atomic64_t wake_calls;
 	atomic64_t waits;
-	struct mutex sources_lock;	/* guards @sources and @kconsumer */
+	struct mutex sources_lock;	/* guards @sources, @kconsumer */
 	struct lfq_src *sources[LFQ_SOURCES_MAX];
 	bool kconsumer;
 };

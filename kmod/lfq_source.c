@@ -11,6 +11,7 @@
 #include <linux/pid_namespace.h>
 #include <linux/user_namespace.h>
 
+#include "lfq_dev.h"
 #include "lfq_source.h"
 
 static const struct lfq_src_type *lfq_src_type_of(u32 type)
@@ -27,20 +28,6 @@ static const struct lfq_src_type *lfq_src_type_of(u32 type)
 	default:
 		return NULL;
 	}
-}
-
-/* Read the size-tagged argument (copy_struct_from_user() semantics). */
-static int lfq_source_copy_arg(struct lfq_source *arg, void __user *uarg)
-{
-	u32 usize;
-
-	if (get_user(usize, (u32 __user *)uarg))
-		return -EFAULT;
-	if (usize < LFQ_SOURCE_SIZE_VER0)
-		return -EINVAL;
-	if (usize > PAGE_SIZE)
-		return -E2BIG;
-	return copy_struct_from_user(arg, sizeof(*arg), uarg, usize);
 }
 
 static void lfq_source_free(struct lfq_src *src)
@@ -69,12 +56,12 @@ int lfq_source_attach(struct file *file, struct lfq_queue *q,
 	struct lfq_src *src, tmpl;
 	int id, err;
 
-	err = lfq_source_copy_arg(&arg, uarg);
-	if (err)
-		return err;
 	/* Sources run kernel code for the caller; PROC sees every process. */
 	if (!perfmon_capable())
 		return -EPERM;
+	err = lfq_copy_arg(&arg, sizeof(arg), LFQ_SOURCE_SIZE_VER0, uarg);
+	if (err)
+		return err;
 	type = lfq_src_type_of(arg.type);
 	if (!type || arg.flags & ~LFQ_SOURCE_FLAGS_ALL)
 		return -EINVAL;

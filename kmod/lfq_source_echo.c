@@ -10,6 +10,7 @@
 #include <linux/err.h>
 #include <linux/file.h>
 #include <linux/kthread.h>
+#include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -18,6 +19,13 @@
 
 /* Slots taken per peek: amortises the release and its wakeup check. */
 #define LFQ_ECHO_BATCH	32
+
+/*
+ * Serialises every echo attach and detach, so that "is the target itself
+ * consumed by the kernel" is stable while we decide (each queue's
+ * kconsumer flag is also under its own sources_lock, taken outside this).
+ */
+static DEFINE_MUTEX(lfq_echo_lock);
 
 /**
  * struct lfq_echo - an LFQ_SOURCE_ECHO source.
@@ -57,6 +65,12 @@ static int lfq_echo_thread(void *data)
 	u32 got;
 
 	while (!kthread_should_stop()) {
+		/*
+		 * Every round yields: the ring is user-writable, and a process
+		 * faking commits (or rewriting the tail under the wait) only
+		 * buys itself copies of garbage, never a CPU held in a loop.
+		 */
+		cond_resched();
 		span = lfq_consumer_peek(&e->cons, LFQ_ECHO_BATCH, &got);
 		if (!got) {
 			/* -EINTR when kthread_stop() wakes us. */
@@ -65,12 +79,14 @@ static int lfq_echo_thread(void *data)
 		}
 		lfq_echo_copy(e, span, got);
 		lfq_consumer_release(&e->cons, got);
-		cond_resched();
 	}
 	return 0;
 }
 
-/* The queue behind @fd, referenced, checked as an echo target of @q. */
+/*
+ * The queue behind @fd, referenced, checked as an echo target of @q.
+ * Called under lfq_echo_lock.
+ */
 static struct lfq_queue *lfq_echo_target(struct lfq_queue *q, int fd)
 {
 	struct lfq_queue *t;
@@ -88,6 +104,8 @@ static struct lfq_queue *lfq_echo_target(struct lfq_queue *q, int fd)
 		t = ERR_PTR(-EBADFD);
 	else if (t == q || t->hdr.type != LFQ_TYPE_MPSC)
 		t = ERR_PTR(-EINVAL);
+	else if (t->kconsumer)	/* echoed itself: chains could loop */
+		t = ERR_PTR(-ELOOP);
 	else if (t->hdr.slot_size < q->hdr.slot_size)
 		t = ERR_PTR(-EMSGSIZE);
 	else
@@ -103,8 +121,9 @@ static void lfq_echo_detach(struct lfq_src *src)
 
 	kthread_stop(e->task);
 	lfq_queue_put(e->target);
-	/* Under q->sources_lock, as the attach that set it. */
+	mutex_lock(&lfq_echo_lock);
 	e->src.q->kconsumer = false;
+	mutex_unlock(&lfq_echo_lock);
 	kfree(e);
 }
 
@@ -119,12 +138,15 @@ static struct lfq_src *lfq_echo_attach(const struct lfq_src *tmpl,
 	    a->count || a->thread_period_ns || a->timer_period_ns ||
 	    a->syscall_nr)
 		return ERR_PTR(-EINVAL);
-	if (q->kconsumer)
-		return ERR_PTR(-EBUSY);
 	e = kzalloc(sizeof(*e), GFP_KERNEL_ACCOUNT);
 	if (!e)
 		return ERR_PTR(-ENOMEM);
 	e->src = *tmpl;
+	mutex_lock(&lfq_echo_lock);
+	if (q->kconsumer) {
+		err = -EBUSY;
+		goto fail;
+	}
 	e->target = lfq_echo_target(q, a->target_fd);
 	if (IS_ERR(e->target)) {
 		err = PTR_ERR(e->target);
@@ -138,9 +160,11 @@ static struct lfq_src *lfq_echo_attach(const struct lfq_src *tmpl,
 		goto fail;
 	}
 	q->kconsumer = true;
+	mutex_unlock(&lfq_echo_lock);
 	return &e->src;
 
 fail:
+	mutex_unlock(&lfq_echo_lock);
 	kfree(e);
 	return ERR_PTR(err);
 }

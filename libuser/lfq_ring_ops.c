@@ -114,10 +114,14 @@ int lfq_discard(struct lfq *q)
 const void *lfq_peek(struct lfq *q, uint32_t want, uint32_t *got)
 {
 	const void *span;
+	int wake;
 
-	if (lfq_is_mpsc(q))
-		span = lfq_mpsc_peek(&q->mcons, want, got);
-	else
+	if (lfq_is_mpsc(q)) {
+		span = lfq_mpsc_peek_check(&q->mcons, want, got, &wake);
+		/* Skipped discarded slots freed space a producer waits for. */
+		if (lfq_unlikely(wake) && q->wakeups)
+			lfq_wake_producer(q);
+	} else
 		span = lfq_spsc_peek(&q->cons, want, got);
 	/* Only this consumer writes empty_events: a plain increment. */
 	if (lfq_unlikely(!span))

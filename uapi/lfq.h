@@ -215,7 +215,8 @@ struct lfq_stats {
  * -EINVAL for a bad field or a queue of the wrong type, -EMSGSIZE when a
  * record does not fit a slot, -ENOSPC when LFQ_SOURCES_MAX are attached,
  * -EBUSY for a second ECHO on one queue, -EBADF for a target_fd that is
- * not open, -ENOENT for a syscall_nr or tracepoint this kernel lacks.
+ * not open, -ELOOP for an ECHO target that is itself echoed (the kernel
+ * consumes it), -ENOENT for a syscall_nr or tracepoint this kernel lacks.
  * A source stays until LFQ_IOC_SOURCE_DETACH or until the file that
  * attached it is released.
  */

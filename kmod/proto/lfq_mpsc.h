@@ -305,6 +305,35 @@ static inline const void *lfq_mpsc_peek(struct lfq_mpsc_cons *c, __u32 want,
 }
 
 /**
+ * lfq_mpsc_peek_check() - lfq_mpsc_peek(), reporting a sleeping producer.
+ * @c:		consumer handle.
+ * @want:	slots wanted, at least 1.
+ * @got:	slots in the span, 0..@want.
+ * @wake:	set true if the peek freed discarded slots and a producer
+ *		announced it sleeps for space: the caller must wake it, even
+ *		though no slot was handed out (nothing else would).
+ *
+ * Return: as lfq_mpsc_peek().
+ */
+static inline const void *lfq_mpsc_peek_check(struct lfq_mpsc_cons *c,
+					      __u32 want, __u32 *got,
+					      int *wake)
+{
+	__u64 discarded = c->discarded;
+	const void *span = lfq_mpsc_peek(c, want, got);
+
+	*wake = 0;
+	if (lfq_unlikely(c->discarded != discarded)) {
+		/* After peek's release of tail: the full barrier pairs with
+		 * the one in lfq_spsc_arm_space_wait(), as in release.
+		 */
+		lfq_smp_mb();
+		*wake = lfq_load_after_mb(&c->peer->need_space) != 0;
+	}
+	return span;
+}
+
+/**
  * lfq_mpsc_release() - free @n peeked slots.
  * @c:		consumer handle.
  * @n:		slots to free (clamped to the last peek).

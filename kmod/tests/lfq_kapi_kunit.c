@@ -432,7 +432,12 @@ static void lfq_kapi_nmi_test(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, err, 0);
 	for (i = 0; i < 100; i++) {
 		atomic_set(&kapi_nmi.armed, 1);
-		apic->send_IPI_self(NMI_VECTOR);
+		/* As hw_nmi.c does: the x2APIC self-IPI register cannot
+		 * deliver an NMI, the ICR (through send_IPI_mask) can.
+		 */
+		preempt_disable();
+		apic->send_IPI_mask(cpumask_of(smp_processor_id()), NMI_VECTOR);
+		preempt_enable();
 		if (wait_event_interruptible_timeout(kapi_nmi.q->data_wq,
 						     kapi_armed_ready(kapi_nmi.q, &c),
 						     HZ) <= 0) {

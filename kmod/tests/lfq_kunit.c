@@ -969,7 +969,7 @@ static void lfq_queue_wakeup_flags_test(struct kunit *test)
 static void lfq_queue_create_rejects_test(struct kunit *test)
 {
 	static const struct lfq_queue_params bad[] = {
-		{ .type = LFQ_TYPE_SPSC, .flags = 1, .slot_size = 64,
+		{ .type = LFQ_TYPE_SPSC, .flags = 2, .slot_size = 64,
 		  .slot_count = 64 },
 		{ .type = LFQ_TYPE_SPSC, .flags = 0x80000000, .slot_size = 64,
 		  .slot_count = 64 },

@@ -18,6 +18,7 @@
 
 #include "liblfq.h"
 #include "tap.h"
+#include "test_util.h"
 
 #define PRODUCERS	4
 #define TIMEOUT_NS	10000000000ll
@@ -226,10 +227,49 @@ static void test_full_policy(void)
 	lfq_close(q);
 }
 
+/*
+ * A ring full of discarded slots and a producer asleep for space: the
+ * consumer's peek frees them without handing any out, and must still wake
+ * the producer (lfq_mpsc_peek_check()); nothing else ever would.
+ */
+static void test_discard_wakes_producer(void)
+{
+	struct lfq *q, *a, *b;
+	uint32_t got;
+	int status, ok;
+	pid_t pid;
+
+	if (make_queue(128, &q) || attach(lfq_fd(q), &a) ||
+	    attach(lfq_fd(q), &b)) {
+		tap_ok(0, "queue for the discard wakeup test");
+		return;
+	}
+	ok = lfq_reserve(a, 128, &got) && got == 128;
+	lfq_discard(a);
+	pid = fork();
+	if (pid == 0) {
+		/* A missed wakeup ends in the timeout (a late re-check). */
+		int64_t t0 = now_ns();
+
+		_exit(lfq_wait_space(b, 1, TIMEOUT_NS) == 0 &&
+		      now_ns() - t0 < TIMEOUT_NS / 2 ? 0 : 1);
+	}
+	usleep(200000);		/* let it go to sleep */
+	ok &= !lfq_peek(q, 1, &got) && got == 0;
+	ok &= pid > 0 && waitpid(pid, &status, 0) == pid &&
+	      WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	tap_ok(ok, "a peek that only skips discarded slots wakes a producer "
+	       "sleeping for space");
+	lfq_close(a);
+	lfq_close(b);
+	lfq_close(q);
+}
+
 int main(void)
 {
-	tap_plan(7);
+	tap_plan(8);
 	test_full_policy();
+	test_discard_wakes_producer();
 	test_out_of_order();
 	test_processes();
 	return tap_done();
