@@ -20,7 +20,7 @@
 
 /* Read a size-tagged argument struct into @dst (@ksize bytes). */
 int lfq_copy_arg(void *dst, size_t ksize, size_t min_size,
-			void __user *uarg)
+		 void __user *uarg)
 {
 	u32 usize;
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_util.h - small helpers the test programs share (clock, sleep,
- * errno names, opening /dev/lfq, errno expectations as TAP lines).
+ * errno names, opening /dev/lfq, making queues, raw event-source ioctls,
+ * errno expectations as TAP lines).
  * Header-only, static inline: each program takes what it uses.
  */
 #ifndef LFQ_TEST_UTIL_H
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -76,6 +78,40 @@ static inline struct lfq *spsc_queue_or_exit(uint32_t slot_size,
 		exit(1);
 	}
 	return q;
+}
+
+/* A /dev/lfq MPSC queue; exits the test program if it can't be made. */
+static inline struct lfq *mpsc_queue_or_exit(uint32_t slot_size,
+					     uint32_t slot_count)
+{
+	struct lfq_params p = { .type = LFQ_TYPE_MPSC, .slot_size = slot_size,
+				.slot_count = slot_count };
+	struct lfq *q = NULL;
+	int err = lfq_create(&p, &q);
+
+	if (err) {
+		tap_diag("lfq_create MPSC: %d (%s)", err, strerror(-err));
+		exit(1);
+	}
+	return q;
+}
+
+/*
+ * LFQ_IOC_SOURCE_ATTACH on @fd with @src as given (size included): the
+ * source id, or a negative errno. Raw, so tests do not depend on liblfq's
+ * wrapper.
+ */
+static inline int ioc_source_attach(int fd, const struct lfq_source *src)
+{
+	int r = ioctl(fd, LFQ_IOC_SOURCE_ATTACH, src);
+
+	return r < 0 ? -errno : r;
+}
+
+/* LFQ_IOC_SOURCE_DETACH of source @id on @fd: 0 or a negative errno. */
+static inline int ioc_source_detach(int fd, unsigned long id)
+{
+	return ioctl(fd, LFQ_IOC_SOURCE_DETACH, id) < 0 ? -errno : 0;
 }
 
 /* One TAP line: errno @got (0: success) must be @want. */
