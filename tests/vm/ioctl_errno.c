@@ -92,7 +92,7 @@ static void test_unbound(void)
 	       "WAKE on an unbound fd");
 	expect(io(fd, LFQ_IOC_STATS, &st), EBADFD, "STATS on an unbound fd");
 	/* Command validity is checked before binding. */
-	expect(io(fd, _IO(LFQ_IOC_MAGIC, 0x06), NULL), ENOTTY,
+	expect(io(fd, _IO(LFQ_IOC_MAGIC, 0x08), NULL), ENOTTY,
 	       "unknown cmd on an unbound fd");
 	/* Bad pointers on an unbound fd: the binding check comes first. */
 	expect(io(fd, LFQ_IOC_INFO, NULL), EBADFD,
@@ -421,7 +421,7 @@ static void test_unknown(int fd)
 	struct lfq_create c = geo(64, 1024);
 
 	expect(io(fd, _IO(LFQ_IOC_MAGIC, 0x00), NULL), ENOTTY, "cmd nr 0x00");
-	expect(io(fd, _IO(LFQ_IOC_MAGIC, 0x06), NULL), ENOTTY, "cmd nr 0x06");
+	expect(io(fd, _IO(LFQ_IOC_MAGIC, 0x08), NULL), ENOTTY, "cmd nr 0x08");
 	expect(io(fd, _IO(LFQ_IOC_MAGIC + 1, 0x02), NULL), ENOTTY,
 	       "INFO's nr with another magic");
 	expect(io(fd, _IOWR(LFQ_IOC_MAGIC, 0x02, struct lfq_info), NULL),

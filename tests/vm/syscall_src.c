@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * syscall_src.c - LFQ_SOURCE_SYSCALL: one record per entry of the chosen
+ * system call, from every task, and none for other calls.
+ *
+ * Two sources on one queue, getpgid and getsid. The main thread makes
+ * exactly 10000 getpgid calls with a 64-bit magic first argument (and
+ * 1000 with 0), two threads 5000 each with their own magic, a child
+ * running as uid 1001 1000, and 2000 getsid calls; getppid calls in
+ * between must leave no record. Each (pid, nr, arg0) count must be exact,
+ * with no drop, every record well formed, timed inside the run and in
+ * time order per thread. After DETACH, calls leave no record; a second
+ * DETACH is ENOENT.
+ *
+ * Runs in the test VM with lfq.ko loaded, as root.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <grp.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "liblfq.h"
+#include "lfq_event.h"
+#include "tap.h"
+#include "test_util.h"
+
+#define SLOTS		32768u		/* holds every record of the run */
+#define CALLS		10000u
+#define ZERO_CALLS	1000u
+#define THREAD_CALLS	5000u
+#define CHILD_CALLS	1000u
+#define SID_CALLS	2000u
+#define NOISE_CALLS	1000u
+#define MAGIC		0x4c46510012345678ull	/* beyond 32 bits on purpose */
+#define UNPRIV_UID	1001
+
+static unsigned int ncpus;
+
+struct worker {
+	pthread_t th;
+	pid_t tid;
+	uint64_t magic;
+};
+
+static void calls(uint64_t arg0, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		syscall(SYS_getpgid, (long)arg0);
+}
+
+static void *worker_fn(void *arg)
+{
+	struct worker *w = arg;
+
+	w->tid = gettid();
+	calls(w->magic, THREAD_CALLS);
+	return NULL;
+}
+
+struct tally {
+	pid_t pid;
+	int nr;
+	uint64_t arg0;
+	uint64_t count;
+	int64_t last_ns;
+	uint64_t time_bad;
+};
+
+static uint64_t other_nr, bad_hdr, untracked;
+
+static void note(struct tally *t, unsigned int nt,
+		 const struct lfq_event_syscall *e, int64_t t0, int64_t t1)
+{
+	unsigned int i;
+
+	if (e->hdr.type != LFQ_EVENT_SYSCALL || e->hdr.size != sizeof(*e) ||
+	    e->hdr.cpu >= ncpus) {
+		if (bad_hdr++ < 5)
+			tap_diag("  record type %u size %u cpu %u", e->hdr.type,
+				 e->hdr.size, e->hdr.cpu);
+		return;
+	}
+	if (e->nr != SYS_getpgid && e->nr != SYS_getsid) {
+		if (other_nr++ < 5)
+			tap_diag("  record of syscall %d", e->nr);
+		return;
+	}
+	for (i = 0; i < nt; i++) {
+		if (t[i].pid != (pid_t)e->pid || t[i].nr != e->nr ||
+		    t[i].arg0 != e->arg0)
+			continue;
+		if ((int64_t)e->hdr.time_ns < t0 ||
+		    (int64_t)e->hdr.time_ns > t1 ||
+		    (int64_t)e->hdr.time_ns < t[i].last_ns)
+			t[i].time_bad++;
+		t[i].last_ns = (int64_t)e->hdr.time_ns;
+		t[i].count++;
+		return;
+	}
+	untracked++;
+}
+
+static uint64_t drain(struct lfq *q, struct tally *t, unsigned int nt,
+		      int64_t t0, int64_t t1)
+{
+	const struct lfq_event_syscall *span;
+	uint64_t n = 0;
+	uint32_t got, i;
+
+	while ((span = lfq_peek(q, 256, &got))) {
+		for (i = 0; i < got; i++)
+			note(t, nt, &span[i], t0, t1);
+		lfq_release(q, got);
+		n += got;
+	}
+	return n;
+}
+
+int main(void)
+{
+	struct lfq *q = mpsc_queue_or_exit(sizeof(struct lfq_event_syscall),
+					   SLOTS);
+	struct lfq_source s_pgid = { .size = sizeof(s_pgid),
+				     .type = LFQ_SOURCE_SYSCALL,
+				     .syscall_nr = SYS_getpgid };
+	struct lfq_source s_sid = s_pgid;
+	struct worker w[2] = { { .magic = MAGIC + 1 }, { .magic = MAGIC + 2 } };
+	struct tally t[6];
+	int64_t t0, t1;
+	int id1, id2, status, err, i, time_ok;
+	pid_t me = gettid(), child;
+	struct lfq_stats s1, s2;
+	uint64_t n;
+	long nc = sysconf(_SC_NPROCESSORS_CONF);
+
+	ncpus = nc > 0 ? (unsigned int)nc : 1;
+	tap_plan(10);
+	s_sid.syscall_nr = SYS_getsid;
+	t0 = now_ns();
+	id1 = ioc_source_attach(lfq_fd(q), &s_pgid);
+	id2 = ioc_source_attach(lfq_fd(q), &s_sid);
+	tap_ok(id1 >= 0 && id2 >= 0 && id1 != id2,
+	       "SYSCALL sources for getpgid (%d) and getsid (%d) on one queue",
+	       id1, id2);
+
+	calls(MAGIC, CALLS);
+	calls(0, ZERO_CALLS);
+	for (i = 0; i < (int)NOISE_CALLS; i++)
+		syscall(SYS_getppid);
+	for (i = 0; i < (int)SID_CALLS; i++)
+		syscall(SYS_getsid, (long)MAGIC);
+	for (i = 0; i < 2; i++)
+		pthread_create(&w[i].th, NULL, worker_fn, &w[i]);
+	for (i = 0; i < 2; i++)
+		pthread_join(w[i].th, NULL);
+	fflush(stdout);
+	child = fork();
+	if (child == 0) {
+		if (setgroups(0, NULL) ||
+		    setresgid(UNPRIV_UID, UNPRIV_UID, UNPRIV_UID) ||
+		    setresuid(UNPRIV_UID, UNPRIV_UID, UNPRIV_UID))
+			_exit(1);
+		calls(MAGIC + 10, CHILD_CALLS);
+		_exit(0);
+	}
+	status = -1;
+	waitpid(child, &status, 0);
+	t1 = now_ns();
+
+	t[0] = (struct tally){ .pid = me, .nr = SYS_getpgid, .arg0 = MAGIC };
+	t[1] = (struct tally){ .pid = me, .nr = SYS_getpgid, .arg0 = 0 };
+	t[2] = (struct tally){ .pid = w[0].tid, .nr = SYS_getpgid,
+			       .arg0 = w[0].magic };
+	t[3] = (struct tally){ .pid = w[1].tid, .nr = SYS_getpgid,
+			       .arg0 = w[1].magic };
+	t[4] = (struct tally){ .pid = child, .nr = SYS_getpgid,
+			       .arg0 = MAGIC + 10 };
+	t[5] = (struct tally){ .pid = me, .nr = SYS_getsid, .arg0 = MAGIC };
+	n = drain(q, t, 6, t0, t1);
+	lfq_get_stats(q, &s1);
+	tap_diag("%llu records; %llu from untracked calls",
+		 (unsigned long long)n, (unsigned long long)untracked);
+
+	if (!tap_ok(t[0].count == CALLS,
+		    "exactly %u getpgid records with pid == gettid() and the 64-bit magic arg0 (%llu)",
+		    CALLS, (unsigned long long)t[0].count))
+		tap_diag("  dropped %llu", (unsigned long long)s1.dropped);
+	tap_ok(t[1].count == ZERO_CALLS,
+	       "exactly %u with arg0 0 (%llu)", ZERO_CALLS,
+	       (unsigned long long)t[1].count);
+	tap_ok(t[2].count == THREAD_CALLS && t[3].count == THREAD_CALLS,
+	       "exactly %u from each of two threads, pid == the thread's tid (%llu, %llu)",
+	       THREAD_CALLS, (unsigned long long)t[2].count,
+	       (unsigned long long)t[3].count);
+	tap_ok(status == 0 && t[4].count == CHILD_CALLS,
+	       "exactly %u from a uid %d child process (%llu)", CHILD_CALLS,
+	       UNPRIV_UID, (unsigned long long)t[4].count);
+	tap_ok(t[5].count == SID_CALLS,
+	       "exactly %u getsid records from the second source (%llu)",
+	       SID_CALLS, (unsigned long long)t[5].count);
+	if (!tap_ok(!other_nr && !bad_hdr,
+		    "no record of another syscall (getppid %u times); type, size and cpu right",
+		    NOISE_CALLS))
+		tap_diag("  other nr %llu, bad header %llu",
+			 (unsigned long long)other_nr,
+			 (unsigned long long)bad_hdr);
+	time_ok = 1;
+	for (i = 0; i < 6; i++)
+		if (t[i].time_bad)
+			time_ok = 0;
+	tap_ok(time_ok && s1.dropped == 0,
+	       "time_ns inside the run and in order per thread; nothing dropped (%llu)",
+	       (unsigned long long)s1.dropped);
+
+	err = ioc_source_detach(lfq_fd(q), (unsigned long)id1);
+	err = err ? err : ioc_source_detach(lfq_fd(q), (unsigned long)id2);
+	drain(q, t, 6, t0, now_ns());
+	lfq_get_stats(q, &s1);
+	calls(MAGIC, 1000);
+	for (i = 0; i < 1000; i++)
+		syscall(SYS_getsid, (long)MAGIC);
+	msleep(100);
+	n = drain(q, t, 6, t0, now_ns());
+	lfq_get_stats(q, &s2);
+	if (!tap_ok(!err && n == 0 && s1.produced == s2.produced &&
+		    s1.dropped == s2.dropped,
+		    "after DETACH of both, 2000 calls leave no record"))
+		tap_diag("  detach %d, %llu records, produced %llu -> %llu",
+			 err, (unsigned long long)n,
+			 (unsigned long long)s1.produced,
+			 (unsigned long long)s2.produced);
+	expect(-ioc_source_detach(lfq_fd(q), (unsigned long)id1), ENOENT,
+	       "DETACH of the getpgid source again");
+	lfq_close(q);
+	return tap_done();
+}
