@@ -59,8 +59,10 @@ static void test_geometry(void)
 	       "slot area over 256 MiB rejected");
 	tap_ok(try_geometry(0, 64, 64, 0) == -EINVAL &&
 	       try_geometry(99, 64, 64, 0) == -EINVAL &&
-	       try_geometry(LFQ_TYPE_SPSC, 64, 64, 1) == -EINVAL,
-	       "unknown type and non-zero flags rejected");
+	       try_geometry(LFQ_TYPE_SPSC, 64, 64, 2) == -EINVAL &&
+	       try_geometry(LFQ_TYPE_SPSC, 64, 64, 0x80000000u) == -EINVAL &&
+	       try_geometry(LFQ_TYPE_SPSC, 64, 64, LFQ_CREATE_BLOCK) == 0,
+	       "unknown type and unknown flags rejected, LFQ_CREATE_BLOCK taken");
 }
 
 static void test_empty_full(void)
