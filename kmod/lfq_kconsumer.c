@@ -108,8 +108,10 @@ int lfq_consumer_wait(struct lfq_consumer *c, u32 min_count, s64 timeout_ns)
 	/*
 	 * lfq_wait() judges readiness by the shared tail, which a process
 	 * may have rewritten: put ours back first, or a stale one could say
-	 * "ready" to a peek that finds nothing, again and again. (Released
-	 * slots are already published; this store only restores the value.)
+	 * "ready" to a peek that finds nothing, again and again. Release,
+	 * as every store of tail: pairs with the producers' acquire of tail
+	 * in lfq_spsc_reserve()/lfq_mpsc_reserve() (our reads of the slots
+	 * below it are done; the release that freed them came first).
 	 */
 	lfq_store_release(&c->q->cons->tail, lfq_consumer_tail(c));
 	return lfq_wait(c->q, LFQ_WAIT_DATA, min_count, timeout_ns,
