@@ -30,6 +30,26 @@ static const struct lfq_src_type *lfq_src_type_of(u32 type)
 	}
 }
 
+/*
+ * The record size @a asks for, against the type and @q's slots: 0 (the
+ * type's natural size) or a multiple of 8 from the type's smallest record
+ * up to LFQ_SOURCE_RECORD_SIZE_MAX, for types that honour it; it must fit
+ * a slot.
+ */
+static int lfq_source_check_size(const struct lfq_src_type *type,
+				 const struct lfq_source *a,
+				 const struct lfq_queue *q)
+{
+	u32 size = a->record_size;
+
+	if (size && (!type->sized || size % 8 || size < type->rec_size ||
+		     size > LFQ_SOURCE_RECORD_SIZE_MAX))
+		return -EINVAL;
+	if (q->hdr.slot_size < max_t(size_t, size, type->rec_size))
+		return -EMSGSIZE;
+	return 0;
+}
+
 static void lfq_source_free(struct lfq_src *src)
 {
 	struct pid_namespace *pid_ns = src->pid_ns;
@@ -63,12 +83,13 @@ int lfq_source_attach(struct file *file, struct lfq_queue *q,
 	if (err)
 		return err;
 	type = lfq_src_type_of(arg.type);
-	if (!type || arg.flags & ~LFQ_SOURCE_FLAGS_ALL)
+	if (!type || arg.flags & ~LFQ_SOURCE_FLAGS_ALL || arg.__reserved)
 		return -EINVAL;
 	if (type->producer && q->hdr.type != LFQ_TYPE_MPSC)
 		return -EINVAL;
-	if (q->hdr.slot_size < type->rec_size)
-		return -EMSGSIZE;
+	err = lfq_source_check_size(type, &arg, q);
+	if (err)
+		return err;
 
 	mutex_lock(&q->sources_lock);
 	for (id = 0; id < LFQ_SOURCES_MAX && q->sources[id]; id++)

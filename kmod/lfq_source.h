@@ -44,6 +44,8 @@ struct lfq_src {
  * @rec_size:	bytes of its smallest record; the queue's slots must hold
  *		one (0: the type checks for itself).
  * @producer:	it produces into @q, which must then be MPSC.
+ * @sized:	it honours lfq_source.record_size (already checked against
+ *		@rec_size and the slot size); for the others it must be 0.
  */
 struct lfq_src_type {
 	struct lfq_src *(*attach)(const struct lfq_src *tmpl,
@@ -51,6 +53,7 @@ struct lfq_src_type {
 	void (*detach)(struct lfq_src *src);
 	size_t rec_size;
 	bool producer;
+	bool sized;
 };
 
 extern const struct lfq_src_type lfq_src_synth;

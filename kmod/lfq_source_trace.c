@@ -43,6 +43,8 @@ struct lfq_trace_probe {
  * struct lfq_trace_src - an LFQ_SOURCE_PROC or LFQ_SOURCE_SYSCALL source.
  * @src:	the common part.
  * @syscall_nr:	SYSCALL: the syscall recorded.
+ * @rec_size:	SYSCALL: bytes of each record, the tail past struct
+ *		lfq_event_syscall zeroed.
  * @name_room:	PROC: bytes for an exec's filename, NUL included.
  * @nr_probes:	entries of @probes in use.
  * @nr_registered: entries of @probes registered.
@@ -51,6 +53,7 @@ struct lfq_trace_probe {
 struct lfq_trace_src {
 	struct lfq_src src;
 	long syscall_nr;
+	u32 rec_size;
 	u32 name_room;
 	u32 nr_probes;
 	u32 nr_registered;
@@ -147,13 +150,16 @@ static void lfq_probe_sys_enter(void *data, struct pt_regs *regs, long id)
 	/* Compat tasks number their syscalls differently. */
 	if (id != t->syscall_nr || in_compat_syscall())
 		return;
-	ev = lfq_src_reserve(&t->src, LFQ_EVENT_SYSCALL, sizeof(*ev), &r);
+	ev = lfq_src_reserve(&t->src, LFQ_EVENT_SYSCALL, t->rec_size, &r);
 	if (!ev)
 		return;
 	syscall_get_arguments(current, regs, args);
 	ev->pid = task_pid_nr_ns(current, t->src.pid_ns);
 	ev->nr = id;
 	ev->arg0 = args[0];
+	/* The slot held an older record: no stale bytes past ours. */
+	if (t->rec_size > sizeof(*ev))
+		memset(ev + 1, 0, t->rec_size - sizeof(*ev));
 	lfq_queue_commit(t->src.q, &r);
 }
 
@@ -264,6 +270,8 @@ static struct lfq_src *lfq_syscall_attach(const struct lfq_src *tmpl,
 	if (!t)
 		return ERR_PTR(-ENOMEM);
 	t->syscall_nr = a->syscall_nr;
+	/* lfq_source_attach() checked it against the slot size. */
+	t->rec_size = a->record_size ?: sizeof(struct lfq_event_syscall);
 	t->probes[0] = (struct lfq_trace_probe){
 		"sys_enter", (void *)lfq_probe_sys_enter };
 	t->nr_probes = 1;
@@ -282,4 +290,5 @@ const struct lfq_src_type lfq_src_syscall = {
 	.detach		= lfq_trace_detach,
 	.rec_size	= sizeof(struct lfq_event_syscall),
 	.producer	= true,
+	.sized		= true,
 };

@@ -204,6 +204,14 @@ struct lfq_stats {
  * @target_fd:	ECHO: an /dev/lfq file whose (MPSC) queue receives a copy
  *		of every slot this queue's producers commit; the kernel is
  *		then this queue's consumer.
+ * @record_size: SYSCALL: bytes of every record, 0 for the natural size
+ *		(sizeof(struct lfq_event_syscall)). Otherwise a multiple of
+ *		8, at least the natural size and at most
+ *		LFQ_SOURCE_RECORD_SIZE_MAX; the bytes past the natural
+ *		record are zero and the header's size says @record_size (a
+ *		fixed stride for consumers that want one, and a way to
+ *		measure larger records). Other types need 0.
+ * @__reserved:	must be zero.
  *
  * SYNTH, PROC and SYSCALL need an MPSC queue whose slots hold the
  * source's records (see lfq_event.h). Fields a type does not use must be
@@ -213,10 +221,11 @@ struct lfq_stats {
  * LFQ_IOC_SOURCE_ATTACH returns the source's id (0..LFQ_SOURCES_MAX - 1),
  * or -EPERM without the capability, -EBADFD on a file without a queue,
  * -EINVAL for a bad field or a queue of the wrong type, -EMSGSIZE when a
- * record does not fit a slot, -ENOSPC when LFQ_SOURCES_MAX are attached,
- * -EBUSY for a second ECHO on one queue, -EBADF for a target_fd that is
- * not open, -ELOOP for an ECHO target that is itself echoed (the kernel
- * consumes it), -ENOENT for a syscall_nr or tracepoint this kernel lacks.
+ * record (of @record_size bytes, if set) does not fit a slot, -ENOSPC
+ * when LFQ_SOURCES_MAX are attached, -EBUSY for a second ECHO on one
+ * queue, -EBADF for a target_fd that is not open, -ELOOP for an ECHO
+ * target that is itself echoed (the kernel consumes it), -ENOENT for a
+ * syscall_nr or tracepoint this kernel lacks.
  * A source stays until LFQ_IOC_SOURCE_DETACH or until the file that
  * attached it is released.
  */
@@ -232,9 +241,15 @@ struct lfq_source {
 	__u64 timer_period_ns;
 	__s32 syscall_nr;
 	__s32 target_fd;
+	__u32 record_size;
+	__u32 __reserved;
 };
 
 #define LFQ_SOURCE_SIZE_VER0	56
+#define LFQ_SOURCE_SIZE_VER1	64	/* record_size, __reserved */
+
+/* Largest struct lfq_source.record_size: struct lfq_event.size is 16 bits. */
+#define LFQ_SOURCE_RECORD_SIZE_MAX	65528u
 
 #define LFQ_IOC_CREATE		_IO(LFQ_IOC_MAGIC, 0x01)	/* struct lfq_create * */
 #define LFQ_IOC_INFO		_IO(LFQ_IOC_MAGIC, 0x02)	/* struct lfq_info * */

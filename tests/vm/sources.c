@@ -1046,6 +1046,36 @@ static void test_errnos(void)
 	s.syscall_nr = 100000;
 	expect_attach(m, &s, ENOENT,
 		      "SYSCALL with syscall_nr 100000 (this kernel lacks it)");
+	s = good;
+	s.__reserved = 1;
+	expect_attach(m, &s, EINVAL, "__reserved set");
+
+	/* record_size: SYSCALL only; 8-aligned, >= its record, fits a slot. */
+	s = priv[2];
+	s.record_size = sizeof(struct lfq_event_syscall) + 4;
+	expect_attach(m, &s, EINVAL, "SYSCALL record_size 36 (not a multiple of 8)");
+	s.record_size = sizeof(struct lfq_event_syscall) - 8;
+	expect_attach(m, &s, EINVAL,
+		      "SYSCALL record_size 24 (< sizeof(struct lfq_event_syscall))");
+	s.record_size = LFQ_SOURCE_RECORD_SIZE_MAX + 8;
+	expect_attach(m, &s, EINVAL,
+		      "SYSCALL record_size LFQ_SOURCE_RECORD_SIZE_MAX + 8 (hdr.size is 16 bits)");
+	s.record_size = 0xfffffff8u;
+	expect_attach(m, &s, EINVAL, "SYSCALL record_size 0xfffffff8");
+	s.record_size = 136;
+	expect_attach(m, &s, EMSGSIZE, "SYSCALL record_size 136 on 128-byte slots");
+	s.record_size = 128;
+	expect_attach(m, &s, 0, "SYSCALL record_size 128 on 128-byte slots (accepted)");
+	s = good;
+	s.record_size = 64;
+	expect_attach(m, &s, EINVAL, "SYNTH with record_size set");
+	s = of_type(LFQ_SOURCE_PROC);
+	s.record_size = 128;
+	expect_attach(m, &s, EINVAL, "PROC with record_size set");
+	s = priv[3];
+	s.record_size = 64;
+	expect_attach(sp, &s, EINVAL, "ECHO with record_size set");
+
 	s = priv[3];
 	s.threads = 1;
 	expect_attach(sp, &s, EINVAL, "ECHO with threads set");
@@ -1216,7 +1246,7 @@ int main(void)
 	long n = sysconf(_SC_NPROCESSORS_CONF);
 
 	ncpus = n > 0 ? (unsigned int)n : 1;
-	tap_plan(97);
+	tap_plan(107);
 	test_errnos();
 	test_all_at_once();
 	test_drop_accounting();

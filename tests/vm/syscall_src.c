@@ -12,6 +12,13 @@
  * time order per thread. After DETACH, calls leave no record; a second
  * DETACH is ENOENT.
  *
+ * lfq_source.record_size: sources writing 64-byte records into 64-byte
+ * slots and 48-byte records into 64-byte slots, on rings whose every slot
+ * a userspace producer first filled with 0xff bytes: each record says its
+ * size in hdr.size, carries the call, and has every byte past struct
+ * lfq_event_syscall zero (no stale slot contents). A struct of
+ * LFQ_SOURCE_SIZE_VER0 bytes (no record_size) still attaches.
+ *
  * Runs in the test VM with lfq.ko loaded, as root.
  */
 #define _GNU_SOURCE
@@ -123,6 +130,109 @@ static uint64_t drain(struct lfq *q, struct tally *t, unsigned int nt,
 	return n;
 }
 
+#define SIZED_SLOTS	64u
+#define SIZED_CALLS	(3 * SIZED_SLOTS / 2)	/* drained twice */
+#define SIZED_MAGIC	0x5a5a00005a5aull
+
+/*
+ * Drain records of @rec_size bytes from @q (slots of @slot_size, the rest
+ * of each slot still 0xff from the fill): count the good ones, those with
+ * our pid, nr getpgid and @arg0, hdr.size @rec_size and a zero tail.
+ */
+static void sized_drain(struct lfq *q, uint32_t slot_size, uint32_t rec_size,
+			pid_t me, uint64_t arg0, uint64_t *good, uint64_t *bad)
+{
+	const unsigned char *span;
+	uint32_t got, i, k;
+
+	while ((span = lfq_peek(q, SIZED_SLOTS, &got))) {
+		for (i = 0; i < got; i++) {
+			const unsigned char *rec = span + (size_t)i * slot_size;
+			const struct lfq_event_syscall *e = (const void *)rec;
+			int ok = e->hdr.type == LFQ_EVENT_SYSCALL &&
+				 e->hdr.size == rec_size &&
+				 e->pid == (uint32_t)me &&
+				 e->nr == SYS_getpgid && e->arg0 == arg0;
+
+			for (k = sizeof(*e); ok && k < rec_size; k++)
+				ok = !rec[k];
+			for (k = rec_size; ok && k < slot_size; k++)
+				ok = rec[k] == 0xff;	/* not written */
+			if (ok) {
+				(*good)++;
+			} else if ((*bad)++ < 3) {
+				tap_diag("  record type %u size %u pid %u nr %d arg0 %llx, byte 32 %02x",
+					 e->hdr.type, e->hdr.size, e->pid, e->nr,
+					 (unsigned long long)e->arg0, rec[32]);
+			}
+		}
+		lfq_release(q, got);
+	}
+}
+
+/* A SYSCALL source of @rec_size-byte records on @slot_size-byte slots. */
+static void test_record_size(uint32_t slot_size, uint32_t rec_size)
+{
+	struct lfq *q = mpsc_queue_or_exit(slot_size, SIZED_SLOTS);
+	struct lfq_source s = { .size = sizeof(s), .type = LFQ_SOURCE_SYSCALL,
+				.syscall_nr = SYS_getpgid,
+				.record_size = rec_size };
+	unsigned char junk[SIZED_SLOTS];	/* >= slot_size */
+	uint64_t good = 0, bad = 0, arg0 = SIZED_MAGIC + rec_size;
+	struct lfq_stats st;
+	pid_t me = gettid();
+	int id, filled = 0, err;
+	unsigned int i;
+
+	/* Every slot once full of 0xff, then released. */
+	memset(junk, 0xff, sizeof(junk));
+	for (i = 0; i < SIZED_SLOTS && slot_size <= sizeof(junk); i++)
+		filled += !lfq_push(q, junk, slot_size);
+	while (lfq_peek(q, SIZED_SLOTS, &i))
+		lfq_release(q, i);
+	id = ioc_source_attach(lfq_fd(q), &s);
+	calls(arg0, SIZED_CALLS / 2);
+	sized_drain(q, slot_size, rec_size, me, arg0, &good, &bad);
+	calls(arg0, SIZED_CALLS - SIZED_CALLS / 2);
+	sized_drain(q, slot_size, rec_size, me, arg0, &good, &bad);
+	err = id >= 0 ? ioc_source_detach(lfq_fd(q), (unsigned long)id) : id;
+	lfq_get_stats(q, &st);
+	if (!tap_ok(filled == SIZED_SLOTS && !err && good == SIZED_CALLS &&
+		    !bad && !st.dropped,
+		    "record_size %u on %u-byte slots: %u records, hdr.size %u, zero past the record, slot tail untouched",
+		    rec_size, slot_size, SIZED_CALLS, rec_size))
+		tap_diag("  filled %d, attach/detach %d, good %llu, bad %llu, dropped %llu",
+			 filled, err, (unsigned long long)good,
+			 (unsigned long long)bad,
+			 (unsigned long long)st.dropped);
+	lfq_close(q);
+}
+
+/* A caller that knows only the version 0 struct still attaches. */
+static void test_ver0(void)
+{
+	struct lfq *q = mpsc_queue_or_exit(sizeof(struct lfq_event_syscall),
+					   2 * SIZED_SLOTS);	/* a page */
+	struct lfq_source s = { .size = LFQ_SOURCE_SIZE_VER0,
+				.type = LFQ_SOURCE_SYSCALL,
+				.syscall_nr = SYS_getpgid,
+				.record_size = 64 };	/* beyond VER0: unread */
+	uint64_t good = 0, bad = 0;
+	int id = ioc_source_attach(lfq_fd(q), &s);
+
+	calls(SIZED_MAGIC, 10);
+	sized_drain(q, sizeof(struct lfq_event_syscall),
+		    sizeof(struct lfq_event_syscall), gettid(), SIZED_MAGIC,
+		    &good, &bad);
+	if (id >= 0)
+		ioc_source_detach(lfq_fd(q), (unsigned long)id);
+	if (!tap_ok(id >= 0 && good == 10 && !bad,
+		    "a LFQ_SOURCE_SIZE_VER0 struct attaches; its records have the natural size"))
+		tap_diag("  attach %d, good %llu, bad %llu", id,
+			 (unsigned long long)good, (unsigned long long)bad);
+	lfq_close(q);
+}
+
 int main(void)
 {
 	struct lfq *q = mpsc_queue_or_exit(sizeof(struct lfq_event_syscall),
@@ -141,7 +251,7 @@ int main(void)
 	long nc = sysconf(_SC_NPROCESSORS_CONF);
 
 	ncpus = nc > 0 ? (unsigned int)nc : 1;
-	tap_plan(10);
+	tap_plan(13);
 	s_sid.syscall_nr = SYS_getsid;
 	t0 = now_ns();
 	id1 = ioc_source_attach(lfq_fd(q), &s_pgid);
@@ -239,5 +349,9 @@ int main(void)
 	expect(-ioc_source_detach(lfq_fd(q), (unsigned long)id1), ENOENT,
 	       "DETACH of the getpgid source again");
 	lfq_close(q);
+
+	test_record_size(64, 64);
+	test_record_size(64, 48);
+	test_ver0();
 	return tap_done();
 }
