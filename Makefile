@@ -35,8 +35,8 @@ TSAN_TESTS := $(patsubst tests/host/%.c,$(B)/tests/tsan/%,$(wildcard tests/host/
 VM_TESTS   := $(patsubst tests/vm/%.c,$(B)/tests/vm/%,$(wildcard tests/vm/*.c))
 TOOLS	   := $(patsubst tools/%.c,$(B)/tools/%,$(wildcard tools/*.c))
 
-.PHONY: all kmod lib tools tests check demo deps install clean
-all: kmod lib tools tests
+.PHONY: all kmod lib tools tests check demo deps install clean bench bench-tools
+all: kmod lib tools tests bench-tools
 
 kmod:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
@@ -85,6 +85,63 @@ $(B)/tests/vm/mpsc_kernel: tests/host/mpsc_lib.c
 $(B)/tools/%: tools/%.c $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -static $< -o $@ $(LIB_A) -lpthread
+
+# lfq-bench (tools/bench/): the host program links every peer (DPDK,
+# Concurrency Kit, boost, liburcu; tools/bench/install-peers.sh installs
+# them); lfq-bench-vm is the static subset the test VM runs.
+BENCH_HDRS   := $(wildcard tools/bench/*.h) $(LIB_HDRS)
+BENCH_COMMON := tools/bench/lfq-bench.c tools/bench/bench_report.c \
+		tools/bench/bench_util.c tools/bench/bench_targets.c \
+		tools/bench/suite_ipc.c
+BENCH_HOST   := $(BENCH_COMMON) tools/bench/suite_spsc.c \
+		tools/bench/suite_mpsc.c tools/bench/suite_icount.c \
+		tools/bench/suite_phys.c tools/bench/bench_vm.c \
+		tools/bench/bench_inmem.c \
+		$(wildcard tools/bench/peer_*.c)
+BENCH_VM     := $(BENCH_COMMON) tools/bench/suite_stream.c
+BENCH_CFLAGS := $(filter-out -std=c11,$(TEST_CFLAGS)) -std=gnu11 \
+		-Itools/bench -DALLOW_EXPERIMENTAL_API \
+		$(shell pkg-config --cflags libdpdk 2>/dev/null)
+BENCH_LIBS   := $(shell pkg-config --libs libdpdk 2>/dev/null) -lck \
+		-lstdc++ -lpthread -lrt
+BENCH_VM_LIBS := -lbpf -lelf -lz -lpthread -lrt
+
+$(B)/tools/bench/peer_boost.o: tools/bench/peer_boost.cpp $(BENCH_HDRS)
+	@mkdir -p $(@D)
+	$(CXX) -std=c++20 -O2 -g -Wall -Wextra -Werror -Itools/bench -c $< -o $@
+
+$(B)/tools/bench/lfq-bench: $(BENCH_HOST) $(BENCH_HDRS) $(LIB_A) \
+		$(B)/tools/bench/peer_boost.o
+	@mkdir -p $(@D)
+	$(CC) $(BENCH_CFLAGS) $(BENCH_HOST) $(B)/tools/bench/peer_boost.o \
+		-o $@ $(LIB_A) $(BENCH_LIBS)
+
+# The stream suite's BPF program (clang -target bpf), embedded in the static
+# lfq-bench-vm as a libbpf skeleton; libbpf, libelf and zlib link statically.
+BPF_CLANG := clang
+BPFTOOL	  := $(shell command -v bpftool || echo /usr/sbin/bpftool)
+
+$(B)/tools/bench/stream_ringbuf.bpf.o: tools/bench/stream_ringbuf.bpf.c
+	@mkdir -p $(@D)
+	$(BPF_CLANG) -target bpf -O2 -g -Wall -Werror \
+		-I/usr/include/$(shell $(CC) -dumpmachine) -c $< -o $@
+
+$(B)/tools/bench/stream_ringbuf.skel.h: $(B)/tools/bench/stream_ringbuf.bpf.o
+	$(BPFTOOL) gen skeleton $< name stream_ringbuf >$@.tmp
+	mv $@.tmp $@
+
+$(B)/tools/bench/lfq-bench-vm: $(BENCH_VM) $(BENCH_HDRS) $(LIB_A) \
+		$(B)/tools/bench/stream_ringbuf.skel.h
+	@mkdir -p $(@D)
+	$(CC) $(BENCH_CFLAGS) -DLFQ_BENCH_VM -I$(B)/tools/bench -static \
+		$(BENCH_VM) -o $@ $(LIB_A) $(BENCH_VM_LIBS)
+
+bench-tools: $(B)/tools/bench/lfq-bench $(B)/tools/bench/lfq-bench-vm
+
+bench: deps
+	tools/bench/install-peers.sh
+	$(MAKE) all bench-tools
+	tools/bench/make-bench.sh
 
 deps:
 	tools/install-deps.sh

@@ -1,15 +1,17 @@
 #!/bin/sh
 # tests/check.sh - runs every test layer (`make check` calls it after
-# building): static checks, SPIN models, host tests (plain and TSan), the
-# integration tests in a VM on Debian's stock kernel, and KUnit plus the
-# integration tests again on the debug kernel (KASAN, lockdep, PROVE_RCU,
-# UBSAN, kmemleak). The last line is "N passed, N failed, N skipped"; the
+# building): static checks, SPIN models, host tests (plain and TSan),
+# lfq-bench's quick mode, the integration tests in a VM on Debian's stock
+# kernel, and KUnit plus the integration tests again on the debug kernel
+# (KASAN, lockdep, PROVE_RCU, UBSAN, kmemleak). The last line is "N passed, N failed, N skipped"; the
 # exit status is non-zero on any failure.
 #
-# LFQ_LAYERS selects layers (default "static model host vm-stock vm-debug").
+# LFQ_LAYERS selects layers (default "static model host bench vm-stock
+# vm-debug"); "bench" runs lfq-bench's quick mode (it must run; its
+# figures are `make bench`'s business).
 set -u
 cd "$(dirname "$0")/.."
-LAYERS=${LFQ_LAYERS:-static model host vm-stock vm-debug}
+LAYERS=${LFQ_LAYERS:-static model host bench vm-stock vm-debug}
 LOGDIR=${LFQ_LOGDIR:-build/check}
 mkdir -p "$LOGDIR"
 LFQ_RESULTS_FILE=$PWD/$LOGDIR/results
@@ -49,6 +51,11 @@ if has host; then
 		TSAN_OPTIONS="halt_on_error=1 exitcode=66" \
 			tests/run-tap.sh "tsan-${t##*/}" "$t"
 	done
+fi
+
+if has bench; then
+	layer "lfq-bench, quick mode"
+	tests/run-tap.sh bench tests/bench-quick.sh
 fi
 
 # payload DIR KO... : the module(s) and every static VM test program.

@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: MIT
+/*
+ * bench_inmem.c - runs an in-memory peer (peers.h) through a throughput
+ * stream and a ping-pong, with threads pinned one per CPU: the consumer
+ * (or the pinging side) on the first CPU, producers from the second on
+ * (wrapping, so more producers than CPUs oversubscribe).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "bench_inmem.h"
+
+#define TAG_PRODUCER_SHIFT	48
+#define TAG_SEQ_MASK		((1ull << TAG_PRODUCER_SHIFT) - 1)
+#define STALL_NS		30000000000ull
+#define PRODUCERS_MAX		16
+
+/*
+ * Waiting for the other side: spin a little, then yield, so that a thread
+ * sharing its CPU with the one it waits for (more producers than CPUs)
+ * lets that one run instead of burning its time slice.
+ */
+static inline void wait_other(unsigned int *spins)
+{
+	if (++*spins < 64) {
+		__builtin_ia32_pause();
+	} else {
+		*spins = 0;
+		sched_yield();
+	}
+}
+
+static inline void cpu_relax(void)
+{
+	__builtin_ia32_pause();
+}
+
+struct tput_run {
+	const struct peer *p;
+	struct peer_queue *q;
+	unsigned int batch, producers;
+	uint64_t per_producer;
+	_Atomic int go, ready, stop;
+};
+
+struct tput_producer {
+	struct tput_run *run;
+	unsigned int id;
+	pthread_t thread;
+};
+
+static void *tput_produce(void *arg)
+{
+	struct tput_producer *tp = arg;
+	struct tput_run *run = tp->run;
+	void *h = run->p->producer(run->q, tp->id);
+	uint64_t seq = 0, base = (uint64_t)tp->id << TAG_PRODUCER_SHIFT;
+	unsigned int spins = 0;
+
+	bench_pin(bench_cpu(1 + (int)tp->id));
+	atomic_fetch_add(&run->ready, 1);
+	while (!atomic_load_explicit(&run->go, memory_order_acquire))
+		cpu_relax();
+	while (h && seq < run->per_producer &&
+	       !atomic_load_explicit(&run->stop, memory_order_relaxed)) {
+		uint64_t left = run->per_producer - seq;
+		unsigned int k = left < run->batch ? (unsigned int)left : run->batch;
+		unsigned int got = run->p->push(h, base | seq, k);
+
+		if (!got)
+			wait_other(&spins);
+		seq += got;
+	}
+	free(h);
+	return NULL;
+}
+
+static double tput_inner(const struct peer *p, uint32_t slot_size,
+			 unsigned int batch, unsigned int producers, int mpsc,
+			 uint64_t msgs, _Atomic uint64_t *progress)
+{
+	struct tput_producer prod[PRODUCERS_MAX];
+	uint64_t next[PRODUCERS_MAX] = { 0 }, tags[PEER_BATCH_MAX];
+	uint64_t total, done = 0, bad = 0, t0, last, now, idle = 0;
+	struct tput_run run = { .p = p, .batch = batch, .producers = producers };
+	unsigned int spins = 0;
+	void *h;
+	int rc;
+
+	if (!producers || producers > PRODUCERS_MAX || batch > PEER_BATCH_MAX)
+		return -EINVAL;
+	run.per_producer = msgs / producers;
+	total = run.per_producer * producers;
+	rc = p->create(&run.q, slot_size, INMEM_SLOTS, producers, mpsc);
+	if (rc)
+		return rc;
+	h = p->consumer(run.q);
+	if (!h) {
+		p->destroy(run.q);
+		return -ENOMEM;
+	}
+	bench_pin(bench_cpu(0));
+	for (unsigned int i = 0; i < producers; i++) {
+		prod[i] = (struct tput_producer){ .run = &run, .id = i };
+		pthread_create(&prod[i].thread, NULL, tput_produce, &prod[i]);
+	}
+	while (atomic_load(&run.ready) != (int)producers)
+		cpu_relax();
+	t0 = last = bench_now_ns();
+	atomic_store_explicit(&run.go, 1, memory_order_release);
+	while (done < total) {
+		unsigned int got = p->pop(h, tags, batch);
+
+		for (unsigned int i = 0; i < got; i++) {
+			uint64_t id = tags[i] >> TAG_PRODUCER_SHIFT;
+
+			if (id >= producers || (tags[i] & TAG_SEQ_MASK) != next[id])
+				bad++;
+			else
+				next[id]++;
+		}
+		done += got;
+		if (got) {
+			idle = 0;
+			atomic_store_explicit(progress, done, memory_order_relaxed);
+			continue;
+		}
+		wait_other(&spins);
+		if (++idle % 65536)
+			continue;
+		now = bench_now_ns();
+		if (now - last > STALL_NS)
+			break;
+	}
+	now = bench_now_ns();
+	atomic_store(&run.stop, 1);
+	for (unsigned int i = 0; i < producers; i++)
+		pthread_join(prod[i].thread, NULL);
+	free(h);
+	p->destroy(run.q);
+	if (bad || done != total) {
+		fprintf(stderr, "lfq-bench: %s: %llu of %llu messages, %llu bad\n",
+			p->name, (unsigned long long)done,
+			(unsigned long long)total, (unsigned long long)bad);
+		return done != total ? -ETIMEDOUT : -EPROTO;
+	}
+	return (double)total * 1e9 / (double)(now - t0);
+}
+
+/*
+ * What a measuring child shares with its parent: the consumer's count so
+ * far (read if the child has to be killed), and the result.
+ */
+struct tput_shared {
+	_Atomic uint64_t progress;
+	double result;
+};
+
+/*
+ * Each run happens in a child process the parent kills after a deadline:
+ * queues whose producers wait for each other (rte_ring MP, ck_ring MPMC
+ * publish in reservation order) can all but stop when a producer is
+ * preempted mid-enqueue, which oversubscribed CPUs make likely, and such
+ * a peer cannot be interrupted from inside. A killed run reports the rate
+ * it reached (a lower bound), and says so on stderr.
+ */
+double inmem_throughput(const struct peer *p, uint32_t slot_size,
+			unsigned int batch, unsigned int producers, int mpsc,
+			uint64_t msgs)
+{
+	struct tput_shared *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+				      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	uint64_t t0 = bench_now_ns(), limit = 10;
+	double result;
+	int status;
+	pid_t pid;
+
+	if (sh == MAP_FAILED)
+		return -errno;
+	atomic_init(&sh->progress, 0);
+	sh->result = -EIO;
+	pid = fork();
+	if (pid < 0) {
+		munmap(sh, sizeof(*sh));
+		return -errno;
+	}
+	if (!pid) {
+		sh->result = tput_inner(p, slot_size, batch, producers, mpsc,
+					msgs, &sh->progress);
+		_exit(0);
+	}
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		if (bench_now_ns() - t0 > limit * 1000000000ull) {
+			uint64_t done = atomic_load(&sh->progress);
+
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			fprintf(stderr, "lfq-bench: %s with %u producers: killed "
+				"after %llu s at %llu of %llu messages\n",
+				p->name, producers, (unsigned long long)limit,
+				(unsigned long long)done,
+				(unsigned long long)msgs);
+			sh->result = done ? (double)done * 1e9 /
+					    (double)(bench_now_ns() - t0) : -ETIMEDOUT;
+			break;
+		}
+		usleep(2000);
+	}
+	result = sh->result;
+	munmap(sh, sizeof(*sh));
+	return result;
+}
+
+struct pong_run {
+	const struct peer *p;
+	struct peer_queue *ping, *pong;
+	uint64_t n;
+	_Atomic int ready;
+	int bad;
+};
+
+/* The far side: returns every message it gets, until @n came back. */
+static void *pong_side(void *arg)
+{
+	struct pong_run *r = arg;
+	void *in = r->p->consumer(r->ping), *out = r->p->producer(r->pong, 0);
+	uint64_t tag;
+
+	bench_pin(bench_cpu(1));
+	atomic_store(&r->ready, 1);
+	for (uint64_t i = 0; in && out && i < r->n; i++) {
+		while (!r->p->pop(in, &tag, 1))
+			cpu_relax();
+		if (tag != i)
+			r->bad = 1;
+		while (!r->p->push(out, tag, 1))
+			cpu_relax();
+	}
+	free(in);
+	free(out);
+	return NULL;
+}
+
+int inmem_pingpong(const struct peer *p, uint32_t slot_size, double *rtt_ns,
+		   uint64_t n)
+{
+	struct pong_run r = { .p = p, .n = n };
+	uint64_t warm = n / 10 + 100, tag;
+	void *out = NULL, *in = NULL;
+	pthread_t t;
+	int rc;
+
+	r.n = n + warm;
+	rc = p->create(&r.ping, slot_size, INMEM_SLOTS, 1, 0);
+	if (rc)
+		return rc;
+	rc = p->create(&r.pong, slot_size, INMEM_SLOTS, 1, 0);
+	if (rc) {
+		p->destroy(r.ping);
+		return rc;
+	}
+	out = p->producer(r.ping, 0);
+	in = p->consumer(r.pong);
+	bench_pin(bench_cpu(0));
+	pthread_create(&t, NULL, pong_side, &r);
+	while (!atomic_load(&r.ready))
+		cpu_relax();
+	for (uint64_t i = 0; out && in && i < r.n; i++) {
+		uint64_t t0 = bench_now_ns();
+
+		while (!p->push(out, i, 1))
+			cpu_relax();
+		while (!p->pop(in, &tag, 1))
+			cpu_relax();
+		if (i >= warm)
+			rtt_ns[i - warm] = (double)(bench_now_ns() - t0);
+		if (tag != i)
+			r.bad = 1;
+	}
+	pthread_join(t, NULL);
+	rc = !out || !in ? -ENOMEM : r.bad ? -EPROTO : 0;
+	free(out);
+	free(in);
+	p->destroy(r.ping);
+	p->destroy(r.pong);
+	return rc;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bench_inmem.h - the two measurements every in-memory peer goes through
+ * (bench_inmem.c): streaming throughput with N producer threads and one
+ * consumer, and a one-message ping-pong between two threads.
+ */
+#ifndef LFQ_BENCH_INMEM_H
+#define LFQ_BENCH_INMEM_H
+
+#include "peers.h"
+
+#define INMEM_SLOTS	4096u	/* ring size of every peer */
+
+/**
+ * inmem_throughput() - one run: @producers threads push @msgs messages in
+ * all into the @mpsc or the SPSC variant of the peer's queue, @batch at a time; the consumer pops @batch at a time and checks
+ * every message's tag (per-producer FIFO, no tear).
+ * Return: messages per second, or a negative errno (-EPROTO: a message
+ * was lost, reordered or corrupt; -ETIMEDOUT: no progress for 30 s).
+ */
+double inmem_throughput(const struct peer *p, uint32_t slot_size,
+			unsigned int batch, unsigned int producers, int mpsc,
+			uint64_t msgs);
+
+/**
+ * inmem_pingpong() - @n round trips of one message through two queues
+ * between two threads on two CPUs; @rtt_ns receives each one's time.
+ * Return: 0 or a negative errno.
+ */
+int inmem_pingpong(const struct peer *p, uint32_t slot_size, double *rtt_ns,
+		   uint64_t n);
+
+#endif /* LFQ_BENCH_INMEM_H */

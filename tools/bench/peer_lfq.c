@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: MIT
+/*
+ * peer_lfq.c - lfq itself as a bench peer: an SPSC or MPSC liblfq queue on
+ * a memfd, zero-copy (messages are written and read in the ring's slots).
+ * An MPSC producer thread gets a handle of its own, as liblfq requires.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "liblfq.h"
+#include "peers.h"
+
+#define LFQ_PEER_PRODUCERS_MAX 16
+
+struct peer_queue {
+	struct lfq *q;
+	struct lfq *prod[LFQ_PEER_PRODUCERS_MAX];
+	uint32_t slot_size;
+	unsigned int producers;
+};
+
+struct lfq_peer_handle {
+	struct lfq *q;
+	uint32_t slot_size;
+};
+
+static int lfq_peer_create(struct peer_queue **out, uint32_t slot_size,
+			   uint32_t slots, unsigned int producers, int mpsc)
+{
+	struct lfq_params p = {
+		.type = mpsc ? LFQ_TYPE_MPSC : LFQ_TYPE_SPSC,
+		.slot_size = slot_size,
+		.slot_count = slots,
+	};
+	struct peer_queue *pq;
+	int rc;
+
+	if (producers > LFQ_PEER_PRODUCERS_MAX)
+		return -EINVAL;
+	pq = calloc(1, sizeof(*pq));
+	if (!pq)
+		return -ENOMEM;
+	pq->slot_size = slot_size;
+	pq->producers = producers;
+	rc = lfq_mem_create(&p, &pq->q);
+	for (unsigned int i = 0; !rc && i < producers; i++)
+		rc = p.type == LFQ_TYPE_MPSC ?
+			lfq_mem_attach(lfq_fd(pq->q), &pq->prod[i]) : 0;
+	if (rc) {
+		for (unsigned int i = 0; i < producers; i++)
+			if (pq->prod[i])
+				lfq_close(pq->prod[i]);
+		if (pq->q)
+			lfq_close(pq->q);
+		free(pq);
+		return rc;
+	}
+	*out = pq;
+	return 0;
+}
+
+static void lfq_peer_destroy(struct peer_queue *pq)
+{
+	for (unsigned int i = 0; i < pq->producers; i++)
+		if (pq->prod[i])
+			lfq_close(pq->prod[i]);
+	lfq_close(pq->q);
+	free(pq);
+}
+
+static void *lfq_peer_handle(struct peer_queue *pq, struct lfq *q)
+{
+	struct lfq_peer_handle *h = malloc(sizeof(*h));
+
+	if (h) {
+		h->q = q;
+		h->slot_size = pq->slot_size;
+	}
+	return h;
+}
+
+static void *lfq_peer_producer(struct peer_queue *pq, unsigned int i)
+{
+	return lfq_peer_handle(pq, pq->prod[i] ? pq->prod[i] : pq->q);
+}
+
+static void *lfq_peer_consumer(struct peer_queue *pq)
+{
+	return lfq_peer_handle(pq, pq->q);
+}
+
+static unsigned int lfq_peer_push(void *hp, uint64_t tag, unsigned int n)
+{
+	struct lfq_peer_handle *h = hp;
+	uint32_t got;
+	unsigned char *p = lfq_reserve(h->q, n, &got);
+
+	if (!p)
+		return 0;
+	for (uint32_t i = 0; i < got; i++)
+		msg_fill(p + (size_t)i * h->slot_size, h->slot_size, tag + i);
+	lfq_commit(h->q, got);
+	return got;
+}
+
+static unsigned int lfq_peer_pop(void *hp, uint64_t *tags, unsigned int n)
+{
+	struct lfq_peer_handle *h = hp;
+	uint32_t got;
+	const unsigned char *p = lfq_peek(h->q, n, &got);
+
+	if (!p)
+		return 0;
+	for (uint32_t i = 0; i < got; i++)
+		tags[i] = msg_tag(p + (size_t)i * h->slot_size, h->slot_size);
+	lfq_release(h->q, got);
+	return got;
+}
+
+const struct peer peer_lfq = {
+	.name = "lfq",
+	.flags = PEER_SPSC | PEER_MPSC,
+	.create = lfq_peer_create,
+	.destroy = lfq_peer_destroy,
+	.producer = lfq_peer_producer,
+	.consumer = lfq_peer_consumer,
+	.push = lfq_peer_push,
+	.pop = lfq_peer_pop,
+};

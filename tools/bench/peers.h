@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * peers.h - the queues lfq-bench measures, behind one interface: lfq and
+ * every in-memory peer (DPDK rte_ring, Concurrency Kit ck_ring, boost
+ * spsc_queue, liburcu wfcqueue, a mutex+condvar ring). bench_inmem.c
+ * drives them; each peer_*.c implements one.
+ *
+ * A message is @slot_size bytes (8 or 64); each of its 8-byte words holds
+ * the same tag, (producer << 48) | sequence, so a consumer can verify
+ * order and integrity from any word. push() makes up to @n messages with
+ * tags seq, seq+1, ... (written in place by zero-copy peers, copied from a
+ * staging buffer by the others); pop() takes up to @n and stores each
+ * message's tag into @tags. Both return how many they did and never wait
+ * (except the mutex+condvar ring, whose whole point is to sleep).
+ */
+#ifndef LFQ_BENCH_PEERS_H
+#define LFQ_BENCH_PEERS_H
+
+#include <stdint.h>
+#include <string.h>
+
+#define PEER_SPSC	(1u << 0)	/* one producer thread */
+#define PEER_MPSC	(1u << 1)	/* several producer threads */
+#define PEER_BATCH_MAX	32u
+#define PEER_SLOT_MAX	64u
+
+struct peer_queue;
+
+struct peer {
+	const char *name;
+	unsigned int flags;
+	/*
+	 * @slots is a power of two; @mpsc picks the multi-producer variant
+	 * (only for PEER_MPSC peers), which @producers threads then share.
+	 */
+	int (*create)(struct peer_queue **q, uint32_t slot_size,
+		      uint32_t slots, unsigned int producers, int mpsc);
+	void (*destroy)(struct peer_queue *q);
+	/* A handle (malloc()ed; the caller frees it) for producer @i and for
+	 * the consumer. */
+	void *(*producer)(struct peer_queue *q, unsigned int i);
+	void *(*consumer)(struct peer_queue *q);
+	unsigned int (*push)(void *h, uint64_t tag, unsigned int n);
+	unsigned int (*pop)(void *h, uint64_t *tags, unsigned int n);
+};
+
+extern const struct peer peer_lfq, peer_rte_ring, peer_rte_ring_zc,
+	peer_ck_ring, peer_boost, peer_wfcqueue, peer_mutex;
+
+static inline void msg_fill(void *slot, uint32_t size, uint64_t tag)
+{
+	uint64_t *w = (uint64_t *)slot;
+
+	for (uint32_t i = 0; i < size / 8; i++)
+		w[i] = tag;
+}
+
+/* The tag of a message, or ~0 if its words disagree (torn or corrupt). */
+static inline uint64_t msg_tag(const void *slot, uint32_t size)
+{
+	const uint64_t *w = (const uint64_t *)slot;
+	uint64_t t = w[0];
+
+	for (uint32_t i = 1; i < size / 8; i++)
+		if (w[i] != t)
+			return ~0ull;
+	return t;
+}
+
+#endif /* LFQ_BENCH_PEERS_H */

@@ -1,0 +1,409 @@
+// SPDX-License-Identifier: MIT
+/*
+ * suite_ipc.c - suite 5: 64-byte messages between two processes. lfq (on
+ * a memfd on the host, through /dev/lfq in the VM) against a pipe, a unix
+ * stream socketpair and a POSIX message queue, each in two modes:
+ *   busy      the receiver never sleeps: lfq spins on its ring, the others
+ *             use O_NONBLOCK descriptors and retry on EAGAIN;
+ *   blocking  the receiver sleeps when there is nothing: lfq in
+ *             lfq_wait_data(), the others in read()/mq_receive().
+ * Throughput: a child streams bench_opts.msgs / 20 messages, the parent
+ * checks every sequence number. Round trip: the parent sends one message,
+ * the child echoes it back. A bare cache-line ping-pong between the two
+ * processes (shared memory, no queue) is measured beside the busy round
+ * trips as the floor.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <mqueue.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "liblfq.h"
+
+#define IPC_MSG		64u
+#define IPC_SLOTS	1024u	/* 64 KiB: a pipe's default capacity */
+
+struct chan {
+	int fd[2];		/* pipe, socketpair: [0] read end, [1] write */
+	mqd_t mq;
+	struct lfq *q;
+	int busy;
+};
+
+struct chan_ops {
+	const char *name;
+	int (*open)(struct chan *c);
+	int (*send)(struct chan *c, const void *msg);	/* 0 or -errno */
+	int (*recv)(struct chan *c, void *msg);
+	void (*close)(struct chan *c);
+};
+
+static inline void cpu_relax(void)
+{
+	__builtin_ia32_pause();
+}
+
+/* ------------------------------------------------- pipe and socketpair */
+
+static int fd_set_busy(struct chan *c)
+{
+	for (int i = 0; c->busy && i < 2; i++)
+		if (fcntl(c->fd[i], F_SETFL, O_NONBLOCK))
+			return -errno;
+	return 0;
+}
+
+static int pipe_open(struct chan *c)
+{
+	return pipe(c->fd) ? -errno : fd_set_busy(c);
+}
+
+static int sock_open(struct chan *c)
+{
+	return socketpair(AF_UNIX, SOCK_STREAM, 0, c->fd) ? -errno :
+							      fd_set_busy(c);
+}
+
+static int fd_send(struct chan *c, const void *msg)
+{
+	size_t off = 0;
+
+	while (off < IPC_MSG) {
+		ssize_t n = write(c->fd[1], (const char *)msg + off, IPC_MSG - off);
+
+		if (n > 0)
+			off += (size_t)n;
+		else if (n < 0 && errno == EAGAIN)
+			cpu_relax();
+		else if (n < 0 && errno != EINTR)
+			return -errno;
+	}
+	return 0;
+}
+
+static int fd_recv(struct chan *c, void *msg)
+{
+	size_t off = 0;
+
+	while (off < IPC_MSG) {
+		ssize_t n = read(c->fd[0], (char *)msg + off, IPC_MSG - off);
+
+		if (n > 0)
+			off += (size_t)n;
+		else if (!n)
+			return -EPIPE;
+		else if (errno == EAGAIN)
+			cpu_relax();
+		else if (errno != EINTR)
+			return -errno;
+	}
+	return 0;
+}
+
+static void fd_close(struct chan *c)
+{
+	close(c->fd[0]);
+	close(c->fd[1]);
+}
+
+/* ------------------------------------------------------------ POSIX mq */
+
+static int mq_chan_open(struct chan *c)
+{
+	struct mq_attr attr = { .mq_maxmsg = IPC_SLOTS, .mq_msgsize = IPC_MSG };
+	char name[64];
+	int flags = O_CREAT | O_EXCL | O_RDWR | (c->busy ? O_NONBLOCK : 0);
+	static int seq;
+
+	snprintf(name, sizeof(name), "/lfq-bench-%d-%d", (int)getpid(), seq++);
+	c->mq = mq_open(name, flags, 0600, &attr);
+	if (c->mq == (mqd_t)-1 && errno == EINVAL) {
+		/* Unprivileged: at most /proc/sys/fs/mqueue/msg_max. */
+		attr.mq_maxmsg = 10;
+		c->mq = mq_open(name, flags, 0600, &attr);
+	}
+	if (c->mq == (mqd_t)-1)
+		return -errno;
+	mq_unlink(name);
+	return 0;
+}
+
+static int mq_chan_send(struct chan *c, const void *msg)
+{
+	while (mq_send(c->mq, msg, IPC_MSG, 0))
+		if (errno == EAGAIN)
+			cpu_relax();
+		else if (errno != EINTR)
+			return -errno;
+	return 0;
+}
+
+static int mq_chan_recv(struct chan *c, void *msg)
+{
+	while (mq_receive(c->mq, msg, IPC_MSG, NULL) < 0)
+		if (errno == EAGAIN)
+			cpu_relax();
+		else if (errno != EINTR)
+			return -errno;
+	return 0;
+}
+
+static void mq_chan_close(struct chan *c)
+{
+	mq_close(c->mq);
+}
+
+/* ----------------------------------------------------------------- lfq */
+
+static int lfq_chan_open(struct chan *c)
+{
+	struct lfq_params p = {
+		.type = LFQ_TYPE_SPSC,
+		.slot_size = IPC_MSG,
+		.slot_count = IPC_SLOTS,
+	};
+
+	return bench_opts.in_vm ? lfq_create(&p, &c->q) :
+				  lfq_mem_create(&p, &c->q);
+}
+
+static int lfq_chan_send(struct chan *c, const void *msg)
+{
+	int rc;
+
+	while ((rc = lfq_push(c->q, msg, IPC_MSG)) == -EAGAIN)
+		if (c->busy)
+			cpu_relax();
+		else if ((rc = lfq_wait_space(c->q, 1, -1)) < 0 && rc != -EINTR)
+			return rc;
+	return rc < 0 ? rc : 0;
+}
+
+static int lfq_chan_recv(struct chan *c, void *msg)
+{
+	int rc;
+
+	while ((rc = lfq_pop(c->q, msg, IPC_MSG)) == -EAGAIN)
+		if (c->busy)
+			cpu_relax();
+		else if ((rc = lfq_wait_data(c->q, 1, -1)) < 0 && rc != -EINTR)
+			return rc;
+	return rc < 0 ? rc : 0;
+}
+
+static void lfq_chan_close(struct chan *c)
+{
+	lfq_close(c->q);
+}
+
+static const struct chan_ops chans[] = {
+	{ "lfq", lfq_chan_open, lfq_chan_send, lfq_chan_recv, lfq_chan_close },
+	{ "pipe", pipe_open, fd_send, fd_recv, fd_close },
+	{ "socketpair", sock_open, fd_send, fd_recv, fd_close },
+	{ "posix mq", mq_chan_open, mq_chan_send, mq_chan_recv, mq_chan_close },
+};
+
+#define NCHANS (sizeof(chans) / sizeof(chans[0]))
+
+/* ------------------------------------------------------------- runs */
+
+static int child_exit(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) < 0)
+		return -errno;
+	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -EIO;
+}
+
+/* Messages per second from a child producer to the parent, or -errno. */
+static double ipc_throughput(const struct chan_ops *ops, int busy, uint64_t n)
+{
+	struct chan c = { .busy = busy };
+	uint64_t msg[IPC_MSG / 8] = { 0 }, t0, bad = 0;
+	pid_t pid;
+	int rc = ops->open(&c);
+
+	if (rc)
+		return rc;
+	t0 = bench_now_ns();
+	pid = fork();
+	if (pid < 0) {
+		ops->close(&c);
+		return -errno;
+	}
+	if (!pid) {
+		bench_pin(bench_cpu(1));
+		for (uint64_t i = 0; i < n; i++) {
+			msg[0] = i;
+			if (ops->send(&c, msg))
+				_exit(1);
+		}
+		_exit(0);
+	}
+	bench_pin(bench_cpu(0));
+	for (uint64_t i = 0; i < n && !rc; i++) {
+		rc = ops->recv(&c, msg);
+		bad += msg[0] != i;
+	}
+	t0 = bench_now_ns() - t0;
+	if (rc)
+		kill(pid, SIGKILL);
+	rc = child_exit(pid) ?: rc;
+	ops->close(&c);
+	if (!rc && bad)
+		rc = -EPROTO;
+	return rc ? rc : (double)n * 1e9 / (double)t0;
+}
+
+/* Round trips through two channels of one kind; 0 or -errno. */
+static int ipc_pingpong(const struct chan_ops *ops, int busy, double *rtt,
+			uint64_t n)
+{
+	struct chan ping = { .busy = busy }, pong = { .busy = busy };
+	uint64_t msg[IPC_MSG / 8] = { 0 }, warm = n / 10 + 10;
+	pid_t pid;
+	int rc = ops->open(&ping);
+
+	if (rc)
+		return rc;
+	rc = ops->open(&pong);
+	if (rc) {
+		ops->close(&ping);
+		return rc;
+	}
+	pid = fork();
+	if (pid < 0) {
+		rc = -errno;
+		goto out;
+	}
+	if (!pid) {
+		bench_pin(bench_cpu(1));
+		for (uint64_t i = 0; i < n + warm; i++)
+			if (ops->recv(&ping, msg) || ops->send(&pong, msg))
+				_exit(1);
+		_exit(0);
+	}
+	bench_pin(bench_cpu(0));
+	for (uint64_t i = 0; i < n + warm && !rc; i++) {
+		uint64_t t0 = bench_now_ns();
+
+		msg[0] = i;
+		rc = ops->send(&ping, msg) ?: ops->recv(&pong, msg);
+		if (!rc && msg[0] != i)
+			rc = -EPROTO;
+		if (i >= warm)
+			rtt[i - warm] = (double)(bench_now_ns() - t0);
+	}
+	if (rc)
+		kill(pid, SIGKILL);
+	rc = child_exit(pid) ?: rc;
+out:
+	ops->close(&ping);
+	ops->close(&pong);
+	return rc;
+}
+
+/* The floor: one cache line bounced between two processes. */
+static int raw_pingpong(double *rtt, uint64_t n)
+{
+	_Atomic uint64_t *line = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	uint64_t warm = n / 10 + 10;
+	pid_t pid;
+
+	if (line == MAP_FAILED)
+		return -errno;
+	atomic_init(line, 0);
+	pid = fork();
+	if (pid < 0) {
+		munmap((void *)line, 4096);
+		return -errno;
+	}
+	if (!pid) {
+		bench_pin(bench_cpu(1));
+		for (uint64_t i = 0; i < n + warm; i++) {
+			/* Acquire pairs with the parent's release of 2i+1. */
+			while (atomic_load_explicit(line, memory_order_acquire) !=
+			       2 * i + 1)
+				cpu_relax();
+			/* Release pairs with the parent's acquire below. */
+			atomic_store_explicit(line, 2 * i + 2, memory_order_release);
+		}
+		_exit(0);
+	}
+	bench_pin(bench_cpu(0));
+	for (uint64_t i = 0; i < n + warm; i++) {
+		uint64_t t0 = bench_now_ns();
+
+		atomic_store_explicit(line, 2 * i + 1, memory_order_release);
+		while (atomic_load_explicit(line, memory_order_acquire) != 2 * i + 2)
+			cpu_relax();
+		if (i >= warm)
+			rtt[i - warm] = (double)(bench_now_ns() - t0);
+	}
+	munmap((void *)line, 4096);
+	return child_exit(pid);
+}
+
+int suite_ipc(void)
+{
+	const char *suite = bench_opts.in_vm ? "vm-ipc" : "ipc";
+	uint64_t msgs = bench_opts.msgs / (bench_opts.in_vm ? 200 : 20);
+	uint64_t n = bench_opts.samples / (bench_opts.in_vm ? 40 : 4);
+	unsigned int reps = bench_opts.repeats;
+	double *v = calloc(n > reps ? n : reps, sizeof(double));
+	char scen[48];
+	int rc = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (int busy = 1; busy >= 0; busy--) {
+		const char *mode = busy ? "busy" : "blocking";
+
+		snprintf(scen, sizeof(scen), "64B %s", mode);
+		for (size_t i = 0; i < NCHANS; i++) {
+			unsigned int r;
+
+			for (r = 0; r < reps; r++) {
+				v[r] = ipc_throughput(&chans[i], busy, msgs);
+				if (v[r] < 0) {
+					rc = (int)v[r];
+					break;
+				}
+				v[r] /= 1e6;
+			}
+			if (r == reps)
+				bench_result_samples(suite, scen, chans[i].name,
+						     "throughput", "Mmsg/s",
+						     BENCH_HIGHER, v, reps);
+		}
+		for (size_t i = 0; i < NCHANS; i++) {
+			int err = ipc_pingpong(&chans[i], busy, v, n);
+
+			if (err) {
+				fprintf(stderr, "lfq-bench: %s %s round trip: %s\n",
+					chans[i].name, mode, strerror(-err));
+				rc = err;
+				continue;
+			}
+			bench_result_rtt(suite, scen, chans[i].name, v, n, 1e3,
+					 "us");
+		}
+		if (busy && !raw_pingpong(v, n))
+			bench_result_rtt(suite, scen, "cache line", v, n, 1e3,
+					 "us");
+	}
+	free(v);
+	return rc;
+}

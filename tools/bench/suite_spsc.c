@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: MIT
+/*
+ * suite_spsc.c - suite 1: in-memory SPSC between two threads on two cores.
+ * Every SPSC peer streams 8- and 64-byte messages in batches of 1 and 32
+ * (throughput: median of bench_opts.repeats runs, min..max as spread),
+ * then bounces one message through two queues (round trip: median and
+ * p99 of bench_opts.samples).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "bench.h"
+#include "bench_inmem.h"
+
+static const struct peer *const spsc_peers[] = {
+	&peer_lfq, &peer_rte_ring, &peer_rte_ring_zc, &peer_ck_ring,
+	&peer_boost, &peer_wfcqueue, &peer_mutex,
+};
+
+#define NPEERS (sizeof(spsc_peers) / sizeof(spsc_peers[0]))
+
+static const uint32_t slot_sizes[] = { 8, 64 };
+static const unsigned int batches[] = { 1, 32 };
+
+int suite_spsc(void)
+{
+	unsigned int reps = bench_opts.repeats;
+	uint64_t n = bench_opts.samples;
+	double *v = calloc(reps > n ? reps : n, sizeof(double));
+	char scen[48];
+	int rc = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t s = 0; s < 2; s++) {
+		for (size_t b = 0; b < 2; b++) {
+			snprintf(scen, sizeof(scen), "%uB b%u", slot_sizes[s],
+				 batches[b]);
+			for (size_t i = 0; i < NPEERS; i++) {
+				const struct peer *p = spsc_peers[i];
+				unsigned int r;
+
+				for (r = 0; r < reps; r++) {
+					double mps = inmem_throughput(p, slot_sizes[s],
+								      batches[b], 1, 0,
+								      bench_opts.msgs);
+					if (mps < 0) {
+						rc = (int)mps;
+						break;
+					}
+					v[r] = mps / 1e6;
+				}
+				if (r == reps)
+					bench_result_samples("spsc", scen, p->name,
+							     "throughput", "Mmsg/s",
+							     BENCH_HIGHER, v, reps);
+			}
+		}
+		snprintf(scen, sizeof(scen), "%uB", slot_sizes[s]);
+		for (size_t i = 0; i < NPEERS; i++) {
+			const struct peer *p = spsc_peers[i];
+			int err = inmem_pingpong(p, slot_sizes[s], v, n);
+
+			if (err) {
+				rc = err;
+				continue;
+			}
+			bench_result_rtt("spsc", scen, p->name, v, n, 1, "ns");
+		}
+	}
+	free(v);
+	return rc;
+}
