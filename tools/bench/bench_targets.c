@@ -47,7 +47,7 @@ static void vs_best_peer(struct target_ctx *t, const char *target,
 		for (size_t j = 0; (r = bench_row_at(j)); j++) {
 			if (strcmp(r->suite, suite) || strcmp(r->metric, metric) ||
 			    strcmp(r->scenario, l->scenario) ||
-			    !strcmp(r->system, "lfq"))
+			    !strncmp(r->system, "lfq", 3))	/* lfq's variants */
 				continue;
 			if (!best || (r->better == BENCH_HIGHER ?
 				      r->value > best->value :

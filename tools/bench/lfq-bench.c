@@ -148,7 +148,7 @@ int main(int argc, char **argv)
 #ifdef LFQ_BENCH_VM
 	bench_opts.in_vm = 1;
 #endif
-	bench_opts.cpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	bench_cpus_init();
 	bench_opts.repeats = bench_opts.quick ? 1 : 5;
 	bench_opts.msgs = bench_opts.quick ? 200000 : 5000000;
 	bench_opts.samples = bench_opts.quick ? 2000 : 200000;
@@ -176,6 +176,7 @@ int main(int argc, char **argv)
 		bench_progress(suites[i].name, "%s (%s mode)", suites[i].what,
 			       bench_opts.quick ? "quick" : "full");
 		rc = suites[i].run();
+		bench_unpin();
 		if (rc < 0) {
 			fprintf(stderr, "lfq-bench: suite %s failed: %s\n",
 				suites[i].name, strerror(-rc));

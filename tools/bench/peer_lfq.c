@@ -117,6 +117,38 @@ static unsigned int lfq_peer_pop(void *hp, uint64_t *tags, unsigned int n)
 	return got;
 }
 
+/*
+ * The same queue with wakeups off (lfq_set_wakeups(q, 0)): what a user
+ * who only ever polls gets. Commit and release then publish with a plain
+ * release store instead of store, full barrier, load of the peer's sleep
+ * flag; the difference to "lfq" is the price of being able to sleep.
+ */
+static int lfq_peer_create_nowake(struct peer_queue **out, uint32_t slot_size,
+				  uint32_t slots, unsigned int producers,
+				  int mpsc)
+{
+	int rc = lfq_peer_create(out, slot_size, slots, producers, mpsc);
+
+	if (rc)
+		return rc;
+	lfq_set_wakeups((*out)->q, 0);
+	for (unsigned int i = 0; i < producers; i++)
+		if ((*out)->prod[i])
+			lfq_set_wakeups((*out)->prod[i], 0);
+	return 0;
+}
+
+const struct peer peer_lfq_nowake = {
+	.name = "lfq no-wakeup",
+	.flags = PEER_SPSC | PEER_MPSC,
+	.create = lfq_peer_create_nowake,
+	.destroy = lfq_peer_destroy,
+	.producer = lfq_peer_producer,
+	.consumer = lfq_peer_consumer,
+	.push = lfq_peer_push,
+	.pop = lfq_peer_pop,
+};
+
 const struct peer peer_lfq = {
 	.name = "lfq",
 	.flags = PEER_SPSC | PEER_MPSC,
