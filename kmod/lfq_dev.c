@@ -12,6 +12,7 @@
 
 #include "lfq.h"
 #include "lfq_dev.h"
+#include "lfq_names.h"
 #include "lfq_source.h"
 
 static int lfq_open(struct inode *inode, struct file *file)
@@ -26,6 +27,7 @@ static int lfq_release(struct inode *inode, struct file *file)
 
 	if (q) {
 		lfq_source_release(file, q);
+		atomic_dec(&q->files);
 		lfq_queue_put(q);
 	}
 	return 0;
@@ -63,18 +65,23 @@ static int __init lfq_init(void)
 	if (err)
 		return err;
 	err = misc_register(&lfq_miscdev);
-	if (err)
+	if (err) {
 		lfq_queue_module_exit();
-	return err;
+		return err;
+	}
+	lfq_names_debugfs_init();
+	return 0;
 }
 
 /*
- * Open files pin the module (fops.owner), and in-kernel users of the
- * exported API pin it through their symbol references, so no queue is
- * live here; only RCU-deferred frees may still be pending.
+ * Open files pin the module (fops.owner), names pin it (lfq_names.c), and
+ * in-kernel users of the exported API pin it through their symbol
+ * references, so no queue is live here; only RCU-deferred frees may still
+ * be pending.
  */
 static void __exit lfq_exit(void)
 {
+	lfq_names_debugfs_exit();
 	misc_deregister(&lfq_miscdev);
 	lfq_queue_module_exit();
 }

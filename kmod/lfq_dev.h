@@ -20,6 +20,9 @@ static inline struct lfq_queue *lfq_file_queue(struct file *file)
 
 bool lfq_file_is_lfq(const struct file *file);
 int lfq_copy_arg(void *dst, size_t ksize, size_t min_size, void __user *uarg);
+int lfq_copy_result(void __user *uarg, void *src, u32 ksize, size_t min_size);
+int lfq_file_bind(struct file *file, struct lfq_queue *q);
+void lfq_stats_read(struct lfq_queue *q, struct lfq_stats *st);
 long lfq_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 int lfq_mmap(struct file *file, struct vm_area_struct *vma);
 __poll_t lfq_poll(struct file *file, poll_table *pt);
