@@ -35,6 +35,7 @@ struct lfq {
 	unsigned char *map;
 	enum lfq_backend backend;
 	int fd;
+	uint32_t id;
 	int wakeups;
 	unsigned int wait_spins;
 };
@@ -46,6 +47,7 @@ struct lfq {
 #define LFQ_WAIT_SPINS_DEFAULT 256
 
 int lfq_map_layout(struct lfq *q, int double_in_file);
+int lfq_bind_new(unsigned long cmd, void *arg, struct lfq **out);
 
 static inline int lfq_is_mpsc(const struct lfq *q)
 {

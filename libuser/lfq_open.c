@@ -109,6 +109,7 @@ static int lfq_kernel_bind(struct lfq *q)
 		.data_size = info.data_size,
 		.map_size = info.map_size,
 	};
+	q->id = info.id;
 	lfq_ring_hdr_init(&q->hdr, info.type, info.flags, info.slot_size,
 			  info.slot_count, &q->layout);
 	/* The geometry must be one this library understands. */
@@ -161,12 +162,22 @@ int lfq_create(const struct lfq_params *p, struct lfq **out)
 		.slot_size = p->slot_size,
 		.slot_count = p->slot_count,
 	};
+
+	return lfq_bind_new(LFQ_IOC_CREATE, &arg, out);
+}
+
+/*
+ * Open /dev/lfq, bind it with @cmd (LFQ_IOC_CREATE or LFQ_IOC_OPEN) and
+ * @arg, and map the queue into a new handle.
+ */
+int lfq_bind_new(unsigned long cmd, void *arg, struct lfq **out)
+{
 	int fd, err;
 
 	fd = open(LFQ_DEVICE_PATH, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (ioctl(fd, LFQ_IOC_CREATE, &arg)) {
+	if (ioctl(fd, cmd, arg)) {
 		err = -errno;
 		close(fd);
 		return err;
@@ -304,6 +315,18 @@ void lfq_close(struct lfq *q)
 int lfq_fd(const struct lfq *q)
 {
 	return q->fd;
+}
+
+/**
+ * lfq_id() - the queue's id in the module's registry (LFQ_IOC_INFO's id,
+ * struct lfq_list_entry's id).
+ * @q:		the handle.
+ *
+ * Return: the id (>= 0), or -EOPNOTSUPP for a memfd queue.
+ */
+int lfq_id(const struct lfq *q)
+{
+	return q->backend == LFQ_BACKEND_KERNEL ? (int)q->id : -EOPNOTSUPP;
 }
 
 int lfq_is_kernel(const struct lfq *q)
