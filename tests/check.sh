@@ -51,13 +51,15 @@ if has host; then
 	done
 fi
 
-# payload DIR KO... : the module(s) and every static VM test program.
+# payload DIR KO... : the module(s), every static VM test program, and the
+# static tools under bin/ (tests run /lfq/bin/lfqctl).
 payload() {
 	dir=$1
 	shift
 	rm -rf "$dir"
-	mkdir -p "$dir"
+	mkdir -p "$dir/bin"
 	cp "$@" build/tests/vm/* "$dir/"
+	cp build/tools/* "$dir/bin/"
 }
 
 if has vm-stock; then
