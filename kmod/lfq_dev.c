@@ -9,6 +9,7 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/slab.h>
 
 #include "lfq.h"
 #include "lfq_dev.h"
@@ -23,12 +24,15 @@ static int lfq_open(struct inode *inode, struct file *file)
 
 static int lfq_release(struct inode *inode, struct file *file)
 {
-	struct lfq_queue *q = lfq_file_queue(file);
+	struct lfq_attach *a = lfq_file_attach(file);
 
-	if (q) {
-		lfq_source_release(file, q);
-		atomic_dec(&q->files);
-		lfq_queue_put(q);
+	if (a) {
+		lfq_source_release(file, a->q);
+		/* The role is free again: a new consumer may attach. */
+		lfq_queue_leave(a->q, a->role);
+		atomic_dec(&a->q->files);
+		lfq_queue_put(a->q);
+		kfree(a);
 	}
 	return 0;
 }

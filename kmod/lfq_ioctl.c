@@ -12,6 +12,7 @@
  */
 #include <linux/err.h>
 #include <linux/fs.h>
+#include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include "lfq.h"
@@ -54,20 +55,36 @@ int lfq_copy_result(void __user *uarg, void *src, u32 ksize, size_t min_size)
 }
 
 /**
- * lfq_file_bind() - bind an unbound /dev/lfq file to a queue.
+ * lfq_file_bind() - bind an unbound /dev/lfq file to a queue in a role.
  * @file:	the file.
  * @q:		the queue; the caller's reference passes to the file.
+ * @role:	LFQ_ROLE_* bits, at least one.
  *
- * Return: 0, or -EBUSY when the file is bound already (the reference then
- * stays the caller's).
+ * Return: 0, or -EBUSY when the file is bound already or the queue has
+ * no room for the role (the reference then stays the caller's), -ENOMEM.
  */
-int lfq_file_bind(struct file *file, struct lfq_queue *q)
+int lfq_file_bind(struct file *file, struct lfq_queue *q, u32 role)
 {
+	struct lfq_attach *a;
+	int err;
+
+	a = kmalloc(sizeof(*a), GFP_KERNEL_ACCOUNT);
+	if (!a)
+		return -ENOMEM;
+	a->q = q;
+	a->role = role;
+	err = lfq_queue_admit(q, role);
+	if (err) {
+		kfree(a);
+		return err;
+	}
 	/* Counted first: the file's release may follow the bind at once. */
 	atomic_inc(&q->files);
-	/* Bind once; pairs with the acquire in lfq_file_queue(). */
-	if (cmpxchg(&file->private_data, NULL, q)) {
+	/* Bind once; pairs with the acquire in lfq_file_attach(). */
+	if (cmpxchg(&file->private_data, NULL, a)) {
 		atomic_dec(&q->files);
+		lfq_queue_leave(q, role);
+		kfree(a);
 		return -EBUSY;
 	}
 	return 0;
@@ -87,7 +104,7 @@ static long lfq_ioctl_create(struct file *file, void __user *uarg)
 	err = lfq_copy_arg(&arg, sizeof(arg), LFQ_CREATE_SIZE_VER0, uarg);
 	if (err)
 		return err;
-	if (arg.__reserved || arg.__reserved1)
+	if (arg.__reserved || (arg.role & ~LFQ_ROLE_ALL))
 		return -EINVAL;
 	err = lfq_name_check_create(arg.name, arg.mode, &named);
 	if (err)
@@ -106,7 +123,7 @@ static long lfq_ioctl_create(struct file *file, void __user *uarg)
 			return err;
 		}
 	}
-	err = lfq_file_bind(file, q);
+	err = lfq_file_bind(file, q, arg.role ? arg.role : LFQ_ROLE_ALL);
 	if (err) {
 		if (named)
 			lfq_name_unlink_queue(q);
@@ -115,9 +132,10 @@ static long lfq_ioctl_create(struct file *file, void __user *uarg)
 	return err;
 }
 
-static long lfq_ioctl_info(struct lfq_queue *q, void __user *uarg)
+static long lfq_ioctl_info(struct lfq_queue *q, u32 role, void __user *uarg)
 {
 	struct lfq_info info = {
+		.role		= role,
 		.flags		= q->hdr.flags,
 		.type		= q->hdr.type,
 		.slot_size	= q->hdr.slot_size,
@@ -218,7 +236,7 @@ long lfq_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 	switch (cmd) {
 	case LFQ_IOC_INFO:
-		return lfq_ioctl_info(q, uarg);
+		return lfq_ioctl_info(q, lfq_file_role(file), uarg);
 	case LFQ_IOC_WAIT:
 		return lfq_ioctl_wait(q, uarg);
 	case LFQ_IOC_WAKE:

@@ -202,20 +202,20 @@ void lfq_name_unlink_queue(struct lfq_queue *q)
 }
 
 /*
- * May the caller attach to @q with @flags (LFQ_OPEN_*)? The mode is read
- * as a file's: the owner's bits when the fsuid owns the queue, else the
+ * May the caller attach to @q in @role (LFQ_ROLE_*)? The mode is read as
+ * a file's: the owner's bits when the fsuid owns the queue, else the
  * group's when the caller is in its group, else the others'. Producers
  * need a write bit, consumers a read bit; CAP_IPC_OWNER overrides, as for
  * System V IPC objects (ipcperms()).
  */
-static bool lfq_name_permitted(const struct lfq_queue *q, u32 flags)
+static bool lfq_name_permitted(const struct lfq_queue *q, u32 role)
 {
 	unsigned int granted = q->mode, want = 0;
 
 	lockdep_assert_held(&lfq_names_lock);
-	if (flags & LFQ_OPEN_PRODUCER)
+	if (role & LFQ_ROLE_PRODUCER)
 		want |= 2;
-	if (flags & LFQ_OPEN_CONSUMER)
+	if (role & LFQ_ROLE_CONSUMER)
 		want |= 4;
 	if (uid_eq(current_fsuid(), q->uid))
 		granted >>= 6;
@@ -246,7 +246,8 @@ long lfq_ioctl_open(struct file *file, void __user *uarg)
 	err = lfq_copy_arg(&arg, sizeof(arg), LFQ_OPEN_SIZE_VER0, uarg);
 	if (err)
 		return err;
-	if (!arg.flags || (arg.flags & ~LFQ_OPEN_FLAGS_ALL))
+	if (arg.flags || arg.__reserved || !arg.role ||
+	    (arg.role & ~LFQ_ROLE_ALL))
 		return -EINVAL;
 	err = lfq_name_check(arg.name, false);
 	if (err)
@@ -256,7 +257,7 @@ long lfq_ioctl_open(struct file *file, void __user *uarg)
 	q = lfq_name_lookup(arg.name);
 	if (!q)
 		err = -ENOENT;
-	else if (!lfq_name_permitted(q, arg.flags))
+	else if (!lfq_name_permitted(q, arg.role))
 		err = -EACCES;
 	else
 		kref_get(&q->ref);	/* the name's reference keeps it above 0 */
@@ -264,7 +265,7 @@ long lfq_ioctl_open(struct file *file, void __user *uarg)
 	if (err)
 		return err;
 
-	err = lfq_file_bind(file, q);
+	err = lfq_file_bind(file, q, arg.role);
 	if (err)
 		lfq_queue_put(q);
 	return err;
@@ -327,6 +328,8 @@ static void lfq_list_fill(struct lfq_list_entry *e, struct lfq_queue *q)
 		.gid		= from_kgid_munged(ns, q->gid),
 		.mode		= q->mode,
 		.attached	= atomic_read(&q->files),
+		.producers	= atomic_read(&q->producers),
+		.consumers	= atomic_read(&q->consumers),
 		.produced	= st.produced,
 		.consumed	= st.consumed,
 		.full_events	= st.full_events,

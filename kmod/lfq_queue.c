@@ -154,6 +154,47 @@ struct lfq_queue *lfq_queue_get(u32 id)
 }
 EXPORT_SYMBOL_GPL(lfq_queue_get);
 
+/**
+ * lfq_queue_admit() - admit a file to @q in @role.
+ * @q:		the queue.
+ * @role:	LFQ_ROLE_* bits.
+ *
+ * A queue has one consumer, and one producer if it is SPSC (an MPSC
+ * queue takes any number). Kernel users of the in-kernel API are not
+ * counted.
+ *
+ * Return: 0, or -EBUSY when a role asked for is taken.
+ */
+int lfq_queue_admit(struct lfq_queue *q, u32 role)
+{
+	if ((role & LFQ_ROLE_CONSUMER) &&
+	    atomic_cmpxchg(&q->consumers, 0, 1) != 0)
+		return -EBUSY;
+	if (!(role & LFQ_ROLE_PRODUCER))
+		return 0;
+	if (q->hdr.type == LFQ_TYPE_MPSC) {
+		atomic_inc(&q->producers);
+	} else if (atomic_cmpxchg(&q->producers, 0, 1) != 0) {
+		if (role & LFQ_ROLE_CONSUMER)
+			atomic_dec(&q->consumers);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+/**
+ * lfq_queue_leave() - give back the roles lfq_queue_admit() granted.
+ * @q:		the queue.
+ * @role:	the roles.
+ */
+void lfq_queue_leave(struct lfq_queue *q, u32 role)
+{
+	if (role & LFQ_ROLE_PRODUCER)
+		atomic_dec(&q->producers);
+	if (role & LFQ_ROLE_CONSUMER)
+		atomic_dec(&q->consumers);
+}
+
 /* Queues with a name in the name registry carry this mark. */
 #define LFQ_MARK_NAMED	XA_MARK_1	/* XA_MARK_0 is XA_FLAGS_ALLOC's */
 

@@ -66,6 +66,8 @@ struct lfq_queue_params {
  *		side; changed under @sources_lock and the echo lock
  *		(lfq_source_echo.c).
  * @files:	/dev/lfq files bound to the queue.
+ * @producers:	of which hold the producer role (SPSC: at most 1).
+ * @consumers:	of which hold the consumer role (at most 1).
  * @named:	the queue's name is in the name registry (lfq_names.c);
  *		changed under its lock, which also guards the fields below.
  * @name_node:	link in the name registry's hash table.
@@ -97,6 +99,8 @@ struct lfq_queue {
 	struct lfq_src *sources[LFQ_SOURCES_MAX];
 	bool kconsumer;
 	atomic_t files;
+	atomic_t producers;
+	atomic_t consumers;
 	bool named;
 	struct hlist_node name_node;
 	char name[LFQ_NAME_MAX];
@@ -108,6 +112,9 @@ struct lfq_queue {
 struct lfq_queue *lfq_queue_create(const struct lfq_queue_params *params);
 struct lfq_queue *lfq_queue_get(u32 id);
 void lfq_queue_put(struct lfq_queue *q);
+
+int lfq_queue_admit(struct lfq_queue *q, u32 role);
+void lfq_queue_leave(struct lfq_queue *q, u32 role);
 
 /* The registry walked in id order (lfq_names.c: LIST and debugfs). */
 struct lfq_queue *lfq_queue_find(unsigned long *id, bool named_only);

@@ -68,7 +68,8 @@
  * @mode:	named queues: permission bits (LFQ_MODE_MASK) checked by
  *		LFQ_IOC_OPEN, as a file's are (no umask is applied); an
  *		anonymous queue must pass 0 (LFQ_CREATE_SIZE_VER1).
- * @__reserved1: must be zero.
+ * @role:	the creating file's role (LFQ_ROLE_*); 0 means both, as
+ *		before LFQ_CREATE_SIZE_VER1. Unknown bits give -EINVAL.
  * @name:	empty (all zero): an anonymous queue, reachable only through
  *		this file (fd passing, fork). Otherwise a name (see
  *		LFQ_NAME_MAX) that LFQ_IOC_OPEN finds: the queue is then owned
@@ -86,38 +87,53 @@ struct lfq_create {
 	__u32 slot_count;
 	__u32 __reserved;
 	__u32 mode;
-	__u32 __reserved1;
+	__u32 role;
 	char name[LFQ_NAME_MAX];
 };
 
 #define LFQ_CREATE_SIZE_VER0	24
-#define LFQ_CREATE_SIZE_VER1	64	/* mode, name */
+#define LFQ_CREATE_SIZE_VER1	64	/* mode, role, name */
 
-/* struct lfq_open.flags: the access asked for; at least one. */
-#define LFQ_OPEN_PRODUCER	(1u << 0)	/* needs a write bit of the mode */
-#define LFQ_OPEN_CONSUMER	(1u << 1)	/* needs a read bit of the mode */
-#define LFQ_OPEN_FLAGS_ALL	(LFQ_OPEN_PRODUCER | LFQ_OPEN_CONSUMER)
+/*
+ * Roles: what a file bound to a queue may do. A queue admits one consumer
+ * file at a time, and one producer file for SPSC (any number for MPSC);
+ * one more gives -EBUSY until a holder is released. The mappings follow
+ * the role: only a producer may write the producer page, the commit words
+ * and the slots; only a consumer may write the consumer page; the header
+ * is never writable. A mapping that covers a page the role may not write
+ * is refused with PROT_WRITE (-EPERM) and cannot be made writable later
+ * (VM_MAYWRITE is cleared). A role belongs to the file: fds duplicated or
+ * inherited from it share it.
+ */
+#define LFQ_ROLE_PRODUCER	(1u << 0)	/* OPEN: needs a write bit */
+#define LFQ_ROLE_CONSUMER	(1u << 1)	/* OPEN: needs a read bit */
+#define LFQ_ROLE_ALL		(LFQ_ROLE_PRODUCER | LFQ_ROLE_CONSUMER)
 
 /**
  * struct lfq_open - LFQ_IOC_OPEN argument: bind the file to a named queue.
  * @size:	sizeof(struct lfq_open) as the caller knows it.
- * @flags:	LFQ_OPEN_PRODUCER and/or LFQ_OPEN_CONSUMER; other bits, or
+ * @flags:	must be zero.
+ * @role:	LFQ_ROLE_PRODUCER and/or LFQ_ROLE_CONSUMER; other bits, or
  *		none, give -EINVAL.
+ * @__reserved:	must be zero.
  * @name:	the queue's name (see LFQ_NAME_MAX).
  *
  * The mode is checked as a file's is: the owner's bits if the caller's
  * fsuid owns the queue, else the group's if the caller is in the queue's
  * group (fsgid or supplementary), else the others'. CAP_IPC_OWNER
  * overrides it. Returns 0, or -ENOENT for no such name, -EACCES when the
- * mode denies an access asked for, -EBUSY when the file is bound already.
+ * mode denies a role asked for, -EBUSY when the file is bound already or
+ * the queue has its consumer (or SPSC producer) already.
  */
 struct lfq_open {
 	__u32 size;
 	__u32 flags;
+	__u32 role;
+	__u32 __reserved;
 	char name[LFQ_NAME_MAX];
 };
 
-#define LFQ_OPEN_SIZE_VER0	40
+#define LFQ_OPEN_SIZE_VER0	48
 
 /**
  * struct lfq_unlink - LFQ_IOC_UNLINK argument: remove a queue's name.
@@ -151,6 +167,8 @@ struct lfq_unlink {
  * @gid:	group, likewise.
  * @mode:	permission bits.
  * @attached:	/dev/lfq files bound to the queue now.
+ * @producers:	of which hold the producer role.
+ * @consumers:	of which hold the consumer role (0 or 1).
  * @__reserved:	zero.
  * @produced:	as struct lfq_stats, and likewise for the rest.
  * @consumed:	slots released.
@@ -172,6 +190,8 @@ struct lfq_list_entry {
 	__u32 gid;
 	__u32 mode;
 	__u32 attached;
+	__u32 producers;
+	__u32 consumers;
 	__u32 __reserved;
 	__u64 produced;
 	__u64 consumed;
@@ -183,7 +203,7 @@ struct lfq_list_entry {
 	__u64 dropped;
 };
 
-#define LFQ_LIST_ENTRY_SIZE_VER0 136
+#define LFQ_LIST_ENTRY_SIZE_VER0 144
 
 /**
  * struct lfq_list - LFQ_IOC_LIST argument: report the named queues.
@@ -237,6 +257,8 @@ struct lfq_list {
  * @commit_offset: mmap offset of the commit words (MPSC: one __u64 per
  *		slot; see lfq_ring.h), writable by producers.
  * @commit_size: bytes of the commit words, page aligned; 0 for SPSC.
+ * @role:	the file's role, LFQ_ROLE_* (LFQ_INFO_SIZE_VER2).
+ * @__reserved:	zero.
  */
 struct lfq_info {
 	__u32 size;
@@ -253,10 +275,13 @@ struct lfq_info {
 	__u64 data_size;
 	__u64 commit_offset;
 	__u64 commit_size;
+	__u32 role;
+	__u32 __reserved;
 };
 
 #define LFQ_INFO_SIZE_VER0	72
 #define LFQ_INFO_SIZE_VER1	88	/* commit_offset, commit_size */
+#define LFQ_INFO_SIZE_VER2	96	/* role */
 
 /* struct lfq_wait.flags: exactly one of these. */
 #define LFQ_WAIT_DATA		(1u << 0)	/* until >= min_count slots to read */
@@ -362,7 +387,8 @@ struct lfq_stats {
  * code for the caller and PROC sees every process.
  *
  * LFQ_IOC_SOURCE_ATTACH returns the source's id (0..LFQ_SOURCES_MAX - 1),
- * or -EPERM without the capability, -EBADFD on a file without a queue,
+ * or -EPERM without the capability (or, for ECHO, on a file without the
+ * consumer role), -EBADFD on a file without a queue,
  * -EINVAL for a bad field or a queue of the wrong type, -EMSGSIZE when a
  * record does not fit a slot, -ENOSPC when LFQ_SOURCES_MAX are attached,
  * -EBUSY for a second ECHO on one queue, -EBADF for a target_fd that is
