@@ -49,17 +49,20 @@ static int lfq_ioctl_unbound(unsigned long cmd, void *arg)
  *		starting with '.'.
  * @mode:	permission bits (0777 at most) for lfq_open_named(): a write
  *		bit admits producers, a read bit consumers. No umask applies.
- * @out:	the new handle, holding both sides; it may be closed at once:
- *		the name keeps the queue until lfq_unlink().
+ * @role:	the new handle's role, LFQ_ROLE_PRODUCER and/or
+ *		LFQ_ROLE_CONSUMER; 0 for both. A queue has one consumer (and
+ *		one producer if SPSC): take only the side this process uses.
+ * @out:	the new handle; it may be closed at once: the name keeps the
+ *		queue until lfq_unlink().
  *
  * The queue is owned by the caller's fsuid and fsgid.
  *
- * Return: 0, or -EEXIST (name taken), -EINVAL (bad name, mode or
+ * Return: 0, or -EEXIST (name taken), -EINVAL (bad name, mode, role or
  * geometry), -ENAMETOOLONG, -ENOSPC (LFQ_NAMED_MAX names), -ENOENT (no
  * /dev/lfq), -ENOMEM, or another open/ioctl/mmap error.
  */
 int lfq_create_named(const struct lfq_params *p, const char *name,
-		     unsigned int mode, struct lfq **out)
+		     unsigned int mode, unsigned int role, struct lfq **out)
 {
 	struct lfq_create arg = {
 		.size = sizeof(arg),
@@ -68,6 +71,7 @@ int lfq_create_named(const struct lfq_params *p, const char *name,
 		.slot_size = p->slot_size,
 		.slot_count = p->slot_count,
 		.mode = mode,
+		.role = role,
 	};
 	int err = lfq_name_put(arg.name, name);
 
@@ -79,17 +83,18 @@ int lfq_create_named(const struct lfq_params *p, const char *name,
 /**
  * lfq_open_named() - attach to a named queue.
  * @name:	the queue's name.
- * @flags:	LFQ_OPEN_PRODUCER and/or LFQ_OPEN_CONSUMER: the access
- *		checked against the queue's owner, group and mode.
+ * @role:	LFQ_ROLE_PRODUCER and/or LFQ_ROLE_CONSUMER: checked against
+ *		the queue's owner, group and mode, and what the handle may do.
  * @out:	the new handle.
  *
  * Return: 0, or -ENOENT (no such name, or no /dev/lfq), -EACCES (the mode
- * denies it), -EINVAL (bad name or flags), -ENAMETOOLONG, or another
+ * denies it), -EBUSY (the queue has its consumer, or its SPSC producer,
+ * already), -EINVAL (bad name or role), -ENAMETOOLONG, or another
  * open/ioctl/mmap error.
  */
-int lfq_open_named(const char *name, unsigned int flags, struct lfq **out)
+int lfq_open_named(const char *name, unsigned int role, struct lfq **out)
 {
-	struct lfq_open arg = { .size = sizeof(arg), .flags = flags };
+	struct lfq_open arg = { .size = sizeof(arg), .role = role };
 	int err = lfq_name_put(arg.name, name);
 
 	if (err)
