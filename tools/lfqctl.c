@@ -166,7 +166,7 @@ static int cmd_create(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return usage();
-	err = lfq_create_named(&p, argv[optind], mode, &q);
+	err = lfq_create_named(&p, argv[optind], mode, 0, &q);
 	if (err)
 		return fail("create", argv[optind], err);
 	printf("created %s: id %d, %s, %u slots of %u bytes, mode %04o\n",
@@ -201,10 +201,10 @@ static int cmd_attach_test(int argc, char **argv)
 	if (argc != 2)
 		return usage();
 	name = argv[1];
-	err = lfq_open_named(name, LFQ_OPEN_PRODUCER, &prod);
+	err = lfq_open_named(name, LFQ_ROLE_PRODUCER, &prod);
 	if (err)
 		return fail("attach as producer to", name, err);
-	err = lfq_open_named(name, LFQ_OPEN_CONSUMER, &cons);
+	err = lfq_open_named(name, LFQ_ROLE_CONSUMER, &cons);
 	if (err) {
 		rc = fail("attach as consumer to", name, err);
 		goto out;
@@ -259,14 +259,16 @@ static void print_entry_json(const struct lfq_list_entry *e)
 	/* Names are [A-Za-z0-9._-]: nothing to escape. */
 	printf("{\"name\":\"%.*s\",\"id\":%u,\"type\":\"%s\",\"flags\":%u,"
 	       "\"slot_size\":%u,\"slot_count\":%u,\"uid\":%u,\"gid\":%u,"
-	       "\"mode\":\"%04o\",\"attached\":%u,\"produced\":%" PRIu64
+	       "\"mode\":\"%04o\",\"attached\":%u,\"producers\":%u,"
+	       "\"consumers\":%u,\"produced\":%" PRIu64
 	       ",\"consumed\":%" PRIu64 ",\"depth\":%" PRIu64
 	       ",\"full_events\":%" PRIu64 ",\"empty_events\":%" PRIu64
 	       ",\"wakeups\":%" PRIu64 ",\"wake_calls\":%" PRIu64
 	       ",\"waits\":%" PRIu64 ",\"dropped\":%" PRIu64 "}",
 	       LFQ_NAME_MAX, e->name, e->id, type_name(e->type), e->flags,
 	       e->slot_size, e->slot_count, e->uid, e->gid, e->mode,
-	       e->attached, (uint64_t)e->produced, (uint64_t)e->consumed,
+	       e->attached, e->producers, e->consumers,
+	       (uint64_t)e->produced, (uint64_t)e->consumed,
 	       (uint64_t)(e->produced - e->consumed),
 	       (uint64_t)e->full_events, (uint64_t)e->empty_events,
 	       (uint64_t)e->wakeups, (uint64_t)e->wake_calls,
@@ -360,6 +362,8 @@ static int cmd_stat(int argc, char **argv)
 	printf("%-13s %u\n", "gid", e.gid);
 	printf("%-13s %04o\n", "mode", e.mode);
 	printf("%-13s %u\n", "attached", e.attached);
+	printf("%-13s %u\n", "producers", e.producers);
+	printf("%-13s %u\n", "consumers", e.consumers);
 	printf("%-13s %" PRIu64 "\n", "produced", (uint64_t)e.produced);
 	printf("%-13s %" PRIu64 "\n", "consumed", (uint64_t)e.consumed);
 	printf("%-13s %" PRIu64 "\n", "depth",
