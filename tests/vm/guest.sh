@@ -128,12 +128,13 @@ lfq_run -t 180 wakeups /lfq/wakeups
 lfq_run -t 240 stream /lfq/stream
 lfq_run -t 120 named /lfq/named
 lfq_run -t 120 named_ctl /lfq/named_ctl
+lfq_run -t 120 roles /lfq/roles
 # Any other test program in the payload (build/tests/vm/*, e.g. ones added
 # after this script was written): run it too.
 for _t in /lfq/*; do
 	case ${_t##*/} in
 	ioctl_errno|mmap_rules|lifetime|fork_share|hostile|memcg|wakeups|stream) continue ;;
-	named|named_ctl) continue ;;
+	named|named_ctl|roles) continue ;;
 	*.ko|*.sh) continue ;;
 	esac
 	if [ ! -f "$_t" ] || [ ! -x "$_t" ]; then

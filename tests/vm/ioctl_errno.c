@@ -8,16 +8,17 @@
  *	size < VER0 -> EINVAL; size > PAGE_SIZE -> E2BIG; unknown non-zero
  *	tail -> E2BIG; zero tail -> accepted; bad pointer -> EFAULT;
  *	flags/__reserved/type/geometry -> EINVAL
- *   INFO/STATS (output): size < VER0 -> EINVAL; larger size -> only the
+ *   INFO/STATS (output, INFO with the file's role): size < VER0 -> EINVAL; larger size -> only the
  *	known bytes written, ->size = known size; unwritable -> EFAULT
  *   WAIT: bad flags, min_count 0 or > slot_count, __reserved -> EINVAL
  *   WAKE: 0, unknown bits, > U32_MAX -> EINVAL
  *   CREATE with a name (lfq_names.c): no NUL in the array -> ENAMETOOLONG;
  *	empty, leading '.', a character outside [A-Za-z0-9._-], non-zero
  *	bytes after the NUL, mode bits outside 0777, a mode on an anonymous
- *	queue, __reserved1 -> EINVAL; name taken -> EEXIST
- *   OPEN: bound -> EBUSY first; sizes and pointers as CREATE; flags 0 or
- *	unknown -> EINVAL; name as above; unknown name -> ENOENT
+ *	queue, unknown role bits -> EINVAL; name taken -> EEXIST
+ *   OPEN: bound -> EBUSY first; sizes and pointers as CREATE; role 0 or
+ *	unknown, flags, __reserved -> EINVAL; name as above; unknown name ->
+ *	ENOENT; a taken role -> EBUSY
  *   UNLINK: any file; sizes and pointers as CREATE; flags -> EINVAL; name
  *	as above; unknown -> ENOENT
  *   LIST: any file; size, flags, __reserved -> EINVAL; entry_size below
@@ -262,14 +263,15 @@ static void test_info(int fd)
 	memset(&info, 0xa5, sizeof(info));
 	info.size = sizeof(info);
 	expect(io(fd, LFQ_IOC_INFO, &info), 0, "INFO");
-	if (!tap_ok(info.size == LFQ_INFO_SIZE_VER1 && info.flags == 0 &&
+	if (!tap_ok(info.size == LFQ_INFO_SIZE_VER2 && info.flags == 0 &&
 		    info.type == LFQ_TYPE_SPSC && info.slot_size == 64 &&
 		    info.slot_count == 1024 && info.hdr_offset == 0 &&
 		    info.prod_offset == PG && info.cons_offset == 2 * PG &&
 		    info.data_offset == 3 * PG && info.data_size == 65536 &&
 		    info.map_size == 3 * PG + 2 * 65536 &&
-		    info.commit_size == 0 && info.commit_offset == 3 * PG,
-		    "INFO reports the geometry and layout"))
+		    info.commit_size == 0 && info.commit_offset == 3 * PG &&
+		    info.role == LFQ_ROLE_ALL && info.__reserved == 0,
+		    "INFO reports the geometry, layout and role (both)"))
 		tap_diag("  size %u flags %u type %u slot %u x %u map %llu hdr %llu prod %llu cons %llu data %llu+%llu",
 			 info.size, info.flags, info.type, info.slot_size,
 			 info.slot_count, (unsigned long long)info.map_size,
@@ -283,7 +285,7 @@ static void test_info(int fd)
 	memset(buf, 0xa5, sizeof(buf));
 	*(uint32_t *)buf = LFQ_INFO_SIZE_VER0;
 	ok = io(fd, LFQ_IOC_INFO, buf) == 0 &&
-	     *(uint32_t *)buf == LFQ_INFO_SIZE_VER1 &&
+	     *(uint32_t *)buf == LFQ_INFO_SIZE_VER2 &&
 	     ((struct lfq_info *)buf)->data_size == 65536;
 	for (i = LFQ_INFO_SIZE_VER0; i < (int)sizeof(buf); i++)
 		ok &= buf[i] == 0xa5;
@@ -298,12 +300,12 @@ static void test_info(int fd)
 	memset(buf, 0xa5, sizeof(buf));
 	*(uint32_t *)buf = sizeof(buf);
 	expect(io(fd, LFQ_IOC_INFO, buf), 0, "INFO size 256");
-	ok = *(uint32_t *)buf == LFQ_INFO_SIZE_VER1;
-	for (i = LFQ_INFO_SIZE_VER1; i < (int)sizeof(buf); i++)
+	ok = *(uint32_t *)buf == LFQ_INFO_SIZE_VER2;
+	for (i = LFQ_INFO_SIZE_VER2; i < (int)sizeof(buf); i++)
 		ok &= buf[i] == 0xa5;
 	memcpy(&info, buf, sizeof(info));
 	ok &= info.slot_count == 1024 && info.slot_size == 64;
-	if (!tap_ok(ok, "INFO size 256: size=88 back, fields filled, tail untouched"))
+	if (!tap_ok(ok, "INFO size 256: size=96 back, fields filled, tail untouched"))
 		tap_diag("  size back %u", *(uint32_t *)buf);
 
 	expect(io(fd, LFQ_IOC_INFO, NULL), EFAULT, "INFO(NULL)");
@@ -451,9 +453,9 @@ static struct lfq_create geo_named(const char *name, uint32_t mode)
 	return c;
 }
 
-static struct lfq_open open_arg(const char *name, uint32_t flags)
+static struct lfq_open open_arg(const char *name, uint32_t role)
 {
-	struct lfq_open o = { .size = sizeof(o), .flags = flags };
+	struct lfq_open o = { .size = sizeof(o), .role = role };
 
 	set_name(o.name, name);
 	return o;
@@ -511,8 +513,10 @@ static void test_create_named(void)
 	c = geo_named("t-errno", 0x80000000u);
 	expect(try_create(&c), EINVAL, "CREATE named, mode 0x80000000");
 	c = geo_named("t-errno", 0600);
-	c.__reserved1 = 1;
-	expect(try_create(&c), EINVAL, "CREATE named, __reserved1 1");
+	c.role = 4;
+	expect(try_create(&c), EINVAL, "CREATE named, role 0x4");
+	c.role = LFQ_ROLE_ALL | 0x80000000u;
+	expect(try_create(&c), EINVAL, "CREATE named, role ALL|0x80000000");
 	c = geo_named("", 0);
 	memset(c.name, 'a', sizeof(c.name));
 	expect(try_create(&c), ENAMETOOLONG,
@@ -565,6 +569,8 @@ static void test_open_unlink(void)
 	unsigned char big[2 * PG] __attribute__((aligned(8)));
 	struct lfq_info info = { .size = sizeof(info) };
 	struct lfq_create c = geo_named("t-open", 0600);
+
+	c.role = LFQ_ROLE_PRODUCER;	/* the consumer role stays free */
 	struct lfq_open o;
 	struct lfq_unlink u;
 	unsigned char *g;
@@ -578,52 +584,63 @@ static void test_open_unlink(void)
 
 	fd = open_lfq();
 	expect(io(fd, LFQ_IOC_OPEN, NULL), EFAULT, "OPEN(NULL)");
-	o = open_arg("t-open", LFQ_OPEN_CONSUMER);
+	o = open_arg("t-open", LFQ_ROLE_CONSUMER);
 	o.size = LFQ_OPEN_SIZE_VER0 - 1;
 	expect(io(fd, LFQ_IOC_OPEN, &o), EINVAL, "OPEN size VER0-1");
 	o.size = 0;
 	expect(io(fd, LFQ_IOC_OPEN, &o), EINVAL, "OPEN size 0");
 	memset(big, 0, sizeof(big));
-	o = open_arg("t-open", LFQ_OPEN_CONSUMER);
+	o = open_arg("t-open", LFQ_ROLE_CONSUMER);
 	o.size = PG + 1;
 	memcpy(big, &o, sizeof(o));
 	expect(io(fd, LFQ_IOC_OPEN, big), E2BIG, "OPEN size PAGE_SIZE+1");
-	o.size = 48;
+	o.size = 56;
 	memcpy(big, &o, sizeof(o));
-	big[47] = 1;
+	big[55] = 1;
 	expect(io(fd, LFQ_IOC_OPEN, big), E2BIG,
-	       "OPEN size 48 with a non-zero unknown byte");
+	       "OPEN size 56 with a non-zero unknown byte");
 	o = open_arg("t-open", 0);
-	expect(io(fd, LFQ_IOC_OPEN, &o), EINVAL, "OPEN flags 0");
-	o.flags = 4;
-	expect(io(fd, LFQ_IOC_OPEN, &o), EINVAL, "OPEN flags 0x4");
-	o.flags = LFQ_OPEN_CONSUMER | 0x80000000u;
-	expect(io(fd, LFQ_IOC_OPEN, &o), EINVAL, "OPEN flags CONSUMER|0x80000000");
-	o = open_arg("", LFQ_OPEN_CONSUMER);
+	expect(io(fd, LFQ_IOC_OPEN, &o), EINVAL, "OPEN role 0");
+	o.role = 4;
+	expect(io(fd, LFQ_IOC_OPEN, &o), EINVAL, "OPEN role 0x4");
+	o.role = LFQ_ROLE_CONSUMER | 0x80000000u;
+	expect(io(fd, LFQ_IOC_OPEN, &o), EINVAL, "OPEN role CONSUMER|0x80000000");
+	o = open_arg("t-open", LFQ_ROLE_CONSUMER);
+	o.flags = 1;
+	expect(io(fd, LFQ_IOC_OPEN, &o), EINVAL, "OPEN flags 1");
+	o = open_arg("t-open", LFQ_ROLE_CONSUMER);
+	o.__reserved = 1;
+	expect(io(fd, LFQ_IOC_OPEN, &o), EINVAL, "OPEN __reserved 1");
+	o = open_arg("", LFQ_ROLE_CONSUMER);
 	expect(io(fd, LFQ_IOC_OPEN, &o), EINVAL, "OPEN empty name");
 	memset(o.name, 'a', sizeof(o.name));
 	expect(io(fd, LFQ_IOC_OPEN, &o), ENAMETOOLONG, "OPEN name without a NUL");
-	o = open_arg("t/open", LFQ_OPEN_CONSUMER);
+	o = open_arg("t/open", LFQ_ROLE_CONSUMER);
 	expect(io(fd, LFQ_IOC_OPEN, &o), EINVAL, "OPEN name with '/'");
-	o = open_arg(".t-open", LFQ_OPEN_CONSUMER);
+	o = open_arg(".t-open", LFQ_ROLE_CONSUMER);
 	expect(io(fd, LFQ_IOC_OPEN, &o), EINVAL, "OPEN name with a leading '.'");
-	o = open_arg("t-open", LFQ_OPEN_CONSUMER);
+	o = open_arg("t-open", LFQ_ROLE_CONSUMER);
 	o.name[10] = 'z';
 	expect(io(fd, LFQ_IOC_OPEN, &o), EINVAL, "OPEN name with junk after the NUL");
-	o = open_arg("t-nosuch", LFQ_OPEN_CONSUMER);
+	o = open_arg("t-nosuch", LFQ_ROLE_CONSUMER);
 	expect(io(fd, LFQ_IOC_OPEN, &o), ENOENT, "OPEN unknown name");
 	g = guard_pages();
-	o = open_arg("t-open", LFQ_OPEN_CONSUMER);
+	o = open_arg("t-open", LFQ_ROLE_CONSUMER);
 	memcpy(g + PG - 8, &o, 8);
 	expect(io(fd, LFQ_IOC_OPEN, g + PG - 8), EFAULT,
 	       "OPEN whose name crosses into a PROT_NONE page");
 	expect(io(fd, LFQ_IOC_INFO, &info), EBADFD,
 	       "failed OPENs left the file unbound");
-	o = open_arg("t-open", LFQ_OPEN_PRODUCER | LFQ_OPEN_CONSUMER);
-	expect(io(fd, LFQ_IOC_OPEN, &o), 0, "OPEN t-open as producer and consumer");
+	o = open_arg("t-open", LFQ_ROLE_PRODUCER | LFQ_ROLE_CONSUMER);
+	expect(io(fd, LFQ_IOC_OPEN, &o), EBUSY,
+	       "OPEN t-open as producer too (SPSC: the creator produces)");
+	o = open_arg("t-open", LFQ_ROLE_CONSUMER);
+	expect(io(fd, LFQ_IOC_OPEN, &o), 0, "OPEN t-open as consumer");
 	info.id = ~0u;
 	expect(io(fd, LFQ_IOC_INFO, &info), 0, "INFO on the opened file");
-	tap_ok(info.id == id, "OPEN bound the creator's queue (id %u)", id);
+	tap_ok(info.id == id && info.role == LFQ_ROLE_CONSUMER &&
+	       info.size == LFQ_INFO_SIZE_VER2,
+	       "OPEN bound the creator's queue (id %u) as its consumer", id);
 	expect(io(fd, LFQ_IOC_OPEN, &o), EBUSY, "OPEN on a bound file");
 	expect(io(fd, LFQ_IOC_OPEN, NULL), EBUSY,
 	       "OPEN(NULL) on a bound file (bound is checked first)");
@@ -659,7 +676,7 @@ static void test_open_unlink(void)
 	       "UNLINK whose name crosses into a PROT_NONE page");
 	u = unlink_arg("t-open");
 	expect(io(fd, LFQ_IOC_UNLINK, &u), 0, "UNLINK t-open on a bound fd");
-	o = open_arg("t-open", LFQ_OPEN_CONSUMER);
+	o = open_arg("t-open", LFQ_ROLE_CONSUMER);
 	expect(try_open(&o), ENOENT, "OPEN t-open after UNLINK");
 	expect(io(owner, LFQ_IOC_INFO, &info), 0,
 	       "the creator's file still works after UNLINK");
@@ -680,7 +697,7 @@ static int try_list(struct lfq_list *l)
 
 static void test_list(void)
 {
-	unsigned char buf[3 * 144] __attribute__((aligned(8)));
+	unsigned char buf[3 * 152] __attribute__((aligned(8)));
 	unsigned char big[64] __attribute__((aligned(8)));
 	struct lfq_list_entry e[4];
 	struct lfq_create c;
@@ -721,6 +738,7 @@ static void test_list(void)
 		     e[i].uid == 0 && e[i].gid == 0 && e[i].attached == 1 &&
 		     e[i].slot_size == 64 && e[i].slot_count == 1024 &&
 		     e[i].type == LFQ_TYPE_SPSC && e[i].__reserved == 0 &&
+		     e[i].producers == 1 && e[i].consumers == 1 &&
 		     (i == 0 || e[i].id > e[i - 1].id);
 	}
 	ok &= e[3].id == 0xa5a5a5a5u;
@@ -735,19 +753,19 @@ static void test_list(void)
 	/* A bigger element: the tail of each is zeroed. */
 	memset(buf, 0xa5, sizeof(buf));
 	l = L(3, buf);
-	l.entry_size = 144;
-	expect(try_list(&l), 0, "LIST entry_size 144");
+	l.entry_size = 152;
+	expect(try_list(&l), 0, "LIST entry_size 152");
 	ok = l.count == 3 && l.entry_size == LFQ_LIST_ENTRY_SIZE_VER0;
 	for (i = 0; i < 3; i++) {
 		struct lfq_list_entry x;
 		int j;
 
-		memcpy(&x, buf + i * 144, sizeof(x));
+		memcpy(&x, buf + i * 152, sizeof(x));
 		ok &= !strncmp(x.name, "t-list", 6);
-		for (j = LFQ_LIST_ENTRY_SIZE_VER0; j < 144; j++)
-			ok &= buf[i * 144 + j] == 0;
+		for (j = LFQ_LIST_ENTRY_SIZE_VER0; j < 152; j++)
+			ok &= buf[i * 152 + j] == 0;
 	}
-	tap_ok(ok, "LIST entry_size 144: stride 144, tails zeroed, entry_size 136 back");
+	tap_ok(ok, "LIST entry_size 152: stride 152, tails zeroed, entry_size 144 back");
 
 	l = L(4, e);
 	l.size = LFQ_LIST_SIZE_VER0 - 1;
@@ -835,7 +853,7 @@ int main(void)
 	struct lfq_create c = geo(64, 1024);
 	int fd;
 
-	tap_plan(204);
+	tap_plan(208);
 	test_unbound();
 	test_create();
 	test_create_named();

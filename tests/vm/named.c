@@ -39,7 +39,7 @@ enum op_kind { OP_CREATE, OP_OPEN, OP_UNLINK, OP_LIST_OWNER };
 struct op {
 	enum op_kind kind;
 	const char *name;
-	unsigned int arg;	/* CREATE: mode; OPEN: LFQ_OPEN_* */
+	unsigned int arg;	/* CREATE: mode; OPEN: LFQ_ROLE_* */
 };
 
 static int do_op(const struct op *op)
@@ -50,7 +50,7 @@ static int do_op(const struct op *op)
 
 	switch (op->kind) {
 	case OP_CREATE:
-		err = lfq_create_named(&spsc64, op->name, op->arg, &q);
+		err = lfq_create_named(&spsc64, op->name, op->arg, 0, &q);
 		lfq_close(q);
 		return -err;
 	case OP_OPEN:
@@ -121,71 +121,62 @@ static int list_find(const char *name, struct lfq_list_entry *out)
 
 static void test_cross_process(void)
 {
-	struct lfq *q = NULL, *r = NULL;
+	struct lfq *q = NULL, *r = NULL, *x = NULL;
 	char msg[64];
 	int err, status, id, i, ok;
 	pid_t pid;
 
-	err = lfq_create_named(&spsc64, "t-xproc", 0600, &q);
-	if (!tap_ok(!err, "create t-xproc (0600)"))
+	/* The creator produces; the consumer role stays free for others. */
+	err = lfq_create_named(&spsc64, "t-xproc", 0600, LFQ_ROLE_PRODUCER, &q);
+	if (!tap_ok(!err, "create t-xproc (0600) as its producer"))
 		exit(1);
 	id = lfq_id(q);
-	fflush(stdout);
-	pid = fork();
-	if (pid == 0) {
-		struct lfq *c = NULL, *p = NULL;
-
-		/* A new process finds the queue by name only. */
-		if (lfq_open_named("t-xproc", LFQ_OPEN_CONSUMER, &c) ||
-		    lfq_id(c) != id)
-			_exit(10);
-		for (i = 0; i < 100; i++) {
-			if (lfq_wait_data(c, 1, 5000000000ll) ||
-			    lfq_pop(c, msg, sizeof(msg)))
-				_exit(11);
-			if (*(int *)msg != i)
-				_exit(12);
-		}
-		if (lfq_open_named("t-xproc", LFQ_OPEN_PRODUCER, &p))
-			_exit(13);
-		lfq_close(c);
-		memset(msg, 0, sizeof(msg));
-		strcpy(msg, "done");
-		_exit(lfq_push(p, msg, sizeof(msg)) ? 14 : 0);
-	}
 	for (i = 0, ok = 1; i < 100; i++) {
 		memset(msg, 0, sizeof(msg));
 		*(int *)msg = i;
 		ok &= lfq_push(q, msg, sizeof(msg)) == 0;
 	}
 	tap_ok(ok, "parent pushed 100 messages");
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		struct lfq *c = NULL, *c2 = NULL;
+
+		/* A new process finds the queue by name only. */
+		if (lfq_open_named("t-xproc", LFQ_ROLE_CONSUMER, &c) ||
+		    lfq_id(c) != id)
+			_exit(10);
+		for (i = 0; i < 50; i++) {
+			if (lfq_pop(c, msg, sizeof(msg)) || *(int *)msg != i)
+				_exit(11);
+		}
+		if (lfq_open_named("t-xproc", LFQ_ROLE_CONSUMER, &c2) != -EBUSY)
+			_exit(12);
+		if (lfq_open_named("t-xproc", LFQ_ROLE_PRODUCER, &c2) != -EBUSY)
+			_exit(13);
+		_exit(0);	/* dies holding the consumer role */
+	}
 	ok = waitpid(pid, &status, 0) == pid && WIFEXITED(status);
 	if (!tap_ok(ok && WEXITSTATUS(status) == 0,
-		    "a child attached by name (same id) popped all 100 in order and pushed back"))
+		    "a child attached by name (same id) as consumer, popped 50 in order; a second consumer and a second SPSC producer got EBUSY"))
 		tap_diag("  child status 0x%x", status);
-	/*
-	 * SPSC handles cache their indices: the child took both roles over,
-	 * so fresh handles take them back.
-	 */
-	lfq_close(q);
-	memset(msg, 0, sizeof(msg));
-	tap_ok(lfq_open_named("t-xproc", LFQ_OPEN_CONSUMER, &r) == 0 &&
-	       lfq_pop(r, msg, sizeof(msg)) == 0 && !strcmp(msg, "done"),
-	       "the child's message arrived through the same queue");
-	lfq_close(r);
+	err = lfq_open_named("t-xproc", LFQ_ROLE_CONSUMER, &r);
+	for (i = 50, ok = !err; ok && i < 100; i++)
+		ok = lfq_pop(r, msg, sizeof(msg)) == 0 && *(int *)msg == i;
+	tap_ok(ok, "after the child's exit a new consumer attached and resumed at slot 50");
 
 	/* The name keeps the queue: close every handle, then attach again. */
-	strcpy(msg, "kept");
-	if (lfq_open_named("t-xproc", LFQ_OPEN_PRODUCER, &q) == 0) {
-		lfq_push(q, msg, sizeof(msg));
-		lfq_close(q);
-	}
-	err = lfq_open_named("t-xproc", LFQ_OPEN_CONSUMER, &r);
 	memset(msg, 0, sizeof(msg));
-	ok = !err && lfq_id(r) == id && lfq_pop(r, msg, sizeof(msg)) == 0 &&
+	strcpy(msg, "kept");
+	lfq_push(q, msg, sizeof(msg));
+	lfq_close(q);
+	lfq_close(r);
+	err = lfq_open_named("t-xproc", LFQ_ROLE_CONSUMER, &x);
+	memset(msg, 0, sizeof(msg));
+	ok = !err && lfq_id(x) == id && lfq_pop(x, msg, sizeof(msg)) == 0 &&
 	     !strcmp(msg, "kept");
 	tap_ok(ok, "with every handle closed the name kept the queue and its data");
-	lfq_close(r);
+	lfq_close(x);
 	expect(-lfq_unlink("t-xproc"), 0, "unlink t-xproc");
 }
 
@@ -195,7 +186,7 @@ static void test_module_ref(void)
 	int r0, r1, r2;
 
 	r0 = module_refcnt();
-	if (lfq_create_named(&spsc64, "t-ref", 0600, &q)) {
+	if (lfq_create_named(&spsc64, "t-ref", 0600, 0, &q)) {
 		tap_ok(0, "create t-ref");
 		return;
 	}
@@ -216,33 +207,34 @@ static void test_unlink_attached(void)
 	char msg[64] = "m1";
 	int id1, err;
 
-	err = lfq_create_named(&spsc64, "t-unl", 0600, &h1);
-	if (!tap_ok(!err, "create t-unl"))
+	err = lfq_create_named(&spsc64, "t-unl", 0600, LFQ_ROLE_PRODUCER, &h1);
+	if (!tap_ok(!err, "create t-unl as its producer"))
 		return;
 	id1 = lfq_id(h1);
-	expect(-lfq_open_named("t-unl", LFQ_OPEN_PRODUCER | LFQ_OPEN_CONSUMER,
-			       &h2), 0, "open t-unl as producer and consumer");
+	expect(-lfq_open_named("t-unl", LFQ_ROLE_CONSUMER, &h2), 0,
+	       "open t-unl as consumer");
 	tap_ok(list_find("t-unl", &e) == 0 && e.attached == 2 &&
-	       e.id == (uint32_t)id1, "LIST: t-unl with 2 files attached");
+	       e.producers == 1 && e.consumers == 1 && e.id == (uint32_t)id1,
+	       "LIST: t-unl with 2 files attached, 1 producer, 1 consumer");
 	expect(-lfq_unlink("t-unl"), 0, "unlink t-unl while two handles are attached");
-	expect(-lfq_open_named("t-unl", LFQ_OPEN_CONSUMER, &x), ENOENT,
+	expect(-lfq_open_named("t-unl", LFQ_ROLE_CONSUMER, &x), ENOENT,
 	       "open t-unl after unlink");
 	expect(-lfq_unlink("t-unl"), ENOENT, "unlink t-unl twice");
 	tap_ok(list_find("t-unl", &e) == -ENOENT, "LIST no longer shows t-unl");
-	tap_ok(lfq_push(h2, msg, sizeof(msg)) == 0 &&
-	       lfq_pop(h1, msg, sizeof(msg)) == 0 && !strcmp(msg, "m1"),
+	tap_ok(lfq_push(h1, msg, sizeof(msg)) == 0 &&
+	       lfq_pop(h2, msg, sizeof(msg)) == 0 && !strcmp(msg, "m1"),
 	       "the attachments still work after the unlink");
 
-	err = lfq_create_named(&spsc64, "t-unl", 0600, &h3);
+	err = lfq_create_named(&spsc64, "t-unl", 0600, 0, &h3);
 	tap_ok(!err && lfq_id(h3) != id1,
 	       "create t-unl again: a new queue (id %d, was %d)",
 	       h3 ? lfq_id(h3) : -1, id1);
 	strcpy(msg, "old");
-	lfq_push(h2, msg, sizeof(msg));
+	lfq_push(h1, msg, sizeof(msg));
 	tap_ok(h3 && lfq_pop(h3, msg, sizeof(msg)) == -EAGAIN,
 	       "the new t-unl does not see the old queue's message");
 	memset(msg, 0, sizeof(msg));
-	tap_ok(lfq_pop(h1, msg, sizeof(msg)) == 0 && !strcmp(msg, "old"),
+	tap_ok(lfq_pop(h2, msg, sizeof(msg)) == 0 && !strcmp(msg, "old"),
 	       "the old queue still carries it");
 	expect(-lfq_unlink("t-unl"), 0, "unlink the new t-unl");
 	lfq_close(h1);
@@ -251,18 +243,18 @@ static void test_unlink_attached(void)
 
 	/* The library's own checks, before any ioctl. */
 	expect(-lfq_create_named(&spsc64, "0123456789abcdef0123456789abcdef",
-				 0600, &x), ENAMETOOLONG,
+				 0600, 0, &x), ENAMETOOLONG,
 	       "lfq_create_named with a 32-character name");
-	expect(-lfq_open_named("", LFQ_OPEN_CONSUMER, &x), EINVAL,
+	expect(-lfq_open_named("", LFQ_ROLE_CONSUMER, &x), EINVAL,
 	       "lfq_open_named(\"\")");
 	expect(-lfq_unlink(NULL), EINVAL, "lfq_unlink(NULL)");
-	expect(-lfq_open_named("a\xff", LFQ_OPEN_CONSUMER, &x), EINVAL,
+	expect(-lfq_open_named("a\xff", LFQ_ROLE_CONSUMER, &x), EINVAL,
 	       "lfq_open_named with a non-ASCII byte");
 }
 
 #define OP(k, n, a) ((struct op){ .kind = (k), .name = (n), .arg = (a) })
-#define P	LFQ_OPEN_PRODUCER
-#define C	LFQ_OPEN_CONSUMER
+#define P	LFQ_ROLE_PRODUCER
+#define C	LFQ_ROLE_CONSUMER
 
 static void test_users(void)
 {
@@ -393,11 +385,11 @@ static void test_debugfs(void)
 	}
 	tap_ok((st.st_mode & 0777) == 0444, DEBUGFS_QUEUES " is read-only (0%o)",
 	       st.st_mode & 0777);
-	err = lfq_create_named(&spsc64, "t-dbg", 0640, &named);
+	err = lfq_create_named(&spsc64, "t-dbg", 0640, 0, &named);
 	err |= lfq_create(&(struct lfq_params){ .type = LFQ_TYPE_MPSC,
 						.slot_size = 128,
 						.slot_count = 64 }, &anon);
-	err |= lfq_create_named(&spsc64, "t-dbg-gone", 0600, &gone);
+	err |= lfq_create_named(&spsc64, "t-dbg-gone", 0600, 0, &gone);
 	err |= lfq_unlink("t-dbg-gone");
 	if (!tap_ok(!err, "a named, an anonymous and an unlinked queue"))
 		return;
@@ -440,13 +432,14 @@ static void test_debugfs(void)
 /* Children hammering one name until @deadline; exit 0 if all went right. */
 static int race_creator(double deadline, long *n)
 {
-	struct lfq_params p = { .type = LFQ_TYPE_SPSC, .slot_size = 64,
+	struct lfq_params p = { .type = LFQ_TYPE_MPSC, .slot_size = 64,
 				.slot_count = 64 };
 	struct lfq *q;
 	int err;
 
+	/* MPSC, created as a producer: openers may take both roles. */
 	for (*n = 0; now_s() < deadline; ++*n) {
-		err = lfq_create_named(&p, "t-race", 0666, &q);
+		err = lfq_create_named(&p, "t-race", 0666, LFQ_ROLE_PRODUCER, &q);
 		if (err)
 			return 20;
 		if (*n & 1)
@@ -467,9 +460,9 @@ static int race_opener(double deadline, long *n)
 	int err;
 
 	for (*n = 0; now_s() < deadline; ++*n) {
-		err = lfq_open_named("t-race", LFQ_OPEN_PRODUCER |
-				     LFQ_OPEN_CONSUMER, &q);
-		if (err == -ENOENT)
+		err = lfq_open_named("t-race", LFQ_ROLE_PRODUCER |
+				     LFQ_ROLE_CONSUMER, &q);
+		if (err == -ENOENT || err == -EBUSY)	/* gone; consumer taken */
 			continue;
 		if (err)
 			return 30;
@@ -490,8 +483,8 @@ static int race_attacher(double deadline, long *n)
 
 	for (*n = 0; now_s() < deadline; ++*n) {
 		q = NULL;
-		err = lfq_open_named("t-race", LFQ_OPEN_CONSUMER, &q);
-		if (err && err != -ENOENT)
+		err = lfq_open_named("t-race", LFQ_ROLE_CONSUMER, &q);
+		if (err && err != -ENOENT && err != -EBUSY)
 			return 35;
 		lfq_close(q);
 	}
@@ -551,7 +544,7 @@ static void test_races(void)
 			    "race: %s", what[i]))
 			tap_diag("  status 0x%x", status);
 	}
-	expect(-lfq_open_named("t-race", LFQ_OPEN_CONSUMER, &q), ENOENT,
+	expect(-lfq_open_named("t-race", LFQ_ROLE_CONSUMER, &q), ENOENT,
 	       "race: the name is gone at the end");
 	tap_ok(module_refcnt() == r0, "race: module refcnt back to %d", r0);
 }

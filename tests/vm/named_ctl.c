@@ -140,7 +140,7 @@ int main(void)
 	int rc, fd, id = -1;
 	pid_t pid;
 
-	tap_plan(33);
+	tap_plan(34);
 	if (access(LFQCTL, X_OK)) {
 		tap_diag("%s: %s", LFQCTL, strerror(errno));
 		return 1;
@@ -236,15 +236,23 @@ int main(void)
 	      !strcmp(stat_value("slot_count"), "1024") &&
 	      !strcmp(stat_value("mode"), "0600"),
 	      "t-ctl2: spsc, 64 x 1024, mode 0600");
-	if (lfq_open_named("t-ctl2", LFQ_OPEN_PRODUCER, &q) == 0)
+	if (lfq_open_named("t-ctl2", LFQ_ROLE_PRODUCER, &q) == 0)
 		lfq_push(q, msg, sizeof(msg));
+	lfq_close(q);
 	rc = ctl(0, "attach-test", "t-ctl2", NULL);
 	CHECK(rc == 1 && strstr(out, "1 messages pending"),
 	      "attach-test on a queue holding a message: exit 1, refuses");
+	q = NULL;
+	lfq_open_named("t-ctl2", LFQ_ROLE_PRODUCER, &q);
+	rc = ctl(0, "attach-test", "t-ctl2", NULL);
+	CHECK(rc == 1 && strstr(out, "attach as producer to t-ctl2: Device or resource busy"),
+	      "attach-test while we hold the SPSC producer role: exit 1, busy");
 	rc = ctl(0, "stat", "t-ctl2", NULL);
 	CHECK(rc == 0 && !strcmp(stat_value("attached"), "1") &&
+	      !strcmp(stat_value("producers"), "1") &&
+	      !strcmp(stat_value("consumers"), "0") &&
 	      !strcmp(stat_value("depth"), "1"),
-	      "stat t-ctl2: our handle attached, depth 1 (attach-test took nothing)");
+	      "stat t-ctl2: our producer attached, depth 1 (attach-test took nothing)");
 	lfq_close(q);
 
 	rc = ctl(0, "unlink", "t-ctl", NULL);
