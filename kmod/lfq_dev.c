@@ -9,9 +9,11 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/slab.h>
 
 #include "lfq.h"
 #include "lfq_dev.h"
+#include "lfq_names.h"
 #include "lfq_source.h"
 
 static int lfq_open(struct inode *inode, struct file *file)
@@ -22,11 +24,15 @@ static int lfq_open(struct inode *inode, struct file *file)
 
 static int lfq_release(struct inode *inode, struct file *file)
 {
-	struct lfq_queue *q = lfq_file_queue(file);
+	struct lfq_attach *a = lfq_file_attach(file);
 
-	if (q) {
-		lfq_source_release(file, q);
-		lfq_queue_put(q);
+	if (a) {
+		lfq_source_release(file, a->q);
+		/* The role is free again: a new consumer may attach. */
+		lfq_queue_leave(a->q, a->role);
+		atomic_dec(&a->q->files);
+		lfq_queue_put(a->q);
+		kfree(a);
 	}
 	return 0;
 }
@@ -63,18 +69,23 @@ static int __init lfq_init(void)
 	if (err)
 		return err;
 	err = misc_register(&lfq_miscdev);
-	if (err)
+	if (err) {
 		lfq_queue_module_exit();
-	return err;
+		return err;
+	}
+	lfq_names_debugfs_init();
+	return 0;
 }
 
 /*
- * Open files pin the module (fops.owner), and in-kernel users of the
- * exported API pin it through their symbol references, so no queue is
- * live here; only RCU-deferred frees may still be pending.
+ * Open files pin the module (fops.owner), names pin it (lfq_names.c), and
+ * in-kernel users of the exported API pin it through their symbol
+ * references, so no queue is live here; only RCU-deferred frees may still
+ * be pending.
  */
 static void __exit lfq_exit(void)
 {
+	lfq_names_debugfs_exit();
 	misc_deregister(&lfq_miscdev);
 	lfq_queue_module_exit();
 }

@@ -6,15 +6,18 @@
  * Errors: -ENOTTY unknown command; -EFAULT bad pointer; -EINVAL a size
  * below the first version, unknown flags, non-zero reserved fields or bad
  * values; -E2BIG a newer struct with non-zero bytes this kernel does not
- * know; -EBADFD the file has no queue yet (or, for CREATE, -EBUSY it has
- * one already). Event sources add their own (see struct lfq_source).
+ * know; -EBADFD the file has no queue yet (or, for CREATE and OPEN, -EBUSY
+ * it has one already). Event sources and names add their own (see struct
+ * lfq_source, lfq_open, lfq_unlink and lfq_list).
  */
 #include <linux/err.h>
 #include <linux/fs.h>
+#include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include "lfq.h"
 #include "lfq_dev.h"
+#include "lfq_names.h"
 #include "lfq_source.h"
 #include "lfq_spsc.h"
 
@@ -37,8 +40,7 @@ int lfq_copy_arg(void *dst, size_t ksize, size_t min_size,
  * Write an output struct back: as many bytes as the caller can take, with
  * ->size (the first u32) telling how many the kernel knows.
  */
-static int lfq_copy_result(void __user *uarg, void *src, u32 ksize,
-			   size_t min_size)
+int lfq_copy_result(void __user *uarg, void *src, u32 ksize, size_t min_size)
 {
 	u32 usize;
 
@@ -52,20 +54,61 @@ static int lfq_copy_result(void __user *uarg, void *src, u32 ksize,
 	return 0;
 }
 
+/**
+ * lfq_file_bind() - bind an unbound /dev/lfq file to a queue in a role.
+ * @file:	the file.
+ * @q:		the queue; the caller's reference passes to the file.
+ * @role:	LFQ_ROLE_* bits, at least one.
+ *
+ * Return: 0, or -EBUSY when the file is bound already or the queue has
+ * no room for the role (the reference then stays the caller's), -ENOMEM.
+ */
+int lfq_file_bind(struct file *file, struct lfq_queue *q, u32 role)
+{
+	struct lfq_attach *a;
+	int err;
+
+	a = kmalloc(sizeof(*a), GFP_KERNEL_ACCOUNT);
+	if (!a)
+		return -ENOMEM;
+	a->q = q;
+	a->role = role;
+	err = lfq_queue_admit(q, role);
+	if (err) {
+		kfree(a);
+		return err;
+	}
+	/* Counted first: the file's release may follow the bind at once. */
+	atomic_inc(&q->files);
+	/* Bind once; pairs with the acquire in lfq_file_attach(). */
+	if (cmpxchg(&file->private_data, NULL, a)) {
+		atomic_dec(&q->files);
+		lfq_queue_leave(q, role);
+		kfree(a);
+		return -EBUSY;
+	}
+	return 0;
+}
+
 static long lfq_ioctl_create(struct file *file, void __user *uarg)
 {
 	struct lfq_queue_params params;
 	struct lfq_create arg;
 	struct lfq_queue *q;
+	bool named;
 	int err;
 
+	BUILD_BUG_ON(sizeof(arg) != LFQ_CREATE_SIZE_VER1);
 	if (lfq_file_queue(file))
 		return -EBUSY;
 	err = lfq_copy_arg(&arg, sizeof(arg), LFQ_CREATE_SIZE_VER0, uarg);
 	if (err)
 		return err;
-	if (arg.__reserved)
+	if (arg.__reserved || (arg.role & ~LFQ_ROLE_ALL))
 		return -EINVAL;
+	err = lfq_name_check_create(arg.name, arg.mode, &named);
+	if (err)
+		return err;
 	params.type = arg.type;
 	params.flags = arg.flags;
 	params.slot_size = arg.slot_size;
@@ -73,17 +116,26 @@ static long lfq_ioctl_create(struct file *file, void __user *uarg)
 	q = lfq_queue_create(&params);
 	if (IS_ERR(q))
 		return PTR_ERR(q);
-	/* Bind once; pairs with the acquire in lfq_file_queue(). */
-	if (cmpxchg(&file->private_data, NULL, q)) {
-		lfq_queue_put(q);
-		return -EBUSY;
+	if (named) {
+		err = lfq_name_link(q, arg.name, arg.mode);
+		if (err) {
+			lfq_queue_put(q);
+			return err;
+		}
 	}
-	return 0;
+	err = lfq_file_bind(file, q, arg.role ? arg.role : LFQ_ROLE_ALL);
+	if (err) {
+		if (named)
+			lfq_name_unlink_queue(q);
+		lfq_queue_put(q);
+	}
+	return err;
 }
 
-static long lfq_ioctl_info(struct lfq_queue *q, void __user *uarg)
+static long lfq_ioctl_info(struct lfq_queue *q, u32 role, void __user *uarg)
 {
 	struct lfq_info info = {
+		.role		= role,
 		.flags		= q->hdr.flags,
 		.type		= q->hdr.type,
 		.slot_size	= q->hdr.slot_size,
@@ -123,10 +175,15 @@ static long lfq_ioctl_wait(struct lfq_queue *q, void __user *uarg)
 	return err;
 }
 
-static long lfq_ioctl_stats(struct lfq_queue *q, void __user *uarg)
+/**
+ * lfq_stats_read() - a queue's counters.
+ * @q:		the queue (referenced, or under RCU).
+ * @st:		filled in; ->size and ->__reserved are zeroed.
+ */
+void lfq_stats_read(struct lfq_queue *q, struct lfq_stats *st)
 {
 	/* The first four live in user-writable pages: reported as found. */
-	struct lfq_stats st = {
+	*st = (struct lfq_stats) {
 		.produced	= READ_ONCE(q->prod->head),
 		.consumed	= READ_ONCE(q->cons->tail),
 		.full_events	= READ_ONCE(q->prod->full_events),
@@ -136,7 +193,13 @@ static long lfq_ioctl_stats(struct lfq_queue *q, void __user *uarg)
 		.waits		= atomic64_read(&q->waits),
 		.dropped	= atomic64_read(&q->dropped),
 	};
+}
 
+static long lfq_ioctl_stats(struct lfq_queue *q, void __user *uarg)
+{
+	struct lfq_stats st;
+
+	lfq_stats_read(q, &st);
 	return lfq_copy_result(uarg, &st, sizeof(st), LFQ_STATS_SIZE_VER0);
 }
 
@@ -145,8 +208,16 @@ long lfq_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	void __user *uarg = (void __user *)arg;
 	struct lfq_queue *q;
 
-	if (cmd == LFQ_IOC_CREATE)
+	switch (cmd) {
+	case LFQ_IOC_CREATE:
 		return lfq_ioctl_create(file, uarg);
+	case LFQ_IOC_OPEN:
+		return lfq_ioctl_open(file, uarg);
+	case LFQ_IOC_UNLINK:
+		return lfq_ioctl_unlink(uarg);
+	case LFQ_IOC_LIST:
+		return lfq_ioctl_list(uarg);
+	}
 
 	switch (cmd) {
 	case LFQ_IOC_INFO:
@@ -165,7 +236,7 @@ long lfq_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 	switch (cmd) {
 	case LFQ_IOC_INFO:
-		return lfq_ioctl_info(q, uarg);
+		return lfq_ioctl_info(q, lfq_file_role(file), uarg);
 	case LFQ_IOC_WAIT:
 		return lfq_ioctl_wait(q, uarg);
 	case LFQ_IOC_WAKE:

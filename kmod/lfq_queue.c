@@ -154,6 +154,84 @@ struct lfq_queue *lfq_queue_get(u32 id)
 }
 EXPORT_SYMBOL_GPL(lfq_queue_get);
 
+/**
+ * lfq_queue_admit() - admit a file to @q in @role.
+ * @q:		the queue.
+ * @role:	LFQ_ROLE_* bits.
+ *
+ * A queue has one consumer, and one producer if it is SPSC (an MPSC
+ * queue takes any number). Kernel users of the in-kernel API are not
+ * counted.
+ *
+ * Return: 0, or -EBUSY when a role asked for is taken.
+ */
+int lfq_queue_admit(struct lfq_queue *q, u32 role)
+{
+	if ((role & LFQ_ROLE_CONSUMER) &&
+	    atomic_cmpxchg(&q->consumers, 0, 1) != 0)
+		return -EBUSY;
+	if (!(role & LFQ_ROLE_PRODUCER))
+		return 0;
+	if (q->hdr.type == LFQ_TYPE_MPSC) {
+		atomic_inc(&q->producers);
+	} else if (atomic_cmpxchg(&q->producers, 0, 1) != 0) {
+		if (role & LFQ_ROLE_CONSUMER)
+			atomic_dec(&q->consumers);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+/**
+ * lfq_queue_leave() - give back the roles lfq_queue_admit() granted.
+ * @q:		the queue.
+ * @role:	the roles.
+ */
+void lfq_queue_leave(struct lfq_queue *q, u32 role)
+{
+	if (role & LFQ_ROLE_PRODUCER)
+		atomic_dec(&q->producers);
+	if (role & LFQ_ROLE_CONSUMER)
+		atomic_dec(&q->consumers);
+}
+
+/* Queues with a name in the name registry carry this mark. */
+#define LFQ_MARK_NAMED	XA_MARK_1	/* XA_MARK_0 is XA_FLAGS_ALLOC's */
+
+/**
+ * lfq_queue_find() - the registered queue with the lowest id >= *@id.
+ * @id:		in: where to start; out: the id found.
+ * @named_only:	only queues marked named (lfq_queue_mark_named()).
+ *
+ * No reference is taken: the caller holds rcu_read_lock(), or the name
+ * registry's lock when @named_only (a name holds a reference).
+ *
+ * Return: the queue, or NULL when there is none.
+ */
+struct lfq_queue *lfq_queue_find(unsigned long *id, bool named_only)
+{
+	return xa_find(&lfq_registry, id, ULONG_MAX,
+		       named_only ? LFQ_MARK_NAMED : XA_PRESENT);
+}
+
+/**
+ * lfq_queue_mark_named() - set or clear @q's named mark in the registry.
+ * @q:		a queue the caller holds a reference on.
+ * @named:	set or clear.
+ *
+ * Context: process context; the name registry's lock held.
+ */
+void lfq_queue_mark_named(struct lfq_queue *q, bool named)
+{
+	/* The registry's lock is irq-safe: puts may come from hardirq. */
+	xa_lock_irq(&lfq_registry);
+	if (named)
+		__xa_set_mark(&lfq_registry, q->id, LFQ_MARK_NAMED);
+	else
+		__xa_clear_mark(&lfq_registry, q->id, LFQ_MARK_NAMED);
+	xa_unlock_irq(&lfq_registry);
+}
+
 static void lfq_queue_release(struct kref *ref)
 {
 	struct lfq_queue *q = container_of(ref, struct lfq_queue, ref);

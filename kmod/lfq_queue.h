@@ -12,6 +12,7 @@
 #include <linux/kref.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
+#include <linux/uidgid.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 
@@ -64,6 +65,16 @@ struct lfq_queue_params {
  * @kconsumer:	an in-kernel consumer (an ECHO source) owns the consumer
  *		side; changed under @sources_lock and the echo lock
  *		(lfq_source_echo.c).
+ * @files:	/dev/lfq files bound to the queue.
+ * @producers:	of which hold the producer role (SPSC: at most 1).
+ * @consumers:	of which hold the consumer role (at most 1).
+ * @named:	the queue's name is in the name registry (lfq_names.c);
+ *		changed under its lock, which also guards the fields below.
+ * @name_node:	link in the name registry's hash table.
+ * @name:	the name while @named (kept, but unused, after an unlink).
+ * @uid:	owner of a named queue (the creator's fsuid).
+ * @gid:	group of a named queue (the creator's fsgid).
+ * @mode:	permission bits of a named queue.
  */
 struct lfq_queue {
 	struct kref ref;
@@ -87,11 +98,27 @@ struct lfq_queue {
 	struct mutex sources_lock;	/* guards @sources, @kconsumer */
 	struct lfq_src *sources[LFQ_SOURCES_MAX];
 	bool kconsumer;
+	atomic_t files;
+	atomic_t producers;
+	atomic_t consumers;
+	bool named;
+	struct hlist_node name_node;
+	char name[LFQ_NAME_MAX];
+	kuid_t uid;
+	kgid_t gid;
+	umode_t mode;
 };
 
 struct lfq_queue *lfq_queue_create(const struct lfq_queue_params *params);
 struct lfq_queue *lfq_queue_get(u32 id);
 void lfq_queue_put(struct lfq_queue *q);
+
+int lfq_queue_admit(struct lfq_queue *q, u32 role);
+void lfq_queue_leave(struct lfq_queue *q, u32 role);
+
+/* The registry walked in id order (lfq_names.c: LIST and debugfs). */
+struct lfq_queue *lfq_queue_find(unsigned long *id, bool named_only);
+void lfq_queue_mark_named(struct lfq_queue *q, bool named);
 
 /* lfq_wait.c: the irq_work behind @wake_work; waking blocked producers. */
 void lfq_queue_wake_work(struct irq_work *work);

@@ -87,6 +87,9 @@ int lfq_source_attach(struct file *file, struct lfq_queue *q,
 		return -EINVAL;
 	if (type->producer && q->hdr.type != LFQ_TYPE_MPSC)
 		return -EINVAL;
+	/* A kernel consumer takes the consumer role the file holds. */
+	if (!type->producer && !(lfq_file_role(file) & LFQ_ROLE_CONSUMER))
+		return -EPERM;
 	err = lfq_source_check_size(type, &arg, q);
 	if (err)
 		return err;

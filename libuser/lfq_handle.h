@@ -35,6 +35,8 @@ struct lfq {
 	unsigned char *map;
 	enum lfq_backend backend;
 	int fd;
+	uint32_t id;
+	uint32_t role;		/* LFQ_ROLE_*: what this handle may write */
 	int wakeups;
 	unsigned int wait_spins;
 };
@@ -46,6 +48,18 @@ struct lfq {
 #define LFQ_WAIT_SPINS_DEFAULT 256
 
 int lfq_map_layout(struct lfq *q, int double_in_file);
+int lfq_bind_new(unsigned long cmd, void *arg, struct lfq **out);
+
+/* Whether the handle's role allows producing / consuming. */
+static inline int lfq_can_produce(const struct lfq *q)
+{
+	return q->role & LFQ_ROLE_PRODUCER;
+}
+
+static inline int lfq_can_consume(const struct lfq *q)
+{
+	return q->role & LFQ_ROLE_CONSUMER;
+}
 
 static inline int lfq_is_mpsc(const struct lfq *q)
 {

@@ -38,40 +38,65 @@ static struct lfq *lfq_alloc(int fd, enum lfq_backend backend)
 	q->fd = fd;
 	q->backend = backend;
 	q->wakeups = 1;
+	q->role = LFQ_ROLE_ALL;		/* memfd queues have no roles */
 	q->wait_spins = LFQ_WAIT_SPINS_DEFAULT;
 	q->map = MAP_FAILED;
 	return q;
 }
 
+/* Map @len bytes of q->fd at offset @off to the same offset of @base. */
+static int lfq_map_at(struct lfq *q, unsigned char *base, uint64_t off,
+		      uint64_t len, int writable)
+{
+	if (!len)
+		return 0;
+	if (mmap(base + off, len, writable ? PROT_READ | PROT_WRITE : PROT_READ,
+		 MAP_SHARED | MAP_FIXED, q->fd, (off_t)off) == MAP_FAILED)
+		return -errno;
+	return 0;
+}
+
 /*
  * Map q->layout from q->fd. The kernel exposes the slot area twice in its
  * own layout; a memfd holds it once and we map it a second time ourselves.
+ * Only what q->role may write is writable (the kernel enforces the same):
+ * the header never, the consumer page for a consumer, the producer page,
+ * the commit words and the slots for a producer. The layout's order is
+ * fixed (lfq_layout_init()): header, producer, consumer, commit, slots.
  */
 int lfq_map_layout(struct lfq *q, int double_in_file)
 {
 	const struct lfq_layout *l = &q->layout;
-	size_t ctl_len = l->data_offset + l->data_size - l->prod_offset;
+	int prod = lfq_can_produce(q), cons = lfq_can_consume(q);
+	uint64_t rest = l->data_offset + l->data_size - l->commit_offset;
 	unsigned char *base;
+	int err;
 
 	if (double_in_file)
-		ctl_len += l->data_size;
+		rest += l->data_size;
 	base = mmap(NULL, l->map_size, PROT_NONE,
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (base == MAP_FAILED)
 		return -errno;
-	if (mmap(base + l->hdr_offset, l->prod_offset - l->hdr_offset,
-		 PROT_READ, MAP_SHARED | MAP_FIXED, q->fd,
-		 (off_t)l->hdr_offset) == MAP_FAILED)
-		goto fail;
-	if (mmap(base + l->prod_offset, ctl_len, PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_FIXED, q->fd,
-		 (off_t)l->prod_offset) == MAP_FAILED)
-		goto fail;
-	if (!double_in_file &&
+	err = lfq_map_at(q, base, l->hdr_offset, l->prod_offset - l->hdr_offset, 0);
+	if (!err)
+		err = lfq_map_at(q, base, l->prod_offset,
+				 l->cons_offset - l->prod_offset, prod);
+	if (!err)
+		err = lfq_map_at(q, base, l->cons_offset,
+				 l->commit_offset - l->cons_offset, cons);
+	if (!err)
+		err = lfq_map_at(q, base, l->commit_offset, rest, prod);
+	if (!err && !double_in_file &&
 	    mmap(base + l->data_offset + l->data_size, l->data_size,
-		 PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, q->fd,
+		 prod ? PROT_READ | PROT_WRITE : PROT_READ,
+		 MAP_SHARED | MAP_FIXED, q->fd,
 		 (off_t)l->data_offset) == MAP_FAILED)
-		goto fail;
+		err = -errno;
+	if (err) {
+		munmap(base, l->map_size);
+		return err;
+	}
 	q->map = base;
 	/* Both pairs point into the ring; only hdr.type's pair is used. */
 	lfq_spsc_prod_init(&q->prod, base, &q->hdr);
@@ -79,13 +104,6 @@ int lfq_map_layout(struct lfq *q, int double_in_file)
 	lfq_mpsc_prod_init(&q->mprod, base, &q->hdr);
 	lfq_mpsc_cons_init(&q->mcons, base, &q->hdr);
 	return 0;
-fail:
-	{
-		int err = -errno;
-
-		munmap(base, l->map_size);
-		return err;
-	}
 }
 
 /* Take the layout of a queue the kernel holds, from LFQ_IOC_INFO. */
@@ -109,6 +127,9 @@ static int lfq_kernel_bind(struct lfq *q)
 		.data_size = info.data_size,
 		.map_size = info.map_size,
 	};
+	q->id = info.id;
+	/* A module without roles maps everything writable for everyone. */
+	q->role = info.size >= LFQ_INFO_SIZE_VER2 ? info.role : LFQ_ROLE_ALL;
 	lfq_ring_hdr_init(&q->hdr, info.type, info.flags, info.slot_size,
 			  info.slot_count, &q->layout);
 	/* The geometry must be one this library understands. */
@@ -161,12 +182,22 @@ int lfq_create(const struct lfq_params *p, struct lfq **out)
 		.slot_size = p->slot_size,
 		.slot_count = p->slot_count,
 	};
+
+	return lfq_bind_new(LFQ_IOC_CREATE, &arg, out);
+}
+
+/*
+ * Open /dev/lfq, bind it with @cmd (LFQ_IOC_CREATE or LFQ_IOC_OPEN) and
+ * @arg, and map the queue into a new handle.
+ */
+int lfq_bind_new(unsigned long cmd, void *arg, struct lfq **out)
+{
 	int fd, err;
 
 	fd = open(LFQ_DEVICE_PATH, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (ioctl(fd, LFQ_IOC_CREATE, &arg)) {
+	if (ioctl(fd, cmd, arg)) {
 		err = -errno;
 		close(fd);
 		return err;
@@ -304,6 +335,18 @@ void lfq_close(struct lfq *q)
 int lfq_fd(const struct lfq *q)
 {
 	return q->fd;
+}
+
+/**
+ * lfq_id() - the queue's id in the module's registry (LFQ_IOC_INFO's id,
+ * struct lfq_list_entry's id).
+ * @q:		the handle.
+ *
+ * Return: the id (>= 0), or -EOPNOTSUPP for a memfd queue.
+ */
+int lfq_id(const struct lfq *q)
+{
+	return q->backend == LFQ_BACKEND_KERNEL ? (int)q->id : -EOPNOTSUPP;
 }
 
 int lfq_is_kernel(const struct lfq *q)

@@ -16,12 +16,17 @@
  * @want:	slots wanted (>= 1).
  * @got:	slots granted.
  *
- * Return: a contiguous span of *@got slots, or NULL when the ring is full.
+ * Return: a contiguous span of *@got slots, or NULL when the ring is full
+ * (or the handle is not a producer: *@got is 0).
  */
 void *lfq_reserve(struct lfq *q, uint32_t want, uint32_t *got)
 {
 	void *span;
 
+	if (lfq_unlikely(!lfq_can_produce(q))) {
+		*got = 0;
+		return NULL;
+	}
 	if (lfq_is_mpsc(q)) {
 		/* An unfinished reservation would wedge the consumer. */
 		if (lfq_unlikely(q->resv.count))
@@ -65,10 +70,12 @@ static int lfq_mpsc_commit_n(struct lfq *q, uint32_t n)
  * @q:		the handle.
  * @n:		slots to publish.
  *
- * Return: 0.
+ * Return: 0, or -EPERM when the handle's role does not allow it.
  */
 int lfq_commit(struct lfq *q, uint32_t n)
 {
+	if (lfq_unlikely(!lfq_can_produce(q)))
+		return -EPERM;
 	if (lfq_is_mpsc(q)) {
 		/* The MPSC commit always reports a sleeper: nothing to save. */
 		if (lfq_unlikely(lfq_mpsc_commit_n(q, n)) && q->wakeups)
@@ -90,10 +97,12 @@ int lfq_commit(struct lfq *q, uint32_t n)
  * and counts them.
  * @q:		the handle.
  *
- * Return: 0.
+ * Return: 0, or -EPERM when the handle's role does not allow it.
  */
 int lfq_discard(struct lfq *q)
 {
+	if (lfq_unlikely(!lfq_can_produce(q)))
+		return -EPERM;
 	if (!lfq_is_mpsc(q)) {
 		q->prod.reserved = 0;
 		return 0;
@@ -109,13 +118,18 @@ int lfq_discard(struct lfq *q)
  * @want:	slots wanted (>= 1).
  * @got:	slots in the span.
  *
- * Return: a contiguous span of *@got slots, or NULL when the ring is empty.
+ * Return: a contiguous span of *@got slots, or NULL when the ring is empty
+ * (or the handle is not a consumer: *@got is 0).
  */
 const void *lfq_peek(struct lfq *q, uint32_t want, uint32_t *got)
 {
 	const void *span;
 	int wake;
 
+	if (lfq_unlikely(!lfq_can_consume(q))) {
+		*got = 0;
+		return NULL;
+	}
 	if (lfq_is_mpsc(q)) {
 		span = lfq_mpsc_peek_check(&q->mcons, want, got, &wake);
 		/* Skipped discarded slots freed space a producer waits for. */
@@ -136,10 +150,12 @@ const void *lfq_peek(struct lfq *q, uint32_t want, uint32_t *got)
  * @q:		the handle.
  * @n:		slots to release.
  *
- * Return: 0.
+ * Return: 0, or -EPERM when the handle's role does not allow it.
  */
 int lfq_release(struct lfq *q, uint32_t n)
 {
+	if (lfq_unlikely(!lfq_can_consume(q)))
+		return -EPERM;
 	if (lfq_is_mpsc(q)) {
 		if (lfq_unlikely(lfq_mpsc_release(&q->mcons, n)) && q->wakeups)
 			lfq_wake_producer(q);
@@ -163,7 +179,8 @@ int lfq_release(struct lfq *q, uint32_t n)
  * A full ring fails the push, or, on a queue created with
  * LFQ_CREATE_BLOCK, makes it wait for space.
  *
- * Return: 0, -EAGAIN when full, -EMSGSIZE when @len exceeds the slot, or
+ * Return: 0, -EPERM (not a producer), -EAGAIN when full, -EMSGSIZE when
+ * @len exceeds the slot, or
  * an error of lfq_wait_space() (-EINTR on a signal) while blocking.
  */
 int lfq_push(struct lfq *q, const void *msg, size_t len)
@@ -171,6 +188,8 @@ int lfq_push(struct lfq *q, const void *msg, size_t len)
 	uint32_t got;
 	unsigned char *slot;
 
+	if (lfq_unlikely(!lfq_can_produce(q)))
+		return -EPERM;
 	if (lfq_unlikely(len > q->hdr.slot_size))
 		return -EMSGSIZE;
 	while (!(slot = lfq_reserve(q, 1, &got))) {
@@ -194,13 +213,16 @@ int lfq_push(struct lfq *q, const void *msg, size_t len)
  * @buf:	destination.
  * @len:	bytes to copy, at most slot_size.
  *
- * Return: 0, -EAGAIN when empty, -EMSGSIZE when @len exceeds the slot.
+ * Return: 0, -EPERM (not a consumer), -EAGAIN when empty, -EMSGSIZE when
+ * @len exceeds the slot.
  */
 int lfq_pop(struct lfq *q, void *buf, size_t len)
 {
 	uint32_t got;
 	const void *slot;
 
+	if (lfq_unlikely(!lfq_can_consume(q)))
+		return -EPERM;
 	if (lfq_unlikely(len > q->hdr.slot_size))
 		return -EMSGSIZE;
 	slot = lfq_peek(q, 1, &got);

@@ -59,8 +59,28 @@ LFQ_API int lfq_mem_create(const struct lfq_params *p, struct lfq **out);
 LFQ_API int lfq_mem_attach(int memfd, struct lfq **out);
 LFQ_API void lfq_close(struct lfq *q);
 
+/*
+ * Named queues (/dev/lfq): like POSIX shared memory, a name keeps its
+ * queue alive until lfq_unlink() and the last handle, file and mapping
+ * are gone. Names are global to the machine; the queue's owner, group and
+ * mode decide who may attach (see struct lfq_open in lfq.h). A handle has
+ * a role (LFQ_ROLE_* in lfq.h): a queue admits one consumer, and one
+ * producer if SPSC; a handle's calls outside its role fail with -EPERM
+ * (lfq_reserve() and lfq_peek() return NULL). lfq_create() and memfd
+ * queues hold both roles; lfq_attach_fd() takes the role of the file.
+ */
+LFQ_API int lfq_create_named(const struct lfq_params *p, const char *name,
+			     unsigned int mode, unsigned int role,
+			     struct lfq **out);
+LFQ_API int lfq_open_named(const char *name, unsigned int role,
+			   struct lfq **out);
+LFQ_API int lfq_unlink(const char *name);
+LFQ_API int lfq_list(struct lfq_list_entry *entries, unsigned int max,
+		     unsigned int *total);
+
 /* Properties. */
 LFQ_API int lfq_fd(const struct lfq *q);
+LFQ_API int lfq_id(const struct lfq *q);
 LFQ_API int lfq_is_kernel(const struct lfq *q);
 LFQ_API uint32_t lfq_slot_size(const struct lfq *q);
 LFQ_API uint32_t lfq_slot_count(const struct lfq *q);

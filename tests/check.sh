@@ -58,13 +58,15 @@ if has bench; then
 	tests/run-tap.sh bench tests/bench-quick.sh
 fi
 
-# payload DIR KO... : the module(s) and every static VM test program.
+# payload DIR KO... : the module(s), every static VM test program, and the
+# static tools under bin/ (tests run /lfq/bin/lfqctl).
 payload() {
 	dir=$1
 	shift
 	rm -rf "$dir"
-	mkdir -p "$dir"
+	mkdir -p "$dir/bin"
 	cp "$@" build/tests/vm/* "$dir/"
+	find build/tools -maxdepth 1 -type f -exec cp {} "$dir/bin/" \;
 }
 
 if has vm-stock; then

@@ -43,6 +43,18 @@
 #define LFQ_CREATE_BLOCK	(1u << 0)
 #define LFQ_CREATE_FLAGS_ALL	LFQ_CREATE_BLOCK
 
+/*
+ * Queue names (struct lfq_create.name, lfq_open, lfq_unlink, lfq_list_entry):
+ * a NUL-terminated string in a LFQ_NAME_MAX-byte array, 1 to
+ * LFQ_NAME_MAX - 1 characters from [A-Za-z0-9._-], not starting with '.';
+ * the bytes after the NUL must be zero. A name with no NUL in the array
+ * gives -ENAMETOOLONG, any other bad name -EINVAL. Names are global to the
+ * machine, like /dev/shm without mount namespaces (see README.md).
+ */
+#define LFQ_NAME_MAX		32	/* bytes, the terminating NUL included */
+#define LFQ_NAMED_MAX		4096	/* named queues at a time (-ENOSPC) */
+#define LFQ_MODE_MASK		0777u	/* struct lfq_create.mode: these bits */
+
 /**
  * struct lfq_create - LFQ_IOC_CREATE argument: bind a new queue to the file.
  * @size:	sizeof(struct lfq_create) as the caller knows it.
@@ -53,6 +65,17 @@
  * @slot_count:	slots in the ring, a power of two in
  *		[LFQ_SLOT_COUNT_MIN, LFQ_SLOT_COUNT_MAX]; all of them usable.
  * @__reserved:	must be zero.
+ * @mode:	named queues: permission bits (LFQ_MODE_MASK) checked by
+ *		LFQ_IOC_OPEN, as a file's are (no umask is applied); an
+ *		anonymous queue must pass 0 (LFQ_CREATE_SIZE_VER1).
+ * @role:	the creating file's role (LFQ_ROLE_*); 0 means both, as
+ *		before LFQ_CREATE_SIZE_VER1. Unknown bits give -EINVAL.
+ * @name:	empty (all zero): an anonymous queue, reachable only through
+ *		this file (fd passing, fork). Otherwise a name (see
+ *		LFQ_NAME_MAX) that LFQ_IOC_OPEN finds: the queue is then owned
+ *		by the caller's fsuid and fsgid, and the name holds it alive
+ *		until LFQ_IOC_UNLINK, like shm_open(O_CREAT | O_EXCL). A name
+ *		in use gives -EEXIST, LFQ_NAMED_MAX names in use -ENOSPC.
  *
  * slot_size * slot_count must not exceed LFQ_DATA_BYTES_MAX.
  */
@@ -63,9 +86,157 @@ struct lfq_create {
 	__u32 slot_size;
 	__u32 slot_count;
 	__u32 __reserved;
+	__u32 mode;
+	__u32 role;
+	char name[LFQ_NAME_MAX];
 };
 
 #define LFQ_CREATE_SIZE_VER0	24
+#define LFQ_CREATE_SIZE_VER1	64	/* mode, role, name */
+
+/*
+ * Roles: what a file bound to a queue may do. A queue admits one consumer
+ * file at a time, and one producer file for SPSC (any number for MPSC);
+ * one more gives -EBUSY until a holder is released. The mappings follow
+ * the role: only a producer may write the producer page, the commit words
+ * and the slots; only a consumer may write the consumer page; the header
+ * is never writable. A mapping that covers a page the role may not write
+ * is refused with PROT_WRITE (-EPERM) and cannot be made writable later
+ * (VM_MAYWRITE is cleared). A role belongs to the file: fds duplicated or
+ * inherited from it share it.
+ */
+#define LFQ_ROLE_PRODUCER	(1u << 0)	/* OPEN: needs a write bit */
+#define LFQ_ROLE_CONSUMER	(1u << 1)	/* OPEN: needs a read bit */
+#define LFQ_ROLE_ALL		(LFQ_ROLE_PRODUCER | LFQ_ROLE_CONSUMER)
+
+/**
+ * struct lfq_open - LFQ_IOC_OPEN argument: bind the file to a named queue.
+ * @size:	sizeof(struct lfq_open) as the caller knows it.
+ * @flags:	must be zero.
+ * @role:	LFQ_ROLE_PRODUCER and/or LFQ_ROLE_CONSUMER; other bits, or
+ *		none, give -EINVAL.
+ * @__reserved:	must be zero.
+ * @name:	the queue's name (see LFQ_NAME_MAX).
+ *
+ * The mode is checked as a file's is: the owner's bits if the caller's
+ * fsuid owns the queue, else the group's if the caller is in the queue's
+ * group (fsgid or supplementary), else the others'. CAP_IPC_OWNER
+ * overrides it. Returns 0, or -ENOENT for no such name, -EACCES when the
+ * mode denies a role asked for, -EBUSY when the file is bound already or
+ * the queue has its consumer (or SPSC producer) already.
+ */
+struct lfq_open {
+	__u32 size;
+	__u32 flags;
+	__u32 role;
+	__u32 __reserved;
+	char name[LFQ_NAME_MAX];
+};
+
+#define LFQ_OPEN_SIZE_VER0	48
+
+/**
+ * struct lfq_unlink - LFQ_IOC_UNLINK argument: remove a queue's name.
+ * @size:	sizeof(struct lfq_unlink) as the caller knows it.
+ * @flags:	must be zero.
+ * @name:	the queue's name.
+ *
+ * The queue lives on while files or mappings hold it (shm_unlink()
+ * semantics); the name can be created again at once, as a new queue. Only
+ * the owner (fsuid) or a caller with CAP_FOWNER may unlink (as in the
+ * sticky /dev/shm and /dev/mqueue): -EPERM otherwise, -ENOENT for no such
+ * name. Works on any /dev/lfq file, bound or not.
+ */
+struct lfq_unlink {
+	__u32 size;
+	__u32 flags;
+	char name[LFQ_NAME_MAX];
+};
+
+#define LFQ_UNLINK_SIZE_VER0	40
+
+/**
+ * struct lfq_list_entry - one named queue, as LFQ_IOC_LIST reports it.
+ * @name:	the name, NUL-terminated and zero-padded.
+ * @id:		the queue's id (struct lfq_info.id).
+ * @type:	LFQ_TYPE_*.
+ * @flags:	creation flags.
+ * @slot_size:	bytes per slot.
+ * @slot_count:	slots in the ring.
+ * @uid:	owner, in the caller's user namespace (overflowuid if unmapped).
+ * @gid:	group, likewise.
+ * @mode:	permission bits.
+ * @attached:	/dev/lfq files bound to the queue now.
+ * @producers:	of which hold the producer role.
+ * @consumers:	of which hold the consumer role (0 or 1).
+ * @__reserved:	zero.
+ * @produced:	as struct lfq_stats, and likewise for the rest.
+ * @consumed:	slots released.
+ * @full_events: times a producer found the ring full.
+ * @empty_events: times a consumer found the ring empty.
+ * @wakeups:	wakeups that found sleepers.
+ * @wake_calls:	LFQ_IOC_WAKE calls.
+ * @waits:	LFQ_IOC_WAIT sleeps.
+ * @dropped:	records kernel producers dropped.
+ */
+struct lfq_list_entry {
+	char name[LFQ_NAME_MAX];
+	__u32 id;
+	__u32 type;
+	__u32 flags;
+	__u32 slot_size;
+	__u32 slot_count;
+	__u32 uid;
+	__u32 gid;
+	__u32 mode;
+	__u32 attached;
+	__u32 producers;
+	__u32 consumers;
+	__u32 __reserved;
+	__u64 produced;
+	__u64 consumed;
+	__u64 full_events;
+	__u64 empty_events;
+	__u64 wakeups;
+	__u64 wake_calls;
+	__u64 waits;
+	__u64 dropped;
+};
+
+#define LFQ_LIST_ENTRY_SIZE_VER0 144
+
+/**
+ * struct lfq_list - LFQ_IOC_LIST argument: report the named queues.
+ * @size:	in: sizeof(struct lfq_list) as the caller knows it; out: the
+ *		bytes the kernel knows.
+ * @flags:	must be zero.
+ * @entry_size:	in: bytes per element of @entries, a multiple of 8, at
+ *		least LFQ_LIST_ENTRY_SIZE_VER0 and at most 4096 (else -EINVAL;
+ *		-E2BIG above 4096); out: sizeof(struct lfq_list_entry) as the
+ *		kernel knows it. Bytes of an element past that are zeroed.
+ * @count:	in: elements @entries holds (0: only count); out: elements
+ *		written, in increasing order of id.
+ * @total:	out: named queues seen (more than @count: call again with a
+ *		bigger array).
+ * @__reserved:	must be zero.
+ * @entries:	user pointer to @count elements of @entry_size bytes
+ *		(-EFAULT if it cannot be written).
+ *
+ * Any /dev/lfq file may list; every named queue is listed. The list is
+ * gathered in chunks, so a queue named or unlinked during the call may or
+ * may not appear.
+ */
+struct lfq_list {
+	__u32 size;
+	__u32 flags;
+	__u32 entry_size;
+	__u32 count;
+	__u32 total;
+	__u32 __reserved;
+	__aligned_u64 entries;
+};
+
+#define LFQ_LIST_SIZE_VER0	32
 
 /**
  * struct lfq_info - LFQ_IOC_INFO result: the queue's geometry and map layout.
@@ -86,6 +257,8 @@ struct lfq_create {
  * @commit_offset: mmap offset of the commit words (MPSC: one __u64 per
  *		slot; see lfq_ring.h), writable by producers.
  * @commit_size: bytes of the commit words, page aligned; 0 for SPSC.
+ * @role:	the file's role, LFQ_ROLE_* (LFQ_INFO_SIZE_VER2).
+ * @__reserved:	zero.
  */
 struct lfq_info {
 	__u32 size;
@@ -102,10 +275,13 @@ struct lfq_info {
 	__u64 data_size;
 	__u64 commit_offset;
 	__u64 commit_size;
+	__u32 role;
+	__u32 __reserved;
 };
 
 #define LFQ_INFO_SIZE_VER0	72
 #define LFQ_INFO_SIZE_VER1	88	/* commit_offset, commit_size */
+#define LFQ_INFO_SIZE_VER2	96	/* role */
 
 /* struct lfq_wait.flags: exactly one of these. */
 #define LFQ_WAIT_DATA		(1u << 0)	/* until >= min_count slots to read */
@@ -219,7 +395,8 @@ struct lfq_stats {
  * code for the caller and PROC sees every process.
  *
  * LFQ_IOC_SOURCE_ATTACH returns the source's id (0..LFQ_SOURCES_MAX - 1),
- * or -EPERM without the capability, -EBADFD on a file without a queue,
+ * or -EPERM without the capability (or, for ECHO, on a file without the
+ * consumer role), -EBADFD on a file without a queue,
  * -EINVAL for a bad field or a queue of the wrong type, -EMSGSIZE when a
  * record (of @record_size bytes, if set) does not fit a slot, -ENOSPC
  * when LFQ_SOURCES_MAX are attached, -EBUSY for a second ECHO on one
@@ -258,5 +435,8 @@ struct lfq_source {
 #define LFQ_IOC_STATS		_IO(LFQ_IOC_MAGIC, 0x05)	/* struct lfq_stats * */
 #define LFQ_IOC_SOURCE_ATTACH	_IO(LFQ_IOC_MAGIC, 0x06)	/* struct lfq_source * */
 #define LFQ_IOC_SOURCE_DETACH	_IO(LFQ_IOC_MAGIC, 0x07)	/* source id by value */
+#define LFQ_IOC_OPEN		_IO(LFQ_IOC_MAGIC, 0x08)	/* struct lfq_open * */
+#define LFQ_IOC_UNLINK		_IO(LFQ_IOC_MAGIC, 0x09)	/* struct lfq_unlink * */
+#define LFQ_IOC_LIST		_IO(LFQ_IOC_MAGIC, 0x0a)	/* struct lfq_list * */
 
 #endif /* _UAPI_LINUX_LFQ_H */

@@ -91,6 +91,22 @@ rmmod_busy() {
 	return 0
 }
 
+# A name pins the module: rmmod is refused until it is unlinked.
+names_pin() {
+	echo "1..4"
+	/lfq/bin/lfqctl create t-pin >/dev/null
+	_tap 1 $? "lfqctl create t-pin (refcnt $(vm_refcnt))"
+	_out=$(rmmod lfq 2>&1)
+	_rc=$?
+	_refused "$_rc" "$_out"
+	_tap 2 $? "rmmod lfq refused while a named queue exists (rc $_rc: $_out)"
+	/lfq/bin/lfqctl unlink t-pin >/dev/null
+	_tap 3 $? "lfqctl unlink t-pin"
+	[ "$(/lfq/bin/lfqctl list | wc -l)" -eq 1 ] && [ "$(vm_refcnt)" -eq 0 ]
+	_tap 4 $? "no named queue left, refcnt back to 0"
+	return 0
+}
+
 # After the final rmmod: the module and its device are gone.
 unloaded() {
 	echo "1..2"
@@ -110,11 +126,15 @@ lfq_run -t 60 hostile /lfq/hostile
 lfq_run -t 60 memcg /lfq/memcg
 lfq_run -t 180 wakeups /lfq/wakeups
 lfq_run -t 240 stream /lfq/stream
+lfq_run -t 120 named /lfq/named
+lfq_run -t 120 named_ctl /lfq/named_ctl
+lfq_run -t 120 roles /lfq/roles
 # Any other test program in the payload (build/tests/vm/*, e.g. ones added
 # after this script was written): run it too.
 for _t in /lfq/*; do
 	case ${_t##*/} in
 	ioctl_errno|mmap_rules|lifetime|fork_share|hostile|memcg|wakeups|stream) continue ;;
+	named|named_ctl|roles) continue ;;
 	*.ko|*.sh) continue ;;
 	esac
 	if [ ! -f "$_t" ] || [ ! -x "$_t" ]; then
@@ -122,6 +142,7 @@ for _t in /lfq/*; do
 	fi
 	lfq_run -t 300 "${_t##*/}" "$_t"
 done
+lfq_run names_pin names_pin
 lfq_run rmmod_busy rmmod_busy
 lfq_run rmmod rmmod lfq
 lfq_run unloaded unloaded

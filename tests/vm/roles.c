@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * roles.c - attachment roles: admission (one consumer; one producer for
+ * SPSC, many for MPSC; -EBUSY beyond), a dead or closed consumer frees
+ * its role for a new one that resumes where it stopped, INFO reports the
+ * file's role, mappings follow the role (every region mapped PROT_WRITE
+ * by a role that may not write it is refused with EPERM, and a read-only
+ * mapping of it cannot be mprotect()ed writable: EACCES), a write through
+ * a read-only mapping faults, liblfq refuses calls outside a handle's role
+ * with -EPERM, and an ECHO kernel consumer needs the consumer role.
+ *
+ * Runs in the test VM as root with lfq.ko loaded.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "liblfq.h"
+#include "tap.h"
+#include "test_util.h"
+
+#define P	LFQ_ROLE_PRODUCER
+#define C	LFQ_ROLE_CONSUMER
+
+static const struct lfq_params spsc = {
+	.type = LFQ_TYPE_SPSC, .slot_size = 64, .slot_count = 64,
+};
+static const struct lfq_params mpsc = {
+	.type = LFQ_TYPE_MPSC, .slot_size = 64, .slot_count = 64,
+};
+
+/* LFQ_IOC_OPEN on a new file: the fd, or a negative errno. */
+static int open_fd(const char *name, uint32_t role)
+{
+	struct lfq_open o = { .size = sizeof(o), .role = role };
+	int fd = open_lfq();
+
+	memcpy(o.name, name, strlen(name));
+	if (ioctl(fd, LFQ_IOC_OPEN, &o)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static uint32_t fd_role(int fd)
+{
+	struct lfq_info info = { .size = sizeof(info) };
+
+	return ioctl(fd, LFQ_IOC_INFO, &info) ? 0xdead : info.role;
+}
+
+static int list_roles(const char *name, uint32_t *attached, uint32_t *prod,
+		      uint32_t *cons)
+{
+	struct lfq_list_entry e[16];
+	int n = lfq_list(e, 16, NULL), i;
+
+	for (i = 0; i < n; i++) {
+		if (!strcmp(e[i].name, name)) {
+			*attached = e[i].attached;
+			*prod = e[i].producers;
+			*cons = e[i].consumers;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static void test_admission(void)
+{
+	uint32_t a = 0, pr = 0, co = 0;
+	struct lfq *p = NULL, *m = NULL;
+	int c1, fd, status, pfd[2], fds[3], i, ok;
+	char ch;
+	pid_t pid;
+
+	expect(-lfq_create_named(&spsc, "t-role", 0600, P, &p), 0,
+	       "create SPSC t-role as its producer");
+	c1 = open_fd("t-role", C);
+	tap_ok(c1 >= 0, "open t-role as consumer");
+	expect(-open_fd("t-role", C), EBUSY, "a second consumer");
+	expect(-open_fd("t-role", P), EBUSY, "a second SPSC producer");
+	expect(-open_fd("t-role", P | C), EBUSY, "a second producer and consumer");
+	tap_ok(fd_role(c1) == C && fd_role(lfq_fd(p)) == P,
+	       "INFO reports each file's role (%u, %u)", fd_role(c1),
+	       fd_role(lfq_fd(p)));
+	tap_ok(list_roles("t-role", &a, &pr, &co) == 0 && a == 2 && pr == 1 &&
+	       co == 1, "LIST: 2 files, 1 producer, 1 consumer");
+
+	/* fork: the child's fd is the same file, so the same attachment. */
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0)
+		_exit(fd_role(c1) == C && list_roles("t-role", &a, &pr, &co) == 0 &&
+		      a == 2 && co == 1 ? 0 : 1);
+	waitpid(pid, &status, 0);
+	tap_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	       "a forked child shares the consumer's file and role");
+	close(c1);
+	fd = open_fd("t-role", C);
+	tap_ok(fd >= 0, "after close, a new consumer attaches");
+	close(fd);
+
+	/* A consumer killed while attached frees the role. */
+	if (pipe(pfd))
+		exit(1);
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		int cfd = open_fd("t-role", C);
+
+		if (write(pfd[1], cfd >= 0 ? "y" : "n", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	ok = read(pfd[0], &ch, 1) == 1 && ch == 'y';
+	expect(ok ? -open_fd("t-role", C) : 0, EBUSY,
+	       "while a child holds the consumer role, another consumer");
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	fd = open_fd("t-role", C);
+	tap_ok(fd >= 0, "the child killed, a new consumer attaches");
+	close(fd);
+	close(pfd[0]);
+	close(pfd[1]);
+	lfq_close(p);
+	expect(-lfq_unlink("t-role"), 0, "unlink t-role");
+
+	/* MPSC: many producer files, one consumer. */
+	expect(-lfq_create_named(&mpsc, "t-rolem", 0600, C, &m), 0,
+	       "create MPSC t-rolem as its consumer");
+	for (i = 0, ok = 1; i < 3; i++)
+		ok &= (fds[i] = open_fd("t-rolem", P)) >= 0;
+	tap_ok(ok, "three producer files attach to MPSC t-rolem");
+	expect(-open_fd("t-rolem", C), EBUSY, "a second MPSC consumer");
+	expect(-open_fd("t-rolem", P | C), EBUSY,
+	       "a producer that also wants the consumer role");
+	tap_ok(list_roles("t-rolem", &a, &pr, &co) == 0 && a == 4 && pr == 3 &&
+	       co == 1, "LIST: 4 files, 3 producers, 1 consumer");
+	for (i = 0; i < 3; i++)
+		close(fds[i]);
+	lfq_close(m);
+	expect(-lfq_unlink("t-rolem"), 0, "unlink t-rolem");
+}
+
+struct region {
+	const char *name;
+	uint64_t off, len;
+	uint32_t writers;	/* roles that may write it */
+};
+
+/* Each region of @fd's queue, mapped by a file in @role. */
+static void check_maps(int fd, uint32_t role, const char *who)
+{
+	struct lfq_info i = { .size = sizeof(i) };
+	struct region r[6];
+	unsigned int k;
+
+	if (ioctl(fd, LFQ_IOC_INFO, &i)) {
+		tap_ok(0, "%s: INFO", who);
+		return;
+	}
+	r[0] = (struct region){ "header", i.hdr_offset, 4096, 0 };
+	r[1] = (struct region){ "producer page", i.prod_offset, 4096, P };
+	r[2] = (struct region){ "consumer page", i.cons_offset, 4096, C };
+	r[3] = (struct region){ "commit words", i.commit_offset, i.commit_size, P };
+	r[4] = (struct region){ "second copy of the slots",
+				i.data_offset + i.data_size, i.data_size, P };
+	r[5] = (struct region){ "everything after the header", i.prod_offset,
+				i.map_size - i.prod_offset, P & C };
+	for (k = 0; k < 6; k++) {
+		int may = (r[k].writers & role) || (k == 5 && role == (P | C));
+		void *w, *ro;
+		int werr, perr = 0;
+
+		w = mmap(NULL, r[k].len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+			 (off_t)r[k].off);
+		werr = w == MAP_FAILED ? errno : 0;
+		if (w != MAP_FAILED)
+			munmap(w, r[k].len);
+		ro = mmap(NULL, r[k].len, PROT_READ, MAP_SHARED, fd,
+			  (off_t)r[k].off);
+		if (ro == MAP_FAILED)
+			perr = -1;
+		else if (mprotect(ro, r[k].len, PROT_READ | PROT_WRITE))
+			perr = errno;
+		if (ro != MAP_FAILED)
+			munmap(ro, r[k].len);
+		if (!tap_ok(may ? !werr && !perr : werr == EPERM && perr == EACCES,
+			    "%s: %s %s", who, r[k].name,
+			    may ? "maps writable" :
+			    "refused writable (EPERM), read-only cannot be upgraded (EACCES)"))
+			tap_diag("  mmap errno %s, mprotect errno %s", ename(werr),
+				 perr < 0 ? "mmap failed" : ename(perr));
+	}
+}
+
+static void test_mappings(void)
+{
+	struct lfq *p = NULL, *both = NULL;
+	struct lfq_info info = { .size = sizeof(info) };
+	int cfd, status;
+	pid_t pid;
+
+	if (lfq_create_named(&mpsc, "t-rolemap", 0600, P, &p) ||
+	    lfq_create(&mpsc, &both)) {
+		tap_ok(0, "create the MPSC queues");
+		exit(1);
+	}
+	cfd = open_fd("t-rolemap", C);
+	check_maps(lfq_fd(p), P, "producer");
+	check_maps(cfd, C, "consumer");
+	check_maps(lfq_fd(both), P | C, "producer and consumer");
+
+	/* A write through a read-only mapping of the slots faults. */
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		volatile unsigned char *d;
+
+		if (ioctl(cfd, LFQ_IOC_INFO, &info))
+			_exit(1);
+		d = mmap(NULL, info.data_size, PROT_READ, MAP_SHARED, cfd,
+			 (off_t)info.data_offset);
+		if (d == MAP_FAILED)
+			_exit(2);
+		d[0] = 1;
+		_exit(3);
+	}
+	waitpid(pid, &status, 0);
+	tap_ok(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV,
+	       "a consumer writing its read-only slot mapping gets SIGSEGV");
+	close(cfd);
+	lfq_close(p);
+	lfq_close(both);
+	expect(-lfq_unlink("t-rolemap"), 0, "unlink t-rolemap");
+}
+
+static void test_library(void)
+{
+	struct lfq *p = NULL, *c = NULL, *c2 = NULL, *a = NULL;
+	char msg[64] = "hello";
+	uint32_t got = 7;
+
+	if (lfq_create_named(&spsc, "t-rolelib", 0600, P, &p) ||
+	    lfq_open_named("t-rolelib", C, &c)) {
+		tap_ok(0, "create and open t-rolelib");
+		exit(1);
+	}
+	expect(-lfq_push(c, msg, sizeof(msg)), EPERM, "lfq_push on a consumer");
+	tap_ok(!lfq_reserve(c, 1, &got) && got == 0,
+	       "lfq_reserve on a consumer: NULL, 0 granted");
+	expect(-lfq_commit(c, 1), EPERM, "lfq_commit on a consumer");
+	expect(-lfq_discard(c), EPERM, "lfq_discard on a consumer");
+	expect(-lfq_pop(p, msg, sizeof(msg)), EPERM, "lfq_pop on a producer");
+	got = 7;
+	tap_ok(!lfq_peek(p, 1, &got) && got == 0,
+	       "lfq_peek on a producer: NULL, 0 granted");
+	expect(-lfq_release(p, 1), EPERM, "lfq_release on a producer");
+	expect(-lfq_wait_data(c, 1, 0), EAGAIN,
+	       "lfq_wait_data on an empty ring (consumer)");
+	expect(-lfq_wait_space(p, 1, 0), 0, "lfq_wait_space (producer)");
+	expect(-lfq_wait_data(p, 1, 0), EAGAIN,
+	       "lfq_wait_data on a producer handle only reads");
+	memset(msg, 0, sizeof(msg));
+	strcpy(msg, "hello");
+	tap_ok(lfq_push(p, msg, sizeof(msg)) == 0 &&
+	       lfq_wait_data(c, 1, 1000000000) == 0 &&
+	       lfq_pop(c, msg, sizeof(msg)) == 0 && !strcmp(msg, "hello"),
+	       "producer and consumer handles round-trip a message");
+	expect(-lfq_attach_fd(lfq_fd(c), &a), 0, "lfq_attach_fd of the consumer's fd");
+	expect(a ? -lfq_push(a, msg, sizeof(msg)) : 0, EPERM,
+	       "the attached handle takes the file's role (push refused)");
+	lfq_close(a);
+	expect(-lfq_open_named("t-rolelib", C, &c2), EBUSY,
+	       "lfq_open_named as a second consumer");
+	lfq_close(c);
+	lfq_close(p);
+	expect(-lfq_unlink("t-rolelib"), 0, "unlink t-rolelib");
+
+	/* Anonymous and role-0 named queues: both roles, as before. */
+	if (!lfq_create(&spsc, &a)) {
+		tap_ok(fd_role(lfq_fd(a)) == (P | C), "lfq_create: both roles");
+		lfq_close(a);
+	} else {
+		tap_ok(0, "lfq_create");
+	}
+	if (!lfq_create_named(&spsc, "t-roleall", 0600, 0, &a)) {
+		tap_ok(fd_role(lfq_fd(a)) == (P | C),
+		       "lfq_create_named with role 0: both roles");
+		lfq_close(a);
+	} else {
+		tap_ok(0, "lfq_create_named t-roleall");
+	}
+	expect(-lfq_unlink("t-roleall"), 0, "unlink t-roleall");
+}
+
+static void test_echo(void)
+{
+	struct lfq *p = NULL, *both = NULL, *target = NULL;
+	struct lfq_source src = { .type = LFQ_SOURCE_ECHO };
+	int id;
+
+	if (lfq_create_named(&mpsc, "t-roleecho", 0600, P, &p) ||
+	    lfq_create(&mpsc, &both) || lfq_create(&mpsc, &target)) {
+		tap_ok(0, "create the echo queues");
+		return;
+	}
+	src.target_fd = lfq_fd(target);
+	expect(-lfq_source_attach(p, &src), EPERM,
+	       "ECHO (a kernel consumer) on a producer-only file");
+	id = lfq_source_attach(both, &src);
+	tap_ok(id >= 0, "ECHO on a file with the consumer role (id %d)", id);
+	if (id >= 0)
+		lfq_source_detach(both, id);
+	lfq_close(p);
+	lfq_close(both);
+	lfq_close(target);
+	expect(-lfq_unlink("t-roleecho"), 0, "unlink t-roleecho");
+}
+
+int main(void)
+{
+	tap_plan(59);
+	test_admission();
+	test_mappings();
+	test_library();
+	test_echo();
+	return tap_done();
+}
