@@ -221,6 +221,32 @@ double inmem_throughput(const struct peer *p, uint32_t slot_size,
 	return result;
 }
 
+int inmem_record_throughput(const char *suite, const char *scenario,
+			    const struct peer *p, uint32_t slot_size,
+			    unsigned int batch, unsigned int producers,
+			    int mpsc)
+{
+	unsigned int reps = bench_opts.repeats;
+	double *v = calloc(reps, sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	for (unsigned int r = 0; r < reps; r++) {
+		double mps = inmem_throughput(p, slot_size, batch, producers,
+					      mpsc, bench_opts.msgs);
+
+		if (mps < 0) {
+			free(v);
+			return (int)mps;
+		}
+		v[r] = mps / 1e6;
+	}
+	bench_result_samples(suite, scenario, p->name, "throughput", "Mmsg/s",
+			     BENCH_HIGHER, v, reps);
+	free(v);
+	return 0;
+}
+
 struct pong_run {
 	const struct peer *p;
 	struct peer_queue *ping, *pong;

@@ -23,6 +23,17 @@ double inmem_throughput(const struct peer *p, uint32_t slot_size,
 			uint64_t msgs);
 
 /**
+ * inmem_record_throughput() - bench_opts.repeats runs of
+ * inmem_throughput(), recorded as one "throughput" row in Mmsg/s (median,
+ * min..max) under @suite and @scenario.
+ * Return: 0, or the first run's negative errno (nothing is recorded).
+ */
+int inmem_record_throughput(const char *suite, const char *scenario,
+			    const struct peer *p, uint32_t slot_size,
+			    unsigned int batch, unsigned int producers,
+			    int mpsc);
+
+/**
  * inmem_pingpong() - @n round trips of one message through two queues
  * between two threads on two CPUs; @rtt_ns receives each one's time.
  * Return: 0 or a negative errno.

@@ -6,9 +6,7 @@
  * machine every count past one producer oversubscribes, so those figures
  * measure contention under preemption, not parallel speed-up.
  */
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "bench.h"
 #include "bench_inmem.h"
@@ -24,40 +22,25 @@ static const unsigned int batches[] = { 1, 32 };
 
 int suite_mpsc(void)
 {
-	unsigned int reps = bench_opts.repeats;
-	double *v = calloc(reps, sizeof(double));
 	char scen[48];
 	int rc = 0;
 
-	if (!v)
-		return -ENOMEM;
 	for (size_t b = 0; b < 2; b++) {
 		for (size_t c = 0; c < 3; c++) {
-			unsigned int np = producer_counts[c];
-
-			snprintf(scen, sizeof(scen), "8B b%u %up", batches[b], np);
+			snprintf(scen, sizeof(scen), "8B b%u %up", batches[b],
+				 producer_counts[c]);
+			/* 1 producer: still each queue's MP variant */
 			for (size_t i = 0; i < NPEERS; i++) {
-				const struct peer *p = mpsc_peers[i];
-				unsigned int r;
+				int err = inmem_record_throughput("mpsc", scen,
+								  mpsc_peers[i], 8,
+								  batches[b],
+								  producer_counts[c],
+								  1);
 
-				for (r = 0; r < reps; r++) {
-					/* 1 producer: still the MP variant */
-					double mps = inmem_throughput(p, 8, batches[b],
-								      np, 1,
-								      bench_opts.msgs);
-					if (mps < 0) {
-						rc = (int)mps;
-						break;
-					}
-					v[r] = mps / 1e6;
-				}
-				if (r == reps)
-					bench_result_samples("mpsc", scen, p->name,
-							     "throughput", "Mmsg/s",
-							     BENCH_HIGHER, v, reps);
+				if (err)
+					rc = err;
 			}
 		}
 	}
-	free(v);
 	return rc;
 }

@@ -25,9 +25,8 @@ static const unsigned int batches[] = { 1, 32 };
 
 int suite_spsc(void)
 {
-	unsigned int reps = bench_opts.repeats;
 	uint64_t n = bench_opts.samples;
-	double *v = calloc(reps > n ? reps : n, sizeof(double));
+	double *v = calloc(n, sizeof(double));
 	char scen[48];
 	int rc = 0;
 
@@ -38,23 +37,13 @@ int suite_spsc(void)
 			snprintf(scen, sizeof(scen), "%uB b%u", slot_sizes[s],
 				 batches[b]);
 			for (size_t i = 0; i < NPEERS; i++) {
-				const struct peer *p = spsc_peers[i];
-				unsigned int r;
+				int err = inmem_record_throughput("spsc", scen,
+								  spsc_peers[i],
+								  slot_sizes[s],
+								  batches[b], 1, 0);
 
-				for (r = 0; r < reps; r++) {
-					double mps = inmem_throughput(p, slot_sizes[s],
-								      batches[b], 1, 0,
-								      bench_opts.msgs);
-					if (mps < 0) {
-						rc = (int)mps;
-						break;
-					}
-					v[r] = mps / 1e6;
-				}
-				if (r == reps)
-					bench_result_samples("spsc", scen, p->name,
-							     "throughput", "Mmsg/s",
-							     BENCH_HIGHER, v, reps);
+				if (err)
+					rc = err;
 			}
 		}
 		snprintf(scen, sizeof(scen), "%uB", slot_sizes[s]);
