@@ -5,6 +5,8 @@
 #   make              module, library, tools, tests (into build/)
 #   make check        every test layer; last line "N passed, N failed, N skipped"
 #   make demo         boots the test VM and streams through /dev/lfq
+#   make fuzz         the long ioctl fuzz on the debug kernel: FUZZ_CALLS
+#                     (10^7; 0: no limit), FUZZ_MINUTES (60), FUZZ_SEED
 #   make install      headers, liblfq and liblfq.pc under PREFIX
 #
 # KDIR overrides the kernel build directory (default: the one
@@ -35,7 +37,8 @@ TSAN_TESTS := $(patsubst tests/host/%.c,$(B)/tests/tsan/%,$(wildcard tests/host/
 VM_TESTS   := $(patsubst tests/vm/%.c,$(B)/tests/vm/%,$(wildcard tests/vm/*.c))
 TOOLS	   := $(patsubst tools/%.c,$(B)/tools/%,$(wildcard tools/*.c))
 
-.PHONY: all kmod lib tools tests check demo deps install clean bench bench-tools
+.PHONY: all kmod lib tools tests check demo fuzz deps install clean bench \
+	bench-tools
 all: kmod lib tools tests bench-tools
 
 kmod:
@@ -153,6 +156,13 @@ check: deps
 demo: deps
 	$(MAKE) all
 	tools/demo.sh
+
+FUZZ_CALLS	?= 10000000
+FUZZ_MINUTES	?= 60
+FUZZ_SEED	?=
+fuzz: deps
+	$(MAKE) all
+	tests/fuzz.sh $(FUZZ_CALLS) $(FUZZ_MINUTES) $(FUZZ_SEED)
 
 install: lib
 	install -d $(DESTDIR)$(PREFIX)/include/lfq $(DESTDIR)$(PREFIX)/lib/pkgconfig

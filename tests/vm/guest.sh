@@ -129,12 +129,18 @@ lfq_run -t 240 stream /lfq/stream
 lfq_run -t 120 named /lfq/named
 lfq_run -t 120 named_ctl /lfq/named_ctl
 lfq_run -t 120 roles /lfq/roles
+# The short fuzz: 10^5 calls, ~1 s on the stock kernel, ~15-40 s on the
+# debug one (the long one is `make fuzz`).
+lfq_run -t 300 fuzz /lfq/fuzz -n 100000 -T 240
+# 10^6+ random writes into every writable page while the kernel produces
+# and consumes: ~5 s (it runs at least 5 s).
+lfq_run -t 180 hostile_mem /lfq/hostile_mem
 # Any other test program in the payload (build/tests/vm/*, e.g. ones added
 # after this script was written): run it too.
 for _t in /lfq/*; do
 	case ${_t##*/} in
 	ioctl_errno|mmap_rules|lifetime|fork_share|hostile|memcg|wakeups|stream) continue ;;
-	named|named_ctl|roles) continue ;;
+	named|named_ctl|roles|fuzz|hostile_mem) continue ;;
 	*.ko|*.sh) continue ;;
 	esac
 	if [ ! -f "$_t" ] || [ ! -x "$_t" ]; then
