@@ -2,11 +2,13 @@
 # Makefile - builds lfq.ko (against Debian's stock 6.1 headers), liblfq, the
 # tools and the test programs, and runs them:
 #
-#   make              module, library, tools, tests (into build/)
+#   make              module, library, tools, lfq-bench, tests (into build/)
 #   make check        every test layer; last line "N passed, N failed, N skipped"
 #   make demo         boots the test VM and streams through /dev/lfq
 #   make fuzz         the long ioctl fuzz on the debug kernel: FUZZ_CALLS
 #                     (10^7; 0: no limit), FUZZ_MINUTES (60), FUZZ_SEED
+#   make bench        lfq-bench's full run (peers installed first); rewrites
+#                     docs/PERFORMANCE.md and docs/perf/
 #   make install      headers, liblfq and liblfq.pc under PREFIX
 #
 # KDIR overrides the kernel build directory (default: the one

@@ -101,7 +101,8 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *list = NULL, *json = NULL, *plots = NULL, *md = NULL;
-	int tsv = 0, c, failed = 0;
+	const char *loads[16];
+	int tsv = 0, c, failed = 0, nloads = 0;
 
 	bench_opts.self = argv[0];
 	while ((c = getopt_long(argc, argv, "qfs:j:p:tm:l:h", lopts, NULL)) != -1) {
@@ -128,10 +129,11 @@ int main(int argc, char **argv)
 			md = optarg;
 			break;
 		case 'l':
-			if (bench_load_tsv(optarg) < 0) {
-				fprintf(stderr, "lfq-bench: cannot read %s\n", optarg);
+			if (nloads == 16) {
+				fprintf(stderr, "lfq-bench: at most 16 --load\n");
 				return 2;
 			}
+			loads[nloads++] = optarg;
 			break;
 #ifndef LFQ_BENCH_VM
 		case 'I':	/* suite_icount's child, under callgrind */
@@ -184,6 +186,12 @@ int main(int argc, char **argv)
 		}
 	}
 
+	/* Rows from other runs (the VM's) come after this run's. */
+	for (int i = 0; i < nloads; i++)
+		if (bench_load_tsv(loads[i]) < 0) {
+			fprintf(stderr, "lfq-bench: cannot read %s\n", loads[i]);
+			failed++;
+		}
 	if (tsv) {
 		bench_report_tsv(stdout);
 	} else {
