@@ -12,6 +12,7 @@
 #include <linux/slab.h>
 
 #include "lfq.h"
+#include "lfq_claims.h"
 #include "lfq_dev.h"
 #include "lfq_names.h"
 #include "lfq_source.h"
@@ -28,6 +29,8 @@ static int lfq_release(struct inode *inode, struct file *file)
 
 	if (a) {
 		lfq_source_release(file, a->q);
+		/* Its reservations, if it died holding any, are discarded. */
+		lfq_claims_release(a);
 		/* The role is free again: a new consumer may attach. */
 		lfq_queue_leave(a->q, a->role);
 		atomic_dec(&a->q->files);

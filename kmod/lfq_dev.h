@@ -15,6 +15,8 @@
  * struct lfq_attach - what binds a /dev/lfq file to its queue, set once.
  * @q:		the queue; the file holds a reference on it.
  * @role:	LFQ_ROLE_* the file was admitted with (lfq_queue_admit()).
+ * @claims:	MPSC claims the file registered (lfq_claims.c; under the
+ *		queue's claims lock).
  *
  * file->private_data is NULL while the file is unbound, then points to
  * its attachment until the file is released.
@@ -22,6 +24,7 @@
 struct lfq_attach {
 	struct lfq_queue *q;
 	u32 role;
+	DECLARE_BITMAP(claims, LFQ_MPSC_CLAIMS);
 };
 
 /* A file's attachment, or NULL while the file is unbound. */

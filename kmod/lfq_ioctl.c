@@ -16,6 +16,7 @@
 #include <linux/uaccess.h>
 
 #include "lfq.h"
+#include "lfq_claims.h"
 #include "lfq_dev.h"
 #include "lfq_names.h"
 #include "lfq_source.h"
@@ -68,7 +69,7 @@ int lfq_file_bind(struct file *file, struct lfq_queue *q, u32 role)
 	struct lfq_attach *a;
 	int err;
 
-	a = kmalloc(sizeof(*a), GFP_KERNEL_ACCOUNT);
+	a = kzalloc(sizeof(*a), GFP_KERNEL_ACCOUNT);
 	if (!a)
 		return -ENOMEM;
 	a->q = q;
@@ -192,6 +193,7 @@ void lfq_stats_read(struct lfq_queue *q, struct lfq_stats *st)
 		.wake_calls	= atomic64_read(&q->wake_calls),
 		.waits		= atomic64_read(&q->waits),
 		.dropped	= atomic64_read(&q->dropped),
+		.orphaned	= atomic64_read(&q->orphaned),
 	};
 }
 
@@ -226,6 +228,7 @@ long lfq_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case LFQ_IOC_STATS:
 	case LFQ_IOC_SOURCE_ATTACH:
 	case LFQ_IOC_SOURCE_DETACH:
+	case LFQ_IOC_CLAIM:
 		break;
 	default:
 		return -ENOTTY;
@@ -247,6 +250,8 @@ long lfq_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return lfq_source_attach(file, q, uarg);
 	case LFQ_IOC_SOURCE_DETACH:
 		return lfq_source_detach(file, q, arg);
+	case LFQ_IOC_CLAIM:
+		return lfq_claims_ioctl(lfq_file_attach(file), uarg);
 	default:
 		return lfq_ioctl_stats(q, uarg);
 	}

@@ -15,6 +15,7 @@
 #include <linux/export.h>
 #include <linux/irq_work.h>
 
+#include "lfq_claims.h"
 #include "lfq_kapi.h"
 #include "lfq_queue.h"
 
@@ -36,6 +37,7 @@ static void lfq_kapi_view(struct lfq_queue *q, struct lfq_mpsc_prod *p)
 	p->mask = q->hdr.slot_count - 1;
 	p->cached_tail = 0;	/* reloaded by the first reservation */
 	p->max_tries = LFQ_KAPI_MAX_TRIES;
+	p->claim = NULL;	/* lfq_kclaim_get() sets it */
 }
 
 /**
@@ -50,8 +52,9 @@ static void lfq_kapi_view(struct lfq_queue *q, struct lfq_mpsc_prod *p)
  *
  * Context: any, NMI included.
  * Return: the first slot of @r->count writable slots, or NULL (and a drop
- * counted) if the ring is full, @q is not an MPSC queue, or the shared
- * head kept changing under LFQ_KAPI_MAX_TRIES attempts.
+ * counted) if the ring is full, @q is not an MPSC queue, the shared
+ * head kept changing under LFQ_KAPI_MAX_TRIES attempts, or more kernel
+ * reservations than the queue has kernel claims are in flight.
  */
 void *lfq_queue_reserve(struct lfq_queue *q, u32 want,
 			struct lfq_mpsc_resv *r)
@@ -63,9 +66,16 @@ void *lfq_queue_reserve(struct lfq_queue *q, u32 want,
 	if (unlikely(q->hdr.type != LFQ_TYPE_MPSC || !want))
 		return NULL;
 	lfq_kapi_view(q, &p);
-	span = lfq_mpsc_reserve(&p, want, r);
-	if (unlikely(!span))
+	/* A claim, so the orphan scan leaves our slots alone. */
+	if (unlikely(!lfq_kclaim_get(q, &p, r))) {
 		atomic64_inc(&q->dropped);
+		return NULL;
+	}
+	span = lfq_mpsc_reserve(&p, want, r);
+	if (unlikely(!span)) {
+		lfq_kclaim_put(q, r);
+		atomic64_inc(&q->dropped);
+	}
 	return span;
 }
 EXPORT_SYMBOL_GPL(lfq_queue_reserve);
@@ -81,6 +91,7 @@ static void lfq_kapi_publish(struct lfq_queue *q,
 		return;
 	lfq_kapi_view(q, &p);
 	wake = keep ? lfq_mpsc_commit(&p, r) : lfq_mpsc_discard(&p, r);
+	lfq_kclaim_put(q, r);
 	if (wake)
 		irq_work_queue(&q->wake_work);
 }

@@ -13,6 +13,7 @@
 #include <linux/vmalloc.h>
 #include <linux/xarray.h>
 
+#include "lfq_claims.h"
 #include "lfq_queue.h"
 
 /* id -> struct lfq_queue; readers use RCU, writers take the irq-safe lock. */
@@ -26,6 +27,7 @@ static void lfq_queue_free_pages(struct lfq_queue *q)
 	unsigned long i;
 
 	/* A kernel producer's last wakeup may still be pending. */
+	lfq_claims_destroy(q);
 	irq_work_sync(&q->wake_work);
 	mutex_destroy(&q->sources_lock);
 	if (q->base)
@@ -112,7 +114,9 @@ struct lfq_queue *lfq_queue_create(const struct lfq_queue_params *params)
 	lfq_ring_hdr_init(&q->hdr, params->type, params->flags,
 			  params->slot_size, params->slot_count, &q->layout);
 
-	err = lfq_queue_alloc_pages(q);
+	err = lfq_claims_init(q);
+	if (!err)
+		err = lfq_queue_alloc_pages(q);
 	if (err)
 		goto fail;
 	memcpy(q->base + q->layout.hdr_offset, &q->hdr, sizeof(q->hdr));

@@ -20,6 +20,7 @@
 #include "lfq_layout.h"
 #include "lfq_ring.h"
 
+struct lfq_claims;
 struct lfq_src;
 
 /**
@@ -56,7 +57,10 @@ struct lfq_queue_params {
  * @data_wq:	sleepers waiting for data.
  * @space_wq:	sleepers waiting for free slots.
  * @wake_work:	wakes @data_wq for kernel producers in any context.
+ * @claims:	MPSC producers' claims and the orphan scan (lfq_claims.c);
+ *		NULL for SPSC.
  * @dropped:	kernel reservations that found the ring full.
+ * @orphaned:	slots discarded for released producers.
  * @wakeups:	wakeups that found a sleeper.
  * @wake_calls:	LFQ_IOC_WAKE calls.
  * @waits:	times an LFQ_IOC_WAIT caller went to sleep.
@@ -91,7 +95,9 @@ struct lfq_queue {
 	wait_queue_head_t data_wq;
 	wait_queue_head_t space_wq;
 	struct irq_work wake_work;
+	struct lfq_claims *claims;
 	atomic64_t dropped;
+	atomic64_t orphaned;
 	atomic64_t wakeups;
 	atomic64_t wake_calls;
 	atomic64_t waits;

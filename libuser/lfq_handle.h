@@ -37,6 +37,7 @@ struct lfq {
 	int fd;
 	uint32_t id;
 	uint32_t role;		/* LFQ_ROLE_*: what this handle may write */
+	int claim;		/* LFQ_IOC_CLAIM index, or -1 (mprod.claim) */
 	int wakeups;
 	unsigned int wait_spins;
 };

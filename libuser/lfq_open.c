@@ -41,6 +41,7 @@ static struct lfq *lfq_alloc(int fd, enum lfq_backend backend)
 	q->role = LFQ_ROLE_ALL;		/* memfd queues have no roles */
 	q->wait_spins = LFQ_WAIT_SPINS_DEFAULT;
 	q->map = MAP_FAILED;
+	q->claim = -1;
 	return q;
 }
 
@@ -106,6 +107,42 @@ int lfq_map_layout(struct lfq *q, int double_in_file)
 	return 0;
 }
 
+/*
+ * An MPSC producer registers a claim record (see LFQ_IOC_CLAIM in lfq.h),
+ * so that if this process dies holding a reservation the kernel can tell
+ * its slots from live producers' and discard them. A module older than
+ * claims (-ENOTTY) leaves the handle without one.
+ */
+static int lfq_claim_register(struct lfq *q)
+{
+	struct lfq_claim arg = { .size = sizeof(arg) };
+	struct lfq_prod_ctl *ctl;
+
+	if (!lfq_is_mpsc(q) || !lfq_can_produce(q))
+		return 0;
+	if (ioctl(q->fd, LFQ_IOC_CLAIM, &arg))
+		return errno == ENOTTY ? 0 : -errno;
+	if (arg.index >= LFQ_MPSC_CLAIMS)
+		return -EPROTO;
+	q->claim = (int)arg.index;
+	ctl = (struct lfq_prod_ctl *)(q->map + q->layout.prod_offset);
+	q->mprod.claim = &ctl->claims[arg.index];
+	return 0;
+}
+
+/* Give the claim back: the fd may outlive the handle (lfq_attach_fd()). */
+static void lfq_claim_free(struct lfq *q)
+{
+	struct lfq_claim arg = {
+		.size = sizeof(arg),
+		.flags = LFQ_CLAIM_FREE,
+		.index = (uint32_t)q->claim,
+	};
+
+	if (q->claim >= 0)
+		(void)ioctl(q->fd, LFQ_IOC_CLAIM, &arg);
+}
+
 /* Take the layout of a queue the kernel holds, from LFQ_IOC_INFO. */
 static int lfq_kernel_bind(struct lfq *q)
 {
@@ -145,7 +182,7 @@ static int lfq_kernel_bind(struct lfq *q)
 		q->map = MAP_FAILED;
 		return -EPROTO;
 	}
-	return 0;
+	return lfq_claim_register(q);
 }
 
 /* Wrap a bound /dev/lfq fd (consumed, even on error) in a mapped handle. */
@@ -325,6 +362,7 @@ void lfq_close(struct lfq *q)
 {
 	if (!q)
 		return;
+	lfq_claim_free(q);
 	if (q->map != MAP_FAILED)
 		munmap(q->map, q->layout.map_size);
 	if (q->fd >= 0)

@@ -53,7 +53,8 @@ static int lfq_mpsc_commit_n(struct lfq *q, uint32_t n)
 	int wake = 0;
 
 	if (n < done.count) {
-		rest = (struct lfq_mpsc_resv){ done.index + n, done.count - n };
+		rest = (struct lfq_mpsc_resv){ done.index + n, done.count - n,
+					       done.claim };
 		done.count = n;
 		wake = lfq_mpsc_discard(&q->mprod, &rest);
 	}

@@ -329,6 +329,9 @@ struct lfq_wait {
  *		sleep in the VFS and are not counted; see @wakeups).
  * @dropped:	records kernel producers dropped because the ring was full
  *		(LFQ_STATS_SIZE_VER1).
+ * @orphaned:	MPSC slots the kernel discarded because the producer that
+ *		reserved them was released first (LFQ_STATS_SIZE_VER2; see
+ *		LFQ_IOC_CLAIM).
  *
  * @produced, @consumed, @full_events and @empty_events live in pages the
  * processes can write; the kernel reports them as found. The rest are kept
@@ -345,10 +348,51 @@ struct lfq_stats {
 	__u64 wake_calls;
 	__u64 waits;
 	__u64 dropped;
+	__u64 orphaned;
 };
 
 #define LFQ_STATS_SIZE_VER0	64
 #define LFQ_STATS_SIZE_VER1	72	/* dropped */
+#define LFQ_STATS_SIZE_VER2	80	/* orphaned */
+
+/*
+ * Crash safety of MPSC queues. Every producer (each thread or process that
+ * reserves slots) registers a claim record with LFQ_IOC_CLAIM and writes
+ * into it, before each reservation, the range it is about to take (struct
+ * lfq_mpsc_claim in lfq_ring.h; liblfq does all of this). When a producer
+ * file is released (its last close and munmap: exit, kill), its claims die
+ * with it, and the kernel completes as discarded every reserved slot that
+ * is neither committed nor covered by a live claim, so the consumer skips
+ * them; they are counted in lfq_stats.orphaned. A producer that reserves
+ * without a claim is not protected: its slots may be taken for a dead
+ * producer's if one dies meanwhile. Claims belong to the file, so handles
+ * sharing a file through fork or fd passing must each register their own.
+ */
+
+/* struct lfq_claim.flags */
+#define LFQ_CLAIM_FREE		(1u << 0)	/* give @index back */
+#define LFQ_CLAIM_FLAGS_ALL	LFQ_CLAIM_FREE
+
+/**
+ * struct lfq_claim - LFQ_IOC_CLAIM argument: register or free a claim.
+ * @size:	sizeof(struct lfq_claim) as the caller knows it.
+ * @flags:	0 to register a claim, LFQ_CLAIM_FREE to free @index.
+ * @index:	out (register): the claim's index in lfq_prod_ctl.claims,
+ *		which the kernel zeroed; in (free): a claim this file holds.
+ * @__reserved:	must be zero.
+ *
+ * Errors: -EINVAL for an SPSC queue, unknown flags, or freeing an index the
+ * file does not hold; -EPERM if the file is not a producer; -ENOSPC when
+ * all LFQ_MPSC_CLAIMS claims are registered.
+ */
+struct lfq_claim {
+	__u32 size;
+	__u32 flags;
+	__u32 index;
+	__u32 __reserved;
+};
+
+#define LFQ_CLAIM_SIZE_VER0	16
 
 /* Event sources (LFQ_IOC_SOURCE_ATTACH); records are in lfq_event.h. */
 #define LFQ_SOURCE_SYNTH	1	/* kernel threads and hrtimers, sequenced */
@@ -438,5 +482,6 @@ struct lfq_source {
 #define LFQ_IOC_OPEN		_IO(LFQ_IOC_MAGIC, 0x08)	/* struct lfq_open * */
 #define LFQ_IOC_UNLINK		_IO(LFQ_IOC_MAGIC, 0x09)	/* struct lfq_unlink * */
 #define LFQ_IOC_LIST		_IO(LFQ_IOC_MAGIC, 0x0a)	/* struct lfq_list * */
+#define LFQ_IOC_CLAIM		_IO(LFQ_IOC_MAGIC, 0x0b)	/* struct lfq_claim * */
 
 #endif /* _UAPI_LINUX_LFQ_H */

@@ -17,6 +17,10 @@
  *                then the same pages again, so that any run of up to
  *                slot_count consecutive slots is one contiguous span.
  *
+ * MPSC producers also own one claim record each in their page (struct
+ * lfq_mpsc_claim), so the kernel can tell the slots of a producer that died
+ * holding them from those of live ones (see lfq_mpsc.h).
+ *
  * Indices are free-running 64-bit counters: slot i lives at
  * (i & (slot_count - 1)) * slot_size, and head - tail is the number of
  * slots in use (SPSC: committed; MPSC: reserved), so all slot_count slots
@@ -61,6 +65,25 @@ struct lfq_ring_hdr {
 	__u64 commit_size;
 };
 
+/* Claim records in the producer page: one per registered MPSC producer. */
+#define LFQ_MPSC_CLAIMS		60
+
+/**
+ * struct lfq_mpsc_claim - the slots an MPSC producer may hold, one cache
+ * line in the producer page, registered with LFQ_IOC_CLAIM.
+ * @start:	first index of the reservation being made or held.
+ * @end:	one past its last index; [start, end) is written before the
+ *		reservation's compare-and-swap, so it covers (at least) every
+ *		slot the producer holds. A stale range is harmless: its slots
+ *		are committed already.
+ * @__pad:	to the end of the cache line.
+ */
+struct lfq_mpsc_claim {
+	__u64 start;
+	__u64 end;
+	__u8 __pad[LFQ_CACHELINE - 16];
+};
+
 /**
  * struct lfq_prod_ctl - producer state, on its own page.
  * @head:	SPSC: index of the next slot to commit; slots below it are
@@ -71,6 +94,7 @@ struct lfq_ring_hdr {
  *		whoever releases slots must wake it. Set by the waiter,
  *		cleared by the waker.
  * @full_events: times the producer found the ring full (statistics).
+ * @claims:	MPSC: the producers' claim records, by LFQ_IOC_CLAIM index.
  */
 struct lfq_prod_ctl {
 	__u64 head;
@@ -79,6 +103,8 @@ struct lfq_prod_ctl {
 	__u32 __pad1;
 	__u8 __pad2[LFQ_CACHELINE - 8];
 	__u64 full_events;
+	__u8 __pad3[LFQ_CACHELINE - 8];
+	struct lfq_mpsc_claim claims[LFQ_MPSC_CLAIMS];
 };
 
 /**

@@ -40,6 +40,8 @@
 #define lfq_xchg(p, v)			xchg((p), (v))
 /* Reservation CAS: ordering comes from the acquire of tail before it. */
 #define lfq_try_cmpxchg_relaxed(p, oldp, v)	try_cmpxchg_relaxed((p), (oldp), (v))
+/* Fully ordered CAS: what precedes it is seen by whoever sees its value. */
+#define lfq_try_cmpxchg_full(p, oldp, v)	try_cmpxchg((p), (oldp), (v))
 #define lfq_likely(x)			likely(x)
 #define lfq_unlikely(x)			unlikely(x)
 
@@ -79,6 +81,9 @@ static inline void lfq_tsan_mb(void)
 #define lfq_xchg(p, v)			__atomic_exchange_n((p), (v), __ATOMIC_SEQ_CST)
 #define lfq_try_cmpxchg_relaxed(p, oldp, v)				\
 	__atomic_compare_exchange_n((p), (oldp), (v), 0, __ATOMIC_RELAXED, \
+				    __ATOMIC_RELAXED)
+#define lfq_try_cmpxchg_full(p, oldp, v)				\
+	__atomic_compare_exchange_n((p), (oldp), (v), 0, __ATOMIC_SEQ_CST, \
 				    __ATOMIC_RELAXED)
 #define lfq_likely(x)			__builtin_expect(!!(x), 1)
 #define lfq_unlikely(x)			__builtin_expect(!!(x), 0)

@@ -19,6 +19,15 @@
  * a hostile process stalls or drops its own records but never makes
  * anyone touch memory outside the ring.
  *
+ * Crash safety: a producer that has a claim record (struct lfq_mpsc_claim,
+ * registered with the kernel) writes the range it is about to reserve
+ * into it before the compare-and-swap that takes the range, so every slot
+ * below head is either committed, or covered by the claim of the producer
+ * holding it, or held by a producer without a claim. When a producer dies,
+ * the kernel discards the reserved slots that are in neither of the first
+ * two states and not claimed by a live producer (lfq_claims.c). Modelled
+ * in tests/model/claims.pml.
+ *
  * Wakeups use the Dekker handshake of lfq_spsc.h: the consumer arms
  * need_data, full barrier, re-reads the commit word at its tail; a
  * producer stores its commit words, full barrier, reads need_data.
@@ -40,6 +49,8 @@
  * @peer:	the shared consumer page (read only).
  * @commit:	the shared commit words, one per slot.
  * @data:	first copy of the slot area.
+ * @claim:	this producer's claim record, or NULL if it has none (a
+ *		queue in process memory, which no kernel watches).
  * @cached_tail: last consumer index read; may lag, which only makes the
  *		ring look fuller than it is until the next reload.
  * @slot_size:	bytes per slot.
@@ -55,6 +66,7 @@ struct lfq_mpsc_prod {
 	const struct lfq_cons_ctl *peer;
 	__u64 *commit;
 	unsigned char *data;
+	struct lfq_mpsc_claim *claim;
 	__u64 cached_tail;
 	__u32 slot_size;
 	__u32 mask;
@@ -65,10 +77,13 @@ struct lfq_mpsc_prod {
  * struct lfq_mpsc_resv - one reservation, held by the producer that made it.
  * @index:	index of the first slot.
  * @count:	slots reserved.
+ * @claim:	kernel producers: the kernel claim record held until the
+ *		reservation is committed or discarded (lfq_kapi.c).
  */
 struct lfq_mpsc_resv {
 	__u64 index;
 	__u32 count;
+	__u32 claim;
 };
 
 /**
@@ -113,6 +128,7 @@ static inline void lfq_mpsc_prod_init(struct lfq_mpsc_prod *p, void *base,
 	p->slot_size = h->slot_size;
 	p->mask = h->slot_count - 1;
 	p->max_tries = 0;
+	p->claim = (struct lfq_mpsc_claim *)0;
 	/* Pairs with the consumer's release of tail in lfq_mpsc_release(). */
 	p->cached_tail = lfq_load_acquire(&p->peer->tail);
 }
@@ -182,12 +198,30 @@ static inline void *lfq_mpsc_reserve(struct lfq_mpsc_prod *p, __u32 want,
 		}
 		if (n > want)
 			n = want;
-		/* Relaxed: the slots are ordered by the acquire of tail
-		 * above, and published by the releases in
-		 * lfq_mpsc_publish(); head itself carries no data.
-		 */
-		if (lfq_try_cmpxchg_relaxed(&p->ctl->head, &head, head + n))
+		if (p->claim) {
+			/* Claim [head, head + n) before taking it. Release:
+			 * our earlier commit words are visible before a
+			 * claim that no longer covers them (pairs with the
+			 * acquire of claims in lfq_claims_snapshot()).
+			 */
+			lfq_store_release(&p->claim->start, head);
+			lfq_store_release(&p->claim->end, head + n);
+			/* Fully ordered: whoever sees head move past these
+			 * slots sees the claim (lfq_orphans_scan()'s acquire
+			 * of head). The slots are ordered by the acquire of
+			 * tail above and published by lfq_mpsc_publish().
+			 */
+			if (lfq_try_cmpxchg_full(&p->ctl->head, &head,
+						 head + n))
+				break;
+		} else if (lfq_try_cmpxchg_relaxed(&p->ctl->head, &head,
+						   head + n)) {
+			/* Relaxed: ordered by the acquire of tail above and
+			 * published by the releases in lfq_mpsc_publish();
+			 * head itself carries no data.
+			 */
 			break;
+		}
 		if (lfq_unlikely(++tries == p->max_tries)) {
 			r->count = 0;
 			return (void *)0;
@@ -257,6 +291,36 @@ static inline int lfq_mpsc_slot_state(const __u64 *commit, __u32 mask,
 	if (v == ((i + 1) | LFQ_MPSC_DISCARDED))
 		return -1;
 	return 0;
+}
+
+/**
+ * lfq_mpsc_claimed() - whether a claim's range covers index @i.
+ * @start:	the claim's start, as read.
+ * @end:	the claim's end, as read.
+ * @i:		a slot index.
+ *
+ * Ranges are compared by distance from @start, so they work across the
+ * wrap of the 64-bit indices; an empty or reversed range covers nothing.
+ */
+static inline int lfq_mpsc_claimed(__u64 start, __u64 end, __u64 i)
+{
+	return i - start < end - start;
+}
+
+/**
+ * lfq_mpsc_outstanding() - whether index @i is neither committed nor
+ * discarded, going by its slot's commit word.
+ * @v:		the commit word of slot (@i & mask), as read.
+ * @i:		a slot index the reader knows was reserved.
+ *
+ * The word names the last index written to its slot: @i itself (done), a
+ * later lap's (@i was consumed and the slot reused: done), or an earlier
+ * one (@i is outstanding). A reader whose idea of the consumer's position
+ * is stale must not take a later lap's word for "not committed".
+ */
+static inline int lfq_mpsc_outstanding(__u64 v, __u64 i)
+{
+	return (__s64)(i - ((v & ~LFQ_MPSC_DISCARDED) - 1)) > 0;
 }
 
 /**

@@ -109,6 +109,7 @@ static void lfq_mt_prod_view(struct lfq_mt *mt, struct lfq_mpsc_prod *p)
 	p->slot_size = mt->sz;
 	p->mask = mt->n - 1;
 	p->max_tries = 0;
+	p->claim = NULL;
 }
 
 static void lfq_mt_cons_view(struct lfq_mt *mt, struct lfq_mpsc_cons *c)

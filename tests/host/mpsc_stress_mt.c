@@ -136,6 +136,9 @@ static void produce(struct run *run, unsigned int id, uint64_t *discards)
 	uint64_t seq = 0, rnd = id * 7919 + 1;
 
 	ring_prod(&run->ring, &p);
+	/* Half the producers keep a claim record, as liblfq's do. */
+	if (id & 1)
+		p.claim = &run->ring.prod->claims[id % LFQ_MPSC_CLAIMS];
 	while (seq < run->per_producer) {
 		uint64_t *m = lfq_mpsc_reserve(&p, 1, &r);
 		int wake;

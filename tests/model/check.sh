@@ -7,6 +7,7 @@
 set -u
 cd "$(dirname "$0")"
 MUTATIONS_mpsc="NO_RECHECK FLAG_BEFORE_PUB PUB_BEFORE_DATA NO_SPACE_CHECK"
+MUTATIONS_claims="CLAIM_AFTER_CAS NO_COVER_CHECK NO_RESCAN NO_LAP_CHECK"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 n=0
