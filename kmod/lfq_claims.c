@@ -63,6 +63,18 @@ struct lfq_claims {
 	struct lfq_claim_range snap[LFQ_MPSC_CLAIMS + LFQ_KCLAIMS];
 };
 
+static void lfq_claim_read(struct lfq_claim_range *r,
+			   const struct lfq_mpsc_claim *cl)
+{
+	/*
+	 * Pairs with the release stores in lfq_mpsc_reserve(): a range that
+	 * no longer covers a slot was written after that slot's commit.
+	 */
+	r->start = smp_load_acquire(&cl->start);
+	/* Pairs with the same release stores (the end of the range). */
+	r->end = smp_load_acquire(&cl->end);
+}
+
 /* Copy every live range; returns how many. */
 static unsigned int lfq_claims_snapshot(struct lfq_queue *q)
 {
@@ -72,21 +84,11 @@ static unsigned int lfq_claims_snapshot(struct lfq_queue *q)
 
 	for_each_set_bit(i, c->live, LFQ_MPSC_CLAIMS) {
 		cl = &q->prod->claims[i];
-		/* Pairs with the release stores in lfq_mpsc_reserve(): a
-		 * range that no longer covers a slot comes after its commit.
-		 */
-		c->snap[n].start = smp_load_acquire(&cl->start);
-		c->snap[n].end = smp_load_acquire(&cl->end);
-		n++;
+		lfq_claim_read(&c->snap[n++], cl);
 	}
 	/* Free kernel claims hold stale ranges: harmless (see lfq_ring.h). */
-	for (i = 0; i < LFQ_KCLAIMS; i++) {
-		cl = &c->kclaims[i];
-		/* Pairs with the same stores, by kernel producers. */
-		c->snap[n].start = smp_load_acquire(&cl->start);
-		c->snap[n].end = smp_load_acquire(&cl->end);
-		n++;
-	}
+	for (i = 0; i < LFQ_KCLAIMS; i++)
+		lfq_claim_read(&c->snap[n++], &c->kclaims[i]);
 	return n;
 }
 

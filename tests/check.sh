@@ -3,15 +3,16 @@
 # building): static checks, SPIN models, host tests (plain and TSan),
 # lfq-bench's quick mode, the integration tests in a VM on Debian's stock
 # kernel, and KUnit plus the integration tests again on the debug kernel
-# (KASAN, lockdep, PROVE_RCU, UBSAN, kmemleak). The last line is "N passed, N failed, N skipped"; the
-# exit status is non-zero on any failure.
+# (KASAN, lockdep, PROVE_RCU, UBSAN, kmemleak) and on the KCSAN kernel.
+# The last line is "N passed, N failed, N skipped"; the exit status is
+# non-zero on any failure.
 #
 # LFQ_LAYERS selects layers (default "static model host bench vm-stock
-# vm-debug"); "bench" runs lfq-bench's quick mode (it must run; its
+# vm-debug vm-kcsan"); "bench" runs lfq-bench's quick mode (it must run; its
 # figures are `make bench`'s business).
 set -u
 cd "$(dirname "$0")/.."
-LAYERS=${LFQ_LAYERS:-static model host bench vm-stock vm-debug}
+LAYERS=${LFQ_LAYERS:-static model host bench vm-stock vm-debug vm-kcsan}
 LOGDIR=${LFQ_LOGDIR:-build/check}
 mkdir -p "$LOGDIR"
 LFQ_RESULTS_FILE=$PWD/$LOGDIR/results
@@ -78,32 +79,45 @@ if has vm-stock; then
 	echo "# console log: $LOGDIR/vm-stock.log"
 fi
 
-if has vm-debug; then
-	layer "VM, debug kernel: KUnit and the integration tests"
-	if [ -z "$KOUT" ]; then
-		fail_layer vm-debug "debug kernel build failed"
-	else
-		kd=$PWD/$LOGDIR/kmod-debug
-		rm -rf "$kd"
-		mkdir -p "$kd"
-		cp -r Kbuild kmod uapi "$kd/"
-		find "$kd" \( -name '*.o' -o -name '*.ko' -o -name '*.cmd' \
-			-o -name '*.mod*' -o -name modules.order \
-			-o -name Module.symvers \) -delete
-		if make -C "$KOUT" M="$kd" W=1 modules >"$LOGDIR/kmod-debug.log" 2>&1; then
-			payload "$LOGDIR/pay-debug" "$kd/kmod/lfq.ko" \
-				"$kd"/kmod/tests/*.ko
-			cat tests/vm/kunit.sh tests/vm/guest.sh >"$LOGDIR/guest-debug.sh"
-			tools/vm/run-vm.sh --kernel debug \
-				--payload "$LOGDIR/pay-debug" \
-				--script "$LOGDIR/guest-debug.sh" \
-				--log "$LOGDIR/vm-debug.log" --quiet --timeout 1800
-			echo "# console log: $LOGDIR/vm-debug.log"
-		else
-			tail -20 "$LOGDIR/kmod-debug.log"
-			fail_layer vm-debug "module build against the debug kernel failed"
-		fi
+# vm_built FLAVOUR KOUT: the module and its KUnit suites built against a
+# kernel from tools/vm/build-kernel.sh, then KUnit and guest.sh in its VM.
+vm_built() {
+	fl=$1
+	kout=$2
+	if [ -z "$kout" ]; then
+		fail_layer "vm-$fl" "$fl kernel build failed"
+		return
 	fi
+	kd=$PWD/$LOGDIR/kmod-$fl
+	rm -rf "$kd"
+	mkdir -p "$kd"
+	cp -r Kbuild kmod uapi "$kd/"
+	find "$kd" \( -name '*.o' -o -name '*.ko' -o -name '*.cmd' \
+		-o -name '*.mod*' -o -name modules.order \
+		-o -name Module.symvers \) -delete
+	if ! make -C "$kout" M="$kd" W=1 modules >"$LOGDIR/kmod-$fl.log" 2>&1; then
+		tail -20 "$LOGDIR/kmod-$fl.log"
+		fail_layer "vm-$fl" "module build against the $fl kernel failed"
+		return
+	fi
+	payload "$LOGDIR/pay-$fl" "$kd/kmod/lfq.ko" "$kd"/kmod/tests/*.ko
+	cat tests/vm/kunit.sh tests/vm/guest.sh >"$LOGDIR/guest-$fl.sh"
+	tools/vm/run-vm.sh --kernel "$fl" --payload "$LOGDIR/pay-$fl" \
+		--script "$LOGDIR/guest-$fl.sh" --log "$LOGDIR/vm-$fl.log" \
+		--quiet --timeout 1800
+	echo "# console log: $LOGDIR/vm-$fl.log"
+}
+
+if has vm-debug; then
+	layer "VM, debug kernel (KASAN, lockdep, UBSAN): KUnit and the integration tests"
+	vm_built debug "$KOUT"
+fi
+
+# KCSAN excludes KASAN: its own kernel. Data races it reports fail the run
+# like any splat (see docs/KCSAN.md for what it watches).
+if has vm-kcsan; then
+	layer "kcsan kernel (cached by config hash; first build ~10-20 min)"
+	vm_built kcsan "$(tools/vm/build-kernel.sh kcsan | tail -1)"
 fi
 
 layer summary

@@ -135,12 +135,15 @@ lfq_run -t 300 fuzz /lfq/fuzz -n 100000 -T 240
 # 10^6+ random writes into every writable page while the kernel produces
 # and consumes: ~5 s (it runs at least 5 s).
 lfq_run -t 180 hostile_mem /lfq/hostile_mem
+# 1000 SIGKILLs of MPSC producers at random points while a consumer checks
+# every record: ~7 s on the stock kernel.
+lfq_run -t 400 kill_storm /lfq/kill_storm
 # Any other test program in the payload (build/tests/vm/*, e.g. ones added
 # after this script was written): run it too.
 for _t in /lfq/*; do
 	case ${_t##*/} in
 	ioctl_errno|mmap_rules|lifetime|fork_share|hostile|memcg|wakeups|stream) continue ;;
-	named|named_ctl|roles|fuzz|hostile_mem) continue ;;
+	named|named_ctl|roles|fuzz|hostile_mem|kill_storm) continue ;;
 	*.ko|*.sh) continue ;;
 	esac
 	if [ ! -f "$_t" ] || [ ! -x "$_t" ]; then

@@ -96,8 +96,14 @@ LABEL=vm-$KERNEL
 #   (next BEGIN or end of log) each add one failure.
 SPLAT_RE='BUG:|WARNING:|KASAN:|UBSAN:|KCSAN:|kernel BUG at|Kernel panic|Oops|general protection fault|Call Trace:|cut here \]|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|INFO: task|INFO: lockdep|INFO: trying to register non-static key|INFO: possible|DEBUG_LOCKS_WARN_ON|rcu_sched detected stall|rcu_preempt detected stall|detected stalls on CPU|rcu: INFO|soft lockup|hard LOCKUP|unreferenced object|list_add corruption|list_del corruption|ODEBUG:'
 
+# On the kcsan kernel, a data race between two functions that are not lfq's
+# (the "data-race in A / B" title names no lfq_* function) is listed but not
+# counted: the 6.1 core kernel has a few (docs/KCSAN.md). Any other KCSAN
+# report is a splat.
 scan_log() {
-	awk -v splat_re="$SPLAT_RE" '
+	foreign_ok=0
+	[ "$KERNEL" = kcsan ] && foreign_ok=1
+	awk -v splat_re="$SPLAT_RE" -v foreign_ok="$foreign_ok" '
 	function report(msg) { print "  " msg; nrep++ }
 	function close_scope(d,   where) {
 		if (!(d in plan_active) || !plan_active[d]) { cnt[d] = 0; return }
@@ -118,7 +124,10 @@ scan_log() {
 	{
 		line = $0
 		gsub(/\r/, "", line)
-		if (line ~ splat_re && line !~ /^LFQ-TEST-(BEGIN|END) /) {
+		if (foreign_ok && line ~ /BUG: KCSAN: data-race in / &&
+		    line !~ /lfq/) {
+			if (++foreign <= 20) foreign_lines[foreign] = NR ": " line
+		} else if (line ~ splat_re && line !~ /^LFQ-TEST-(BEGIN|END) /) {
 			splats++
 			if (splats <= 60) splat_lines[splats] = NR ": " line
 			if (!first_splat) first_splat = NR
@@ -209,6 +218,10 @@ scan_log() {
 		if (block != "") {
 			report("FAIL " block ": no LFQ-TEST-END (VM died or test hung)")
 			failed++
+		}
+		if (foreign) {
+			print "  KCSAN: " foreign " data race(s) outside lfq, not counted (docs/KCSAN.md):"
+			for (i = 1; i <= foreign && i <= 20; i++) print "    " foreign_lines[i]
 		}
 		if (splats) {
 			print "  SPLAT: " splats " suspicious kernel log line(s):"
@@ -414,6 +427,9 @@ if ! printf 'quit\n' | timeout 20 qemu-system-x86_64 -accel tcg -cpu max -machin
 fi
 
 APPEND="console=ttyS0 panic=-1 oops=panic panic_on_warn=1 loglevel=7 printk.time=1"
+# KCSAN reports are warnings: a race in core kernel code must not panic the
+# run; the log scan decides (see scan_log).
+[ "$KERNEL" = kcsan ] && APPEND=${APPEND/ panic_on_warn=1/}
 [ -n "$APPEND_EXTRA" ] && APPEND="$APPEND $APPEND_EXTRA"
 
 # shellcheck disable=SC2054  # the comma belongs to -accel's value
