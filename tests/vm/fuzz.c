@@ -425,6 +425,13 @@ static size_t plausible(unsigned int nr, unsigned char *b)
 		put32(b, 4, chance(90) ? 0 : (uint32_t)interesting());
 		put_name(b, 8);
 		return LFQ_UNLINK_SIZE_VER0;
+	case 0x0b:	/* CLAIM: register, or free a guess */
+		put32(b, 0, LFQ_CLAIM_SIZE_VER0);
+		put32(b, 4, chance(80) ? below(2) : (uint32_t)interesting());
+		put32(b, 8, chance(90) ? below(LFQ_MPSC_CLAIMS + 2) :
+					 (uint32_t)interesting());
+		put32(b, 12, chance(95) ? 0 : (uint32_t)interesting());
+		return LFQ_CLAIM_SIZE_VER0;
 	case 0x0a: {	/* LIST */
 		uint32_t es = chance(70) ? LFQ_LIST_ENTRY_SIZE_VER0 + 8 * below(10) :
 					   (uint32_t)interesting();
@@ -516,7 +523,7 @@ static unsigned int pick_cmd(unsigned int *nr)
 {
 	unsigned int c;
 
-	*nr = chance(90) ? below(0x0c) : below(256);
+	*nr = chance(90) ? below(0x0d) : below(256);
 	switch (below(12)) {
 	case 0:
 		/* random _IOC direction and size */

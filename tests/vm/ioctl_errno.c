@@ -105,7 +105,7 @@ static void test_unbound(void)
 	       "WAKE on an unbound fd");
 	expect(io(fd, LFQ_IOC_STATS, &st), EBADFD, "STATS on an unbound fd");
 	/* Command validity is checked before binding. */
-	expect(io(fd, _IO(LFQ_IOC_MAGIC, 0x0b), NULL), ENOTTY,
+	expect(io(fd, _IO(LFQ_IOC_MAGIC, 0x0c), NULL), ENOTTY,
 	       "unknown cmd on an unbound fd");
 	/* Bad pointers on an unbound fd: the binding check comes first. */
 	expect(io(fd, LFQ_IOC_INFO, NULL), EBADFD,
@@ -409,10 +409,10 @@ static void test_stats(int fd)
 	st = (struct lfq_stats){ .size = sizeof(st) };
 	expect(io(fd, LFQ_IOC_STATS, &st), 0, "STATS");
 	/* test_wake() made exactly three successful WAKE calls. */
-	if (!tap_ok(st.size == LFQ_STATS_SIZE_VER1 && st.wake_calls == 3 &&
+	if (!tap_ok(st.size == LFQ_STATS_SIZE_VER2 && st.wake_calls == 3 &&
 		    st.produced == 0 && st.consumed == 0 && st.wakeups == 0 &&
 		    st.dropped == 0,
-		    "STATS: size 72, 3 wake_calls, nothing produced or dropped"))
+		    "STATS: size 80, 3 wake_calls, nothing produced or dropped"))
 		tap_diag("  size %u wake_calls %llu wakeups %llu produced %llu consumed %llu",
 			 st.size, (unsigned long long)st.wake_calls,
 			 (unsigned long long)st.wakeups,
@@ -423,11 +423,11 @@ static void test_stats(int fd)
 	*(uint32_t *)buf = sizeof(buf);
 	expect(io(fd, LFQ_IOC_STATS, buf), 0, "STATS size 128");
 	memcpy(&st, buf, sizeof(st));
-	ok = st.size == LFQ_STATS_SIZE_VER1 && st.__reserved == 0 &&
+	ok = st.size == LFQ_STATS_SIZE_VER2 && st.__reserved == 0 &&
 	     st.wake_calls == 3 && st.produced == 0;
-	for (i = LFQ_STATS_SIZE_VER1; i < (int)sizeof(buf); i++)
+	for (i = LFQ_STATS_SIZE_VER2; i < (int)sizeof(buf); i++)
 		ok &= buf[i] == 0xa5;
-	if (!tap_ok(ok, "STATS size 128: size=72 back, known fields filled, tail untouched"))
+	if (!tap_ok(ok, "STATS size 128: size=80 back, known fields filled, tail untouched"))
 		tap_diag("  size %u wake_calls %llu", st.size,
 			 (unsigned long long)st.wake_calls);
 
@@ -834,7 +834,7 @@ static void test_unknown(int fd)
 	struct lfq_create c = geo(64, 1024);
 
 	expect(io(fd, _IO(LFQ_IOC_MAGIC, 0x00), NULL), ENOTTY, "cmd nr 0x00");
-	expect(io(fd, _IO(LFQ_IOC_MAGIC, 0x0b), NULL), ENOTTY, "cmd nr 0x0b");
+	expect(io(fd, _IO(LFQ_IOC_MAGIC, 0x0c), NULL), ENOTTY, "cmd nr 0x0c");
 	expect(io(fd, _IO(LFQ_IOC_MAGIC, 0xff), NULL), ENOTTY, "cmd nr 0xff");
 	expect(io(fd, _IOWR(LFQ_IOC_MAGIC, 0x08, struct lfq_open), NULL),
 	       ENOTTY, "_IOWR(OPEN)");
