@@ -55,6 +55,28 @@ int lfq_copy_result(void __user *uarg, void *src, u32 ksize, size_t min_size)
 	return 0;
 }
 
+/* Bind @file to @q in @role, which lfq_queue_admit() granted already. */
+static int lfq_file_bind_admitted(struct file *file, struct lfq_queue *q,
+				  u32 role)
+{
+	struct lfq_attach *a;
+
+	a = kzalloc(sizeof(*a), GFP_KERNEL_ACCOUNT);
+	if (!a)
+		return -ENOMEM;
+	a->q = q;
+	a->role = role;
+	/* Counted first: the file's release may follow the bind at once. */
+	atomic_inc(&q->files);
+	/* Bind once; pairs with the acquire in lfq_file_attach(). */
+	if (cmpxchg(&file->private_data, NULL, a)) {
+		atomic_dec(&q->files);
+		kfree(a);
+		return -EBUSY;
+	}
+	return 0;
+}
+
 /**
  * lfq_file_bind() - bind an unbound /dev/lfq file to a queue in a role.
  * @file:	the file.
@@ -66,29 +88,15 @@ int lfq_copy_result(void __user *uarg, void *src, u32 ksize, size_t min_size)
  */
 int lfq_file_bind(struct file *file, struct lfq_queue *q, u32 role)
 {
-	struct lfq_attach *a;
 	int err;
 
-	a = kzalloc(sizeof(*a), GFP_KERNEL_ACCOUNT);
-	if (!a)
-		return -ENOMEM;
-	a->q = q;
-	a->role = role;
 	err = lfq_queue_admit(q, role);
-	if (err) {
-		kfree(a);
+	if (err)
 		return err;
-	}
-	/* Counted first: the file's release may follow the bind at once. */
-	atomic_inc(&q->files);
-	/* Bind once; pairs with the acquire in lfq_file_attach(). */
-	if (cmpxchg(&file->private_data, NULL, a)) {
-		atomic_dec(&q->files);
+	err = lfq_file_bind_admitted(file, q, role);
+	if (err)
 		lfq_queue_leave(q, role);
-		kfree(a);
-		return -EBUSY;
-	}
-	return 0;
+	return err;
 }
 
 static long lfq_ioctl_create(struct file *file, void __user *uarg)
@@ -97,6 +105,7 @@ static long lfq_ioctl_create(struct file *file, void __user *uarg)
 	struct lfq_create arg;
 	struct lfq_queue *q;
 	bool named;
+	u32 role;
 	int err;
 
 	BUILD_BUG_ON(sizeof(arg) != LFQ_CREATE_SIZE_VER1);
@@ -117,19 +126,25 @@ static long lfq_ioctl_create(struct file *file, void __user *uarg)
 	q = lfq_queue_create(&params);
 	if (IS_ERR(q))
 		return PTR_ERR(q);
+	role = arg.role ? arg.role : LFQ_ROLE_ALL;
+	/* The creator's role first: once named, others may attach at once. */
+	err = lfq_queue_admit(q, role);
+	if (err)
+		goto put;
 	if (named) {
 		err = lfq_name_link(q, arg.name, arg.mode);
-		if (err) {
-			lfq_queue_put(q);
-			return err;
-		}
+		if (err)
+			goto leave;
 	}
-	err = lfq_file_bind(file, q, arg.role ? arg.role : LFQ_ROLE_ALL);
-	if (err) {
-		if (named)
-			lfq_name_unlink_queue(q);
-		lfq_queue_put(q);
-	}
+	err = lfq_file_bind_admitted(file, q, role);
+	if (!err)
+		return 0;
+	if (named)
+		lfq_name_unlink_queue(q);
+leave:
+	lfq_queue_leave(q, role);
+put:
+	lfq_queue_put(q);
 	return err;
 }
 

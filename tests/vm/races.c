@@ -40,6 +40,13 @@ static void bump(uint64_t *c)
 	__atomic_fetch_add(c, 1, __ATOMIC_RELAXED);
 }
 
+/* An error no race explains: count it, and say which (the first few). */
+static void unexpected(const char *what, int err)
+{
+	if (__atomic_fetch_add(&n_unexpected, 1, __ATOMIC_RELAXED) < 5)
+		tap_diag("unexpected: %s -> %d (%s)", what, err, ename(-err));
+}
+
 /* Attach by name in every role, push or pop a little, close. */
 static void *attacher(void *arg)
 {
@@ -53,7 +60,7 @@ static void *attacher(void *arg)
 		if (err) {
 			/* Gone (unlinked), role taken, or being re-created. */
 			if (err != -ENOENT && err != -EBUSY)
-				bump(&n_unexpected);
+				unexpected("lfq_open_named", err);
 			bump(&n_attach_fail);
 			continue;
 		}
@@ -81,13 +88,13 @@ static void *unlinker(void *arg)
 		if (!err)
 			bump(&n_unlink);
 		else if (err != -ENOENT)
-			bump(&n_unexpected);
+			unexpected("lfq_unlink", err);
 		err = lfq_create_named(&p, NAME, 0600, LFQ_ROLE_CONSUMER, &q);
 		if (!err) {
 			bump(&n_create);
 			lfq_close(q);
 		} else if (err != -EEXIST) {
-			bump(&n_unexpected);
+			unexpected("lfq_create_named", err);
 		}
 	}
 	return NULL;
@@ -133,7 +140,7 @@ static void *user(void *arg)
 		if (m != MAP_FAILED) {
 			/* The header page stays readable after the close. */
 			if (*(volatile uint32_t *)m != LFQ_RING_MAGIC)
-				bump(&n_unexpected);
+				unexpected("header magic", 0);
 			munmap(m, 4096);
 			bump(&n_map);
 		}
