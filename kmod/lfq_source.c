@@ -87,8 +87,9 @@ int lfq_source_attach(struct file *file, struct lfq_queue *q,
 		return -EINVAL;
 	if (type->producer && q->hdr.type != LFQ_TYPE_MPSC)
 		return -EINVAL;
-	/* A kernel consumer takes the consumer role the file holds. */
-	if (!type->producer && !(lfq_file_role(file) & LFQ_ROLE_CONSUMER))
+	/* A source acts in the role the file holds: it may not exceed it. */
+	if (!(lfq_file_role(file) &
+	      (type->producer ? LFQ_ROLE_PRODUCER : LFQ_ROLE_CONSUMER)))
 		return -EPERM;
 	err = lfq_source_check_size(type, &arg, q);
 	if (err)

@@ -102,6 +102,9 @@ static struct lfq_queue *lfq_echo_target(struct lfq_queue *q, int fd)
 	t = lfq_file_queue(f.file);
 	if (!t)
 		t = ERR_PTR(-EBADFD);
+	/* We produce into the target: its file must be a producer. */
+	else if (!(lfq_file_role(f.file) & LFQ_ROLE_PRODUCER))
+		t = ERR_PTR(-EPERM);
 	else if (t == q || t->hdr.type != LFQ_TYPE_MPSC)
 		t = ERR_PTR(-EINVAL);
 	else if (t->kconsumer)	/* echoed itself: chains could loop */

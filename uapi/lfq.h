@@ -439,8 +439,10 @@ struct lfq_claim {
  * code for the caller and PROC sees every process.
  *
  * LFQ_IOC_SOURCE_ATTACH returns the source's id (0..LFQ_SOURCES_MAX - 1),
- * or -EPERM without the capability (or, for ECHO, on a file without the
- * consumer role), -EBADFD on a file without a queue,
+ * or -EPERM without the capability, on a file without the role the source
+ * acts in (the producer role for SYNTH, PROC and SYSCALL, the consumer
+ * role for ECHO) or for an ECHO target_fd without the producer role,
+ * -EBADFD on a file without a queue,
  * -EINVAL for a bad field or a queue of the wrong type, -EMSGSIZE when a
  * record (of @record_size bytes, if set) does not fit a slot, -ENOSPC
  * when LFQ_SOURCES_MAX are attached, -EBUSY for a second ECHO on one

@@ -307,7 +307,7 @@ static void test_library(void)
 
 static void test_echo(void)
 {
-	struct lfq *p = NULL, *both = NULL, *target = NULL;
+	struct lfq *p = NULL, *both = NULL, *target = NULL, *cons = NULL;
 	struct lfq_source src = { .type = LFQ_SOURCE_ECHO };
 	int id;
 
@@ -323,6 +323,21 @@ static void test_echo(void)
 	tap_ok(id >= 0, "ECHO on a file with the consumer role (id %d)", id);
 	if (id >= 0)
 		lfq_source_detach(both, id);
+	if (!lfq_open_named("t-roleecho", C, &cons)) {
+		/* Kernel producers act in the producer role: not here. */
+		struct lfq_source proc = { .type = LFQ_SOURCE_PROC };
+
+		expect(-lfq_source_attach(cons, &proc), EPERM,
+		       "PROC (a kernel producer) on a consumer-only file");
+		/* ECHO produces into its target: a consumer-only target. */
+		src.target_fd = lfq_fd(cons);
+		expect(-lfq_source_attach(both, &src), EPERM,
+		       "ECHO into a target file without the producer role");
+		lfq_close(cons);
+	} else {
+		tap_ok(0, "open t-roleecho as consumer");
+		tap_ok(0, "open t-roleecho as consumer");
+	}
 	lfq_close(p);
 	lfq_close(both);
 	lfq_close(target);
@@ -331,7 +346,7 @@ static void test_echo(void)
 
 int main(void)
 {
-	tap_plan(59);
+	tap_plan(61);
 	test_admission();
 	test_mappings();
 	test_library();
