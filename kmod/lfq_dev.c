@@ -2,9 +2,9 @@
 /*
  * lfq_dev.c - the /dev/lfq misc device: module init/exit and the file
  * operations table. An open file is unbound until LFQ_IOC_CREATE binds it
- * to a new queue; the file then holds one reference on that queue until
- * it is released (after the last close and the last munmap), and the
- * event sources it attached are detached then.
+ * to a new queue or LFQ_IOC_OPEN to a named one; the file then holds one
+ * reference on that queue until it is released (after the last close and
+ * the last munmap), and the event sources it attached are detached then.
  */
 #include <linux/fs.h>
 #include <linux/miscdevice.h>

@@ -30,7 +30,7 @@ struct lfq_attach {
 /* A file's attachment, or NULL while the file is unbound. */
 static inline struct lfq_attach *lfq_file_attach(struct file *file)
 {
-	/* Pairs with the cmpxchg() publishing it in lfq_file_bind(). */
+	/* Pairs with the cmpxchg() publishing it in lfq_attach_publish(). */
 	return smp_load_acquire(&file->private_data);
 }
 

@@ -55,22 +55,26 @@ int lfq_copy_result(void __user *uarg, void *src, u32 ksize, size_t min_size)
 	return 0;
 }
 
-/* Bind @file to @q in @role, which lfq_queue_admit() granted already. */
-static int lfq_file_bind_admitted(struct file *file, struct lfq_queue *q,
-				  u32 role)
+/* A new attachment of @q in @role (granted by lfq_queue_admit()). */
+static struct lfq_attach *lfq_attach_new(struct lfq_queue *q, u32 role)
 {
-	struct lfq_attach *a;
+	struct lfq_attach *a = kzalloc(sizeof(*a), GFP_KERNEL_ACCOUNT);
 
-	a = kzalloc(sizeof(*a), GFP_KERNEL_ACCOUNT);
-	if (!a)
-		return -ENOMEM;
-	a->q = q;
-	a->role = role;
+	if (a) {
+		a->q = q;
+		a->role = role;
+	}
+	return a;
+}
+
+/* Publish @a as @file's attachment; -EBUSY (and @a freed) if bound. */
+static int lfq_attach_publish(struct file *file, struct lfq_attach *a)
+{
 	/* Counted first: the file's release may follow the bind at once. */
-	atomic_inc(&q->files);
+	atomic_inc(&a->q->files);
 	/* Bind once; pairs with the acquire in lfq_file_attach(). */
 	if (cmpxchg(&file->private_data, NULL, a)) {
-		atomic_dec(&q->files);
+		atomic_dec(&a->q->files);
 		kfree(a);
 		return -EBUSY;
 	}
@@ -88,12 +92,14 @@ static int lfq_file_bind_admitted(struct file *file, struct lfq_queue *q,
  */
 int lfq_file_bind(struct file *file, struct lfq_queue *q, u32 role)
 {
+	struct lfq_attach *a;
 	int err;
 
 	err = lfq_queue_admit(q, role);
 	if (err)
 		return err;
-	err = lfq_file_bind_admitted(file, q, role);
+	a = lfq_attach_new(q, role);
+	err = a ? lfq_attach_publish(file, a) : -ENOMEM;
 	if (err)
 		lfq_queue_leave(q, role);
 	return err;
@@ -103,6 +109,7 @@ static long lfq_ioctl_create(struct file *file, void __user *uarg)
 {
 	struct lfq_queue_params params;
 	struct lfq_create arg;
+	struct lfq_attach *a;
 	struct lfq_queue *q;
 	bool named;
 	u32 role;
@@ -127,16 +134,27 @@ static long lfq_ioctl_create(struct file *file, void __user *uarg)
 	if (IS_ERR(q))
 		return PTR_ERR(q);
 	role = arg.role ? arg.role : LFQ_ROLE_ALL;
-	/* The creator's role first: once named, others may attach at once. */
+	/*
+	 * Everything that can fail before the name is linked: once it is,
+	 * others may attach at once, and the creator's role must be taken.
+	 */
 	err = lfq_queue_admit(q, role);
 	if (err)
 		goto put;
+	a = lfq_attach_new(q, role);
+	if (!a) {
+		err = -ENOMEM;
+		goto leave;
+	}
 	if (named) {
 		err = lfq_name_link(q, arg.name, arg.mode);
-		if (err)
+		if (err) {
+			kfree(a);
 			goto leave;
+		}
 	}
-	err = lfq_file_bind_admitted(file, q, role);
+	/* Fails only if another thread bound this file meanwhile. */
+	err = lfq_attach_publish(file, a);
 	if (!err)
 		return 0;
 	if (named)

@@ -26,8 +26,9 @@ static void lfq_queue_free_pages(struct lfq_queue *q)
 {
 	unsigned long i;
 
-	/* A kernel producer's last wakeup may still be pending. */
+	/* The orphan scan first: it may queue a wakeup. */
 	lfq_claims_destroy(q);
+	/* A kernel producer's last wakeup may still be pending. */
 	irq_work_sync(&q->wake_work);
 	mutex_destroy(&q->sources_lock);
 	if (q->base)
@@ -171,6 +172,7 @@ EXPORT_SYMBOL_GPL(lfq_queue_get);
  */
 int lfq_queue_admit(struct lfq_queue *q, u32 role)
 {
+	/* Counts only: the cmpxchg()es order nothing else, pair with nothing. */
 	if ((role & LFQ_ROLE_CONSUMER) &&
 	    atomic_cmpxchg(&q->consumers, 0, 1) != 0)
 		return -EBUSY;

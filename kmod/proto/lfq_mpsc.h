@@ -202,7 +202,7 @@ static inline void *lfq_mpsc_reserve(struct lfq_mpsc_prod *p, __u32 want,
 			/* Claim [head, head + n) before taking it. Release:
 			 * our earlier commit words are visible before a
 			 * claim that no longer covers them (pairs with the
-			 * acquire of claims in lfq_claims_snapshot()).
+			 * acquire of claims in lfq_claim_read()).
 			 */
 			lfq_store_release(&p->claim->start, head);
 			lfq_store_release(&p->claim->end, head + n);
