@@ -10,7 +10,9 @@
  * The ring's control words live in user-writable pages: every index read
  * from them is only ever masked into the queue's own vmap area, so a
  * hostile process can lose or garble records but not steer a kernel
- * write outside the queue.
+ * write outside the queue, and a forged tail cannot make a kernel
+ * producer write a slot another producer is still writing
+ * (lfq_mpsc_lap_free()).
  */
 #include <linux/export.h>
 #include <linux/irq_work.h>

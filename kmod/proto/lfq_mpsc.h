@@ -17,7 +17,9 @@
  * indices are clamped to [0, slot_count], offsets are "index & mask", and
  * a commit word is only ever compared for equality, so garbage written by
  * a hostile process stalls or drops its own records but never makes
- * anyone touch memory outside the ring.
+ * anyone touch memory outside the ring. No slot is written before its
+ * previous lap is published (lfq_mpsc_lap_free()), so a consumer that
+ * forges its tail cannot make two producers write one slot.
  *
  * Crash safety: a producer that has a claim record (struct lfq_mpsc_claim,
  * registered with the kernel) writes the range it is about to reserve
@@ -158,6 +160,61 @@ static inline void lfq_mpsc_cons_init(struct lfq_mpsc_cons *c, void *base,
 }
 
 /**
+ * lfq_mpsc_outstanding() - whether index @i is neither committed nor
+ * discarded, going by its slot's commit word.
+ * @v:		the commit word of slot (@i & mask), as read.
+ * @i:		a slot index the reader knows was reserved.
+ *
+ * The word names the last index written to its slot: @i itself (done), a
+ * later lap's (@i was consumed and the slot reused: done), or an earlier
+ * one (@i is outstanding). A reader whose idea of the consumer's position
+ * is stale must not take a later lap's word for "not committed".
+ */
+static inline int lfq_mpsc_outstanding(__u64 v, __u64 i)
+{
+	return (__s64)(i - ((v & ~LFQ_MPSC_DISCARDED) - 1)) > 0;
+}
+
+/**
+ * lfq_mpsc_lap_free() - how many of @n slots from index @head are done
+ * with their previous lap.
+ * @p:		producer view.
+ * @head:	the first index of the reservation about to be made.
+ * @n:		slots the consumer's tail allows, at most slot_count.
+ *
+ * The slot of index i held index i - slot_count a lap before; that record
+ * must be committed or discarded before anyone writes i. An honest
+ * consumer releases only such slots, so with an honest tail this never
+ * limits anything. A consumer that moves its tail past records still
+ * being written (the CVE-2024-41009 class) would otherwise have a
+ * producer write a slot another producer is writing: that slot reads as
+ * full until its writer publishes it. A commit word thus only ever moves
+ * from index i - slot_count to index i, one lap at a time, written by
+ * the holder of i (or the orphan scan on its behalf), so a word showing
+ * the previous lap done means nobody older is still writing the slot.
+ * Modelled in tests/model/lap.pml.
+ *
+ * Return: the leading slots, 0..@n, whose previous lap is done.
+ */
+static inline __u32 lfq_mpsc_lap_free(const struct lfq_mpsc_prod *p,
+				      __u64 head, __u32 n)
+{
+	__u64 lap = (__u64)p->mask + 1, v;
+	__u32 k;
+
+	for (k = 0; k < n; k++) {
+		/* Pairs with the release in lfq_mpsc_publish() (or the
+		 * orphan scan's cmpxchg): the previous record's writer is
+		 * done with the slot before we write it.
+		 */
+		v = lfq_load_acquire(&p->commit[(head + k) & p->mask]);
+		if (lfq_mpsc_outstanding(v, head + k - lap))
+			break;
+	}
+	return k;
+}
+
+/**
  * lfq_mpsc_reserve() - reserve up to @want consecutive slots.
  * @p:		producer view.
  * @want:	slots wanted, at least 1.
@@ -192,12 +249,13 @@ static inline void *lfq_mpsc_reserve(struct lfq_mpsc_prod *p, __u32 want,
 			head = lfq_load_relaxed(&p->ctl->head);
 			n = size - lfq_ring_count(head, p->cached_tail, size);
 		}
+		if (n > want)
+			n = want;
+		n = lfq_mpsc_lap_free(p, head, n);
 		if (lfq_unlikely(!n)) {
 			r->count = 0;
 			return (void *)0;
 		}
-		if (n > want)
-			n = want;
 		if (p->claim) {
 			/* Claim [head, head + n) before taking it. Release:
 			 * our earlier commit words are visible before a
@@ -305,22 +363,6 @@ static inline int lfq_mpsc_slot_state(const __u64 *commit, __u32 mask,
 static inline int lfq_mpsc_claimed(__u64 start, __u64 end, __u64 i)
 {
 	return i - start < end - start;
-}
-
-/**
- * lfq_mpsc_outstanding() - whether index @i is neither committed nor
- * discarded, going by its slot's commit word.
- * @v:		the commit word of slot (@i & mask), as read.
- * @i:		a slot index the reader knows was reserved.
- *
- * The word names the last index written to its slot: @i itself (done), a
- * later lap's (@i was consumed and the slot reused: done), or an earlier
- * one (@i is outstanding). A reader whose idea of the consumer's position
- * is stale must not take a later lap's word for "not committed".
- */
-static inline int lfq_mpsc_outstanding(__u64 v, __u64 i)
-{
-	return (__s64)(i - ((v & ~LFQ_MPSC_DISCARDED) - 1)) > 0;
 }
 
 /**

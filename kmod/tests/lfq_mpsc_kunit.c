@@ -13,7 +13,8 @@
  * Covered: empty and full rings, out-of-order commit, spans across the
  * wrap, many laps from high start indices against a model, discards at
  * the front, in the middle and everywhere, release clamping, hostile
- * commit words and hostile indices, lfq_mpsc_ready(), the need_data and
+ * commit words and hostile indices, a forged tail while a record is being
+ * written, lfq_mpsc_ready(), the need_data and
  * need_space flags, and four producer kthreads racing the test thread,
  * without and with discards.
  */
@@ -125,6 +126,15 @@ static void lfq_mt_cons_view(struct lfq_mt *mt, struct lfq_mpsc_cons *c)
 	c->mask = mt->n - 1;
 }
 
+/* Publish the lap before index @at: commit words of @at - n .. @at - 1. */
+static void lfq_mt_lap_done(struct lfq_mt *mt, u64 at)
+{
+	u64 i;
+
+	for (i = at - mt->n; i != at; i++)
+		WRITE_ONCE(mt->commit[i & (mt->n - 1)], i + 1);
+}
+
 /* A ring of @slot_count slots whose indices all stand at @start. */
 static struct lfq_mt *lfq_mt_open(struct kunit *test, u32 slot_size,
 				  u32 slot_count, u64 start)
@@ -160,6 +170,8 @@ static struct lfq_mt *lfq_mt_open(struct kunit *test, u32 slot_size,
 	mt->commit = kcalloc(slot_count, sizeof(*mt->commit), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, mt->commit);
 
+	/* The lap before @start is published, as in a ring that ran here. */
+	lfq_mt_lap_done(mt, start);
 	WRITE_ONCE(mt->prod->head, start);
 	WRITE_ONCE(mt->cons->tail, start);
 	lfq_mt_prod_view(mt, &mt->p);
@@ -1028,6 +1040,8 @@ static void lfq_mpsc_hostile_indices_test(struct kunit *test)
 		room = used > n ? 0 : n - used;
 		WRITE_ONCE(mt->prod->head, h);
 		WRITE_ONCE(mt->cons->tail, t);
+		/* Published up to h, so the tail alone limits the grant. */
+		lfq_mt_lap_done(mt, h);
 		if (i % 4 == 3)
 			/* A private cache as wrong as the shared word. */
 			mt->p.cached_tail = lfq_mt_rand(&rnd);
@@ -1064,9 +1078,11 @@ static void lfq_mpsc_hostile_indices_test(struct kunit *test)
 
 	/*
 	 * A consumer anywhere, and a wait armed at any tail: bounded, and
-	 * exact inside the last span granted above.
+	 * exact inside the last span granted above (published again: later
+	 * rounds rewrote every word).
 	 */
 	KUNIT_ASSERT_GT(test, last.count, 0U);
+	lfq_mpsc_commit(&mt->p, &last);
 	for (i = 0; i < 4000; i++) {
 		u32 off = lfq_mt_rand(&rnd) % last.count;
 		u32 left = last.count - off;
@@ -1093,6 +1109,59 @@ static void lfq_mpsc_hostile_indices_test(struct kunit *test)
 			KUNIT_ASSERT_EQ(test, got, min(max, left));
 		KUNIT_ASSERT_LE(test, lfq_mt_ready(mt, t, U32_MAX), (u32)n);
 	}
+}
+
+/*
+ * The CVE-2024-41009 class: a consumer forges its tail (tail = head, "all
+ * consumed") while a record is still being written. Other reservations
+ * lap the ring up to that record's slot and stop there, one slot at a
+ * time or in a batch; the record stays intact. Once it is published the
+ * slot is granted again (the forger loses it: its own doing).
+ */
+static void lfq_mpsc_forged_tail_test(struct kunit *test)
+{
+	const u64 start = (1ULL << 32) - 5;
+	struct lfq_mt *mt = lfq_mt_open(test, 64, 64, start);
+	const u64 n = mt->n, at = start + 4;
+	struct lfq_mpsc_resv held, r;
+	struct lfq_mpsc_prod slow;
+	unsigned int k;
+	u64 i;
+
+	KUNIT_ASSERT_EQ(test, lfq_mt_push(mt, 4), 4U);
+	lfq_mt_prod_view(mt, &slow);
+	KUNIT_ASSERT_NOT_NULL(test, lfq_mt_reserve(mt, &slow, 1, &held));
+	KUNIT_ASSERT_EQ(test, held.index, at);
+
+	for (i = at + 1; i != start + n; i++) {
+		WRITE_ONCE(mt->cons->tail, lfq_mt_head(mt));
+		KUNIT_ASSERT_NOT_NULL(test, lfq_mt_reserve(mt, &mt->p, 1, &r));
+		KUNIT_ASSERT_EQ(test, r.index, i);
+		lfq_mpsc_commit(&mt->p, &r);
+	}
+	/* A batch over the slots before it stops short of it. */
+	WRITE_ONCE(mt->cons->tail, lfq_mt_head(mt));
+	KUNIT_ASSERT_NOT_NULL(test, lfq_mt_reserve(mt, &mt->p, n, &r));
+	KUNIT_EXPECT_EQ(test, r.index, start + n);
+	KUNIT_EXPECT_EQ(test, r.count, 4U);
+	lfq_mpsc_commit(&mt->p, &r);
+	/* Nothing reaches it, through either view, whatever the size. */
+	for (k = 0; k < 4; k++) {
+		WRITE_ONCE(mt->cons->tail, lfq_mt_head(mt));
+		r.count = 77;
+		KUNIT_EXPECT_NULL(test, lfq_mpsc_reserve(k & 1 ? &slow : &mt->p,
+							 k & 2 ? n : 1, &r));
+		KUNIT_EXPECT_EQ(test, r.count, 0U);
+	}
+	KUNIT_EXPECT_EQ(test, lfq_mt_head(mt), at + n);
+	KUNIT_EXPECT_TRUE(test, lfq_mt_rec_ok(mt, lfq_mt_slot(mt, at), at));
+
+	/* Published (discarded counts too): the slot is granted again. */
+	lfq_mpsc_discard(&slow, &held);
+	WRITE_ONCE(mt->cons->tail, lfq_mt_head(mt));
+	KUNIT_ASSERT_NOT_NULL(test, lfq_mt_reserve(mt, &mt->p, n, &r));
+	KUNIT_EXPECT_EQ(test, r.index, at + n);
+	KUNIT_EXPECT_EQ(test, (u64)r.count, n);
 }
 
 static void lfq_mpsc_ready_test(struct kunit *test)
@@ -1630,6 +1699,7 @@ static struct kunit_case lfq_mpsc_cases[] = {
 	KUNIT_CASE(lfq_mpsc_release_clamp_test),
 	KUNIT_CASE(lfq_mpsc_hostile_commit_test),
 	KUNIT_CASE(lfq_mpsc_hostile_indices_test),
+	KUNIT_CASE(lfq_mpsc_forged_tail_test),
 	KUNIT_CASE(lfq_mpsc_ready_test),
 	KUNIT_CASE(lfq_mpsc_wakeup_test),
 	KUNIT_CASE(lfq_mpsc_stale_head_test),

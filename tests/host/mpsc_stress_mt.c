@@ -5,7 +5,9 @@
  * machines) and 4 producer processes, 10^8 messages in all, per-producer
  * FIFO order and checksums verified, nothing lost or duplicated; random
  * discards counted exactly; a sleeping consumer woken through the
- * need_data handshake with no lost wakeup. Prints the throughput per
+ * need_data handshake with no lost wakeup; a consumer forging its tail
+ * (tail = head, all the time) cannot make two producers write one slot
+ * (lfq_mpsc_lap_free()). Prints the throughput per
  * producer count beside an SPSC run of the same message size.
  * Built twice: normally, and with ThreadSanitizer (LFQ_TSAN, fewer
  * messages).
@@ -48,15 +50,17 @@ struct ring {
 	struct lfq_cons_ctl *cons;
 	__u64 *commit;
 	unsigned char *data;
+	uint32_t slots;
 };
 
 struct shared {			/* results from producer processes */
 	uint64_t discards[MAX_PRODUCERS];
 };
 
-static int ring_init(struct ring *r)
+static int ring_init(struct ring *r, uint32_t slots)
 {
-	size_t commit_len = SLOTS * 8, data_len = (size_t)SLOTS * SLOT_SIZE;
+	size_t commit_len = (slots * 8 + PAGE - 1) & ~(PAGE - 1);
+	size_t data_len = (size_t)slots * SLOT_SIZE;
 	size_t ctl_len = 2 * PAGE + commit_len;
 	int fd = memfd_create("mpsc", MFD_CLOEXEC);
 
@@ -73,6 +77,7 @@ static int ring_init(struct ring *r)
 	r->cons = (struct lfq_cons_ctl *)(r->base + PAGE);
 	r->commit = (__u64 *)(r->base + 2 * PAGE);
 	r->data = r->base + ctl_len;
+	r->slots = slots;
 	return 0;
 }
 
@@ -80,7 +85,7 @@ static void ring_prod(struct ring *r, struct lfq_mpsc_prod *p)
 {
 	*p = (struct lfq_mpsc_prod){
 		.ctl = r->prod, .peer = r->cons, .commit = r->commit,
-		.data = r->data, .slot_size = SLOT_SIZE, .mask = SLOTS - 1,
+		.data = r->data, .slot_size = SLOT_SIZE, .mask = r->slots - 1,
 	};
 }
 
@@ -92,7 +97,7 @@ static void ring_cons(struct ring *r, struct lfq_mpsc_cons *c)
 	c->commit = r->commit;
 	c->data = r->data;
 	c->slot_size = SLOT_SIZE;
-	c->mask = SLOTS - 1;
+	c->mask = r->slots - 1;
 }
 
 static inline uint64_t check_word(uint64_t w)
@@ -225,7 +230,7 @@ static double run_threads(unsigned int producers, int discard_one_in,
 	unsigned int i;
 	int ok;
 
-	if (ring_init(&run->ring)) {
+	if (ring_init(&run->ring, SLOTS)) {
 		tap_ok(0, "%s: ring setup", what);
 		return 0;
 	}
@@ -279,7 +284,7 @@ static void run_processes(unsigned int producers)
 	int status, failed = 0;
 
 	memset(run, 0, sizeof(*run));
-	ring_init(&run->ring);
+	ring_init(&run->ring, SLOTS);
 	run->producers = producers;
 	run->per_producer = PER_CONFIG / 4 / producers;
 	run->sleepy = 1;
@@ -348,12 +353,112 @@ static double run_spsc(void)
 	return seq / dt;
 }
 
+/*
+ * The CVE-2024-41009 class: a liar thread keeps storing tail = head, so
+ * the ring always looks empty, while producer threads reserve single
+ * slots, write them, sometimes yield holding them, and check that nobody
+ * else wrote their slot before they commit. Without lfq_mpsc_lap_free()
+ * the others lap the ring onto a held slot (and TSan sees the race).
+ */
+#define FORGED_SLOTS	256u	/* the least whose slot area is whole pages */
+#define FORGED_THREADS	4u
+
+struct forged {
+	struct ring ring;
+	uint64_t attempts;
+	int stop;
+	uint64_t reserved[FORGED_THREADS], refused[FORGED_THREADS];
+	uint64_t overwritten[FORGED_THREADS];
+};
+
+struct forged_arg {
+	struct forged *f;
+	unsigned int id;
+};
+
+static void *forged_liar(void *arg)
+{
+	struct forged *f = arg;
+
+	while (!__atomic_load_n(&f->stop, __ATOMIC_RELAXED))
+		lfq_store_release(&f->ring.cons->tail,
+				  lfq_load_relaxed(&f->ring.prod->head));
+	return NULL;
+}
+
+static void *forged_producer(void *arg)
+{
+	struct forged_arg *a = arg;
+	struct forged *f = a->f;
+	struct lfq_mpsc_prod p;
+	struct lfq_mpsc_resv r;
+	uint64_t i, mine;
+
+	ring_prod(&f->ring, &p);
+	for (i = 0; i < f->attempts; i++) {
+		uint64_t *m = lfq_mpsc_reserve(&p, 1, &r);
+
+		if (!m) {
+			f->refused[a->id]++;
+			continue;
+		}
+		f->reserved[a->id]++;
+		mine = (uint64_t)a->id << 48 | r.index;
+		m[0] = mine;
+		m[1] = check_word(mine);
+		if (i % 16 == 0)
+			sched_yield();	/* hold it while the others lap */
+		if (m[0] != mine || m[1] != check_word(mine))
+			f->overwritten[a->id]++;
+		lfq_mpsc_commit(&p, &r);
+	}
+	return NULL;
+}
+
+static void run_forged_tail(void)
+{
+	struct forged f = { .attempts = PER_CONFIG / 20 };
+	struct forged_arg args[FORGED_THREADS];
+	pthread_t t[FORGED_THREADS], liar;
+	uint64_t reserved = 0, refused = 0, overwritten = 0, head;
+	unsigned int i;
+
+	if (ring_init(&f.ring, FORGED_SLOTS)) {
+		tap_ok(0, "forged tail: ring");
+		return;
+	}
+	pthread_create(&liar, NULL, forged_liar, &f);
+	for (i = 0; i < FORGED_THREADS; i++) {
+		args[i] = (struct forged_arg){ &f, i };
+		pthread_create(&t[i], NULL, forged_producer, &args[i]);
+	}
+	for (i = 0; i < FORGED_THREADS; i++)
+		pthread_join(t[i], NULL);
+	__atomic_store_n(&f.stop, 1, __ATOMIC_RELAXED);
+	pthread_join(liar, NULL);
+	for (i = 0; i < FORGED_THREADS; i++) {
+		reserved += f.reserved[i];
+		refused += f.refused[i];
+		overwritten += f.overwritten[i];
+	}
+	head = lfq_load_relaxed(&f.ring.prod->head);
+	tap_ok(!overwritten && reserved == head && refused &&
+	       head > 4ull * FORGED_SLOTS,
+	       "forged tail (tail = head, always), %u threads: %llu slots "
+	       "reserved (%llu laps), %llu refused (a slot still being "
+	       "written, or the liar behind), %llu overwritten", FORGED_THREADS,
+	       (unsigned long long)reserved,
+	       (unsigned long long)(head / FORGED_SLOTS),
+	       (unsigned long long)refused, (unsigned long long)overwritten);
+	munmap(f.ring.base, f.ring.len);
+}
+
 int main(void)
 {
 	double rate[MAX_PRODUCERS + 1] = { 0 }, spsc;
 	unsigned int n;
 
-	tap_plan(9);
+	tap_plan(10);
 	for (n = 1; n <= MAX_PRODUCERS; n *= 2) {
 		char what[64];
 
@@ -370,5 +475,6 @@ int main(void)
 	run_threads(2, 0, 1, "2 threads, consumer sleeps when empty");
 	run_threads(4, 5000, 1, "4 threads, sleeping consumer and discards");
 	run_processes(4);
+	run_forged_tail();
 	return tap_done();
 }

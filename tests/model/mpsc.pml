@@ -45,7 +45,7 @@ byte consumed;
 /* A producer: reserve one slot, write it, commit it, wake if asked. */
 proctype producer(byte id)
 {
-	byte seq = 0, h, slot;
+	byte seq = 0, h, slot, lap;
 	bool got, saw;
 
 	do
@@ -53,12 +53,17 @@ proctype producer(byte id)
 	:: else ->
 		/* reserve: read head, then tail (acquire), CAS head forward */
 		h = head;
+		/* lfq_mpsc_lap_free(): the slot's previous lap is done
+		 * (always, with an honest consumer: tests/model/lap.pml)
+		 */
+		lap = (((h - CAP) - (commit[h & MASK] - 1)) & 255);
 		atomic {
 			if
 #ifdef NO_SPACE_CHECK
 			:: head == h -> head = h + 1; got = true
 #else
-			:: head == h && h - tail < CAP -> head = h + 1; got = true
+			:: head == h && h - tail < CAP &&
+			   (lap == 0 || lap >= 128) -> head = h + 1; got = true
 #endif
 			:: else -> got = false
 			fi

@@ -140,12 +140,15 @@ lfq_run -t 180 hostile_mem /lfq/hostile_mem
 lfq_run -t 400 kill_storm /lfq/kill_storm
 # attach vs unlink vs close vs mmap vs poll vs rmmod, in loops for 5 s.
 lfq_run -t 120 races /lfq/races
+# A consumer forging its tail while kernel producers lap a held record.
+lfq_run -t 120 forged_tail /lfq/forged_tail
 # Any other test program in the payload (build/tests/vm/*, e.g. ones added
 # after this script was written): run it too.
 for _t in /lfq/*; do
 	case ${_t##*/} in
 	ioctl_errno|mmap_rules|lifetime|fork_share|hostile|memcg|wakeups|stream) continue ;;
 	named|named_ctl|roles|fuzz|hostile_mem|kill_storm|races) continue ;;
+	forged_tail) continue ;;
 	*.ko|*.sh) continue ;;
 	esac
 	if [ ! -f "$_t" ] || [ ! -x "$_t" ]; then
