@@ -43,26 +43,22 @@ static bool lfq_overlaps(unsigned long pgoff, unsigned long end, u64 off,
 }
 
 /*
- * May a file in @role write every page of [@pgoff, @pgoff + @count)? The
- * header never; the producer page, the commit words and the slots (both
- * copies) only a producer; the consumer page only a consumer.
+ * May a file in @role write every page of [@pgoff, @pgoff + @count)? Each
+ * part it overlaps must be one the role writes (lfq_layout_part()).
  */
 static bool lfq_mmap_writable(const struct lfq_queue *q, u32 role,
 			      unsigned long pgoff, unsigned long count)
 {
-	const struct lfq_layout *l = &q->layout;
 	unsigned long end = pgoff + count;
+	unsigned int part;
+	u64 off, size;
+	u32 writer;
 
-	if (lfq_overlaps(pgoff, end, l->hdr_offset, PAGE_SIZE))
-		return false;
-	if (!(role & LFQ_ROLE_PRODUCER) &&
-	    (lfq_overlaps(pgoff, end, l->prod_offset, PAGE_SIZE) ||
-	     lfq_overlaps(pgoff, end, l->commit_offset, l->commit_size) ||
-	     lfq_overlaps(pgoff, end, l->data_offset, 2 * l->data_size)))
-		return false;
-	if (!(role & LFQ_ROLE_CONSUMER) &&
-	    lfq_overlaps(pgoff, end, l->cons_offset, PAGE_SIZE))
-		return false;
+	for (part = 0; part < LFQ_PARTS; part++) {
+		writer = lfq_layout_part(&q->layout, part, &off, &size);
+		if (lfq_overlaps(pgoff, end, off, size) && !(role & writer))
+			return false;
+	}
 	return true;
 }
 

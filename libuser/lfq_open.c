@@ -60,40 +60,33 @@ static int lfq_map_at(struct lfq *q, unsigned char *base, uint64_t off,
 /*
  * Map q->layout from q->fd. The kernel exposes the slot area twice in its
  * own layout; a memfd holds it once and we map it a second time ourselves.
- * Only what q->role may write is writable (the kernel enforces the same):
- * the header never, the consumer page for a consumer, the producer page,
- * the commit words and the slots for a producer. The layout's order is
- * fixed (lfq_layout_init()): header, producer, consumer, commit, slots.
+ * Only what q->role may write is writable, by the rule the kernel
+ * enforces (lfq_layout_part()).
  */
 int lfq_map_layout(struct lfq *q, int double_in_file)
 {
 	const struct lfq_layout *l = &q->layout;
-	int prod = lfq_can_produce(q), cons = lfq_can_consume(q);
-	uint64_t rest = l->data_offset + l->data_size - l->commit_offset;
+	__u64 off, size;
 	unsigned char *base;
-	int err;
+	unsigned int part;
+	uint32_t writer;
+	int err = 0;
 
-	if (double_in_file)
-		rest += l->data_size;
 	base = mmap(NULL, l->map_size, PROT_NONE,
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (base == MAP_FAILED)
 		return -errno;
-	err = lfq_map_at(q, base, l->hdr_offset, l->prod_offset - l->hdr_offset, 0);
-	if (!err)
-		err = lfq_map_at(q, base, l->prod_offset,
-				 l->cons_offset - l->prod_offset, prod);
-	if (!err)
-		err = lfq_map_at(q, base, l->cons_offset,
-				 l->commit_offset - l->cons_offset, cons);
-	if (!err)
-		err = lfq_map_at(q, base, l->commit_offset, rest, prod);
-	if (!err && !double_in_file &&
-	    mmap(base + l->data_offset + l->data_size, l->data_size,
-		 prod ? PROT_READ | PROT_WRITE : PROT_READ,
-		 MAP_SHARED | MAP_FIXED, q->fd,
-		 (off_t)l->data_offset) == MAP_FAILED)
-		err = -errno;
+	for (part = 0; part < LFQ_PARTS && !err; part++) {
+		writer = lfq_layout_part(l, part, &off, &size);
+		if (part == LFQ_PART_DATA && !double_in_file) {
+			/* The second copy: the file's first, again. */
+			size /= 2;
+			err = lfq_map_at(q, base + size, off, size,
+					 q->role & writer);
+		}
+		if (!err)
+			err = lfq_map_at(q, base, off, size, q->role & writer);
+	}
 	if (err) {
 		munmap(base, l->map_size);
 		return err;

@@ -106,6 +106,58 @@ static inline void lfq_layout_init(struct lfq_layout *l, __u32 type,
 	l->map_size = l->data_offset + 2 * l->data_size;
 }
 
+/* The parts of a queue's mapping, in layout order. */
+enum lfq_part {
+	LFQ_PART_HDR,		/* struct lfq_ring_hdr */
+	LFQ_PART_PROD,		/* struct lfq_prod_ctl */
+	LFQ_PART_CONS,		/* struct lfq_cons_ctl */
+	LFQ_PART_COMMIT,	/* MPSC commit words (empty for SPSC) */
+	LFQ_PART_DATA,		/* the slot area, both copies */
+	LFQ_PARTS
+};
+
+/**
+ * lfq_layout_part() - where a part of the mapping lies, and who writes it.
+ * @l:		the layout.
+ * @part:	an enum lfq_part.
+ * @off:	set to the part's offset.
+ * @size:	set to its bytes (0 for an empty part).
+ *
+ * The one rule for writable mappings, applied by the kernel to every
+ * mmap() and followed by liblfq when it maps a queue: the header is never
+ * writable, the consumer page only by a consumer, the producer page, the
+ * commit words and the slots only by a producer.
+ *
+ * Return: the LFQ_ROLE_* bit a file needs to map the part writable, or 0
+ * if no file may.
+ */
+static inline __u32 lfq_layout_part(const struct lfq_layout *l,
+				    unsigned int part, __u64 *off, __u64 *size)
+{
+	switch (part) {
+	case LFQ_PART_HDR:
+		*off = l->hdr_offset;
+		*size = l->prod_offset - l->hdr_offset;
+		return 0;
+	case LFQ_PART_PROD:
+		*off = l->prod_offset;
+		*size = l->cons_offset - l->prod_offset;
+		return LFQ_ROLE_PRODUCER;
+	case LFQ_PART_CONS:
+		*off = l->cons_offset;
+		*size = l->commit_offset - l->cons_offset;
+		return LFQ_ROLE_CONSUMER;
+	case LFQ_PART_COMMIT:
+		*off = l->commit_offset;
+		*size = l->commit_size;
+		return LFQ_ROLE_PRODUCER;
+	default:
+		*off = l->data_offset;
+		*size = 2 * l->data_size;
+		return LFQ_ROLE_PRODUCER;
+	}
+}
+
 /**
  * lfq_ring_hdr_init() - fill the header page of a new queue.
  * @h:		header to fill (zeroed memory).
