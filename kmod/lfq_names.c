@@ -338,6 +338,7 @@ static void lfq_list_fill(struct lfq_list_entry *e, struct lfq_queue *q)
 		.wake_calls	= st.wake_calls,
 		.waits		= st.waits,
 		.dropped	= st.dropped,
+		.orphaned	= st.orphaned,
 	};
 	memcpy(e->name, q->name, LFQ_NAME_MAX);
 }
@@ -363,7 +364,7 @@ long lfq_ioctl_list(void __user *uarg)
 	int err;
 
 	BUILD_BUG_ON(sizeof(arg) != LFQ_LIST_SIZE_VER0);
-	BUILD_BUG_ON(sizeof(*buf) != LFQ_LIST_ENTRY_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(*buf) != LFQ_LIST_ENTRY_SIZE_VER1);
 	err = lfq_copy_arg(&arg, sizeof(arg), LFQ_LIST_SIZE_VER0, uarg);
 	if (err)
 		return err;
@@ -426,10 +427,10 @@ static int lfq_queues_show(struct seq_file *m, void *v)
 	struct lfq_stats st;
 	unsigned long id;
 
-	seq_printf(m, "%-8s %-31s %-4s %9s %10s %5s %10s %10s %4s %5s %20s %20s %20s\n",
+	seq_printf(m, "%-8s %-31s %-4s %9s %10s %5s %10s %10s %4s %5s %20s %20s %20s %20s\n",
 		   "id", "name", "type", "slot_size", "slot_count", "flags",
 		   "uid", "gid", "mode", "files", "produced", "consumed",
-		   "dropped");
+		   "dropped", "orphaned");
 	mutex_lock(&lfq_names_lock);	/* keeps names and owners still */
 	rcu_read_lock();		/* keeps anonymous queues allocated */
 	for (id = 0; (q = lfq_queue_find(&id, false)); id++) {
@@ -443,9 +444,9 @@ static int lfq_queues_show(struct seq_file *m, void *v)
 				   from_kgid_munged(ns, q->gid), q->mode);
 		else
 			seq_printf(m, "%10s %10s %4s ", "-", "-", "-");
-		seq_printf(m, "%5d %20llu %20llu %20llu\n",
+		seq_printf(m, "%5d %20llu %20llu %20llu %20llu\n",
 			   atomic_read(&q->files), st.produced, st.consumed,
-			   st.dropped);
+			   st.dropped, st.orphaned);
 	}
 	rcu_read_unlock();
 	mutex_unlock(&lfq_names_lock);

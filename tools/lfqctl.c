@@ -264,7 +264,8 @@ static void print_entry_json(const struct lfq_list_entry *e)
 	       ",\"consumed\":%" PRIu64 ",\"depth\":%" PRIu64
 	       ",\"full_events\":%" PRIu64 ",\"empty_events\":%" PRIu64
 	       ",\"wakeups\":%" PRIu64 ",\"wake_calls\":%" PRIu64
-	       ",\"waits\":%" PRIu64 ",\"dropped\":%" PRIu64 "}",
+	       ",\"waits\":%" PRIu64 ",\"dropped\":%" PRIu64
+	       ",\"orphaned\":%" PRIu64 "}",
 	       LFQ_NAME_MAX, e->name, e->id, type_name(e->type), e->flags,
 	       e->slot_size, e->slot_count, e->uid, e->gid, e->mode,
 	       e->attached, e->producers, e->consumers,
@@ -272,7 +273,8 @@ static void print_entry_json(const struct lfq_list_entry *e)
 	       (uint64_t)(e->produced - e->consumed),
 	       (uint64_t)e->full_events, (uint64_t)e->empty_events,
 	       (uint64_t)e->wakeups, (uint64_t)e->wake_calls,
-	       (uint64_t)e->waits, (uint64_t)e->dropped);
+	       (uint64_t)e->waits, (uint64_t)e->dropped,
+	       (uint64_t)e->orphaned);
 }
 
 /* --json as the only option, or none. */
@@ -374,6 +376,7 @@ static int cmd_stat(int argc, char **argv)
 	printf("%-13s %" PRIu64 "\n", "wake_calls", (uint64_t)e.wake_calls);
 	printf("%-13s %" PRIu64 "\n", "waits", (uint64_t)e.waits);
 	printf("%-13s %" PRIu64 "\n", "dropped", (uint64_t)e.dropped);
+	printf("%-13s %" PRIu64 "\n", "orphaned", (uint64_t)e.orphaned);
 	return 0;
 }
 

@@ -178,6 +178,7 @@ struct lfq_unlink {
  * @wake_calls:	LFQ_IOC_WAKE calls.
  * @waits:	LFQ_IOC_WAIT sleeps.
  * @dropped:	records kernel producers dropped.
+ * @orphaned:	MPSC slots dead producers held, discarded by the kernel.
  */
 struct lfq_list_entry {
 	char name[LFQ_NAME_MAX];
@@ -201,9 +202,11 @@ struct lfq_list_entry {
 	__u64 wake_calls;
 	__u64 waits;
 	__u64 dropped;
+	__u64 orphaned;
 };
 
 #define LFQ_LIST_ENTRY_SIZE_VER0 144
+#define LFQ_LIST_ENTRY_SIZE_VER1 152	/* orphaned */
 
 /**
  * struct lfq_list - LFQ_IOC_LIST argument: report the named queues.

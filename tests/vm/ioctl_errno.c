@@ -697,7 +697,7 @@ static int try_list(struct lfq_list *l)
 
 static void test_list(void)
 {
-	unsigned char buf[3 * 152] __attribute__((aligned(8)));
+	unsigned char buf[3 * 160] __attribute__((aligned(8)));
 	unsigned char big[64] __attribute__((aligned(8)));
 	struct lfq_list_entry e[4];
 	struct lfq_create c;
@@ -721,7 +721,7 @@ static void test_list(void)
 	l.total = 12345;	/* output only: ignored on input */
 	expect(try_list(&l), 0, "LIST count 0, entries NULL");
 	if (!tap_ok(l.total == 3 && l.count == 0 && l.size == LFQ_LIST_SIZE_VER0 &&
-		    l.entry_size == LFQ_LIST_ENTRY_SIZE_VER0,
+		    l.entry_size == LFQ_LIST_ENTRY_SIZE_VER1,
 		    "LIST count 0: total 3, count 0, sizes reported"))
 		tap_diag("  total %u count %u size %u entry_size %u", l.total,
 			 l.count, l.size, l.entry_size);
@@ -753,19 +753,31 @@ static void test_list(void)
 	/* A bigger element: the tail of each is zeroed. */
 	memset(buf, 0xa5, sizeof(buf));
 	l = L(3, buf);
-	l.entry_size = 152;
-	expect(try_list(&l), 0, "LIST entry_size 152");
-	ok = l.count == 3 && l.entry_size == LFQ_LIST_ENTRY_SIZE_VER0;
+	l.entry_size = 160;
+	expect(try_list(&l), 0, "LIST entry_size 160");
+	ok = l.count == 3 && l.entry_size == LFQ_LIST_ENTRY_SIZE_VER1;
 	for (i = 0; i < 3; i++) {
 		struct lfq_list_entry x;
 		int j;
 
-		memcpy(&x, buf + i * 152, sizeof(x));
-		ok &= !strncmp(x.name, "t-list", 6);
-		for (j = LFQ_LIST_ENTRY_SIZE_VER0; j < 152; j++)
-			ok &= buf[i * 152 + j] == 0;
+		memcpy(&x, buf + i * 160, sizeof(x));
+		ok &= !strncmp(x.name, "t-list", 6) && x.orphaned == 0;
+		for (j = LFQ_LIST_ENTRY_SIZE_VER1; j < 160; j++)
+			ok &= buf[i * 160 + j] == 0;
 	}
-	tap_ok(ok, "LIST entry_size 152: stride 152, tails zeroed, entry_size 144 back");
+	tap_ok(ok, "LIST entry_size 160: stride 160, tails zeroed, entry_size 152 back");
+
+	/* A caller that knows only VER0: 144-byte elements, nothing past. */
+	memset(buf, 0xa5, sizeof(buf));
+	l = L(3, buf);
+	l.entry_size = LFQ_LIST_ENTRY_SIZE_VER0;
+	expect(try_list(&l), 0, "LIST entry_size 144 (VER0)");
+	ok = l.count == 3 && l.entry_size == LFQ_LIST_ENTRY_SIZE_VER1;
+	for (i = 0; i < 3; i++)
+		ok &= !strncmp((char *)buf + i * LFQ_LIST_ENTRY_SIZE_VER0,
+			       "t-list", 6);
+	ok &= buf[3 * LFQ_LIST_ENTRY_SIZE_VER0] == 0xa5;
+	tap_ok(ok, "LIST entry_size 144: stride 144, nothing written past 3 elements");
 
 	l = L(4, e);
 	l.size = LFQ_LIST_SIZE_VER0 - 1;
@@ -853,7 +865,7 @@ int main(void)
 	struct lfq_create c = geo(64, 1024);
 	int fd;
 
-	tap_plan(208);
+	tap_plan(210);
 	test_unbound();
 	test_create();
 	test_create_named();
