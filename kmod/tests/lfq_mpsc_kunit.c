@@ -170,8 +170,12 @@ static struct lfq_mt *lfq_mt_open(struct kunit *test, u32 slot_size,
 	mt->commit = kcalloc(slot_count, sizeof(*mt->commit), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, mt->commit);
 
-	/* The lap before @start is published, as in a ring that ran here. */
-	lfq_mt_lap_done(mt, start);
+	/*
+	 * The lap before @start is published, as in a ring that ran there.
+	 * At 0 the zeroed words already say so, as in a new queue.
+	 */
+	if (start)
+		lfq_mt_lap_done(mt, start);
 	WRITE_ONCE(mt->prod->head, start);
 	WRITE_ONCE(mt->cons->tail, start);
 	lfq_mt_prod_view(mt, &mt->p);

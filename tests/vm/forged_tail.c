@@ -104,7 +104,7 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "s:")) != -1)
 		secs = atof(optarg);
-	tap_plan(7);
+	tap_plan(8);
 
 	lfq_unlink(NAME);
 	err = lfq_create_named(&p, NAME, 0600, LFQ_ROLE_PRODUCER, &prod);
