@@ -43,8 +43,11 @@ TOOLS	   := $(patsubst tools/%.c,$(B)/tools/%,$(wildcard tools/*.c))
 	bench-tools
 all: kmod lib tools tests bench-tools
 
+# modpost writes a generated *.mod.c beside each module's sources; every
+# build writes it again, so none is left in kmod/ (whose .c files are ours).
 kmod:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+	rm -f kmod/*.mod.c kmod/tests/*.mod.c
 
 lib: $(LIB_A) $(LIB_SO) $(LIB_PC)
 tools: $(TOOLS)
