@@ -16,8 +16,8 @@
 
 KDIR	?= $(shell tools/stock-kdir.sh)
 PREFIX	?= /usr/local
-VERSION	:= 0.1.0
-SOVER	:= 1
+VERSION	:= 0.2.0
+SOVER	:= 2
 B	:= build
 
 CC	?= cc
@@ -57,9 +57,13 @@ $(B)/lib/%.o: libuser/%.c $(LIB_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(LIB_CFLAGS) -c $< -o $@
 
+# The .a holds one relocatable object in which every symbol but the API
+# (default visibility) is local, as in the .so.
 $(LIB_A): $(LIB_OBJS)
 	rm -f $@
-	ar rcs $@ $^
+	$(LD) -r -o $(B)/lib/liblfq-all.o $^
+	objcopy --localize-hidden $(B)/lib/liblfq-all.o
+	ar rcs $@ $(B)/lib/liblfq-all.o
 
 $(LIB_SO): $(LIB_OBJS) libuser/liblfq.map
 	$(CC) -shared -Wl,-soname,liblfq.so.$(SOVER) \

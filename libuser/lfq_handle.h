@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * lfq_handle.h - liblfq's private definition of struct lfq, shared by the
- * library's source files and nothing else.
+ * lfq_handle.h - liblfq's private definition of struct lfq and what the
+ * library's files share: the per-protocol fast-path operations chosen
+ * once when a handle is opened (lfq_handle.c), and the backend that keeps
+ * the queue (/dev/lfq in lfq_kernel.c, a memfd in lfq_memfd.c).
  */
 #ifndef LFQ_HANDLE_H
 #define LFQ_HANDLE_H
@@ -9,35 +11,91 @@
 #include <stddef.h>
 
 #include "liblfq.h"
+#include "lfq_common.h"
 #include "lfq_layout.h"
 #include "lfq_mpsc.h"
-#include "lfq_ready.h"
 #include "lfq_spsc.h"
 
-enum lfq_backend {
-	LFQ_BACKEND_KERNEL,	/* /dev/lfq: waits by ioctl, poll/epoll */
-	LFQ_BACKEND_MEMFD,	/* sealed memfd: waits by futex */
+struct lfq;
+
+/**
+ * struct lfq_prod_ops - a producer side's fast path, by protocol and role
+ * (a handle without the producer role gets ops that answer -EPERM).
+ * @reserve:	lfq_reserve().
+ * @commit:	lfq_commit().
+ * @discard:	lfq_discard().
+ */
+struct lfq_prod_ops {
+	int (*reserve)(struct lfq *q, uint32_t want, void **span);
+	int (*commit)(struct lfq *q, uint32_t n);
+	int (*discard)(struct lfq *q);
 };
 
+/**
+ * struct lfq_cons_ops - a consumer side's fast path.
+ * @peek:	lfq_peek().
+ * @release:	lfq_release().
+ */
+struct lfq_cons_ops {
+	int (*peek)(struct lfq *q, uint32_t want, const void **span);
+	int (*release)(struct lfq *q, uint32_t n);
+};
+
+/**
+ * struct lfq_backend_ops - what differs between where queues live.
+ * @sleep:	arm the waiter's flag, re-check and sleep until @min_count
+ *		slots are ready (data: readable, else free) or the timeout.
+ * @wake:	wake the peer that armed its flag (LFQ_WAKE_CONSUMER or
+ *		LFQ_WAKE_PRODUCER).
+ * @stats:	fill the counters.
+ * @unbind:	undo what binding the handle did (claims), before unmapping.
+ */
+struct lfq_backend_ops {
+	int (*sleep)(struct lfq *q, int data, uint32_t min_count,
+		     int64_t timeout_ns);
+	void (*wake)(struct lfq *q, uint32_t which);
+	int (*stats)(struct lfq *q, struct lfq_stats *st);
+	void (*unbind)(struct lfq *q);
+};
+
+extern const struct lfq_prod_ops lfq_spsc_prod_ops;
+extern const struct lfq_prod_ops lfq_mpsc_prod_ops;
+extern const struct lfq_prod_ops lfq_denied_prod_ops;
+extern const struct lfq_cons_ops lfq_spsc_cons_ops;
+extern const struct lfq_cons_ops lfq_mpsc_cons_ops;
+extern const struct lfq_cons_ops lfq_denied_cons_ops;
+extern const struct lfq_backend_ops lfq_kernel_backend;
+extern const struct lfq_backend_ops lfq_memfd_backend;
+
 /*
- * The producer and consumer handles sit on their own cache lines: the two
- * sides of one struct lfq are used by two threads at once. Each queue type
- * uses its own pair (hdr.type says which).
+ * A handle. The producer and consumer sides sit on their own cache lines:
+ * two threads use them at once. Each side holds the view of its queue's
+ * protocol only (the ops say which).
  */
 struct lfq {
-	struct lfq_spsc_prod prod __attribute__((aligned(64)));
-	struct lfq_mpsc_prod mprod;
-	struct lfq_mpsc_resv resv;
-	struct lfq_spsc_cons cons __attribute__((aligned(64)));
-	struct lfq_mpsc_cons mcons;
-	struct lfq_ring_hdr hdr __attribute__((aligned(64)));
+	const struct lfq_prod_ops *pops __attribute__((aligned(64)));
+	union {
+		struct lfq_spsc_prod spsc;
+		struct {
+			struct lfq_mpsc_prod view;
+			struct lfq_mpsc_resv resv;
+		} mpsc;
+	} prod;
+	const struct lfq_cons_ops *cops __attribute__((aligned(64)));
+	union {
+		struct lfq_spsc_cons spsc;
+		struct lfq_mpsc_cons mpsc;
+	} cons;
+	/* Cold: set when the handle is opened. */
+	const struct lfq_backend_ops *backend __attribute__((aligned(64)));
+	struct lfq_ring_hdr hdr;
 	struct lfq_layout layout;
+	struct lfq_ring_loc ring;
 	unsigned char *map;
-	enum lfq_backend backend;
 	int fd;
 	uint32_t id;
 	uint32_t role;		/* LFQ_ROLE_*: what this handle may write */
-	int claim;		/* LFQ_IOC_CLAIM index, or -1 (mprod.claim) */
+	int claim;		/* LFQ_IOC_CLAIM index, or -1 */
 	int wakeups;
 	unsigned int wait_spins;
 };
@@ -48,25 +106,29 @@ struct lfq {
  */
 #define LFQ_WAIT_SPINS_DEFAULT 256
 
+/* lfq_handle.c */
+struct lfq *lfq_alloc(int fd, const struct lfq_backend_ops *backend);
+void lfq_bind_views(struct lfq *q);
+int lfq_opts_copy(void *dst, size_t dst_size, const void *opts);
+
+/* lfq_names.c */
+int lfq_name_put(char dst[LFQ_NAME_MAX], const char *name);
+
+/* lfq_map.c */
+long lfq_page_size(void);
 int lfq_map_layout(struct lfq *q, int double_in_file);
-int lfq_bind_new(unsigned long cmd, void *arg, struct lfq **out);
 
-/* Whether the handle's role allows producing / consuming. */
-static inline int lfq_can_produce(const struct lfq *q)
-{
-	return q->role & LFQ_ROLE_PRODUCER;
-}
+/* lfq_kernel.c: handles on /dev/lfq queues. */
+int lfq_kernel_bind(unsigned long cmd, void *arg, struct lfq **out);
+int lfq_kernel_open_fd(int fd, struct lfq **out);
+int lfq_kernel_ioctl_unbound(unsigned long cmd, void *arg);
 
-static inline int lfq_can_consume(const struct lfq *q)
-{
-	return q->role & LFQ_ROLE_CONSUMER;
-}
+/* lfq_memfd.c: handles on memfd queues. */
+int lfq_memfd_create(const struct lfq_create_opts *o, struct lfq **out);
+int lfq_memfd_open_fd(int fd, struct lfq **out);
 
-static inline int lfq_is_mpsc(const struct lfq *q)
-{
-	return q->hdr.type == LFQ_TYPE_MPSC;
-}
-void lfq_wake_consumer(struct lfq *q);
-void lfq_wake_producer(struct lfq *q);
+/* lfq_wait.c */
+uint32_t lfq_ready_count(struct lfq *q, int data, int arm,
+			 uint32_t min_count);
 
 #endif /* LFQ_HANDLE_H */

@@ -1,19 +1,43 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * liblfq.h - the public API of liblfq: create or attach a queue, then
+ * liblfq.h - the public API of liblfq 0.2: create or open a queue, then
  * push and pop in its shared memory with no system call, lock or
  * allocation on the fast path.
  *
- * A queue lives either in the kernel (/dev/lfq; poll/epoll, kernel-managed
- * lifetime) or in plain process memory (a sealed memfd, shareable with
- * other processes by passing its fd, or across fork). The ring code is the
- * same in both cases.
+ * A queue lives either in the kernel (/dev/lfq: kernel-managed lifetime,
+ * names and permissions, poll/epoll, kernel event sources) or in process
+ * memory (a sealed memfd, shared with other processes by passing its fd
+ * or across fork). The ring code is the same in both cases.
  *
- * One thread may produce and another consume through the same handle at
- * the same time; each side of a handle is single-threaded. An MPSC queue
- * takes many producers: each producing thread or process uses a handle of
- * its own (lfq_attach_fd() or lfq_mem_attach() on the queue's fd).
- * Functions return 0 or a count on success and a negative errno on error.
+ * Errors: functions return 0 or a count on success and a negative errno
+ * on failure; "full" and "empty" are -EAGAIN, a call outside the handle's
+ * role is -EPERM.
+ *
+ * Threads. A handle (struct lfq *) has a producer side and a consumer
+ * side, each used by one thread at a time; the two sides may be used by
+ * two threads at once. Several producers of an MPSC queue each use a
+ * handle of their own (lfq_open() on the queue's fd). In the table, "yes"
+ * means the two calls may run at the same time on the same handle;
+ * calls on different handles may always run at the same time.
+ *
+ *			 | producer side | consumer side | queries | setup
+ *   producer side	 |	no	 |	yes	 |   yes   |  no
+ *   consumer side	 |	yes	 |	no	 |   yes   |  no
+ *   queries		 |	yes	 |	yes	 |   yes   |  no
+ *   setup		 |	no	 |	no	 |   no    |  no
+ *
+ *   producer side: lfq_reserve(), lfq_commit(), lfq_discard(), lfq_push(),
+ *		    lfq_wait_space()
+ *   consumer side: lfq_peek(), lfq_release(), lfq_pop(), lfq_wait_data()
+ *   queries:	    lfq_fd(), lfq_id(), lfq_type(), lfq_role(),
+ *		    lfq_is_kernel(), lfq_slot_size(), lfq_slot_count(),
+ *		    lfq_get_stats(), lfq_source_attach(),
+ *		    lfq_source_detach()
+ *   setup:	    lfq_set_wakeups(), lfq_set_wait_spin(), lfq_close()
+ *
+ * lfq_create(), lfq_open(), lfq_unlink() and lfq_list() make new handles
+ * or touch none, and may be called from any thread at any time. Nothing
+ * in liblfq is async-signal-safe.
  */
 #ifndef LIBLFQ_H
 #define LIBLFQ_H
@@ -37,89 +61,323 @@ extern "C" {
 /** struct lfq - an opaque handle on one mapped queue. */
 struct lfq;
 
+/* Where a queue lives (struct lfq_create_opts.backend). */
+#define LFQ_BACKEND_KERNEL	0	/* /dev/lfq (the default) */
+#define LFQ_BACKEND_MEMFD	1	/* a sealed memfd in process memory */
+
+/*
+ * Options structs start with their size (libbpf's "sz" convention), so
+ * fields can be added without breaking programs built against an older
+ * liblfq; declare them with LFQ_OPTS(), which sets it:
+ *
+ *	LFQ_OPTS(lfq_create_opts, o, .type = LFQ_TYPE_MPSC,
+ *		 .slot_size = 64, .slot_count = 1024);
+ *	err = lfq_create(&o, &q);
+ *
+ * A field the library does not know must be zero (else -E2BIG).
+ */
+#define LFQ_OPTS(TYPE, NAME, ...)					\
+	struct TYPE NAME = { .sz = sizeof(struct TYPE), __VA_ARGS__ }
+
 /**
- * struct lfq_params - what a queue is created with.
+ * struct lfq_create_opts - what lfq_create() makes.
+ * @sz:		sizeof(struct lfq_create_opts).
  * @type:	LFQ_TYPE_SPSC or LFQ_TYPE_MPSC.
  * @slot_size:	bytes per slot, a multiple of 8.
- * @slot_count:	power of two; slot_size * slot_count must be a multiple of
- *		the page size (4096 on x86: e.g. 64-byte slots need >= 64).
- * @flags:	LFQ_CREATE_* flags (LFQ_CREATE_BLOCK: lfq_push() waits for space).
+ * @slot_count:	a power of two; slot_size * slot_count must be a multiple
+ *		of the page size (4096 on x86: 64-byte slots need >= 64).
+ * @flags:	LFQ_CREATE_* (LFQ_CREATE_BLOCK: lfq_push() waits for space).
+ * @backend:	LFQ_BACKEND_KERNEL or LFQ_BACKEND_MEMFD.
+ * @role:	kernel queues: the new handle's LFQ_ROLE_* bits, 0 for both.
+ *		A queue admits one consumer (and one producer if SPSC): a
+ *		creator that only produces should take only that role.
+ *		Memfd queues have no roles (0).
+ * @name:	kernel queues: NULL for an anonymous queue (shared by fd
+ *		passing or fork), else 1 to LFQ_NAME_MAX - 1 characters of
+ *		[A-Za-z0-9._-], not starting with '.': the name keeps the
+ *		queue until lfq_unlink(), like shm_open(O_CREAT | O_EXCL).
+ *		The queue is owned by the caller's fsuid and fsgid.
+ * @mode:	named queues: permission bits (0777 at most) for lfq_open():
+ *		a write bit admits producers, a read bit consumers. No umask
+ *		applies. 0 for anonymous and memfd queues.
  */
-struct lfq_params {
+struct lfq_create_opts {
+	size_t sz;
 	uint32_t type;
 	uint32_t slot_size;
 	uint32_t slot_count;
 	uint32_t flags;
+	uint32_t backend;
+	uint32_t role;
+	const char *name;
+	uint32_t mode;
 };
 
-/* Creation and attachment. */
-LFQ_API int lfq_create(const struct lfq_params *p, struct lfq **out);
-LFQ_API int lfq_attach_fd(int fd, struct lfq **out);
-LFQ_API int lfq_mem_create(const struct lfq_params *p, struct lfq **out);
-LFQ_API int lfq_mem_attach(int memfd, struct lfq **out);
+/**
+ * lfq_create() - create a queue and a handle on it.
+ * @opts:	what to create.
+ * @out:	the new handle.
+ *
+ * Context: any thread; sleeps (system calls).
+ * Return: 0, or -EINVAL (bad geometry, flags, role or mode; a name or role
+ * on a memfd queue), -E2BIG (unknown non-zero fields of @opts), -EEXIST
+ * (name taken), -ENAMETOOLONG, -ENOSPC (LFQ_NAMED_MAX names), -ENOENT (no
+ * /dev/lfq: module not loaded), -ENOMEM, or another open/ioctl/mmap or
+ * memfd error.
+ */
+LFQ_API int lfq_create(const struct lfq_create_opts *opts, struct lfq **out);
+
+/**
+ * struct lfq_open_opts - which queue lfq_open() opens, and how.
+ * @sz:		sizeof(struct lfq_open_opts).
+ * @name:	a named kernel queue; or NULL to open @fd.
+ * @fd:		when @name is NULL: a /dev/lfq fd bound to a queue, or the
+ *		memfd of a memfd queue, inherited or received from another
+ *		process. It is duplicated: the caller keeps its own.
+ * @role:	by name: LFQ_ROLE_PRODUCER and/or LFQ_ROLE_CONSUMER, checked
+ *		against the queue's owner, group and mode. By fd: 0 (the
+ *		handle takes the file's role; memfd queues have none).
+ */
+struct lfq_open_opts {
+	size_t sz;
+	const char *name;
+	int fd;
+	uint32_t role;
+};
+
+/**
+ * lfq_open() - a handle on an existing queue.
+ * @opts:	which queue.
+ * @out:	the new handle.
+ *
+ * A handle opened by fd on an MPSC queue is a producer of its own (it
+ * registers its own claim for crash safety): open one per producing
+ * thread or process. A memfd is checked (header, size, seals), so one from
+ * an untrusted peer cannot make this process fault.
+ *
+ * Context: any thread; sleeps.
+ * Return: 0, or -ENOENT (no such name, or no /dev/lfq), -EACCES (the mode
+ * denies the role), -EBUSY (the queue has its consumer, or its SPSC
+ * producer), -EBADFD (an fd bound to no queue), -EPROTO (not an lfq
+ * queue), -EINVAL (bad name, role, geometry or seals), -E2BIG,
+ * -ENAMETOOLONG, or another system call's error.
+ */
+LFQ_API int lfq_open(const struct lfq_open_opts *opts, struct lfq **out);
+
+/**
+ * lfq_close() - unmap and free a handle. The queue lives on while other
+ * handles, files, mappings or its name hold it.
+ * @q:		the handle (may be NULL).
+ *
+ * Context: no other call on @q may run or follow.
+ */
 LFQ_API void lfq_close(struct lfq *q);
 
-/*
- * Named queues (/dev/lfq): like POSIX shared memory, a name keeps its
- * queue alive until lfq_unlink() and the last handle, file and mapping
- * are gone. Names are global to the machine; the queue's owner, group and
- * mode decide who may attach (see struct lfq_open in lfq.h). A handle has
- * a role (LFQ_ROLE_* in lfq.h): a queue admits one consumer, and one
- * producer if SPSC; a handle's calls outside its role fail with -EPERM
- * (lfq_reserve() and lfq_peek() return NULL). lfq_create() and memfd
- * queues hold both roles; lfq_attach_fd() takes the role of the file.
+/**
+ * lfq_unlink() - remove a queue's name. The queue lives on while handles,
+ * files or mappings hold it; the name may be created again at once.
+ * @name:	the queue's name.
+ *
+ * Return: 0, or -ENOENT (no such name), -EPERM (neither the owner nor
+ * CAP_FOWNER), -EINVAL, -ENAMETOOLONG.
  */
-LFQ_API int lfq_create_named(const struct lfq_params *p, const char *name,
-			     unsigned int mode, unsigned int role,
-			     struct lfq **out);
-LFQ_API int lfq_open_named(const char *name, unsigned int role,
-			   struct lfq **out);
 LFQ_API int lfq_unlink(const char *name);
+
+/**
+ * lfq_list() - report the named queues, in increasing order of id.
+ * @entries:	room for @max entries (may be NULL when @max is 0).
+ * @max:	entries @entries holds.
+ * @total:	out (may be NULL): named queues in all; more than the return
+ *		value when @entries was too small.
+ *
+ * Return: the number of entries written, or a negative errno.
+ */
 LFQ_API int lfq_list(struct lfq_list_entry *entries, unsigned int max,
 		     unsigned int *total);
 
-/* Properties. */
+/* Queries: any thread, any time while the handle is open. */
+
+/** lfq_fd() - the queue's /dev/lfq fd or memfd (owned by the handle). */
 LFQ_API int lfq_fd(const struct lfq *q);
+/** lfq_id() - the kernel queue's id (lfq_list_entry.id); -EOPNOTSUPP for memfd. */
 LFQ_API int lfq_id(const struct lfq *q);
+/** lfq_type() - LFQ_TYPE_SPSC or LFQ_TYPE_MPSC. */
+LFQ_API uint32_t lfq_type(const struct lfq *q);
+/** lfq_role() - the handle's LFQ_ROLE_* bits (memfd: both). */
+LFQ_API uint32_t lfq_role(const struct lfq *q);
+/** lfq_is_kernel() - non-zero for a /dev/lfq queue. */
 LFQ_API int lfq_is_kernel(const struct lfq *q);
+/** lfq_slot_size() - bytes per slot. */
 LFQ_API uint32_t lfq_slot_size(const struct lfq *q);
+/** lfq_slot_count() - slots in the ring. */
 LFQ_API uint32_t lfq_slot_count(const struct lfq *q);
+
+/**
+ * lfq_set_wakeups() - choose whether commit/release check for sleepers.
+ * @q:		the handle.
+ * @enabled:	non-zero (the default) to check; zero when the peer never
+ *		sleeps (busy-polls), saving one full barrier per commit.
+ *
+ * Context: setup: before the handle is used by other threads.
+ */
 LFQ_API void lfq_set_wakeups(struct lfq *q, int enabled);
+
+/**
+ * lfq_set_wait_spin() - choose how long waits spin before sleeping.
+ * @q:		the handle.
+ * @spins:	readiness checks (each with a CPU pause) before a wait arms
+ *		the wakeup flag and sleeps; 0 sleeps at once. Default 256.
+ *
+ * Context: setup.
+ */
 LFQ_API void lfq_set_wait_spin(struct lfq *q, unsigned int spins);
 
-/* Zero-copy producer side. */
-LFQ_API void *lfq_reserve(struct lfq *q, uint32_t want, uint32_t *got);
+/*
+ * The fast path: no system call (but the wakeup a sleeping peer asked
+ * for), no lock, no allocation.
+ */
+
+/**
+ * lfq_reserve() - reserve up to @want consecutive free slots to write.
+ * @q:		a handle with the producer role.
+ * @want:	slots wanted, >= 1.
+ * @span:	set to the first slot; the *return value* slots from it are
+ *		one contiguous span, even across the ring's end. NULL on
+ *		error.
+ *
+ * Nothing is visible to the consumer until lfq_commit(). Reserving again
+ * before committing replaces (SPSC) or discards (MPSC) the reservation.
+ *
+ * Context: producer side.
+ * Return: slots reserved (1..@want), -EAGAIN when the ring is full,
+ * -EPERM without the producer role, -EINVAL for @want 0.
+ */
+LFQ_API int lfq_reserve(struct lfq *q, uint32_t want, void **span);
+
+/**
+ * lfq_commit() - publish the first @n slots of the last reservation, and
+ * wake the consumer if it sleeps (the only system call it may make).
+ * On an MPSC queue, reserved slots past @n are given up (discarded).
+ * @q:		the handle.
+ * @n:		slots to publish (at most what was reserved).
+ *
+ * Context: producer side.
+ * Return: 0, or -EPERM without the producer role.
+ */
 LFQ_API int lfq_commit(struct lfq *q, uint32_t n);
+
+/**
+ * lfq_discard() - give the last reservation up. On an MPSC queue the
+ * slots are marked discarded; the consumer skips and counts them.
+ * @q:		the handle.
+ *
+ * Context: producer side.
+ * Return: 0, or -EPERM without the producer role.
+ */
 LFQ_API int lfq_discard(struct lfq *q);
 
-/* Zero-copy consumer side. */
-LFQ_API const void *lfq_peek(struct lfq *q, uint32_t want, uint32_t *got);
+/**
+ * lfq_peek() - look at up to @want consecutive readable slots.
+ * @q:		a handle with the consumer role.
+ * @want:	slots wanted, >= 1.
+ * @span:	set to the first slot of a contiguous span; NULL on error.
+ *
+ * The slots stay the consumer's until lfq_release(). Their bytes are in
+ * memory other processes may write: validate what you read.
+ *
+ * Context: consumer side.
+ * Return: slots readable (1..@want), -EAGAIN when the ring is empty,
+ * -EPERM without the consumer role, -EINVAL for @want 0.
+ */
+LFQ_API int lfq_peek(struct lfq *q, uint32_t want, const void **span);
+
+/**
+ * lfq_release() - free the first @n slots of the last peek, and wake a
+ * producer that sleeps for space.
+ * @q:		the handle.
+ * @n:		slots to release (at most what was peeked).
+ *
+ * Context: consumer side.
+ * Return: 0, or -EPERM without the consumer role.
+ */
 LFQ_API int lfq_release(struct lfq *q, uint32_t n);
 
-/* Copying conveniences: one message of at most slot_size bytes. */
+/**
+ * lfq_push() - copy one message into the next slot and commit it.
+ * @q:		the handle.
+ * @msg:	the message.
+ * @len:	its length, at most slot_size; the rest of the slot is zeroed.
+ *
+ * A full ring fails the push, or, on a queue created with
+ * LFQ_CREATE_BLOCK, makes it wait for space.
+ *
+ * Context: producer side.
+ * Return: 0, -EAGAIN when full, -EPERM, -EMSGSIZE when @len exceeds the
+ * slot, or an error of lfq_wait_space() while blocking.
+ */
 LFQ_API int lfq_push(struct lfq *q, const void *msg, size_t len);
+
+/**
+ * lfq_pop() - copy the next message out and free its slot.
+ * @q:		the handle.
+ * @buf:	destination.
+ * @len:	bytes to copy, at most slot_size.
+ *
+ * Context: consumer side.
+ * Return: 0, -EAGAIN when empty, -EPERM, -EMSGSIZE when @len exceeds the
+ * slot.
+ */
 LFQ_API int lfq_pop(struct lfq *q, void *buf, size_t len);
 
-/* Blocking: < 0 waits forever, 0 only checks. */
+/**
+ * lfq_wait_data() - sleep until at least @min_count slots are readable.
+ * @q:		the handle.
+ * @min_count:	1..slot_count.
+ * @timeout_ns:	< 0 forever, 0 only checks, else a relative timeout.
+ *
+ * Spins briefly first (lfq_set_wait_spin()), then arms the wakeup flag
+ * and sleeps (LFQ_IOC_WAIT, or a futex for memfd queues).
+ *
+ * Context: consumer side.
+ * Return: 0, -EAGAIN (not ready and @timeout_ns is 0), -ETIMEDOUT,
+ * -EINTR, -EINVAL.
+ */
 LFQ_API int lfq_wait_data(struct lfq *q, uint32_t min_count,
 			  int64_t timeout_ns);
+
+/**
+ * lfq_wait_space() - sleep until at least @min_count slots are free.
+ * @q:		the handle.
+ * @min_count:	1..slot_count.
+ * @timeout_ns:	as lfq_wait_data().
+ *
+ * Context: producer side.
+ * Return: as lfq_wait_data().
+ */
 LFQ_API int lfq_wait_space(struct lfq *q, uint32_t min_count,
 			   int64_t timeout_ns);
 
-/* Counters; see struct lfq_stats in lfq.h. */
+/**
+ * lfq_get_stats() - read the queue's counters (see struct lfq_stats).
+ * @q:		the handle.
+ * @st:		filled in; st->size says how much of it the source knew
+ *		(memfd queues have only the four counters in the ring).
+ *
+ * Context: query.
+ * Return: 0 or a negative errno from LFQ_IOC_STATS.
+ */
 LFQ_API int lfq_get_stats(struct lfq *q, struct lfq_stats *st);
 
-/* Kernel event sources (/dev/lfq MPSC queues); records in lfq_event.h. */
-
 /**
- * lfq_source_attach() - start a kernel event source producing into the
- * queue (LFQ_IOC_SOURCE_ATTACH).
+ * lfq_source_attach() - start a kernel event source on the queue
+ * (LFQ_IOC_SOURCE_ATTACH; records in lfq_event.h).
  * @q:		a handle on a /dev/lfq queue.
  * @src:	the source; its @size field is ignored (the library sets it).
  *
- * The source stays attached until lfq_source_detach() or until the last
- * fd of the queue's file is closed. Needs CAP_PERFMON or CAP_SYS_ADMIN.
+ * The source stays until lfq_source_detach() or until the queue's file
+ * is released. Needs CAP_PERFMON or CAP_SYS_ADMIN.
  *
+ * Context: query (a system call; safe beside the fast path).
  * Return: the source's id (>= 0), -EOPNOTSUPP for a memfd queue, or a
  * negative errno (see struct lfq_source in lfq.h).
  */
@@ -130,7 +388,11 @@ LFQ_API int lfq_source_attach(struct lfq *q, const struct lfq_source *src);
  * @q:		the handle the source was attached through.
  * @id:		the id lfq_source_attach() returned.
  *
- * Return: 0, -EOPNOTSUPP for a memfd queue, or a negative errno.
+ * Records the source already committed stay in the ring.
+ *
+ * Context: query.
+ * Return: 0, -EOPNOTSUPP for a memfd queue, -EINVAL for a negative @id,
+ * or a negative errno from LFQ_IOC_SOURCE_DETACH.
  */
 LFQ_API int lfq_source_detach(struct lfq *q, int id);
 

@@ -2,7 +2,9 @@
 # tests/static-checks.sh - the checks that need no running code, as TAP:
 # the uapi headers compile standalone as C and C++, liblfq exports only its
 # API and installs a working pkg-config file, and the kernel code is
-# checkpatch --strict, sparse (C=2) and W=1 clean.
+# checkpatch --strict, sparse (C=2) and W=1 clean, and includes only go
+# down the layers (tests/layers.sh), and the rules the code names exist
+# (tests/rules.sh).
 #
 # Usage: tests/static-checks.sh   (from the repository root, after `make`)
 set -u
@@ -25,7 +27,7 @@ ok() { # ok COND-STATUS DESCRIPTION [LOG]
 }
 
 echo "TAP version 13"
-echo "1..7"
+echo "1..9"
 
 rc=0
 for h in uapi/*.h; do
@@ -43,11 +45,18 @@ for h in uapi/*.h; do
 done
 ok $rc "uapi headers compile standalone as C++11" "$T/cc.log"
 
-nm -D --defined-only build/lib/liblfq.so.1 | awk '$2 == "T" && $3 !~ /^lfq_/' \
-	>"$T/nm.log"
-[ -s "$T/nm.log" ] && rc=1 || rc=0
-[ "$(nm -D --defined-only build/lib/liblfq.so.1 | grep -c ' T lfq_')" -ge 10 ] || rc=1
-ok $rc "liblfq.so exports lfq_* only" "$T/nm.log"
+# The API is what liblfq.h declares LFQ_API; the .so must export exactly
+# that (listed by name in liblfq.map), and the .a hold nothing else global.
+sed -n 's/^LFQ_API .*[ *]\(lfq_[a-z_]*\)(.*/\1/p' libuser/liblfq.h | sort >"$T/api"
+sed -n 's/^[[:space:]]*\(lfq_[a-z_]*\);$/\1/p' libuser/liblfq.map | sort >"$T/map"
+nm -D --defined-only build/lib/liblfq.so | awk '$2 == "T" { sub(/@.*/, "", $3); print $3 }' |
+	sort >"$T/so"
+nm build/lib/liblfq.a | awk '$2 ~ /^[A-TV-Z]$/ { print $3 }' | sort >"$T/a"
+{
+	diff -u "$T/api" "$T/map" && diff -u "$T/api" "$T/so" &&
+		diff -u "$T/api" "$T/a" && [ "$(wc -l <"$T/api")" -ge 20 ]
+} >"$T/nm.log" 2>&1
+ok $? "liblfq.so and liblfq.a export exactly liblfq.h's $(wc -l <"$T/api") functions (liblfq.map)" "$T/nm.log"
 
 rc=0
 {
@@ -56,11 +65,12 @@ rc=0
 #include <liblfq.h>
 int main(void)
 {
-	struct lfq_params p = { LFQ_TYPE_SPSC, 64, 64, 0 };
+	LFQ_OPTS(lfq_create_opts, o, .type = LFQ_TYPE_SPSC, .slot_size = 64,
+		 .slot_count = 64, .backend = LFQ_BACKEND_MEMFD);
 	struct lfq *q;
 	char m[64] = "hi";
 
-	if (lfq_mem_create(&p, &q) || lfq_push(q, m, 3) || lfq_pop(q, m, 3))
+	if (lfq_create(&o, &q) || lfq_push(q, m, 3) || lfq_pop(q, m, 3))
 		return 1;
 	lfq_close(q);
 	return m[0] != 'h';
@@ -77,7 +87,8 @@ ok $rc "make install + pkg-config: a program builds and runs against liblfq" "$T
 
 if [ -x "$CHECKPATCH" ]; then
 	"$CHECKPATCH" --no-tree --strict --terse --show-types -f \
-		kmod/*.[ch] kmod/proto/*.h kmod/tests/*.c >"$T/cp.log" 2>&1
+		kmod/proto/*.h kmod/core/*.[ch] kmod/sources/*.[ch] \
+		kmod/dev/*.[ch] kmod/tests/*.[ch] >"$T/cp.log" 2>&1
 	# uapi headers cannot use the kernel-internal BIT() macro.
 	"$CHECKPATCH" --no-tree --strict --terse --show-types \
 		--ignore BIT_MACRO -f uapi/*.h >>"$T/cp.log" 2>&1
@@ -88,6 +99,11 @@ else
 	n=$((n + 1)); echo "not ok $n - checkpatch.pl not found at $CHECKPATCH"
 	fails=$((fails + 1))
 fi
+
+tests/layers.sh >"$T/layers.log" 2>&1
+ok $? "includes go only down the layers (uapi < proto < core < sources < dev; proto < libuser)" "$T/layers.log"
+tests/rules.sh >"$T/rules.log" 2>&1
+ok $? "every ORDERING and HOSTILE MEMORY rule the code names is in kmod/proto/lfq_rules.h" "$T/rules.log"
 
 # sparse and W=1 on a clean copy, so every file is compiled and checked.
 mkdir -p "$T/k"

@@ -36,23 +36,27 @@ static double now_s(void)
 
 static void produce(struct lfq *shared, uint32_t batch, unsigned int id)
 {
+	LFQ_OPTS(lfq_open_opts, o, .fd = lfq_fd(shared));
 	uint32_t words = lfq_slot_size(shared) / 8;
 	uint64_t seq = (uint64_t)id << 48;
 	struct lfq *q = shared;
 
 	/* MPSC: each producer works through a handle of its own. */
-	if (id && (lfq_is_kernel(shared) ? lfq_attach_fd(lfq_fd(shared), &q) :
-		   lfq_mem_attach(lfq_fd(shared), &q)))
+	if (id && lfq_open(&o, &q))
 		_exit(1);
 
 	for (;;) {
-		uint32_t got, i;
-		uint64_t *m = lfq_reserve(q, batch, &got);
+		uint64_t *m;
+		void *span;
+		int got = lfq_reserve(q, batch, &span), i;
 
-		if (!m) {
+		if (got == -EAGAIN) {
 			lfq_wait_space(q, 1, -1);
 			continue;
 		}
+		if (got < 0)
+			_exit(1);
+		m = span;
 		for (i = 0; i < got; i++, seq++) {
 			m[i * words] = seq;
 			m[i * words + words - 1] = ~seq;
@@ -80,10 +84,11 @@ static int consume(struct lfq *q, uint32_t batch, double seconds,
 	printf("%6s %14s %14s %10s %12s %12s %10s\n", "time", "msgs/s",
 	       "total", "bad", "full-evts", "empty-evts", "wakeups");
 	for (;;) {
-		uint32_t got, k;
-		const uint64_t *m = lfq_peek(q, batch, &got);
+		const void *span;
+		int got = lfq_peek(q, batch, &span), k;
+		const uint64_t *m = span;
 
-		if (m) {
+		if (got > 0) {
 			for (k = 0; k < got; k++, seq++) {
 				uint64_t w = m[k * words], id = w >> 48;
 
@@ -92,7 +97,11 @@ static int consume(struct lfq *q, uint32_t batch, double seconds,
 				    m[k * words + words - 1] != ~w)
 					bad++;
 			}
-			lfq_release(q, got);
+			lfq_release(q, (uint32_t)got);
+		} else if (got != -EAGAIN) {
+			fprintf(stderr, "lfq-demo: peek: %s\n", strerror(-got));
+			bad++;
+			break;
 		} else if (ep >= 0) {
 			/* The fd in the caller's own event loop. */
 			if (lfq_wait_data(q, 1, 0) == -EAGAIN) {
@@ -131,10 +140,11 @@ static int consume(struct lfq *q, uint32_t batch, double seconds,
 
 int main(int argc, char **argv)
 {
-	struct lfq_params p = { LFQ_TYPE_SPSC, 64, 1024, 0 };
+	LFQ_OPTS(lfq_create_opts, p, .type = LFQ_TYPE_SPSC, .slot_size = 64,
+		 .slot_count = 1024);
 	uint32_t batch = 1;
 	double seconds = 10;
-	int opt, mem = 0, err;
+	int opt, err;
 	unsigned int producers = 1, i;
 	pid_t pid[MAX_PRODUCERS];
 	struct lfq *q;
@@ -146,7 +156,7 @@ int main(int argc, char **argv)
 		case 'n': p.slot_count = (uint32_t)atoi(optarg); break;
 		case 'b': batch = (uint32_t)atoi(optarg); break;
 		case 'p': producers = (unsigned int)atoi(optarg); break;
-		case 'm': mem = 1; break;
+		case 'm': p.backend = LFQ_BACKEND_MEMFD; break;
 		default:
 			fprintf(stderr, "usage: %s [-t SECONDS] [-s SLOT_SIZE] "
 				"[-n SLOTS] [-b BATCH] [-p PRODUCERS] [-m]\n",
@@ -162,7 +172,7 @@ int main(int argc, char **argv)
 	}
 	if (producers > 1)
 		p.type = LFQ_TYPE_MPSC;
-	err = mem ? lfq_mem_create(&p, &q) : lfq_create(&p, &q);
+	err = lfq_create(&p, &q);
 	if (err) {
 		fprintf(stderr, "lfq-demo: create: %s\n", strerror(-err));
 		return 1;

@@ -50,7 +50,7 @@ struct opts {
 	int json, quiet;
 	double seconds;			/* 0: no limit */
 	uint64_t count;			/* 0: no limit */
-	struct lfq_params params;
+	struct lfq_create_opts queue;
 	struct lfq_source src;
 	const char *source_name;
 };
@@ -220,8 +220,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case 'j': o->json = 1; break;
 		case 'q': o->quiet = 1; break;
 		case 'c': o->count = parse_u64(optarg, "-c", UINT64_MAX); break;
-		case 'n': o->params.slot_count = parse_u32(optarg, "-n"); break;
-		case 's': o->params.slot_size = parse_u32(optarg, "-s"); break;
+		case 'n': o->queue.slot_count = parse_u32(optarg, "-n"); break;
+		case 's': o->queue.slot_size = parse_u32(optarg, "-s"); break;
 		case 't':
 			o->seconds = strtod(optarg, &end);
 			if (*end || end == optarg || !(o->seconds > 0))
@@ -486,14 +486,20 @@ static uint32_t drain_batch(struct stream *s)
 	/* -q only counts: take whatever is there. */
 	uint32_t want = s->o->quiet ? lfq_slot_count(s->q) : BATCH, got, i;
 	const char *span;
+	const void *first;
+	int n;
 
 	if (s->o->count && s->o->count - s->events < want)
 		want = (uint32_t)(s->o->count - s->events);
 	if (!want)
 		return 0;
-	span = lfq_peek(s->q, want, &got);
-	if (!span)
+	n = lfq_peek(s->q, want, &first);
+	if (n == -EAGAIN)
 		return 0;
+	if (n < 0)
+		fail("reading the ring", n, NULL);
+	span = first;
+	got = (uint32_t)n;
 	if (!s->o->quiet) {
 		/* Events and the status share the terminal: status last. */
 		int redraw = s->stdout_tty && status_hide(s);
@@ -588,13 +594,13 @@ static void start(struct stream *s, const struct opts *o)
 	int err;
 
 	s->o = o;
-	err = lfq_create(&o->params, &s->q);
+	err = lfq_create(&o->queue, &s->q);
 	if (err == -ENOENT)
 		fail(LFQ_DEVICE_PATH, err, "the lfq module is not loaded");
 	if (err) {
 		snprintf(what, sizeof(what),
 			 "creating a queue of %u slots of %u bytes",
-			 o->params.slot_count, o->params.slot_size);
+			 o->queue.slot_count, o->queue.slot_size);
 		fail(what, err, NULL);
 	}
 	sigemptyset(&sa.sa_mask);
@@ -617,11 +623,10 @@ static void start(struct stream *s, const struct opts *o)
 
 int main(int argc, char **argv)
 {
+	LFQ_OPTS(lfq_create_opts, queue, .type = LFQ_TYPE_MPSC,
+		 .slot_size = 256, .slot_count = 4096);
 	struct stream s = { 0 };
-	struct opts o = {
-		.params = { .type = LFQ_TYPE_MPSC, .slot_size = 256,
-			    .slot_count = 4096 },
-	};
+	struct opts o = { .queue = queue };
 
 	parse_args(argc, argv, &o);
 	start(&s, &o);

@@ -129,9 +129,8 @@ static int cmd_create(int argc, char **argv)
 		{ "block", no_argument, NULL, 'b' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct lfq_params p = { .type = LFQ_TYPE_SPSC, .slot_size = 64,
-				.slot_count = 1024 };
-	uint32_t mode = 0600;
+	LFQ_OPTS(lfq_create_opts, p, .type = LFQ_TYPE_SPSC, .slot_size = 64,
+		 .slot_count = 1024, .mode = 0600);
 	struct lfq *q;
 	int c, err;
 
@@ -154,7 +153,7 @@ static int cmd_create(int argc, char **argv)
 				return usage();
 			break;
 		case 'm':
-			if (parse_u32(optarg, 8, &mode))
+			if (parse_u32(optarg, 8, &p.mode))
 				return usage();
 			break;
 		case 'b':
@@ -166,12 +165,13 @@ static int cmd_create(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return usage();
-	err = lfq_create_named(&p, argv[optind], mode, 0, &q);
+	p.name = argv[optind];
+	err = lfq_create(&p, &q);
 	if (err)
 		return fail("create", argv[optind], err);
 	printf("created %s: id %d, %s, %u slots of %u bytes, mode %04o\n",
 	       argv[optind], lfq_id(q), type_name(p.type), p.slot_count,
-	       p.slot_size, mode);
+	       p.slot_size, p.mode);
 	lfq_close(q);		/* the name keeps the queue */
 	return 0;
 }
@@ -191,6 +191,8 @@ static int cmd_unlink(int argc, char **argv)
 
 static int cmd_attach_test(int argc, char **argv)
 {
+	LFQ_OPTS(lfq_open_opts, po, .role = LFQ_ROLE_PRODUCER);
+	LFQ_OPTS(lfq_open_opts, co, .role = LFQ_ROLE_CONSUMER);
 	struct lfq *prod = NULL, *cons = NULL;
 	struct lfq_stats st = { .size = sizeof(st) };
 	const char *name;
@@ -201,10 +203,12 @@ static int cmd_attach_test(int argc, char **argv)
 	if (argc != 2)
 		return usage();
 	name = argv[1];
-	err = lfq_open_named(name, LFQ_ROLE_PRODUCER, &prod);
+	po.name = name;
+	co.name = name;
+	err = lfq_open(&po, &prod);
 	if (err)
 		return fail("attach as producer to", name, err);
-	err = lfq_open_named(name, LFQ_ROLE_CONSUMER, &cons);
+	err = lfq_open(&co, &cons);
 	if (err) {
 		rc = fail("attach as consumer to", name, err);
 		goto out;

@@ -98,12 +98,10 @@ struct lfq_create {
  * Roles: what a file bound to a queue may do. A queue admits one consumer
  * file at a time, and one producer file for SPSC (any number for MPSC);
  * one more gives -EBUSY until a holder is released. The mappings follow
- * the role: only a producer may write the producer page, the commit words
- * and the slots; only a consumer may write the consumer page; the header
- * is never writable. A mapping that covers a page the role may not write
- * is refused with PROT_WRITE (-EPERM) and cannot be made writable later
- * (VM_MAYWRITE is cleared). A role belongs to the file: fds duplicated or
- * inherited from it share it.
+ * the role (the ROLES rule, kmod/proto/lfq_rules.h in the lfq sources): a
+ * mapping that covers a page the role may not write is refused with
+ * PROT_WRITE (-EPERM) and cannot be made writable later. A role belongs to
+ * the file: fds duplicated or inherited from it share it.
  */
 #define LFQ_ROLE_PRODUCER	(1u << 0)	/* OPEN: needs a write bit */
 #define LFQ_ROLE_CONSUMER	(1u << 1)	/* OPEN: needs a read bit */

@@ -123,10 +123,11 @@ enum lfq_part {
  * @off:	set to the part's offset.
  * @size:	set to its bytes (0 for an empty part).
  *
- * The one rule for writable mappings, applied by the kernel to every
- * mmap() and followed by liblfq when it maps a queue: the header is never
- * writable, the consumer page only by a consumer, the producer page, the
- * commit words and the slots only by a producer.
+ * This is the ROLES rule of lfq_rules.h, the only place it is written
+ * as code: the kernel applies it to every mmap() and liblfq follows it
+ * when it maps a queue. The header is never writable, the consumer page
+ * only by a consumer, the producer page, the commit words and the slots
+ * only by a producer.
  *
  * Return: the LFQ_ROLE_* bit a file needs to map the part writable, or 0
  * if no file may.

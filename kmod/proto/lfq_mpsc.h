@@ -30,16 +30,16 @@
  * two states and not claimed by a live producer (lfq_claims.c). Modelled
  * in tests/model/claims.pml.
  *
- * Wakeups use the Dekker handshake of lfq_spsc.h: the consumer arms
+ * Wakeups use the Dekker handshake of lfq_common.h: the consumer arms
  * need_data, full barrier, re-reads the commit word at its tail; a
  * producer stores its commit words, full barrier, reads need_data.
+ * Every ordering used here is listed in lfq_rules.h (ORDERING mpsc-*,
+ * claim, wake-*); shared values follow HOSTILE MEMORY H1-H6.
  */
 #ifndef _LFQ_PROTO_MPSC_H
 #define _LFQ_PROTO_MPSC_H
 
-#include "lfq_atomic.h"
-#include "lfq_ring.h"
-#include "lfq_spsc.h"	/* lfq_ring_count() */
+#include "lfq_common.h"
 
 /* Set in a commit word: the slot was given up, not written. */
 #define LFQ_MPSC_DISCARDED	0x8000000000000000ull	/* bit 63 */
@@ -49,6 +49,7 @@
  * per producing thread or CPU: it caches the consumer's index.
  * @ctl:	the shared producer page (head is the reservation counter).
  * @peer:	the shared consumer page (read only).
+ * @sleeps:	the consumer's need_data flag (read only).
  * @commit:	the shared commit words, one per slot.
  * @data:	first copy of the slot area.
  * @claim:	this producer's claim record, or NULL if it has none (a
@@ -58,14 +59,18 @@
  * @slot_size:	bytes per slot.
  * @mask:	slot_count - 1.
  * @max_tries:	compare-and-swap attempts before a reservation gives up as
- *		if the ring were full; 0 for no limit. The kernel sets one:
- *		head lives in a user-writable page, and a process rewriting
- *		it in a loop must not hold a kernel producer (perhaps in
- *		hardirq or NMI context) in this loop forever.
+ *		if the ring were full; 0 for no limit. The kernel sets one
+ *		(HOSTILE MEMORY H5): head lives in a user-writable page, and
+ *		a process rewriting it in a loop must not hold a kernel
+ *		producer (perhaps in hardirq or NMI context) here forever.
+ *
+ * lfq_mpsc_prod_init() builds it; @claim and @max_tries are then set by
+ * those who need them (lfq_mpsc_prod_set_claim(), _set_max_tries()).
  */
 struct lfq_mpsc_prod {
 	struct lfq_prod_ctl *ctl;
 	const struct lfq_cons_ctl *peer;
+	const __u32 *sleeps;
 	__u64 *commit;
 	unsigned char *data;
 	struct lfq_mpsc_claim *claim;
@@ -92,6 +97,7 @@ struct lfq_mpsc_resv {
  * struct lfq_mpsc_cons - the consumer's handle (private memory).
  * @ctl:	the shared consumer page.
  * @peer:	the shared producer page (read only).
+ * @sleeps:	the producers' need_space flag (read only).
  * @commit:	the shared commit words.
  * @data:	first copy of the slot area.
  * @tail:	private copy of ctl->tail, discarded slots already skipped.
@@ -103,6 +109,7 @@ struct lfq_mpsc_resv {
 struct lfq_mpsc_cons {
 	struct lfq_cons_ctl *ctl;
 	const struct lfq_prod_ctl *peer;
+	const __u32 *sleeps;
 	const __u64 *commit;
 	const unsigned char *data;
 	__u64 tail;
@@ -113,47 +120,69 @@ struct lfq_mpsc_cons {
 };
 
 /**
- * lfq_mpsc_prod_init() - bind a producer view to a mapped ring.
+ * lfq_mpsc_prod_init() - bind a producer view to a ring; the one way to
+ * build one (kernel, liblfq and tests alike).
  * @p:		the view.
- * @base:	start of the mapping (struct lfq_ring_hdr).
- * @h:		a validated private copy of the header.
+ * @r:		the ring's location.
+ *
+ * The view starts without a claim and with no limit on its tries.
  */
-static inline void lfq_mpsc_prod_init(struct lfq_mpsc_prod *p, void *base,
-				      const struct lfq_ring_hdr *h)
+static inline void lfq_mpsc_prod_init(struct lfq_mpsc_prod *p,
+				      const struct lfq_ring_loc *r)
 {
-	unsigned char *b = (unsigned char *)base;
-
-	p->ctl = (struct lfq_prod_ctl *)(b + h->prod_offset);
-	p->peer = (const struct lfq_cons_ctl *)(b + h->cons_offset);
-	p->commit = (__u64 *)(b + h->commit_offset);
-	p->data = b + h->data_offset;
-	p->slot_size = h->slot_size;
-	p->mask = h->slot_count - 1;
+	p->ctl = r->prod;
+	p->peer = r->cons;
+	p->sleeps = r->need_data;
+	p->commit = r->commit;
+	p->data = r->data;
+	p->slot_size = r->slot_size;
+	p->mask = r->slot_count - 1;
 	p->max_tries = 0;
 	p->claim = (struct lfq_mpsc_claim *)0;
-	/* Pairs with the consumer's release of tail in lfq_mpsc_release(). */
+	/* ORDERING mpsc-tail. */
 	p->cached_tail = lfq_load_acquire(&p->peer->tail);
 }
 
 /**
- * lfq_mpsc_cons_init() - bind the consumer handle to a mapped ring.
+ * lfq_mpsc_prod_set_claim() - give a producer view its claim record.
+ * @p:		the view.
+ * @claim:	the claim (registered with the kernel), or NULL for none.
+ */
+static inline void lfq_mpsc_prod_set_claim(struct lfq_mpsc_prod *p,
+					   struct lfq_mpsc_claim *claim)
+{
+	p->claim = claim;
+}
+
+/**
+ * lfq_mpsc_prod_set_max_tries() - bound a producer view's CAS attempts.
+ * @p:		the view.
+ * @tries:	attempts per reservation; 0 for no limit.
+ */
+static inline void lfq_mpsc_prod_set_max_tries(struct lfq_mpsc_prod *p,
+					       __u32 tries)
+{
+	p->max_tries = tries;
+}
+
+/**
+ * lfq_mpsc_cons_init() - bind the consumer handle to a ring; the one way
+ * to build one.
  * @c:		the handle.
- * @base:	start of the mapping.
- * @h:		a validated private copy of the header.
+ * @r:		the ring's location.
  *
  * Resumes at the consumer index found in the ring.
  */
-static inline void lfq_mpsc_cons_init(struct lfq_mpsc_cons *c, void *base,
-				      const struct lfq_ring_hdr *h)
+static inline void lfq_mpsc_cons_init(struct lfq_mpsc_cons *c,
+				      const struct lfq_ring_loc *r)
 {
-	unsigned char *b = (unsigned char *)base;
-
-	c->ctl = (struct lfq_cons_ctl *)(b + h->cons_offset);
-	c->peer = (const struct lfq_prod_ctl *)(b + h->prod_offset);
-	c->commit = (const __u64 *)(b + h->commit_offset);
-	c->data = b + h->data_offset;
-	c->slot_size = h->slot_size;
-	c->mask = h->slot_count - 1;
+	c->ctl = r->cons;
+	c->peer = r->prod;
+	c->sleeps = r->need_space;
+	c->commit = r->commit;
+	c->data = r->data;
+	c->slot_size = r->slot_size;
+	c->mask = r->slot_count - 1;
 	c->peeked = 0;
 	c->discarded = 0;
 	c->tail = lfq_load_relaxed(&c->ctl->tail);
@@ -203,10 +232,7 @@ static inline __u32 lfq_mpsc_lap_free(const struct lfq_mpsc_prod *p,
 	__u32 k;
 
 	for (k = 0; k < n; k++) {
-		/* Pairs with the release in lfq_mpsc_publish() (or the
-		 * orphan scan's cmpxchg): the previous record's writer is
-		 * done with the slot before we write it.
-		 */
+		/* ORDERING mpsc-lap. */
 		v = lfq_load_acquire(&p->commit[(head + k) & p->mask]);
 		if (lfq_mpsc_outstanding(v, head + k - lap))
 			break;
@@ -236,10 +262,7 @@ static inline void *lfq_mpsc_reserve(struct lfq_mpsc_prod *p, __u32 want,
 	for (;;) {
 		n = size - lfq_ring_count(head, p->cached_tail, size);
 		if (n < want) {
-			/* Pairs with the consumer's release of tail: the
-			 * slots it freed are no longer being read when we
-			 * overwrite them.
-			 */
+			/* ORDERING mpsc-tail: freed slots are not read. */
 			p->cached_tail = lfq_load_acquire(&p->peer->tail);
 			/* Our head may be older than that tail (others
 			 * reserved, committed and were consumed meanwhile):
@@ -257,27 +280,21 @@ static inline void *lfq_mpsc_reserve(struct lfq_mpsc_prod *p, __u32 want,
 			return (void *)0;
 		}
 		if (p->claim) {
-			/* Claim [head, head + n) before taking it. Release:
-			 * our earlier commit words are visible before a
-			 * claim that no longer covers them (pairs with the
-			 * acquire of claims in lfq_claim_read()).
+			/* ORDERING claim: claim [head, head + n) before
+			 * taking it; our earlier commit words are visible
+			 * before a claim that no longer covers them.
 			 */
 			lfq_store_release(&p->claim->start, head);
 			lfq_store_release(&p->claim->end, head + n);
-			/* Fully ordered: whoever sees head move past these
-			 * slots sees the claim (lfq_orphans_scan()'s acquire
-			 * of head). The slots are ordered by the acquire of
-			 * tail above and published by lfq_mpsc_publish().
+			/* ORDERING claim: fully ordered, so whoever sees
+			 * head move past these slots sees the claim.
 			 */
 			if (lfq_try_cmpxchg_full(&p->ctl->head, &head,
 						 head + n))
 				break;
 		} else if (lfq_try_cmpxchg_relaxed(&p->ctl->head, &head,
 						   head + n)) {
-			/* Relaxed: ordered by the acquire of tail above and
-			 * published by the releases in lfq_mpsc_publish();
-			 * head itself carries no data.
-			 */
+			/* Relaxed: ORDERING mpsc-tail, mpsc-commit. */
 			break;
 		}
 		if (lfq_unlikely(++tries == p->max_tries)) {
@@ -296,9 +313,7 @@ static inline void lfq_mpsc_publish(struct lfq_mpsc_prod *p,
 {
 	__u64 i;
 
-	/* Each release pairs with the consumer's acquire of that word in
-	 * lfq_mpsc_peek(): the slot's bytes are visible before its word.
-	 */
+	/* ORDERING mpsc-commit, for each slot. */
 	for (i = r->index; i != r->index + r->count; i++)
 		lfq_store_release(&p->commit[i & p->mask], (i + 1) | flag);
 }
@@ -314,11 +329,8 @@ static inline int lfq_mpsc_commit(struct lfq_mpsc_prod *p,
 				  const struct lfq_mpsc_resv *r)
 {
 	lfq_mpsc_publish(p, r, 0);
-	/* Full barrier pairs with the one in lfq_mpsc_arm_data_wait():
-	 * either the consumer sees our commit words or we see need_data.
-	 */
-	lfq_smp_mb();
-	return lfq_load_after_mb(&p->peer->need_data) != 0;
+	/* ORDERING wake-data. */
+	return lfq_wake_check(p->sleeps);
 }
 
 /**
@@ -332,16 +344,15 @@ static inline int lfq_mpsc_discard(struct lfq_mpsc_prod *p,
 				   const struct lfq_mpsc_resv *r)
 {
 	lfq_mpsc_publish(p, r, LFQ_MPSC_DISCARDED);
-	/* Pairs with the barrier in lfq_mpsc_arm_data_wait(). */
-	lfq_smp_mb();
-	return lfq_load_after_mb(&p->peer->need_data) != 0;
+	/* ORDERING wake-data. */
+	return lfq_wake_check(p->sleeps);
 }
 
 /* The state of the commit word of index @i: 1 committed, -1 discarded. */
 static inline int lfq_mpsc_slot_state(const __u64 *commit, __u32 mask,
 				      __u64 i)
 {
-	/* Pairs with the producer's release in lfq_mpsc_publish(). */
+	/* ORDERING mpsc-commit. */
 	__u64 v = lfq_load_acquire(&commit[i & mask]);
 
 	if (v == i + 1)
@@ -389,9 +400,7 @@ static inline const void *lfq_mpsc_peek(struct lfq_mpsc_cons *c, __u32 want,
 		if (st > 0) {
 			n++;
 		} else if (st < 0 && !n && skipped <= c->mask) {
-			/* At most a ring's worth: a hostile writer cannot
-			 * keep us here by rewriting discard words ahead.
-			 */
+			/* HOSTILE MEMORY H5: at most a ring's worth. */
 			c->tail++;
 			skipped++;
 		} else {
@@ -400,7 +409,7 @@ static inline const void *lfq_mpsc_peek(struct lfq_mpsc_cons *c, __u32 want,
 	}
 	if (skipped) {
 		c->discarded += skipped;
-		/* Pairs with lfq_mpsc_reserve()'s acquire of tail. */
+		/* ORDERING mpsc-tail. */
 		lfq_store_release(&c->ctl->tail, c->tail);
 	}
 	c->peeked = n;
@@ -429,13 +438,9 @@ static inline const void *lfq_mpsc_peek_check(struct lfq_mpsc_cons *c,
 	const void *span = lfq_mpsc_peek(c, want, got);
 
 	*wake = 0;
-	if (lfq_unlikely(c->discarded != discarded)) {
-		/* After peek's release of tail: the full barrier pairs with
-		 * the one in lfq_spsc_arm_space_wait(), as in release.
-		 */
-		lfq_smp_mb();
-		*wake = lfq_load_after_mb(&c->peer->need_space) != 0;
-	}
+	/* After peek's release of tail: ORDERING wake-space. */
+	if (lfq_unlikely(c->discarded != discarded))
+		*wake = lfq_wake_check(c->sleeps);
 	return span;
 }
 
@@ -452,11 +457,8 @@ static inline int lfq_mpsc_release(struct lfq_mpsc_cons *c, __u32 n)
 		n = c->peeked;
 	c->peeked = 0;
 	c->tail += n;
-	/* Release pairs with lfq_mpsc_reserve()'s acquire of tail; the full
-	 * barrier with the one in lfq_spsc_arm_space_wait().
-	 */
-	lfq_store_release_mb(&c->ctl->tail, c->tail);
-	return lfq_load_after_mb(&c->peer->need_space) != 0;
+	/* ORDERING mpsc-tail, wake-space. */
+	return lfq_publish_index(&c->ctl->tail, c->tail, c->sleeps);
 }
 
 /**
@@ -480,24 +482,21 @@ static inline __u32 lfq_mpsc_ready(const __u64 *commit, __u32 mask,
 
 /**
  * lfq_mpsc_arm_data_wait() - announce the consumer is about to sleep.
- * @cons:	the shared consumer page.
- * @commit:	the shared commit words.
- * @mask:	slot_count - 1.
+ * @r:		the ring.
  * @max:	the count the consumer waits for.
  *
  * Return: ready slots after arming, 0..@max; sleep only if too few.
  */
-static inline __u32 lfq_mpsc_arm_data_wait(struct lfq_cons_ctl *cons,
-					   const __u64 *commit, __u32 mask,
+static inline __u32 lfq_mpsc_arm_data_wait(const struct lfq_ring_loc *r,
 					   __u32 max)
 {
-	lfq_store_release(&cons->need_data, 1);
-	/* Full barrier pairs with the one in lfq_mpsc_commit(): fence
-	 * against fence, so plain loads of the commit words suffice.
+	lfq_store_release(r->need_data, 1);
+	/* ORDERING wake-data: fence against the producers' fence, so plain
+	 * loads of the commit words suffice.
 	 */
 	lfq_smp_mb();
-	return lfq_mpsc_ready(commit, mask, lfq_load_relaxed(&cons->tail),
-			      max);
+	return lfq_mpsc_ready(r->commit, r->slot_count - 1,
+			      lfq_load_relaxed(&r->cons->tail), max);
 }
 
 #endif /* _LFQ_PROTO_MPSC_H */

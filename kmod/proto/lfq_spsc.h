@@ -17,42 +17,23 @@
  * empty or hand over garbage bytes, but never make either side touch memory
  * outside the ring's own pages.
  *
- * Wakeups (the Dekker handshake, as io_uring's IORING_SQ_NEED_WAKEUP):
- *   waiter:  flag = 1; full barrier; re-check the other side's index
- *   waker:   publish index; full barrier; if (flag) wake
- * lfq_store_release_mb()/lfq_load_after_mb() implement both halves; with
- * a release-only index store (libbpf's 2023 lost-wakeup bug) the waker's
- * flag load could pass its index store and both sides would miss.
+ * Wakeups are the Dekker handshake of lfq_common.h (as io_uring's
+ * IORING_SQ_NEED_WAKEUP): the waiter arms its flag, full barrier,
+ * re-checks; the publisher stores its index, full barrier, reads the
+ * flag (ORDERING wake-data, wake-space in lfq_rules.h). Ordering of the
+ * indices: ORDERING spsc-head, spsc-tail. Shared values are handled by
+ * HOSTILE MEMORY H1-H3.
  */
 #ifndef _LFQ_PROTO_SPSC_H
 #define _LFQ_PROTO_SPSC_H
 
-#include "lfq_atomic.h"
-#include "lfq_ring.h"
-
-/**
- * lfq_ring_count() - committed, unconsumed slots between two indices.
- * @head:	producer index as read.
- * @tail:	consumer index as read.
- * @slot_count:	slots in the ring.
- *
- * A pair that cannot occur in a healthy ring (tail ahead of head, or more
- * than slot_count apart) reads as a full ring: producers stop, consumers
- * see at most slot_count slots, and nothing indexes outside the ring.
- *
- * Return: the count, in [0, slot_count].
- */
-static inline __u32 lfq_ring_count(__u64 head, __u64 tail, __u32 slot_count)
-{
-	__u64 used = head - tail;
-
-	return used > slot_count ? slot_count : (__u32)used;
-}
+#include "lfq_common.h"
 
 /**
  * struct lfq_spsc_prod - a producer's handle (private memory).
  * @ctl:	the shared producer page (written only through this handle).
  * @peer:	the shared consumer page (read only).
+ * @sleeps:	the consumer's need_data flag (read only).
  * @data:	first copy of the slot area.
  * @head:	private copy of ctl->head.
  * @cached_tail: last consumer index read from @peer.
@@ -63,6 +44,7 @@ static inline __u32 lfq_ring_count(__u64 head, __u64 tail, __u32 slot_count)
 struct lfq_spsc_prod {
 	struct lfq_prod_ctl *ctl;
 	const struct lfq_cons_ctl *peer;
+	const __u32 *sleeps;
 	unsigned char *data;
 	__u64 head;
 	__u64 cached_tail;
@@ -75,6 +57,7 @@ struct lfq_spsc_prod {
  * struct lfq_spsc_cons - a consumer's handle (private memory).
  * @ctl:	the shared consumer page (written only through this handle).
  * @peer:	the shared producer page (read only).
+ * @sleeps:	the producer's need_space flag (read only).
  * @data:	first copy of the slot area.
  * @tail:	private copy of ctl->tail.
  * @cached_head: last producer index read from @peer.
@@ -85,6 +68,7 @@ struct lfq_spsc_prod {
 struct lfq_spsc_cons {
 	struct lfq_cons_ctl *ctl;
 	const struct lfq_prod_ctl *peer;
+	const __u32 *sleeps;
 	const unsigned char *data;
 	__u64 tail;
 	__u64 cached_head;
@@ -94,50 +78,48 @@ struct lfq_spsc_cons {
 };
 
 /**
- * lfq_spsc_prod_init() - bind a producer handle to a ring.
+ * lfq_spsc_prod_init() - bind a producer handle to a ring; the one way to
+ * build one (kernel, liblfq and tests alike).
  * @p:		the handle.
- * @base:	start of the mapping (struct lfq_ring_hdr).
- * @h:		a validated private copy of the header.
+ * @r:		the ring's location.
  *
  * Resumes at the producer index found in the ring.
  */
-static inline void lfq_spsc_prod_init(struct lfq_spsc_prod *p, void *base,
-				      const struct lfq_ring_hdr *h)
+static inline void lfq_spsc_prod_init(struct lfq_spsc_prod *p,
+				      const struct lfq_ring_loc *r)
 {
-	unsigned char *b = (unsigned char *)base;
-
-	p->ctl = (struct lfq_prod_ctl *)(b + h->prod_offset);
-	p->peer = (const struct lfq_cons_ctl *)(b + h->cons_offset);
-	p->data = b + h->data_offset;
-	p->slot_size = h->slot_size;
-	p->mask = h->slot_count - 1;
+	p->ctl = r->prod;
+	p->peer = r->cons;
+	p->sleeps = r->need_data;
+	p->data = r->data;
+	p->slot_size = r->slot_size;
+	p->mask = r->slot_count - 1;
 	p->reserved = 0;
 	p->head = lfq_load_relaxed(&p->ctl->head);
-	/* Pairs with the consumer's release of tail in lfq_spsc_release(). */
+	/* ORDERING spsc-tail. */
 	p->cached_tail = lfq_load_acquire(&p->peer->tail);
 }
 
 /**
- * lfq_spsc_cons_init() - bind a consumer handle to a ring.
+ * lfq_spsc_cons_init() - bind a consumer handle to a ring; the one way to
+ * build one.
  * @c:		the handle.
- * @base:	start of the mapping.
- * @h:		a validated private copy of the header.
+ * @r:		the ring's location.
  *
  * Resumes at the consumer index found in the ring.
  */
-static inline void lfq_spsc_cons_init(struct lfq_spsc_cons *c, void *base,
-				      const struct lfq_ring_hdr *h)
+static inline void lfq_spsc_cons_init(struct lfq_spsc_cons *c,
+				      const struct lfq_ring_loc *r)
 {
-	unsigned char *b = (unsigned char *)base;
-
-	c->ctl = (struct lfq_cons_ctl *)(b + h->cons_offset);
-	c->peer = (const struct lfq_prod_ctl *)(b + h->prod_offset);
-	c->data = b + h->data_offset;
-	c->slot_size = h->slot_size;
-	c->mask = h->slot_count - 1;
+	c->ctl = r->cons;
+	c->peer = r->prod;
+	c->sleeps = r->need_space;
+	c->data = r->data;
+	c->slot_size = r->slot_size;
+	c->mask = r->slot_count - 1;
 	c->peeked = 0;
 	c->tail = lfq_load_relaxed(&c->ctl->tail);
-	/* Pairs with the producer's release of head in lfq_spsc_commit(). */
+	/* ORDERING spsc-head. */
 	c->cached_head = lfq_load_acquire(&c->peer->head);
 }
 
@@ -158,9 +140,7 @@ static inline void *lfq_spsc_reserve(struct lfq_spsc_prod *p, __u32 want,
 					       p->mask + 1);
 
 	if (lfq_unlikely(n < want)) {
-		/* Pairs with the consumer's release of tail: the slots it
-		 * freed are no longer being read when we overwrite them.
-		 */
+		/* ORDERING spsc-tail: the freed slots are no longer read. */
 		p->cached_tail = lfq_load_acquire(&p->peer->tail);
 		n = p->mask + 1 - lfq_ring_count(p->head, p->cached_tail,
 						 p->mask + 1);
@@ -196,9 +176,7 @@ static inline __u64 lfq_spsc_advance_head(struct lfq_spsc_prod *p, __u32 n)
  */
 static inline void lfq_spsc_commit(struct lfq_spsc_prod *p, __u32 n)
 {
-	/* Pairs with the consumer's acquire of head in lfq_spsc_peek():
-	 * the slot contents are visible before the index that covers them.
-	 */
+	/* ORDERING spsc-head. */
 	lfq_store_release(&p->ctl->head, lfq_spsc_advance_head(p, n));
 }
 
@@ -211,12 +189,9 @@ static inline void lfq_spsc_commit(struct lfq_spsc_prod *p, __u32 n)
  */
 static inline int lfq_spsc_commit_check(struct lfq_spsc_prod *p, __u32 n)
 {
-	/* Release pairs with lfq_spsc_peek()'s acquire of head; the full
-	 * barrier pairs with the one in lfq_spsc_arm_data_wait(): either
-	 * the waiter sees this head or we see its need_data.
-	 */
-	lfq_store_release_mb(&p->ctl->head, lfq_spsc_advance_head(p, n));
-	return lfq_load_after_mb(&p->peer->need_data) != 0;
+	/* ORDERING spsc-head, wake-data. */
+	return lfq_publish_index(&p->ctl->head, lfq_spsc_advance_head(p, n),
+				 p->sleeps);
 }
 
 /**
@@ -234,9 +209,7 @@ static inline const void *lfq_spsc_peek(struct lfq_spsc_cons *c, __u32 want,
 	__u32 n = lfq_ring_count(c->cached_head, c->tail, c->mask + 1);
 
 	if (lfq_unlikely(n < want)) {
-		/* Pairs with the producer's release of head: the slots it
-		 * covers were fully written before we read them.
-		 */
+		/* ORDERING spsc-head: the slots are written before we read. */
 		c->cached_head = lfq_load_acquire(&c->peer->head);
 		n = lfq_ring_count(c->cached_head, c->tail, c->mask + 1);
 	}
@@ -265,9 +238,7 @@ static inline __u64 lfq_spsc_advance_tail(struct lfq_spsc_cons *c, __u32 n)
  */
 static inline void lfq_spsc_release(struct lfq_spsc_cons *c, __u32 n)
 {
-	/* Pairs with the producer's acquire of tail in lfq_spsc_reserve():
-	 * our reads of these slots are done before they can be rewritten.
-	 */
+	/* ORDERING spsc-tail. */
 	lfq_store_release(&c->ctl->tail, lfq_spsc_advance_tail(c, n));
 }
 
@@ -280,69 +251,39 @@ static inline void lfq_spsc_release(struct lfq_spsc_cons *c, __u32 n)
  */
 static inline int lfq_spsc_release_check(struct lfq_spsc_cons *c, __u32 n)
 {
-	/* Release pairs with lfq_spsc_reserve()'s acquire of tail; the full
-	 * barrier pairs with the one in lfq_spsc_arm_space_wait().
-	 */
-	lfq_store_release_mb(&c->ctl->tail, lfq_spsc_advance_tail(c, n));
-	return lfq_load_after_mb(&c->peer->need_space) != 0;
+	/* ORDERING spsc-tail, wake-space. */
+	return lfq_publish_index(&c->ctl->tail, lfq_spsc_advance_tail(c, n),
+				 c->sleeps);
 }
 
 /**
- * lfq_spsc_arm_data_wait() - announce a consumer is about to sleep.
- * @prod:	the shared producer page.
- * @cons:	the shared consumer page.
- * @slot_count:	slots in the ring.
+ * lfq_spsc_arm_data_wait() - announce the consumer is about to sleep.
+ * @r:		the ring.
  *
- * Sets need_data, then re-reads the indices. The caller sleeps only if the
- * returned count is still too small; any commit after this point sees the
- * flag and wakes it.
+ * Sets need_data, then re-reads the indices (ORDERING wake-data). The
+ * caller sleeps only if the returned count is still too small; any
+ * commit after this point sees the flag and wakes it.
  *
  * Return: readable slots, in [0, slot_count].
  */
-static inline __u32 lfq_spsc_arm_data_wait(struct lfq_prod_ctl *prod,
-					   struct lfq_cons_ctl *cons,
-					   __u32 slot_count)
+static inline __u32 lfq_spsc_arm_data_wait(const struct lfq_ring_loc *r)
 {
-	/* Full barrier pairs with the one in lfq_spsc_commit_check(). */
-	lfq_store_release_mb(&cons->need_data, 1);
-	return lfq_ring_count(lfq_load_after_mb(&prod->head),
-			      lfq_load_relaxed(&cons->tail), slot_count);
-}
-
-/**
- * lfq_spsc_arm_space_wait() - announce a producer is about to sleep.
- * @prod:	the shared producer page.
- * @cons:	the shared consumer page.
- * @slot_count:	slots in the ring.
- *
- * Return: free slots, in [0, slot_count].
- */
-static inline __u32 lfq_spsc_arm_space_wait(struct lfq_prod_ctl *prod,
-					    struct lfq_cons_ctl *cons,
-					    __u32 slot_count)
-{
-	/* Full barrier pairs with the one in lfq_spsc_release_check(). */
-	lfq_store_release_mb(&prod->need_space, 1);
-	return slot_count - lfq_ring_count(lfq_load_relaxed(&prod->head),
-					   lfq_load_after_mb(&cons->tail),
-					   slot_count);
+	lfq_store_release_mb(r->need_data, 1);
+	return lfq_ring_count(lfq_load_after_mb(&r->prod->head),
+			      lfq_load_relaxed(&r->cons->tail), r->slot_count);
 }
 
 /**
  * lfq_spsc_readable() - readable slots, for poll and statistics.
- * @prod:	the shared producer page.
- * @cons:	the shared consumer page.
- * @slot_count:	slots in the ring.
+ * @r:		the ring.
  *
  * Return: slots committed and not consumed, in [0, slot_count].
  */
-static inline __u32 lfq_spsc_readable(const struct lfq_prod_ctl *prod,
-				      const struct lfq_cons_ctl *cons,
-				      __u32 slot_count)
+static inline __u32 lfq_spsc_readable(const struct lfq_ring_loc *r)
 {
-	/* Pairs with the producer's release of head in lfq_spsc_commit(). */
-	return lfq_ring_count(lfq_load_acquire(&prod->head),
-			      lfq_load_relaxed(&cons->tail), slot_count);
+	/* ORDERING spsc-head. */
+	return lfq_ring_count(lfq_load_acquire(&r->prod->head),
+			      lfq_load_relaxed(&r->cons->tail), r->slot_count);
 }
 
 #endif /* _LFQ_PROTO_SPSC_H */

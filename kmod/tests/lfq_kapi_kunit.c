@@ -1,17 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * lfq_kapi_kunit.c - KUnit suite for the in-kernel API (kmod/lfq_kapi.c,
- * kmod/lfq_kconsumer.c) on real queues: type checks, commit and discard as
- * a consumer sees them, drops on a full ring, producers in process and
- * hardirq (hrtimer) context feeding one queue at once, a producer in NMI
- * context, the irq_work wakeup of a sleeping consumer, and the kernel
- * consuming what a (simulated) process produced, hostile indices included.
+ * lfq_kapi_kunit.c - KUnit suite lfq_kapi: the in-kernel producer API
+ * (lfq_queue_reserve(), lfq_queue_commit(), lfq_queue_discard() of
+ * kmod/core/lfq_kapi.c) on real queues, consumed as a process would
+ * (an MPSC consumer handle on the same pages). Type checks, commit and
+ * discard as the consumer sees them, drops counted on a full ring,
+ * producers in process and hardirq (hrtimer) context feeding one queue
+ * at once, the irq_work wakeup of a sleeping consumer, and a producer in
+ * NMI context (x86 with a local APIC). The kernel as a consumer is
+ * lfq_kconsumer_kunit.c's.
  */
 #include <kunit/test.h>
+#include <linux/atomic.h>
 #include <linux/completion.h>
 #include <linux/delay.h>
+#include <linux/err.h>
 #include <linux/hrtimer.h>
+#include <linux/irq_work.h>
+#include <linux/jiffies.h>
 #include <linux/kthread.h>
+#include <linux/module.h>
 #include <linux/wait.h>
 
 #ifdef CONFIG_X86_LOCAL_APIC
@@ -19,52 +27,33 @@
 #include <asm/nmi.h>
 #endif
 
-#include "lfq_kapi.h"
-#include "lfq_queue.h"
-
-static struct lfq_queue *kapi_queue(struct kunit *test, u32 type, u32 slots)
-{
-	struct lfq_queue_params p = {
-		.type = type, .slot_size = 16, .slot_count = slots,
-	};
-	struct lfq_queue *q = lfq_queue_create(&p);
-
-	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(q));
-	return q;
-}
-
-/* The consumer's side of @q, as a process would bind it. */
-static void kapi_cons(struct lfq_queue *q, struct lfq_mpsc_cons *c)
-{
-	lfq_mpsc_cons_init(c, q->base, &q->hdr);
-}
+#include "core/lfq_kapi.h"
+#include "lfq_kunit_util.h"
 
 static void lfq_kapi_type_test(struct kunit *test)
 {
-	struct lfq_queue *q = kapi_queue(test, LFQ_TYPE_SPSC, 256);
+	struct lfq_queue *q = lfq_kunit_queue(test, LFQ_TYPE_SPSC, 16, 256);
 	struct lfq_mpsc_resv r = { .count = 7 };
 
 	/* An SPSC ring has one producer already: the kernel may not add one. */
 	KUNIT_EXPECT_NULL(test, lfq_queue_reserve(q, 1, &r));
 	KUNIT_EXPECT_EQ(test, r.count, 0U);
-	lfq_queue_put(q);
 
-	q = kapi_queue(test, LFQ_TYPE_MPSC, 256);
+	q = lfq_kunit_queue(test, LFQ_TYPE_MPSC, 16, 256);
 	KUNIT_EXPECT_NULL(test, lfq_queue_reserve(q, 0, &r));
 	KUNIT_EXPECT_EQ(test, atomic64_read(&q->dropped), 0LL);
-	lfq_queue_put(q);
 }
 
 static void lfq_kapi_commit_discard_test(struct kunit *test)
 {
-	struct lfq_queue *q = kapi_queue(test, LFQ_TYPE_MPSC, 256);
+	struct lfq_queue *q = lfq_kunit_queue(test, LFQ_TYPE_MPSC, 16, 256);
 	struct lfq_mpsc_resv a, b;
 	struct lfq_mpsc_cons c;
 	const u64 *in;
 	u64 *out;
 	u32 got;
 
-	kapi_cons(q, &c);
+	lfq_mpsc_cons_init(&c, &q->ring);
 	out = lfq_queue_reserve(q, 3, &a);
 	KUNIT_ASSERT_NOT_NULL(test, out);
 	KUNIT_EXPECT_EQ(test, a.count, 3U);
@@ -83,18 +72,17 @@ static void lfq_kapi_commit_discard_test(struct kunit *test)
 	lfq_mpsc_release(&c, got);
 	KUNIT_EXPECT_NULL(test, lfq_mpsc_peek(&c, 8, &got));
 	KUNIT_EXPECT_EQ(test, c.discarded, 2ULL);
-	KUNIT_EXPECT_EQ(test, READ_ONCE(q->cons->tail), 5ULL);
-	lfq_queue_put(q);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(q->ring.cons->tail), 5ULL);
 }
 
 static void lfq_kapi_drop_test(struct kunit *test)
 {
-	struct lfq_queue *q = kapi_queue(test, LFQ_TYPE_MPSC, 256);
+	struct lfq_queue *q = lfq_kunit_queue(test, LFQ_TYPE_MPSC, 16, 256);
 	struct lfq_mpsc_resv r;
 	struct lfq_mpsc_cons c;
 	u32 got, i;
 
-	kapi_cons(q, &c);
+	lfq_mpsc_cons_init(&c, &q->ring);
 	for (i = 0; i < 256; i += r.count) {
 		KUNIT_ASSERT_NOT_NULL(test, lfq_queue_reserve(q, 100, &r));
 		lfq_queue_commit(q, &r);
@@ -108,7 +96,6 @@ static void lfq_kapi_drop_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, r.count, 1U);
 	lfq_queue_commit(q, &r);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&q->dropped), 5LL);
-	lfq_queue_put(q);
 }
 
 /* Producers in process and hardirq context, one queue, one consumer. */
@@ -185,8 +172,8 @@ static void lfq_kapi_contexts_race_test(struct kunit *test)
 
 	k = kunit_kzalloc(test, sizeof(*k), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, k);
-	k->q = kapi_queue(test, LFQ_TYPE_MPSC, 512);
-	kapi_cons(k->q, &c);
+	k->q = lfq_kunit_queue(test, LFQ_TYPE_MPSC, 16, 512);
+	lfq_mpsc_cons_init(&c, &k->q->ring);
 	for (i = 0; i < KAPI_PRODUCERS; i++)
 		init_completion(&k->done[i]);
 	hrtimer_init(&k->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
@@ -227,7 +214,6 @@ static void lfq_kapi_contexts_race_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, bad, 0ULL);
 	KUNIT_EXPECT_EQ(test, n, (u64)KAPI_PRODUCERS * KAPI_RECORDS);
 	KUNIT_EXPECT_EQ(test, (u64)atomic64_read(&k->q->dropped), drops);
-	lfq_queue_put(k->q);
 }
 
 /* A sleeping consumer is woken by a commit from hardirq, via irq_work. */
@@ -250,9 +236,9 @@ static enum hrtimer_restart kapi_wake_fn(struct hrtimer *t)
 }
 
 /* The consumer's arm-and-recheck: true once a record is ready. */
-static bool kapi_armed_ready(struct lfq_queue *q, struct lfq_mpsc_cons *c)
+static bool kapi_armed_ready(struct lfq_queue *q)
 {
-	return lfq_mpsc_arm_data_wait(q->cons, c->commit, c->mask, 1);
+	return lfq_mpsc_arm_data_wait(&q->ring, 1);
 }
 
 static void lfq_kapi_irq_work_wake_test(struct kunit *test)
@@ -264,8 +250,8 @@ static void lfq_kapi_irq_work_wake_test(struct kunit *test)
 
 	w = kunit_kzalloc(test, sizeof(*w), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, w);
-	w->q = kapi_queue(test, LFQ_TYPE_MPSC, 256);
-	kapi_cons(w->q, &c);
+	w->q = lfq_kunit_queue(test, LFQ_TYPE_MPSC, 16, 256);
+	lfq_mpsc_cons_init(&c, &w->q->ring);
 	hrtimer_init(&w->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
 	w->timer.function = kapi_wake_fn;
 	for (i = 0; i < 100; i++) {
@@ -279,105 +265,20 @@ static void lfq_kapi_irq_work_wake_test(struct kunit *test)
 		 * is wake_up_interruptible_all().
 		 */
 		left = wait_event_interruptible_timeout(w->q->data_wq,
-							kapi_armed_ready(w->q, &c),
+							kapi_armed_ready(w->q),
 							HZ);
 		if (left <= 0)
 			missed++;
 		hrtimer_cancel(&w->timer);
 		if (lfq_mpsc_peek(&c, 1, &got))
 			lfq_mpsc_release(&c, got);
-		WRITE_ONCE(w->q->cons->need_data, 0);
+		WRITE_ONCE(w->q->ring.cons->need_data, 0);
 	}
 	KUNIT_EXPECT_EQ(test, missed, 0U);
-	KUNIT_EXPECT_EQ(test, READ_ONCE(w->q->cons->tail), 100ULL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(w->q->ring.cons->tail), 100ULL);
 	/* Most rounds slept and were woken through irq_work. */
 	KUNIT_EXPECT_GT(test, atomic64_read(&w->q->wakeups), 50LL);
 	irq_work_sync(&w->q->wake_work);
-	lfq_queue_put(w->q);
-}
-
-/* Kernel producer, kernel consumer: order kept across many laps. */
-static void lfq_kapi_consumer_mpsc_test(struct kunit *test)
-{
-	struct lfq_queue *q = kapi_queue(test, LFQ_TYPE_MPSC, 256);
-	struct lfq_consumer c;
-	struct lfq_mpsc_resv r;
-	u64 next = 0, seq = 0, bad = 0;
-	const u64 *in;
-	u32 got, i;
-	u64 *out;
-
-	lfq_consumer_init(&c, q);
-	KUNIT_EXPECT_EQ(test, lfq_consumer_wait(&c, 1, 0), -EAGAIN);
-	KUNIT_EXPECT_EQ(test, lfq_consumer_wait(&c, 0, 0), -EINVAL);
-	KUNIT_EXPECT_EQ(test, lfq_consumer_wait(&c, 257, 0), -EINVAL);
-	while (next < 2000) {
-		/* Up to 100 in, then up to 64 out: the ring wraps often. */
-		for (i = 0; i < 100; i++) {
-			out = lfq_queue_reserve(q, 1, &r);
-			if (!out)
-				break;
-			out[0] = seq++;
-			lfq_queue_commit(q, &r);
-		}
-		KUNIT_EXPECT_EQ(test, lfq_consumer_wait(&c, 1, 0), 0);
-		in = lfq_consumer_peek(&c, 64, &got);
-		KUNIT_ASSERT_NOT_NULL(test, in);
-		for (i = 0; i < got; i++)
-			bad += in[i * 2] != next++;
-		lfq_consumer_release(&c, got);
-	}
-	KUNIT_EXPECT_EQ(test, bad, 0ULL);
-	KUNIT_EXPECT_EQ(test, READ_ONCE(q->cons->tail), next);
-	irq_work_sync(&q->wake_work);
-	lfq_queue_put(q);
-}
-
-/*
- * A process produces into an SPSC queue (simulated with the protocol's
- * producer on the same pages) and the kernel consumes; then the process
- * writes a wild head: the kernel's peek stays within the ring.
- */
-static void lfq_kapi_consumer_spsc_test(struct kunit *test)
-{
-	struct lfq_queue *q = kapi_queue(test, LFQ_TYPE_SPSC, 256);
-	const u8 *data = (const u8 *)q->base + q->layout.data_offset;
-	u64 next = 0, seq = 0, bad = 0;
-	struct lfq_spsc_prod p;
-	struct lfq_consumer c;
-	const u64 *in;
-	u32 got, i;
-	u64 *out;
-
-	lfq_spsc_prod_init(&p, q->base, &q->hdr);
-	lfq_consumer_init(&c, q);
-	while (next < 4000) {
-		out = lfq_spsc_reserve(&p, 48, &got);
-		for (i = 0; out && i < got; i++)
-			out[i * 2] = seq++;
-		if (out)
-			lfq_spsc_commit(&p, got);
-		in = lfq_consumer_peek(&c, 256, &got);
-		for (i = 0; in && i < got; i++)
-			bad += in[i * 2] != next++;
-		if (in)
-			lfq_consumer_release(&c, got);
-	}
-	KUNIT_EXPECT_EQ(test, bad, 0ULL);
-
-	/* Hostile: head far ahead of the consumer, then behind it. */
-	WRITE_ONCE(q->prod->head, next + (1ULL << 40));
-	in = lfq_consumer_peek(&c, 1000, &got);
-	KUNIT_EXPECT_LE(test, got, 256U);
-	KUNIT_EXPECT_TRUE(test, (const u8 *)in >= data &&
-			  (const u8 *)in + (size_t)got * 16 <=
-			  data + 2 * q->layout.data_size);
-	lfq_consumer_release(&c, got);
-	WRITE_ONCE(q->prod->head, 3);
-	in = lfq_consumer_peek(&c, 1000, &got);
-	KUNIT_EXPECT_LE(test, got, 256U);
-	lfq_consumer_release(&c, got);
-	lfq_queue_put(q);
 }
 
 #ifdef CONFIG_X86_LOCAL_APIC
@@ -422,11 +323,11 @@ static void lfq_kapi_nmi_test(struct kunit *test)
 	u32 got;
 	int err;
 
-	kapi_nmi.q = kapi_queue(test, LFQ_TYPE_MPSC, 256);
+	kapi_nmi.q = lfq_kunit_queue(test, LFQ_TYPE_MPSC, 16, 256);
 	atomic_set(&kapi_nmi.armed, 0);
 	atomic_set(&kapi_nmi.handled, 0);
 	atomic_set(&kapi_nmi.not_nmi, 0);
-	kapi_cons(kapi_nmi.q, &c);
+	lfq_mpsc_cons_init(&c, &kapi_nmi.q->ring);
 	err = register_nmi_handler(NMI_LOCAL, kapi_nmi_handler, 0,
 				   "lfq_kapi_kunit");
 	KUNIT_ASSERT_EQ(test, err, 0);
@@ -439,7 +340,7 @@ static void lfq_kapi_nmi_test(struct kunit *test)
 		apic->send_IPI_mask(cpumask_of(smp_processor_id()), NMI_VECTOR);
 		preempt_enable();
 		if (wait_event_interruptible_timeout(kapi_nmi.q->data_wq,
-						     kapi_armed_ready(kapi_nmi.q, &c),
+						     kapi_armed_ready(kapi_nmi.q),
 						     HZ) <= 0) {
 			missed++;
 			continue;
@@ -447,7 +348,7 @@ static void lfq_kapi_nmi_test(struct kunit *test)
 		in = lfq_mpsc_peek(&c, 1, &got);
 		wrong += !in || in[0] != KAPI_NMI_MARK;
 		lfq_mpsc_release(&c, got);
-		WRITE_ONCE(kapi_nmi.q->cons->need_data, 0);
+		WRITE_ONCE(kapi_nmi.q->ring.cons->need_data, 0);
 	}
 	atomic_set(&kapi_nmi.armed, 0);
 	unregister_nmi_handler(NMI_LOCAL, "lfq_kapi_kunit");
@@ -457,7 +358,6 @@ static void lfq_kapi_nmi_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&kapi_nmi.not_nmi), 0);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&kapi_nmi.q->dropped), 0LL);
 	irq_work_sync(&kapi_nmi.q->wake_work);
-	lfq_queue_put(kapi_nmi.q);
 }
 #endif
 
@@ -467,8 +367,6 @@ static struct kunit_case lfq_kapi_cases[] = {
 	KUNIT_CASE(lfq_kapi_drop_test),
 	KUNIT_CASE(lfq_kapi_contexts_race_test),
 	KUNIT_CASE(lfq_kapi_irq_work_wake_test),
-	KUNIT_CASE(lfq_kapi_consumer_mpsc_test),
-	KUNIT_CASE(lfq_kapi_consumer_spsc_test),
 #ifdef CONFIG_X86_LOCAL_APIC
 	KUNIT_CASE(lfq_kapi_nmi_test),
 #endif
@@ -480,7 +378,7 @@ static struct kunit_suite lfq_kapi_suite = {
 	.test_cases = lfq_kapi_cases,
 };
 
-kunit_test_suites(&lfq_kapi_suite);
+kunit_test_suite(lfq_kapi_suite);
 
-MODULE_DESCRIPTION("KUnit tests for lfq's in-kernel producer and consumer API");
+MODULE_DESCRIPTION("KUnit tests for lfq's in-kernel producer API");
 MODULE_LICENSE("GPL");

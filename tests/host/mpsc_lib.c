@@ -28,15 +28,18 @@
 #define PER_PRODUCER	2500000ull
 #endif
 
+#ifdef LFQ_KERNEL_QUEUE
+#define QUEUE_BACKEND	LFQ_BACKEND_KERNEL
+#else
+#define QUEUE_BACKEND	LFQ_BACKEND_MEMFD
+#endif
+
 static int make_queue_flags(uint32_t slots, uint32_t flags, struct lfq **q)
 {
-	struct lfq_params p = { LFQ_TYPE_MPSC, 32, slots, flags };
+	LFQ_OPTS(lfq_create_opts, o, .type = LFQ_TYPE_MPSC, .slot_size = 32,
+		 .slot_count = slots, .flags = flags, .backend = QUEUE_BACKEND);
 
-#ifdef LFQ_KERNEL_QUEUE
-	return lfq_create(&p, q);
-#else
-	return lfq_mem_create(&p, q);
-#endif
+	return lfq_create(&o, q);
 }
 
 static int make_queue(uint32_t slots, struct lfq **q)
@@ -44,13 +47,12 @@ static int make_queue(uint32_t slots, struct lfq **q)
 	return make_queue_flags(slots, 0, q);
 }
 
+/* A handle of its own on the queue behind @fd (a /dev/lfq fd or memfd). */
 static int attach(int fd, struct lfq **q)
 {
-#ifdef LFQ_KERNEL_QUEUE
-	return lfq_attach_fd(fd, q);
-#else
-	return lfq_mem_attach(fd, q);
-#endif
+	LFQ_OPTS(lfq_open_opts, o, .fd = fd);
+
+	return lfq_open(&o, q);
 }
 
 static inline uint64_t check_word(uint64_t w)
@@ -67,19 +69,24 @@ static int produce(int fd, unsigned int id, uint64_t count)
 	if (attach(fd, &q))
 		return 2;
 	while (seq < count) {
-		uint32_t got, i, keep;
-		uint64_t *m = lfq_reserve(q, 4, &got);
+		uint32_t i, keep;
+		uint64_t *m;
+		void *span;
+		int got = lfq_reserve(q, 4, &span);
 
-		if (!m) {
+		if (got == -EAGAIN) {
 			if (lfq_wait_space(q, 1, TIMEOUT_NS))
 				return 3;
 			continue;
 		}
+		if (got < 0)
+			return 4;
+		m = span;
 		if (++round % 1000 == 0) {
 			lfq_discard(q);
 			continue;
 		}
-		keep = got;
+		keep = (uint32_t)got;
 		if (keep > count - seq)
 			keep = (uint32_t)(count - seq);
 		for (i = 0; i < keep; i++, seq++) {
@@ -98,6 +105,7 @@ static void test_processes(void)
 	uint64_t total = PRODUCERS * PER_PRODUCER;
 	pid_t pid[PRODUCERS];
 	struct lfq_stats st;
+	const void *span;
 	struct lfq *q;
 	unsigned int i;
 	int failed = 0, status;
@@ -110,15 +118,20 @@ static void test_processes(void)
 			_exit(produce(lfq_fd(q), i, PER_PRODUCER));
 	}
 	while (n < total) {
-		uint32_t got, k;
-		const uint64_t *m = lfq_peek(q, 64, &got);
+		int got = lfq_peek(q, 64, &span), k;
+		const uint64_t *m = span;
 
-		if (!m) {
+		if (got == -EAGAIN) {
 			if (lfq_wait_data(q, 1, TIMEOUT_NS)) {
 				stall++;
 				break;
 			}
 			continue;
+		}
+		if (got < 0) {
+			tap_diag("lfq_peek: %d (%s)", got, ename(-got));
+			bad++;
+			break;
 		}
 		for (k = 0; k < got; k++, n++) {
 			uint64_t w = m[4 * k], id = w >> 48;
@@ -127,13 +140,13 @@ static void test_processes(void)
 			    (w & 0xffffffffffffull) != next[id]++)
 				bad++;
 		}
-		lfq_release(q, got);
+		lfq_release(q, (uint32_t)got);
 	}
 	for (i = 0; i < PRODUCERS; i++)
 		if (waitpid(pid[i], &status, 0) != pid[i] || status)
 			failed++;
-	/* Skips discards left behind the last message. */
-	if (lfq_peek(q, 1, &i))
+	/* Skips discards left behind the last message, then is empty. */
+	if (lfq_peek(q, 1, &span) != -EAGAIN)
 		bad++;
 	tap_ok(!bad && !stall && !failed && n == total,
 	       "%u producer processes, %llu messages, per-producer order and "
@@ -153,25 +166,36 @@ static void test_out_of_order(void)
 {
 	struct lfq *q, *a, *b;
 	uint64_t *sa, *sb, v = 0;
-	uint32_t got, ga, gb;
-	int ok;
+	const void *peeked;
+	void *span;
+	int ok, ga;
 
-	make_queue(128, &q);
-	attach(lfq_fd(q), &a);
-	attach(lfq_fd(q), &b);
-	sa = lfq_reserve(a, 1, &ga);
-	sb = lfq_reserve(b, 1, &gb);
-	*sa = 1;
-	*sb = 2;
+	if (make_queue(128, &q) || attach(lfq_fd(q), &a) ||
+	    attach(lfq_fd(q), &b)) {
+		tap_ok(0, "queue for the out-of-order tests");
+		tap_ok(0, "queue for the partial commit test");
+		return;
+	}
+	ok = lfq_reserve(a, 1, &span) == 1;
+	sa = span;
+	ok &= lfq_reserve(b, 1, &span) == 1;
+	sb = span;
+	if (ok) {
+		*sa = 1;
+		*sb = 2;
+	}
 	lfq_commit(b, 1);
-	ok = !lfq_peek(q, 1, &got) && lfq_wait_data(q, 1, 0) == -EAGAIN;
+	ok &= lfq_peek(q, 1, &peeked) == -EAGAIN &&
+	      lfq_wait_data(q, 1, 0) == -EAGAIN;
 	lfq_commit(a, 1);
 	ok &= lfq_pop(q, &v, sizeof(v)) == 0 && v == 1;
 	ok &= lfq_pop(q, &v, sizeof(v)) == 0 && v == 2;
 	tap_ok(ok, "a later reservation committed first waits for the earlier");
 
-	sa = lfq_reserve(a, 3, &ga);
-	sa[0] = 10;
+	ga = lfq_reserve(a, 3, &span);
+	sa = span;
+	if (ga > 0)
+		sa[0] = 10;
 	lfq_commit(a, 1);		/* slots 2 and 3 discarded */
 	v = 11;
 	lfq_push(b, &v, sizeof(v));
@@ -235,7 +259,8 @@ static void test_full_policy(void)
 static void test_discard_wakes_producer(void)
 {
 	struct lfq *q, *a, *b;
-	uint32_t got;
+	const void *peeked;
+	void *span;
 	int status, ok;
 	pid_t pid;
 
@@ -244,7 +269,7 @@ static void test_discard_wakes_producer(void)
 		tap_ok(0, "queue for the discard wakeup test");
 		return;
 	}
-	ok = lfq_reserve(a, 128, &got) && got == 128;
+	ok = lfq_reserve(a, 128, &span) == 128;
 	lfq_discard(a);
 	pid = fork();
 	if (pid == 0) {
@@ -255,7 +280,7 @@ static void test_discard_wakes_producer(void)
 		      now_ns() - t0 < TIMEOUT_NS / 2 ? 0 : 1);
 	}
 	usleep(200000);		/* let it go to sleep */
-	ok &= !lfq_peek(q, 1, &got) && got == 0;
+	ok &= lfq_peek(q, 1, &peeked) == -EAGAIN;
 	ok &= pid > 0 && waitpid(pid, &status, 0) == pid &&
 	      WIFEXITED(status) && WEXITSTATUS(status) == 0;
 	tap_ok(ok, "a peek that only skips discarded slots wakes a producer "

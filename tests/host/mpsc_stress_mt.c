@@ -42,15 +42,15 @@
 #define MAX_PRODUCERS	8
 #define PAGE		4096ul
 
-/* One ring in a MAP_SHARED memfd: usable by threads and forked processes. */
+/*
+ * One ring in a MAP_SHARED memfd: usable by threads and forked processes.
+ * No header page: producer page, consumer page, commit words, slot area
+ * (mapped twice), located by @loc as lfq_ring_loc_init() reads a header.
+ */
 struct ring {
 	unsigned char *base;
 	size_t len;
-	struct lfq_prod_ctl *prod;
-	struct lfq_cons_ctl *cons;
-	__u64 *commit;
-	unsigned char *data;
-	uint32_t slots;
+	struct lfq_ring_loc loc;
 };
 
 struct shared {			/* results from producer processes */
@@ -62,6 +62,17 @@ static int ring_init(struct ring *r, uint32_t slots)
 	size_t commit_len = (slots * 8 + PAGE - 1) & ~(PAGE - 1);
 	size_t data_len = (size_t)slots * SLOT_SIZE;
 	size_t ctl_len = 2 * PAGE + commit_len;
+	struct lfq_ring_hdr hdr = {
+		.type = LFQ_TYPE_MPSC,
+		.slot_size = SLOT_SIZE,
+		.slot_count = slots,
+		.prod_offset = 0,
+		.cons_offset = PAGE,
+		.commit_offset = 2 * PAGE,
+		.commit_size = commit_len,
+		.data_offset = ctl_len,
+		.data_size = data_len,
+	};
 	int fd = memfd_create("mpsc", MFD_CLOEXEC);
 
 	if (fd < 0 || ftruncate(fd, (off_t)(ctl_len + data_len)))
@@ -73,31 +84,8 @@ static int ring_init(struct ring *r, uint32_t slots)
 		 MAP_SHARED | MAP_FIXED, fd, (off_t)ctl_len) == MAP_FAILED)
 		return -1;
 	close(fd);
-	r->prod = (struct lfq_prod_ctl *)r->base;
-	r->cons = (struct lfq_cons_ctl *)(r->base + PAGE);
-	r->commit = (__u64 *)(r->base + 2 * PAGE);
-	r->data = r->base + ctl_len;
-	r->slots = slots;
+	lfq_ring_loc_init(&r->loc, r->base, &hdr);
 	return 0;
-}
-
-static void ring_prod(struct ring *r, struct lfq_mpsc_prod *p)
-{
-	*p = (struct lfq_mpsc_prod){
-		.ctl = r->prod, .peer = r->cons, .commit = r->commit,
-		.data = r->data, .slot_size = SLOT_SIZE, .mask = r->slots - 1,
-	};
-}
-
-static void ring_cons(struct ring *r, struct lfq_mpsc_cons *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->ctl = r->cons;
-	c->peer = r->prod;
-	c->commit = r->commit;
-	c->data = r->data;
-	c->slot_size = SLOT_SIZE;
-	c->mask = r->slots - 1;
 }
 
 static inline uint64_t check_word(uint64_t w)
@@ -128,22 +116,23 @@ struct producer_arg {
 /* Wake the consumer that armed need_data: the waker clears the flag. */
 static void wake_consumer(struct run *run)
 {
-	if (lfq_xchg(&run->ring.cons->need_data, 0)) {
+	if (lfq_xchg(run->ring.loc.need_data, 0)) {
 		__atomic_fetch_add(&run->wakes, 1, __ATOMIC_RELAXED);
-		futex(&run->ring.cons->need_data, FUTEX_WAKE, INT_MAX, NULL);
+		futex(run->ring.loc.need_data, FUTEX_WAKE, INT_MAX, NULL);
 	}
 }
 
 static void produce(struct run *run, unsigned int id, uint64_t *discards)
 {
+	struct lfq_prod_ctl *ctl = run->ring.loc.prod;
 	struct lfq_mpsc_prod p;
 	struct lfq_mpsc_resv r;
 	uint64_t seq = 0, rnd = id * 7919 + 1;
 
-	ring_prod(&run->ring, &p);
+	lfq_mpsc_prod_init(&p, &run->ring.loc);
 	/* Half the producers keep a claim record, as liblfq's do. */
 	if (id & 1)
-		p.claim = &run->ring.prod->claims[id % LFQ_MPSC_CLAIMS];
+		lfq_mpsc_prod_set_claim(&p, &ctl->claims[id % LFQ_MPSC_CLAIMS]);
 	while (seq < run->per_producer) {
 		uint64_t *m = lfq_mpsc_reserve(&p, 1, &r);
 		int wake;
@@ -183,7 +172,7 @@ static uint64_t consume(struct run *run, uint64_t *consumed,
 	uint64_t total = run->producers * run->per_producer;
 	struct lfq_mpsc_cons c;
 
-	ring_cons(&run->ring, &c);
+	lfq_mpsc_cons_init(&c, &run->ring.loc);
 	while (n < total) {
 		uint32_t got, i;
 		const uint64_t *m = lfq_mpsc_peek(&c, 64, &got);
@@ -193,10 +182,10 @@ static uint64_t consume(struct run *run, uint64_t *consumed,
 
 			if (!run->sleepy)
 				continue;
-			if (lfq_mpsc_arm_data_wait(c.ctl, c.commit, c.mask, 1))
+			if (lfq_mpsc_arm_data_wait(&run->ring.loc, 1))
 				continue;
 			/* Sleeps while the flag is armed; 5 s means lost. */
-			if (futex(&c.ctl->need_data, FUTEX_WAIT, 1, &ts) &&
+			if (futex(run->ring.loc.need_data, FUTEX_WAIT, 1, &ts) &&
 			    errno == ETIMEDOUT) {
 				tap_diag("consumer stalled 5 s at %llu/%llu",
 					 (unsigned long long)n,
@@ -254,14 +243,14 @@ static double run_threads(unsigned int producers, int discard_one_in,
 		struct lfq_mpsc_cons c;
 		uint32_t got;
 
-		ring_cons(&run->ring, &c);
-		c.tail = run->ring.cons->tail;
+		/* Resumes at the tail the consumer left. */
+		lfq_mpsc_cons_init(&c, &run->ring.loc);
 		lfq_mpsc_peek(&c, 1, &got);
 		discarded += c.discarded;
 	}
 	ok = !bad && consumed == producers * run->per_producer &&
 	     discarded == want_discards &&
-	     run->ring.prod->head == consumed + discarded;
+	     run->ring.loc.prod->head == consumed + discarded;
 	tap_ok(ok, "%s: %llu messages, %llu discarded, %.1f M msg/s%s "
 	       "(bad %llu)", what, (unsigned long long)consumed,
 	       (unsigned long long)discarded, consumed / dt / 1e6,
@@ -329,13 +318,15 @@ static void *spsc_producer(void *arg)
 
 static double run_spsc(void)
 {
-	struct lfq_params p = { LFQ_TYPE_SPSC, SLOT_SIZE, SLOTS, 0 };
+	LFQ_OPTS(lfq_create_opts, o, .type = LFQ_TYPE_SPSC,
+		 .slot_size = SLOT_SIZE, .slot_count = SLOTS,
+		 .backend = LFQ_BACKEND_MEMFD);
 	struct spsc_arg a = { .n = PER_CONFIG };
 	uint64_t m[2], seq = 0, bad = 0;
 	pthread_t t;
 	double t0, dt;
 
-	lfq_mem_create(&p, &a.q);
+	a.q = queue_or_exit(&o);
 	lfq_set_wakeups(a.q, 0);
 	t0 = now_s();
 	pthread_create(&t, NULL, spsc_producer, &a);
@@ -381,8 +372,8 @@ static void *forged_liar(void *arg)
 	struct forged *f = arg;
 
 	while (!__atomic_load_n(&f->stop, __ATOMIC_RELAXED))
-		lfq_store_release(&f->ring.cons->tail,
-				  lfq_load_relaxed(&f->ring.prod->head));
+		lfq_store_release(&f->ring.loc.cons->tail,
+				  lfq_load_relaxed(&f->ring.loc.prod->head));
 	return NULL;
 }
 
@@ -394,7 +385,7 @@ static void *forged_producer(void *arg)
 	struct lfq_mpsc_resv r;
 	uint64_t i, mine;
 
-	ring_prod(&f->ring, &p);
+	lfq_mpsc_prod_init(&p, &f->ring.loc);
 	for (i = 0; i < f->attempts; i++) {
 		uint64_t *m = lfq_mpsc_reserve(&p, 1, &r);
 
@@ -441,7 +432,7 @@ static void run_forged_tail(void)
 		refused += f.refused[i];
 		overwritten += f.overwritten[i];
 	}
-	head = lfq_load_relaxed(&f.ring.prod->head);
+	head = lfq_load_relaxed(&f.ring.loc.prod->head);
 	tap_ok(!overwritten && reserved == head && refused &&
 	       head > 4ull * FORGED_SLOTS,
 	       "forged tail (tail = head, always), %u threads: %llu slots "

@@ -31,6 +31,12 @@
 
 #define COUNT 10000000ull
 
+#ifdef LFQ_KERNEL_QUEUE
+#define QUEUE_BACKEND	LFQ_BACKEND_KERNEL
+#else
+#define QUEUE_BACKEND	LFQ_BACKEND_MEMFD
+#endif
+
 /* Shared with the parent: what happened inside the filtered child. */
 struct result {
 	uint64_t syscalls;	/* trapped while filtered */
@@ -103,6 +109,17 @@ void free(void *p)
 #define ALLOC_COUNTED 0
 #endif
 
+/*
+ * lfq_reserve() or lfq_peek() failed other than with -EAGAIN (full or
+ * empty): count it and end the child at once, as retrying would loop
+ * forever. exit_group is allowed by the filter.
+ */
+static void fail_fast(void)
+{
+	__atomic_fetch_add(&res->bad, 1, __ATOMIC_RELAXED);
+	_exit(2);
+}
+
 static void on_sigsys(int sig, siginfo_t *si, void *uc)
 {
 	(void)sig;
@@ -153,20 +170,25 @@ static void *consumer(void *arg)
 	while (!__atomic_load_n(&go, __ATOMIC_ACQUIRE))
 		;
 	while (seq < COUNT) {
-		uint32_t got, i;
 		const uint64_t *m;
+		const void *span;
+		int got, i;
 
 		if (seq & 1) {	/* alternate single pops and batch peeks */
 			if (lfq_pop(q, &v, sizeof(v)) == 0 && v != seq++)
 				res->bad++;
 			continue;
 		}
-		m = lfq_peek(q, 32, &got);
-		for (i = 0; m && i < got; i++)
+		got = lfq_peek(q, 32, &span);
+		if (got == -EAGAIN)
+			continue;
+		if (got < 0)
+			fail_fast();
+		m = span;
+		for (i = 0; i < got; i++)
 			if (m[i * 8] != seq++)
 				res->bad++;
-		if (m)
-			lfq_release(q, got);
+		lfq_release(q, (uint32_t)got);
 	}
 	res->consumed = seq;
 	__atomic_store_n(&done, 1, __ATOMIC_RELEASE);
@@ -181,34 +203,37 @@ static void producer(struct lfq *q)
 	uint64_t seq = 0;
 
 	while (seq < COUNT) {
-		uint32_t got, i;
+		uint32_t n, i;
 		uint64_t *m;
+		void *span;
+		int got;
 
 		if (seq & 1) {
 			if (lfq_push(q, &seq, sizeof(seq)) == 0)
 				seq++;
 			continue;
 		}
-		m = lfq_reserve(q, 32, &got);
-		if (!m)
+		got = lfq_reserve(q, 32, &span);
+		if (got == -EAGAIN)
 			continue;
-		if (got > COUNT - seq)
-			got = (uint32_t)(COUNT - seq);
-		for (i = 0; i < got; i++)
+		if (got < 0)
+			fail_fast();
+		m = span;
+		n = (uint32_t)got;
+		if (n > COUNT - seq)
+			n = (uint32_t)(COUNT - seq);
+		for (i = 0; i < n; i++)
 			m[i * 8] = seq++;
-		lfq_commit(q, got);
+		lfq_commit(q, n);
 	}
 }
 
 static int open_queue(struct lfq **q)
 {
-	struct lfq_params p = { LFQ_TYPE_SPSC, 64, 256, 0 };
+	LFQ_OPTS(lfq_create_opts, o, .type = LFQ_TYPE_SPSC, .slot_size = 64,
+		 .slot_count = 256, .backend = QUEUE_BACKEND);
 
-#ifdef LFQ_KERNEL_QUEUE
-	return lfq_create(&p, q);
-#else
-	return lfq_mem_create(&p, q);
-#endif
+	return lfq_create(&o, q);
 }
 
 static void child(int control)

@@ -3,7 +3,7 @@
  * ring_edges.c - unit cases for every edge of the SPSC ring as liblfq runs
  * it on process memory: geometry limits, empty, full with all N slots
  * usable, wrap, batches spanning the wrap, clamped commits and releases,
- * a hostile peer's indices, message sizes, and memfd attach checks.
+ * a hostile peer's indices, message sizes, and the checks of opening by fd.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -16,21 +16,34 @@
 #include "liblfq.h"
 #include "lfq_ring.h"
 #include "tap.h"
+#include "test_util.h"
+
+/* lfq_open() by fd, with @role (which must be 0 by fd). */
+static int open_by_fd(int fd, uint32_t role, struct lfq **out)
+{
+	LFQ_OPTS(lfq_open_opts, o, .fd = fd, .role = role);
+
+	return lfq_open(&o, out);
+}
 
 static struct lfq *mk(uint32_t slot_size, uint32_t slot_count)
 {
-	struct lfq_params p = { LFQ_TYPE_SPSC, slot_size, slot_count, 0 };
+	LFQ_OPTS(lfq_create_opts, o, .type = LFQ_TYPE_SPSC,
+		 .slot_size = slot_size, .slot_count = slot_count,
+		 .backend = LFQ_BACKEND_MEMFD);
 	struct lfq *q = NULL;
 
-	return lfq_mem_create(&p, &q) ? NULL : q;
+	return lfq_create(&o, &q) ? NULL : q;
 }
 
 static int try_geometry(uint32_t type, uint32_t size, uint32_t count,
 			uint32_t flags)
 {
-	struct lfq_params p = { type, size, count, flags };
+	LFQ_OPTS(lfq_create_opts, o, .type = type, .slot_size = size,
+		 .slot_count = count, .flags = flags,
+		 .backend = LFQ_BACKEND_MEMFD);
 	struct lfq *q = NULL;
-	int err = lfq_mem_create(&p, &q);
+	int err = lfq_create(&o, &q);
 
 	lfq_close(q);
 	return err;
@@ -68,15 +81,17 @@ static void test_geometry(void)
 static void test_empty_full(void)
 {
 	struct lfq *q = mk(64, 64);
-	uint32_t got = 99, i, n = 0;
+	const void *peeked;
+	void *span;
+	uint32_t i, n = 0;
 	uint64_t v;
 	int ok = 1;
 
 	tap_ok(q && lfq_slot_size(q) == 64 && lfq_slot_count(q) == 64,
 	       "queue created with its geometry");
-	tap_ok(!lfq_peek(q, 1, &got) && got == 0 &&
+	tap_ok(lfq_peek(q, 1, &peeked) == -EAGAIN &&
 	       lfq_pop(q, &v, sizeof(v)) == -EAGAIN,
-	       "empty ring: peek gives NULL/0, pop gives EAGAIN");
+	       "empty ring: peek and pop give EAGAIN");
 	for (i = 0; i < 64; i++) {
 		v = i;
 		if (lfq_push(q, &v, sizeof(v)) == 0)
@@ -85,8 +100,8 @@ static void test_empty_full(void)
 	tap_ok(n == 64, "all N=64 slots usable (pushed %u)", n);
 	v = 64;
 	tap_ok(lfq_push(q, &v, sizeof(v)) == -EAGAIN &&
-	       !lfq_reserve(q, 1, &got) && got == 0,
-	       "full ring: push EAGAIN, reserve NULL/0");
+	       lfq_reserve(q, 1, &span) == -EAGAIN,
+	       "full ring: push and reserve give EAGAIN");
 	tap_ok(lfq_wait_space(q, 1, 0) == -EAGAIN &&
 	       lfq_wait_data(q, 64, 0) == 0,
 	       "zero-timeout waits report full and readable");
@@ -103,26 +118,36 @@ static void test_wrap_batches(void)
 {
 	struct lfq *q = mk(8, 512);
 	uint64_t next_w = 0, next_r = 0;
-	uint32_t round, got, i;
-	int ok = 1, spanned = 0;
+	uint32_t round, n, i;
+	int ok = 1, spanned = 0, got;
 
 	/* Odd batch sizes make every batch boundary land somewhere new. */
 	for (round = 0; round < 20000 && ok; round++) {
 		uint32_t want = 1 + round % 37;
-		uint64_t *w = lfq_reserve(q, want, &got);
+		const void *peeked;
+		const uint64_t *r;
+		uint64_t *w;
+		void *span;
 
-		for (i = 0; w && i < got; i++)
+		/* Full or empty (-EAGAIN) may happen; another error may not. */
+		got = lfq_reserve(q, want, &span);
+		ok &= got > 0 || got == -EAGAIN;
+		n = got > 0 ? (uint32_t)got : 0;
+		w = span;
+		for (i = 0; i < n; i++)
 			w[i] = next_w++;
-		if (w && (next_w - got) % 512 + got > 512)
+		if (n && (next_w - n) % 512 + n > 512)
 			spanned = 1;
-		lfq_commit(q, got);
+		lfq_commit(q, n);
 		want = 1 + (round * 7) % 41;
-		const uint64_t *r = lfq_peek(q, want, &got);
-
-		for (i = 0; r && i < got; i++)
+		got = lfq_peek(q, want, &peeked);
+		ok &= got > 0 || got == -EAGAIN;
+		n = got > 0 ? (uint32_t)got : 0;
+		r = peeked;
+		for (i = 0; i < n; i++)
 			if (r[i] != next_r++)
 				ok = 0;
-		lfq_release(q, got);
+		lfq_release(q, n);
 	}
 	tap_ok(ok && spanned, "20000 batches (1..41) across the wrap, in order, "
 	       "contiguous (%llu written)", (unsigned long long)next_w);
@@ -132,10 +157,11 @@ static void test_wrap_batches(void)
 static void test_span_is_contiguous(void)
 {
 	struct lfq *q = mk(4096, 4);
-	uint32_t got;
 	unsigned char *w, buf[4096];
 	const unsigned char *r;
-	int i;
+	const void *peeked;
+	void *span;
+	int i, got;
 
 	/* Move head and tail to slot 3, then write slots 3,0,1 as one span. */
 	for (i = 0; i < 3; i++) {
@@ -143,10 +169,14 @@ static void test_span_is_contiguous(void)
 		lfq_push(q, buf, sizeof(buf));
 		lfq_pop(q, buf, sizeof(buf));
 	}
-	w = lfq_reserve(q, 3, &got);
-	tap_ok(w && got == 3, "a 3-slot reservation starting at the last slot");
-	if (!w)
+	got = lfq_reserve(q, 3, &span);
+	w = span;
+	if (!tap_ok(got == 3, "a 3-slot reservation starting at the last slot "
+		    "(%d)", got)) {
+		tap_ok(0, "bytes written past the end: no reservation");
+		lfq_close(q);
 		return;
+	}
 	memset(w, 0xa1, 4096);
 	memset(w + 4096, 0xb2, 4096);
 	memset(w + 8192, 0xc3, 4096);
@@ -155,9 +185,10 @@ static void test_span_is_contiguous(void)
 	i = buf[0] == 0xa1 && buf[4095] == 0xa1;
 	lfq_pop(q, buf, sizeof(buf));
 	i &= buf[0] == 0xb2 && buf[4095] == 0xb2;
-	r = lfq_peek(q, 1, &got);
-	i &= r && r[0] == 0xc3;
-	lfq_release(q, got);
+	got = lfq_peek(q, 1, &peeked);
+	r = peeked;
+	i &= got == 1 && r[0] == 0xc3;
+	lfq_release(q, 1);
 	tap_ok(i, "bytes written past the end land at the ring's start "
 	       "(slot area mapped twice)");
 	lfq_close(q);
@@ -166,11 +197,13 @@ static void test_span_is_contiguous(void)
 static void test_clamps(void)
 {
 	struct lfq *q = mk(64, 64);
-	uint32_t got;
+	const void *peeked;
+	void *span;
 	uint64_t v = 7;
 	struct lfq_stats st;
+	int got;
 
-	lfq_reserve(q, 4, &got);
+	got = lfq_reserve(q, 4, &span);
 	lfq_commit(q, 100);
 	lfq_get_stats(q, &st);
 	tap_ok(got == 4 && st.produced == 4,
@@ -178,7 +211,7 @@ static void test_clamps(void)
 	lfq_commit(q, 5);
 	lfq_get_stats(q, &st);
 	tap_ok(st.produced == 4, "commit without a reservation publishes nothing");
-	lfq_peek(q, 2, &got);
+	got = lfq_peek(q, 2, &peeked);
 	lfq_release(q, 50);
 	lfq_get_stats(q, &st);
 	tap_ok(got == 2 && st.consumed == 2,
@@ -189,6 +222,9 @@ static void test_clamps(void)
 	tap_ok(lfq_wait_data(q, 0, 0) == -EINVAL &&
 	       lfq_wait_data(q, 65, 0) == -EINVAL,
 	       "wait with min_count 0 or > slot_count rejected");
+	tap_ok(lfq_reserve(q, 0, &span) == -EINVAL &&
+	       lfq_peek(q, 0, &peeked) == -EINVAL,
+	       "reserve and peek of 0 slots rejected with EINVAL");
 	lfq_close(q);
 }
 
@@ -203,11 +239,12 @@ static void test_hostile_indices(void)
 	unsigned char *m;
 	struct lfq_cons_ctl *cons;
 	struct lfq_prod_ctl *prod;
-	uint32_t got = 0;
-	unsigned char *w;
 	const unsigned char *r;
 	unsigned char *lo, *hi;
+	const void *peeked;
+	void *span;
 	uint64_t v = 0;
+	int got;
 
 	m = mmap(NULL, 3 * pg + 64 * 64, PROT_READ | PROT_WRITE, MAP_SHARED,
 		 lfq_fd(q), 0);
@@ -218,24 +255,24 @@ static void test_hostile_indices(void)
 
 	/* Our own view of the ring's slot area, to bound spans. */
 	lfq_push(q, &v, sizeof(v));
-	r = lfq_peek(q, 1, &got);
-	lo = (unsigned char *)r;
+	lfq_peek(q, 1, &peeked);
+	lo = (unsigned char *)peeked;
 	hi = lo + 2 * 64 * 64;
 	lfq_release(q, 1);
 
 	__atomic_store_n(&cons->tail, (uint64_t)1 << 63, __ATOMIC_RELEASE);
-	w = lfq_reserve(q, 64, &got);
-	tap_ok(!w && got == 0,
+	tap_ok(lfq_reserve(q, 64, &span) == -EAGAIN,
 	       "tail far ahead of head reads as a full ring");
 	__atomic_store_n(&cons->tail, 6, __ATOMIC_RELEASE);
-	w = lfq_reserve(q, 64, &got);
-	tap_ok(!w && got == 0, "tail slightly ahead of head reads as full");
+	tap_ok(lfq_reserve(q, 64, &span) == -EAGAIN,
+	       "tail slightly ahead of head reads as full");
 
 	__atomic_store_n(&prod->head, 0xdeadbeefcafeull, __ATOMIC_RELEASE);
-	r = lfq_peek(q, 1000, &got);
-	tap_ok(r && got <= 64 && (unsigned char *)r >= lo &&
+	got = lfq_peek(q, 1000, &peeked);
+	r = peeked;
+	tap_ok(got > 0 && got <= 64 && (unsigned char *)r >= lo &&
 	       (unsigned char *)r + (size_t)got * 64 <= hi,
-	       "head far ahead: at most N slots, inside the ring (got %u)", got);
+	       "head far ahead: at most N slots, inside the ring (got %d)", got);
 	lfq_release(q, 0);
 
 	/* Restore a consistent state: both at 1. */
@@ -252,33 +289,41 @@ static void test_attach_checks(void)
 	uint64_t v = 42, out = 0;
 	int fd, bad;
 
-	tap_ok(lfq_mem_attach(lfq_fd(q), &q2) == 0 &&
+	tap_ok(open_by_fd(lfq_fd(q), 0, &q2) == 0 &&
+	       lfq_fd(q2) != lfq_fd(q) && !lfq_is_kernel(q2) &&
+	       lfq_type(q2) == LFQ_TYPE_SPSC && lfq_role(q2) == LFQ_ROLE_ALL &&
+	       lfq_slot_size(q2) == 64 && lfq_slot_count(q2) == 64 &&
 	       lfq_push(q, &v, sizeof(v)) == 0 &&
 	       lfq_pop(q2, &out, sizeof(out)) == 0 && out == 42,
-	       "second handle on the same memfd sees the first's messages");
+	       "second handle on the same memfd (its own fd, both roles, the "
+	       "same geometry) sees the first's messages");
 	lfq_close(q2);
 	q2 = NULL;
 
 	fd = memfd_create("not-lfq", MFD_ALLOW_SEALING);
 	bad = ftruncate(fd, 3 * pg + 4096);
 	fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
-	tap_ok(!bad && lfq_mem_attach(fd, &q2) == -EPROTO && !q2,
+	tap_ok(!bad && open_by_fd(fd, 0, &q2) == -EPROTO && !q2,
 	       "memfd without an lfq header rejected with EPROTO");
 	close(fd);
 
 	fd = memfd_create("unsealed", MFD_ALLOW_SEALING);
 	bad = ftruncate(fd, 3 * pg + 4096);
-	tap_ok(!bad && lfq_mem_attach(fd, &q2) == -EINVAL,
+	tap_ok(!bad && open_by_fd(fd, 0, &q2) == -EINVAL && !q2,
 	       "memfd without size seals rejected with EINVAL");
 	close(fd);
-	tap_ok(lfq_attach_fd(lfq_fd(q), &q2) != 0,
-	       "a memfd is not accepted as a /dev/lfq fd");
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	tap_ok(open_by_fd(lfq_fd(q), LFQ_ROLE_CONSUMER, &q2) == -EINVAL &&
+	       fd >= 0 && open_by_fd(fd, 0, &q2) == -ENOTTY && !q2,
+	       "by fd: a role is rejected (EINVAL); a character device not "
+	       "/dev/lfq is not taken for one (ENOTTY)");
+	close(fd);
 	lfq_close(q);
 }
 
 int main(void)
 {
-	tap_plan(29);
+	tap_plan(30);
 	test_geometry();
 	test_empty_full();
 	test_wrap_batches();

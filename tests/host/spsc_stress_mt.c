@@ -39,6 +39,13 @@ struct run {
 	uint64_t bad;		/* consumer: sequence or checksum errors */
 };
 
+/* A fast-path call failed other than as full or empty: end the test. */
+static void fatal(const char *what, int err)
+{
+	tap_diag("%s: %d (%s)", what, err, ename(-err));
+	exit(1);
+}
+
 static void pin(int cpu)
 {
 	cpu_set_t set;
@@ -80,19 +87,23 @@ static void *producer(void *arg)
 
 	pin(0);
 	while (seq < r->count) {
-		uint32_t got, i;
-		uint64_t *m = lfq_reserve(r->q, want, &got);
+		uint32_t n, i;
+		void *span;
+		int got = lfq_reserve(r->q, want, &span);
 
-		if (!m) {
+		if (got == -EAGAIN) {
 			if (r->mode == BLOCKING)
 				lfq_wait_space(r->q, 1, -1);
 			continue;
 		}
-		if (got > r->count - seq)
-			got = (uint32_t)(r->count - seq);
-		for (i = 0; i < got; i++)
-			fill(m + i * MSG_WORDS, seq++);
-		lfq_commit(r->q, got);
+		if (got < 0)
+			fatal("lfq_reserve", got);
+		n = (uint32_t)got;
+		if (n > r->count - seq)
+			n = (uint32_t)(r->count - seq);
+		for (i = 0; i < n; i++)
+			fill((uint64_t *)span + i * MSG_WORDS, seq++);
+		lfq_commit(r->q, n);
 	}
 	return NULL;
 }
@@ -105,18 +116,20 @@ static void *consumer(void *arg)
 
 	pin(1);
 	while (seq < r->count) {
-		uint32_t got, i;
-		const uint64_t *m = lfq_peek(r->q, want, &got);
+		const void *span;
+		int got = lfq_peek(r->q, want, &span), i;
 
-		if (!m) {
+		if (got == -EAGAIN) {
 			if (r->mode == BLOCKING)
 				lfq_wait_data(r->q, 1, -1);
 			continue;
 		}
+		if (got < 0)
+			fatal("lfq_peek", got);
 		for (i = 0; i < got; i++, seq++)
-			if (!check(m + i * MSG_WORDS, seq))
+			if (!check((const uint64_t *)span + i * MSG_WORDS, seq))
 				r->bad++;
-		lfq_release(r->q, got);
+		lfq_release(r->q, (uint32_t)got);
 	}
 	return NULL;
 }
@@ -124,14 +137,15 @@ static void *consumer(void *arg)
 /* Runs one configuration; returns messages per second, or 0 on failure. */
 static double run_lfq(enum mode mode, uint64_t count, const char *what)
 {
-	struct lfq_params p = { LFQ_TYPE_SPSC, 64, 1024, 0 };
+	LFQ_OPTS(lfq_create_opts, o, .type = LFQ_TYPE_SPSC, .slot_size = 64,
+		 .slot_count = 1024, .backend = LFQ_BACKEND_MEMFD);
 	struct run r = { .mode = mode, .count = count };
 	pthread_t pt, ct;
 	struct lfq_stats st;
 	double t0, dt;
 	int ok;
 
-	if (lfq_mem_create(&p, &r.q)) {
+	if (lfq_create(&o, &r.q)) {
 		tap_ok(0, "%s: create", what);
 		return 0;
 	}

@@ -47,15 +47,16 @@ static void *echo(void *arg)
 
 static void test_pingpong(void)
 {
-	struct lfq_params p = { LFQ_TYPE_SPSC, 64, 64, 0 };
+	LFQ_OPTS(lfq_create_opts, o, .type = LFQ_TYPE_SPSC, .slot_size = 64,
+		 .slot_count = 64, .backend = LFQ_BACKEND_MEMFD);
 	struct pingpong pp = { 0 };
 	unsigned int i, lost = 0, wrong = 0;
 	pthread_t t;
 	double t0;
 	uint64_t v;
 
-	lfq_mem_create(&p, &pp.there);
-	lfq_mem_create(&p, &pp.back);
+	pp.there = queue_or_exit(&o);
+	pp.back = queue_or_exit(&o);
 	/* No spinning: every wait takes the sleep path. */
 	lfq_set_wait_spin(pp.there, 0);
 	lfq_set_wait_spin(pp.back, 0);
@@ -101,15 +102,17 @@ static void *trickle(void *arg)
 
 static void test_min_count_and_space(void)
 {
-	struct lfq_params p = { LFQ_TYPE_SPSC, 4096, 8, 0 };
+	LFQ_OPTS(lfq_create_opts, o, .type = LFQ_TYPE_SPSC, .slot_size = 4096,
+		 .slot_count = 8, .backend = LFQ_BACKEND_MEMFD);
 	struct trickle t = { .n = ROUNDS / 10 };
 	unsigned int short_wakes = 0, bad = 0;
 	uint64_t v, want = 0;
-	uint32_t got;
+	const void *span;
 	void *ret;
 	pthread_t th;
+	int got;
 
-	lfq_mem_create(&p, &t.q);
+	t.q = queue_or_exit(&o);
 	lfq_set_wait_spin(t.q, 0);
 	pthread_create(&th, NULL, trickle, &t);
 	while (want < t.n) {
@@ -119,11 +122,12 @@ static void test_min_count_and_space(void)
 			bad++;
 			break;
 		}
-		lfq_peek(t.q, 8, &got);
-		if (got < need)
+		/* Readable after the wait: never -EAGAIN, never fewer. */
+		got = lfq_peek(t.q, 8, &span);
+		if (got < (int)need)
 			short_wakes++;
 		lfq_release(t.q, 0);
-		while (got--) {
+		for (; got > 0; got--) {
 			if (lfq_pop(t.q, &v, sizeof(v)) || v != want)
 				bad++;
 			want++;
@@ -138,13 +142,13 @@ static void test_min_count_and_space(void)
 
 static void test_timeouts(void)
 {
-	struct lfq_params p = { LFQ_TYPE_SPSC, 64, 64, 0 };
-	struct lfq *q;
+	LFQ_OPTS(lfq_create_opts, o, .type = LFQ_TYPE_SPSC, .slot_size = 64,
+		 .slot_count = 64, .backend = LFQ_BACKEND_MEMFD);
+	struct lfq *q = queue_or_exit(&o);
 	uint64_t v = 1;
 	double t0, dt;
 	int err, i;
 
-	lfq_mem_create(&p, &q);
 	lfq_set_wait_spin(q, 0);
 	t0 = now_s();
 	err = lfq_wait_data(q, 1, 50000000);

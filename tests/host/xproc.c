@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * xproc.c - the SPSC ring between two processes on a sealed memfd: the
- * child attaches by fd (as a process that received it would) and
+ * child opens it by fd (as a process that received it would) and
  * produces, the parent consumes and verifies 10^7 messages, sleeping and
  * waking through the shared futex words. A child killed mid-stream leaves
  * a ring the parent can still drain and reuse.
@@ -15,16 +15,18 @@
 
 #include "liblfq.h"
 #include "tap.h"
+#include "test_util.h"
 
 #define COUNT 10000000ull
 #define TIMEOUT_NS 5000000000ll
 
 static int child_produce(int memfd, uint64_t count)
 {
+	LFQ_OPTS(lfq_open_opts, o, .fd = memfd);
 	struct lfq *q;
 	uint64_t m[4], seq;
 
-	if (lfq_mem_attach(memfd, &q))
+	if (lfq_open(&o, &q))
 		return 2;
 	for (seq = 0; seq < count; seq++) {
 		m[0] = seq;
@@ -41,13 +43,13 @@ static int child_produce(int memfd, uint64_t count)
 
 static void test_stream(void)
 {
-	struct lfq_params p = { LFQ_TYPE_SPSC, 32, 4096, 0 };
+	LFQ_OPTS(lfq_create_opts, o, .type = LFQ_TYPE_SPSC, .slot_size = 32,
+		 .slot_count = 4096, .backend = LFQ_BACKEND_MEMFD);
 	uint64_t m[4], seq, bad = 0, stalls = 0;
-	struct lfq *q;
+	struct lfq *q = queue_or_exit(&o);
 	int status = -1;
 	pid_t pid;
 
-	lfq_mem_create(&p, &q);
 	pid = fork();
 	if (pid == 0)
 		_exit(child_produce(lfq_fd(q), COUNT));
@@ -72,12 +74,12 @@ out:
 
 static void test_killed_producer(void)
 {
-	struct lfq_params p = { LFQ_TYPE_SPSC, 32, 128, 0 };
+	LFQ_OPTS(lfq_create_opts, o, .type = LFQ_TYPE_SPSC, .slot_size = 32,
+		 .slot_count = 128, .backend = LFQ_BACKEND_MEMFD);
 	uint64_t m[4], seq = 0, bad = 0;
-	struct lfq *q;
+	struct lfq *q = queue_or_exit(&o);
 	pid_t pid;
 
-	lfq_mem_create(&p, &q);
 	pid = fork();
 	if (pid == 0)
 		_exit(child_produce(lfq_fd(q), UINT64_MAX));

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -64,36 +65,92 @@ static inline int open_lfq(void)
 	return fd;
 }
 
+/* A queue made by @o; exits the test program if it can't be made. */
+static inline struct lfq *queue_or_exit(const struct lfq_create_opts *o)
+{
+	struct lfq *q = NULL;
+	int err = lfq_create(o, &q);
+
+	if (err) {
+		tap_diag("lfq_create(type %u, %ux%u, backend %u): %d (%s)",
+			 o->type, o->slot_size, o->slot_count, o->backend, err,
+			 strerror(-err));
+		exit(1);
+	}
+	return q;
+}
+
 /* A /dev/lfq SPSC queue; exits the test program if it can't be made. */
 static inline struct lfq *spsc_queue_or_exit(uint32_t slot_size,
 					     uint32_t slot_count)
 {
-	struct lfq_params p = { .type = LFQ_TYPE_SPSC, .slot_size = slot_size,
-				.slot_count = slot_count };
-	struct lfq *q = NULL;
-	int err = lfq_create(&p, &q);
+	LFQ_OPTS(lfq_create_opts, o, .type = LFQ_TYPE_SPSC,
+		 .slot_size = slot_size, .slot_count = slot_count);
 
-	if (err) {
-		tap_diag("lfq_create: %d (%s)", err, strerror(-err));
-		exit(1);
-	}
-	return q;
+	return queue_or_exit(&o);
 }
 
 /* A /dev/lfq MPSC queue; exits the test program if it can't be made. */
 static inline struct lfq *mpsc_queue_or_exit(uint32_t slot_size,
 					     uint32_t slot_count)
 {
-	struct lfq_params p = { .type = LFQ_TYPE_MPSC, .slot_size = slot_size,
-				.slot_count = slot_count };
-	struct lfq *q = NULL;
-	int err = lfq_create(&p, &q);
+	LFQ_OPTS(lfq_create_opts, o, .type = LFQ_TYPE_MPSC,
+		 .slot_size = slot_size, .slot_count = slot_count);
 
-	if (err) {
-		tap_diag("lfq_create MPSC: %d (%s)", err, strerror(-err));
-		exit(1);
-	}
-	return q;
+	return queue_or_exit(&o);
+}
+
+/* A named queue shaped as @o, named @name, of @mode; the creator takes @role. */
+static inline int create_named(struct lfq_create_opts o, const char *name,
+			       unsigned int mode, unsigned int role,
+			       struct lfq **out)
+{
+	o.name = name;
+	o.mode = mode;
+	o.role = role;
+	return lfq_create(&o, out);
+}
+
+/* lfq_open() by name. */
+static inline int open_named(const char *name, unsigned int role,
+			     struct lfq **out)
+{
+	LFQ_OPTS(lfq_open_opts, o, .name = name, .role = role);
+
+	return lfq_open(&o, out);
+}
+
+/* Wait for child @pid: its wait status, or -1 if it cannot be waited for. */
+static inline int child_status(pid_t pid)
+{
+	int status;
+
+	if (pid <= 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return status;
+}
+
+/* Wait for child @pid: 0 if it exited with status 0, else -1 (and a diag). */
+static inline int child_ok(pid_t pid)
+{
+	int status = child_status(pid);
+
+	if (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	tap_diag("  child wait status 0x%x", status);
+	return -1;
+}
+
+/* Another handle on the queue behind @fd (lfq_open() by fd), or NULL. */
+static inline struct lfq *open_fd(int fd)
+{
+	LFQ_OPTS(lfq_open_opts, o, .fd = fd);
+	struct lfq *q = NULL;
+	int err = lfq_open(&o, &q);
+
+	if (err)
+		tap_diag("lfq_open(fd %d): %d (%s)", fd, err, strerror(-err));
+	return err ? NULL : q;
 }
 
 /*

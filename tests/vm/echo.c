@@ -98,16 +98,19 @@ static int produce(int fd, uint32_t id, uint64_t first, uint64_t count)
 	uint64_t seq = first;
 	struct lfq *q;
 
-	if (lfq_attach_fd(fd, &q))
+	q = open_fd(fd);
+	if (!q)
 		return 2;
 	while (seq < first + count) {
-		uint32_t got, i, want = 8;
+		uint32_t i, want = 8;
 		struct erec *r;
+		void *span;
+		int got;
 
 		if (want > first + count - seq)
 			want = (uint32_t)(first + count - seq);
-		r = lfq_reserve(q, want, &got);
-		if (!r) {
+		got = lfq_reserve(q, want, &span);
+		if (got == -EAGAIN) {
 			int err = lfq_wait_space(q, 1, 20 * SEC);
 
 			if (err) {
@@ -117,10 +120,16 @@ static int produce(int fd, uint32_t id, uint64_t first, uint64_t count)
 			}
 			continue;
 		}
-		for (i = 0; i < got; i++)
+		if (got < 0) {
+			fprintf(stderr, "producer %u: reserve at %llu: %d\n", id,
+				(unsigned long long)seq, got);
+			return 4;
+		}
+		r = span;
+		for (i = 0; i < (uint32_t)got; i++)
 			rec_fill(&r[i], id, seq + i);
-		lfq_commit(q, got);
-		seq += got;
+		lfq_commit(q, (uint32_t)got);
+		seq += (uint32_t)got;
 	}
 	lfq_close(q);
 	return 0;
@@ -137,15 +146,6 @@ static pid_t spawn_producer(int fd, uint32_t id, uint64_t first,
 	if (pid == 0)
 		_exit(produce(fd, id, first, count));
 	return pid;
-}
-
-static int reap(pid_t pid)
-{
-	int status;
-
-	if (pid <= 0 || waitpid(pid, &status, 0) != pid)
-		return -1;
-	return status;
 }
 
 /* What the consumer of B saw. */
@@ -170,10 +170,19 @@ static void consume_from(struct lfq *b, uint64_t first, uint64_t want,
 	memset(sn, 0, sizeof(*sn));
 	sn->next[0] = sn->next[1] = first;
 	for (;;) {
-		uint32_t got, i;
-		const struct erec *r = lfq_peek(b, 64, &got);
+		const struct erec *r = NULL;
+		const void *span;
+		int n = lfq_peek(b, 64, &span);
+		uint32_t got = 0, i;
 
-		if (r) {
+		if (n < 0 && n != -EAGAIN) {
+			tap_diag("consumer of B: lfq_peek: %d (%s)", n,
+				 ename(-n));
+			exit(1);
+		}
+		if (n > 0) {
+			r = span;
+			got = (uint32_t)n;
 			for (i = 0; i < got; i++) {
 				uint32_t p = r[i].producer;
 
@@ -249,7 +258,7 @@ static void test_spsc(void)
 	consume(b, N, 0, 0, &sn);
 	if (sn.stalled || sn.bad)
 		kill(pid, SIGKILL);
-	status = reap(pid);
+	status = child_status(pid);
 	lfq_get_stats(a, &sa);
 	lfq_get_stats(b, &sb);
 	tap_diag("SPSC echo: %u records in %.2f s; A full_events %llu waits %llu wakeups %llu",
@@ -295,8 +304,8 @@ static void test_mpsc(void)
 		kill(p0, SIGKILL);
 		kill(p1, SIGKILL);
 	}
-	st0 = reap(p0);
-	st1 = reap(p1);
+	st0 = child_status(p0);
+	st1 = child_status(p1);
 	lfq_get_stats(b, &sb);
 	tap_diag("MPSC echo: %u records in %.2f s", N, (now_ns() - t0) / 1e9);
 	if (!tap_ok(id >= 0 && !st0 && !st1 && sn.count == N && !sn.bad &&
@@ -328,7 +337,7 @@ static void test_drops(void)
 	id = ioc_source_attach(lfq_fd(a), &s);
 	pid = spawn_producer(lfq_fd(a), 0, 0, SMALL_N);
 	consume(b, SMALL_N, 1, 1, &sn);
-	status = reap(pid);
+	status = child_status(pid);
 	msleep(100);
 	lfq_get_stats(a, &sa);
 	lfq_get_stats(b, &sb);
@@ -426,9 +435,8 @@ static void test_slot_sizes(void)
 	struct lfq *b128 = mpsc_queue_or_exit(128, 64);
 	struct lfq_source s = echo_into(lfq_fd(b32));
 	struct erec r;
-	const unsigned char *slot;
-	uint32_t got = 0;
-	int id, ok;
+	const void *slot = NULL;
+	int id, ok, n;
 	int64_t deadline;
 
 	expect(-ioc_source_attach(lfq_fd(a), &s), EMSGSIZE,
@@ -438,11 +446,14 @@ static void test_slot_sizes(void)
 	rec_fill(&r, 0, 7);
 	lfq_push(a, &r, sizeof(r));
 	deadline = now_ns() + 10 * SEC;
-	while (!(slot = lfq_peek(b128, 1, &got)) && now_ns() < deadline)
+	while ((n = lfq_peek(b128, 1, &slot)) == -EAGAIN &&
+	       now_ns() < deadline)
 		lfq_wait_data(b128, 1, 100 * MS);
-	ok = slot && !memcmp(slot, &r, sizeof(r));
-	if (slot)
+	ok = n == 1 && !memcmp(slot, &r, sizeof(r));
+	if (n > 0)
 		lfq_release(b128, 1);
+	else
+		tap_diag("  lfq_peek of B: %d (%s)", n, ename(-n));
 	tap_ok(id >= 0 && ok,
 	       "ECHO into 128-byte slots: the 64-byte slot arrives byte for byte (%d)",
 	       id);
@@ -470,7 +481,7 @@ static void test_close_order(void)
 	lfq_close(a);		/* the producer still holds A's file */
 	msleep(100);
 	kill(pid, SIGKILL);	/* now A's file goes, and the echo with it */
-	status = reap(pid);
+	status = child_status(pid);
 	tap_ok(id >= 0 && WIFSIGNALED(status),
 	       "B closed, then A, while the echo ran and a producer pushed: no hang");
 

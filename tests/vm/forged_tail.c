@@ -88,28 +88,30 @@ static uint64_t dropped(struct lfq *q)
 
 int main(int argc, char **argv)
 {
-	struct lfq_params p = { .type = LFQ_TYPE_MPSC, .slot_size = SLOT,
-				.slot_count = SLOTS };
+	LFQ_OPTS(lfq_create_opts, co, .type = LFQ_TYPE_MPSC, .slot_size = SLOT,
+		 .slot_count = SLOTS, .name = NAME, .mode = 0600,
+		 .role = LFQ_ROLE_PRODUCER);
+	LFQ_OPTS(lfq_open_opts, oo, .name = NAME, .role = LFQ_ROLE_CONSUMER);
 	struct lfq_source s = { .size = sizeof(s), .type = LFQ_SOURCE_SYNTH,
 				.threads = 2, .hardirq_timers = 1,
 				.softirq_timers = 1, .thread_period_ns = 20000,
 				.timer_period_ns = 50000 };
-	unsigned char pattern[SLOT], *held;
+	unsigned char pattern[SLOT], *held = NULL;
 	struct lfq *prod = NULL, *cons = NULL;
 	uint64_t h1, h2, h3, d1, d2;
 	double secs = 2;
 	struct view v;
-	uint32_t got;
-	int err, id, opt;
+	void *span;
+	int err, id, opt, n;
 
 	while ((opt = getopt(argc, argv, "s:")) != -1)
 		secs = atof(optarg);
 	tap_plan(8);
 
 	lfq_unlink(NAME);
-	err = lfq_create_named(&p, NAME, 0600, LFQ_ROLE_PRODUCER, &prod);
+	err = lfq_create(&co, &prod);
 	if (!err)
-		err = lfq_open_named(NAME, LFQ_ROLE_CONSUMER, &cons);
+		err = lfq_open(&oo, &cons);
 	if (!err)
 		err = map_view(lfq_fd(cons), &v);
 	if (!tap_ok(!err, "MPSC queue of %u slots: a producer file, a consumer "
@@ -119,12 +121,17 @@ int main(int argc, char **argv)
 	}
 
 	/* A record written but not published, in slot 0 (index 0). */
-	held = lfq_reserve(prod, 1, &got);
+	n = lfq_reserve(prod, 1, &span);
+	if (n == 1)
+		held = span;
 	memset(pattern, 0xa5, sizeof(pattern));
 	if (held)
 		memcpy(held, pattern, sizeof(pattern));
-	tap_ok(held && got == 1 && head_of(&v) == 1,
-	       "a producer holds index 0, written and not published");
+	if (!tap_ok(n == 1 && head_of(&v) == 1,
+		    "a producer holds index 0, written and not published"))
+		tap_diag("  lfq_reserve: %d (%s), head %llu", n,
+			 n < 0 ? ename(-n) : "ok",
+			 (unsigned long long)head_of(&v));
 
 	id = lfq_source_attach(prod, &s);
 	if (!tap_ok(id >= 0, "SYNTH attached: 2 threads, a hardirq and a "

@@ -6,7 +6,8 @@
  * and the other consume through the very same pages, in either direction.
  * Also: the queue outlives the creator's lfq_close() while the child still
  * maps it; after a child exits (or is killed asleep in LFQ_IOC_WAIT) the
- * parent carries on, re-attaching to resume at the current indices.
+ * parent carries on, reopening the queue by fd to resume at the current
+ * indices.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -29,6 +30,14 @@
 static struct lfq *make_queue(void)
 {
 	return spsc_queue_or_exit(16, SLOTS);
+}
+
+/* A new handle on @q's queue, opened by its fd (lfq_open() dups it). */
+static int reopen(struct lfq *q, struct lfq **out)
+{
+	LFQ_OPTS(lfq_open_opts, o, .fd = lfq_fd(q));
+
+	return lfq_open(&o, out);
 }
 
 struct rec {
@@ -87,18 +96,6 @@ static int consume(struct lfq *q, uint64_t first, uint32_t n)
 	return 0;
 }
 
-static int reap(pid_t pid)
-{
-	int status;
-
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		return -1;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return 0;
-	tap_diag("  child wait status 0x%x", status);
-	return -1;
-}
-
 /* Child producer; afterwards it reports its view of the counters. */
 static int child_producer(struct lfq *q, int pipe_w)
 {
@@ -135,7 +132,7 @@ static void test_child_to_parent(void)
 	memset(&theirs, 0, sizeof(theirs));
 	if (read(pfd[0], &theirs, sizeof(theirs)) != (ssize_t)sizeof(theirs))
 		rc = rc ? rc : 8;
-	crc = reap(pid);
+	crc = child_ok(pid);
 	tap_ok(!rc && !crc,
 	       "queue made before fork: child produces %u, parent consumes, same mappings",
 	       N);
@@ -151,7 +148,7 @@ static void test_child_to_parent(void)
 
 	/* The producer is gone; the parent takes over as producer by
 	 * attaching anew (its own handle's producer index is stale). */
-	err = lfq_attach_fd(lfq_fd(q), &a);
+	err = reopen(q, &a);
 	if (!tap_ok(!err && !produce(a, N, 100) && !consume(q, N, 100),
 		    "after the child exits the parent re-attaches and continues at index %u",
 		    N))
@@ -175,7 +172,7 @@ static void test_parent_to_child(void)
 	if (pid == 0)
 		_exit(consume(q, 0, N));
 	rc = rc ? rc : produce(q, 100, N - 100);
-	crc = reap(pid);
+	crc = child_ok(pid);
 	tap_ok(!rc && !crc,
 	       "parent produces %u (100 before fork), child consumes them through the inherited mapping",
 	       N);
@@ -213,7 +210,7 @@ static void test_creator_closes(void)
 	if (write(go[1], &c, 1) != 1)
 		rc = 1;
 	close(go[1]);
-	crc = reap(pid);
+	crc = child_ok(pid);
 	tap_ok(!rc && !crc,
 	       "after the creator's lfq_close() the child still uses the queue (5000 messages)");
 }
@@ -239,7 +236,7 @@ static void test_killed_sleeper(void)
 		tap_diag("  status 0x%x waits %llu", status,
 			 (unsigned long long)st.waits);
 	err = produce(q, 0, SLOTS) ? -1 : consume(q, 0, SLOTS) ? -2 :
-	      lfq_attach_fd(lfq_fd(q), &a);
+	      reopen(q, &a);
 	if (!tap_ok(!err && ioctl(lfq_fd(q), LFQ_IOC_WAKE,
 				   LFQ_WAKE_CONSUMER | LFQ_WAKE_PRODUCER) == 0,
 		    "the parent's queue works after the sleeper was killed"))

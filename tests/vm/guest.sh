@@ -119,12 +119,16 @@ unloaded() {
 
 lfq_run insmod insmod /lfq/lfq.ko
 lfq_run -t 60 ioctl_errno /lfq/ioctl_errno
+# LIST's checks expect no other named queue: before named, named_ctl, roles.
+lfq_run -t 60 ioctl_errno_names /lfq/ioctl_errno_names
 lfq_run -t 60 mmap_rules /lfq/mmap_rules
 lfq_run -t 120 lifetime /lfq/lifetime
 lfq_run -t 120 fork_share /lfq/fork_share
 lfq_run -t 60 hostile /lfq/hostile
 lfq_run -t 60 memcg /lfq/memcg
-lfq_run -t 180 wakeups /lfq/wakeups
+lfq_run -t 60 wakeups_poll /lfq/wakeups_poll
+lfq_run -t 60 wakeups_wait /lfq/wakeups_wait
+lfq_run -t 300 wakeups_pingpong /lfq/wakeups_pingpong
 lfq_run -t 240 stream /lfq/stream
 lfq_run -t 120 named /lfq/named
 lfq_run -t 120 named_ctl /lfq/named_ctl
@@ -146,7 +150,9 @@ lfq_run -t 120 forged_tail /lfq/forged_tail
 # after this script was written): run it too.
 for _t in /lfq/*; do
 	case ${_t##*/} in
-	ioctl_errno|mmap_rules|lifetime|fork_share|hostile|memcg|wakeups|stream) continue ;;
+	ioctl_errno|ioctl_errno_names) continue ;;
+	mmap_rules|lifetime|fork_share|hostile|memcg|stream) continue ;;
+	wakeups_poll|wakeups_wait|wakeups_pingpong) continue ;;
 	named|named_ctl|roles|fuzz|hostile_mem|kill_storm|races) continue ;;
 	forged_tail) continue ;;
 	*.ko|*.sh) continue ;;

@@ -137,6 +137,7 @@ static void test_indices(void)
 {
 	struct lfq_spsc_prod p;
 	struct lfq_spsc_cons c;
+	struct lfq_ring_loc loc;
 	struct q q;
 	uint64_t start = UINT64_MAX - 100, i, *slot, avail;
 	uint32_t got;
@@ -153,8 +154,9 @@ static void test_indices(void)
 	/* A real stream across the 64-bit wrap of both indices. */
 	q.prod->head = start;
 	q.cons->tail = start;
-	lfq_spsc_prod_init(&p, q.base, &q.hdr);
-	lfq_spsc_cons_init(&c, q.base, &q.hdr);
+	lfq_ring_loc_init(&loc, q.base, &q.hdr);
+	lfq_spsc_prod_init(&p, &loc);
+	lfq_spsc_cons_init(&c, &loc);
 	for (i = 0; i < 300; i++) {
 		slot = lfq_spsc_reserve(&p, 1, &got);
 		if (!slot) {

@@ -336,8 +336,8 @@ static int attach(struct q *q, struct lfq_source s)
 /* A fresh queue after all that: SYNTH's records arrive whole, in order. */
 static int fresh_queue_works(void)
 {
-	struct lfq_params p = { .type = LFQ_TYPE_MPSC, .slot_size = SLOT,
-				.slot_count = 128 };
+	LFQ_OPTS(lfq_create_opts, o, .type = LFQ_TYPE_MPSC, .slot_size = SLOT,
+		 .slot_count = 128);
 	struct lfq_source s = { .size = sizeof(s), .type = LFQ_SOURCE_SYNTH,
 				.threads = 1, .count = 100 };
 	struct lfq_event_synth ev;
@@ -347,8 +347,11 @@ static int fresh_queue_works(void)
 	int64_t end = now_ns() + 30ll * 1000000000;
 	int id;
 
-	if (lfq_create(&p, &q))
+	id = lfq_create(&o, &q);
+	if (id) {
+		tap_diag("fresh queue: lfq_create: %s", strerror(-id));
 		return 0;
+	}
 	id = lfq_source_attach(q, &s);
 	while (id >= 0 && n < 100 && now_ns() < end) {
 		if (lfq_pop(q, &ev, sizeof(ev))) {

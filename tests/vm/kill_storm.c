@@ -58,13 +58,29 @@ static int claim_ioc(int fd, uint32_t flags, uint32_t *index, uint32_t size)
 	return 0;
 }
 
+/* Create @name: an MPSC queue of @slots whose creator only consumes. */
+static int create_consumer_queue(const char *name, uint32_t slots, struct lfq **out)
+{
+	LFQ_OPTS(lfq_create_opts, o, .type = LFQ_TYPE_MPSC, .slot_size = SLOT,
+		 .slot_count = slots, .name = name, .mode = 0600,
+		 .role = LFQ_ROLE_CONSUMER);
+
+	return lfq_create(&o, out);
+}
+
+/* A producer handle on the queue named @name. */
+static int open_producer(const char *name, struct lfq **out)
+{
+	LFQ_OPTS(lfq_open_opts, o, .name = name, .role = LFQ_ROLE_PRODUCER);
+
+	return lfq_open(&o, out);
+}
+
 /* LFQ_IOC_CLAIM's errors, each with its exact errno. */
 static void test_claim_errnos(void)
 {
 	struct lfq *s = spsc_queue_or_exit(SLOT, 64);
 	struct lfq *m = mpsc_queue_or_exit(SLOT, 64);
-	struct lfq_params p = { .type = LFQ_TYPE_MPSC, .slot_size = SLOT,
-				.slot_count = 64 };
 	struct lfq *cons = NULL, *prod = NULL;
 	uint32_t idx[LFQ_MPSC_CLAIMS], i, x;
 	int fd = lfq_fd(m), err, n;
@@ -111,11 +127,14 @@ static void test_claim_errnos(void)
 
 	/* Roles: a consumer-only file holds no claims. */
 	lfq_unlink("t-claim");
-	err = lfq_create_named(&p, "t-claim", 0600, LFQ_ROLE_CONSUMER, &cons);
+	err = create_consumer_queue("t-claim", 64, &cons);
 	if (!err)
-		err = lfq_open_named("t-claim", LFQ_ROLE_PRODUCER, &prod);
-	if (!tap_ok(!err, "named MPSC queue with a consumer and a producer"))
-		tap_diag("err %d", err);
+		err = open_producer("t-claim", &prod);
+	if (!tap_ok(!err && lfq_role(cons) == LFQ_ROLE_CONSUMER &&
+		    lfq_role(prod) == LFQ_ROLE_PRODUCER,
+		    "named MPSC queue with a consumer and a producer"))
+		tap_diag("err %d, roles %u %u", err, cons ? lfq_role(cons) : 0,
+			 prod ? lfq_role(prod) : 0);
 	if (cons)
 		expect(claim_ioc(lfq_fd(cons), 0, &x, sizeof(struct lfq_claim)),
 		       EPERM, "CLAIM by a consumer-only file");
@@ -133,14 +152,13 @@ static void test_claim_errnos(void)
 static void holder(const char *name, uint32_t n, int w, int r, uint32_t gen)
 {
 	struct lfq *p;
-	struct rec *slot;
-	uint32_t got, i;
+	void *slot;
+	uint32_t i;
 	char c = 0;
 
-	if (lfq_open_named(name, LFQ_ROLE_PRODUCER, &p))
+	if (open_producer(name, &p))
 		_exit(2);
-	slot = lfq_reserve(p, n, &got);
-	if (!slot || got != n)
+	if (lfq_reserve(p, n, &slot) != (int)n)
 		_exit(3);
 	for (i = 0; i < n; i++) {
 		struct rec *x = (void *)((char *)slot + i * SLOT);
@@ -201,11 +219,11 @@ static int finish_holder(pid_t pid, int go)
 /* Consume what is ready (discarded slots are skipped); count records. */
 static uint64_t drain(struct lfq *c, uint32_t want_gen, uint64_t *bad)
 {
-	const struct rec *r;
+	const void *r;
 	uint64_t n = 0;
-	uint32_t got, i;
+	int got, i;
 
-	while ((r = lfq_peek(c, 64, &got))) {
+	while ((got = lfq_peek(c, 64, &r)) > 0) {
 		for (i = 0; i < got; i++) {
 			const struct rec *x = (const void *)((const char *)r +
 							     i * SLOT);
@@ -213,8 +231,12 @@ static uint64_t drain(struct lfq *c, uint32_t want_gen, uint64_t *bad)
 			    (want_gen && x->gen != want_gen))
 				(*bad)++;
 		}
-		lfq_release(c, got);
-		n += got;
+		lfq_release(c, (uint32_t)got);
+		n += (uint64_t)got;
+	}
+	if (got != -EAGAIN) {
+		tap_diag("drain: lfq_peek: %d (%s)", got, ename(-got));
+		(*bad)++;
 	}
 	return n;
 }
@@ -245,8 +267,6 @@ static int64_t settle(struct lfq *c, int64_t ns, uint64_t *consumed,
 /* Deterministic: a dead holder's slots go, a live holder's stay. */
 static void test_orphans(void)
 {
-	struct lfq_params p = { .type = LFQ_TYPE_MPSC, .slot_size = SLOT,
-				.slot_count = 256 };
 	uint64_t consumed = 0, bad = 0;
 	struct lfq_stats st;
 	struct lfq *c = NULL;
@@ -255,8 +275,7 @@ static void test_orphans(void)
 	int64_t t;
 
 	lfq_unlink("t-orph");
-	if (!tap_ok(!lfq_create_named(&p, "t-orph", 0600, LFQ_ROLE_CONSUMER,
-				      &c), "named MPSC queue t-orph"))
+	if (!tap_ok(!create_consumer_queue("t-orph", 256, &c), "named MPSC queue t-orph"))
 		return;
 
 	/* 1: a producer killed holding 3 slots. */
@@ -319,15 +338,18 @@ static void *consume(void *arg)
 	struct lfq *c = arg;
 	int64_t last = now_ns(), idle_since = 0;
 	struct lfq_stats st;
-	const char *span;
-	uint32_t got, i;
+	const void *span;
+	int got, i;
 
 	for (;;) {
-		span = lfq_peek(c, 64, &got);
-		if (span) {
+		got = lfq_peek(c, 64, &span);
+		if (got < 0 && got != -EAGAIN && s_bad++ < 1)
+			tap_diag("consumer: lfq_peek: %d (%s)", got,
+				 ename(-got));
+		if (got > 0) {
 			for (i = 0; i < got; i++) {
-				const struct rec *x = (const void *)(span +
-								    i * SLOT);
+				const struct rec *x = (const void *)
+					((const char *)span + i * SLOT);
 
 				if (x->gen >= GENS_MAX ||
 				    x->check != check_of(x->gen, x->seq)) {
@@ -339,8 +361,8 @@ static void *consume(void *arg)
 					s_order++;
 				last_seq[x->gen] = (int64_t)x->seq;
 			}
-			lfq_release(c, got);
-			s_consumed += got;
+			lfq_release(c, (uint32_t)got);
+			s_consumed += (uint64_t)got;
 			last = now_ns();
 			idle_since = 0;
 			continue;
@@ -367,28 +389,31 @@ static void producer(uint32_t gen)
 {
 	uint64_t seq = 0, rnd = gen * 2654435761u + 1;
 	struct lfq *p;
-	uint32_t got, i, want;
-	char *span;
+	uint32_t want;
+	void *span;
+	int got, i;
 
-	if (lfq_open_named(NAME, LFQ_ROLE_PRODUCER, &p))
+	if (open_producer(NAME, &p))
 		_exit(2);
 	for (;;) {
 		rnd = rnd * 6364136223846793005ull + 1442695040888963407ull;
 		want = 1 + (uint32_t)(rnd >> 60) % 4;
-		span = lfq_reserve(p, want, &got);
-		if (!span) {
+		got = lfq_reserve(p, want, &span);
+		if (got == -EAGAIN) {
 			sched_yield();
 			continue;
 		}
+		if (got < 0)
+			_exit(3);
 		for (i = 0; i < got; i++) {
-			struct rec *x = (void *)(span + i * SLOT);
+			struct rec *x = (void *)((char *)span + i * SLOT);
 
 			x->gen = gen;
 			x->seq = seq + i;
 			x->check = check_of(gen, seq + i);
 		}
-		lfq_commit(p, got);
-		seq += got;
+		lfq_commit(p, (uint32_t)got);
+		seq += (uint64_t)got;
 	}
 }
 
@@ -409,8 +434,6 @@ static uint64_t vmalloc_used_kb(void)
 
 static void test_storm(unsigned int kills, unsigned int nprod)
 {
-	struct lfq_params p = { .type = LFQ_TYPE_MPSC, .slot_size = SLOT,
-				.slot_count = SLOTS };
 	uint64_t rnd = (uint64_t)now_ns() | 1, vm0, vm1 = 0;
 	unsigned int k, gen, i;
 	pid_t pids[64];
@@ -424,7 +447,7 @@ static void test_storm(unsigned int kills, unsigned int nprod)
 		last_seq[i] = -1;
 	lfq_unlink(NAME);
 	vm0 = vmalloc_used_kb();
-	err = lfq_create_named(&p, NAME, 0600, LFQ_ROLE_CONSUMER, &c);
+	err = create_consumer_queue(NAME, SLOTS, &c);
 	if (!tap_ok(!err, "named MPSC queue %s, %u slots", NAME, SLOTS))
 		return;
 	if (pthread_create(&th, NULL, consume, c)) {

@@ -43,6 +43,7 @@ struct rawq {
 	unsigned char *base;
 	struct lfq_info info;
 	struct lfq_ring_hdr hdr;
+	struct lfq_ring_loc loc;
 	struct lfq_spsc_prod p;
 	struct lfq_spsc_cons c;
 };
@@ -79,8 +80,9 @@ static int raw_create(struct rawq *r, uint32_t slot_size, uint32_t slot_count)
 		return err;
 	}
 	memcpy(&r->hdr, r->base, sizeof(r->hdr));
-	lfq_spsc_prod_init(&r->p, r->base, &r->hdr);
-	lfq_spsc_cons_init(&r->c, r->base, &r->hdr);
+	lfq_ring_loc_init(&r->loc, r->base, &r->hdr);
+	lfq_spsc_prod_init(&r->p, &r->loc);
+	lfq_spsc_cons_init(&r->c, &r->loc);
 	return 0;
 fail:
 	{

@@ -84,7 +84,7 @@ static int producer(int fd, uint32_t id, uint32_t cycles, pid_t consumer)
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)consumer);
 	stat_fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (!cons || stat_fd < 0 || lfq_attach_fd(fd, &q))
+	if (!cons || stat_fd < 0 || !(q = open_fd(fd)))
 		return 2;
 	for (i = id; i < cycles; i += PRODUCERS) {
 		int asleep = (i / PRODUCERS) & 1;

@@ -29,9 +29,8 @@
 #define UA		1001	/* lfqa */
 #define UB		1002	/* lfqb */
 
-static const struct lfq_params spsc64 = {
-	.type = LFQ_TYPE_SPSC, .slot_size = 64, .slot_count = 1024,
-};
+static const LFQ_OPTS(lfq_create_opts, spsc64, .type = LFQ_TYPE_SPSC,
+		      .slot_size = 64, .slot_count = 1024);
 
 /* What a child running as another user does; returns its errno. */
 enum op_kind { OP_CREATE, OP_OPEN, OP_UNLINK, OP_LIST_OWNER };
@@ -50,11 +49,11 @@ static int do_op(const struct op *op)
 
 	switch (op->kind) {
 	case OP_CREATE:
-		err = lfq_create_named(&spsc64, op->name, op->arg, 0, &q);
+		err = create_named(spsc64, op->name, op->arg, 0, &q);
 		lfq_close(q);
 		return -err;
 	case OP_OPEN:
-		err = lfq_open_named(op->name, op->arg, &q);
+		err = open_named(op->name, op->arg, &q);
 		lfq_close(q);
 		return -err;
 	case OP_UNLINK:
@@ -127,8 +126,9 @@ static void test_cross_process(void)
 	pid_t pid;
 
 	/* The creator produces; the consumer role stays free for others. */
-	err = lfq_create_named(&spsc64, "t-xproc", 0600, LFQ_ROLE_PRODUCER, &q);
-	if (!tap_ok(!err, "create t-xproc (0600) as its producer"))
+	err = create_named(spsc64, "t-xproc", 0600, LFQ_ROLE_PRODUCER, &q);
+	if (!tap_ok(!err && lfq_role(q) == LFQ_ROLE_PRODUCER,
+		    "create t-xproc (0600) as its producer"))
 		exit(1);
 	id = lfq_id(q);
 	for (i = 0, ok = 1; i < 100; i++) {
@@ -143,16 +143,16 @@ static void test_cross_process(void)
 		struct lfq *c = NULL, *c2 = NULL;
 
 		/* A new process finds the queue by name only. */
-		if (lfq_open_named("t-xproc", LFQ_ROLE_CONSUMER, &c) ||
-		    lfq_id(c) != id)
+		if (open_named("t-xproc", LFQ_ROLE_CONSUMER, &c) ||
+		    lfq_id(c) != id || lfq_role(c) != LFQ_ROLE_CONSUMER)
 			_exit(10);
 		for (i = 0; i < 50; i++) {
 			if (lfq_pop(c, msg, sizeof(msg)) || *(int *)msg != i)
 				_exit(11);
 		}
-		if (lfq_open_named("t-xproc", LFQ_ROLE_CONSUMER, &c2) != -EBUSY)
+		if (open_named("t-xproc", LFQ_ROLE_CONSUMER, &c2) != -EBUSY)
 			_exit(12);
-		if (lfq_open_named("t-xproc", LFQ_ROLE_PRODUCER, &c2) != -EBUSY)
+		if (open_named("t-xproc", LFQ_ROLE_PRODUCER, &c2) != -EBUSY)
 			_exit(13);
 		_exit(0);	/* dies holding the consumer role */
 	}
@@ -160,7 +160,7 @@ static void test_cross_process(void)
 	if (!tap_ok(ok && WEXITSTATUS(status) == 0,
 		    "a child attached by name (same id) as consumer, popped 50 in order; a second consumer and a second SPSC producer got EBUSY"))
 		tap_diag("  child status 0x%x", status);
-	err = lfq_open_named("t-xproc", LFQ_ROLE_CONSUMER, &r);
+	err = open_named("t-xproc", LFQ_ROLE_CONSUMER, &r);
 	for (i = 50, ok = !err; ok && i < 100; i++)
 		ok = lfq_pop(r, msg, sizeof(msg)) == 0 && *(int *)msg == i;
 	tap_ok(ok, "after the child's exit a new consumer attached and resumed at slot 50");
@@ -171,7 +171,7 @@ static void test_cross_process(void)
 	lfq_push(q, msg, sizeof(msg));
 	lfq_close(q);
 	lfq_close(r);
-	err = lfq_open_named("t-xproc", LFQ_ROLE_CONSUMER, &x);
+	err = open_named("t-xproc", LFQ_ROLE_CONSUMER, &x);
 	memset(msg, 0, sizeof(msg));
 	ok = !err && lfq_id(x) == id && lfq_pop(x, msg, sizeof(msg)) == 0 &&
 	     !strcmp(msg, "kept");
@@ -186,7 +186,7 @@ static void test_module_ref(void)
 	int r0, r1, r2;
 
 	r0 = module_refcnt();
-	if (lfq_create_named(&spsc64, "t-ref", 0600, 0, &q)) {
+	if (create_named(spsc64, "t-ref", 0600, 0, &q)) {
 		tap_ok(0, "create t-ref");
 		return;
 	}
@@ -207,17 +207,17 @@ static void test_unlink_attached(void)
 	char msg[64] = "m1";
 	int id1, err;
 
-	err = lfq_create_named(&spsc64, "t-unl", 0600, LFQ_ROLE_PRODUCER, &h1);
+	err = create_named(spsc64, "t-unl", 0600, LFQ_ROLE_PRODUCER, &h1);
 	if (!tap_ok(!err, "create t-unl as its producer"))
 		return;
 	id1 = lfq_id(h1);
-	expect(-lfq_open_named("t-unl", LFQ_ROLE_CONSUMER, &h2), 0,
+	expect(-open_named("t-unl", LFQ_ROLE_CONSUMER, &h2), 0,
 	       "open t-unl as consumer");
 	tap_ok(list_find("t-unl", &e) == 0 && e.attached == 2 &&
 	       e.producers == 1 && e.consumers == 1 && e.id == (uint32_t)id1,
 	       "LIST: t-unl with 2 files attached, 1 producer, 1 consumer");
 	expect(-lfq_unlink("t-unl"), 0, "unlink t-unl while two handles are attached");
-	expect(-lfq_open_named("t-unl", LFQ_ROLE_CONSUMER, &x), ENOENT,
+	expect(-open_named("t-unl", LFQ_ROLE_CONSUMER, &x), ENOENT,
 	       "open t-unl after unlink");
 	expect(-lfq_unlink("t-unl"), ENOENT, "unlink t-unl twice");
 	tap_ok(list_find("t-unl", &e) == -ENOENT, "LIST no longer shows t-unl");
@@ -225,7 +225,7 @@ static void test_unlink_attached(void)
 	       lfq_pop(h2, msg, sizeof(msg)) == 0 && !strcmp(msg, "m1"),
 	       "the attachments still work after the unlink");
 
-	err = lfq_create_named(&spsc64, "t-unl", 0600, 0, &h3);
+	err = create_named(spsc64, "t-unl", 0600, 0, &h3);
 	tap_ok(!err && lfq_id(h3) != id1,
 	       "create t-unl again: a new queue (id %d, was %d)",
 	       h3 ? lfq_id(h3) : -1, id1);
@@ -242,14 +242,14 @@ static void test_unlink_attached(void)
 	lfq_close(h3);
 
 	/* The library's own checks, before any ioctl. */
-	expect(-lfq_create_named(&spsc64, "0123456789abcdef0123456789abcdef",
-				 0600, 0, &x), ENAMETOOLONG,
-	       "lfq_create_named with a 32-character name");
-	expect(-lfq_open_named("", LFQ_ROLE_CONSUMER, &x), EINVAL,
-	       "lfq_open_named(\"\")");
+	expect(-create_named(spsc64, "0123456789abcdef0123456789abcdef",
+			     0600, 0, &x), ENAMETOOLONG,
+	       "lfq_create with a 32-character name");
+	expect(-open_named("", LFQ_ROLE_CONSUMER, &x), EINVAL,
+	       "lfq_open of the name \"\"");
 	expect(-lfq_unlink(NULL), EINVAL, "lfq_unlink(NULL)");
-	expect(-lfq_open_named("a\xff", LFQ_ROLE_CONSUMER, &x), EINVAL,
-	       "lfq_open_named with a non-ASCII byte");
+	expect(-open_named("a\xff", LFQ_ROLE_CONSUMER, &x), EINVAL,
+	       "lfq_open of a name with a non-ASCII byte");
 }
 
 #define OP(k, n, a) ((struct op){ .kind = (k), .name = (n), .arg = (a) })
@@ -290,7 +290,7 @@ static void test_users(void)
 	       "group member unlinks t-perm");
 	expect(as_user(UB, UB, 0, OP(OP_LIST_OWNER, "t-perm", 0)), 0,
 	       "other lists t-perm, owned by 1001:1001");
-	expect(-lfq_open_named("t-perm", P | C, &q), 0,
+	expect(-open_named("t-perm", P | C, &q), 0,
 	       "root (CAP_IPC_OWNER) opens it as producer and consumer");
 	lfq_close(q);
 	expect(as_user(UA, UA, 0, OP(OP_UNLINK, "t-perm", 0)), 0,
@@ -320,7 +320,7 @@ static void test_users(void)
 	       "uid 1001 creates t-perm0, mode 0");
 	expect(as_user(UA, UA, 0, OP(OP_OPEN, "t-perm0", C)), EACCES,
 	       "owner opens t-perm0 (mode 0)");
-	expect(-lfq_open_named("t-perm0", C, &q), 0,
+	expect(-open_named("t-perm0", C, &q), 0,
 	       "root opens t-perm0 (mode 0)");
 	lfq_close(q);
 	expect(as_user(UA, UA, 0, OP(OP_UNLINK, "t-perm0", 0)), 0,
@@ -374,6 +374,8 @@ static int debugfs_no_pointers(void)
 
 static void test_debugfs(void)
 {
+	LFQ_OPTS(lfq_create_opts, mpsc128, .type = LFQ_TYPE_MPSC,
+		 .slot_size = 128, .slot_count = 64);
 	struct lfq *named = NULL, *anon = NULL, *gone = NULL;
 	char f[13][64], msg[64] = "x";
 	struct stat st;
@@ -385,11 +387,9 @@ static void test_debugfs(void)
 	}
 	tap_ok((st.st_mode & 0777) == 0444, DEBUGFS_QUEUES " is read-only (0%o)",
 	       st.st_mode & 0777);
-	err = lfq_create_named(&spsc64, "t-dbg", 0640, 0, &named);
-	err |= lfq_create(&(struct lfq_params){ .type = LFQ_TYPE_MPSC,
-						.slot_size = 128,
-						.slot_count = 64 }, &anon);
-	err |= lfq_create_named(&spsc64, "t-dbg-gone", 0600, 0, &gone);
+	err = create_named(spsc64, "t-dbg", 0640, 0, &named);
+	err |= lfq_create(&mpsc128, &anon);
+	err |= create_named(spsc64, "t-dbg-gone", 0600, 0, &gone);
 	err |= lfq_unlink("t-dbg-gone");
 	if (!tap_ok(!err, "a named, an anonymous and an unlinked queue"))
 		return;
@@ -432,14 +432,14 @@ static void test_debugfs(void)
 /* Children hammering one name until @deadline; exit 0 if all went right. */
 static int race_creator(double deadline, long *n)
 {
-	struct lfq_params p = { .type = LFQ_TYPE_MPSC, .slot_size = 64,
-				.slot_count = 64 };
+	LFQ_OPTS(lfq_create_opts, p, .type = LFQ_TYPE_MPSC, .slot_size = 64,
+		 .slot_count = 64);
 	struct lfq *q;
 	int err;
 
 	/* MPSC, created as a producer: openers may take both roles. */
 	for (*n = 0; now_s() < deadline; ++*n) {
-		err = lfq_create_named(&p, "t-race", 0666, LFQ_ROLE_PRODUCER, &q);
+		err = create_named(p, "t-race", 0666, LFQ_ROLE_PRODUCER, &q);
 		if (err)
 			return 20;
 		if (*n & 1)
@@ -460,8 +460,8 @@ static int race_opener(double deadline, long *n)
 	int err;
 
 	for (*n = 0; now_s() < deadline; ++*n) {
-		err = lfq_open_named("t-race", LFQ_ROLE_PRODUCER |
-				     LFQ_ROLE_CONSUMER, &q);
+		err = open_named("t-race", LFQ_ROLE_PRODUCER |
+				 LFQ_ROLE_CONSUMER, &q);
 		if (err == -ENOENT || err == -EBUSY)	/* gone; consumer taken */
 			continue;
 		if (err)
@@ -483,7 +483,7 @@ static int race_attacher(double deadline, long *n)
 
 	for (*n = 0; now_s() < deadline; ++*n) {
 		q = NULL;
-		err = lfq_open_named("t-race", LFQ_ROLE_CONSUMER, &q);
+		err = open_named("t-race", LFQ_ROLE_CONSUMER, &q);
 		if (err && err != -ENOENT && err != -EBUSY)
 			return 35;
 		lfq_close(q);
@@ -544,7 +544,7 @@ static void test_races(void)
 			    "race: %s", what[i]))
 			tap_diag("  status 0x%x", status);
 	}
-	expect(-lfq_open_named("t-race", LFQ_ROLE_CONSUMER, &q), ENOENT,
+	expect(-open_named("t-race", LFQ_ROLE_CONSUMER, &q), ENOENT,
 	       "race: the name is gone at the end");
 	tap_ok(module_refcnt() == r0, "race: module refcnt back to %d", r0);
 }

@@ -135,6 +135,8 @@ int main(void)
 	char f[12][40];
 	char *watch_argv[] = { "lfqctl", "watch", "t-ctl", "--interval-ms",
 			       "300", NULL };
+	LFQ_OPTS(lfq_open_opts, ctl2_prod, .name = "t-ctl2",
+		 .role = LFQ_ROLE_PRODUCER);
 	struct lfq *q = NULL;
 	char msg[64] = "pending";
 	int rc, fd, id = -1;
@@ -236,14 +238,14 @@ int main(void)
 	      !strcmp(stat_value("slot_count"), "1024") &&
 	      !strcmp(stat_value("mode"), "0600"),
 	      "t-ctl2: spsc, 64 x 1024, mode 0600");
-	if (lfq_open_named("t-ctl2", LFQ_ROLE_PRODUCER, &q) == 0)
+	if (lfq_open(&ctl2_prod, &q) == 0)
 		lfq_push(q, msg, sizeof(msg));
 	lfq_close(q);
 	rc = ctl(0, "attach-test", "t-ctl2", NULL);
 	CHECK(rc == 1 && strstr(out, "1 messages pending"),
 	      "attach-test on a queue holding a message: exit 1, refuses");
 	q = NULL;
-	lfq_open_named("t-ctl2", LFQ_ROLE_PRODUCER, &q);
+	lfq_open(&ctl2_prod, &q);
 	rc = ctl(0, "attach-test", "t-ctl2", NULL);
 	CHECK(rc == 1 && strstr(out, "attach as producer to t-ctl2: Device or resource busy"),
 	      "attach-test while we hold the SPSC producer role: exit 1, busy");

@@ -67,16 +67,23 @@ static char my_comm[16];
 /* Take every record in @q into @out; returns how many (all of them). */
 static uint32_t collect(struct lfq *q, struct rec *out, uint32_t max)
 {
-	uint32_t size = lfq_slot_size(q), n = 0, got, i;
-	const unsigned char *span;
+	uint32_t size = lfq_slot_size(q), n = 0, i;
+	const void *span;
+	int got;
 
-	while ((span = lfq_peek(q, 64, &got))) {
-		for (i = 0; i < got && n < max; i++, n++) {
+	while ((got = lfq_peek(q, 64, &span)) > 0) {
+		for (i = 0; i < (uint32_t)got && n < max; i++, n++) {
 			memset(&out[n], 0, sizeof(out[n]));
-			memcpy(out[n].b, span + (size_t)i * size, size);
+			memcpy(out[n].b, (const unsigned char *)span +
+			       (size_t)i * size, size);
 			out[n].index = n;
 		}
-		lfq_release(q, got);
+		lfq_release(q, (uint32_t)got);
+	}
+	if (got != -EAGAIN) {
+		tap_diag("lfq_peek: %d (%s), not -EAGAIN once drained", got,
+			 ename(-got));
+		exit(1);
 	}
 	return n;
 }

@@ -47,27 +47,44 @@ static void unexpected(const char *what, int err)
 		tap_diag("unexpected: %s -> %d (%s)", what, err, ename(-err));
 }
 
+/* Create NAME: an MPSC queue whose creator is its consumer. */
+static int create_race_queue(struct lfq **q)
+{
+	LFQ_OPTS(lfq_create_opts, o, .type = LFQ_TYPE_MPSC, .slot_size = 64,
+		 .slot_count = 64, .name = NAME, .mode = 0600,
+		 .role = LFQ_ROLE_CONSUMER);
+
+	return lfq_create(&o, q);
+}
+
 /* Attach by name in every role, push or pop a little, close. */
 static void *attacher(void *arg)
 {
-	unsigned int role = (uintptr_t)arg;
+	LFQ_OPTS(lfq_open_opts, o, .name = NAME,
+		 .role = (uint32_t)(uintptr_t)arg);
 	struct lfq *q;
 	uint64_t v = 1;
 	int err;
 
 	while (!stop) {
-		err = lfq_open_named(NAME, role, &q);
+		err = lfq_open(&o, &q);
 		if (err) {
 			/* Gone (unlinked), role taken, or being re-created. */
 			if (err != -ENOENT && err != -EBUSY)
-				unexpected("lfq_open_named", err);
+				unexpected("lfq_open by name", err);
 			bump(&n_attach_fail);
 			continue;
 		}
-		if (role & LFQ_ROLE_PRODUCER)
-			lfq_push(q, &v, sizeof(v));
-		else
-			lfq_pop(q, &v, sizeof(v));
+		/* Full or empty, but never a role the open did not give. */
+		if (o.role & LFQ_ROLE_PRODUCER) {
+			err = lfq_push(q, &v, sizeof(v));
+			if (err && err != -EAGAIN)
+				unexpected("lfq_push", err);
+		} else {
+			err = lfq_pop(q, &v, sizeof(v));
+			if (err && err != -EAGAIN)
+				unexpected("lfq_pop", err);
+		}
 		lfq_close(q);
 		bump(&n_attach);
 	}
@@ -77,8 +94,6 @@ static void *attacher(void *arg)
 /* Unlink and re-create the name. */
 static void *unlinker(void *arg)
 {
-	struct lfq_params p = { .type = LFQ_TYPE_MPSC, .slot_size = 64,
-				.slot_count = 64 };
 	struct lfq *q;
 	int err;
 
@@ -89,12 +104,12 @@ static void *unlinker(void *arg)
 			bump(&n_unlink);
 		else if (err != -ENOENT)
 			unexpected("lfq_unlink", err);
-		err = lfq_create_named(&p, NAME, 0600, LFQ_ROLE_CONSUMER, &q);
+		err = create_race_queue(&q);
 		if (!err) {
 			bump(&n_create);
 			lfq_close(q);
 		} else if (err != -EEXIST) {
-			unexpected("lfq_create_named", err);
+			unexpected("lfq_create by name", err);
 		}
 	}
 	return NULL;
@@ -181,8 +196,6 @@ static void *remover(void *arg)
 
 int main(int argc, char **argv)
 {
-	struct lfq_params p = { .type = LFQ_TYPE_MPSC, .slot_size = 64,
-				.slot_count = 64 };
 	unsigned int secs = 5, i;
 	pthread_t th[8];
 	struct lfq *keep;
@@ -196,7 +209,7 @@ int main(int argc, char **argv)
 	tap_plan(4);
 	lfq_unlink(NAME);
 	/* One file open all along: the module must not go. */
-	if (!tap_ok(!lfq_create_named(&p, NAME, 0600, LFQ_ROLE_CONSUMER, &keep),
+	if (!tap_ok(!create_race_queue(&keep),
 		    "named queue %s", NAME))
 		return tap_done();
 	pthread_create(&th[n++], NULL, attacher,

@@ -7,7 +7,8 @@
  * by a role that may not write it is refused with EPERM, and a read-only
  * mapping of it cannot be mprotect()ed writable: EACCES), a write through
  * a read-only mapping faults, liblfq refuses calls outside a handle's role
- * with -EPERM, and an ECHO kernel consumer needs the consumer role.
+ * with -EPERM (a handle opened by fd takes its file's role, and may not
+ * ask for one), and an ECHO kernel consumer needs the consumer role.
  *
  * Runs in the test VM as root with lfq.ko loaded.
  */
@@ -28,15 +29,13 @@
 #define P	LFQ_ROLE_PRODUCER
 #define C	LFQ_ROLE_CONSUMER
 
-static const struct lfq_params spsc = {
-	.type = LFQ_TYPE_SPSC, .slot_size = 64, .slot_count = 64,
-};
-static const struct lfq_params mpsc = {
-	.type = LFQ_TYPE_MPSC, .slot_size = 64, .slot_count = 64,
-};
+static const LFQ_OPTS(lfq_create_opts, spsc, .type = LFQ_TYPE_SPSC,
+		      .slot_size = 64, .slot_count = 64);
+static const LFQ_OPTS(lfq_create_opts, mpsc, .type = LFQ_TYPE_MPSC,
+		      .slot_size = 64, .slot_count = 64);
 
 /* LFQ_IOC_OPEN on a new file: the fd, or a negative errno. */
-static int open_fd(const char *name, uint32_t role)
+static int open_role_fd(const char *name, uint32_t role)
 {
 	struct lfq_open o = { .size = sizeof(o), .role = role };
 	int fd = open_lfq();
@@ -83,13 +82,13 @@ static void test_admission(void)
 	char ch;
 	pid_t pid;
 
-	expect(-lfq_create_named(&spsc, "t-role", 0600, P, &p), 0,
+	expect(-create_named(spsc, "t-role", 0600, P, &p), 0,
 	       "create SPSC t-role as its producer");
-	c1 = open_fd("t-role", C);
+	c1 = open_role_fd("t-role", C);
 	tap_ok(c1 >= 0, "open t-role as consumer");
-	expect(-open_fd("t-role", C), EBUSY, "a second consumer");
-	expect(-open_fd("t-role", P), EBUSY, "a second SPSC producer");
-	expect(-open_fd("t-role", P | C), EBUSY, "a second producer and consumer");
+	expect(-open_role_fd("t-role", C), EBUSY, "a second consumer");
+	expect(-open_role_fd("t-role", P), EBUSY, "a second SPSC producer");
+	expect(-open_role_fd("t-role", P | C), EBUSY, "a second producer and consumer");
 	tap_ok(fd_role(c1) == C && fd_role(lfq_fd(p)) == P,
 	       "INFO reports each file's role (%u, %u)", fd_role(c1),
 	       fd_role(lfq_fd(p)));
@@ -106,7 +105,7 @@ static void test_admission(void)
 	tap_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	       "a forked child shares the consumer's file and role");
 	close(c1);
-	fd = open_fd("t-role", C);
+	fd = open_role_fd("t-role", C);
 	tap_ok(fd >= 0, "after close, a new consumer attaches");
 	close(fd);
 
@@ -116,7 +115,7 @@ static void test_admission(void)
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {
-		int cfd = open_fd("t-role", C);
+		int cfd = open_role_fd("t-role", C);
 
 		if (write(pfd[1], cfd >= 0 ? "y" : "n", 1) != 1)
 			_exit(1);
@@ -124,11 +123,11 @@ static void test_admission(void)
 		_exit(0);
 	}
 	ok = read(pfd[0], &ch, 1) == 1 && ch == 'y';
-	expect(ok ? -open_fd("t-role", C) : 0, EBUSY,
+	expect(ok ? -open_role_fd("t-role", C) : 0, EBUSY,
 	       "while a child holds the consumer role, another consumer");
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
-	fd = open_fd("t-role", C);
+	fd = open_role_fd("t-role", C);
 	tap_ok(fd >= 0, "the child killed, a new consumer attaches");
 	close(fd);
 	close(pfd[0]);
@@ -137,13 +136,13 @@ static void test_admission(void)
 	expect(-lfq_unlink("t-role"), 0, "unlink t-role");
 
 	/* MPSC: many producer files, one consumer. */
-	expect(-lfq_create_named(&mpsc, "t-rolem", 0600, C, &m), 0,
+	expect(-create_named(mpsc, "t-rolem", 0600, C, &m), 0,
 	       "create MPSC t-rolem as its consumer");
 	for (i = 0, ok = 1; i < 3; i++)
-		ok &= (fds[i] = open_fd("t-rolem", P)) >= 0;
+		ok &= (fds[i] = open_role_fd("t-rolem", P)) >= 0;
 	tap_ok(ok, "three producer files attach to MPSC t-rolem");
-	expect(-open_fd("t-rolem", C), EBUSY, "a second MPSC consumer");
-	expect(-open_fd("t-rolem", P | C), EBUSY,
+	expect(-open_role_fd("t-rolem", C), EBUSY, "a second MPSC consumer");
+	expect(-open_role_fd("t-rolem", P | C), EBUSY,
 	       "a producer that also wants the consumer role");
 	tap_ok(list_roles("t-rolem", &a, &pr, &co) == 0 && a == 4 && pr == 3 &&
 	       co == 1, "LIST: 4 files, 3 producers, 1 consumer");
@@ -212,12 +211,12 @@ static void test_mappings(void)
 	int cfd, status;
 	pid_t pid;
 
-	if (lfq_create_named(&mpsc, "t-rolemap", 0600, P, &p) ||
+	if (create_named(mpsc, "t-rolemap", 0600, P, &p) ||
 	    lfq_create(&mpsc, &both)) {
 		tap_ok(0, "create the MPSC queues");
 		exit(1);
 	}
-	cfd = open_fd("t-rolemap", C);
+	cfd = open_role_fd("t-rolemap", C);
 	check_maps(lfq_fd(p), P, "producer");
 	check_maps(cfd, C, "consumer");
 	check_maps(lfq_fd(both), P | C, "producer and consumer");
@@ -250,22 +249,24 @@ static void test_library(void)
 {
 	struct lfq *p = NULL, *c = NULL, *c2 = NULL, *a = NULL;
 	char msg[64] = "hello";
-	uint32_t got = 7;
+	LFQ_OPTS(lfq_open_opts, by_fd, .fd = -1);
+	const void *cspan;
+	void *span;
+	int n;
 
-	if (lfq_create_named(&spsc, "t-rolelib", 0600, P, &p) ||
-	    lfq_open_named("t-rolelib", C, &c)) {
+	if (create_named(spsc, "t-rolelib", 0600, P, &p) ||
+	    open_named("t-rolelib", C, &c)) {
 		tap_ok(0, "create and open t-rolelib");
 		exit(1);
 	}
 	expect(-lfq_push(c, msg, sizeof(msg)), EPERM, "lfq_push on a consumer");
-	tap_ok(!lfq_reserve(c, 1, &got) && got == 0,
-	       "lfq_reserve on a consumer: NULL, 0 granted");
+	n = lfq_reserve(c, 1, &span);
+	expect(-n, EPERM, "lfq_reserve on a consumer");
 	expect(-lfq_commit(c, 1), EPERM, "lfq_commit on a consumer");
 	expect(-lfq_discard(c), EPERM, "lfq_discard on a consumer");
 	expect(-lfq_pop(p, msg, sizeof(msg)), EPERM, "lfq_pop on a producer");
-	got = 7;
-	tap_ok(!lfq_peek(p, 1, &got) && got == 0,
-	       "lfq_peek on a producer: NULL, 0 granted");
+	n = lfq_peek(p, 1, &cspan);
+	expect(-n, EPERM, "lfq_peek on a producer");
 	expect(-lfq_release(p, 1), EPERM, "lfq_release on a producer");
 	expect(-lfq_wait_data(c, 1, 0), EAGAIN,
 	       "lfq_wait_data on an empty ring (consumer)");
@@ -278,29 +279,40 @@ static void test_library(void)
 	       lfq_wait_data(c, 1, 1000000000) == 0 &&
 	       lfq_pop(c, msg, sizeof(msg)) == 0 && !strcmp(msg, "hello"),
 	       "producer and consumer handles round-trip a message");
-	expect(-lfq_attach_fd(lfq_fd(c), &a), 0, "lfq_attach_fd of the consumer's fd");
-	expect(a ? -lfq_push(a, msg, sizeof(msg)) : 0, EPERM,
-	       "the attached handle takes the file's role (push refused)");
+	by_fd.fd = lfq_fd(c);
+	expect(-lfq_open(&by_fd, &a), 0, "lfq_open of the consumer's fd");
+	n = a ? lfq_push(a, msg, sizeof(msg)) : 0;
+	if (!tap_ok(a && lfq_role(a) == C && n == -EPERM,
+		    "the handle opened by fd takes the file's role (consumer: push refused)"))
+		tap_diag("  role %u, push %d (%s)", a ? lfq_role(a) : 0, n,
+			 ename(-n));
 	lfq_close(a);
-	expect(-lfq_open_named("t-rolelib", C, &c2), EBUSY,
-	       "lfq_open_named as a second consumer");
+	a = NULL;
+	by_fd.role = C;
+	expect(-lfq_open(&by_fd, &a), EINVAL,
+	       "lfq_open by fd with a role (roles come from the file)");
+	lfq_close(a);
+	a = NULL;
+	expect(-open_named("t-rolelib", C, &c2), EBUSY,
+	       "lfq_open by name as a second consumer");
 	lfq_close(c);
 	lfq_close(p);
 	expect(-lfq_unlink("t-rolelib"), 0, "unlink t-rolelib");
 
 	/* Anonymous and role-0 named queues: both roles, as before. */
 	if (!lfq_create(&spsc, &a)) {
-		tap_ok(fd_role(lfq_fd(a)) == (P | C), "lfq_create: both roles");
+		tap_ok(fd_role(lfq_fd(a)) == (P | C) && lfq_role(a) == (P | C),
+		       "lfq_create: both roles");
 		lfq_close(a);
 	} else {
 		tap_ok(0, "lfq_create");
 	}
-	if (!lfq_create_named(&spsc, "t-roleall", 0600, 0, &a)) {
-		tap_ok(fd_role(lfq_fd(a)) == (P | C),
-		       "lfq_create_named with role 0: both roles");
+	if (!create_named(spsc, "t-roleall", 0600, 0, &a)) {
+		tap_ok(fd_role(lfq_fd(a)) == (P | C) && lfq_role(a) == (P | C),
+		       "lfq_create with a name and role 0: both roles");
 		lfq_close(a);
 	} else {
-		tap_ok(0, "lfq_create_named t-roleall");
+		tap_ok(0, "lfq_create t-roleall");
 	}
 	expect(-lfq_unlink("t-roleall"), 0, "unlink t-roleall");
 }
@@ -311,7 +323,7 @@ static void test_echo(void)
 	struct lfq_source src = { .type = LFQ_SOURCE_ECHO };
 	int id;
 
-	if (lfq_create_named(&mpsc, "t-roleecho", 0600, P, &p) ||
+	if (create_named(mpsc, "t-roleecho", 0600, P, &p) ||
 	    lfq_create(&mpsc, &both) || lfq_create(&mpsc, &target)) {
 		tap_ok(0, "create the echo queues");
 		return;
@@ -323,7 +335,7 @@ static void test_echo(void)
 	tap_ok(id >= 0, "ECHO on a file with the consumer role (id %d)", id);
 	if (id >= 0)
 		lfq_source_detach(both, id);
-	if (!lfq_open_named("t-roleecho", C, &cons)) {
+	if (!open_named("t-roleecho", C, &cons)) {
 		/* Kernel producers act in the producer role: not here. */
 		struct lfq_source proc = { .type = LFQ_SOURCE_PROC };
 
@@ -346,7 +358,7 @@ static void test_echo(void)
 
 int main(void)
 {
-	tap_plan(61);
+	tap_plan(62);
 	test_admission();
 	test_mappings();
 	test_library();

@@ -9,8 +9,8 @@
  *     mappings inherited across fork;
  *   - batches of 1..32 slots (lfq_reserve/lfq_peek), spans crossing the
  *     end of the ring, waits with min_count > 1;
- *   - through a second handle the child attaches from the inherited fd
- *     (lfq_attach_fd), in both directions.
+ *   - through a second handle the child opens on the inherited fd
+ *     (lfq_open() by fd), in both directions.
  *
  * Each side stalls now and then so that the other one fills or drains
  * the ring and has to sleep. A wait that times out (10 s) is a failure:
@@ -151,17 +151,24 @@ static int consume(struct lfq *q, uint32_t n, const char *who)
 static int produce_batch(struct lfq *q, uint32_t n)
 {
 	uint64_t r = 1, seq = 0;
-	uint32_t want, got, i, k;
-	struct msg *span;
-	int err;
+	uint32_t want, i, k;
+	struct msg *m;
+	void *span;
+	int got, err;
 
 	while (seq < n) {
 		want = 1 + rnd(&r) % MAX_BATCH;
 		if (want > n - seq)
 			want = (uint32_t)(n - seq);
-		span = lfq_reserve(q, want, &got);
-		if (!span || got < want) {
-			/* Not enough room: sleep until there is. */
+		got = lfq_reserve(q, want, &span);
+		if (got < 0 && got != -EAGAIN) {
+			tap_diag("batch producer: reserve(%u) at %llu: %d (%s)",
+				 want, (unsigned long long)seq, got,
+				 strerror(-got));
+			return 8;
+		}
+		if (got < (int)want) {
+			/* Not enough room (or -EAGAIN): sleep until there is. */
 			err = lfq_wait_space(q, want, WAIT_NS);
 			if (err) {
 				tap_diag("batch producer: wait_space(%u) at %llu: %d (%s)",
@@ -169,18 +176,19 @@ static int produce_batch(struct lfq *q, uint32_t n)
 					 strerror(-err));
 				return 3;
 			}
-			span = lfq_reserve(q, want, &got);
-			if (!span || got != want) {
-				tap_diag("batch producer: wait_space(%u) returned but reserve got %u",
+			got = lfq_reserve(q, want, &span);
+			if (got != (int)want) {
+				tap_diag("batch producer: wait_space(%u) returned but reserve got %d",
 					 want, got);
 				return 6;
 			}
 		}
-		k = got;
+		m = span;
+		k = (uint32_t)got;
 		if (k > 1 && rnd(&r) % 4 == 0)
 			k--;	/* commit only part of the reservation */
 		for (i = 0; i < k; i++)
-			msg_fill(&span[i], seq + i);
+			msg_fill(&m[i], seq + i);
 		lfq_commit(q, k);
 		seq += k;
 		if (seq % 65536 < k)
@@ -193,17 +201,24 @@ static int produce_batch(struct lfq *q, uint32_t n)
 static int consume_batch(struct lfq *q, uint32_t n, uint64_t *wrap_spans)
 {
 	uint64_t r = 2, seq = 0, bad = 0;
-	const struct msg *span;
+	const struct msg *m;
+	const void *span;
 	uint32_t want, got, i;
-	int err;
+	int n_got, err;
 
 	*wrap_spans = 0;
 	while (seq < n) {
 		want = 1 + rnd(&r) % MAX_BATCH;
 		if (want > n - seq)
 			want = (uint32_t)(n - seq);
-		span = lfq_peek(q, want, &got);
-		if (!span || got < want) {
+		n_got = lfq_peek(q, want, &span);
+		if (n_got < 0 && n_got != -EAGAIN) {
+			tap_diag("batch consumer: peek(%u) at %llu: %d (%s)",
+				 want, (unsigned long long)seq, n_got,
+				 strerror(-n_got));
+			return 8;
+		}
+		if (n_got < (int)want) {
 			err = lfq_wait_data(q, want, WAIT_NS);
 			if (err) {
 				tap_diag("batch consumer: wait_data(%u) at %llu: %d (%s)",
@@ -211,20 +226,22 @@ static int consume_batch(struct lfq *q, uint32_t n, uint64_t *wrap_spans)
 					 strerror(-err));
 				return 3;
 			}
-			span = lfq_peek(q, want, &got);
-			if (!span || got != want) {
-				tap_diag("batch consumer: wait_data(%u) returned but peek got %u",
-					 want, got);
+			n_got = lfq_peek(q, want, &span);
+			if (n_got != (int)want) {
+				tap_diag("batch consumer: wait_data(%u) returned but peek got %d",
+					 want, n_got);
 				return 6;
 			}
 		}
+		m = span;
+		got = (uint32_t)n_got;
 		if ((seq & (SLOTS - 1)) + got > SLOTS)
 			++*wrap_spans;
 		for (i = 0; i < got; i++)
-			if (msg_bad(&span[i], seq + i) && bad++ < 5)
+			if (msg_bad(&m[i], seq + i) && bad++ < 5)
 				tap_diag("batch consumer: message %llu bad (seq %llu)",
 					 (unsigned long long)(seq + i),
-					 (unsigned long long)span[i].seq);
+					 (unsigned long long)m[i].seq);
 		lfq_release(q, got);
 		seq += got;
 		if (seq % 50000 < got)
@@ -252,10 +269,10 @@ static int reap(pid_t pid, const char *who)
 
 static struct lfq *make_queue(void)
 {
-	struct lfq_params p = { .type = LFQ_TYPE_SPSC, .slot_size = SLOT,
-				.slot_count = SLOTS };
+	LFQ_OPTS(lfq_create_opts, o, .type = LFQ_TYPE_SPSC, .slot_size = SLOT,
+		 .slot_count = SLOTS);
 	struct lfq *q = NULL;
-	int err = lfq_create(&p, &q);
+	int err = lfq_create(&o, &q);
 
 	if (err) {
 		tap_diag("lfq_create: %d (%s)", err, strerror(-err));
@@ -333,21 +350,31 @@ static void test_batch(void)
 	lfq_close(q);
 }
 
-/* Child: attach to the inherited fd, then produce or consume through it. */
+/* Open by fd (dup'ed, with the file's role: both, the creator's). */
+static int open_by_fd(int fd, struct lfq **out)
+{
+	LFQ_OPTS(lfq_open_opts, o, .fd = fd);
+
+	return lfq_open(&o, out);
+}
+
+/* Child: open the inherited fd, then produce or consume through it. */
 static int attached_child(int fd, int producer)
 {
 	struct lfq *a = NULL;
-	int err = lfq_attach_fd(fd, &a);
+	int err = open_by_fd(fd, &a);
 
 	if (err) {
-		tap_diag("child: lfq_attach_fd: %d (%s)", err, strerror(-err));
+		tap_diag("child: lfq_open(fd %d): %d (%s)", fd, err,
+			 strerror(-err));
 		return 2;
 	}
 	if (lfq_slot_size(a) != SLOT || lfq_slot_count(a) != SLOTS ||
-	    !lfq_is_kernel(a) || lfq_fd(a) == fd) {
-		tap_diag("child: attached handle: %u x %u kernel %d fd %d",
+	    !lfq_is_kernel(a) || lfq_fd(a) == fd ||
+	    lfq_type(a) != LFQ_TYPE_SPSC || lfq_role(a) != LFQ_ROLE_ALL) {
+		tap_diag("child: opened handle: %u x %u kernel %d fd %d type %u role %u",
 			 lfq_slot_size(a), lfq_slot_count(a), lfq_is_kernel(a),
-			 lfq_fd(a));
+			 lfq_fd(a), lfq_type(a), lfq_role(a));
 		return 7;
 	}
 	err = producer ? produce(a, N_ATTACH) : consume(a, N_ATTACH, "child consumer");
@@ -376,7 +403,7 @@ static void test_attach(int producer)
 	rc = producer ? consume(q, N_ATTACH, "parent consumer") : produce(q, N_ATTACH);
 	crc = reap(pid, "attached child");
 	tap_ok(pid > 0 && !rc && !crc,
-	       "stream of %u messages %s via lfq_attach_fd on the inherited fd",
+	       "stream of %u messages %s via lfq_open() on the inherited fd",
 	       N_ATTACH, dir);
 	tap_diag("attached: %.2f s", (double)(now_ns() - t0) / 1e9);
 	lfq_close(q);
@@ -394,8 +421,8 @@ int main(void)
 	test_attach(0);
 
 	fd = open(LFQ_DEVICE_PATH, O_RDWR | O_CLOEXEC);
-	err = lfq_attach_fd(fd, &a);
-	if (!tap_ok(err == -EBADFD, "lfq_attach_fd on an unbound fd -> -EBADFD"))
+	err = open_by_fd(fd, &a);
+	if (!tap_ok(err == -EBADFD, "lfq_open() by an unbound fd -> -EBADFD"))
 		tap_diag("  got %d (%s)", err, strerror(-err));
 	if (!err)
 		lfq_close(a);

@@ -114,19 +114,32 @@ static void note(struct tally *t, unsigned int nt,
 	untracked++;
 }
 
+/* The end of a drain: lfq_peek() must have said "empty", nothing else. */
+static void peek_drained(int err)
+{
+	if (err != -EAGAIN) {
+		tap_diag("lfq_peek: %d (%s), not -EAGAIN once drained", err,
+			 ename(-err));
+		exit(1);
+	}
+}
+
 static uint64_t drain(struct lfq *q, struct tally *t, unsigned int nt,
 		      int64_t t0, int64_t t1)
 {
-	const struct lfq_event_syscall *span;
+	const struct lfq_event_syscall *recs;
+	const void *span;
 	uint64_t n = 0;
-	uint32_t got, i;
+	int got, i;
 
-	while ((span = lfq_peek(q, 256, &got))) {
+	while ((got = lfq_peek(q, 256, &span)) > 0) {
+		recs = span;
 		for (i = 0; i < got; i++)
-			note(t, nt, &span[i], t0, t1);
-		lfq_release(q, got);
-		n += got;
+			note(t, nt, &recs[i], t0, t1);
+		lfq_release(q, (uint32_t)got);
+		n += (uint64_t)got;
 	}
+	peek_drained(got);
 	return n;
 }
 
@@ -142,12 +155,14 @@ static uint64_t drain(struct lfq *q, struct tally *t, unsigned int nt,
 static void sized_drain(struct lfq *q, uint32_t slot_size, uint32_t rec_size,
 			pid_t me, uint64_t arg0, uint64_t *good, uint64_t *bad)
 {
-	const unsigned char *span;
-	uint32_t got, i, k;
+	const void *span;
+	uint32_t i, k;
+	int got;
 
-	while ((span = lfq_peek(q, SIZED_SLOTS, &got))) {
-		for (i = 0; i < got; i++) {
-			const unsigned char *rec = span + (size_t)i * slot_size;
+	while ((got = lfq_peek(q, SIZED_SLOTS, &span)) > 0) {
+		for (i = 0; i < (uint32_t)got; i++) {
+			const unsigned char *rec = (const unsigned char *)span +
+						   (size_t)i * slot_size;
 			const struct lfq_event_syscall *e = (const void *)rec;
 			int ok = e->hdr.type == LFQ_EVENT_SYSCALL &&
 				 e->hdr.size == rec_size &&
@@ -166,8 +181,9 @@ static void sized_drain(struct lfq *q, uint32_t slot_size, uint32_t rec_size,
 					 (unsigned long long)e->arg0, rec[32]);
 			}
 		}
-		lfq_release(q, got);
+		lfq_release(q, (uint32_t)got);
 	}
+	peek_drained(got);
 }
 
 /* A SYSCALL source of @rec_size-byte records on @slot_size-byte slots. */
@@ -178,6 +194,7 @@ static void test_record_size(uint32_t slot_size, uint32_t rec_size)
 				.syscall_nr = SYS_getpgid,
 				.record_size = rec_size };
 	unsigned char junk[SIZED_SLOTS];	/* >= slot_size */
+	const void *span;
 	uint64_t good = 0, bad = 0, arg0 = SIZED_MAGIC + rec_size;
 	struct lfq_stats st;
 	pid_t me = gettid();
@@ -188,8 +205,9 @@ static void test_record_size(uint32_t slot_size, uint32_t rec_size)
 	memset(junk, 0xff, sizeof(junk));
 	for (i = 0; i < SIZED_SLOTS && slot_size <= sizeof(junk); i++)
 		filled += !lfq_push(q, junk, slot_size);
-	while (lfq_peek(q, SIZED_SLOTS, &i))
-		lfq_release(q, i);
+	while ((err = lfq_peek(q, SIZED_SLOTS, &span)) > 0)
+		lfq_release(q, (uint32_t)err);
+	peek_drained(err);
 	id = ioc_source_attach(lfq_fd(q), &s);
 	calls(arg0, SIZED_CALLS / 2);
 	sized_drain(q, slot_size, rec_size, me, arg0, &good, &bad);

@@ -27,11 +27,10 @@ struct lfq_peer_handle {
 static int lfq_peer_create(struct peer_queue **out, uint32_t slot_size,
 			   uint32_t slots, unsigned int producers, int mpsc)
 {
-	struct lfq_params p = {
-		.type = mpsc ? LFQ_TYPE_MPSC : LFQ_TYPE_SPSC,
-		.slot_size = slot_size,
-		.slot_count = slots,
-	};
+	LFQ_OPTS(lfq_create_opts, p, .slot_size = slot_size,
+		 .slot_count = slots, .backend = LFQ_BACKEND_MEMFD,
+		 .type = mpsc ? LFQ_TYPE_MPSC : LFQ_TYPE_SPSC);
+	LFQ_OPTS(lfq_open_opts, by_fd, .fd = -1);
 	struct peer_queue *pq;
 	int rc;
 
@@ -42,10 +41,12 @@ static int lfq_peer_create(struct peer_queue **out, uint32_t slot_size,
 		return -ENOMEM;
 	pq->slot_size = slot_size;
 	pq->producers = producers;
-	rc = lfq_mem_create(&p, &pq->q);
+	rc = lfq_create(&p, &pq->q);
+	if (!rc)
+		by_fd.fd = lfq_fd(pq->q);
 	for (unsigned int i = 0; !rc && i < producers; i++)
 		rc = p.type == LFQ_TYPE_MPSC ?
-			lfq_mem_attach(lfq_fd(pq->q), &pq->prod[i]) : 0;
+			lfq_open(&by_fd, &pq->prod[i]) : 0;
 	if (rc) {
 		for (unsigned int i = 0; i < producers; i++)
 			if (pq->prod[i])
@@ -92,29 +93,31 @@ static void *lfq_peer_consumer(struct peer_queue *pq)
 static unsigned int lfq_peer_push(void *hp, uint64_t tag, unsigned int n)
 {
 	struct lfq_peer_handle *h = hp;
-	uint32_t got;
-	unsigned char *p = lfq_reserve(h->q, n, &got);
+	void *span;
+	int got = lfq_reserve(h->q, n, &span);
+	unsigned char *p = span;
 
-	if (!p)
+	if (got <= 0)
 		return 0;
-	for (uint32_t i = 0; i < got; i++)
+	for (int i = 0; i < got; i++)
 		msg_fill(p + (size_t)i * h->slot_size, h->slot_size, tag + i);
-	lfq_commit(h->q, got);
-	return got;
+	lfq_commit(h->q, (uint32_t)got);
+	return (unsigned int)got;
 }
 
 static unsigned int lfq_peer_pop(void *hp, uint64_t *tags, unsigned int n)
 {
 	struct lfq_peer_handle *h = hp;
-	uint32_t got;
-	const unsigned char *p = lfq_peek(h->q, n, &got);
+	const void *span;
+	int got = lfq_peek(h->q, n, &span);
+	const unsigned char *p = span;
 
-	if (!p)
+	if (got <= 0)
 		return 0;
-	for (uint32_t i = 0; i < got; i++)
+	for (int i = 0; i < got; i++)
 		tags[i] = msg_tag(p + (size_t)i * h->slot_size, h->slot_size);
-	lfq_release(h->q, got);
-	return got;
+	lfq_release(h->q, (uint32_t)got);
+	return (unsigned int)got;
 }
 
 /*

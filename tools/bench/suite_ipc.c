@@ -167,14 +167,12 @@ static void mq_chan_close(struct chan *c)
 
 static int lfq_chan_open(struct chan *c)
 {
-	struct lfq_params p = {
-		.type = LFQ_TYPE_SPSC,
-		.slot_size = IPC_MSG,
-		.slot_count = IPC_SLOTS,
-	};
+	LFQ_OPTS(lfq_create_opts, p, .type = LFQ_TYPE_SPSC,
+		 .slot_size = IPC_MSG, .slot_count = IPC_SLOTS,
+		 .backend = bench_opts.in_vm ? LFQ_BACKEND_KERNEL :
+					       LFQ_BACKEND_MEMFD);
 
-	return bench_opts.in_vm ? lfq_create(&p, &c->q) :
-				  lfq_mem_create(&p, &c->q);
+	return lfq_create(&p, &c->q);
 }
 
 static int lfq_chan_send(struct chan *c, const void *msg)

@@ -236,10 +236,12 @@ static inline void tally(struct run *r, int hdr_ok, int nr, uint32_t pid)
 static uint64_t lfq_drain(struct run *r)
 {
 	uint64_t n = 0;
-	uint32_t got, i;
+	const void *first;
 	const unsigned char *span;
+	int got, i;
 
-	while ((span = lfq_peek(r->q, r->slots, &got))) {
+	while ((got = lfq_peek(r->q, r->slots, &first)) > 0) {
+		span = first;
 		for (i = 0; i < got; i++) {
 			const struct lfq_event_syscall *e =
 				(const void *)(span + (size_t)i * r->rec);
@@ -247,9 +249,11 @@ static uint64_t lfq_drain(struct run *r)
 			tally(r, e->hdr.type == LFQ_EVENT_SYSCALL &&
 				 e->hdr.size == r->rec, e->nr, e->pid);
 		}
-		lfq_release(r->q, got);
-		n += got;
+		lfq_release(r->q, (uint32_t)got);
+		n += (uint64_t)got;
 	}
+	if (got != -EAGAIN && !r->cons_err)
+		r->cons_err = got;
 	return n;
 }
 
@@ -346,11 +350,8 @@ static void *consumer_fn(void *p)
 
 static int lfq_setup(struct run *r, int *src_id)
 {
-	struct lfq_params p = {
-		.type = LFQ_TYPE_MPSC,
-		.slot_size = r->rec,
-		.slot_count = RING_BYTES / r->rec,
-	};
+	LFQ_OPTS(lfq_create_opts, p, .type = LFQ_TYPE_MPSC,
+		 .slot_size = r->rec, .slot_count = RING_BYTES / r->rec);
 	struct lfq_source s = {
 		.type = LFQ_SOURCE_SYSCALL,
 		.syscall_nr = TRIGGER_NR,
@@ -451,8 +452,8 @@ static const char *const base_name[NBASE] = { "untraced", "empty probe" };
 static int run_baseline(const struct scen *sc, int kind, double *rate)
 {
 	struct run *r = calloc(1, sizeof(*r));
-	struct lfq_params p = { .type = LFQ_TYPE_MPSC, .slot_size = 32,
-				.slot_count = 128 };
+	LFQ_OPTS(lfq_create_opts, p, .type = LFQ_TYPE_MPSC, .slot_size = 32,
+		 .slot_count = 128);
 	struct lfq_source s = { .type = LFQ_SOURCE_SYSCALL,
 				.syscall_nr = SYS_getpid };
 	struct trigger_arg ta[PRODUCERS_MAX];

@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lfq_claims.c - MPSC crash safety. Every producer of an MPSC queue has a
+ * claim record (struct lfq_mpsc_claim) holding the range it is reserving
+ * or holds: processes register theirs in the producer page (LFQ_IOC_CLAIM
+ * in kmod/dev calls lfq_claim_register()), kernel producers take one of
+ * the queue's kernel claims for each reservation. When a file holding claims is released, or frees
+ * one, the claims die, and the orphan scan discards every reserved slot
+ * below the horizon (head at that moment) that is neither committed nor
+ * covered by a live claim, so the consumer moves on; the slots are counted
+ * in lfq_stats.orphaned. A slot covered by a live claim may still be a
+ * dead producer's (a live producer claims a range before its CAS, and may
+ * lose it to the one that died): the scan retries until no uncommitted
+ * slot below the horizon is covered. Modelled in tests/model/claims.pml;
+ * ORDERING claim and kclaim in proto/lfq_rules.h.
+ *
+ * The claims in the producer page are user-writable: a claim is only ever
+ * compared with indices (HOSTILE MEMORY H4), and a forged one can only
+ * make the scan keep a slot (the consumer waits) or give up a slot whose
+ * owner lied.
+ */
+#include <linux/bitmap.h>
+#include <linux/bitops.h>
+#include <linux/slab.h>
+#include <linux/workqueue.h>
+
+#include "lfq_claims.h"
+#include "lfq_queue.h"
+#include "proto/lfq_mpsc.h"
+
+/* Kernel claims per queue: kernel reservations in flight at once. */
+#define LFQ_KCLAIMS		BITS_PER_LONG
+/* Attempts at a free kernel claim before a kernel producer drops. */
+#define LFQ_KCLAIM_TRIES	8
+/* The scan's retry delay grows to this while covered slots remain. */
+#define LFQ_ORPHAN_DELAY_MAX	(HZ / 8)
+
+struct lfq_claim_range {
+	u64 start;
+	u64 end;
+};
+
+/**
+ * struct lfq_claims - a queue's claim bookkeeping (MPSC queues only).
+ * @lock:	guards @live, each file's claims, @horizon, @delay.
+ * @live:	registered claims in the producer page.
+ * @kbusy:	kernel claims in use; taken and freed locklessly.
+ * @kclaims:	the kernel claims (kernel memory).
+ * @horizon:	head when the last claim died: the scan looks below it.
+ * @delay:	the scan's next retry delay, in jiffies.
+ * @work:	the scan.
+ * @kqueue:	the queue they belong to.
+ * @snap:	the live ranges, copied by the scan (under @lock).
+ */
+struct lfq_claims {
+	struct mutex lock;	/* see above */
+	DECLARE_BITMAP(live, LFQ_MPSC_CLAIMS);
+	unsigned long kbusy;
+	struct lfq_mpsc_claim kclaims[LFQ_KCLAIMS];
+	u64 horizon;
+	unsigned long delay;
+	struct delayed_work work;
+	struct lfq_queue *kqueue;
+	struct lfq_claim_range snap[LFQ_MPSC_CLAIMS + LFQ_KCLAIMS];
+};
+
+static void lfq_claim_read(struct lfq_claim_range *r,
+			   const struct lfq_mpsc_claim *cl)
+{
+	/* ORDERING claim: a range that no longer covers a slot was written
+	 * after that slot's commit.
+	 */
+	r->start = smp_load_acquire(&cl->start);
+	/* ORDERING claim (the end of the range). */
+	r->end = smp_load_acquire(&cl->end);
+}
+
+/* Copy every live range; returns how many. */
+static unsigned int lfq_claims_snapshot(struct lfq_queue *q)
+{
+	struct lfq_claims *c = q->claims;
+	const struct lfq_mpsc_claim *cl;
+	unsigned int i, n = 0;
+
+	for_each_set_bit(i, c->live, LFQ_MPSC_CLAIMS) {
+		cl = &q->ring.prod->claims[i];
+		lfq_claim_read(&c->snap[n++], cl);
+	}
+	/* Free kernel claims hold stale ranges: harmless (see lfq_ring.h). */
+	for (i = 0; i < LFQ_KCLAIMS; i++)
+		lfq_claim_read(&c->snap[n++], &c->kclaims[i]);
+	return n;
+}
+
+static bool lfq_claims_cover(const struct lfq_claims *c, unsigned int n,
+			     u64 i)
+{
+	while (n--)
+		if (lfq_mpsc_claimed(c->snap[n].start, c->snap[n].end, i))
+			return true;
+	return false;
+}
+
+/*
+ * Discard the orphans below the horizon. Returns true if an outstanding
+ * slot was covered by a live claim, so the scan must look again.
+ */
+static bool lfq_orphans_scan(struct lfq_queue *q)
+{
+	struct lfq_claims *c = q->claims;
+	u32 size = q->hdr.slot_count, mask = size - 1;
+	u64 head, tail, end, s, v, found = 0;
+	bool retry = false;
+	unsigned int n;
+
+	/* ORDERING claim: every reservation below head is claimed in the
+	 * snapshot below, or committed.
+	 */
+	head = smp_load_acquire(&q->ring.prod->head);
+	n = lfq_claims_snapshot(q);
+	/* HOSTILE MEMORY H5: head and tail are user-writable, so at most
+	 * one ring is scanned.
+	 */
+	end = (s64)(c->horizon - head) > 0 ? head : c->horizon;
+	tail = READ_ONCE(q->ring.cons->tail);
+	if ((s64)(end - tail) <= 0)
+		return false;
+	if (end - tail > size)
+		tail = end - size;
+
+	for (s = tail; s != end; s++) {
+		u64 *w = &q->ring.commit[s & mask];
+
+		/* After the snapshot; ORDERING claim, mpsc-commit. */
+		v = smp_load_acquire(w);
+		if (!lfq_mpsc_outstanding(v, s))
+			continue;
+		if (lfq_claims_cover(c, n, s)) {
+			retry = true;
+			continue;
+		}
+		/* Only if still outstanding: a later lap's word stays. */
+		if (try_cmpxchg(w, &v, (s + 1) | LFQ_MPSC_DISCARDED))
+			found++;
+	}
+	if (found) {
+		atomic64_add(found, &q->orphaned);
+		/*
+		 * ORDERING wake-data: the cmpxchg()es are full barriers; the
+		 * irq_work checks need_data.
+		 */
+		irq_work_queue(&q->wake_work);
+	}
+	return retry;
+}
+
+static void lfq_orphans_work(struct work_struct *work)
+{
+	struct lfq_claims *c = container_of(to_delayed_work(work),
+					    struct lfq_claims, work);
+	struct lfq_queue *q = c->kqueue;
+
+	mutex_lock(&c->lock);
+	if (lfq_orphans_scan(q)) {
+		c->delay = clamp(c->delay * 2, 1UL, LFQ_ORPHAN_DELAY_MAX);
+		mod_delayed_work(system_wq, &c->work, c->delay);
+	} else {
+		c->delay = 0;
+	}
+	mutex_unlock(&c->lock);
+}
+
+/* Claims died: scan everything reserved until now. Lock held. */
+static void lfq_orphans_kick(struct lfq_queue *q)
+{
+	struct lfq_claims *c = q->claims;
+	u64 head = READ_ONCE(q->ring.prod->head);
+
+	lockdep_assert_held(&c->lock);
+	if (!c->delay || (s64)(head - c->horizon) > 0)
+		c->horizon = head;
+	c->delay = 1;
+	mod_delayed_work(system_wq, &c->work, 0);
+}
+
+/**
+ * lfq_claims_init() - set up an MPSC queue's claims (none for SPSC).
+ * @q:		the queue being created.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int lfq_claims_init(struct lfq_queue *q)
+{
+	struct lfq_claims *c;
+
+	BUILD_BUG_ON(sizeof(struct lfq_prod_ctl) > PAGE_SIZE);
+	if (q->hdr.type != LFQ_TYPE_MPSC)
+		return 0;
+	c = kzalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
+	if (!c)
+		return -ENOMEM;
+	mutex_init(&c->lock);
+	INIT_DELAYED_WORK(&c->work, lfq_orphans_work);
+	c->kqueue = q;
+	q->claims = c;
+	return 0;
+}
+
+/**
+ * lfq_claims_destroy() - stop the scan and free the claims.
+ * @q:		the queue, no longer referenced.
+ */
+void lfq_claims_destroy(struct lfq_queue *q)
+{
+	struct lfq_claims *c = q->claims;
+
+	if (!c)
+		return;
+	cancel_delayed_work_sync(&c->work);
+	mutex_destroy(&c->lock);
+	kfree(c);
+}
+
+/**
+ * lfq_claim_register() - register a claim record for a producer.
+ * @q:		an MPSC queue.
+ * @held:	the producer's own set of claims (LFQ_MPSC_CLAIMS bits),
+ *		guarded by the queue's claims lock.
+ *
+ * The record, in the producer page, is zeroed: a dead claim's range must
+ * not keep the scan waiting.
+ *
+ * Return: the claim's index, -EINVAL for an SPSC queue, or -ENOSPC when
+ * all LFQ_MPSC_CLAIMS are registered.
+ */
+int lfq_claim_register(struct lfq_queue *q, unsigned long *held)
+{
+	struct lfq_claims *c = q->claims;
+	unsigned int i;
+
+	if (!c)
+		return -EINVAL;
+	mutex_lock(&c->lock);
+	i = find_first_zero_bit(c->live, LFQ_MPSC_CLAIMS);
+	if (i >= LFQ_MPSC_CLAIMS) {
+		mutex_unlock(&c->lock);
+		return -ENOSPC;
+	}
+	WRITE_ONCE(q->ring.prod->claims[i].start, 0);
+	WRITE_ONCE(q->ring.prod->claims[i].end, 0);
+	__set_bit(i, c->live);
+	__set_bit(i, held);
+	mutex_unlock(&c->lock);
+	return i;
+}
+
+/**
+ * lfq_claim_unregister() - free one claim: it dies, and the slots it may
+ * have left reserved are scanned for.
+ * @q:		the queue.
+ * @held:	the producer's set of claims.
+ * @index:	the claim.
+ *
+ * Return: 0, or -EINVAL if @held does not hold @index.
+ */
+int lfq_claim_unregister(struct lfq_queue *q, unsigned long *held, u32 index)
+{
+	struct lfq_claims *c = q->claims;
+	int err = 0;
+
+	if (!c)
+		return -EINVAL;
+	mutex_lock(&c->lock);
+	if (index >= LFQ_MPSC_CLAIMS || !test_bit(index, held)) {
+		err = -EINVAL;
+	} else {
+		__clear_bit(index, held);
+		__clear_bit(index, c->live);
+		lfq_orphans_kick(q);
+	}
+	mutex_unlock(&c->lock);
+	return err;
+}
+
+/**
+ * lfq_claims_drop() - a producer is gone (its file released): its claims
+ * die and the scan discards what it left reserved.
+ * @q:		the queue.
+ * @held:	the producer's set of claims; emptied.
+ */
+void lfq_claims_drop(struct lfq_queue *q, unsigned long *held)
+{
+	struct lfq_claims *c = q->claims;
+
+	if (!c || bitmap_empty(held, LFQ_MPSC_CLAIMS))
+		return;
+	mutex_lock(&c->lock);
+	bitmap_andnot(c->live, c->live, held, LFQ_MPSC_CLAIMS);
+	bitmap_zero(held, LFQ_MPSC_CLAIMS);
+	lfq_orphans_kick(q);
+	mutex_unlock(&c->lock);
+}
+
+/**
+ * lfq_kclaim_get() - give a kernel producer view a claim of its own.
+ * @q:		an MPSC queue.
+ * @p:		the view; its claim is set.
+ * @r:		the reservation about to be made; records the claim.
+ *
+ * Context: any, NMI included; lock-free.
+ * Return: false if every kernel claim is in use.
+ */
+bool lfq_kclaim_get(struct lfq_queue *q, struct lfq_mpsc_prod *p,
+		    struct lfq_mpsc_resv *r)
+{
+	struct lfq_claims *c = q->claims;
+	unsigned long busy;
+	unsigned int i, tries;
+
+	for (tries = 0; tries < LFQ_KCLAIM_TRIES; tries++) {
+		busy = READ_ONCE(c->kbusy);
+		if (busy == ~0UL)
+			return false;
+		i = ffz(busy);
+		/* ORDERING kclaim. */
+		if (!test_and_set_bit_lock(i, &c->kbusy)) {
+			r->claim = i;
+			lfq_mpsc_prod_set_claim(p, &c->kclaims[i]);
+			return true;
+		}
+	}
+	return false;
+}
+
+/**
+ * lfq_kclaim_put() - give back the claim of a published reservation.
+ * @q:		the queue.
+ * @r:		the reservation, committed or discarded.
+ *
+ * Context: any, NMI included.
+ */
+void lfq_kclaim_put(struct lfq_queue *q, const struct lfq_mpsc_resv *r)
+{
+	/* ORDERING kclaim: our commit words come first. */
+	clear_bit_unlock(r->claim, &q->claims->kbusy);
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * lfq_claims.h - MPSC crash safety (lfq_claims.c): producers' claim
+ * records (registered by processes, and the kernel producers' own), and
+ * the scan that discards the slots a dead producer left reserved.
+ */
+#ifndef _LFQ_CORE_CLAIMS_H
+#define _LFQ_CORE_CLAIMS_H
+
+#include <linux/types.h>
+
+struct lfq_mpsc_prod;
+struct lfq_mpsc_resv;
+struct lfq_queue;
+
+int lfq_claims_init(struct lfq_queue *q);
+void lfq_claims_destroy(struct lfq_queue *q);
+
+int lfq_claim_register(struct lfq_queue *q, unsigned long *held);
+int lfq_claim_unregister(struct lfq_queue *q, unsigned long *held,
+			 u32 index);
+void lfq_claims_drop(struct lfq_queue *q, unsigned long *held);
+
+bool lfq_kclaim_get(struct lfq_queue *q, struct lfq_mpsc_prod *p,
+		    struct lfq_mpsc_resv *r);
+void lfq_kclaim_put(struct lfq_queue *q, const struct lfq_mpsc_resv *r);
+
+#endif /* _LFQ_CORE_CLAIMS_H */

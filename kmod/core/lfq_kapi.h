@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * lfq_kapi.h - the in-kernel API: what other kernel code calls to put
+ * records into an MPSC queue that a process (or kernel code) consumes
+ * (lfq_kapi.c), and to consume a queue that processes produce into
+ * (lfq_kconsumer.c).
+ */
+#ifndef _LFQ_CORE_KAPI_H
+#define _LFQ_CORE_KAPI_H
+
+#include <linux/types.h>
+
+#include "proto/lfq_mpsc.h"
+#include "proto/lfq_spsc.h"
+
+struct lfq_queue;
+
+/**
+ * struct lfq_consumer - an in-kernel consumer of one queue (SPSC or MPSC).
+ * @q:		the queue; the caller holds a reference.
+ * @spsc:	the protocol handle, for an SPSC queue.
+ * @mpsc:	the protocol handle, for an MPSC queue.
+ *
+ * A queue has one consumer: while kernel code consumes it, the process
+ * that created it must not. If it does anyway, records are lost or seen
+ * twice, but the kernel never reads outside the queue.
+ */
+struct lfq_consumer {
+	struct lfq_queue *q;
+	union {
+		struct lfq_spsc_cons spsc;
+		struct lfq_mpsc_cons mpsc;
+	};
+};
+
+void *lfq_queue_reserve(struct lfq_queue *q, u32 want,
+			struct lfq_mpsc_resv *r);
+void lfq_queue_commit(struct lfq_queue *q, const struct lfq_mpsc_resv *r);
+void lfq_queue_discard(struct lfq_queue *q, const struct lfq_mpsc_resv *r);
+
+void lfq_consumer_init(struct lfq_consumer *c, struct lfq_queue *q);
+const void *lfq_consumer_peek(struct lfq_consumer *c, u32 want, u32 *got);
+void lfq_consumer_release(struct lfq_consumer *c, u32 n);
+int lfq_consumer_wait(struct lfq_consumer *c, u32 min_count, s64 timeout_ns);
+
+#endif /* _LFQ_CORE_KAPI_H */

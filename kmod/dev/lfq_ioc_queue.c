@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lfq_ioc_queue.c - the ioctl commands on a queue itself: CREATE (a new
+ * queue, anonymous or named, bound to the file), INFO, STATS, WAIT, WAKE
+ * and CLAIM. The dispatcher (lfq_ioctl.c) has copied the argument in and
+ * checked the file's binding and role; these check the values.
+ */
+#include <linux/err.h>
+#include <linux/fs.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "core/lfq_claims.h"
+#include "core/lfq_queue.h"
+#include "core/lfq_wait.h"
+#include "lfq_file.h"
+#include "lfq_ioctl.h"
+#include "lfq_names.h"
+
+/**
+ * lfq_ioc_create() - LFQ_IOC_CREATE: bind the file to a new queue.
+ * @io:		the call; @io->karg is a struct lfq_create.
+ *
+ * Return: 0, or a negative errno (see struct lfq_create).
+ */
+long lfq_ioc_create(struct lfq_ioc *io)
+{
+	struct lfq_create *arg = io->karg;
+	struct lfq_queue_params params;
+	struct lfq_queue *q;
+	struct lfq_file *f;
+	bool named;
+	u32 role;
+	int err;
+
+	BUILD_BUG_ON(sizeof(*arg) != LFQ_CREATE_SIZE_VER1);
+	if (arg->__reserved || (arg->role & ~LFQ_ROLE_ALL))
+		return -EINVAL;
+	err = lfq_name_check_create(arg->name, arg->mode, &named);
+	if (err)
+		return err;
+	params.type = arg->type;
+	params.flags = arg->flags;
+	params.slot_size = arg->slot_size;
+	params.slot_count = arg->slot_count;
+	q = lfq_queue_create(&params);
+	if (IS_ERR(q))
+		return PTR_ERR(q);
+	role = arg->role ? arg->role : LFQ_ROLE_ALL;
+	/*
+	 * Everything that can fail before the name is linked: once it is,
+	 * others may attach at once, and the creator's role must be taken.
+	 */
+	err = lfq_queue_admit(q, role);
+	if (err)
+		goto put;
+	f = lfq_file_new(q, role);
+	if (!f) {
+		err = -ENOMEM;
+		goto leave;
+	}
+	if (named) {
+		err = lfq_name_link(q, arg->name, arg->mode);
+		if (err) {
+			kfree(f);
+			goto leave;
+		}
+	}
+	/* Fails only if another thread bound this file meanwhile. */
+	err = lfq_file_publish(io->file, f);
+	if (!err)
+		return 0;
+	if (named)
+		lfq_name_unlink_queue(q);
+leave:
+	lfq_queue_leave(q, role);
+put:
+	lfq_queue_put(q);
+	return err;
+}
+
+/**
+ * lfq_ioc_info() - LFQ_IOC_INFO: the queue's geometry and map layout.
+ * @io:		the call; @io->karg is the struct lfq_info to fill.
+ *
+ * Return: 0.
+ */
+long lfq_ioc_info(struct lfq_ioc *io)
+{
+	struct lfq_queue *q = io->f->q;
+
+	*(struct lfq_info *)io->karg = (struct lfq_info) {
+		.role		= io->f->role,
+		.flags		= q->hdr.flags,
+		.type		= q->hdr.type,
+		.slot_size	= q->hdr.slot_size,
+		.slot_count	= q->hdr.slot_count,
+		.id		= q->id,
+		.map_size	= q->layout.map_size,
+		.hdr_offset	= q->layout.hdr_offset,
+		.prod_offset	= q->layout.prod_offset,
+		.cons_offset	= q->layout.cons_offset,
+		.data_offset	= q->layout.data_offset,
+		.data_size	= q->layout.data_size,
+		.commit_offset	= q->layout.commit_offset,
+		.commit_size	= q->layout.commit_size,
+	};
+	return 0;
+}
+
+/**
+ * lfq_ioc_stats() - LFQ_IOC_STATS: the queue's counters.
+ * @io:		the call; @io->karg is the struct lfq_stats to fill.
+ *
+ * Return: 0.
+ */
+long lfq_ioc_stats(struct lfq_ioc *io)
+{
+	lfq_queue_stats(io->f->q, io->karg);
+	return 0;
+}
+
+/**
+ * lfq_ioc_wait() - LFQ_IOC_WAIT: sleep until the ring is ready.
+ * @io:		the call; @io->karg is a struct lfq_wait.
+ *
+ * Return: as lfq_queue_wait(), or -EINVAL for bad values, -EFAULT when
+ * the count cannot be written back.
+ */
+long lfq_ioc_wait(struct lfq_ioc *io)
+{
+	struct lfq_wait *arg = io->karg;
+	struct lfq_queue *q = io->f->q;
+	u32 available = 0;
+	int err;
+
+	if (arg->__reserved ||
+	    (arg->flags != LFQ_WAIT_DATA && arg->flags != LFQ_WAIT_SPACE) ||
+	    !arg->min_count || arg->min_count > q->hdr.slot_count)
+		return -EINVAL;
+	err = lfq_queue_wait(q, arg->flags, arg->min_count, arg->timeout_ns,
+			     &available);
+	/* Report the count on success and on timeout alike. */
+	if (put_user((u64)available,
+		     &((struct lfq_wait __user *)io->uarg)->available))
+		return -EFAULT;
+	return err;
+}
+
+/**
+ * lfq_ioc_wake() - LFQ_IOC_WAKE: wake sleepers after publishing.
+ * @io:		the call; @io->arg is LFQ_WAKE_* bits.
+ *
+ * Return: as lfq_queue_wake(); -EINVAL above U32_MAX.
+ */
+long lfq_ioc_wake(struct lfq_ioc *io)
+{
+	if (io->arg > U32_MAX)
+		return -EINVAL;
+	return lfq_queue_wake(io->f->q, io->arg);
+}
+
+/**
+ * lfq_ioc_claim() - LFQ_IOC_CLAIM: register or free a claim record.
+ * @io:		the call; @io->karg is a struct lfq_claim; the file holds
+ *		the producer role.
+ *
+ * Return: 0, or the errors listed at struct lfq_claim.
+ */
+long lfq_ioc_claim(struct lfq_ioc *io)
+{
+	struct lfq_claim *arg = io->karg;
+	struct lfq_file *f = io->f;
+	int i;
+
+	if (arg->__reserved || (arg->flags & ~LFQ_CLAIM_FLAGS_ALL))
+		return -EINVAL;
+	if (arg->flags & LFQ_CLAIM_FREE)
+		return lfq_claim_unregister(f->q, f->claims, arg->index);
+	i = lfq_claim_register(f->q, f->claims);
+	if (i < 0)
+		return i;
+	if (put_user(i, &((struct lfq_claim __user *)io->uarg)->index)) {
+		lfq_claim_unregister(f->q, f->claims, i);
+		return -EFAULT;
+	}
+	return 0;
+}

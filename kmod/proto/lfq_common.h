@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * lfq_common.h - what both ring protocols (lfq_spsc.h, lfq_mpsc.h) build
+ * on: where a ring's shared words are (struct lfq_ring_loc), the count of
+ * slots between two indices, and the two halves of the wakeup handshake.
+ * Neither protocol header includes the other; both include this one.
+ */
+#ifndef _LFQ_PROTO_COMMON_H
+#define _LFQ_PROTO_COMMON_H
+
+#include "lfq_atomic.h"
+#include "lfq_ring.h"
+
+/**
+ * struct lfq_ring_loc - where one ring's shared words live, in the address
+ * space of whoever uses it (the kernel's vmap, or a process's mapping).
+ * Every protocol view (lfq_spsc_*_init(), lfq_mpsc_*_init()) and every
+ * waiter (lfq_ready.h) is built from one; lfq_ring_loc_init() fills it.
+ * @prod:	the producer page (head, need_space, claims).
+ * @cons:	the consumer page (tail, need_data).
+ * @commit:	MPSC commit words, one per slot; unused for SPSC.
+ * @data:	first copy of the slot area (the second follows it).
+ * @need_data:	the consumer's sleep flag (in @cons).
+ * @need_space:	the producers' sleep flag (in @prod).
+ * @slot_size:	bytes per slot.
+ * @slot_count:	slots in the ring, a power of two.
+ * @type:	LFQ_TYPE_*.
+ */
+struct lfq_ring_loc {
+	struct lfq_prod_ctl *prod;
+	struct lfq_cons_ctl *cons;
+	__u64 *commit;
+	unsigned char *data;
+	__u32 *need_data;
+	__u32 *need_space;
+	__u32 slot_size;
+	__u32 slot_count;
+	__u32 type;
+};
+
+/**
+ * lfq_ring_loc_init() - locate a ring's shared words in a mapping.
+ * @r:		filled in.
+ * @base:	start of the mapping (struct lfq_ring_hdr).
+ * @h:		a validated private copy of the header (HOSTILE MEMORY H7).
+ */
+static inline void lfq_ring_loc_init(struct lfq_ring_loc *r, void *base,
+				     const struct lfq_ring_hdr *h)
+{
+	unsigned char *b = (unsigned char *)base;
+
+	r->prod = (struct lfq_prod_ctl *)(b + h->prod_offset);
+	r->cons = (struct lfq_cons_ctl *)(b + h->cons_offset);
+	r->commit = (__u64 *)(b + h->commit_offset);
+	r->data = b + h->data_offset;
+	r->need_data = &r->cons->need_data;
+	r->need_space = &r->prod->need_space;
+	r->slot_size = h->slot_size;
+	r->slot_count = h->slot_count;
+	r->type = h->type;
+}
+
+/**
+ * lfq_ring_count() - slots in use between two indices.
+ * @head:	producer index as read.
+ * @tail:	consumer index as read.
+ * @slot_count:	slots in the ring.
+ *
+ * A pair that cannot occur in a healthy ring (tail ahead of head, or more
+ * than slot_count apart) reads as a full ring (HOSTILE MEMORY H2):
+ * producers stop, consumers see at most slot_count slots.
+ *
+ * Return: the count, in [0, slot_count].
+ */
+static inline __u32 lfq_ring_count(__u64 head, __u64 tail, __u32 slot_count)
+{
+	__u64 used = head - tail;
+
+	return used > slot_count ? slot_count : (__u32)used;
+}
+
+/**
+ * lfq_wake_check() - the publishing half of the wakeup handshake, after
+ * the stores that publish (an index, or commit words).
+ * @sleeps:	the peer's need-wakeup flag.
+ *
+ * ORDERING wake-data / wake-space: the full barrier pairs with the one
+ * the sleeper executes between arming its flag and re-checking.
+ *
+ * Return: true if the peer announced it sleeps and must be woken.
+ */
+static inline int lfq_wake_check(const __u32 *sleeps)
+{
+	lfq_smp_mb();
+	return lfq_load_after_mb(sleeps) != 0;
+}
+
+/**
+ * lfq_publish_index() - store a producer or consumer index and report a
+ * sleeping peer: the whole publishing half of the handshake for a ring
+ * side that publishes with one index store.
+ * @index:	the shared index (head or tail).
+ * @v:		its new value.
+ * @sleeps:	the peer's need-wakeup flag.
+ *
+ * ORDERING spsc-head / spsc-tail / mpsc-tail (the release) and
+ * wake-data / wake-space (the barrier).
+ *
+ * Return: true if the peer must be woken.
+ */
+static inline int lfq_publish_index(__u64 *index, __u64 v,
+				    const __u32 *sleeps)
+{
+	lfq_store_release_mb(index, v);
+	return lfq_load_after_mb(sleeps) != 0;
+}
+
+/**
+ * lfq_arm_space_wait() - announce a producer is about to sleep for space,
+ * and count the free slots after that (both protocols: SPSC and MPSC
+ * producers wait on the same words).
+ * @r:		the ring.
+ *
+ * ORDERING wake-space: pairs with the consumer's publish of tail. Any
+ * release after this point sees need_space and wakes the caller, who
+ * sleeps only if the count returned is still too small. Reserved but
+ * uncommitted MPSC slots count as used.
+ *
+ * Return: free slots, in [0, slot_count].
+ */
+static inline __u32 lfq_arm_space_wait(const struct lfq_ring_loc *r)
+{
+	lfq_store_release_mb(r->need_space, 1);
+	return r->slot_count -
+	       lfq_ring_count(lfq_load_relaxed(&r->prod->head),
+			      lfq_load_after_mb(&r->cons->tail), r->slot_count);
+}
+
+/**
+ * lfq_free_slots() - free slots as a snapshot, for readiness answers and
+ * statistics only: nothing is written on its strength (a producer orders
+ * its writes with its own acquire of tail), so relaxed loads suffice.
+ * @r:		the ring.
+ *
+ * Return: free slots, in [0, slot_count].
+ */
+static inline __u32 lfq_free_slots(const struct lfq_ring_loc *r)
+{
+	return r->slot_count -
+	       lfq_ring_count(lfq_load_relaxed(&r->prod->head),
+			      lfq_load_relaxed(&r->cons->tail), r->slot_count);
+}
+
+#endif /* _LFQ_PROTO_COMMON_H */

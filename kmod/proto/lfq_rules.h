@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * lfq_rules.h - the rules every side of lfq follows, stated once: the
+ * memory-ordering pairs (ORDERING), what may be done with shared memory
+ * (HOSTILE MEMORY) and who may write which part of a queue (ROLES). The
+ * code names the rule it follows ("ORDERING spsc-head") instead of
+ * restating it. Declarations only: nothing here compiles to code.
+ *
+ * ORDERING
+ * ========
+ * Each entry is a pair: the store (or barrier) on one side and the load
+ * (or barrier) on the other that it is ordered against. "P" is a
+ * producer, "C" the consumer, "K" the kernel outside the ring protocol.
+ * The atomics shim (lfq_atomic.h) maps each primitive to smp_*() in the
+ * kernel and to __atomic builtins in liblfq; both sides run the same code.
+ *
+ * spsc-head	P: lfq_store_release(head) in lfq_spsc_commit*()
+ *		C: lfq_load_acquire(head) in lfq_spsc_peek(), _readable(),
+ *		   lfq_spsc_cons_init().
+ *		A slot's bytes are visible before the index that covers them.
+ * spsc-tail	C: lfq_store_release(tail) in lfq_spsc_release*()
+ *		P: lfq_load_acquire(tail) in lfq_spsc_reserve(),
+ *		   lfq_spsc_prod_init().
+ *		C's reads of a slot are done before P may overwrite it.
+ * mpsc-commit	P: lfq_store_release(commit word) in lfq_mpsc_publish()
+ *		C: lfq_load_acquire(commit word) in lfq_mpsc_slot_state().
+ *		A slot's bytes are visible before its commit word.
+ * mpsc-tail	C: lfq_store_release(tail) in lfq_mpsc_release(),
+ *		   lfq_mpsc_peek() (skipped discards)
+ *		P: lfq_load_acquire(tail) in lfq_mpsc_reserve(),
+ *		   lfq_mpsc_prod_init().
+ *		As spsc-tail. head itself carries no data: the reservation
+ *		CAS is relaxed (no claim) and ordered by this acquire.
+ * mpsc-lap	P (or the orphan scan): the release (or cmpxchg) that
+ *		   publishes index i - slot_count in its commit word
+ *		P: lfq_load_acquire(commit word) in lfq_mpsc_lap_free().
+ *		The previous lap's writer is done before index i is written.
+ * claim	P: lfq_store_release(claim->start, ->end), then the fully
+ *		   ordered CAS of head, in lfq_mpsc_reserve()
+ *		K: smp_load_acquire(head), then smp_load_acquire() of each
+ *		   claim, then of each commit word, in lfq_orphans_scan().
+ *		Every reservation below the head the scan read is covered by
+ *		a claim the scan sees (or is committed).
+ * kclaim	K: test_and_set_bit_lock() in lfq_kclaim_get()
+ *		K: clear_bit_unlock() in lfq_kclaim_put().
+ *		A kernel claim's last user is done before the next takes it.
+ * wake-data	Dekker: P stores (head, or commit words), full barrier,
+ *		   loads need_data: lfq_wake_check*() after the publish
+ *		C stores need_data = 1, full barrier, loads head (SPSC) or
+ *		   commit words (MPSC): lfq_spsc_arm_data_wait(),
+ *		   lfq_mpsc_arm_data_wait().
+ *		At least one side sees the other's store: a sleeper is
+ *		never missed. (libbpf's 2023 lost wakeup was this pair with
+ *		a release store where the full barrier must be.)
+ * wake-space	Dekker: C stores tail, full barrier, loads need_space
+ *		   (lfq_spsc_release_check(), lfq_mpsc_release(),
+ *		   lfq_mpsc_peek_check())
+ *		P stores need_space = 1, full barrier, loads tail:
+ *		   lfq_arm_space_wait().
+ * wake-queue	K: prepare_to_wait() (sleeper queued, then arms and
+ *		   re-checks) in lfq_queue_wait()
+ *		K: wq_has_sleeper() after clearing the flag, in
+ *		   lfq_wake_one().
+ * wake-futex	liblfq, memfd queues: the waker's lfq_xchg(flag, 0) (full
+ *		   barrier) before FUTEX_WAKE
+ *		the sleeper's FUTEX_WAIT, which sleeps only while the flag
+ *		   still holds the armed value.
+ * file-bind	K: cmpxchg(file->private_data) in lfq_file_publish()
+ *		K: smp_load_acquire(file->private_data) in lfq_file_get().
+ *		A file's binding is complete before anyone sees it.
+ * registry	K: xa_alloc() of a fully initialised queue
+ *		K: xa_load() under rcu_read_lock() with
+ *		   kref_get_unless_zero(), in lfq_queue_get(); queues are
+ *		   freed one grace period after they leave the registry.
+ * kcons-tail	K: the kernel consumer's lfq_store_release(tail) before
+ *		   it waits (lfq_consumer_wait())
+ *		P: the tail acquire of spsc-tail/mpsc-tail.
+ *
+ * HOSTILE MEMORY
+ * ==============
+ * Processes can write the control pages, commit words and slots their
+ * role maps writable (ROLES), at any time, with any value. The kernel
+ * (and liblfq, towards a peer it does not trust) therefore:
+ *
+ * H1	reads each shared word it uses once (READ_ONCE() or an acquire)
+ *	into a local, and uses only the local;
+ * H2	clamps every count derived from shared indices to
+ *	[0, slot_count] (lfq_ring_count()): a garbage pair reads as a full
+ *	ring, never as more;
+ * H3	derives no pointer from shared memory: every slot address is
+ *	data + (index & mask) * slot_size, inside the queue's own pages;
+ * H4	only compares commit words and claim ranges, never indexes with
+ *	them;
+ * H5	bounds every loop a shared word could keep going (the
+ *	reservation CAS for kernel producers, discards skipped by a peek,
+ *	the orphan scan): at most one ring's worth, or a fixed number of
+ *	tries;
+ * H6	writes no slot before its previous lap is published
+ *	(lfq_mpsc_lap_free()), so a forged tail cannot make two writers
+ *	share a slot (the CVE-2024-41009 class);
+ * H7	keeps its own copy of the header and the layout, and never reads
+ *	them back from the shared header page.
+ *
+ * What a liar can do is confined to its own queue: lose, duplicate or
+ * garble records, stall a consumer, make producers drop.
+ *
+ * ROLES
+ * =====
+ * A file is bound in the producer role, the consumer role or both; the
+ * role decides which parts of the mapping it may write, by one rule:
+ * lfq_layout_part() in lfq_layout.h. The kernel enforces it on mmap()
+ * (PROT_WRITE on a part the role may not write is -EPERM, and such a
+ * mapping cannot be made writable later); liblfq maps by the same rule.
+ * The wakeup handshake never needs one side to write the other's page:
+ * a waker asks the kernel (LFQ_IOC_WAKE) to clear the sleeper's flag.
+ */
+#ifndef _LFQ_PROTO_RULES_H
+#define _LFQ_PROTO_RULES_H
+#endif /* _LFQ_PROTO_RULES_H */

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * lfq_source.h - event sources: kernel code the module runs on a queue's
+ * behalf. Each type (synthetic producers, tracepoint probes, the echo
+ * consumer) lives in its own lfq_source_*.c, takes its own arguments and
+ * plugs in through struct lfq_src_type; lfq_source.c keeps the sources
+ * attached to each queue. Sources use only the core layer's in-kernel API
+ * (kmod/core); who asked for them (a file, in kmod/dev) is an opaque
+ * owner to them.
+ */
+#ifndef _LFQ_SOURCES_SOURCE_H
+#define _LFQ_SOURCES_SOURCE_H
+
+#include <linux/timekeeping.h>
+#include <linux/types.h>
+
+#include "lfq.h"
+#include "lfq_event.h"
+#include "core/lfq_kapi.h"
+#include "core/lfq_queue.h"
+
+/**
+ * struct lfq_src_synth_args - LFQ_SOURCE_SYNTH's arguments.
+ * @threads:	kernel threads, each a producer.
+ * @hardirq_timers: hrtimers firing in hardirq context.
+ * @softirq_timers: hrtimers firing in softirq context.
+ * @count:	records per producer; 0 for no end.
+ * @thread_period_ns: a thread's interval; 0 for flat out.
+ * @timer_period_ns: a timer's interval.
+ */
+struct lfq_src_synth_args {
+	u32 threads;
+	u32 hardirq_timers;
+	u32 softirq_timers;
+	u64 count;
+	u64 thread_period_ns;
+	u64 timer_period_ns;
+};
+
+/**
+ * struct lfq_src_syscall_args - LFQ_SOURCE_SYSCALL's arguments.
+ * @nr:		the system call recorded.
+ * @record_size: bytes per record, 0 for the natural size.
+ */
+struct lfq_src_syscall_args {
+	s32 nr;
+	u32 record_size;
+};
+
+/**
+ * struct lfq_src_echo_args - LFQ_SOURCE_ECHO's arguments.
+ * @target:	the queue the copies go to, already found and checked for
+ *		the caller's producer role (the caller keeps its reference;
+ *		the source takes its own).
+ */
+struct lfq_src_echo_args {
+	struct lfq_queue *target;
+};
+
+/**
+ * struct lfq_src_args - what a source is attached with: the common part,
+ * then the arguments of its type only (LFQ_SOURCE_PROC takes none).
+ * @type:	LFQ_SOURCE_*.
+ * @role:	the attaching owner's LFQ_ROLE_* bits: a source acts within
+ *		them (producers need the producer role, ECHO the consumer's).
+ * @synth:	LFQ_SOURCE_SYNTH.
+ * @syscall:	LFQ_SOURCE_SYSCALL.
+ * @echo:	LFQ_SOURCE_ECHO.
+ */
+struct lfq_src_args {
+	u32 type;
+	u32 role;
+	union {
+		struct lfq_src_synth_args synth;
+		struct lfq_src_syscall_args syscall;
+		struct lfq_src_echo_args echo;
+	};
+};
+
+/**
+ * struct lfq_src - what every attached source has; embedded first in the
+ * type's own struct.
+ * @q:		the queue it produces into (or consumes, for ECHO).
+ * @owner:	who attached it; lfq_src_release(@q, @owner) detaches it.
+ * @type:	its type's operations.
+ * @pid_ns:	the attacher's pid namespace: pids in records are as seen
+ *		from there.
+ * @user_ns:	the attacher's user namespace, for uids in records.
+ */
+struct lfq_src {
+	struct lfq_queue *q;
+	const void *owner;
+	const struct lfq_src_type *type;
+	struct pid_namespace *pid_ns;
+	struct user_namespace *user_ns;
+};
+
+/**
+ * struct lfq_src_type - one kind of source.
+ * @attach:	validate @args (the type, queue type, role and record size
+ *		are already checked), allocate the source, copy @tmpl into
+ *		its struct lfq_src and start it. Returns it or an ERR_PTR().
+ *		Called under the sources lock.
+ * @detach:	stop it so that nothing of it runs any more, and free it.
+ * @rec_size:	bytes of its smallest record; the queue's slots must hold
+ *		one (0: the type checks for itself).
+ * @producer:	it produces into @q, which must then be MPSC; otherwise
+ *		it consumes @q.
+ * @sized:	it honours a record size (lfq_src_record_size()).
+ */
+struct lfq_src_type {
+	struct lfq_src *(*attach)(const struct lfq_src *tmpl,
+				  const struct lfq_src_args *args);
+	void (*detach)(struct lfq_src *src);
+	size_t rec_size;
+	bool producer;
+	bool sized;
+};
+
+extern const struct lfq_src_type lfq_src_synth;
+extern const struct lfq_src_type lfq_src_proc;
+extern const struct lfq_src_type lfq_src_syscall;
+extern const struct lfq_src_type lfq_src_echo;
+
+int lfq_src_check(struct lfq_queue *q, const struct lfq_src_args *args);
+int lfq_src_attach(struct lfq_queue *q, const void *owner,
+		   const struct lfq_src_args *args);
+int lfq_src_detach(struct lfq_queue *q, const void *owner, unsigned long id);
+void lfq_src_release(struct lfq_queue *q, const void *owner);
+
+/* Whether an ECHO source consumes @q; set by it. Sources lock held. */
+bool lfq_src_consumed(struct lfq_queue *q);
+void lfq_src_set_consumed(struct lfq_queue *q, bool consumed);
+
+/*
+ * Reserve one slot of @src's queue for a record of @size bytes of @type
+ * and fill in its header; NULL (a drop counted) if the ring is full.
+ * Commit with lfq_queue_commit(). Any context, NMI included.
+ */
+static inline void *lfq_src_reserve(struct lfq_src *src, u16 type, u16 size,
+				    struct lfq_mpsc_resv *r)
+{
+	struct lfq_event *ev = lfq_queue_reserve(src->q, 1, r);
+
+	if (unlikely(!ev))
+		return NULL;
+	ev->type = type;
+	ev->size = size;
+	ev->cpu = raw_smp_processor_id();
+	ev->time_ns = ktime_get_mono_fast_ns();
+	return ev;
+}
+
+#endif /* _LFQ_SOURCES_SOURCE_H */

@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lfq_source_synth.c - LFQ_SOURCE_SYNTH: sequenced records from kernel
+ * threads (process context) and hrtimers (hardirq or softirq context),
+ * for tests and benchmarks. Each producer numbers its records 0, 1, 2...
+ * and counts a record it could not place (a full ring) as used, so a
+ * consumer sees drops as gaps, and they add up with lfq_stats.dropped.
+ */
+#include <linux/err.h>
+#include <linux/hrtimer.h>
+#include <linux/kthread.h>
+#include <linux/overflow.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+
+#include "lfq_source.h"
+
+/* Longest interval between records: anything longer is a mistake. */
+#define LFQ_SYNTH_PERIOD_MAX_NS	(3600ull * NSEC_PER_SEC)
+
+struct lfq_synth;
+
+/**
+ * struct lfq_synth_prod - one producer.
+ * @synth:	the source it belongs to.
+ * @id:		its number in the records.
+ * @seq:	the next record's sequence number.
+ * @task:	its kernel thread, or NULL for a timer.
+ * @timer:	its hrtimer, for a timer producer.
+ */
+struct lfq_synth_prod {
+	struct lfq_synth *synth;
+	u32 id;
+	u64 seq;
+	struct task_struct *task;
+	struct hrtimer timer;
+};
+
+/**
+ * struct lfq_synth - an LFQ_SOURCE_SYNTH source.
+ * @src:	the common part.
+ * @count:	records per producer; 0 for no end.
+ * @thread_period: a thread's interval; 0 for flat out.
+ * @timer_period: a timer's interval.
+ * @threads:	producers 0..@threads - 1 are threads.
+ * @hardirq:	the next @hardirq producers are hardirq timers, the rest
+ *		softirq timers.
+ * @nr:		producers in @prod.
+ * @prod:	the producers.
+ */
+struct lfq_synth {
+	struct lfq_src src;
+	u64 count;
+	ktime_t thread_period;
+	ktime_t timer_period;
+	u32 threads;
+	u32 hardirq;
+	u32 nr;
+	struct lfq_synth_prod prod[];
+};
+
+/* Where we run, as the record reports it: measured, not assumed. */
+static u32 lfq_synth_context(void)
+{
+	if (in_hardirq())
+		return LFQ_CONTEXT_HARDIRQ;
+	if (in_serving_softirq())
+		return LFQ_CONTEXT_SOFTIRQ;
+	return LFQ_CONTEXT_THREAD;
+}
+
+/* Produce @p's next record; true when @p has produced its count. */
+static bool lfq_synth_emit(struct lfq_synth_prod *p)
+{
+	struct lfq_synth *s = p->synth;
+	struct lfq_event_synth *ev;
+	struct lfq_mpsc_resv r;
+
+	ev = lfq_src_reserve(&s->src, LFQ_EVENT_SYNTH, sizeof(*ev), &r);
+	if (ev) {
+		ev->producer = p->id;
+		ev->context = lfq_synth_context();
+		ev->seq = p->seq;
+		lfq_queue_commit(s->src.q, &r);
+	}
+	/* A dropped record still takes its number: the consumer sees a gap. */
+	p->seq++;
+	return s->count && p->seq >= s->count;
+}
+
+static int lfq_synth_thread(void *data)
+{
+	struct lfq_synth_prod *p = data;
+	ktime_t period = p->synth->thread_period;
+	ktime_t next = ktime_get();
+	bool done = false;
+
+	while (!kthread_should_stop()) {
+		if (done) {
+			/* Counted out: wait for kthread_stop(). */
+			set_current_state(TASK_INTERRUPTIBLE);
+			if (!kthread_should_stop())
+				schedule();
+			__set_current_state(TASK_RUNNING);
+			continue;
+		}
+		done = lfq_synth_emit(p);
+		if (!period) {
+			cond_resched();
+			continue;
+		}
+		next = ktime_add(next, period);
+		set_current_state(TASK_INTERRUPTIBLE);
+		/* kthread_stop() wakes us; recheck before sleeping. */
+		if (!kthread_should_stop())
+			schedule_hrtimeout(&next, HRTIMER_MODE_ABS);
+		__set_current_state(TASK_RUNNING);
+	}
+	return 0;
+}
+
+static enum hrtimer_restart lfq_synth_timer(struct hrtimer *timer)
+{
+	struct lfq_synth_prod *p = container_of(timer, struct lfq_synth_prod,
+						timer);
+
+	if (lfq_synth_emit(p))
+		return HRTIMER_NORESTART;
+	hrtimer_forward_now(timer, p->synth->timer_period);
+	return HRTIMER_RESTART;
+}
+
+static void lfq_synth_stop(struct lfq_synth *s)
+{
+	u32 i;
+
+	for (i = 0; i < s->nr; i++) {
+		struct lfq_synth_prod *p = &s->prod[i];
+
+		if (i < s->threads) {
+			if (p->task)
+				kthread_stop(p->task);
+		} else {
+			/* Waits for a running callback; stops re-arming. */
+			hrtimer_cancel(&p->timer);
+		}
+	}
+}
+
+static void lfq_synth_detach(struct lfq_src *src)
+{
+	struct lfq_synth *s = container_of(src, struct lfq_synth, src);
+
+	lfq_synth_stop(s);
+	kfree(s);
+}
+
+static int lfq_synth_check(const struct lfq_src_synth_args *a)
+{
+	u64 timers = (u64)a->hardirq_timers + a->softirq_timers;
+	u64 nr = timers + a->threads;
+
+	if (!nr || nr > LFQ_SYNTH_PRODUCERS_MAX)
+		return -EINVAL;
+	if (a->thread_period_ns > LFQ_SYNTH_PERIOD_MAX_NS ||
+	    (!a->threads && a->thread_period_ns))
+		return -EINVAL;
+	if (!timers)
+		return a->timer_period_ns ? -EINVAL : 0;
+	if (a->timer_period_ns < LFQ_SYNTH_TIMER_PERIOD_MIN_NS ||
+	    a->timer_period_ns > LFQ_SYNTH_PERIOD_MAX_NS)
+		return -EINVAL;
+	return 0;
+}
+
+static struct lfq_src *lfq_synth_attach(const struct lfq_src *tmpl,
+					const struct lfq_src_args *args)
+{
+	const struct lfq_src_synth_args *a = &args->synth;
+	struct lfq_synth *s;
+	u32 i;
+	int err;
+
+	err = lfq_synth_check(a);
+	if (err)
+		return ERR_PTR(err);
+	s = kzalloc(struct_size(s, prod, a->threads + a->hardirq_timers +
+				a->softirq_timers), GFP_KERNEL_ACCOUNT);
+	if (!s)
+		return ERR_PTR(-ENOMEM);
+	s->src = *tmpl;
+	s->count = a->count;
+	s->thread_period = ns_to_ktime(a->thread_period_ns);
+	s->timer_period = ns_to_ktime(a->timer_period_ns);
+	s->threads = a->threads;
+	s->hardirq = a->hardirq_timers;
+	s->nr = a->threads + a->hardirq_timers + a->softirq_timers;
+
+	for (i = 0; i < s->nr; i++) {
+		struct lfq_synth_prod *p = &s->prod[i];
+
+		p->synth = s;
+		p->id = i;
+		if (i < s->threads) {
+			p->task = kthread_run(lfq_synth_thread, p,
+					      "lfq-synth/%u:%u", tmpl->q->id, i);
+			if (IS_ERR(p->task)) {
+				err = PTR_ERR(p->task);
+				p->task = NULL;
+				s->nr = i;
+				goto fail;
+			}
+		} else {
+			enum hrtimer_mode mode = i < s->threads + s->hardirq ?
+				HRTIMER_MODE_REL_HARD : HRTIMER_MODE_REL_SOFT;
+
+			hrtimer_init(&p->timer, CLOCK_MONOTONIC, mode);
+			p->timer.function = lfq_synth_timer;
+			hrtimer_start(&p->timer, s->timer_period, mode);
+		}
+	}
+	return &s->src;
+
+fail:
+	lfq_synth_detach(&s->src);
+	return ERR_PTR(err);
+}
+
+const struct lfq_src_type lfq_src_synth = {
+	.attach		= lfq_synth_attach,
+	.detach		= lfq_synth_detach,
+	.rec_size	= sizeof(struct lfq_event_synth),
+	.producer	= true,
+};

@@ -1,0 +1,367 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * lfq_kunit_util.h - the fixtures the KUnit suites of kmod/tests share.
+ * Every suite is a module of its own that links only against lfq.ko's
+ * exported symbols, so everything here is static inline.
+ *
+ * Both fixtures run the protocol on a real queue made by
+ * lfq_queue_create() (vmap'd, slot area mapped twice back to back) and
+ * build every view from its struct lfq_ring_loc, q->ring, as the kernel
+ * does: struct lfq_kt for SPSC queues (lfq_kt_*), struct lfq_mt for MPSC
+ * queues (lfq_mt_*). Fixtures and queues are test-managed: they are freed
+ * and put when the test ends, so a failed assertion leaks nothing.
+ *
+ * Also here: the shared words of a queue as a peer reads them
+ * (lfq_shared_*), the span check every reserve and peek is held to
+ * (lfq_span_ok()) and a deterministic random source.
+ */
+#ifndef _LFQ_TESTS_KUNIT_UTIL_H
+#define _LFQ_TESTS_KUNIT_UTIL_H
+
+#include <kunit/test.h>
+#include <linux/compiler.h>
+#include <linux/err.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/types.h>
+
+#include "lfq.h"
+#include "lfq_ring.h"
+#include "core/lfq_queue.h"
+#include "proto/lfq_mpsc.h"
+#include "proto/lfq_spsc.h"
+
+/* ---------------------------------------------------------------------- */
+/* Any queue                                                               */
+/* ---------------------------------------------------------------------- */
+
+static inline void lfq_kunit_queue_put(struct kunit_resource *res)
+{
+	lfq_queue_put(res->data);
+}
+
+/*
+ * A new queue, or the test ends here. It is put when the test ends,
+ * whether it passed or not: callers never put it themselves.
+ */
+static inline struct lfq_queue *lfq_kunit_queue(struct kunit *test, u32 type,
+						u32 slot_size, u32 slot_count)
+{
+	struct lfq_queue_params params = {
+		.type = type,
+		.slot_size = slot_size,
+		.slot_count = slot_count,
+	};
+	struct lfq_queue *q = lfq_queue_create(&params);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, q);
+	if (!kunit_alloc_resource(test, NULL, lfq_kunit_queue_put, GFP_KERNEL,
+				  q)) {
+		lfq_queue_put(q);
+		KUNIT_ASSERT_FAILURE(test, "no memory to track the queue");
+	}
+	return q;
+}
+
+/* The shared indices and flags, as a peer would read them. */
+static inline u64 lfq_shared_head(const struct lfq_queue *q)
+{
+	return READ_ONCE(q->ring.prod->head);
+}
+
+static inline u64 lfq_shared_tail(const struct lfq_queue *q)
+{
+	return READ_ONCE(q->ring.cons->tail);
+}
+
+static inline u32 lfq_shared_need_data(const struct lfq_queue *q)
+{
+	return READ_ONCE(*q->ring.need_data);
+}
+
+static inline u32 lfq_shared_need_space(const struct lfq_queue *q)
+{
+	return READ_ONCE(*q->ring.need_space);
+}
+
+/*
+ * A span handed out by reserve/peek lies inside the double mapping of
+ * @q's slot area: it starts on a slot of the first copy and its @got
+ * slots end before the second copy does. An empty grant has no span.
+ */
+static inline bool lfq_span_ok(const struct lfq_queue *q, const void *ptr,
+			       u32 got)
+{
+	const unsigned char *s = ptr, *data = q->ring.data;
+	u64 size = q->layout.data_size, off;
+
+	if (!got)
+		return !ptr;
+	if (!ptr || got > q->ring.slot_count || s < data)
+		return false;
+	off = s - data;
+	return off < size && off % q->ring.slot_size == 0 &&
+	       off + (u64)got * q->ring.slot_size <= 2 * size;
+}
+
+/* xorshift64: deterministic "random" (and hostile) values. */
+static inline u64 lfq_kunit_rand(u64 *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* ---------------------------------------------------------------------- */
+/* SPSC fixture                                                            */
+/* ---------------------------------------------------------------------- */
+
+/**
+ * struct lfq_kt - per-test fixture of the SPSC suites.
+ * @q:		the queue under test.
+ * @p:		the producer handle on @q.
+ * @c:		the consumer handle on @q.
+ * @data:	first copy of @q's slot area.
+ * @data_size:	bytes of one copy.
+ * @n:		slot_count.
+ * @sz:		slot_size.
+ */
+struct lfq_kt {
+	struct lfq_queue *q;
+	struct lfq_spsc_prod p;
+	struct lfq_spsc_cons c;
+	unsigned char *data;
+	u64 data_size;
+	u32 n;
+	u32 sz;
+};
+
+/* (Re)bind both handles: they resume at the indices found in the ring. */
+static inline void lfq_kt_bind(struct lfq_kt *kt)
+{
+	lfq_spsc_prod_init(&kt->p, &kt->q->ring);
+	lfq_spsc_cons_init(&kt->c, &kt->q->ring);
+}
+
+/* A new SPSC queue of @slot_count slots of @slot_size, both ends bound. */
+static inline struct lfq_kt *lfq_kt_open(struct kunit *test, u32 slot_size,
+					 u32 slot_count)
+{
+	struct lfq_kt *kt = kunit_kzalloc(test, sizeof(*kt), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, kt);
+	kt->q = lfq_kunit_queue(test, LFQ_TYPE_SPSC, slot_size, slot_count);
+	kt->n = slot_count;
+	kt->sz = slot_size;
+	kt->data = kt->q->ring.data;
+	kt->data_size = kt->q->layout.data_size;
+	lfq_kt_bind(kt);
+	return kt;
+}
+
+/* Slots of 16 bytes or more: the sequence first, its complement last. */
+static inline void lfq_kt_put_seq(struct lfq_kt *kt, void *slot, u64 seq)
+{
+	u64 *w = slot;
+
+	w[0] = seq;
+	w[kt->sz / 8 - 1] = ~seq;
+}
+
+static inline bool lfq_kt_push(struct lfq_kt *kt, u64 seq)
+{
+	void *s;
+	u32 got;
+
+	s = lfq_spsc_reserve(&kt->p, 1, &got);
+	if (!s)
+		return false;
+	memset(s, 0, kt->sz);
+	lfq_kt_put_seq(kt, s, seq);
+	lfq_spsc_commit(&kt->p, got);
+	return true;
+}
+
+/* Pops one slot; *seq is its first word, *check its last word. */
+static inline bool lfq_kt_pop(struct lfq_kt *kt, u64 *seq, u64 *check)
+{
+	const u64 *r;
+	u32 got;
+
+	r = lfq_spsc_peek(&kt->c, 1, &got);
+	if (!r)
+		return false;
+	*seq = r[0];
+	*check = r[kt->sz / 8 - 1];
+	lfq_spsc_release(&kt->c, got);
+	return true;
+}
+
+/* ---------------------------------------------------------------------- */
+/* MPSC fixture                                                            */
+/* ---------------------------------------------------------------------- */
+
+/**
+ * struct lfq_mt - per-test fixture of the MPSC suites.
+ * @q:		the queue under test.
+ * @prod:	@q's shared producer page (q->ring.prod), for hostile writes.
+ * @cons:	@q's shared consumer page (q->ring.cons).
+ * @commit:	@q's shared commit words (q->ring.commit), one per slot.
+ * @p:		a producer view of the ring (each producing thread has its
+ *		own: it caches tail).
+ * @c:		the consumer handle.
+ * @data:	first copy of @q's slot area.
+ * @data_size:	bytes of one copy.
+ * @n:		slot_count.
+ * @sz:		slot_size.
+ */
+struct lfq_mt {
+	struct lfq_queue *q;
+	struct lfq_prod_ctl *prod;
+	struct lfq_cons_ctl *cons;
+	u64 *commit;
+	struct lfq_mpsc_prod p;
+	struct lfq_mpsc_cons c;
+	unsigned char *data;
+	u64 data_size;
+	u32 n;
+	u32 sz;
+};
+
+/* Publish the lap before index @at: commit words of @at - n .. @at - 1. */
+static inline void lfq_mt_lap_done(struct lfq_mt *mt, u64 at)
+{
+	u64 i;
+
+	for (i = at - mt->n; i != at; i++)
+		WRITE_ONCE(mt->commit[i & (mt->n - 1)], i + 1);
+}
+
+/*
+ * A new MPSC queue of @slot_count slots whose indices all stand at @start,
+ * with a producer view and the consumer handle bound to it.
+ */
+static inline struct lfq_mt *lfq_mt_open(struct kunit *test, u32 slot_size,
+					 u32 slot_count, u64 start)
+{
+	struct lfq_mt *mt = kunit_kzalloc(test, sizeof(*mt), GFP_KERNEL);
+	struct lfq_queue *q;
+
+	KUNIT_ASSERT_NOT_NULL(test, mt);
+	q = lfq_kunit_queue(test, LFQ_TYPE_MPSC, slot_size, slot_count);
+	mt->q = q;
+	mt->prod = q->ring.prod;
+	mt->cons = q->ring.cons;
+	mt->commit = q->ring.commit;
+	mt->data = q->ring.data;
+	mt->data_size = q->layout.data_size;
+	mt->n = slot_count;
+	mt->sz = slot_size;
+	KUNIT_ASSERT_EQ(test, mt->data_size, (u64)slot_size * slot_count);
+	KUNIT_ASSERT_EQ(test, mt->data_size % PAGE_SIZE, 0ULL);
+
+	/*
+	 * The lap before @start is published, as in a ring that ran there.
+	 * At 0 the zeroed words already say so, as in a new queue.
+	 */
+	if (start)
+		lfq_mt_lap_done(mt, start);
+	WRITE_ONCE(mt->prod->head, start);
+	WRITE_ONCE(mt->cons->tail, start);
+	lfq_mpsc_prod_init(&mt->p, &q->ring);
+	lfq_mpsc_cons_init(&mt->c, &q->ring);
+	return mt;
+}
+
+/* The commit word of @index, as a peer would read it. */
+static inline u64 lfq_mt_word(const struct lfq_mt *mt, u64 index)
+{
+	return READ_ONCE(mt->commit[index & (mt->n - 1)]);
+}
+
+static inline void lfq_mt_set_word(struct lfq_mt *mt, u64 index, u64 v)
+{
+	WRITE_ONCE(mt->commit[index & (mt->n - 1)], v);
+}
+
+/* Slot @index in the first copy of the slot area. */
+static inline unsigned char *lfq_mt_slot(const struct lfq_mt *mt, u64 index)
+{
+	return mt->data + (index & (mt->n - 1)) * mt->sz;
+}
+
+static inline u32 lfq_mt_ready(const struct lfq_mt *mt, u64 tail, u32 max)
+{
+	return lfq_mpsc_ready(mt->commit, mt->n - 1, tail, max);
+}
+
+/* Fill @count slots from @span with the records of indices @index... */
+static inline void lfq_mt_fill(const struct lfq_mt *mt, void *span, u64 index,
+			       u32 count)
+{
+	unsigned char *s = span;
+	u32 i;
+
+	for (i = 0; i < count; i++, index++, s += mt->sz) {
+		u64 *w = (u64 *)s;
+
+		memset(s, index & 0xff, mt->sz);
+		w[0] = index;
+		w[mt->sz / 8 - 1] = ~index;
+	}
+}
+
+/* The record of @index: first word, last word and a byte in between. */
+static inline bool lfq_mt_rec_ok(const struct lfq_mt *mt, const void *slot,
+				 u64 index)
+{
+	const u64 *w = slot;
+
+	return w[0] == index && w[mt->sz / 8 - 1] == ~index &&
+	       ((const u8 *)slot)[8] == (index & 0xff);
+}
+
+/* Reserve up to @want slots through @p, fill them; NULL when full. */
+static inline void *lfq_mt_reserve(struct lfq_mt *mt, struct lfq_mpsc_prod *p,
+				   u32 want, struct lfq_mpsc_resv *r)
+{
+	void *w = lfq_mpsc_reserve(p, want, r);
+
+	if (w)
+		lfq_mt_fill(mt, w, r->index, r->count);
+	return w;
+}
+
+/* Reserve, fill and commit up to @want slots; returns the count. */
+static inline u32 lfq_mt_push(struct lfq_mt *mt, u32 want)
+{
+	struct lfq_mpsc_resv r;
+
+	if (!lfq_mt_reserve(mt, &mt->p, want, &r))
+		return 0;
+	lfq_mpsc_commit(&mt->p, &r);
+	return r.count;
+}
+
+/*
+ * Peek up to @want slots, check they hold the records of their indices,
+ * release them. Returns the count, or U32_MAX on a bad record.
+ */
+static inline u32 lfq_mt_pop(struct lfq_mt *mt, u32 want)
+{
+	const unsigned char *s;
+	u32 got, i;
+
+	s = lfq_mpsc_peek(&mt->c, want, &got);
+	if (!lfq_span_ok(mt->q, s, got))
+		return U32_MAX;
+	for (i = 0; i < got; i++)
+		if (!lfq_mt_rec_ok(mt, s + (size_t)i * mt->sz, mt->c.tail + i))
+			return U32_MAX;
+	lfq_mpsc_release(&mt->c, got);
+	return got;
+}
+
+#endif /* _LFQ_TESTS_KUNIT_UTIL_H */

@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: MIT
+/*
+ * lfq_handle.c - a handle's life: allocating it, choosing its fast-path
+ * operations once from its queue's protocol and its role (so no call
+ * checks them again), reading the options structs, its properties and
+ * settings, and closing it.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "lfq_handle.h"
+
+/**
+ * lfq_alloc() - a handle owning @fd (closed, and NULL returned, when out
+ * of memory).
+ * @fd:		the queue's /dev/lfq fd or memfd.
+ * @backend:	where the queue lives.
+ *
+ * Return: the handle, with both sides denied until lfq_bind_views().
+ */
+struct lfq *lfq_alloc(int fd, const struct lfq_backend_ops *backend)
+{
+	struct lfq *q = aligned_alloc(64, sizeof(*q));
+
+	if (!q) {
+		close(fd);
+		return NULL;
+	}
+	memset(q, 0, sizeof(*q));
+	q->pops = &lfq_denied_prod_ops;
+	q->cops = &lfq_denied_cons_ops;
+	q->backend = backend;
+	q->fd = fd;
+	q->wakeups = 1;
+	q->role = LFQ_ROLE_ALL;
+	q->wait_spins = LFQ_WAIT_SPINS_DEFAULT;
+	q->map = MAP_FAILED;
+	q->claim = -1;
+	return q;
+}
+
+/**
+ * lfq_bind_views() - build the protocol views of a mapped handle and
+ * choose its operations: each side the handle's role allows gets its
+ * protocol's view and ops, the other is denied.
+ * @q:		a handle whose q->ring is set.
+ */
+void lfq_bind_views(struct lfq *q)
+{
+	int mpsc = q->hdr.type == LFQ_TYPE_MPSC;
+
+	if (q->role & LFQ_ROLE_PRODUCER) {
+		if (mpsc)
+			lfq_mpsc_prod_init(&q->prod.mpsc.view, &q->ring);
+		else
+			lfq_spsc_prod_init(&q->prod.spsc, &q->ring);
+		q->pops = mpsc ? &lfq_mpsc_prod_ops : &lfq_spsc_prod_ops;
+	}
+	if (q->role & LFQ_ROLE_CONSUMER) {
+		if (mpsc)
+			lfq_mpsc_cons_init(&q->cons.mpsc, &q->ring);
+		else
+			lfq_spsc_cons_init(&q->cons.spsc, &q->ring);
+		q->cops = mpsc ? &lfq_mpsc_cons_ops : &lfq_spsc_cons_ops;
+	}
+}
+
+/**
+ * lfq_opts_copy() - read a caller's options struct into ours (libbpf's
+ * "sz" convention): a smaller (older) struct is zero-extended, a larger
+ * (newer) one is accepted only if the bytes we do not know are zero.
+ * @dst:	our struct, @dst_size bytes; zeroed first.
+ * @dst_size:	its size.
+ * @opts:	the caller's; its first member is its size_t size.
+ *
+ * Return: 0, -EINVAL (NULL, or a size smaller than the size field),
+ * -E2BIG (unknown non-zero bytes).
+ */
+int lfq_opts_copy(void *dst, size_t dst_size, const void *opts)
+{
+	size_t sz, i;
+
+	memset(dst, 0, dst_size);
+	if (!opts)
+		return -EINVAL;
+	memcpy(&sz, opts, sizeof(sz));
+	if (sz < sizeof(sz))
+		return -EINVAL;
+	for (i = dst_size; i < sz; i++)
+		if (((const unsigned char *)opts)[i])
+			return -E2BIG;
+	memcpy(dst, opts, sz < dst_size ? sz : dst_size);
+	return 0;
+}
+
+void lfq_close(struct lfq *q)
+{
+	if (!q)
+		return;
+	if (q->backend->unbind)
+		q->backend->unbind(q);
+	if (q->map != MAP_FAILED)
+		munmap(q->map, q->layout.map_size);
+	if (q->fd >= 0)
+		close(q->fd);
+	free(q);
+}
+
+int lfq_fd(const struct lfq *q)
+{
+	return q->fd;
+}
+
+int lfq_id(const struct lfq *q)
+{
+	return lfq_is_kernel(q) ? (int)q->id : -EOPNOTSUPP;
+}
+
+uint32_t lfq_type(const struct lfq *q)
+{
+	return q->hdr.type;
+}
+
+uint32_t lfq_role(const struct lfq *q)
+{
+	return q->role;
+}
+
+int lfq_is_kernel(const struct lfq *q)
+{
+	return q->backend == &lfq_kernel_backend;
+}
+
+uint32_t lfq_slot_size(const struct lfq *q)
+{
+	return q->hdr.slot_size;
+}
+
+uint32_t lfq_slot_count(const struct lfq *q)
+{
+	return q->hdr.slot_count;
+}
+
+void lfq_set_wakeups(struct lfq *q, int enabled)
+{
+	q->wakeups = !!enabled;
+}
+
+void lfq_set_wait_spin(struct lfq *q, unsigned int spins)
+{
+	q->wait_spins = spins;
+}

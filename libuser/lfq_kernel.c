@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: MIT
+/*
+ * lfq_kernel.c - the /dev/lfq backend: binding a file to a queue (CREATE,
+ * OPEN), taking the layout the kernel reports (INFO) and mapping it,
+ * registering an MPSC producer's claim record (crash safety, CLAIM),
+ * sleeping in LFQ_IOC_WAIT, waking with LFQ_IOC_WAKE, and LFQ_IOC_STATS.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "lfq_handle.h"
+
+/*
+ * An MPSC producer registers a claim record (see LFQ_IOC_CLAIM in lfq.h),
+ * so that if this process dies holding a reservation the kernel can tell
+ * its slots from live producers' and discard them. A module older than
+ * claims (-ENOTTY) leaves the handle without one.
+ */
+static int lfq_claim_register(struct lfq *q)
+{
+	struct lfq_claim arg = { .size = sizeof(arg) };
+
+	if (q->hdr.type != LFQ_TYPE_MPSC || !(q->role & LFQ_ROLE_PRODUCER))
+		return 0;
+	if (ioctl(q->fd, LFQ_IOC_CLAIM, &arg))
+		return errno == ENOTTY ? 0 : -errno;
+	if (arg.index >= LFQ_MPSC_CLAIMS)
+		return -EPROTO;
+	q->claim = (int)arg.index;
+	lfq_mpsc_prod_set_claim(&q->prod.mpsc.view,
+				&q->ring.prod->claims[arg.index]);
+	return 0;
+}
+
+/* Give the claim back: the fd may outlive the handle (fd passing). */
+static void lfq_kernel_unbind(struct lfq *q)
+{
+	struct lfq_claim arg = {
+		.size = sizeof(arg),
+		.flags = LFQ_CLAIM_FREE,
+		.index = (uint32_t)q->claim,
+	};
+
+	if (q->claim >= 0)
+		(void)ioctl(q->fd, LFQ_IOC_CLAIM, &arg);
+}
+
+/* Take the layout of the queue bound to q->fd, from LFQ_IOC_INFO. */
+static int lfq_kernel_map(struct lfq *q)
+{
+	struct lfq_info info = { .size = sizeof(info) };
+	struct lfq_ring_hdr *shared;
+	int err;
+
+	if (ioctl(q->fd, LFQ_IOC_INFO, &info))
+		return -errno;
+	if (info.size < LFQ_INFO_SIZE_VER1)	/* a module without commit words */
+		info.commit_offset = info.data_offset;
+	q->layout = (struct lfq_layout) {
+		.hdr_offset = info.hdr_offset,
+		.prod_offset = info.prod_offset,
+		.cons_offset = info.cons_offset,
+		.commit_offset = info.commit_offset,
+		.commit_size = info.commit_size,
+		.data_offset = info.data_offset,
+		.data_size = info.data_size,
+		.map_size = info.map_size,
+	};
+	q->id = info.id;
+	/* A module without roles maps everything writable for everyone. */
+	q->role = info.size >= LFQ_INFO_SIZE_VER2 ? info.role : LFQ_ROLE_ALL;
+	lfq_ring_hdr_init(&q->hdr, info.type, info.flags, info.slot_size,
+			  info.slot_count, &q->layout);
+	/* The geometry must be one this library understands. */
+	err = lfq_ring_hdr_check(&q->hdr, lfq_page_size(), &q->layout);
+	if (err)
+		return err;
+	err = lfq_map_layout(q, 1);
+	if (err)
+		return err;
+	shared = (struct lfq_ring_hdr *)(q->map + q->layout.hdr_offset);
+	if (memcmp(shared, &q->hdr, sizeof(q->hdr))) {
+		munmap(q->map, q->layout.map_size);
+		q->map = MAP_FAILED;
+		return -EPROTO;
+	}
+	lfq_bind_views(q);
+	return lfq_claim_register(q);
+}
+
+/**
+ * lfq_kernel_open_fd() - wrap a bound /dev/lfq fd in a mapped handle.
+ * @fd:		the fd; the handle owns it (closed on error).
+ * @out:	the new handle.
+ *
+ * Return: 0 or a negative errno.
+ */
+int lfq_kernel_open_fd(int fd, struct lfq **out)
+{
+	struct lfq *q = lfq_alloc(fd, &lfq_kernel_backend);
+	int err;
+
+	if (!q)
+		return -ENOMEM;
+	err = lfq_kernel_map(q);
+	if (err) {
+		lfq_close(q);
+		return err;
+	}
+	*out = q;
+	return 0;
+}
+
+/**
+ * lfq_kernel_bind() - open /dev/lfq, bind the file with @cmd
+ * (LFQ_IOC_CREATE or LFQ_IOC_OPEN) and @arg, and map the queue.
+ * @cmd:	the binding command.
+ * @arg:	its argument struct.
+ * @out:	the new handle.
+ *
+ * Return: 0 or a negative errno.
+ */
+int lfq_kernel_bind(unsigned long cmd, void *arg, struct lfq **out)
+{
+	int fd, err;
+
+	fd = open(LFQ_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, cmd, arg)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return lfq_kernel_open_fd(fd, out);
+}
+
+/**
+ * lfq_kernel_ioctl_unbound() - one ioctl on a fresh, unbound /dev/lfq
+ * file (UNLINK, LIST).
+ * @cmd:	the command.
+ * @arg:	its argument.
+ *
+ * Return: 0 or a negative errno.
+ */
+int lfq_kernel_ioctl_unbound(unsigned long cmd, void *arg)
+{
+	int fd, err = 0;
+
+	fd = open(LFQ_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, cmd, arg))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+static int lfq_kernel_sleep(struct lfq *q, int data, uint32_t min_count,
+			    int64_t timeout_ns)
+{
+	struct lfq_wait w = {
+		.size = sizeof(w),
+		.flags = data ? LFQ_WAIT_DATA : LFQ_WAIT_SPACE,
+		.min_count = min_count,
+		.timeout_ns = timeout_ns,
+	};
+
+	return ioctl(q->fd, LFQ_IOC_WAIT, &w) ? -errno : 0;
+}
+
+/*
+ * The kernel clears the sleeper's flag itself, so a producer never writes
+ * the consumer's page (or the reverse): ROLES.
+ */
+static void lfq_kernel_wake(struct lfq *q, uint32_t which)
+{
+	(void)ioctl(q->fd, LFQ_IOC_WAKE, (unsigned long)which);
+}
+
+static int lfq_kernel_stats(struct lfq *q, struct lfq_stats *st)
+{
+	return ioctl(q->fd, LFQ_IOC_STATS, st) ? -errno : 0;
+}
+
+const struct lfq_backend_ops lfq_kernel_backend = {
+	.sleep	= lfq_kernel_sleep,
+	.wake	= lfq_kernel_wake,
+	.stats	= lfq_kernel_stats,
+	.unbind	= lfq_kernel_unbind,
+};

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: MIT
+/*
+ * lfq_memfd.c - the memfd backend: a queue in process memory, in a sealed
+ * memfd holding the header, the control pages, the commit words and one
+ * copy of the slot area (mapped twice here). Other processes open it by
+ * its fd; its header, size and seals are checked first, so a memfd from
+ * an untrusted peer cannot make this process fault. Waiters sleep on the
+ * need_data/need_space word itself with a futex (ORDERING wake-futex in
+ * kmod/proto/lfq_rules.h). There are no roles: every handle may produce
+ * and consume, and no kernel watches for dead producers.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lfq_handle.h"
+
+/* Seals every memfd queue carries: its size can never change under us. */
+#define LFQ_MEMFD_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
+
+/**
+ * lfq_memfd_create() - a new memfd queue and a handle on it.
+ * @o:		the options (type, geometry, flags; no name, role or mode).
+ * @out:	the new handle; lfq_fd() is the memfd to share.
+ *
+ * Return: 0, -EINVAL, or a memfd/mmap error.
+ */
+int lfq_memfd_create(const struct lfq_create_opts *o, struct lfq **out)
+{
+	struct lfq_ring_hdr hdr;
+	struct lfq *q;
+	int fd, err;
+
+	if (o->name || o->role || o->mode || (o->flags & ~LFQ_CREATE_FLAGS_ALL))
+		return -EINVAL;
+	err = lfq_geometry_check(o->type, o->slot_size, o->slot_count,
+				 lfq_page_size());
+	if (err)
+		return err;
+	fd = memfd_create("lfq", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return -errno;
+	q = lfq_alloc(fd, &lfq_memfd_backend);
+	if (!q)
+		return -ENOMEM;
+	lfq_layout_init(&q->layout, o->type, o->slot_size, o->slot_count,
+			lfq_page_size());
+	lfq_ring_hdr_init(&q->hdr, o->type, o->flags, o->slot_size,
+			  o->slot_count, &q->layout);
+	hdr = q->hdr;
+	if (ftruncate(fd, (off_t)(q->layout.data_offset + q->layout.data_size)) ||
+	    pwrite(fd, &hdr, sizeof(hdr), 0) != sizeof(hdr) ||
+	    fcntl(fd, F_ADD_SEALS, LFQ_MEMFD_SEALS)) {
+		err = -errno;
+		lfq_close(q);
+		return err;
+	}
+	err = lfq_map_layout(q, 0);
+	if (err) {
+		lfq_close(q);
+		return err;
+	}
+	lfq_bind_views(q);
+	*out = q;
+	return 0;
+}
+
+/**
+ * lfq_memfd_open_fd() - a handle on the memfd queue @fd.
+ * @fd:		the memfd; the handle owns it (closed on error).
+ * @out:	the new handle.
+ *
+ * Return: 0, -EPROTO (not an lfq queue), -EINVAL (bad geometry, size or
+ * seals), or another error.
+ */
+int lfq_memfd_open_fd(int fd, struct lfq **out)
+{
+	struct stat st;
+	struct lfq *q;
+	int seals, err;
+
+	q = lfq_alloc(fd, &lfq_memfd_backend);
+	if (!q)
+		return -ENOMEM;
+	err = -EINVAL;
+	seals = fcntl(fd, F_GET_SEALS);
+	if (seals < 0 || (seals & LFQ_MEMFD_SEALS) != LFQ_MEMFD_SEALS)
+		goto fail;
+	if (pread(fd, &q->hdr, sizeof(q->hdr), 0) != sizeof(q->hdr)) {
+		err = -EPROTO;
+		goto fail;
+	}
+	err = lfq_ring_hdr_check(&q->hdr, lfq_page_size(), &q->layout);
+	if (err)
+		goto fail;
+	err = -EINVAL;
+	if (fstat(fd, &st) ||
+	    (uint64_t)st.st_size != q->layout.data_offset + q->layout.data_size)
+		goto fail;
+	err = lfq_map_layout(q, 0);
+	if (err)
+		goto fail;
+	lfq_bind_views(q);
+	*out = q;
+	return 0;
+fail:
+	lfq_close(q);
+	return err;
+}
+
+static long lfq_futex(uint32_t *word, int op, uint32_t val,
+		      const struct timespec *ts)
+{
+	return syscall(SYS_futex, word, op, val, ts, NULL, 0);
+}
+
+static int64_t lfq_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int lfq_memfd_sleep(struct lfq *q, int data, uint32_t min_count,
+			   int64_t timeout_ns)
+{
+	uint32_t *flag = data ? q->ring.need_data : q->ring.need_space;
+	int64_t deadline = timeout_ns > 0 ? lfq_now_ns() + timeout_ns : 0;
+
+	for (;;) {
+		struct timespec ts, *tsp = NULL;
+
+		if (lfq_ready_count(q, data, 1, min_count) >= min_count)
+			return 0;
+		if (timeout_ns > 0) {
+			int64_t left = deadline - lfq_now_ns();
+
+			if (left <= 0)
+				return -ETIMEDOUT;
+			ts.tv_sec = left / 1000000000;
+			ts.tv_nsec = left % 1000000000;
+			tsp = &ts;
+		}
+		/* ORDERING wake-futex: sleeps only while still armed (1). */
+		if (lfq_futex(flag, FUTEX_WAIT, 1, tsp) &&
+		    errno != EAGAIN && errno != ETIMEDOUT)
+			return -errno;
+	}
+}
+
+/*
+ * No roles here: the waker clears the sleeper's flag itself, so only one
+ * waker pays the futex call. ORDERING wake-futex: the exchange is a full
+ * barrier.
+ */
+static void lfq_memfd_wake(struct lfq *q, uint32_t which)
+{
+	uint32_t *flag = which == LFQ_WAKE_CONSUMER ? q->ring.need_data :
+						      q->ring.need_space;
+
+	if (lfq_xchg(flag, 0))
+		lfq_futex(flag, FUTEX_WAKE, INT_MAX, NULL);
+}
+
+static int lfq_memfd_stats(struct lfq *q, struct lfq_stats *st)
+{
+	st->produced = lfq_load_relaxed(&q->ring.prod->head);
+	st->consumed = lfq_load_relaxed(&q->ring.cons->tail);
+	st->full_events = lfq_load_relaxed(&q->ring.prod->full_events);
+	st->empty_events = lfq_load_relaxed(&q->ring.cons->empty_events);
+	return 0;
+}
+
+const struct lfq_backend_ops lfq_memfd_backend = {
+	.sleep	= lfq_memfd_sleep,
+	.wake	= lfq_memfd_wake,
+	.stats	= lfq_memfd_stats,
+};

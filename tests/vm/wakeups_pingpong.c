@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * wakeups_pingpong.c - no lost wakeup between two processes on /dev/lfq
+ * queues: 10^4 ping-pong round trips, each side asleep in LFQ_IOC_WAIT,
+ * every commit made just as the peer goes to sleep; 10^4 unforced; 2000
+ * with one side in poll() and 2000 in epoll_wait(). A wait that times
+ * out (5 s) is a lost wakeup; STATS must show the sleeps were real.
+ *
+ * Runs in the test VM with lfq.ko loaded.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "liblfq.h"
+#include "lfq_ring.h"
+#include "tap.h"
+#include "test_util.h"
+#include "wakeups_util.h"
+
+#define PINGPONG	10000u
+#define PINGPONG_POLL	2000u
+
+/*
+ * Ping-pong: the parent sends on "ab", the child answers on "ba". Each side
+ * sleeps in LFQ_IOC_WAIT, poll() or epoll_wait() (WAIT_*) with a 5 s
+ * timeout; a timeout is a lost wakeup. With @force, a side commits only
+ * once it sees the peer's need_data armed (read from the peer's consumer
+ * page), i.e. once the peer is inside the kernel on its way to sleep, and
+ * on every other round only once the peer is asleep (/proc/PID/stat), so
+ * every round is a sleep/wake cycle, half of them racing the commit
+ * against the sleep.
+ */
+enum pp_how { PP_WAIT, PP_POLL, PP_EPOLL };
+
+static const char *const pp_name[] = { "LFQ_IOC_WAIT", "poll()",
+				       "epoll_wait()" };
+
+struct pp_end {
+	struct lfq *in, *out;
+	const struct lfq_cons_ctl *out_cons;	/* peer's page on @out */
+	enum pp_how how;
+	int ep;
+	int peer_stat;	/* /proc/PEER/stat */
+};
+
+static int pp_wait(struct pp_end *e)
+{
+	struct pollfd pfd = { .fd = lfq_fd(e->in), .events = POLLIN };
+	struct epoll_event ev;
+	int n;
+
+	switch (e->how) {
+	case PP_WAIT:
+		return lfq_wait_data(e->in, 1, 5000 * MS);
+	case PP_POLL:
+		n = poll(&pfd, 1, 5000);
+		return n == 1 && pfd.revents == POLLIN ? 0 :
+		       n == 0 ? -ETIMEDOUT : -EIO;
+	default:
+		n = epoll_wait(e->ep, &ev, 1, 5000);
+		return n == 1 && ev.events == EPOLLIN ? 0 :
+		       n == 0 ? -ETIMEDOUT : -EIO;
+	}
+}
+
+/* The scheduler state letter of the peer, from /proc/PID/stat. */
+static char pp_peer_state(struct pp_end *e)
+{
+	char buf[256], *p;
+	ssize_t n = pread(e->peer_stat, buf, sizeof(buf) - 1, 0);
+
+	if (n <= 0)
+		return '?';
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : '?';
+}
+
+/*
+ * Wait (yielding) until the peer has armed need_data on @out; on odd
+ * rounds also until it is actually asleep (the flag alone may be left
+ * armed by the peer's previous, successful wait).
+ */
+static int pp_peer_armed(struct pp_end *e, int asleep)
+{
+	int64_t deadline = now_ns() + 5000 * MS;
+
+	while (!__atomic_load_n(&e->out_cons->need_data, __ATOMIC_ACQUIRE) ||
+	       (asleep && pp_peer_state(e) != 'S')) {
+		if (now_ns() > deadline)
+			return -1;
+		sched_yield();
+	}
+	return 0;
+}
+
+static int pp_send(struct pp_end *e, uint64_t v, int force, const char *who)
+{
+	if (force && pp_peer_armed(e, v & 1)) {
+		tap_diag("%s: peer never armed need_data for value %llu", who,
+			 (unsigned long long)v);
+		return 6;
+	}
+	if (lfq_push(e->out, &v, sizeof(v))) {
+		tap_diag("%s: push %llu failed", who, (unsigned long long)v);
+		return 2;
+	}
+	return 0;
+}
+
+static int pp_side(struct pp_end *e, uint32_t rounds, int initiator,
+		   int force, const char *who)
+{
+	uint64_t v, want;
+	uint32_t i;
+	int err;
+
+	for (i = 0; i < rounds; i++) {
+		if (initiator && (err = pp_send(e, i, force, who)))
+			return err;
+		while ((err = lfq_pop(e->in, &v, sizeof(v))) == -EAGAIN) {
+			err = pp_wait(e);
+			if (err) {
+				tap_diag("%s: round %u: %s: %d (%s)", who, i,
+					 pp_name[e->how], err, strerror(-err));
+				return 3;
+			}
+		}
+		want = initiator ? (uint64_t)i + 1000000 : i;
+		if (err || v != want) {
+			tap_diag("%s: round %u: pop %d value %llu want %llu",
+				 who, i, err, (unsigned long long)v,
+				 (unsigned long long)want);
+			return 4;
+		}
+		if (!initiator && (err = pp_send(e, i + 1000000ull, force, who)))
+			return err;
+	}
+	return 0;
+}
+
+static const struct lfq_cons_ctl *map_cons_page(struct lfq *q)
+{
+	struct lfq_info info = { .size = sizeof(info) };
+	void *p;
+
+	if (ioctl(lfq_fd(q), LFQ_IOC_INFO, &info))
+		return NULL;
+	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, lfq_fd(q),
+		 (off_t)info.cons_offset);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void test_pingpong(uint32_t rounds, enum pp_how child_how, int force)
+{
+	struct lfq *ab = make_queue(), *ba = make_queue();
+	struct pp_end parent = { .in = ba, .out = ab, .how = PP_WAIT };
+	struct pp_end child = { .in = ab, .out = ba, .how = child_how };
+	struct lfq_stats sa, sb;
+	int64_t t0 = now_ns();
+	char path[64];
+	pid_t pid;
+	int rc, crc;
+
+	/* Sleep at once: liblfq's waits would spin a while first. */
+	lfq_set_wait_spin(ab, 0);
+	lfq_set_wait_spin(ba, 0);
+	parent.out_cons = map_cons_page(ab);
+	child.out_cons = map_cons_page(ba);
+	if (!parent.out_cons || !child.out_cons) {
+		tap_diag("mapping the consumer pages: %s", strerror(errno));
+		exit(1);
+	}
+	if (child_how == PP_EPOLL) {
+		struct epoll_event ev = { .events = EPOLLIN };
+
+		child.ep = epoll_create1(EPOLL_CLOEXEC);
+		if (child.ep < 0 ||
+		    epoll_ctl(child.ep, EPOLL_CTL_ADD, lfq_fd(ab), &ev)) {
+			tap_diag("epoll: %s", strerror(errno));
+			exit(1);
+		}
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)getppid());
+		child.peer_stat = open(path, O_RDONLY | O_CLOEXEC);
+		_exit(pp_side(&child, rounds, 0, force, "child"));
+	}
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	parent.peer_stat = open(path, O_RDONLY | O_CLOEXEC);
+	rc = pp_side(&parent, rounds, 1, force, "parent");
+	close(parent.peer_stat);
+	if (rc && pid > 0)
+		kill(pid, SIGKILL);
+	crc = child_ok(pid);
+	tap_ok(!rc && !crc,
+	       "%u ping-pong round trips, child in %s, parent in LFQ_IOC_WAIT%s: no lost wakeup",
+	       rounds, pp_name[child_how],
+	       force ? ", each commit racing the peer's sleep" : "");
+	lfq_get_stats(ab, &sa);
+	lfq_get_stats(ba, &sb);
+	tap_diag("ping-pong: %.2f s; a->b waits %llu wakeups %llu; b->a waits %llu wakeups %llu",
+		 (double)(now_ns() - t0) / 1e9, (unsigned long long)sa.waits,
+		 (unsigned long long)sa.wakeups, (unsigned long long)sb.waits,
+		 (unsigned long long)sb.wakeups);
+	/* Forced: (nearly) every round slept; else at least some did. */
+	if (!tap_ok(sa.produced == rounds && sb.consumed == rounds &&
+		    sa.wakeups >= (force ? rounds / 2 : 1) &&
+		    sb.wakeups >= (force ? rounds / 2 : 1) &&
+		    sa.wakeups + sb.wakeups >= (force ? rounds : 2),
+		    "ping-pong: all messages through, >= %u wakeups on each side, %u in all",
+		    force ? rounds / 2 : 1, force ? rounds : 2))
+		tap_diag("  produced %llu consumed %llu",
+			 (unsigned long long)sa.produced,
+			 (unsigned long long)sb.consumed);
+	if (child_how == PP_EPOLL)
+		close(child.ep);
+	munmap((void *)parent.out_cons, 4096);
+	munmap((void *)child.out_cons, 4096);
+	lfq_close(ab);
+	lfq_close(ba);
+}
+
+int main(void)
+{
+	tap_plan(8);
+	test_pingpong(PINGPONG, PP_WAIT, 1);
+	test_pingpong(PINGPONG, PP_WAIT, 0);
+	test_pingpong(PINGPONG_POLL, PP_POLL, 1);
+	test_pingpong(PINGPONG_POLL, PP_EPOLL, 1);
+	return tap_done();
+}
