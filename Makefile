@@ -2,13 +2,15 @@
 # Makefile - builds lfq.ko (against Debian's stock 6.1 headers), liblfq, the
 # tools and the test programs, and runs them:
 #
-#   make              module, library, tools, lfq-bench, tests (into build/)
+#   make              module, library, tools, tests (into build/)
 #   make check        every test layer; last line "N passed, N failed, N skipped"
 #   make demo         boots the test VM and streams through /dev/lfq
 #   make fuzz         the long ioctl fuzz on the debug kernel: FUZZ_CALLS
 #                     (10^7; 0: no limit), FUZZ_MINUTES (60), FUZZ_SEED
 #   make bench        lfq-bench's full run (peers installed first); rewrites
 #                     docs/PERFORMANCE.md and docs/perf/
+#   make bench-tools  lfq-bench alone (its peers must be installed:
+#                     tools/bench/install-peers.sh); not part of `make`
 #   make install      headers, liblfq and liblfq.pc under PREFIX
 #
 # KDIR overrides the kernel build directory (default: the one
@@ -41,7 +43,7 @@ TOOLS	   := $(patsubst tools/%.c,$(B)/tools/%,$(wildcard tools/*.c))
 
 .PHONY: all kmod lib tools tests check demo fuzz deps install clean bench \
 	bench-tools
-all: kmod lib tools tests bench-tools
+all: kmod lib tools tests
 
 # modpost writes a generated *.mod.c beside each module's sources; every
 # build writes it again, so none is left in kmod/ (whose .c files are ours).
@@ -98,9 +100,11 @@ $(B)/tools/%: tools/%.c $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -static $< -o $@ $(LIB_A) -lpthread
 
-# lfq-bench (tools/bench/): the host program links every peer (DPDK,
+# lfq-bench (tools/bench/) is not the product: `make` and `make install`
+# need none of its peers. The host program links every peer (DPDK,
 # Concurrency Kit, boost, liburcu; tools/bench/install-peers.sh installs
-# them); lfq-bench-vm is the static subset the test VM runs.
+# them); lfq-bench-vm is the static subset the test VM runs. `make bench`
+# and make check's bench layer install the peers and build both.
 BENCH_HDRS   := $(wildcard tools/bench/*.h) $(LIB_HDRS)
 BENCH_COMMON := tools/bench/lfq-bench.c tools/bench/bench_report.c \
 		tools/bench/bench_util.c tools/bench/bench_targets.c \

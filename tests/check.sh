@@ -54,9 +54,15 @@ if has host; then
 	done
 fi
 
+# lfq-bench is not part of `make`: this layer installs its peers and
+# builds it first.
 if has bench; then
 	layer "lfq-bench, quick mode"
-	tests/run-tap.sh bench tests/bench-quick.sh
+	if tools/bench/install-peers.sh && make -s bench-tools; then
+		tests/run-tap.sh bench tests/bench-quick.sh
+	else
+		fail_layer bench "installing lfq-bench's peers or building it failed"
+	fi
 fi
 
 # payload DIR KO... : the module(s), every static VM test program, and the

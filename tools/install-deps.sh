@@ -13,8 +13,8 @@ for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
 		missing="$missing $p"
 done
-# lfq-bench's peers are built by `make` too (make check runs its quick mode).
-"$(dirname "$0")/bench/install-peers.sh"
+# lfq-bench's peers are not listed: `make bench` and make check's bench
+# layer install them (tools/bench/install-peers.sh).
 [ -z "$missing" ] && exit 0
 echo "install-deps: installing:$missing" >&2
 if [ "$(id -u)" != 0 ]; then
