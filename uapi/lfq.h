@@ -41,7 +41,18 @@
  * still drop and count. Unknown bits give -EINVAL.
  */
 #define LFQ_CREATE_BLOCK	(1u << 0)
-#define LFQ_CREATE_FLAGS_ALL	LFQ_CREATE_BLOCK
+/*
+ * An elastic queue: a list of ring segments (nodes) of slot_count slots
+ * each, that grows when a producer finds its segment full, up to seg_max
+ * segments, and shrinks back to seg_min as the consumer drains it. Drained
+ * segments are reclaimed through RCU (see README.md, "Elastic queues").
+ */
+#define LFQ_CREATE_ELASTIC	(1u << 1)
+#define LFQ_CREATE_FLAGS_ALL	(LFQ_CREATE_BLOCK | LFQ_CREATE_ELASTIC)
+
+/* Bounds on elastic queues (checked by LFQ_IOC_CREATE). */
+#define LFQ_SEGS_MAX		1024u		/* seg_max at most */
+#define LFQ_ELASTIC_BYTES_MAX	(1u << 30)	/* seg_max * one segment's slots */
 
 /*
  * Queue names (struct lfq_create.name, lfq_open, lfq_unlink, lfq_list_entry):
@@ -76,8 +87,17 @@
  *		by the caller's fsuid and fsgid, and the name holds it alive
  *		until LFQ_IOC_UNLINK, like shm_open(O_CREAT | O_EXCL). A name
  *		in use gives -EEXIST, LFQ_NAMED_MAX names in use -ENOSPC.
+ * @seg_min:	LFQ_CREATE_ELASTIC: segments kept allocated when the queue is
+ *		idle, 1..@seg_max (LFQ_CREATE_SIZE_VER2); 0 otherwise.
+ * @seg_max:	LFQ_CREATE_ELASTIC: segments at most, up to LFQ_SEGS_MAX;
+ *		0 otherwise.
  *
- * slot_size * slot_count must not exceed LFQ_DATA_BYTES_MAX.
+ * slot_size * slot_count (one segment's, for an elastic queue) must not
+ * exceed LFQ_DATA_BYTES_MAX, and seg_max times that LFQ_ELASTIC_BYTES_MAX:
+ * -EINVAL. The queue's memory is charged to the caller's memory cgroup and
+ * counted against its user's limit (the module parameter user_bytes_max):
+ * -EDQUOT when the queue's fixed part, or an elastic queue's seg_min
+ * segments, would take the user past it.
  */
 struct lfq_create {
 	__u32 size;
@@ -89,10 +109,13 @@ struct lfq_create {
 	__u32 mode;
 	__u32 role;
 	char name[LFQ_NAME_MAX];
+	__u32 seg_min;
+	__u32 seg_max;
 };
 
 #define LFQ_CREATE_SIZE_VER0	24
 #define LFQ_CREATE_SIZE_VER1	64	/* mode, role, name */
+#define LFQ_CREATE_SIZE_VER2	72	/* seg_min, seg_max */
 
 /*
  * Roles: what a file bound to a queue may do. A queue admits one consumer
@@ -177,6 +200,14 @@ struct lfq_unlink {
  * @waits:	LFQ_IOC_WAIT sleeps.
  * @dropped:	records kernel producers dropped.
  * @orphaned:	MPSC slots dead producers held, discarded by the kernel.
+ * @seg_min:	elastic queues: as created (LFQ_LIST_ENTRY_SIZE_VER2).
+ * @seg_max:	elastic queues: as created.
+ * @segments:	as struct lfq_stats, and likewise for the rest.
+ * @segments_peak: segments live at most.
+ * @grows:	segments linked.
+ * @shrinks:	segments retired.
+ * @pool:	spare segments.
+ * @bytes:	bytes the queue holds.
  */
 struct lfq_list_entry {
 	char name[LFQ_NAME_MAX];
@@ -201,10 +232,19 @@ struct lfq_list_entry {
 	__u64 waits;
 	__u64 dropped;
 	__u64 orphaned;
+	__u32 seg_min;
+	__u32 seg_max;
+	__u64 segments;
+	__u64 segments_peak;
+	__u64 grows;
+	__u64 shrinks;
+	__u64 pool;
+	__u64 bytes;
 };
 
 #define LFQ_LIST_ENTRY_SIZE_VER0 144
 #define LFQ_LIST_ENTRY_SIZE_VER1 152	/* orphaned */
+#define LFQ_LIST_ENTRY_SIZE_VER2 208	/* seg_min .. bytes */
 
 /**
  * struct lfq_list - LFQ_IOC_LIST argument: report the named queues.
@@ -260,6 +300,21 @@ struct lfq_list {
  * @commit_size: bytes of the commit words, page aligned; 0 for SPSC.
  * @role:	the file's role, LFQ_ROLE_* (LFQ_INFO_SIZE_VER2).
  * @__reserved:	zero.
+ * @seg_min:	elastic queues (LFQ_INFO_SIZE_VER3): as created; else 0.
+ * @seg_max:	elastic queues: as created; else 0.
+ * @segtab_offset: elastic queues: mmap offset of the read-only segment
+ *		table (struct lfq_segtab, then seg_max struct lfq_seg_meta).
+ * @heads_offset: elastic queues: the segments' head words (struct
+ *		lfq_seg_word each), writable by producers.
+ * @tails_offset: elastic queues: the segments' tail words, writable by
+ *		the consumer.
+ * @frames_offset: elastic queues: the first segment frame; frame f is at
+ *		frames_offset + f * frame_size: its commit words (MPSC,
+ *		page aligned), then its data_size bytes of slots twice.
+ * @frame_size:	elastic queues: bytes of one frame.
+ *
+ * For an elastic queue data_size is one segment's slot area, and
+ * data_offset, commit_offset and commit_size describe frame 0.
  */
 struct lfq_info {
 	__u32 size;
@@ -278,11 +333,19 @@ struct lfq_info {
 	__u64 commit_size;
 	__u32 role;
 	__u32 __reserved;
+	__u32 seg_min;
+	__u32 seg_max;
+	__u64 segtab_offset;
+	__u64 heads_offset;
+	__u64 tails_offset;
+	__u64 frames_offset;
+	__u64 frame_size;
 };
 
 #define LFQ_INFO_SIZE_VER0	72
 #define LFQ_INFO_SIZE_VER1	88	/* commit_offset, commit_size */
 #define LFQ_INFO_SIZE_VER2	96	/* role */
+#define LFQ_INFO_SIZE_VER3	144	/* seg_min .. frame_size */
 
 /* struct lfq_wait.flags: exactly one of these. */
 #define LFQ_WAIT_DATA		(1u << 0)	/* until >= min_count slots to read */
@@ -333,6 +396,14 @@ struct lfq_wait {
  * @orphaned:	MPSC slots the kernel discarded because the producer that
  *		reserved them was released first (LFQ_STATS_SIZE_VER2; see
  *		LFQ_IOC_CLAIM).
+ * @segments:	elastic queues (LFQ_STATS_SIZE_VER3): segments linked in
+ *		the queue now (fixed queues: 1).
+ * @segments_peak: segments linked at most at once.
+ * @grows:	segments linked when a producer found its segment full.
+ * @shrinks:	segments retired after the consumer drained them.
+ * @pool:	spare segments, ready for producers in any context.
+ * @bytes:	bytes of memory the queue holds now (its pages, all
+ *		segments included).
  *
  * @produced, @consumed, @full_events and @empty_events live in pages the
  * processes can write; the kernel reports them as found. The rest are kept
@@ -350,11 +421,18 @@ struct lfq_stats {
 	__u64 waits;
 	__u64 dropped;
 	__u64 orphaned;
+	__u64 segments;
+	__u64 segments_peak;
+	__u64 grows;
+	__u64 shrinks;
+	__u64 pool;
+	__u64 bytes;
 };
 
 #define LFQ_STATS_SIZE_VER0	64
 #define LFQ_STATS_SIZE_VER1	72	/* dropped */
 #define LFQ_STATS_SIZE_VER2	80	/* orphaned */
+#define LFQ_STATS_SIZE_VER3	128	/* segments .. bytes */
 
 /*
  * Crash safety of MPSC queues. Every producer (each thread or process that
@@ -486,5 +564,16 @@ struct lfq_source {
 #define LFQ_IOC_UNLINK		_IO(LFQ_IOC_MAGIC, 0x09)	/* struct lfq_unlink * */
 #define LFQ_IOC_LIST		_IO(LFQ_IOC_MAGIC, 0x0a)	/* struct lfq_list * */
 #define LFQ_IOC_CLAIM		_IO(LFQ_IOC_MAGIC, 0x0b)	/* struct lfq_claim * */
+/*
+ * LFQ_IOC_GROW (by value: a frame number): for a producer of an elastic
+ * queue that found the segment in that frame full (or sealed): seals it if
+ * it is not, and links the next segment if none is. Returns the frame the
+ * producer continues in: the segment after this one, or the producers'
+ * current segment if this one is no longer live. -EAGAIN when the queue
+ * is at seg_max segments or no memory may be taken for another (the
+ * user's limit, -EDQUOT; the memory cgroup, -ENOMEM); -EINVAL for a fixed
+ * queue or a frame out of range; -EPERM without the producer role.
+ */
+#define LFQ_IOC_GROW		_IO(LFQ_IOC_MAGIC, 0x0c)	/* frame by value */
 
 #endif /* _UAPI_LINUX_LFQ_H */

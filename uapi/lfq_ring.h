@@ -25,6 +25,30 @@
  * (i & (slot_count - 1)) * slot_size, and head - tail is the number of
  * slots in use (SPSC: committed; MPSC: reserved), so all slot_count slots
  * are usable.
+ *
+ * An elastic queue (LFQ_CREATE_ELASTIC) replaces the commit words and the
+ * slot area by segments: each is a ring of slot_count slots with its own
+ * head and tail word and a frame of the mapping (its commit words, its
+ * slots twice). Indices run on from one segment to the next: a producer
+ * that finds its segment full seals it (LFQ_SEG_SEALED in its head word;
+ * the index where it ends is the rest of that word) and continues in the
+ * segment linked after it, whose first index is that end. The layout:
+ *
+ *   hdr, prod, cons	as above (prod->head, cons->tail unused)
+ *   segtab_offset	read-only: struct lfq_segtab, then seg_max struct
+ *			lfq_seg_meta, written only by the kernel
+ *   heads_offset	seg_max struct lfq_seg_word: each segment's head,
+ *			written by producers
+ *   tails_offset	seg_max struct lfq_seg_word: each segment's tail,
+ *			written by the consumer
+ *   frames_offset	seg_max frames of frame_size bytes: frame f holds
+ *			the pages of the segment allocated in frame f, from
+ *			its allocation to its free (live, retired or a
+ *			spare: a producer descheduled in a retired segment
+ *			reads this queue's own words, never faults); a
+ *			frame without a segment reads as zeros and is a
+ *			SIGBUS to write (the kernel zaps a frame from every
+ *			mapping when a segment is allocated in it or freed).
  */
 #ifndef _UAPI_LINUX_LFQ_RING_H
 #define _UAPI_LINUX_LFQ_RING_H
@@ -33,6 +57,7 @@
 
 #define LFQ_RING_MAGIC		0x3151464cu	/* "LFQ1" in little-endian bytes */
 #define LFQ_RING_LAYOUT_VERSION	1u
+#define LFQ_RING_LAYOUT_ELASTIC	2u	/* LFQ_CREATE_ELASTIC: segments */
 #define LFQ_CACHELINE		64
 
 /**
@@ -49,6 +74,13 @@
  * @data_size:	bytes of one copy of the slot area (page aligned).
  * @commit_offset: offset of the commit words (MPSC).
  * @commit_size: bytes of the commit words (page aligned); 0 for SPSC.
+ * @seg_min:	elastic queues: segments kept at rest (else 0).
+ * @seg_max:	elastic queues: segments at most (else 0).
+ * @segtab_offset: elastic queues: offset of struct lfq_segtab.
+ * @heads_offset: elastic queues: offset of the head words.
+ * @tails_offset: elastic queues: offset of the tail words.
+ * @frames_offset: elastic queues: offset of frame 0.
+ * @frame_size:	elastic queues: bytes per frame.
  */
 struct lfq_ring_hdr {
 	__u32 magic;
@@ -63,6 +95,65 @@ struct lfq_ring_hdr {
 	__u64 data_size;
 	__u64 commit_offset;
 	__u64 commit_size;
+	__u32 seg_min;
+	__u32 seg_max;
+	__u64 segtab_offset;
+	__u64 heads_offset;
+	__u64 tails_offset;
+	__u64 frames_offset;
+	__u64 frame_size;
+};
+
+/* In a segment's head word: sealed, no reservation may follow. */
+#define LFQ_SEG_SEALED		0x8000000000000000ull	/* bit 63 */
+
+/* struct lfq_seg_meta.state */
+#define LFQ_SEG_FREE		0	/* no segment's life in the frame */
+#define LFQ_SEG_LIVE		1	/* linked in the queue */
+#define LFQ_SEG_RETIRED		2	/* unlinked; freed after a grace period */
+
+/**
+ * struct lfq_segtab - the head of an elastic queue's segment table
+ * (read-only, written by the kernel).
+ * @pseg:	the frame of the producers' current segment (the newest):
+ *		where a producer without a segment of its own starts.
+ * @cseg:	the frame of the oldest live segment, where the consumer is
+ *		or was last seen.
+ * @__pad:	to a cache line.
+ */
+struct lfq_segtab {
+	__u32 pseg;
+	__u32 cseg;
+	__u8 __pad[LFQ_CACHELINE - 8];
+};
+
+/**
+ * struct lfq_seg_meta - one frame's segment (read-only, kernel-written).
+ * @base:	the segment's first index in its current life.
+ * @next:	the frame of the segment linked after it, plus one; 0 while
+ *		none is (the release store that sets it comes after the
+ *		segment it names is initialised).
+ * @state:	LFQ_SEG_LIVE, LFQ_SEG_RETIRED or LFQ_SEG_FREE. A segment
+ *		is grown (linked after) only by someone who saw it LIVE
+ *		inside a read-side section (it is marked RETIRED before its
+ *		grace period begins).
+ */
+struct lfq_seg_meta {
+	__u64 base;
+	__u32 next;
+	__u32 state;
+};
+
+/**
+ * struct lfq_seg_word - one segment's head (or tail) word, on its own cache
+ * line. A head word holds the next index to reserve, or, once LFQ_SEG_SEALED
+ * (bit 63) is set, the index where the segment ends.
+ * @v:		the word.
+ * @__pad:	to a cache line.
+ */
+struct lfq_seg_word {
+	__u64 v;
+	__u8 __pad[LFQ_CACHELINE - 8];
 };
 
 /* Claim records in the producer page: one per registered MPSC producer. */
@@ -115,6 +206,12 @@ struct lfq_prod_ctl {
  *		commits slots must wake it. Set by the waiter, cleared by
  *		the waker.
  * @empty_events: times the consumer found the ring empty (statistics).
+ * @seg:	elastic queues: the frame of the segment the consumer reads,
+ *		which is not retired while it is named here, whatever its
+ *		tail word says. Set by the kernel when a consumer file is
+ *		admitted; the consumer stores the next frame, with release
+ *		ordering, when it moves on (it never touches the old segment
+ *		again).
  */
 struct lfq_cons_ctl {
 	__u64 tail;
@@ -123,6 +220,8 @@ struct lfq_cons_ctl {
 	__u32 __pad1;
 	__u8 __pad2[LFQ_CACHELINE - 8];
 	__u64 empty_events;
+	__u32 seg;
+	__u32 __pad3;
 };
 
 #endif /* _UAPI_LINUX_LFQ_RING_H */
