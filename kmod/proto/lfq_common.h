@@ -15,27 +15,38 @@
  * struct lfq_ring_loc - where one ring's shared words live, in the address
  * space of whoever uses it (the kernel's vmap, or a process's mapping).
  * Every protocol view (lfq_spsc_*_init(), lfq_mpsc_*_init()) and every
- * waiter (lfq_ready.h) is built from one; lfq_ring_loc_init() fills it.
- * @prod:	the producer page (head, need_space, claims).
- * @cons:	the consumer page (tail, need_data).
+ * waiter (lfq_ready.h) is built from one. A fixed queue is one ring
+ * (lfq_ring_loc_init()); an elastic queue is a ring per segment
+ * (lfq_seg_loc_init() in lfq_segment.h), all sharing the queue's pages.
+ * @prod:	the queue's producer page (need_space, counters, claims).
+ * @cons:	the queue's consumer page (need_data, counters).
+ * @head:	this ring's producer index (fixed: in @prod).
+ * @tail:	this ring's consumer index (fixed: in @cons).
  * @commit:	MPSC commit words, one per slot; unused for SPSC.
  * @data:	first copy of the slot area (the second follows it).
  * @need_data:	the consumer's sleep flag (in @cons).
  * @need_space:	the producers' sleep flag (in @prod).
+ * @base:	an elastic segment's first index in its current life.
  * @slot_size:	bytes per slot.
  * @slot_count:	slots in the ring, a power of two.
  * @type:	LFQ_TYPE_*.
+ * @segment:	an elastic segment: @head may carry LFQ_SEG_SEALED, and
+ *		indices below @base have no previous lap in the ring.
  */
 struct lfq_ring_loc {
 	struct lfq_prod_ctl *prod;
 	struct lfq_cons_ctl *cons;
+	__u64 *head;
+	__u64 *tail;
 	__u64 *commit;
 	unsigned char *data;
 	__u32 *need_data;
 	__u32 *need_space;
+	__u64 base;
 	__u32 slot_size;
 	__u32 slot_count;
 	__u32 type;
+	__u32 segment;
 };
 
 /**
@@ -51,13 +62,30 @@ static inline void lfq_ring_loc_init(struct lfq_ring_loc *r, void *base,
 
 	r->prod = (struct lfq_prod_ctl *)(b + h->prod_offset);
 	r->cons = (struct lfq_cons_ctl *)(b + h->cons_offset);
+	r->head = &r->prod->head;
+	r->tail = &r->cons->tail;
 	r->commit = (__u64 *)(b + h->commit_offset);
 	r->data = b + h->data_offset;
 	r->need_data = &r->cons->need_data;
 	r->need_space = &r->prod->need_space;
+	r->base = 0;
 	r->slot_size = h->slot_size;
 	r->slot_count = h->slot_count;
 	r->type = h->type;
+	r->segment = 0;
+}
+
+/**
+ * lfq_loc_index() - a ring's producer index as published, without the
+ * SEALED bit of an elastic segment.
+ * @r:		the ring.
+ * @v:		its head word, as read.
+ *
+ * Return: the index.
+ */
+static inline __u64 lfq_loc_index(const struct lfq_ring_loc *r, __u64 v)
+{
+	return r->segment ? v & ~LFQ_SEG_SEALED : v;
 }
 
 /**
@@ -132,8 +160,8 @@ static inline __u32 lfq_arm_space_wait(const struct lfq_ring_loc *r)
 {
 	lfq_store_release_mb(r->need_space, 1);
 	return r->slot_count -
-	       lfq_ring_count(lfq_load_relaxed(&r->prod->head),
-			      lfq_load_after_mb(&r->cons->tail), r->slot_count);
+	       lfq_ring_count(lfq_loc_index(r, lfq_load_relaxed(r->head)),
+			      lfq_load_after_mb(r->tail), r->slot_count);
 }
 
 /**
@@ -147,8 +175,8 @@ static inline __u32 lfq_arm_space_wait(const struct lfq_ring_loc *r)
 static inline __u32 lfq_free_slots(const struct lfq_ring_loc *r)
 {
 	return r->slot_count -
-	       lfq_ring_count(lfq_load_relaxed(&r->prod->head),
-			      lfq_load_relaxed(&r->cons->tail), r->slot_count);
+	       lfq_ring_count(lfq_loc_index(r, lfq_load_relaxed(r->head)),
+			      lfq_load_relaxed(r->tail), r->slot_count);
 }
 
 #endif /* _LFQ_PROTO_COMMON_H */

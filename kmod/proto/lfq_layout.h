@@ -19,15 +19,46 @@
 #include "lfq_ring.h"
 
 /**
+ * struct lfq_geometry - what a queue is made of, as created.
+ * @type:	LFQ_TYPE_*.
+ * @flags:	LFQ_CREATE_* flags.
+ * @slot_size:	bytes per slot.
+ * @slot_count:	slots in the ring (an elastic queue: in each segment).
+ * @seg_min:	LFQ_CREATE_ELASTIC: segments kept at rest; else 0.
+ * @seg_max:	LFQ_CREATE_ELASTIC: segments at most; else 0.
+ */
+struct lfq_geometry {
+	__u32 type;
+	__u32 flags;
+	__u32 slot_size;
+	__u32 slot_count;
+	__u32 seg_min;
+	__u32 seg_max;
+};
+
+/**
  * struct lfq_layout - where each part of a queue lives in its mapping.
  * @hdr_offset:	struct lfq_ring_hdr page.
  * @prod_offset: struct lfq_prod_ctl page.
  * @cons_offset: struct lfq_cons_ctl page.
- * @commit_offset: commit words (MPSC), right after the consumer page.
- * @commit_size: bytes of the commit words; 0 for SPSC.
- * @data_offset: first copy of the slot area.
- * @data_size:	bytes of one copy of the slot area.
- * @map_size:	bytes of the whole layout, both copies of the slot area
+ * @commit_offset: commit words (MPSC), right after the consumer page; for
+ *		an elastic queue, frame 0's.
+ * @commit_size: bytes of the commit words (0 for SPSC); elastic: of each
+ *		frame's.
+ * @data_offset: first copy of the slot area; elastic: frame 0's.
+ * @data_size:	bytes of one copy of the slot area; elastic: of one
+ *		segment's.
+ * @segtab_offset: elastic: the segment table (struct lfq_segtab, then
+ *		@seg_max struct lfq_seg_meta); else 0, as the rest below.
+ * @segtab_size: its bytes, page aligned.
+ * @heads_offset: elastic: the segments' head words.
+ * @heads_size:	their bytes, page aligned.
+ * @tails_offset: elastic: the segments' tail words.
+ * @tails_size:	their bytes, page aligned.
+ * @frames_offset: elastic: frame 0.
+ * @frame_size:	elastic: bytes of one frame (commit words, slots twice).
+ * @seg_max:	elastic: frames in the layout; 0 for a fixed queue.
+ * @map_size:	bytes of the whole layout, both copies of every slot area
  *		included.
  */
 struct lfq_layout {
@@ -38,6 +69,15 @@ struct lfq_layout {
 	__u64 commit_size;
 	__u64 data_offset;
 	__u64 data_size;
+	__u64 segtab_offset;
+	__u64 segtab_size;
+	__u64 heads_offset;
+	__u64 heads_size;
+	__u64 tails_offset;
+	__u64 tails_size;
+	__u64 frames_offset;
+	__u64 frame_size;
+	__u64 seg_max;
 	__u64 map_size;
 };
 
@@ -46,33 +86,46 @@ static inline int lfq_is_pow2(__u64 x)
 	return x && !(x & (x - 1));
 }
 
+static inline __u64 lfq_page_align(__u64 bytes, __u64 page_size)
+{
+	return (bytes + page_size - 1) & ~(page_size - 1);
+}
+
 /**
- * lfq_geometry_check() - validate a queue's type and geometry.
- * @type:	LFQ_TYPE_*.
- * @slot_size:	bytes per slot.
- * @slot_count:	slots in the ring.
+ * lfq_geometry_check() - validate a queue's type, flags and geometry.
+ * @g:		the geometry.
  * @page_size:	the page size of the memory that will hold the ring.
  *
  * The slot area must be a whole number of pages so that its second mapping
- * starts exactly where the ring wraps.
+ * starts exactly where the ring wraps. An elastic queue has 1 <= seg_min
+ * <= seg_max <= LFQ_SEGS_MAX segments, and seg_max of them hold at most
+ * LFQ_ELASTIC_BYTES_MAX bytes of slots; a fixed one has neither.
  *
  * Return: 0, or -EINVAL if any rule is broken.
  */
-static inline int lfq_geometry_check(__u32 type, __u32 slot_size,
-				     __u32 slot_count, __u64 page_size)
+static inline int lfq_geometry_check(const struct lfq_geometry *g,
+				     __u64 page_size)
 {
-	__u64 bytes = (__u64)slot_size * slot_count;
+	__u64 bytes = (__u64)g->slot_size * g->slot_count;
 
-	if (type != LFQ_TYPE_SPSC && type != LFQ_TYPE_MPSC)
+	if (g->type != LFQ_TYPE_SPSC && g->type != LFQ_TYPE_MPSC)
 		return -EINVAL;
-	if (slot_size < LFQ_SLOT_SIZE_MIN || slot_size > LFQ_SLOT_SIZE_MAX ||
-	    slot_size % 8)
+	if (g->flags & ~LFQ_CREATE_FLAGS_ALL)
 		return -EINVAL;
-	if (slot_count < LFQ_SLOT_COUNT_MIN ||
-	    slot_count > LFQ_SLOT_COUNT_MAX || !lfq_is_pow2(slot_count))
+	if (g->slot_size < LFQ_SLOT_SIZE_MIN ||
+	    g->slot_size > LFQ_SLOT_SIZE_MAX || g->slot_size % 8)
+		return -EINVAL;
+	if (g->slot_count < LFQ_SLOT_COUNT_MIN ||
+	    g->slot_count > LFQ_SLOT_COUNT_MAX || !lfq_is_pow2(g->slot_count))
 		return -EINVAL;
 	if (bytes > LFQ_DATA_BYTES_MAX || !lfq_is_pow2(page_size) ||
 	    bytes % page_size)
+		return -EINVAL;
+	if (!(g->flags & LFQ_CREATE_ELASTIC))
+		return g->seg_min || g->seg_max ? -EINVAL : 0;
+	if (!g->seg_min || g->seg_min > g->seg_max ||
+	    g->seg_max > LFQ_SEGS_MAX ||
+	    bytes * g->seg_max > LFQ_ELASTIC_BYTES_MAX)
 		return -EINVAL;
 	return 0;
 }
@@ -80,30 +133,54 @@ static inline int lfq_geometry_check(__u32 type, __u32 slot_size,
 /**
  * lfq_layout_init() - compute the mapping layout of a valid geometry.
  * @l:		layout to fill.
- * @type:	LFQ_TYPE_*: MPSC queues carry a page-aligned array of commit
- *		words (8 bytes per slot) between the consumer page and the
- *		slot area.
- * @slot_size:	bytes per slot.
- * @slot_count:	slots in the ring.
+ * @g:		the geometry: MPSC queues carry a page-aligned array of
+ *		commit words (8 bytes per slot) before each slot area; an
+ *		elastic queue carries a segment table, head and tail words,
+ *		and seg_max frames.
  * @page_size:	page size of the mapping.
  */
-static inline void lfq_layout_init(struct lfq_layout *l, __u32 type,
-				   __u32 slot_size, __u32 slot_count,
+static inline void lfq_layout_init(struct lfq_layout *l,
+				   const struct lfq_geometry *g,
 				   __u64 page_size)
 {
-	__u64 commit = 0;
+	__u64 commit = 0, segs = g->seg_max;
 
-	if (type == LFQ_TYPE_MPSC)
-		commit = ((__u64)slot_count * 8 + page_size - 1) &
-			 ~(page_size - 1);
+	if (g->type == LFQ_TYPE_MPSC)
+		commit = lfq_page_align((__u64)g->slot_count * 8, page_size);
 	l->hdr_offset = 0;
 	l->prod_offset = page_size;
 	l->cons_offset = 2 * page_size;
 	l->commit_offset = 3 * page_size;
 	l->commit_size = commit;
-	l->data_offset = l->commit_offset + commit;
-	l->data_size = (__u64)slot_size * slot_count;
-	l->map_size = l->data_offset + 2 * l->data_size;
+	l->data_size = (__u64)g->slot_size * g->slot_count;
+	l->seg_max = segs;
+	if (!(g->flags & LFQ_CREATE_ELASTIC)) {
+		l->data_offset = l->commit_offset + commit;
+		l->segtab_offset = 0;
+		l->segtab_size = 0;
+		l->heads_offset = 0;
+		l->heads_size = 0;
+		l->tails_offset = 0;
+		l->tails_size = 0;
+		l->frames_offset = 0;
+		l->frame_size = 0;
+		l->map_size = l->data_offset + 2 * l->data_size;
+		return;
+	}
+	l->segtab_offset = 3 * page_size;
+	l->segtab_size = lfq_page_align(sizeof(struct lfq_segtab) +
+					segs * sizeof(struct lfq_seg_meta),
+					page_size);
+	l->heads_offset = l->segtab_offset + l->segtab_size;
+	l->heads_size = lfq_page_align(segs * sizeof(struct lfq_seg_word),
+				       page_size);
+	l->tails_offset = l->heads_offset + l->heads_size;
+	l->tails_size = l->heads_size;
+	l->frames_offset = l->tails_offset + l->tails_size;
+	l->frame_size = commit + 2 * l->data_size;
+	l->commit_offset = l->frames_offset;
+	l->data_offset = l->frames_offset + commit;
+	l->map_size = l->frames_offset + segs * l->frame_size;
 }
 
 /* The parts of a queue's mapping, in layout order. */
@@ -111,8 +188,12 @@ enum lfq_part {
 	LFQ_PART_HDR,		/* struct lfq_ring_hdr */
 	LFQ_PART_PROD,		/* struct lfq_prod_ctl */
 	LFQ_PART_CONS,		/* struct lfq_cons_ctl */
-	LFQ_PART_COMMIT,	/* MPSC commit words (empty for SPSC) */
-	LFQ_PART_DATA,		/* the slot area, both copies */
+	LFQ_PART_COMMIT,	/* MPSC commit words (empty for SPSC, elastic) */
+	LFQ_PART_DATA,		/* the slot area, both copies (empty: elastic) */
+	LFQ_PART_SEGTAB,	/* elastic: the segment table */
+	LFQ_PART_HEADS,		/* elastic: the segments' head words */
+	LFQ_PART_TAILS,		/* elastic: the segments' tail words */
+	LFQ_PART_FRAMES,	/* elastic: the frames */
 	LFQ_PARTS
 };
 
@@ -125,9 +206,10 @@ enum lfq_part {
  *
  * This is the ROLES rule of lfq_rules.h, the only place it is written
  * as code: the kernel applies it to every mmap() and liblfq follows it
- * when it maps a queue. The header is never writable, the consumer page
- * only by a consumer, the producer page, the commit words and the slots
- * only by a producer.
+ * when it maps a queue. The header and the segment table are never
+ * writable, the consumer page and the segments' tail words only by a
+ * consumer, the rest (producer page, commit words, slots, head words,
+ * frames) only by a producer.
  *
  * Return: the LFQ_ROLE_* bit a file needs to map the part writable, or 0
  * if no file may.
@@ -135,26 +217,45 @@ enum lfq_part {
 static inline __u32 lfq_layout_part(const struct lfq_layout *l,
 				    unsigned int part, __u64 *off, __u64 *size)
 {
+	__u64 page = l->prod_offset - l->hdr_offset;	/* one page each */
+	int fixed = !l->seg_max;
+
 	switch (part) {
 	case LFQ_PART_HDR:
 		*off = l->hdr_offset;
-		*size = l->prod_offset - l->hdr_offset;
+		*size = page;
 		return 0;
 	case LFQ_PART_PROD:
 		*off = l->prod_offset;
-		*size = l->cons_offset - l->prod_offset;
+		*size = page;
 		return LFQ_ROLE_PRODUCER;
 	case LFQ_PART_CONS:
 		*off = l->cons_offset;
-		*size = l->commit_offset - l->cons_offset;
+		*size = page;
 		return LFQ_ROLE_CONSUMER;
 	case LFQ_PART_COMMIT:
 		*off = l->commit_offset;
-		*size = l->commit_size;
+		*size = fixed ? l->commit_size : 0;
 		return LFQ_ROLE_PRODUCER;
-	default:
+	case LFQ_PART_DATA:
 		*off = l->data_offset;
-		*size = 2 * l->data_size;
+		*size = fixed ? 2 * l->data_size : 0;
+		return LFQ_ROLE_PRODUCER;
+	case LFQ_PART_SEGTAB:
+		*off = l->segtab_offset;
+		*size = l->segtab_size;
+		return 0;
+	case LFQ_PART_HEADS:
+		*off = l->heads_offset;
+		*size = l->heads_size;
+		return LFQ_ROLE_PRODUCER;
+	case LFQ_PART_TAILS:
+		*off = l->tails_offset;
+		*size = l->tails_size;
+		return LFQ_ROLE_CONSUMER;
+	default:
+		*off = l->frames_offset;
+		*size = l->seg_max * l->frame_size;
 		return LFQ_ROLE_PRODUCER;
 	}
 }
@@ -162,29 +263,45 @@ static inline __u32 lfq_layout_part(const struct lfq_layout *l,
 /**
  * lfq_ring_hdr_init() - fill the header page of a new queue.
  * @h:		header to fill (zeroed memory).
- * @type:	LFQ_TYPE_*.
- * @flags:	creation flags.
- * @slot_size:	bytes per slot.
- * @slot_count:	slots in the ring.
+ * @g:		the geometry.
  * @l:		the queue's layout.
  */
-static inline void lfq_ring_hdr_init(struct lfq_ring_hdr *h, __u32 type,
-				     __u32 flags, __u32 slot_size,
-				     __u32 slot_count,
+static inline void lfq_ring_hdr_init(struct lfq_ring_hdr *h,
+				     const struct lfq_geometry *g,
 				     const struct lfq_layout *l)
 {
 	h->magic = LFQ_RING_MAGIC;
-	h->layout_version = LFQ_RING_LAYOUT_VERSION;
-	h->type = type;
-	h->flags = flags;
-	h->slot_size = slot_size;
-	h->slot_count = slot_count;
+	h->layout_version = g->flags & LFQ_CREATE_ELASTIC ?
+			    LFQ_RING_LAYOUT_ELASTIC : LFQ_RING_LAYOUT_VERSION;
+	h->type = g->type;
+	h->flags = g->flags;
+	h->slot_size = g->slot_size;
+	h->slot_count = g->slot_count;
 	h->prod_offset = l->prod_offset;
 	h->cons_offset = l->cons_offset;
 	h->data_offset = l->data_offset;
 	h->data_size = l->data_size;
 	h->commit_offset = l->commit_offset;
 	h->commit_size = l->commit_size;
+	h->seg_min = g->seg_min;
+	h->seg_max = g->seg_max;
+	h->segtab_offset = l->segtab_offset;
+	h->heads_offset = l->heads_offset;
+	h->tails_offset = l->tails_offset;
+	h->frames_offset = l->frames_offset;
+	h->frame_size = l->frame_size;
+}
+
+/* The geometry a header states. */
+static inline void lfq_ring_hdr_geometry(const struct lfq_ring_hdr *h,
+					 struct lfq_geometry *g)
+{
+	g->type = h->type;
+	g->flags = h->flags;
+	g->slot_size = h->slot_size;
+	g->slot_count = h->slot_count;
+	g->seg_min = h->seg_min;
+	g->seg_max = h->seg_max;
 }
 
 /**
@@ -200,18 +317,27 @@ static inline void lfq_ring_hdr_init(struct lfq_ring_hdr *h, __u32 type,
 static inline int lfq_ring_hdr_check(const struct lfq_ring_hdr *h,
 				     __u64 page_size, struct lfq_layout *l)
 {
-	if (h->magic != LFQ_RING_MAGIC ||
-	    h->layout_version != LFQ_RING_LAYOUT_VERSION)
+	struct lfq_geometry g;
+	__u32 version;
+
+	lfq_ring_hdr_geometry(h, &g);
+	version = g.flags & LFQ_CREATE_ELASTIC ? LFQ_RING_LAYOUT_ELASTIC :
+						 LFQ_RING_LAYOUT_VERSION;
+	if (h->magic != LFQ_RING_MAGIC || h->layout_version != version)
 		return -EPROTO;
-	if ((h->flags & ~LFQ_CREATE_FLAGS_ALL) ||
-	    lfq_geometry_check(h->type, h->slot_size, h->slot_count, page_size))
+	if (lfq_geometry_check(&g, page_size))
 		return -EINVAL;
-	lfq_layout_init(l, h->type, h->slot_size, h->slot_count, page_size);
+	lfq_layout_init(l, &g, page_size);
 	if (h->prod_offset != l->prod_offset ||
 	    h->cons_offset != l->cons_offset ||
 	    h->commit_offset != l->commit_offset ||
 	    h->commit_size != l->commit_size ||
-	    h->data_offset != l->data_offset || h->data_size != l->data_size)
+	    h->data_offset != l->data_offset || h->data_size != l->data_size ||
+	    h->segtab_offset != l->segtab_offset ||
+	    h->heads_offset != l->heads_offset ||
+	    h->tails_offset != l->tails_offset ||
+	    h->frames_offset != l->frames_offset ||
+	    h->frame_size != l->frame_size)
 		return -EINVAL;
 	return 0;
 }

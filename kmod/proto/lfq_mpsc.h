@@ -47,17 +47,20 @@
 /**
  * struct lfq_mpsc_prod - a producer's view of a ring (private memory), one
  * per producing thread or CPU: it caches the consumer's index.
- * @ctl:	the shared producer page (head is the reservation counter).
- * @peer:	the shared consumer page (read only).
+ * @head_w:	the shared head, the reservation counter.
+ * @tail_w:	the shared consumer index (read only).
  * @sleeps:	the consumer's need_data flag (read only).
+ * @full_events: the shared count of full rings.
  * @commit:	the shared commit words, one per slot.
  * @data:	first copy of the slot area.
  * @claim:	this producer's claim record, or NULL if it has none (a
  *		queue in process memory, which no kernel watches).
  * @cached_tail: last consumer index read; may lag, which only makes the
  *		ring look fuller than it is until the next reload.
+ * @base:	an elastic segment's first index (lfq_mpsc_lap_free()).
  * @slot_size:	bytes per slot.
  * @mask:	slot_count - 1.
+ * @segment:	the ring is an elastic segment.
  * @max_tries:	compare-and-swap attempts before a reservation gives up as
  *		if the ring were full; 0 for no limit. The kernel sets one
  *		(HOSTILE MEMORY H5): head lives in a user-writable page, and
@@ -68,15 +71,18 @@
  * those who need them (lfq_mpsc_prod_set_claim(), _set_max_tries()).
  */
 struct lfq_mpsc_prod {
-	struct lfq_prod_ctl *ctl;
-	const struct lfq_cons_ctl *peer;
+	__u64 *head_w;
+	const __u64 *tail_w;
 	const __u32 *sleeps;
+	__u64 *full_events;
 	__u64 *commit;
 	unsigned char *data;
 	struct lfq_mpsc_claim *claim;
 	__u64 cached_tail;
+	__u64 base;
 	__u32 slot_size;
 	__u32 mask;
+	__u32 segment;
 	__u32 max_tries;
 };
 
@@ -86,18 +92,22 @@ struct lfq_mpsc_prod {
  * @count:	slots reserved.
  * @claim:	kernel producers: the kernel claim record held until the
  *		reservation is committed or discarded (lfq_kapi.c).
+ * @seg:	kernel producers on an elastic queue: the segment reserved
+ *		in (kmod/core/lfq_seg.c).
  */
 struct lfq_mpsc_resv {
 	__u64 index;
 	__u32 count;
 	__u32 claim;
+	void *seg;
 };
 
 /**
  * struct lfq_mpsc_cons - the consumer's handle (private memory).
- * @ctl:	the shared consumer page.
- * @peer:	the shared producer page (read only).
+ * @tail_w:	the shared consumer index.
+ * @head_w:	the shared head (read only: an elastic segment's seal).
  * @sleeps:	the producers' need_space flag (read only).
+ * @empty_events: the shared count of empty rings.
  * @commit:	the shared commit words.
  * @data:	first copy of the slot area.
  * @tail:	private copy of ctl->tail, discarded slots already skipped.
@@ -107,9 +117,10 @@ struct lfq_mpsc_resv {
  * @mask:	slot_count - 1.
  */
 struct lfq_mpsc_cons {
-	struct lfq_cons_ctl *ctl;
-	const struct lfq_prod_ctl *peer;
+	__u64 *tail_w;
+	const __u64 *head_w;
 	const __u32 *sleeps;
+	__u64 *empty_events;
 	const __u64 *commit;
 	const unsigned char *data;
 	__u64 tail;
@@ -130,17 +141,20 @@ struct lfq_mpsc_cons {
 static inline void lfq_mpsc_prod_init(struct lfq_mpsc_prod *p,
 				      const struct lfq_ring_loc *r)
 {
-	p->ctl = r->prod;
-	p->peer = r->cons;
+	p->head_w = r->head;
+	p->tail_w = r->tail;
 	p->sleeps = r->need_data;
+	p->full_events = &r->prod->full_events;
 	p->commit = r->commit;
 	p->data = r->data;
+	p->base = r->base;
 	p->slot_size = r->slot_size;
 	p->mask = r->slot_count - 1;
+	p->segment = r->segment;
 	p->max_tries = 0;
 	p->claim = (struct lfq_mpsc_claim *)0;
 	/* ORDERING mpsc-tail. */
-	p->cached_tail = lfq_load_acquire(&p->peer->tail);
+	p->cached_tail = lfq_load_acquire(p->tail_w);
 }
 
 /**
@@ -176,16 +190,17 @@ static inline void lfq_mpsc_prod_set_max_tries(struct lfq_mpsc_prod *p,
 static inline void lfq_mpsc_cons_init(struct lfq_mpsc_cons *c,
 				      const struct lfq_ring_loc *r)
 {
-	c->ctl = r->cons;
-	c->peer = r->prod;
+	c->tail_w = r->tail;
+	c->head_w = r->head;
 	c->sleeps = r->need_space;
+	c->empty_events = &r->cons->empty_events;
 	c->commit = r->commit;
 	c->data = r->data;
 	c->slot_size = r->slot_size;
 	c->mask = r->slot_count - 1;
 	c->peeked = 0;
 	c->discarded = 0;
-	c->tail = lfq_load_relaxed(&c->ctl->tail);
+	c->tail = lfq_load_relaxed(c->tail_w);
 }
 
 /**
@@ -221,7 +236,10 @@ static inline int lfq_mpsc_outstanding(__u64 v, __u64 i)
  * from index i - slot_count to index i, one lap at a time, written by
  * the holder of i (or the orphan scan on its behalf), so a word showing
  * the previous lap done means nobody older is still writing the slot.
- * Modelled in tests/model/lap.pml.
+ * Modelled in tests/model/lap.pml. In an elastic segment the indices of
+ * its first lap have no previous lap in the segment's life (its earlier
+ * lives were drained before it was reused: lfq_segment.h), and their
+ * words hold older lives' indices, so only later laps are checked.
  *
  * Return: the leading slots, 0..@n, whose previous lap is done.
  */
@@ -232,6 +250,8 @@ static inline __u32 lfq_mpsc_lap_free(const struct lfq_mpsc_prod *p,
 	__u32 k;
 
 	for (k = 0; k < n; k++) {
+		if (p->segment && (__s64)(head + k - lap - p->base) < 0)
+			continue;
 		/* ORDERING mpsc-lap. */
 		v = lfq_load_acquire(&p->commit[(head + k) & p->mask]);
 		if (lfq_mpsc_outstanding(v, head + k - lap))
@@ -256,20 +276,20 @@ static inline void *lfq_mpsc_reserve(struct lfq_mpsc_prod *p, __u32 want,
 				     struct lfq_mpsc_resv *r)
 {
 	__u32 size = p->mask + 1, tries = 0;
-	__u64 head = lfq_load_relaxed(&p->ctl->head);
+	__u64 head = lfq_load_relaxed(p->head_w);
 	__u32 n;
 
 	for (;;) {
 		n = size - lfq_ring_count(head, p->cached_tail, size);
 		if (n < want) {
 			/* ORDERING mpsc-tail: freed slots are not read. */
-			p->cached_tail = lfq_load_acquire(&p->peer->tail);
+			p->cached_tail = lfq_load_acquire(p->tail_w);
 			/* Our head may be older than that tail (others
 			 * reserved, committed and were consumed meanwhile):
 			 * re-read it, or the ring would look full. The tail
 			 * acquire orders this load after their head updates.
 			 */
-			head = lfq_load_relaxed(&p->ctl->head);
+			head = lfq_load_relaxed(p->head_w);
 			n = size - lfq_ring_count(head, p->cached_tail, size);
 		}
 		if (n > want)
@@ -289,10 +309,9 @@ static inline void *lfq_mpsc_reserve(struct lfq_mpsc_prod *p, __u32 want,
 			/* ORDERING claim: fully ordered, so whoever sees
 			 * head move past these slots sees the claim.
 			 */
-			if (lfq_try_cmpxchg_full(&p->ctl->head, &head,
-						 head + n))
+			if (lfq_try_cmpxchg_full(p->head_w, &head, head + n))
 				break;
-		} else if (lfq_try_cmpxchg_relaxed(&p->ctl->head, &head,
+		} else if (lfq_try_cmpxchg_relaxed(p->head_w, &head,
 						   head + n)) {
 			/* Relaxed: ORDERING mpsc-tail, mpsc-commit. */
 			break;
@@ -410,7 +429,7 @@ static inline const void *lfq_mpsc_peek(struct lfq_mpsc_cons *c, __u32 want,
 	if (skipped) {
 		c->discarded += skipped;
 		/* ORDERING mpsc-tail. */
-		lfq_store_release(&c->ctl->tail, c->tail);
+		lfq_store_release(c->tail_w, c->tail);
 	}
 	c->peeked = n;
 	*got = n;
@@ -458,7 +477,7 @@ static inline int lfq_mpsc_release(struct lfq_mpsc_cons *c, __u32 n)
 	c->peeked = 0;
 	c->tail += n;
 	/* ORDERING mpsc-tail, wake-space. */
-	return lfq_publish_index(&c->ctl->tail, c->tail, c->sleeps);
+	return lfq_publish_index(c->tail_w, c->tail, c->sleeps);
 }
 
 /**
@@ -496,7 +515,7 @@ static inline __u32 lfq_mpsc_arm_data_wait(const struct lfq_ring_loc *r,
 	 */
 	lfq_smp_mb();
 	return lfq_mpsc_ready(r->commit, r->slot_count - 1,
-			      lfq_load_relaxed(&r->cons->tail), max);
+			      lfq_load_relaxed(r->tail), max);
 }
 
 #endif /* _LFQ_PROTO_MPSC_H */

@@ -26,7 +26,7 @@ static inline __u32 lfq_ready_data(const struct lfq_ring_loc *r, __u32 max,
 	if (r->type == LFQ_TYPE_MPSC)
 		return arm ? lfq_mpsc_arm_data_wait(r, max) :
 			     lfq_mpsc_ready(r->commit, r->slot_count - 1,
-					    lfq_load_relaxed(&r->cons->tail),
+					    lfq_load_relaxed(r->tail),
 					    max);
 	return arm ? lfq_spsc_arm_data_wait(r) : lfq_spsc_readable(r);
 }

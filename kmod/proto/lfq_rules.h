@@ -65,7 +65,8 @@
  *		   barrier) before FUTEX_WAKE
  *		the sleeper's FUTEX_WAIT, which sleeps only while the flag
  *		   still holds the armed value.
- * file-bind	K: cmpxchg(file->private_data) in lfq_file_publish()
+ * file-bind	K: smp_store_release(file->private_data), under file->f_lock,
+ *		   in lfq_file_publish()
  *		K: smp_load_acquire(file->private_data) in lfq_file_get().
  *		A file's binding is complete before anyone sees it.
  * registry	K: xa_alloc() of a fully initialised queue
@@ -75,6 +76,46 @@
  * kcons-tail	K: the kernel consumer's lfq_store_release(tail) before
  *		   it waits (lfq_consumer_wait())
  *		P: the tail acquire of spsc-tail/mpsc-tail.
+ * seg-seal	P: the fully ordered CAS that sets LFQ_SEG_SEALED in a
+ *		   segment's head word (lfq_seg_seal())
+ *		C: lfq_load_acquire(head) in lfq_seg_drained().
+ *		Every reservation in the segment is below the end C reads,
+ *		and none can follow: C may leave once it has read to it.
+ * seg-link	P: the release store of the link to a new segment
+ *		   (lfq_seg_publish_link(); in the kernel also
+ *		   rcu_assign_pointer() of the segment's next), after
+ *		   lfq_seg_open()
+ *		P, C: the acquire of the link (lfq_seg_next(),
+ *		   rcu_dereference()).
+ *		A segment is fully opened (head, tail, base) before anyone
+ *		can reach it through a link.
+ * seg-grace	C: a retired segment is made unreachable (the consumer's
+ *		   chain and the producers' hint moved past it), then an RCU
+ *		   grace period passes (kernel: queue_rcu_work(); liblfq:
+ *		   call_rcu()), then it is reopened or freed
+ *		P: every access to a segment found through a link or the
+ *		   hint is inside an RCU read-side section, from reservation
+ *		   to commit (kernel producers: preemption disabled).
+ *		No producer writes into a segment's next life (mutation
+ *		NO_GRACE of tests/model/segments.pml).
+ * seg-cons	C: every access to the segment it leaves, then the release
+ *		   store of the next frame to cons_ctl->seg
+ *		   (lfq_elastic_cons_move())
+ *		K: READ_ONCE(cons_ctl->seg) in lfq_seg_reclaim(), which
+ *		   retires no segment named there; then seg-grace.
+ *		A consumer that has read to a sealed segment's end but not
+ *		yet moved on (asleep, descheduled) keeps it: it is never
+ *		zapped or reopened under the consumer's next peek. The
+ *		kernel names the oldest live segment there, under the
+ *		segments' lock, when it admits a consumer file.
+ * seg-pool	C: a spare's frame is emptied and its state set before its
+ *		   pool bit is set (kernel: smp_mb__before_atomic() then
+ *		   set_bit() in lfq_pool_push(); liblfq: the release RMW of
+ *		   lfq_bit_put())
+ *		P: the fully ordered test_and_clear_bit() (liblfq: the
+ *		   acquire CAS of lfq_bits_take()) that takes the bit.
+ *		The producer that takes a spare sees it complete, and no two
+ *		producers take the same one.
  *
  * HOSTILE MEMORY
  * ==============

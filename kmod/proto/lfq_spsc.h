@@ -31,20 +31,22 @@
 
 /**
  * struct lfq_spsc_prod - a producer's handle (private memory).
- * @ctl:	the shared producer page (written only through this handle).
- * @peer:	the shared consumer page (read only).
+ * @head_w:	the shared producer index (written only through this handle).
+ * @tail_w:	the shared consumer index (read only).
  * @sleeps:	the consumer's need_data flag (read only).
+ * @full_events: the shared count of full rings (written only here).
  * @data:	first copy of the slot area.
- * @head:	private copy of ctl->head.
- * @cached_tail: last consumer index read from @peer.
+ * @head:	private copy of *@head_w.
+ * @cached_tail: last consumer index read from @tail_w.
  * @reserved:	slots handed out by the last reserve and not yet committed.
  * @slot_size:	bytes per slot.
  * @mask:	slot_count - 1.
  */
 struct lfq_spsc_prod {
-	struct lfq_prod_ctl *ctl;
-	const struct lfq_cons_ctl *peer;
+	__u64 *head_w;
+	const __u64 *tail_w;
 	const __u32 *sleeps;
+	__u64 *full_events;
 	unsigned char *data;
 	__u64 head;
 	__u64 cached_tail;
@@ -55,21 +57,26 @@ struct lfq_spsc_prod {
 
 /**
  * struct lfq_spsc_cons - a consumer's handle (private memory).
- * @ctl:	the shared consumer page (written only through this handle).
- * @peer:	the shared producer page (read only).
+ * @tail_w:	the shared consumer index (written only through this handle).
+ * @head_w:	the shared producer index (read only).
  * @sleeps:	the producer's need_space flag (read only).
+ * @empty_events: the shared count of empty rings (written only here).
  * @data:	first copy of the slot area.
- * @tail:	private copy of ctl->tail.
- * @cached_head: last producer index read from @peer.
+ * @index_mask:	what of a head word is the index: all of it, or all but
+ *		LFQ_SEG_SEALED for an elastic segment.
+ * @tail:	private copy of *@tail_w.
+ * @cached_head: last producer index read from @head_w.
  * @peeked:	slots handed out by the last peek and not yet released.
  * @slot_size:	bytes per slot.
  * @mask:	slot_count - 1.
  */
 struct lfq_spsc_cons {
-	struct lfq_cons_ctl *ctl;
-	const struct lfq_prod_ctl *peer;
+	__u64 *tail_w;
+	const __u64 *head_w;
 	const __u32 *sleeps;
+	__u64 *empty_events;
 	const unsigned char *data;
+	__u64 index_mask;
 	__u64 tail;
 	__u64 cached_head;
 	__u32 peeked;
@@ -88,16 +95,17 @@ struct lfq_spsc_cons {
 static inline void lfq_spsc_prod_init(struct lfq_spsc_prod *p,
 				      const struct lfq_ring_loc *r)
 {
-	p->ctl = r->prod;
-	p->peer = r->cons;
+	p->head_w = r->head;
+	p->tail_w = r->tail;
 	p->sleeps = r->need_data;
+	p->full_events = &r->prod->full_events;
 	p->data = r->data;
 	p->slot_size = r->slot_size;
 	p->mask = r->slot_count - 1;
 	p->reserved = 0;
-	p->head = lfq_load_relaxed(&p->ctl->head);
+	p->head = lfq_loc_index(r, lfq_load_relaxed(p->head_w));
 	/* ORDERING spsc-tail. */
-	p->cached_tail = lfq_load_acquire(&p->peer->tail);
+	p->cached_tail = lfq_load_acquire(p->tail_w);
 }
 
 /**
@@ -111,16 +119,18 @@ static inline void lfq_spsc_prod_init(struct lfq_spsc_prod *p,
 static inline void lfq_spsc_cons_init(struct lfq_spsc_cons *c,
 				      const struct lfq_ring_loc *r)
 {
-	c->ctl = r->cons;
-	c->peer = r->prod;
+	c->tail_w = r->tail;
+	c->head_w = r->head;
 	c->sleeps = r->need_space;
+	c->empty_events = &r->cons->empty_events;
 	c->data = r->data;
+	c->index_mask = r->segment ? ~LFQ_SEG_SEALED : ~0ull;
 	c->slot_size = r->slot_size;
 	c->mask = r->slot_count - 1;
 	c->peeked = 0;
-	c->tail = lfq_load_relaxed(&c->ctl->tail);
+	c->tail = lfq_load_relaxed(c->tail_w);
 	/* ORDERING spsc-head. */
-	c->cached_head = lfq_load_acquire(&c->peer->head);
+	c->cached_head = lfq_load_acquire(c->head_w) & c->index_mask;
 }
 
 /**
@@ -141,7 +151,7 @@ static inline void *lfq_spsc_reserve(struct lfq_spsc_prod *p, __u32 want,
 
 	if (lfq_unlikely(n < want)) {
 		/* ORDERING spsc-tail: the freed slots are no longer read. */
-		p->cached_tail = lfq_load_acquire(&p->peer->tail);
+		p->cached_tail = lfq_load_acquire(p->tail_w);
 		n = p->mask + 1 - lfq_ring_count(p->head, p->cached_tail,
 						 p->mask + 1);
 	}
@@ -177,7 +187,7 @@ static inline __u64 lfq_spsc_advance_head(struct lfq_spsc_prod *p, __u32 n)
 static inline void lfq_spsc_commit(struct lfq_spsc_prod *p, __u32 n)
 {
 	/* ORDERING spsc-head. */
-	lfq_store_release(&p->ctl->head, lfq_spsc_advance_head(p, n));
+	lfq_store_release(p->head_w, lfq_spsc_advance_head(p, n));
 }
 
 /**
@@ -190,7 +200,7 @@ static inline void lfq_spsc_commit(struct lfq_spsc_prod *p, __u32 n)
 static inline int lfq_spsc_commit_check(struct lfq_spsc_prod *p, __u32 n)
 {
 	/* ORDERING spsc-head, wake-data. */
-	return lfq_publish_index(&p->ctl->head, lfq_spsc_advance_head(p, n),
+	return lfq_publish_index(p->head_w, lfq_spsc_advance_head(p, n),
 				 p->sleeps);
 }
 
@@ -210,7 +220,7 @@ static inline const void *lfq_spsc_peek(struct lfq_spsc_cons *c, __u32 want,
 
 	if (lfq_unlikely(n < want)) {
 		/* ORDERING spsc-head: the slots are written before we read. */
-		c->cached_head = lfq_load_acquire(&c->peer->head);
+		c->cached_head = lfq_load_acquire(c->head_w) & c->index_mask;
 		n = lfq_ring_count(c->cached_head, c->tail, c->mask + 1);
 	}
 	if (n > want)
@@ -239,7 +249,7 @@ static inline __u64 lfq_spsc_advance_tail(struct lfq_spsc_cons *c, __u32 n)
 static inline void lfq_spsc_release(struct lfq_spsc_cons *c, __u32 n)
 {
 	/* ORDERING spsc-tail. */
-	lfq_store_release(&c->ctl->tail, lfq_spsc_advance_tail(c, n));
+	lfq_store_release(c->tail_w, lfq_spsc_advance_tail(c, n));
 }
 
 /**
@@ -252,7 +262,7 @@ static inline void lfq_spsc_release(struct lfq_spsc_cons *c, __u32 n)
 static inline int lfq_spsc_release_check(struct lfq_spsc_cons *c, __u32 n)
 {
 	/* ORDERING spsc-tail, wake-space. */
-	return lfq_publish_index(&c->ctl->tail, lfq_spsc_advance_tail(c, n),
+	return lfq_publish_index(c->tail_w, lfq_spsc_advance_tail(c, n),
 				 c->sleeps);
 }
 
@@ -269,8 +279,8 @@ static inline int lfq_spsc_release_check(struct lfq_spsc_cons *c, __u32 n)
 static inline __u32 lfq_spsc_arm_data_wait(const struct lfq_ring_loc *r)
 {
 	lfq_store_release_mb(r->need_data, 1);
-	return lfq_ring_count(lfq_load_after_mb(&r->prod->head),
-			      lfq_load_relaxed(&r->cons->tail), r->slot_count);
+	return lfq_ring_count(lfq_loc_index(r, lfq_load_after_mb(r->head)),
+			      lfq_load_relaxed(r->tail), r->slot_count);
 }
 
 /**
@@ -282,8 +292,8 @@ static inline __u32 lfq_spsc_arm_data_wait(const struct lfq_ring_loc *r)
 static inline __u32 lfq_spsc_readable(const struct lfq_ring_loc *r)
 {
 	/* ORDERING spsc-head. */
-	return lfq_ring_count(lfq_load_acquire(&r->prod->head),
-			      lfq_load_relaxed(&r->cons->tail), r->slot_count);
+	return lfq_ring_count(lfq_loc_index(r, lfq_load_acquire(r->head)),
+			      lfq_load_relaxed(r->tail), r->slot_count);
 }
 
 #endif /* _LFQ_PROTO_SPSC_H */
