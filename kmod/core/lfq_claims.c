@@ -26,6 +26,7 @@
 
 #include "lfq_claims.h"
 #include "lfq_queue.h"
+#include "lfq_seg.h"
 #include "proto/lfq_mpsc.h"
 
 /* Kernel claims per queue: kernel reservations in flight at once. */
@@ -102,56 +103,97 @@ static bool lfq_claims_cover(const struct lfq_claims *c, unsigned int n,
 }
 
 /*
- * Discard the orphans below the horizon. Returns true if an outstanding
- * slot was covered by a live claim, so the scan must look again.
+ * Discard the orphans of ring @r below @end: every outstanding slot from
+ * the consumer's tail that no live claim covers. HOSTILE MEMORY H5: the
+ * tail is user-writable, so at most one ring is scanned. Sets *@retry when
+ * an outstanding slot was covered; returns the slots discarded.
  */
-static bool lfq_orphans_scan(struct lfq_queue *q)
+static u64 lfq_orphans_scan_ring(struct lfq_claims *c, unsigned int n,
+				 const struct lfq_ring_loc *r, u64 end,
+				 bool *retry)
 {
-	struct lfq_claims *c = q->claims;
-	u32 size = q->hdr.slot_count, mask = size - 1;
-	u64 head, tail, end, s, v, found = 0;
-	bool retry = false;
-	unsigned int n;
+	u32 size = r->slot_count, mask = size - 1;
+	u64 tail = READ_ONCE(*r->tail), s, v, found = 0;
 
-	/* ORDERING claim: every reservation below head is claimed in the
-	 * snapshot below, or committed.
-	 */
-	head = smp_load_acquire(&q->ring.prod->head);
-	n = lfq_claims_snapshot(q);
-	/* HOSTILE MEMORY H5: head and tail are user-writable, so at most
-	 * one ring is scanned.
-	 */
-	end = (s64)(c->horizon - head) > 0 ? head : c->horizon;
-	tail = READ_ONCE(q->ring.cons->tail);
+	if (r->segment && (s64)(tail - r->base) < 0)
+		tail = r->base;
 	if ((s64)(end - tail) <= 0)
-		return false;
+		return 0;
 	if (end - tail > size)
 		tail = end - size;
-
 	for (s = tail; s != end; s++) {
-		u64 *w = &q->ring.commit[s & mask];
+		u64 *w = &r->commit[s & mask];
 
 		/* After the snapshot; ORDERING claim, mpsc-commit. */
 		v = smp_load_acquire(w);
 		if (!lfq_mpsc_outstanding(v, s))
 			continue;
 		if (lfq_claims_cover(c, n, s)) {
-			retry = true;
+			*retry = true;
 			continue;
 		}
 		/* Only if still outstanding: a later lap's word stays. */
 		if (try_cmpxchg(w, &v, (s + 1) | LFQ_MPSC_DISCARDED))
 			found++;
 	}
-	if (found) {
-		atomic64_add(found, &q->orphaned);
+	return found;
+}
+
+/**
+ * struct lfq_orphans_walk - one scan of an elastic queue's segments.
+ * @c:		the claims.
+ * @n:		live ranges in the snapshot.
+ * @end:	the scan's end: the horizon, or head if below it.
+ * @retry:	a covered outstanding slot was seen.
+ * @found:	slots discarded.
+ */
+struct lfq_orphans_walk {
+	struct lfq_claims *c;
+	unsigned int n;
+	u64 end;
+	bool retry;
+	u64 found;
+};
+
+/* One live segment of an elastic queue: scan it up to its own head. */
+static void lfq_orphans_scan_seg(const struct lfq_ring_loc *r, u64 head,
+				 void *arg)
+{
+	struct lfq_orphans_walk *w = arg;
+	u64 end = (s64)(w->end - head) > 0 ? head : w->end;
+
+	w->found += lfq_orphans_scan_ring(w->c, w->n, r, end, &w->retry);
+}
+
+/*
+ * Discard the orphans below the horizon. Returns true if an outstanding
+ * slot was covered by a live claim, so the scan must look again.
+ */
+static bool lfq_orphans_scan(struct lfq_queue *q)
+{
+	struct lfq_orphans_walk w = { .c = q->claims };
+	u64 head;
+
+	/* ORDERING claim: every reservation below head is claimed in the
+	 * snapshot below, or committed.
+	 */
+	head = lfq_queue_head(q, true);
+	w.n = lfq_claims_snapshot(q);
+	w.end = (s64)(w.c->horizon - head) > 0 ? head : w.c->horizon;
+	if (q->el)
+		lfq_seg_walk(q->el, lfq_orphans_scan_seg, &w);
+	else
+		w.found = lfq_orphans_scan_ring(w.c, w.n, &q->ring, w.end,
+						&w.retry);
+	if (w.found) {
+		atomic64_add(w.found, &q->orphaned);
 		/*
 		 * ORDERING wake-data: the cmpxchg()es are full barriers; the
 		 * irq_work checks need_data.
 		 */
 		irq_work_queue(&q->wake_work);
 	}
-	return retry;
+	return w.retry;
 }
 
 static void lfq_orphans_work(struct work_struct *work)
@@ -174,7 +216,7 @@ static void lfq_orphans_work(struct work_struct *work)
 static void lfq_orphans_kick(struct lfq_queue *q)
 {
 	struct lfq_claims *c = q->claims;
-	u64 head = READ_ONCE(q->ring.prod->head);
+	u64 head = lfq_queue_head(q, false);
 
 	lockdep_assert_held(&c->lock);
 	if (!c->delay || (s64)(head - c->horizon) > 0)

@@ -17,6 +17,7 @@
 #include "lfq_claims.h"
 #include "lfq_kapi.h"
 #include "lfq_queue.h"
+#include "lfq_seg.h"
 
 /*
  * Reservation attempts a kernel producer makes before dropping the record
@@ -26,11 +27,88 @@
  */
 #define LFQ_KAPI_MAX_TRIES	64
 
+/* Attempts at moving to a next segment before an elastic reservation drops. */
+#define LFQ_KAPI_SEG_TRIES	8
+
+/*
+ * Spins a producer waits for another one that is linking the next segment
+ * (a few dozen instructions away, unless it is the context we interrupted,
+ * or a process rewriting the link word: then the record drops).
+ */
+#define LFQ_KAPI_LINK_SPINS	1024
+
 /* A producer view on the stack: no state shared between contexts. */
-static void lfq_kapi_view(struct lfq_queue *q, struct lfq_mpsc_prod *p)
+static void lfq_kapi_view(const struct lfq_ring_loc *ring,
+			  struct lfq_mpsc_prod *p)
 {
-	lfq_mpsc_prod_init(p, &q->ring);
+	lfq_mpsc_prod_init(p, ring);
 	lfq_mpsc_prod_set_max_tries(p, LFQ_KAPI_MAX_TRIES);
+}
+
+/* The ring a reservation is in: the queue's, or its segment's. */
+static const struct lfq_ring_loc *lfq_kapi_ring(struct lfq_queue *q,
+						const struct lfq_mpsc_resv *r)
+{
+	return r->seg ? &((struct lfq_seg *)r->seg)->ring : &q->ring;
+}
+
+/* Another producer is linking the segment after @s: give it a moment. */
+static void lfq_kapi_wait_link(struct lfq_elastic *el, struct lfq_seg *s)
+{
+	const struct lfq_seg_meta *m = &el->meta[s->frame];
+	int spins;
+
+	for (spins = 0; spins < LFQ_KAPI_LINK_SPINS; spins++) {
+		if (READ_ONCE(m->next) != LFQ_SEG_LINKING)
+			return;
+		cpu_relax();
+	}
+}
+
+/*
+ * Reserve in an elastic queue: in the producers' segment, or, when it is
+ * full, in the next one (linked with a spare from the pool: no
+ * allocation). Returns with preemption disabled on success, an RCU
+ * read-side critical section that lfq_kapi_publish() ends: the segment
+ * cannot be reused under the caller (ORDERING seg-grace).
+ */
+static void *lfq_kapi_reserve_elastic(struct lfq_queue *q,
+				      struct lfq_mpsc_prod *claim,
+				      u32 want, struct lfq_mpsc_resv *r)
+{
+	struct lfq_elastic *el = q->el;
+	struct lfq_mpsc_prod p;
+	struct lfq_seg *s, *n;
+	int tries, err;
+	void *span;
+	u64 v;
+
+	preempt_disable();
+	s = lfq_seg_producer(el);
+	for (tries = 0; tries < LFQ_KAPI_SEG_TRIES; tries++) {
+		lfq_kapi_view(&s->ring, &p);
+		lfq_mpsc_prod_set_claim(&p, claim->claim);
+		span = lfq_mpsc_reserve(&p, want, r);
+		if (span) {
+			r->seg = s;
+			return span;
+		}
+		/* HOSTILE MEMORY H1: one read, used to seal or as an end. */
+		v = READ_ONCE(*s->ring.head);
+		if (!lfq_seg_sealed(v) && !lfq_seg_full(&s->ring, v))
+			break;		/* contended or held by the lap guard */
+		if (!lfq_seg_seal(&s->ring, v))
+			continue;	/* a reservation moved the head */
+		n = lfq_seg_advance(el, s, &err);
+		if (n)
+			s = n;
+		else if (err != -EAGAIN)
+			break;		/* at seg_max, or no spare: drop */
+		else
+			lfq_kapi_wait_link(el, s);
+	}
+	preempt_enable();
+	return NULL;
 }
 
 /**
@@ -41,13 +119,18 @@ static void lfq_kapi_view(struct lfq_queue *q, struct lfq_mpsc_prod *p)
  *		lfq_queue_discard() from any context.
  *
  * Lock-free and allocation-free. The span is contiguous even across the
- * ring's end (the slot area is mapped twice).
+ * ring's end (the slot area is mapped twice). On an elastic queue a full
+ * segment makes the reservation move to the next one, linking a spare
+ * segment from the queue's pool; between a successful reservation and
+ * its commit or discard preemption is disabled (an RCU read-side critical
+ * section: the segment outlives it) and the caller must not sleep.
  *
  * Context: any, NMI included.
  * Return: the first slot of @r->count writable slots, or NULL (and a drop
- * counted) if the ring is full, @q is not an MPSC queue, the shared
- * head kept changing under LFQ_KAPI_MAX_TRIES attempts, or more kernel
- * reservations than the queue has kernel claims are in flight.
+ * counted) if the ring is full (an elastic queue: at seg_max segments, or
+ * without a spare segment), @q is not an MPSC queue, the shared head kept
+ * changing under LFQ_KAPI_MAX_TRIES attempts, or more kernel reservations
+ * than the queue has kernel claims are in flight.
  */
 void *lfq_queue_reserve(struct lfq_queue *q, u32 want,
 			struct lfq_mpsc_resv *r)
@@ -56,15 +139,19 @@ void *lfq_queue_reserve(struct lfq_queue *q, u32 want,
 	void *span;
 
 	r->count = 0;
+	r->seg = NULL;
 	if (unlikely(q->hdr.type != LFQ_TYPE_MPSC || !want))
 		return NULL;
-	lfq_kapi_view(q, &p);
+	lfq_kapi_view(&q->ring, &p);
 	/* A claim, so the orphan scan leaves our slots alone. */
 	if (unlikely(!lfq_kclaim_get(q, &p, r))) {
 		atomic64_inc(&q->dropped);
 		return NULL;
 	}
-	span = lfq_mpsc_reserve(&p, want, r);
+	if (q->el)
+		span = lfq_kapi_reserve_elastic(q, &p, want, r);
+	else
+		span = lfq_mpsc_reserve(&p, want, r);
 	if (unlikely(!span)) {
 		lfq_kclaim_put(q, r);
 		atomic64_inc(&q->dropped);
@@ -82,9 +169,12 @@ static void lfq_kapi_publish(struct lfq_queue *q,
 
 	if (!r->count)
 		return;
-	lfq_kapi_view(q, &p);
+	lfq_kapi_view(lfq_kapi_ring(q, r), &p);
 	wake = keep ? lfq_mpsc_commit(&p, r) : lfq_mpsc_discard(&p, r);
 	lfq_kclaim_put(q, r);
+	/* The end of the read-side section lfq_kapi_reserve_elastic() began. */
+	if (r->seg)
+		preempt_enable();
 	if (wake)
 		irq_work_queue(&q->wake_work);
 }

@@ -14,10 +14,12 @@
 #include "proto/lfq_spsc.h"
 
 struct lfq_queue;
+struct lfq_seg;
 
 /**
  * struct lfq_consumer - an in-kernel consumer of one queue (SPSC or MPSC).
  * @q:		the queue; the caller holds a reference.
+ * @seg:	an elastic queue: the segment being read (struct lfq_seg).
  * @spsc:	the protocol handle, for an SPSC queue.
  * @mpsc:	the protocol handle, for an MPSC queue.
  *
@@ -27,6 +29,7 @@ struct lfq_queue;
  */
 struct lfq_consumer {
 	struct lfq_queue *q;
+	struct lfq_seg *seg;
 	union {
 		struct lfq_spsc_cons spsc;
 		struct lfq_mpsc_cons mpsc;
@@ -39,6 +42,7 @@ void lfq_queue_commit(struct lfq_queue *q, const struct lfq_mpsc_resv *r);
 void lfq_queue_discard(struct lfq_queue *q, const struct lfq_mpsc_resv *r);
 
 void lfq_consumer_init(struct lfq_consumer *c, struct lfq_queue *q);
+void lfq_consumer_fini(struct lfq_consumer *c);
 const void *lfq_consumer_peek(struct lfq_consumer *c, u32 want, u32 *got);
 void lfq_consumer_release(struct lfq_consumer *c, u32 n);
 int lfq_consumer_wait(struct lfq_consumer *c, u32 min_count, s64 timeout_ns);

@@ -12,6 +12,7 @@
 
 #include "lfq_kapi.h"
 #include "lfq_queue.h"
+#include "lfq_seg.h"
 #include "lfq_wait.h"
 
 /* The consumer's private index: the truth, whatever the shared page says. */
@@ -20,36 +21,54 @@ static u64 lfq_consumer_tail(const struct lfq_consumer *c)
 	return c->q->hdr.type == LFQ_TYPE_MPSC ? c->mpsc.tail : c->spsc.tail;
 }
 
+/* Read @ring from where its consumer index stands. */
+static void lfq_consumer_bind(struct lfq_consumer *c,
+			      const struct lfq_ring_loc *ring)
+{
+	if (c->q->hdr.type == LFQ_TYPE_MPSC)
+		lfq_mpsc_cons_init(&c->mpsc, ring);
+	else
+		lfq_spsc_cons_init(&c->spsc, ring);
+}
+
 /**
  * lfq_consumer_init() - start consuming @q where its consumer index stands.
  * @c:		the consumer, owned by the caller.
  * @q:		the queue (a reference held by the caller while @c is used).
  *
- * Context: any context.
+ * On an elastic queue the consumer starts in the oldest live segment,
+ * which from then on is not retired under it; call lfq_consumer_fini()
+ * when done.
+ *
+ * Context: any context for a fixed queue; process context for an
+ * elastic one.
  */
 void lfq_consumer_init(struct lfq_consumer *c, struct lfq_queue *q)
 {
 	c->q = q;
-	if (q->hdr.type == LFQ_TYPE_MPSC)
-		lfq_mpsc_cons_init(&c->mpsc, &q->ring);
-	else
-		lfq_spsc_cons_init(&c->spsc, &q->ring);
+	c->seg = q->el ? lfq_seg_consumer_start(q->el) : NULL;
+	lfq_consumer_bind(c, c->seg ? &c->seg->ring : &q->ring);
 }
 EXPORT_SYMBOL_GPL(lfq_consumer_init);
 
 /**
- * lfq_consumer_peek() - look at up to @want committed records.
+ * lfq_consumer_fini() - stop consuming: an elastic queue may retire the
+ * segment the consumer was in.
  * @c:		the consumer.
- * @want:	slots wanted, at least 1.
- * @got:	slots in the span, 0..@want.
  *
- * The span is contiguous even across the ring's end. Its bytes live in
- * memory processes can write: copy before validating anything in them.
- *
- * Context: any context but NMI; does not sleep.
- * Return: the first slot of the span, or NULL if none is ready.
+ * Context: any context but NMI.
  */
-const void *lfq_consumer_peek(struct lfq_consumer *c, u32 want, u32 *got)
+void lfq_consumer_fini(struct lfq_consumer *c)
+{
+	if (c->seg)
+		lfq_seg_consumer_stop(c->q->el);
+	c->seg = NULL;
+}
+EXPORT_SYMBOL_GPL(lfq_consumer_fini);
+
+/* Peek in the ring being read, waking producers a skip freed space for. */
+static const void *lfq_consumer_peek_ring(struct lfq_consumer *c, u32 want,
+					  u32 *got)
 {
 	const void *span;
 	int wake;
@@ -61,6 +80,39 @@ const void *lfq_consumer_peek(struct lfq_consumer *c, u32 want, u32 *got)
 	if (wake)
 		lfq_queue_wake_producers(c->q);
 	return span;
+}
+
+/**
+ * lfq_consumer_peek() - look at up to @want committed records.
+ * @c:		the consumer.
+ * @want:	slots wanted, at least 1.
+ * @got:	slots in the span, 0..@want.
+ *
+ * The span is contiguous even across the ring's end. Its bytes live in
+ * memory processes can write: copy before validating anything in them.
+ * On an elastic queue a drained segment gives way to the next one.
+ *
+ * Context: any context but NMI; does not sleep.
+ * Return: the first slot of the span, or NULL if none is ready.
+ */
+const void *lfq_consumer_peek(struct lfq_consumer *c, u32 want, u32 *got)
+{
+	const void *span;
+	struct lfq_seg *n;
+
+	for (;;) {
+		span = lfq_consumer_peek_ring(c, want, got);
+		if (span || !c->seg)
+			return span;
+		/* Empty: a segment drained to its seal gives way to the next. */
+		if (!lfq_seg_drained(&c->seg->ring, lfq_consumer_tail(c)))
+			return NULL;
+		n = lfq_seg_consumer_next(c->q->el, c->seg);
+		if (!n)
+			return NULL;
+		c->seg = n;
+		lfq_consumer_bind(c, &n->ring);
+	}
 }
 EXPORT_SYMBOL_GPL(lfq_consumer_peek);
 
@@ -111,7 +163,8 @@ int lfq_consumer_wait(struct lfq_consumer *c, u32 min_count, s64 timeout_ns)
 	 * could say "ready" to a peek that finds nothing, again and again.
 	 * ORDERING kcons-tail.
 	 */
-	lfq_store_release(&c->q->ring.cons->tail, lfq_consumer_tail(c));
+	lfq_store_release(c->seg ? c->seg->ring.tail : c->q->ring.tail,
+			  lfq_consumer_tail(c));
 	return lfq_queue_wait(c->q, LFQ_WAIT_DATA, min_count, timeout_ns,
 			      &available);
 }

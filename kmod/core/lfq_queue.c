@@ -5,6 +5,8 @@
  * in proto/lfq_rules.h), freeing after an RCU grace period so lockless
  * lookups (lfq_queue_get()) stay safe, role admission and counters.
  */
+#include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/err.h>
 #include <linux/export.h>
 #include <linux/gfp.h>
@@ -14,8 +16,12 @@
 #include <linux/vmalloc.h>
 #include <linux/xarray.h>
 
+#include <kunit/visibility.h>
+
 #include "lfq_claims.h"
+#include "lfq_limits.h"
 #include "lfq_queue.h"
+#include "lfq_seg.h"
 #include "lfq_wait.h"
 
 /* id -> struct lfq_queue; readers use RCU, writers take the irq-safe lock. */
@@ -32,6 +38,7 @@ static void lfq_queue_free_pages(struct lfq_queue *q)
 	lfq_claims_destroy(q);
 	/* A kernel producer's last wakeup may still be pending. */
 	irq_work_sync(&q->wake_work);
+	lfq_seg_destroy(q);
 	if (q->base)
 		vunmap(q->base);
 	if (q->map_pages) {
@@ -39,6 +46,10 @@ static void lfq_queue_free_pages(struct lfq_queue *q)
 			if (q->map_pages[i])
 				__free_page(q->map_pages[i]);
 		kvfree(q->map_pages);
+	}
+	if (q->user) {
+		lfq_user_uncharge(q->user, (u64)q->nr_pages << PAGE_SHIFT);
+		lfq_user_put(q->user);
 	}
 	kfree(q);
 }
@@ -51,12 +62,25 @@ static void lfq_queue_free_work(struct work_struct *work)
 	lfq_queue_free_pages(q);
 }
 
+/*
+ * The queue's own pages and their vmap; an elastic queue's frames are its
+ * segments' (lfq_seg.c). Charged to the creator's user first.
+ */
 static int lfq_queue_alloc_pages(struct lfq_queue *q)
 {
 	unsigned long data_pages = q->layout.data_size >> PAGE_SHIFT;
 	unsigned long map_count = q->layout.map_size >> PAGE_SHIFT;
 	unsigned long i;
+	int err;
 
+	if (q->el || q->layout.seg_max) {
+		map_count = q->layout.frames_offset >> PAGE_SHIFT;
+		data_pages = 0;
+	}
+	err = lfq_user_charge(q->user, (u64)(map_count - data_pages)
+				       << PAGE_SHIFT);
+	if (err)
+		return err;
 	q->nr_pages = map_count - data_pages;
 	q->map_pages = kvcalloc(map_count, sizeof(*q->map_pages),
 				GFP_KERNEL_ACCOUNT);
@@ -80,25 +104,26 @@ static int lfq_queue_alloc_pages(struct lfq_queue *q)
 
 /**
  * lfq_queue_create() - create a queue and register it.
- * @params:	type and geometry; validated here.
+ * @g:		type, flags and geometry (an elastic queue's segments);
+ *		validated here.
  *
  * The queue starts empty, with one reference owned by the caller. Its
- * pages are zeroed and charged to the caller's memory cgroup.
+ * pages are zeroed, charged to the caller's memory cgroup and counted
+ * against the caller's user (lfq_limits.c); an elastic queue starts with
+ * seg_min segments, one of them live.
  *
  * Context: process context; may sleep.
  * Return: the queue, or ERR_PTR(-EINVAL) for bad parameters,
- * ERR_PTR(-ENOMEM) when memory or registry ids run out.
+ * ERR_PTR(-EDQUOT) past the user's limit, ERR_PTR(-ENOMEM) when memory or
+ * registry ids run out.
  */
-struct lfq_queue *lfq_queue_create(const struct lfq_queue_params *params)
+struct lfq_queue *lfq_queue_create(const struct lfq_geometry *g)
 {
 	struct lfq_queue *q;
 	int err;
 
 	might_sleep();
-	if (params->flags & ~LFQ_CREATE_FLAGS_ALL)
-		return ERR_PTR(-EINVAL);
-	err = lfq_geometry_check(params->type, params->slot_size,
-				 params->slot_count, PAGE_SIZE);
+	err = lfq_geometry_check(g, PAGE_SIZE);
 	if (err)
 		return ERR_PTR(err);
 
@@ -110,18 +135,21 @@ struct lfq_queue *lfq_queue_create(const struct lfq_queue_params *params)
 	INIT_RCU_WORK(&q->free_work, lfq_queue_free_work);
 	init_waitqueue_head(&q->data_wq);
 	init_waitqueue_head(&q->space_wq);
-	lfq_layout_init(&q->layout, params->type, params->slot_size,
-			params->slot_count, PAGE_SIZE);
-	lfq_ring_hdr_init(&q->hdr, params->type, params->flags,
-			  params->slot_size, params->slot_count, &q->layout);
-
-	err = lfq_claims_init(q);
+	lfq_layout_init(&q->layout, g, PAGE_SIZE);
+	lfq_ring_hdr_init(&q->hdr, g, &q->layout);
+	q->user = lfq_user_get(current_fsuid(), capable(CAP_SYS_RESOURCE));
+	err = q->user ? lfq_claims_init(q) : -ENOMEM;
 	if (!err)
 		err = lfq_queue_alloc_pages(q);
 	if (err)
 		goto fail;
 	memcpy(q->base + q->layout.hdr_offset, &q->hdr, sizeof(q->hdr));
 	lfq_ring_loc_init(&q->ring, q->base, &q->hdr);
+	if (g->flags & LFQ_CREATE_ELASTIC) {
+		err = lfq_seg_init(q);
+		if (err)
+			goto fail;
+	}
 
 	/* ORDERING registry: publishes the initialised queue. */
 	err = xa_alloc_irq(&lfq_registry, &q->id, q, xa_limit_31b,
@@ -164,8 +192,10 @@ EXPORT_SYMBOL_GPL(lfq_queue_get);
  *
  * A queue has one consumer, and one producer if it is SPSC (an MPSC
  * queue takes any number). Kernel users of the in-kernel API are not
- * counted.
+ * counted. A consumer of an elastic queue starts in its oldest live
+ * segment (lfq_seg_consumer_admit()).
  *
+ * Context: process context.
  * Return: 0, or -EBUSY when a role asked for is taken.
  */
 int lfq_queue_admit(struct lfq_queue *q, u32 role)
@@ -174,6 +204,8 @@ int lfq_queue_admit(struct lfq_queue *q, u32 role)
 	if ((role & LFQ_ROLE_CONSUMER) &&
 	    atomic_cmpxchg(&q->consumers, 0, 1) != 0)
 		return -EBUSY;
+	if ((role & LFQ_ROLE_CONSUMER) && q->el)
+		lfq_seg_consumer_admit(q->el);
 	if (!(role & LFQ_ROLE_PRODUCER))
 		return 0;
 	if (q->hdr.type == LFQ_TYPE_MPSC) {
@@ -214,6 +246,33 @@ struct lfq_queue *lfq_queue_find(unsigned long *id)
 }
 
 /**
+ * lfq_queue_head() - where a queue's producers stand: its head (an
+ * elastic queue's: the newest segment's).
+ * @q:		the queue.
+ * @acquire:	read it with acquire ordering (ORDERING claim).
+ *
+ * HOSTILE MEMORY: a user-writable word, for comparing indices only.
+ *
+ * Return: the index.
+ */
+u64 lfq_queue_head(struct lfq_queue *q, bool acquire)
+{
+	const struct lfq_ring_loc *r = &q->ring;
+	u64 v;
+
+	if (q->el) {
+		rcu_read_lock();
+		r = &lfq_seg_producer(q->el)->ring;
+		/* ORDERING claim: pairs with the producers' CAS of head. */
+		v = acquire ? smp_load_acquire(r->head) : READ_ONCE(*r->head);
+		rcu_read_unlock();
+		return lfq_seg_end(v);
+	}
+	/* ORDERING claim: pairs with the producers' CAS of head. */
+	return acquire ? smp_load_acquire(r->head) : READ_ONCE(*r->head);
+}
+
+/**
  * lfq_queue_stats() - a queue's counters.
  * @q:		the queue (referenced, or under RCU).
  * @st:		filled in; ->size and ->__reserved are zeroed.
@@ -233,8 +292,14 @@ void lfq_queue_stats(struct lfq_queue *q, struct lfq_stats *st)
 		.waits		= atomic64_read(&q->waits),
 		.dropped	= atomic64_read(&q->dropped),
 		.orphaned	= atomic64_read(&q->orphaned),
+		.segments	= 1,
+		.segments_peak	= 1,
+		.bytes		= (u64)q->nr_pages << PAGE_SHIFT,
 	};
+	if (q->el)
+		lfq_seg_stats(q->el, st);
 }
+EXPORT_SYMBOL_IF_KUNIT(lfq_queue_stats);
 
 static void lfq_queue_release(struct kref *ref)
 {
@@ -271,8 +336,15 @@ EXPORT_SYMBOL_GPL(lfq_queue_put);
 
 int lfq_queue_module_init(void)
 {
+	int err;
+
 	lfq_free_wq = alloc_workqueue("lfq_free", WQ_UNBOUND, 0);
-	return lfq_free_wq ? 0 : -ENOMEM;
+	if (!lfq_free_wq)
+		return -ENOMEM;
+	err = lfq_seg_module_init();
+	if (err)
+		destroy_workqueue(lfq_free_wq);
+	return err;
 }
 
 void lfq_queue_module_exit(void)
@@ -280,5 +352,7 @@ void lfq_queue_module_exit(void)
 	/* Let queue_rcu_work()'s RCU callbacks queue their work, then drain. */
 	rcu_barrier();
 	destroy_workqueue(lfq_free_wq);
+	lfq_seg_module_exit();
+	lfq_limits_module_exit();
 	WARN_ON(!xa_empty(&lfq_registry));
 }

@@ -21,20 +21,8 @@
 #include "proto/lfq_layout.h"
 
 struct lfq_claims;
-
-/**
- * struct lfq_queue_params - what a queue is created with.
- * @type:	LFQ_TYPE_*.
- * @flags:	LFQ_CREATE_* flags.
- * @slot_size:	bytes per slot.
- * @slot_count:	slots in the ring.
- */
-struct lfq_queue_params {
-	u32 type;
-	u32 flags;
-	u32 slot_size;
-	u32 slot_count;
-};
+struct lfq_elastic;
+struct lfq_user;
 
 /**
  * struct lfq_queue - one queue and the memory it shares with processes.
@@ -44,13 +32,17 @@ struct lfq_queue_params {
  * @hdr:	the kernel's own copy of the header page (HOSTILE MEMORY H7).
  * @layout:	the mapping layout.
  * @nr_pages:	distinct pages owned (header, control pages, commit words,
- *		one copy of the slot area).
+ *		one copy of the slot area; an elastic queue: header, control
+ *		pages, segment table, head and tail words).
  * @map_pages:	the mapping layout page by page, the slot area twice;
- *		entries past @nr_pages repeat the slot area's pages.
- * @base:	kernel virtual address of the whole layout (vmap of
- *		@map_pages).
+ *		entries past @nr_pages repeat the slot area's pages. An
+ *		elastic queue's frames are not here (lfq_seg.c).
+ * @base:	kernel virtual address of the layout (vmap of @map_pages).
  * @ring:	where the ring's words are in @base; every protocol view
- *		the kernel builds starts from it.
+ *		the kernel builds of a fixed queue starts from it (an
+ *		elastic queue's segments copy its queue-level words).
+ * @el:		an elastic queue's segments (lfq_seg.c); NULL if fixed.
+ * @user:	the creator's per-user counters (lfq_limits.c).
  * @data_wq:	sleepers waiting for data.
  * @space_wq:	sleepers waiting for free slots.
  * @wake_work:	wakes @data_wq for kernel producers in any context.
@@ -75,6 +67,8 @@ struct lfq_queue {
 	struct page **map_pages;
 	void *base;
 	struct lfq_ring_loc ring;
+	struct lfq_elastic *el;
+	struct lfq_user *user;
 	wait_queue_head_t data_wq;
 	wait_queue_head_t space_wq;
 	struct irq_work wake_work;
@@ -89,7 +83,7 @@ struct lfq_queue {
 	atomic_t consumers;
 };
 
-struct lfq_queue *lfq_queue_create(const struct lfq_queue_params *params);
+struct lfq_queue *lfq_queue_create(const struct lfq_geometry *g);
 struct lfq_queue *lfq_queue_get(u32 id);
 void lfq_queue_put(struct lfq_queue *q);
 
@@ -103,6 +97,7 @@ int lfq_queue_admit(struct lfq_queue *q, u32 role);
 void lfq_queue_leave(struct lfq_queue *q, u32 role);
 
 struct lfq_queue *lfq_queue_find(unsigned long *id);
+u64 lfq_queue_head(struct lfq_queue *q, bool acquire);
 void lfq_queue_stats(struct lfq_queue *q, struct lfq_stats *st);
 
 int lfq_queue_module_init(void);

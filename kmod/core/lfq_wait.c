@@ -19,6 +19,7 @@
 
 #include "lfq.h"
 #include "lfq_queue.h"
+#include "lfq_seg.h"
 #include "lfq_wait.h"
 #include "proto/lfq_ready.h"
 
@@ -36,9 +37,14 @@
 bool lfq_queue_ready(struct lfq_queue *q, u32 flags, u32 min_count,
 		     bool arm, u32 *available)
 {
-	*available = flags == LFQ_WAIT_DATA ?
-		     lfq_ready_data(&q->ring, min_count, arm) :
-		     lfq_ready_space(&q->ring, arm);
+	if (q->el)
+		*available = flags == LFQ_WAIT_DATA ?
+			     lfq_seg_ready_data(q->el, min_count, arm) :
+			     lfq_seg_ready_space(q->el, arm);
+	else
+		*available = flags == LFQ_WAIT_DATA ?
+			     lfq_ready_data(&q->ring, min_count, arm) :
+			     lfq_ready_space(&q->ring, arm);
 	return *available >= min_count;
 }
 

@@ -94,6 +94,7 @@ static void lfq_echo_detach(struct lfq_src *src)
 	struct lfq_echo *e = container_of(src, struct lfq_echo, src);
 
 	kthread_stop(e->task);
+	lfq_consumer_fini(&e->cons);
 	lfq_queue_put(e->target);
 	lfq_src_set_consumed(e->src.q, false);
 	kfree(e);
