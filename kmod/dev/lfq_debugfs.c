@@ -2,7 +2,8 @@
 /*
  * lfq_debugfs.c - /sys/kernel/debug/lfq/queues: every queue, named or
  * anonymous, one line each in id order: its name, geometry, owner, files
- * and counters (no kernel addresses). Anonymous queues are reached through
+ * and counters, an elastic queue's segments (live/max) and every queue's
+ * bytes (no kernel addresses). Anonymous queues are reached through
  * the core registry under RCU, as lfq_queue_get() does.
  */
 #include <linux/debugfs.h>
@@ -29,10 +30,10 @@ static int lfq_queues_show(struct seq_file *m, void *v)
 	struct lfq_stats st;
 	unsigned long id;
 
-	seq_printf(m, "%-8s %-31s %-4s %9s %10s %5s %10s %10s %4s %5s %20s %20s %20s %20s\n",
+	seq_printf(m, "%-8s %-31s %-4s %9s %10s %5s %10s %10s %4s %5s %20s %20s %20s %20s %9s %12s\n",
 		   "id", "name", "type", "slot_size", "slot_count", "flags",
 		   "uid", "gid", "mode", "files", "produced", "consumed",
-		   "dropped", "orphaned");
+		   "dropped", "orphaned", "segments", "bytes");
 	lfq_names_lock_all();	/* keeps names and owners still */
 	rcu_read_lock();	/* ORDERING registry: queues stay allocated */
 	for (id = 0; (q = lfq_queue_find(&id)); id++) {
@@ -47,9 +48,10 @@ static int lfq_queues_show(struct seq_file *m, void *v)
 				   from_kgid_munged(ns, n->gid), n->mode);
 		else
 			seq_printf(m, "%10s %10s %4s ", "-", "-", "-");
-		seq_printf(m, "%5d %20llu %20llu %20llu %20llu\n",
+		seq_printf(m, "%5d %20llu %20llu %20llu %20llu %4llu/%-4u %12llu\n",
 			   atomic_read(&q->files), st.produced, st.consumed,
-			   st.dropped, st.orphaned);
+			   st.dropped, st.orphaned, st.segments,
+			   q->hdr.seg_max ?: 1, st.bytes);
 	}
 	rcu_read_unlock();
 	lfq_names_unlock_all();

@@ -10,6 +10,7 @@
 
 #include "core/lfq_claims.h"
 #include "core/lfq_queue.h"
+#include "core/lfq_seg.h"
 #include "lfq_file.h"
 #include "sources/lfq_source.h"
 
@@ -41,10 +42,27 @@ struct lfq_file *lfq_file_new(struct lfq_queue *q, u32 role)
  */
 int lfq_file_publish(struct file *file, struct lfq_file *f)
 {
+	bool bound;
+
 	/* Counted first: the file's release may follow the bind at once. */
 	atomic_inc(&f->q->files);
-	/* ORDERING file-bind: bind once. */
-	if (cmpxchg(&file->private_data, NULL, f)) {
+	/* Two binds of one file serialise here: the first one wins. */
+	spin_lock(&file->f_lock);
+	bound = file->private_data;
+	if (!bound) {
+		/*
+		 * An elastic queue's mappings live in the queue's own
+		 * address_space, so a segment's frame can be zapped from all
+		 * of them: set before the binding is seen, hence before any
+		 * mmap() of the file can link a mapping.
+		 */
+		if (f->q->el)
+			file->f_mapping = lfq_seg_mapping(f->q->el);
+		/* ORDERING file-bind. */
+		smp_store_release(&file->private_data, f);
+	}
+	spin_unlock(&file->f_lock);
+	if (bound) {
 		atomic_dec(&f->q->files);
 		kfree(f);
 		return -EBUSY;

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * lfq_ioc_queue.c - the ioctl commands on a queue itself: CREATE (a new
- * queue, anonymous or named, bound to the file), INFO, STATS, WAIT, WAKE
- * and CLAIM. The dispatcher (lfq_ioctl.c) has copied the argument in and
+ * queue, anonymous or named, fixed or elastic, bound to the file), INFO,
+ * STATS, WAIT, WAKE, CLAIM and GROW. The dispatcher (lfq_ioctl.c) has copied the argument in and
  * checked the file's binding and role; these check the values.
  */
 #include <linux/err.h>
@@ -12,6 +12,7 @@
 
 #include "core/lfq_claims.h"
 #include "core/lfq_queue.h"
+#include "core/lfq_seg.h"
 #include "core/lfq_wait.h"
 #include "lfq_file.h"
 #include "lfq_ioctl.h"
@@ -26,24 +27,28 @@
 long lfq_ioc_create(struct lfq_ioc *io)
 {
 	struct lfq_create *arg = io->karg;
-	struct lfq_queue_params params;
+	struct lfq_geometry g;
 	struct lfq_queue *q;
 	struct lfq_file *f;
 	bool named;
 	u32 role;
 	int err;
 
-	BUILD_BUG_ON(sizeof(*arg) != LFQ_CREATE_SIZE_VER1);
+	BUILD_BUG_ON(sizeof(*arg) != LFQ_CREATE_SIZE_VER2);
 	if (arg->__reserved || (arg->role & ~LFQ_ROLE_ALL))
 		return -EINVAL;
 	err = lfq_name_check_create(arg->name, arg->mode, &named);
 	if (err)
 		return err;
-	params.type = arg->type;
-	params.flags = arg->flags;
-	params.slot_size = arg->slot_size;
-	params.slot_count = arg->slot_count;
-	q = lfq_queue_create(&params);
+	g = (struct lfq_geometry){
+		.type		= arg->type,
+		.flags		= arg->flags,
+		.slot_size	= arg->slot_size,
+		.slot_count	= arg->slot_count,
+		.seg_min	= arg->seg_min,
+		.seg_max	= arg->seg_max,
+	};
+	q = lfq_queue_create(&g);
 	if (IS_ERR(q))
 		return PTR_ERR(q);
 	role = arg->role ? arg->role : LFQ_ROLE_ALL;
@@ -104,6 +109,13 @@ long lfq_ioc_info(struct lfq_ioc *io)
 		.data_size	= q->layout.data_size,
 		.commit_offset	= q->layout.commit_offset,
 		.commit_size	= q->layout.commit_size,
+		.seg_min	= q->hdr.seg_min,
+		.seg_max	= q->hdr.seg_max,
+		.segtab_offset	= q->layout.segtab_offset,
+		.heads_offset	= q->layout.heads_offset,
+		.tails_offset	= q->layout.tails_offset,
+		.frames_offset	= q->layout.frames_offset,
+		.frame_size	= q->layout.frame_size,
 	};
 	return 0;
 }
@@ -185,4 +197,18 @@ long lfq_ioc_claim(struct lfq_ioc *io)
 		return -EFAULT;
 	}
 	return 0;
+}
+
+/**
+ * lfq_ioc_grow() - LFQ_IOC_GROW: an elastic queue's producer found its
+ * segment full.
+ * @io:		the call; @io->arg is the frame; the file is a producer.
+ *
+ * Return: as lfq_seg_grow_frame(); -EINVAL above U32_MAX.
+ */
+long lfq_ioc_grow(struct lfq_ioc *io)
+{
+	if (io->arg > U32_MAX)
+		return -EINVAL;
+	return lfq_seg_grow_frame(io->f->q, io->arg);
 }

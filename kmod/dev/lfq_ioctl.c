@@ -111,6 +111,11 @@ static const struct lfq_ioc_desc lfq_ioc_table[] = {
 		.ksize = sizeof(struct lfq_list), .min_size = LFQ_LIST_SIZE_VER0,
 		.bind = LFQ_BIND_ANY, .argk = LFQ_ARG_IN,
 	},
+	[_IOC_NR(LFQ_IOC_GROW)] = {
+		.cmd = LFQ_IOC_GROW, .fn = lfq_ioc_grow,
+		.bind = LFQ_BIND_BOUND, .argk = LFQ_ARG_VALUE,
+		.role = LFQ_ROLE_PRODUCER,
+	},
 	[_IOC_NR(LFQ_IOC_CLAIM)] = {
 		.cmd = LFQ_IOC_CLAIM, .fn = lfq_ioc_claim,
 		.ksize = sizeof(struct lfq_claim), .min_size = LFQ_CLAIM_SIZE_VER0,
@@ -165,7 +170,7 @@ long lfq_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	};
 	long ret;
 
-	BUILD_BUG_ON(sizeof(karg) > 128);
+	BUILD_BUG_ON(sizeof(karg) > 192);
 	if (!d)
 		return -ENOTTY;
 	io.f = lfq_file_get(file);

@@ -9,13 +9,61 @@
  * would copy-on-write the queue's pages away from the other side.
  *
  * Pages are supplied by the fault handler, as ALSA and perf do, so a
- * range zapped by madvise(MADV_DONTNEED) simply faults back in.
+ * range zapped by madvise(MADV_DONTNEED) simply faults back in. An elastic
+ * queue's frames hold its segments' pages: the handler inserts them under
+ * the queue's segment lock, which the kernel also holds when it zaps a
+ * frame from every mapping as a segment is allocated in it or freed
+ * (core/lfq_seg.c, "Mappings"), so no page table entry outlives the page
+ * it maps. A frame without a segment reads as zeros (the zero page,
+ * mapped read-only) and is SIGBUS to write.
  */
 #include <linux/mm.h>
+#include <linux/pfn_t.h>
 
 #include "core/lfq_queue.h"
+#include "core/lfq_seg.h"
 #include "lfq_dev.h"
 #include "lfq_file.h"
+
+/*
+ * A page of an elastic queue's frames: its segment's, or, in a frame with
+ * none, the zero page read-only (a write there is SIGBUS, here or in
+ * lfq_vm_pfn_mkwrite()).
+ */
+static vm_fault_t lfq_vm_fault_frame(struct lfq_queue *q,
+				     struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	vm_fault_t ret = VM_FAULT_SIGBUS;
+	struct page *page;
+	int err;
+
+	lfq_seg_lock(q->el);
+	page = lfq_seg_frame_page(q->el, vmf->pgoff -
+				  (q->layout.frames_offset >> PAGE_SHIFT));
+	/* Under the lock: a zap comes before the lookup or after us. */
+	if (page) {
+		err = vm_insert_page(vma, vmf->address, page);
+		ret = !err || err == -EBUSY ? VM_FAULT_NOPAGE : vmf_error(err);
+	} else if (!(vmf->flags & FAULT_FLAG_WRITE)) {
+		ret = vmf_insert_mixed_prot(vma, vmf->address,
+					    pfn_to_pfn_t(my_zero_pfn(vmf->address)),
+					    vm_get_page_prot(vma->vm_flags &
+							     ~VM_WRITE));
+	}
+	lfq_seg_unlock(q->el);
+	return ret;
+}
+
+/*
+ * A write to a page mapped without a struct page behind it: only the zero
+ * page of a frame without a segment (segments' pages are inserted with
+ * the mapping's own protection), which must stay zero.
+ */
+static vm_fault_t lfq_vm_pfn_mkwrite(struct vm_fault *vmf)
+{
+	return VM_FAULT_SIGBUS;
+}
 
 static vm_fault_t lfq_vm_fault(struct vm_fault *vmf)
 {
@@ -26,6 +74,8 @@ static vm_fault_t lfq_vm_fault(struct vm_fault *vmf)
 	/* lfq_mmap() checked the window; a bound file stays bound. */
 	if (!q || vmf->pgoff >= (q->layout.map_size >> PAGE_SHIFT))
 		return VM_FAULT_SIGBUS;
+	if (vmf->pgoff >= q->nr_pages && q->el)
+		return lfq_vm_fault_frame(q, vmf);
 	page = q->map_pages[vmf->pgoff];
 	get_page(page);
 	vmf->page = page;
@@ -34,6 +84,7 @@ static vm_fault_t lfq_vm_fault(struct vm_fault *vmf)
 
 static const struct vm_operations_struct lfq_vm_ops = {
 	.fault = lfq_vm_fault,
+	.pfn_mkwrite = lfq_vm_pfn_mkwrite,
 };
 
 /* Do pages [@pgoff, @end) overlap the @size bytes at byte @off? */
@@ -99,6 +150,9 @@ int lfq_mmap(struct file *file, struct vm_area_struct *vma)
 	}
 	/* The layout is fixed: no mremap() growth, no core dumps of it. */
 	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
+	/* Frames get their pages by vm_insert_page() (lfq_vm_fault_frame()). */
+	if (q->el)
+		vma->vm_flags |= VM_MIXEDMAP;
 	vma->vm_ops = &lfq_vm_ops;
 	return 0;
 }

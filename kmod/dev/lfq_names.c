@@ -38,6 +38,7 @@
 #include <linux/uaccess.h>
 #include <linux/user_namespace.h>
 
+#include "core/lfq_limits.h"
 #include "core/lfq_queue.h"
 #include "lfq.h"
 #include "lfq_file.h"
@@ -114,6 +115,7 @@ static struct lfq_queue *lfq_name_remove_locked(struct lfq_name *n)
 	lockdep_assert_held(&lfq_names_lock);
 	hash_del(&n->node);
 	xa_erase(&lfq_names_by_id, q->id);
+	lfq_user_name_put(q->user);
 	lfq_names_count--;
 	kfree(n);
 	return q;
@@ -184,10 +186,11 @@ int lfq_name_check_create(const char *name, u32 mode, bool *named)
  * @name:	a name lfq_name_check_create() accepted.
  * @mode:	its permission bits.
  *
- * The name takes a reference on @q and one on the module.
+ * The name takes a reference on @q and one on the module, and counts
+ * against the queue's user's names (core/lfq_limits.c).
  *
  * Return: 0, -EEXIST when the name is taken, -ENOSPC when LFQ_NAMED_MAX
- * names exist.
+ * names exist, -EDQUOT past the user's user_names_max.
  */
 int lfq_name_link(struct lfq_queue *q, const char *name, u32 mode)
 {
@@ -208,8 +211,13 @@ int lfq_name_link(struct lfq_queue *q, const char *name, u32 mode)
 	else if (lfq_names_count >= LFQ_NAMED_MAX)
 		err = -ENOSPC;
 	else
+		err = lfq_user_name_get(q->user);
+	if (!err) {
 		err = xa_err(xa_store(&lfq_names_by_id, q->id, n,
 				      GFP_KERNEL_ACCOUNT));
+		if (err)
+			lfq_user_name_put(q->user);
+	}
 	if (!err) {
 		lfq_queue_ref(q);
 		/* Our caller's file pins the module, so this cannot race rmmod. */
@@ -380,6 +388,14 @@ static void lfq_list_fill(struct lfq_list_entry *e, const struct lfq_name *n)
 		.waits		= st.waits,
 		.dropped	= st.dropped,
 		.orphaned	= st.orphaned,
+		.seg_min	= q->hdr.seg_min,
+		.seg_max	= q->hdr.seg_max,
+		.segments	= st.segments,
+		.segments_peak	= st.segments_peak,
+		.grows		= st.grows,
+		.shrinks	= st.shrinks,
+		.pool		= st.pool,
+		.bytes		= st.bytes,
 	};
 	memcpy(e->name, n->name, LFQ_NAME_MAX);
 }
@@ -405,7 +421,7 @@ long lfq_ioc_list(struct lfq_ioc *io)
 	int err = 0;
 
 	BUILD_BUG_ON(sizeof(*arg) != LFQ_LIST_SIZE_VER0);
-	BUILD_BUG_ON(sizeof(*buf) != LFQ_LIST_ENTRY_SIZE_VER1);
+	BUILD_BUG_ON(sizeof(*buf) != LFQ_LIST_ENTRY_SIZE_VER2);
 	/* ->total is output only: a caller may pass back a previous answer. */
 	if (arg->flags || arg->__reserved)
 		return -EINVAL;
