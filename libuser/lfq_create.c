@@ -34,6 +34,8 @@ int lfq_create(const struct lfq_create_opts *opts, struct lfq **out)
 		.slot_count = o.slot_count,
 		.mode = o.mode,
 		.role = o.role,
+		.seg_min = o.seg_min,
+		.seg_max = o.seg_max,
 	};
 	if (o.name) {
 		err = lfq_name_put(arg.name, o.name);
@@ -46,6 +48,7 @@ int lfq_create(const struct lfq_create_opts *opts, struct lfq **out)
 int lfq_open(const struct lfq_open_opts *opts, struct lfq **out)
 {
 	struct lfq_open_opts o;
+	struct lfq_ring_hdr hdr;
 	struct lfq_open arg;
 	struct stat st;
 	int fd, err;
@@ -65,6 +68,11 @@ int lfq_open(const struct lfq_open_opts *opts, struct lfq **out)
 		return -EINVAL;
 	if (fstat(o.fd, &st))
 		return -errno;
+	/* An in-process elastic queue: this process's own, or none. */
+	if (!S_ISCHR(st.st_mode) &&
+	    pread(o.fd, &hdr, sizeof(hdr), 0) == sizeof(hdr) &&
+	    (hdr.flags & LFQ_CREATE_ELASTIC))
+		return lfq_local_open_fd(&st, out);
 	fd = fcntl(o.fd, F_DUPFD_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;

@@ -14,6 +14,7 @@
 #include "lfq_common.h"
 #include "lfq_layout.h"
 #include "lfq_mpsc.h"
+#include "lfq_segment.h"
 #include "lfq_spsc.h"
 
 struct lfq;
@@ -49,6 +50,15 @@ struct lfq_cons_ops {
  *		LFQ_WAKE_PRODUCER).
  * @stats:	fill the counters.
  * @unbind:	undo what binding the handle did (claims), before unmapping.
+ * @grow:	elastic queues: a producer found the segment in @frame full
+ *		and sealed it: link the next segment (or find the one
+ *		linked); returns the frame to go on in, or a negative errno.
+ * @retire:	elastic queues, if the backend reclaims segments itself
+ *		(in-process ones): the consumer left the segment in @frame.
+ * @read_lock:	elastic queues, if segments are reclaimed through RCU in
+ *		this process: enter a read-side section (a producer, from
+ *		reservation to commit: ORDERING seg-grace).
+ * @read_unlock: leave it.
  */
 struct lfq_backend_ops {
 	int (*sleep)(struct lfq *q, int data, uint32_t min_count,
@@ -56,16 +66,25 @@ struct lfq_backend_ops {
 	void (*wake)(struct lfq *q, uint32_t which);
 	int (*stats)(struct lfq *q, struct lfq_stats *st);
 	void (*unbind)(struct lfq *q);
+	int (*grow)(struct lfq *q, uint32_t frame);
+	void (*retire)(struct lfq *q, uint32_t frame);
+	void (*read_lock)(void);
+	void (*read_unlock)(void);
 };
 
 extern const struct lfq_prod_ops lfq_spsc_prod_ops;
 extern const struct lfq_prod_ops lfq_mpsc_prod_ops;
+extern const struct lfq_prod_ops lfq_elastic_prod_ops;
 extern const struct lfq_prod_ops lfq_denied_prod_ops;
 extern const struct lfq_cons_ops lfq_spsc_cons_ops;
 extern const struct lfq_cons_ops lfq_mpsc_cons_ops;
+extern const struct lfq_cons_ops lfq_elastic_cons_ops;
 extern const struct lfq_cons_ops lfq_denied_cons_ops;
 extern const struct lfq_backend_ops lfq_kernel_backend;
 extern const struct lfq_backend_ops lfq_memfd_backend;
+extern const struct lfq_backend_ops lfq_local_backend;
+
+struct lfq_local;
 
 /*
  * A handle. The producer and consumer sides sit on their own cache lines:
@@ -81,16 +100,25 @@ struct lfq {
 			struct lfq_mpsc_resv resv;
 		} mpsc;
 	} prod;
+	struct lfq_ring_loc ploc;	/* elastic: the producer's segment */
+	uint32_t pframe;		/* elastic: its frame */
+	int plocked;			/* elastic: in a read-side section */
+	int psealed;			/* elastic SPSC: its segment is sealed */
 	const struct lfq_cons_ops *cops __attribute__((aligned(64)));
 	union {
 		struct lfq_spsc_cons spsc;
 		struct lfq_mpsc_cons mpsc;
 	} cons;
+	struct lfq_ring_loc cloc;	/* elastic: the consumer's segment */
+	uint32_t cframe;		/* elastic: its frame */
 	/* Cold: set when the handle is opened. */
 	const struct lfq_backend_ops *backend __attribute__((aligned(64)));
 	struct lfq_ring_hdr hdr;
 	struct lfq_layout layout;
 	struct lfq_ring_loc ring;
+	struct lfq_segtab *segtab;	/* elastic: in the mapping */
+	struct lfq_seg_meta *meta;	/* elastic: in the mapping */
+	struct lfq_local *local;	/* in-process elastic queues */
 	unsigned char *map;
 	int fd;
 	uint32_t id;
@@ -130,5 +158,15 @@ int lfq_memfd_open_fd(int fd, struct lfq **out);
 /* lfq_wait.c */
 uint32_t lfq_ready_count(struct lfq *q, int data, int arm,
 			 uint32_t min_count);
+
+/* lfq_elastic_ops.c: elastic queues' handles. */
+void lfq_elastic_bind(struct lfq *q);
+uint32_t lfq_elastic_ready(struct lfq *q, int data, int arm,
+			   uint32_t min_count);
+
+/* lfq_local.c: in-process elastic queues (liburcu). */
+struct stat;
+int lfq_local_create(const struct lfq_geometry *g, struct lfq **out);
+int lfq_local_open_fd(const struct stat *st, struct lfq **out);
 
 #endif /* LFQ_HANDLE_H */

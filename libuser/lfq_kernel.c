@@ -50,36 +50,40 @@ static void lfq_kernel_unbind(struct lfq *q)
 		(void)ioctl(q->fd, LFQ_IOC_CLAIM, &arg);
 }
 
-/* Take the layout of the queue bound to q->fd, from LFQ_IOC_INFO. */
+/*
+ * Map the queue bound to q->fd. Its geometry comes from LFQ_IOC_INFO; the
+ * layout follows from it (lfq_layout.h), and the shared header must say
+ * the same, or the module and this library disagree (-EPROTO).
+ */
 static int lfq_kernel_map(struct lfq *q)
 {
 	struct lfq_info info = { .size = sizeof(info) };
+	struct lfq_geometry g;
 	struct lfq_ring_hdr *shared;
 	int err;
 
 	if (ioctl(q->fd, LFQ_IOC_INFO, &info))
 		return -errno;
-	if (info.size < LFQ_INFO_SIZE_VER1)	/* a module without commit words */
-		info.commit_offset = info.data_offset;
-	q->layout = (struct lfq_layout) {
-		.hdr_offset = info.hdr_offset,
-		.prod_offset = info.prod_offset,
-		.cons_offset = info.cons_offset,
-		.commit_offset = info.commit_offset,
-		.commit_size = info.commit_size,
-		.data_offset = info.data_offset,
-		.data_size = info.data_size,
-		.map_size = info.map_size,
+	if (info.size < LFQ_INFO_SIZE_VER2)	/* a module without roles */
+		return -EPROTO;
+	g = (struct lfq_geometry) {
+		.type = info.type,
+		.flags = info.flags,
+		.slot_size = info.slot_size,
+		.slot_count = info.slot_count,
+		.seg_min = info.size >= LFQ_INFO_SIZE_VER3 ? info.seg_min : 0,
+		.seg_max = info.size >= LFQ_INFO_SIZE_VER3 ? info.seg_max : 0,
 	};
 	q->id = info.id;
-	/* A module without roles maps everything writable for everyone. */
-	q->role = info.size >= LFQ_INFO_SIZE_VER2 ? info.role : LFQ_ROLE_ALL;
-	lfq_ring_hdr_init(&q->hdr, info.type, info.flags, info.slot_size,
-			  info.slot_count, &q->layout);
+	q->role = info.role;
 	/* The geometry must be one this library understands. */
-	err = lfq_ring_hdr_check(&q->hdr, lfq_page_size(), &q->layout);
+	err = lfq_geometry_check(&g, lfq_page_size());
 	if (err)
 		return err;
+	lfq_layout_init(&q->layout, &g, lfq_page_size());
+	lfq_ring_hdr_init(&q->hdr, &g, &q->layout);
+	if (q->layout.map_size != info.map_size)
+		return -EPROTO;
 	err = lfq_map_layout(q, 1);
 	if (err)
 		return err;
@@ -89,7 +93,10 @@ static int lfq_kernel_map(struct lfq *q)
 		q->map = MAP_FAILED;
 		return -EPROTO;
 	}
-	lfq_bind_views(q);
+	if (q->hdr.seg_max)
+		lfq_elastic_bind(q);
+	else
+		lfq_bind_views(q);
 	return lfq_claim_register(q);
 }
 
@@ -188,9 +195,20 @@ static int lfq_kernel_stats(struct lfq *q, struct lfq_stats *st)
 	return ioctl(q->fd, LFQ_IOC_STATS, st) ? -errno : 0;
 }
 
+/* An elastic queue's producer found its segment full: LFQ_IOC_GROW. */
+static int lfq_kernel_grow(struct lfq *q, uint32_t frame)
+{
+	int next = ioctl(q->fd, LFQ_IOC_GROW, (unsigned long)frame);
+
+	if (next < 0)
+		return -errno;
+	return (uint32_t)next < q->hdr.seg_max ? next : -EPROTO;
+}
+
 const struct lfq_backend_ops lfq_kernel_backend = {
 	.sleep	= lfq_kernel_sleep,
 	.wake	= lfq_kernel_wake,
 	.stats	= lfq_kernel_stats,
 	.unbind	= lfq_kernel_unbind,
+	.grow	= lfq_kernel_grow,
 };

@@ -34,26 +34,30 @@
  */
 int lfq_memfd_create(const struct lfq_create_opts *o, struct lfq **out)
 {
+	struct lfq_geometry g = {
+		.type = o->type, .flags = o->flags, .slot_size = o->slot_size,
+		.slot_count = o->slot_count, .seg_min = o->seg_min,
+		.seg_max = o->seg_max,
+	};
 	struct lfq_ring_hdr hdr;
 	struct lfq *q;
 	int fd, err;
 
-	if (o->name || o->role || o->mode || (o->flags & ~LFQ_CREATE_FLAGS_ALL))
+	if (o->name || o->role || o->mode)
 		return -EINVAL;
-	err = lfq_geometry_check(o->type, o->slot_size, o->slot_count,
-				 lfq_page_size());
+	err = lfq_geometry_check(&g, lfq_page_size());
 	if (err)
 		return err;
+	if (g.flags & LFQ_CREATE_ELASTIC)
+		return lfq_local_create(&g, out);
 	fd = memfd_create("lfq", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
 		return -errno;
 	q = lfq_alloc(fd, &lfq_memfd_backend);
 	if (!q)
 		return -ENOMEM;
-	lfq_layout_init(&q->layout, o->type, o->slot_size, o->slot_count,
-			lfq_page_size());
-	lfq_ring_hdr_init(&q->hdr, o->type, o->flags, o->slot_size,
-			  o->slot_count, &q->layout);
+	lfq_layout_init(&q->layout, &g, lfq_page_size());
+	lfq_ring_hdr_init(&q->hdr, &g, &q->layout);
 	hdr = q->hdr;
 	if (ftruncate(fd, (off_t)(q->layout.data_offset + q->layout.data_size)) ||
 	    pwrite(fd, &hdr, sizeof(hdr), 0) != sizeof(hdr) ||

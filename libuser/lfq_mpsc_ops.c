@@ -18,8 +18,9 @@ static int lfq_mpsc_commit_n(struct lfq *q, uint32_t n)
 	int wake = 0;
 
 	if (n < done.count) {
-		rest = (struct lfq_mpsc_resv){ done.index + n, done.count - n,
-					       done.claim };
+		rest = done;
+		rest.index += n;
+		rest.count -= n;
 		done.count = n;
 		wake = lfq_mpsc_discard(p, &rest);
 	}
@@ -40,7 +41,7 @@ static int lfq_mpsc_op_reserve(struct lfq *q, uint32_t want, void **span)
 	*span = lfq_mpsc_reserve(p, want, &q->prod.mpsc.resv);
 	if (lfq_likely(*span))
 		return (int)q->prod.mpsc.resv.count;
-	__atomic_fetch_add(&p->ctl->full_events, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(p->full_events, 1, __ATOMIC_RELAXED);
 	return -EAGAIN;
 }
 
@@ -72,7 +73,7 @@ static int lfq_mpsc_op_peek(struct lfq *q, uint32_t want, const void **span)
 	if (lfq_likely(got))
 		return (int)got;
 	/* Only this consumer writes empty_events: a plain increment. */
-	lfq_store_relaxed(&c->ctl->empty_events, c->ctl->empty_events + 1);
+	lfq_store_relaxed(c->empty_events, *c->empty_events + 1);
 	return -EAGAIN;
 }
 

@@ -18,7 +18,7 @@ static int lfq_spsc_op_reserve(struct lfq *q, uint32_t want, void **span)
 	if (lfq_likely(got))
 		return (int)got;
 	/* Only this producer writes full_events: a plain increment. */
-	lfq_store_relaxed(&p->ctl->full_events, p->ctl->full_events + 1);
+	lfq_store_relaxed(p->full_events, *p->full_events + 1);
 	return -EAGAIN;
 }
 
@@ -47,7 +47,7 @@ static int lfq_spsc_op_peek(struct lfq *q, uint32_t want, const void **span)
 	if (lfq_likely(got))
 		return (int)got;
 	/* Only this consumer writes empty_events: a plain increment. */
-	lfq_store_relaxed(&c->ctl->empty_events, c->ctl->empty_events + 1);
+	lfq_store_relaxed(c->empty_events, *c->empty_events + 1);
 	return -EAGAIN;
 }
 

@@ -23,6 +23,8 @@
 uint32_t lfq_ready_count(struct lfq *q, int data, int arm,
 			 uint32_t min_count)
 {
+	if (q->hdr.seg_max)
+		return lfq_elastic_ready(q, data, arm, min_count);
 	return data ? lfq_ready_data(&q->ring, min_count, arm) :
 		      lfq_ready_space(&q->ring, arm);
 }

@@ -100,6 +100,15 @@ struct lfq;
  * @mode:	named queues: permission bits (0777 at most) for lfq_open():
  *		a write bit admits producers, a read bit consumers. No umask
  *		applies. 0 for anonymous and memfd queues.
+ * @seg_min:	with LFQ_CREATE_ELASTIC in @flags: segments of @slot_count
+ *		slots kept allocated at rest, spares included (>= 1; >= 2
+ *		lets kernel producers in NMI grow the queue at once).
+ * @seg_max:	with LFQ_CREATE_ELASTIC: segments at most. The queue grows
+ *		a segment at a time when a producer finds its segment full,
+ *		and shrinks back to @seg_min as the consumer drains it (see
+ *		README.md, "Elastic queues"). A memfd elastic queue lives in
+ *		this process only (its segments are reclaimed with liburcu):
+ *		lfq_open() of its fd is -EOPNOTSUPP.
  */
 struct lfq_create_opts {
 	size_t sz;
@@ -111,6 +120,8 @@ struct lfq_create_opts {
 	uint32_t role;
 	const char *name;
 	uint32_t mode;
+	uint32_t seg_min;
+	uint32_t seg_max;
 };
 
 /**
@@ -249,8 +260,9 @@ LFQ_API void lfq_set_wait_spin(struct lfq *q, unsigned int spins);
  * before committing replaces (SPSC) or discards (MPSC) the reservation.
  *
  * Context: producer side.
- * Return: slots reserved (1..@want), -EAGAIN when the ring is full,
- * -EPERM without the producer role, -EINVAL for @want 0.
+ * Return: slots reserved (1..@want), -EAGAIN when the ring is full (an
+ * elastic queue: when it cannot grow, at seg_max, at the user's byte limit
+ * or without memory), -EPERM without the producer role, -EINVAL for @want 0.
  */
 LFQ_API int lfq_reserve(struct lfq *q, uint32_t want, void **span);
 

@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: MIT
+/*
+ * lfq_elastic_ops.c - liblfq's fast path for elastic queues (kernel or
+ * in-process): the SPSC or MPSC protocol on the current segment, and the
+ * segment protocol of kmod/proto/lfq_segment.h where a segment ends. A
+ * producer that finds its segment full seals it and goes on in the next
+ * one, which the backend links (LFQ_IOC_GROW for /dev/lfq, the pool for
+ * in-process queues); a consumer that drains a sealed segment to its end
+ * follows the link. Within a segment nothing differs from a fixed queue:
+ * no system call, lock or allocation.
+ *
+ * In-process queues reclaim segments with liburcu: a producer is in a
+ * read-side section from its reservation to its commit (ORDERING
+ * seg-grace), so the segment it writes is not reused under it.
+ */
+#include <errno.h>
+
+#include "lfq_handle.h"
+#include "lfq_ready.h"
+
+/* Attempts at moving to a next segment before a reservation gives up. */
+#define LFQ_ELASTIC_TRIES	8
+
+/* Where the segment in @frame has its words (its base from the table). */
+static void lfq_elastic_loc(struct lfq *q, uint32_t frame,
+			    struct lfq_ring_loc *r)
+{
+	/* ORDERING seg-link: the base was set before the link was seen. */
+	lfq_seg_loc_init(r, q->map, &q->hdr, &q->layout, frame,
+			 lfq_load_relaxed(&q->meta[frame].base));
+}
+
+/* The newest segment, as the producers' hint says. */
+static uint32_t lfq_elastic_hint(struct lfq *q)
+{
+	/* ORDERING seg-link: swung after the link is published. */
+	uint32_t f = lfq_load_acquire(&q->segtab->pseg);
+
+	return f < q->hdr.seg_max ? f : 0;	/* HOSTILE MEMORY H3 */
+}
+
+/* The producer goes on in the segment in @frame. */
+static void lfq_elastic_prod_move(struct lfq *q, uint32_t frame)
+{
+	struct lfq_mpsc_claim *claim;
+
+	q->pframe = frame;
+	q->psealed = 0;
+	lfq_elastic_loc(q, frame, &q->ploc);
+	if (q->hdr.type == LFQ_TYPE_SPSC) {
+		lfq_spsc_prod_init(&q->prod.spsc, &q->ploc);
+		return;
+	}
+	claim = q->prod.mpsc.view.claim;
+	lfq_mpsc_prod_init(&q->prod.mpsc.view, &q->ploc);
+	lfq_mpsc_prod_set_claim(&q->prod.mpsc.view, claim);
+}
+
+/*
+ * The consumer goes on in the segment in @frame: it names it in its
+ * control page first, so that the kernel keeps it (ORDERING seg-cons: the
+ * release orders every access to the segment it leaves before it).
+ */
+static void lfq_elastic_cons_move(struct lfq *q, uint32_t frame)
+{
+	lfq_store_release(&q->ring.cons->seg, frame);
+	q->cframe = frame;
+	lfq_elastic_loc(q, frame, &q->cloc);
+	if (q->hdr.type == LFQ_TYPE_SPSC)
+		lfq_spsc_cons_init(&q->cons.spsc, &q->cloc);
+	else
+		lfq_mpsc_cons_init(&q->cons.mpsc, &q->cloc);
+}
+
+static void lfq_elastic_lock(struct lfq *q)
+{
+	if (q->backend->read_lock && !q->plocked) {
+		q->backend->read_lock();
+		q->plocked = 1;
+	}
+}
+
+static void lfq_elastic_unlock(struct lfq *q)
+{
+	if (q->plocked) {
+		q->plocked = 0;
+		q->backend->read_unlock();
+	}
+}
+
+/*
+ * The producer's segment refused a reservation: seal it if it is full and
+ * move to the next one. Returns 0 to try again, -EAGAIN when the queue is
+ * full: it cannot grow (seg_max, the user's byte limit, or no memory for a
+ * segment; each clears as the consumer drains), or another errno.
+ */
+static int lfq_elastic_prod_next(struct lfq *q)
+{
+	uint64_t v = lfq_load_acquire(q->ploc.head);
+	int next;
+
+	/* Contended, or held by the lap guard: not a reason to grow. */
+	if (!lfq_seg_sealed(v) && !lfq_seg_full(&q->ploc, v))
+		return -EAGAIN;
+	if (!lfq_seg_seal(&q->ploc, v))
+		return 0;
+	/*
+	 * Sealed: no reservation may follow in it, though the consumer may
+	 * free slots there (SPSC reserves on its private head, so it must
+	 * remember; MPSC's CAS sees the seal).
+	 */
+	q->psealed = 1;
+	next = lfq_seg_next(&q->meta[q->pframe], q->hdr.seg_max);
+	if (next < 0)
+		next = q->backend->grow(q, q->pframe);
+	if (next < 0)
+		return next == -ENOSPC || next == -EDQUOT || next == -ENOMEM ?
+		       -EAGAIN : next;
+	lfq_elastic_prod_move(q, (uint32_t)next);
+	return 0;
+}
+
+static void *lfq_elastic_try_reserve(struct lfq *q, uint32_t want,
+				     uint32_t *got)
+{
+	void *span;
+
+	if (q->hdr.type == LFQ_TYPE_SPSC)
+		return lfq_spsc_reserve(&q->prod.spsc, want, got);
+	span = lfq_mpsc_reserve(&q->prod.mpsc.view, want, &q->prod.mpsc.resv);
+	*got = q->prod.mpsc.resv.count;
+	return span;
+}
+
+static int lfq_elastic_op_discard(struct lfq *q);
+
+static int lfq_elastic_op_reserve(struct lfq *q, uint32_t want, void **span)
+{
+	uint32_t got = 0;
+	int tries, err = -EAGAIN;
+
+	/* An unfinished MPSC reservation would wedge the consumer. */
+	if (q->hdr.type == LFQ_TYPE_MPSC && q->prod.mpsc.resv.count)
+		lfq_elastic_op_discard(q);
+	lfq_elastic_lock(q);
+	/*
+	 * Our segment, from an earlier section, may have been retired since:
+	 * start again from the newest, which is reachable (ORDERING
+	 * seg-grace; only a segment seen LIVE in this section is grown).
+	 */
+	if (lfq_unlikely(lfq_load_acquire(&q->meta[q->pframe].state) !=
+			 LFQ_SEG_LIVE))
+		lfq_elastic_prod_move(q, lfq_elastic_hint(q));
+	for (tries = 0; tries < LFQ_ELASTIC_TRIES; tries++) {
+		*span = lfq_unlikely(q->psealed) ? NULL :
+			lfq_elastic_try_reserve(q, want, &got);
+		if (lfq_likely(got))
+			return (int)got;
+		err = lfq_elastic_prod_next(q);
+		if (err)
+			break;
+	}
+	lfq_elastic_unlock(q);
+	*span = NULL;
+	__atomic_fetch_add(&q->ring.prod->full_events, 1, __ATOMIC_RELAXED);
+	return err ? err : -EAGAIN;
+}
+
+/* MPSC: commit the first @n slots of the reservation, discard the rest. */
+static int lfq_elastic_mpsc_commit_n(struct lfq *q, uint32_t n)
+{
+	struct lfq_mpsc_resv done = q->prod.mpsc.resv, rest;
+	struct lfq_mpsc_prod *p = &q->prod.mpsc.view;
+	int wake = 0;
+
+	if (n < done.count) {
+		rest = done;
+		rest.index += n;
+		rest.count -= n;
+		done.count = n;
+		wake = lfq_mpsc_discard(p, &rest);
+	}
+	if (done.count)
+		wake |= lfq_mpsc_commit(p, &done);
+	q->prod.mpsc.resv.count = 0;
+	return wake;
+}
+
+static int lfq_elastic_op_commit(struct lfq *q, uint32_t n)
+{
+	int wake;
+
+	if (q->hdr.type == LFQ_TYPE_SPSC)
+		wake = lfq_spsc_commit_check(&q->prod.spsc, n);
+	else
+		wake = lfq_elastic_mpsc_commit_n(q, n);
+	lfq_elastic_unlock(q);
+	if (lfq_unlikely(wake) && q->wakeups)
+		q->backend->wake(q, LFQ_WAKE_CONSUMER);
+	return 0;
+}
+
+static int lfq_elastic_op_discard(struct lfq *q)
+{
+	int wake = 0;
+
+	if (q->hdr.type == LFQ_TYPE_SPSC)
+		q->prod.spsc.reserved = 0;
+	else if (q->prod.mpsc.resv.count)
+		wake = lfq_elastic_mpsc_commit_n(q, 0);
+	lfq_elastic_unlock(q);
+	if (wake && q->wakeups)
+		q->backend->wake(q, LFQ_WAKE_CONSUMER);
+	return 0;
+}
+
+/* The consumer's private index in its segment. */
+static uint64_t lfq_elastic_tail(const struct lfq *q)
+{
+	return q->hdr.type == LFQ_TYPE_SPSC ? q->cons.spsc.tail :
+					      q->cons.mpsc.tail;
+}
+
+static int lfq_elastic_op_peek(struct lfq *q, uint32_t want,
+			       const void **span)
+{
+	uint32_t got, old;
+	int wake = 0, next;
+
+	for (;;) {
+		if (q->hdr.type == LFQ_TYPE_SPSC)
+			*span = lfq_spsc_peek(&q->cons.spsc, want, &got);
+		else
+			*span = lfq_mpsc_peek_check(&q->cons.mpsc, want, &got,
+						    &wake);
+		if (lfq_unlikely(wake) && q->wakeups)
+			q->backend->wake(q, LFQ_WAKE_PRODUCER);
+		if (lfq_likely(got))
+			return (int)got;
+		/* Empty: a segment drained to its seal gives way. */
+		if (!lfq_seg_drained(&q->cloc, lfq_elastic_tail(q)))
+			break;
+		next = lfq_seg_next(&q->meta[q->cframe], q->hdr.seg_max);
+		if (next < 0)
+			break;
+		old = q->cframe;
+		lfq_elastic_cons_move(q, (uint32_t)next);
+		if (q->backend->retire)
+			q->backend->retire(q, old);
+	}
+	lfq_store_relaxed(&q->ring.cons->empty_events,
+			  q->ring.cons->empty_events + 1);
+	return -EAGAIN;
+}
+
+static int lfq_elastic_op_release(struct lfq *q, uint32_t n)
+{
+	int sleeper;
+
+	if (q->hdr.type == LFQ_TYPE_SPSC)
+		sleeper = lfq_spsc_release_check(&q->cons.spsc, n);
+	else
+		sleeper = lfq_mpsc_release(&q->cons.mpsc, n);
+	if (lfq_unlikely(sleeper) && q->wakeups)
+		q->backend->wake(q, LFQ_WAKE_PRODUCER);
+	return 0;
+}
+
+const struct lfq_prod_ops lfq_elastic_prod_ops = {
+	.reserve	= lfq_elastic_op_reserve,
+	.commit		= lfq_elastic_op_commit,
+	.discard	= lfq_elastic_op_discard,
+};
+
+const struct lfq_cons_ops lfq_elastic_cons_ops = {
+	.peek		= lfq_elastic_op_peek,
+	.release	= lfq_elastic_op_release,
+};
+
+/**
+ * lfq_elastic_bind() - point a mapped elastic handle at its segments: the
+ * producer side at the newest segment, the consumer side at the oldest
+ * live one, and choose the elastic operations for each side its role
+ * allows.
+ * @q:		the handle; q->map, q->hdr and q->layout are set.
+ */
+void lfq_elastic_bind(struct lfq *q)
+{
+	uint32_t pseg, cseg;
+
+	q->segtab = (struct lfq_segtab *)(q->map + q->layout.segtab_offset);
+	q->meta = (struct lfq_seg_meta *)(q->segtab + 1);
+	/* ORDERING seg-link: the kernel publishes these after the link. */
+	pseg = lfq_load_acquire(&q->segtab->pseg);
+	/*
+	 * The consumer starts where its control page says: the kernel named
+	 * the oldest live segment there when it admitted the file, and keeps
+	 * it (ORDERING seg-cons); another handle of the same consumer left
+	 * its segment there. Nothing else it could read is kept for it.
+	 */
+	cseg = lfq_load_acquire(&q->ring.cons->seg);
+	if (pseg >= q->hdr.seg_max)	/* HOSTILE MEMORY H3 */
+		pseg = 0;
+	if (cseg >= q->hdr.seg_max ||
+	    lfq_load_acquire(&q->meta[cseg].state) != LFQ_SEG_LIVE)
+		cseg = lfq_load_acquire(&q->segtab->cseg) % q->hdr.seg_max;
+	if (q->role & LFQ_ROLE_PRODUCER) {
+		lfq_elastic_prod_move(q, pseg);
+		q->pops = &lfq_elastic_prod_ops;
+	}
+	if (q->role & LFQ_ROLE_CONSUMER) {
+		lfq_elastic_cons_move(q, cseg);
+		q->cops = &lfq_elastic_cons_ops;
+	}
+}
+
+/**
+ * lfq_elastic_ready() - slots ready for a waiter of an elastic queue:
+ * readable in the consumer's segment (or, once it is drained, the next),
+ * or free in the producer's (a segment's worth while it may grow).
+ * @q:		the handle.
+ * @data:	waiting for data (else for space).
+ * @arm:	announce the sleep first (ORDERING wake-data, wake-space).
+ * @min_count:	MPSC readable slots are counted up to it.
+ *
+ * Return: the slots ready.
+ */
+uint32_t lfq_elastic_ready(struct lfq *q, int data, int arm,
+			   uint32_t min_count)
+{
+	struct lfq_ring_loc next_loc;
+	uint32_t n;
+	int next;
+
+	if (!data) {
+		n = lfq_ready_space(&q->ploc, arm);
+		return lfq_seg_sealed(lfq_load_relaxed(q->ploc.head)) ?
+		       q->hdr.slot_count : n;
+	}
+	n = lfq_ready_data(&q->cloc, min_count, arm);
+	if (n || !lfq_seg_drained(&q->cloc, lfq_load_relaxed(q->cloc.tail)))
+		return n;
+	next = lfq_seg_next(&q->meta[q->cframe], q->hdr.seg_max);
+	if (next < 0)
+		return 0;
+	lfq_elastic_loc(q, (uint32_t)next, &next_loc);
+	/* Something to read there, or at least a segment to move to. */
+	n = lfq_ready_data(&next_loc, min_count, 0);
+	return n ? n : 1;
+}
