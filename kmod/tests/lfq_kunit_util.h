@@ -20,15 +20,20 @@
 
 #include <kunit/test.h>
 #include <linux/compiler.h>
+#include <linux/delay.h>
 #include <linux/err.h>
+#include <linux/jiffies.h>
 #include <linux/mm.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/types.h>
 
 #include "lfq.h"
 #include "lfq_ring.h"
+#include "core/lfq_kapi.h"
 #include "core/lfq_queue.h"
+#include "core/lfq_seg.h"
 #include "proto/lfq_mpsc.h"
 #include "proto/lfq_spsc.h"
 
@@ -41,6 +46,11 @@ static inline void lfq_kunit_queue_put(struct kunit_resource *res)
 	lfq_queue_put(res->data);
 }
 
+/* A fixed queue's geometry, as a pointer to a compound literal. */
+#define LFQ_GEO(t, size, count)						\
+	(&(struct lfq_geometry){ .type = (t), .slot_size = (size),	\
+				 .slot_count = (count) })
+
 /*
  * A new queue, or the test ends here. It is put when the test ends,
  * whether it passed or not: callers never put it themselves.
@@ -48,7 +58,7 @@ static inline void lfq_kunit_queue_put(struct kunit_resource *res)
 static inline struct lfq_queue *lfq_kunit_queue(struct kunit *test, u32 type,
 						u32 slot_size, u32 slot_count)
 {
-	struct lfq_queue_params params = {
+	struct lfq_geometry params = {
 		.type = type,
 		.slot_size = slot_size,
 		.slot_count = slot_count,
@@ -363,5 +373,182 @@ static inline u32 lfq_mt_pop(struct lfq_mt *mt, u32 want)
 	lfq_mpsc_release(&mt->c, got);
 	return got;
 }
+
+/* ---------------------------------------------------------------------- */
+/* Elastic queues                                                          */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * A new queue of any geometry @g, or the test ends here; put when the
+ * test ends, as lfq_kunit_queue()'s.
+ */
+static inline struct lfq_queue *lfq_kunit_queue_geo(struct kunit *test,
+						    const struct lfq_geometry *g)
+{
+	struct lfq_queue *q = lfq_queue_create(g);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, q);
+	if (!kunit_alloc_resource(test, NULL, lfq_kunit_queue_put, GFP_KERNEL,
+				  q)) {
+		lfq_queue_put(q);
+		KUNIT_ASSERT_FAILURE(test, "no memory to track the queue");
+	}
+	return q;
+}
+
+/*
+ * A new elastic queue (LFQ_CREATE_ELASTIC): segments of @slot_count slots
+ * of @slot_size, @seg_min of them kept at rest, @seg_max at most. It
+ * starts with one live segment and @seg_min - 1 spares (q->el).
+ */
+static inline struct lfq_queue *lfq_kunit_elastic(struct kunit *test,
+						  u32 type, u32 slot_size,
+						  u32 slot_count, u32 seg_min,
+						  u32 seg_max)
+{
+	struct lfq_geometry g = {
+		.type = type,
+		.flags = LFQ_CREATE_ELASTIC,
+		.slot_size = slot_size,
+		.slot_count = slot_count,
+		.seg_min = seg_min,
+		.seg_max = seg_max,
+	};
+	struct lfq_queue *q = lfq_kunit_queue_geo(test, &g);
+
+	KUNIT_ASSERT_NOT_NULL(test, q->el);
+	return q;
+}
+
+/*
+ * The record of global index @index in a slot of @slot_size bytes (16 or
+ * more): the index first, its complement last, its low byte in between
+ * (checked from 24 bytes on: a 16-byte slot has nothing in between).
+ */
+static inline void lfq_rec_fill(void *slot, u32 slot_size, u64 index)
+{
+	u64 *w = slot;
+
+	memset(slot, index & 0xff, slot_size);
+	w[0] = index;
+	w[slot_size / 8 - 1] = ~index;
+}
+
+static inline bool lfq_rec_ok(const void *slot, u32 slot_size, u64 index)
+{
+	const u64 *w = slot;
+
+	return w[0] == index && w[slot_size / 8 - 1] == ~index &&
+	       (slot_size < 24 || ((const u8 *)slot)[8] == (index & 0xff));
+}
+
+/*
+ * The helpers below use core/lfq_seg.h's exports for KUnit: a suite that
+ * calls them has MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING).
+ */
+
+/* A queue's counters (lfq_queue_stats()), read into @st. */
+static inline struct lfq_stats *lfq_el_stats(struct lfq_queue *q,
+					     struct lfq_stats *st)
+{
+	lfq_queue_stats(q, st);
+	return st;
+}
+
+/* Frame @frame's state in the segment table (LFQ_SEG_*). */
+static inline u32 lfq_el_state(const struct lfq_elastic *el, u32 frame)
+{
+	return READ_ONCE(el->meta[frame].state);
+}
+
+/*
+ * The producers' segment. Outside the RCU section only while it cannot
+ * be retired (it is the newest), or for its frame.
+ */
+static inline struct lfq_seg *lfq_el_pseg(struct lfq_elastic *el)
+{
+	struct lfq_seg *s;
+
+	rcu_read_lock();
+	s = lfq_seg_producer(el);
+	rcu_read_unlock();
+	return s;
+}
+
+/*
+ * One reservation of up to @want slots with the in-kernel API, holding the
+ * records of their indices, committed: the count, 0 for a drop.
+ */
+static inline u32 lfq_el_push(struct lfq_queue *q, u32 want)
+{
+	u32 sz = q->hdr.slot_size, i;
+	struct lfq_mpsc_resv r;
+	u8 *s = lfq_queue_reserve(q, want, &r);
+
+	if (!s)
+		return 0;
+	for (i = 0; i < r.count; i++)
+		lfq_rec_fill(s + (size_t)i * sz, sz, r.index + i);
+	lfq_queue_commit(q, &r);
+	return r.count;
+}
+
+/* A span the consumer got lies in its segment's double-mapped slots. */
+static inline bool lfq_el_span_ok(const struct lfq_seg *s, const void *p,
+				  u32 got)
+{
+	const u8 *d = s->ring.data, *b = p;
+	u64 size = (u64)s->ring.slot_count * s->ring.slot_size;
+
+	if (!got)
+		return !p;
+	return b >= d && b < d + size && (b - d) % s->ring.slot_size == 0 &&
+	       got <= s->ring.slot_count &&
+	       (b - d) + (u64)got * s->ring.slot_size <= 2 * size;
+}
+
+/*
+ * The in-kernel consumer @c peeks up to @want records and checks them
+ * against their indices from @next on: the count (0: none ready), or
+ * U32_MAX on a wrong record or span. Releases what it got.
+ */
+static inline u32 lfq_el_pop(struct lfq_consumer *c, u32 want, u64 next)
+{
+	u32 sz = c->q->hdr.slot_size, got, i;
+	const u8 *in = lfq_consumer_peek(c, want, &got);
+
+	if (!in)
+		return 0;
+	if (!lfq_el_span_ok(c->seg, in, got))
+		return U32_MAX;
+	for (i = 0; i < got; i++)
+		if (!lfq_rec_ok(in + (size_t)i * sz, sz, next + i))
+			return U32_MAX;
+	lfq_consumer_release(c, got);
+	return got;
+}
+
+/* @c reads every ready record, in order from *@next; false on a wrong one. */
+static inline bool lfq_el_drain(struct lfq_consumer *c, u64 *next)
+{
+	u32 n;
+
+	while ((n = lfq_el_pop(c, c->q->hdr.slot_count, *next)) != 0) {
+		if (n == U32_MAX)
+			return false;
+		*next += n;
+	}
+	return true;
+}
+
+/* Poll @cond every 5-10 ms for up to @ms (process context); its last value. */
+#define lfq_el_poll(cond, ms) ({					\
+	unsigned long __end = jiffies + msecs_to_jiffies(ms);		\
+	bool __ok;							\
+									\
+	while (!(__ok = (cond)) && time_before(jiffies, __end))	\
+		usleep_range(5000, 10000);				\
+	__ok;								\
+})
 
 #endif /* _LFQ_TESTS_KUNIT_UTIL_H */

@@ -17,6 +17,7 @@
 
 #include "lfq.h"
 #include "lfq_ring.h"
+#include "lfq_kunit_util.h"
 #include "proto/lfq_common.h"
 #include "proto/lfq_layout.h"
 
@@ -139,10 +140,13 @@ KUNIT_ARRAY_PARAM(lfq_geo, lfq_geo_cases, lfq_geo_case_desc);
 static void lfq_geometry_check_test(struct kunit *test)
 {
 	const struct lfq_geo_case *c = test->param_value;
+	struct lfq_geometry g = {
+		.type = c->type,
+		.slot_size = c->slot_size,
+		.slot_count = c->slot_count,
+	};
 
-	KUNIT_EXPECT_EQ(test, lfq_geometry_check(c->type, c->slot_size,
-						 c->slot_count, c->page_size),
-			c->err);
+	KUNIT_EXPECT_EQ(test, lfq_geometry_check(&g, c->page_size), c->err);
 }
 
 static void lfq_abi_layout_test(struct kunit *test)
@@ -154,7 +158,13 @@ static void lfq_abi_layout_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, offsetof(struct lfq_ring_hdr, data_size), 48UL);
 	KUNIT_EXPECT_EQ(test, offsetof(struct lfq_ring_hdr, commit_offset),
 			56UL);
-	KUNIT_EXPECT_EQ(test, sizeof(struct lfq_ring_hdr), 72UL);
+	/* Elastic geometry, appended in layout 2: the fields above stay. */
+	KUNIT_EXPECT_EQ(test, offsetof(struct lfq_ring_hdr, seg_min), 72UL);
+	KUNIT_EXPECT_EQ(test, offsetof(struct lfq_ring_hdr, segtab_offset),
+			80UL);
+	KUNIT_EXPECT_EQ(test, offsetof(struct lfq_ring_hdr, frame_size),
+			112UL);
+	KUNIT_EXPECT_EQ(test, sizeof(struct lfq_ring_hdr), 120UL);
 	/* head, need_space and full_events on separate cache lines. */
 	KUNIT_EXPECT_EQ(test, offsetof(struct lfq_prod_ctl, head), 0UL);
 	KUNIT_EXPECT_EQ(test, offsetof(struct lfq_prod_ctl, need_space),
@@ -174,7 +184,7 @@ static void lfq_layout_offsets_test(struct kunit *test)
 {
 	struct lfq_layout l;
 
-	lfq_layout_init(&l, LFQ_TYPE_SPSC, 64, 1024, 4096);
+	lfq_layout_init(&l, LFQ_GEO(LFQ_TYPE_SPSC, 64, 1024), 4096);
 	KUNIT_EXPECT_EQ(test, l.hdr_offset, 0ULL);
 	KUNIT_EXPECT_EQ(test, l.prod_offset, 4096ULL);
 	KUNIT_EXPECT_EQ(test, l.cons_offset, 8192ULL);
@@ -184,21 +194,21 @@ static void lfq_layout_offsets_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, l.map_size, 12288ULL + 2 * 65536);
 
 	/* MPSC: one commit word per slot, in whole pages, before the data. */
-	lfq_layout_init(&l, LFQ_TYPE_MPSC, 64, 1024, 4096);
+	lfq_layout_init(&l, LFQ_GEO(LFQ_TYPE_MPSC, 64, 1024), 4096);
 	KUNIT_EXPECT_EQ(test, l.commit_offset, 12288ULL);
 	KUNIT_EXPECT_EQ(test, l.commit_size, 8192ULL);
 	KUNIT_EXPECT_EQ(test, l.data_offset, 12288ULL + 8192);
 	KUNIT_EXPECT_EQ(test, l.map_size, 20480ULL + 2 * 65536);
-	lfq_layout_init(&l, LFQ_TYPE_MPSC, 4096, 2, 4096);
+	lfq_layout_init(&l, LFQ_GEO(LFQ_TYPE_MPSC, 4096, 2), 4096);
 	KUNIT_EXPECT_EQ(test, l.commit_size, 4096ULL);
 
 	/* The largest slot area: no 32-bit overflow in data_size. */
-	lfq_layout_init(&l, LFQ_TYPE_SPSC, 16, 1U << 24, 4096);
+	lfq_layout_init(&l, LFQ_GEO(LFQ_TYPE_SPSC, 16, 1U << 24), 4096);
 	KUNIT_EXPECT_EQ(test, l.data_size, 256ULL << 20);
 	KUNIT_EXPECT_EQ(test, l.map_size, 3 * 4096ULL + (512ULL << 20));
 
 	/* Another page size moves every offset. */
-	lfq_layout_init(&l, LFQ_TYPE_SPSC, 64, 1024, 65536);
+	lfq_layout_init(&l, LFQ_GEO(LFQ_TYPE_SPSC, 64, 1024), 65536);
 	KUNIT_EXPECT_EQ(test, l.prod_offset, 65536ULL);
 	KUNIT_EXPECT_EQ(test, l.cons_offset, 2 * 65536ULL);
 	KUNIT_EXPECT_EQ(test, l.data_offset, 3 * 65536ULL);
@@ -210,8 +220,8 @@ static void lfq_hdr_init_check_test(struct kunit *test)
 	struct lfq_ring_hdr h = { };
 	struct lfq_layout l, got;
 
-	lfq_layout_init(&l, LFQ_TYPE_SPSC, 128, 256, 4096);
-	lfq_ring_hdr_init(&h, LFQ_TYPE_SPSC, 0, 128, 256, &l);
+	lfq_layout_init(&l, LFQ_GEO(LFQ_TYPE_SPSC, 128, 256), 4096);
+	lfq_ring_hdr_init(&h, LFQ_GEO(LFQ_TYPE_SPSC, 128, 256), &l);
 	KUNIT_EXPECT_EQ(test, h.magic, LFQ_RING_MAGIC);
 	KUNIT_EXPECT_EQ(test, h.layout_version, LFQ_RING_LAYOUT_VERSION);
 	KUNIT_EXPECT_EQ(test, h.type, (u32)LFQ_TYPE_SPSC);
@@ -234,8 +244,8 @@ static void lfq_hdr_check_rejects_test(struct kunit *test)
 	struct lfq_ring_hdr good = { }, h;
 	struct lfq_layout l;
 
-	lfq_layout_init(&l, LFQ_TYPE_SPSC, 64, 128, 4096);
-	lfq_ring_hdr_init(&good, LFQ_TYPE_SPSC, 0, 64, 128, &l);
+	lfq_layout_init(&l, LFQ_GEO(LFQ_TYPE_SPSC, 64, 128), 4096);
+	lfq_ring_hdr_init(&good, LFQ_GEO(LFQ_TYPE_SPSC, 64, 128), &l);
 	KUNIT_ASSERT_EQ(test, lfq_ring_hdr_check(&good, 4096, &l), 0);
 
 	h = good;

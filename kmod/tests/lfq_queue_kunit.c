@@ -130,7 +130,7 @@ static void lfq_queue_mpsc_pages_test(struct kunit *test)
 
 static void lfq_queue_create_rejects_test(struct kunit *test)
 {
-	static const struct lfq_queue_params bad[] = {
+	static const struct lfq_geometry bad[] = {
 		{ .type = LFQ_TYPE_SPSC, .flags = 2, .slot_size = 64,
 		  .slot_count = 64 },
 		{ .type = LFQ_TYPE_SPSC, .flags = 0x80000000, .slot_size = 64,
@@ -166,7 +166,7 @@ static void lfq_queue_create_rejects_test(struct kunit *test)
 
 static void lfq_queue_lifetime_test(struct kunit *test)
 {
-	struct lfq_queue_params params = {
+	struct lfq_geometry params = {
 		.type = LFQ_TYPE_SPSC,
 		.slot_size = 64,
 		.slot_count = 256,

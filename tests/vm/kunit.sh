@@ -18,6 +18,9 @@ LFQ_KUNIT_MODULES="
 	lfq_mpsc_race_kunit
 	lfq_kapi_kunit
 	lfq_kconsumer_kunit
+	lfq_elastic_kunit
+	lfq_elastic_ctx_kunit
+	lfq_elastic_rcu_kunit
 "
 
 # Each /lfq/*_kunit.ko must be in LFQ_KUNIT_MODULES (else it never runs).
