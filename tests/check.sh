@@ -49,7 +49,7 @@ if has host; then
 	done
 	for t in build/tests/tsan/*; do
 		layer "host, ThreadSanitizer: ${t##*/}"
-		TSAN_OPTIONS="halt_on_error=1 exitcode=66" \
+		TSAN_OPTIONS="halt_on_error=1 exitcode=66 suppressions=$PWD/tests/host/tsan.supp" \
 			tests/run-tap.sh "tsan-${t##*/}" "$t"
 	done
 fi
