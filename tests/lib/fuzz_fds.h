@@ -2,8 +2,9 @@
 /*
  * fuzz_fds.h - tests/vm/fuzz.c's file table: the NFD fd slots a process's
  * threads share, filled at the start (setup_fds(): unbound files,
- * anonymous and named queues) and churned during the run by open, close
- * (then a fresh file, mostly bound by CREATE or OPEN), dup and dup2;
+ * anonymous and named queues, fixed and elastic) and churned during the
+ * run by open, close (then a fresh file, mostly bound by CREATE or OPEN,
+ * of a fixed or an elastic queue), dup and dup2;
  * pick_fd() for the other operations (a slot, -1, or an fd not open);
  * and poll on random fds with random events. Static, for fuzz.c alone.
  */
@@ -64,6 +65,13 @@ static void op_close(void)
 			.size = sizeof(o), .role = 1 + below(3),
 		};
 
+		if (chance(30)) {
+			/* Elastic: 4 KiB segments, 1-2 of them, up to 16. */
+			c.flags = LFQ_CREATE_ELASTIC;
+			c.slot_count = 4096 / c.slot_size;
+			c.seg_min = 1 + below(2);
+			c.seg_max = c.seg_min + below(15);
+		}
 		if (chance(50)) {
 			if (chance(30))
 				snprintf(c.name, sizeof(c.name), "%s",
@@ -129,6 +137,13 @@ static void setup_fds(uint64_t seed)
 				.slot_size = 64, .slot_count = 64,
 				.role = i % 4 == 1 ? LFQ_ROLE_PRODUCER : 0,
 			};
+
+			/* Two elastic: an anonymous SPSC, a named MPSC. */
+			if (i == 4 || i == 7) {
+				c.flags = LFQ_CREATE_ELASTIC;
+				c.seg_min = 1 + i % 2;
+				c.seg_max = 8;
+			}
 
 			if (i < NAMES * 2 && i % 2)
 				snprintf(c.name, sizeof(c.name), "%s",

@@ -2,10 +2,11 @@
 /*
  * fuzz_ioctl.h - tests/vm/fuzz.c's ioctl calls: the command (real, with
  * random _IOC bits, or random), its argument bytes (a plausible struct
- * per command with names from the pool, the same with its size field
- * lying or a few bytes mutated, or random bytes), tame() which keeps the
- * few fields that could hang or flood the VM in bounds, and where the
- * bytes are put (NULL, unmapped, kernel, misaligned, read-only, against
+ * per command with names from the pool, elastic queues' fields and struct
+ * versions included, the same with its size field lying or a few bytes
+ * mutated, or random bytes; LFQ_IOC_GROW's frame by value), tame() which
+ * keeps the few fields that could hang or flood the VM in bounds, and
+ * where the bytes are put (NULL, unmapped, kernel, misaligned, read-only, against
  * a guard page, inside a queue mapping); then the call, its check, and a
  * detach of the sources it attached. Static, for fuzz.c alone.
  */
@@ -60,13 +61,27 @@ static size_t plausible(unsigned int nr, unsigned char *b)
 	case 0x01: {	/* CREATE */
 		uint32_t ss = chance(80) ? 8u << below(6) : (uint32_t)interesting();
 		uint32_t sc = chance(80) ? 2u << below(8) : (uint32_t)interesting();
+		int el = chance(30);
 
 		/* Valid geometries stay small: no OOM storm in the VM. */
 		if (ss >= 8 && ss <= LFQ_SLOT_SIZE_MAX && !(ss & 7) &&
 		    sc && !(sc & (sc - 1)) && (uint64_t)ss * sc > (1u << 20))
 			sc = 2;
-		put32(b, 0, LFQ_CREATE_SIZE_VER1);
-		put32(b, 4, chance(80) ? below(2) : (uint32_t)interesting());
+		if (el) {
+			/* Elastic: seg_min, seg_max (VER2); small segments. */
+			if (chance(80))
+				sc = (4096 / (ss >= 8 && ss <= 4096 ? ss : 64))
+				     << below(3);
+			put32(b, 0, LFQ_CREATE_SIZE_VER2);
+			put32(b, 4, chance(80) ? LFQ_CREATE_ELASTIC | below(2) :
+						 (uint32_t)interesting());
+			put32(b, 64, chance(80) ? below(4) : (uint32_t)interesting());
+			put32(b, 68, chance(80) ? 1 + below(16) :
+						  (uint32_t)interesting());
+		} else {
+			put32(b, 0, LFQ_CREATE_SIZE_VER1);
+			put32(b, 4, chance(80) ? below(2) : (uint32_t)interesting());
+		}
 		put32(b, 8, chance(90) ? 1 + below(2) : (uint32_t)interesting());
 		put32(b, 12, ss);
 		put32(b, 16, sc);
@@ -77,19 +92,29 @@ static size_t plausible(unsigned int nr, unsigned char *b)
 		} else if (chance(10)) {
 			put32(b, 24, (uint32_t)interesting());
 		}
+		if (el)
+			return chance(10) ? LFQ_CREATE_SIZE_VER1 : LFQ_CREATE_SIZE_VER2;
 		return chance(20) ? LFQ_CREATE_SIZE_VER0 : LFQ_CREATE_SIZE_VER1;
 	}
-	case 0x02:	/* INFO */
-		put32(b, 0, chance(70) ? LFQ_INFO_SIZE_VER2 : (uint32_t)interesting());
-		return LFQ_INFO_SIZE_VER2;
+	case 0x02: {	/* INFO */
+		static const uint32_t sz[] = { LFQ_INFO_SIZE_VER0, LFQ_INFO_SIZE_VER1,
+					       LFQ_INFO_SIZE_VER2, LFQ_INFO_SIZE_VER3 };
+
+		put32(b, 0, chance(70) ? sz[below(4)] : (uint32_t)interesting());
+		return LFQ_INFO_SIZE_VER3;
+	}
 	case 0x03:	/* WAIT */
 		put32(b, 0, LFQ_WAIT_SIZE_VER0);
 		put32(b, 4, chance(80) ? 1 + below(2) : (uint32_t)interesting());
 		put32(b, 8, chance(80) ? below(70) : (uint32_t)interesting());
 		return LFQ_WAIT_SIZE_VER0;
-	case 0x05:	/* STATS */
-		put32(b, 0, chance(50) ? LFQ_STATS_SIZE_VER1 : LFQ_STATS_SIZE_VER0);
-		return LFQ_STATS_SIZE_VER1;
+	case 0x05: {	/* STATS */
+		static const uint32_t sz[] = { LFQ_STATS_SIZE_VER0, LFQ_STATS_SIZE_VER1,
+					       LFQ_STATS_SIZE_VER2, LFQ_STATS_SIZE_VER3 };
+
+		put32(b, 0, sz[below(4)]);
+		return LFQ_STATS_SIZE_VER3;
+	}
 	case 0x06: {	/* SOURCE_ATTACH */
 		uint32_t type = chance(90) ? 1 + below(4) : (uint32_t)interesting();
 
@@ -133,7 +158,10 @@ static size_t plausible(unsigned int nr, unsigned char *b)
 		put32(b, 12, chance(95) ? 0 : (uint32_t)interesting());
 		return LFQ_CLAIM_SIZE_VER0;
 	case 0x0a: {	/* LIST */
-		uint32_t es = chance(70) ? LFQ_LIST_ENTRY_SIZE_VER0 + 8 * below(10) :
+		static const uint32_t ev[] = { LFQ_LIST_ENTRY_SIZE_VER0,
+					       LFQ_LIST_ENTRY_SIZE_VER1,
+					       LFQ_LIST_ENTRY_SIZE_VER2 };
+		uint32_t es = chance(70) ? ev[below(3)] + 8 * below(10) :
 					   (uint32_t)interesting();
 		uint32_t cnt = below(17);
 		uint64_t ptr;
@@ -174,15 +202,32 @@ static size_t plausible(unsigned int nr, unsigned char *b)
 }
 
 /*
- * Fields that must stay tame whatever else is random: a WAIT never blocks
- * long, a SYNTH source produces a bounded number of records from a few
- * producers, LIST writes its entries only where this process can take
- * them (or into memory that faults: NULL, the hole, kernel addresses,
- * read-only). Applied to the scratch copy only (ro_page and queue
- * mappings are never passed to these three commands).
+ * Fields that must stay tame whatever else is random: an elastic queue
+ * pins at most 4 MiB, a WAIT never blocks long, a SYNTH source produces
+ * a bounded number of records from a few producers, LIST writes its
+ * entries only where this process can take them (or into memory that
+ * faults: NULL, the hole, kernel addresses, read-only). Applied to the
+ * scratch copy only: ro_page and queue mappings are never passed to
+ * WAIT, SOURCE_ATTACH and LIST (a CREATE from them is zeroes or noise).
  */
 static void tame(unsigned int nr, unsigned char *b, size_t len)
 {
+	if (nr == 0x01 && len >= LFQ_CREATE_SIZE_VER2) {
+		uint32_t flags, ss, sc, smax;
+
+		/* An elastic queue: segments of 1 MiB and 4 MiB at most. */
+		memcpy(&flags, b + 4, 4);
+		memcpy(&ss, b + 12, 4);
+		memcpy(&sc, b + 16, 4);
+		memcpy(&smax, b + 68, 4);
+		if (flags & LFQ_CREATE_ELASTIC && ss && sc) {
+			if ((uint64_t)ss * sc > (1u << 20))
+				put32(b, 16, sc = 2);
+			if ((uint64_t)ss * sc * smax > (4u << 20))
+				put32(b, 68, (uint32_t)((4u << 20) /
+							((uint64_t)ss * sc)));
+		}
+	}
 	if (nr == 0x0a && len >= 32) {
 		uint64_t ptr, lb = (uintptr_t)cur->list_buf;
 		uint32_t es, cnt;
@@ -265,10 +310,19 @@ static void op_ioctl(void)
 	int risky = cmd == LFQ_IOC_WAIT || cmd == LFQ_IOC_SOURCE_ATTACH ||
 		    cmd == LFQ_IOC_LIST;
 
-	if (cmd == LFQ_IOC_WAKE || cmd == LFQ_IOC_SOURCE_DETACH) {
-		arg = chance(70) ? below(12) : interesting();
+	if (cmd == LFQ_IOC_WAKE || cmd == LFQ_IOC_SOURCE_DETACH ||
+	    cmd == LFQ_IOC_GROW) {
+		/* GROW: a frame, in range or past it (seg_max is at most 16). */
+		arg = chance(70) ? below(cmd == LFQ_IOC_GROW ? 20 : 12) :
+				   interesting();
 		r = ioctl(fd, cmd, arg);
 		check("ioctl by value", cmd, r, ioctl_errs);
+		if (cmd == LFQ_IOC_GROW) {
+			__atomic_fetch_add(&sh->grows, 1, __ATOMIC_RELAXED);
+			if (r >= 0)
+				__atomic_fetch_add(&sh->grows_ok, 1,
+						   __ATOMIC_RELAXED);
+		}
 		return;
 	}
 
@@ -350,8 +404,15 @@ static void op_ioctl(void)
 	check("ioctl", cmd, r, ioctl_errs);
 	if (r < 0)
 		return;
-	if (cmd == LFQ_IOC_CREATE)
+	if (cmd == LFQ_IOC_CREATE) {
+		uint32_t flags = 0;
+
 		__atomic_fetch_add(&sh->created, 1, __ATOMIC_RELAXED);
+		if (arg == (unsigned long)b)
+			memcpy(&flags, b + 4, 4);
+		if (flags & LFQ_CREATE_ELASTIC)
+			__atomic_fetch_add(&sh->created_el, 1, __ATOMIC_RELAXED);
+	}
 	if (cmd == LFQ_IOC_OPEN)
 		__atomic_fetch_add(&sh->opened, 1, __ATOMIC_RELAXED);
 	if (cmd == LFQ_IOC_SOURCE_ATTACH) {

@@ -6,8 +6,10 @@
  * random or INFO-guided offsets, lengths, protections and flags, munmap
  * and mprotect of all or part of a mapping, madvise; and the loads and
  * stores into queue mappings, whose SIGSEGV/SIGBUS fault_handler()
- * catches and counts (and lets any other kill the process). Static, for
- * fuzz.c alone.
+ * catches and counts (and lets any other kill the process). In an
+ * elastic queue's mapping (its layout from INFO VER3) touches aim at the
+ * segment table, the head and tail words and the frames as well: a frame
+ * without a live segment is a SIGBUS, expected. Static, for fuzz.c alone.
  */
 #ifndef LFQ_FUZZ_MEM_H
 #define LFQ_FUZZ_MEM_H
@@ -38,6 +40,7 @@ static void op_mmap(void)
 	};
 	int fd = pick_fd(), prot = prots[below(6)];
 	int flags = chance(90) ? MAP_SHARED : (chance(50) ? MAP_PRIVATE : MAP_SHARED_VALIDATE | MAP_POPULATE);
+	struct lfq_info in = { .size = sizeof(in) };
 	size_t len;
 	off_t off;
 	void *p;
@@ -67,8 +70,6 @@ static void op_mmap(void)
 	}
 	if (chance(60)) {
 		/* Inside the queue's layout, as INFO reports it. */
-		struct lfq_info in = { .size = sizeof(in) };
-
 		if (!check("INFO", 0, ioctl(fd, LFQ_IOC_INFO, &in), ioctl_errs) &&
 		    in.map_size >= PG) {
 			size_t pages = in.map_size / PG, first = below(pages);
@@ -86,6 +87,41 @@ static void op_mmap(void)
 	m->len = (len + PG - 1) & ~(PG - 1);
 	m->prot = prot;
 	m->partial = 0;
+	m->off = (uint64_t)off;
+	m->el = in;
+	if (in.size < LFQ_INFO_SIZE_VER3 || !in.frame_size ||
+	    in.seg_max > LFQ_SEGS_MAX)
+		m->el.seg_max = 0;
+}
+
+/*
+ * A word of an elastic queue's mapping @m worth touching: in the segment
+ * table, a head or tail word, or a frame (live or not); NULL if @m does
+ * not cover the one picked.
+ */
+static volatile uint64_t *elastic_word(const struct map *m)
+{
+	const struct lfq_info *in = &m->el;
+	uint64_t f = below(in->seg_max + 1), off;
+
+	switch (below(4)) {
+	case 0:
+		off = in->segtab_offset + 8 * below(64 + 2 * in->seg_max);
+		break;
+	case 1:
+		off = in->heads_offset + LFQ_CACHELINE * (f % in->seg_max);
+		break;
+	case 2:
+		off = in->tails_offset + LFQ_CACHELINE * (f % in->seg_max);
+		break;
+	default:
+		off = in->frames_offset + f * in->frame_size +
+		      8 * below((uint32_t)(in->frame_size / 8));
+		break;
+	}
+	if (off < m->off || off - m->off + 8 > m->len)
+		return NULL;
+	return (volatile uint64_t *)(m->addr + (off - m->off));
 }
 
 static void op_munmap(void)
@@ -168,11 +204,17 @@ static void op_touch(void)
 		return;
 	if (sigsetjmp(touch_jb, 1)) {
 		__atomic_fetch_add(&sh->faults, 1, __ATOMIC_RELAXED);
+		if (m->el.seg_max)
+			__atomic_fetch_add(&sh->faults_el, 1, __ATOMIC_RELAXED);
 		return;
 	}
 	touching = 1;
 	for (k = 0; k < 8; k++) {
-		w = (volatile uint64_t *)(m->addr + 8 * below(m->len / 8));
+		w = m->el.seg_max && chance(50) ? elastic_word(m) : NULL;
+		if (w)
+			__atomic_fetch_add(&sh->touches_el, 1, __ATOMIC_RELAXED);
+		else
+			w = (volatile uint64_t *)(m->addr + 8 * below(m->len / 8));
 		if (chance(50) && (m->prot & PROT_WRITE))
 			*w = chance(50) ? interesting() : *w + below(3) - 1;
 		else if (m->prot & PROT_READ)

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * fuzz_report.h - tests/vm/fuzz.c after the run: the summary (calls,
- * touches, children, creates, opens, sources, the errno histogram), the
- * four TAP results (the calls all checked out, no worker died or hung,
- * every named queue unlinked, the module still creates, pushes and pops
- * through liblfq). Static, for fuzz.c alone.
+ * touches, children, creates, opens, sources, the errno histogram, then
+ * what elastic queues saw), the four TAP results (the calls all checked
+ * out, no worker died or hung, every named queue unlinked, the module
+ * still creates, pushes and pops through liblfq). Static, for fuzz.c
+ * alone.
  */
 #ifndef LFQ_FUZZ_REPORT_H
 #define LFQ_FUZZ_REPORT_H
@@ -82,6 +83,14 @@ static int fuzz_report(uint64_t calls, unsigned int secs, uint64_t seed,
 		if (sh->errs[i])
 			tap_diag("  errno %s: %llu", i ? ename(i) : "?",
 				 (unsigned long long)sh->errs[i]);
+	tap_diag("elastic queues: %llu creates, %llu GROW calls (%llu gave a "
+		 "frame), %llu touches aimed at their words and frames, %llu "
+		 "faults caught on their mappings",
+		 (unsigned long long)sh->created_el,
+		 (unsigned long long)sh->grows,
+		 (unsigned long long)sh->grows_ok,
+		 (unsigned long long)sh->touches_el,
+		 (unsigned long long)sh->faults_el);
 
 	tap_ok(!died && !sh->bad && sh->calls >= calls && sh->calls,
 	       "%llu calls, seed %llu", (unsigned long long)sh->calls,

@@ -3,9 +3,10 @@
  * fuzz_state.h - tests/vm/fuzz.c's state and bookkeeping: the limits,
  * the name pool, the counters every process of a run shares (struct
  * shared), each process's files and trap pages, each thread's mappings
- * and random state (struct th); the seeded random choices; the accounting
- * of every call (check() against the errnos it may plausibly give, the
- * capped diagnostics) and those errno sets. Static, for fuzz.c alone.
+ * (with an elastic queue's layout when INFO gave it) and random state
+ * (struct th); the seeded random choices; the accounting of every call
+ * (check() against the errnos it may plausibly give, the capped
+ * diagnostics) and those errno sets. Static, for fuzz.c alone.
  */
 #ifndef LFQ_FUZZ_STATE_H
 #define LFQ_FUZZ_STATE_H
@@ -47,6 +48,11 @@ struct shared {
 	uint64_t attached;	/* sources attached */
 	uint64_t created;	/* queues created (CREATE succeeded) */
 	uint64_t opened;	/* OPEN succeeded */
+	uint64_t created_el;	/* of which elastic (LFQ_CREATE_ELASTIC) */
+	uint64_t grows;		/* LFQ_IOC_GROW calls */
+	uint64_t grows_ok;	/* of which returned a frame */
+	uint64_t touches_el;	/* touches aimed at elastic words and frames */
+	uint64_t faults_el;	/* faults caught on elastic queues' mappings */
 	uint64_t errs[160];	/* errno histogram */
 	int stop;
 	int reports;		/* diagnostics printed (capped) */
@@ -66,6 +72,10 @@ struct map {
 	size_t len;
 	int prot;
 	int partial;	/* partly unmapped or reprotected: never touched */
+	uint64_t off;	/* the file offset mapped at @addr */
+	struct lfq_info el;	/* an elastic queue's layout (INFO VER3), or
+				 * seg_max 0 when unknown or fixed
+				 */
 };
 
 /* Per-thread state. */

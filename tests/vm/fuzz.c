@@ -14,9 +14,11 @@
  * random ioctl numbers (the real LFQ_IOC_* ones, the same with random _IOC
  * direction and size bits, random ones), random argument structs of random
  * sizes (plausible ones, ones whose size field lies, random bytes, fields
- * mutated), bad pointers (NULL, unmapped, kernel, misaligned, read-only,
- * straddling a guard page, inside a queue mapping), CREATE/OPEN/UNLINK/
- * LIST with names from a small pool so they collide, SOURCE_ATTACH of
+ * mutated; every struct version, elastic queues' CREATE with seg_min and
+ * seg_max, LFQ_IOC_GROW of frames in and out of range), bad pointers
+ * (NULL, unmapped, kernel, misaligned, read-only, straddling a guard
+ * page, inside a queue mapping), CREATE/OPEN/UNLINK/LIST with names
+ * from a small pool so they collide, SOURCE_ATTACH of
  * every type (bounded: SYNTH sources have a small count and few
  * producers), mmap/munmap/mprotect/madvise at random offsets, lengths and
  * protections, reads and writes of what is mapped, poll with random
@@ -27,9 +29,10 @@
  * must return success or -1 with an errno in the call's plausible set;
  * no process may die of a signal the fuzzer did not send (SIGSEGV/SIGBUS
  * on a queue mapping is caught and counted: the mapping may be
- * PROT_NONE); at the end every name is unlinked and the module still
- * creates, pushes and pops. The same seed replays the same choices, not
- * the same interleaving.
+ * PROT_NONE, or an elastic queue's frame may hold no live segment); at
+ * the end every name is unlinked and the module still creates, pushes
+ * and pops. The same seed replays the same choices, not the same
+ * interleaving.
  *
  * The parts: tests/lib/fuzz_state.h (limits, shared counters, random
  * choices, the check of every call), fuzz_fds.h (the fd slots, open,

@@ -146,6 +146,19 @@ lfq_run -t 400 kill_storm /lfq/kill_storm
 lfq_run -t 120 races /lfq/races
 # A consumer forging its tail while kernel producers lap a held record.
 lfq_run -t 120 forged_tail /lfq/forged_tail
+# Elastic queues. The debug and KCSAN kernels (uname -r *-lfq-*) run the
+# long streams shorter: they are 5-20 times slower under TCG.
+case $(uname -r) in
+*-lfq-*) _el_n=1e6 _el_c=100 ;;
+*) _el_n=1e7 _el_c=1000 ;;
+esac
+lfq_run -t 120 elastic_basic /lfq/elastic_basic
+lfq_run -t 120 elastic_hostile_seal /lfq/elastic_hostile_seal
+lfq_run -t 300 elastic_limits /lfq/elastic_limits
+lfq_run -t 400 elastic_burst /lfq/elastic_burst
+lfq_run -t 900 elastic_stream /lfq/elastic_stream -n "$_el_n" -c "$_el_c"
+lfq_run -t 300 elastic_hostile_mem /lfq/elastic_hostile_mem
+lfq_run -t 600 elastic_hostile_kills /lfq/elastic_hostile_kills
 # Any other test program in the payload (build/tests/vm/*, e.g. ones added
 # after this script was written): run it too.
 for _t in /lfq/*; do
@@ -155,6 +168,9 @@ for _t in /lfq/*; do
 	wakeups_poll|wakeups_wait|wakeups_pingpong) continue ;;
 	named|named_ctl|roles|fuzz|hostile_mem|kill_storm|races) continue ;;
 	forged_tail) continue ;;
+	elastic_basic|elastic_hostile_seal|elastic_limits) continue ;;
+	elastic_burst|elastic_stream|elastic_hostile_mem) continue ;;
+	elastic_hostile_kills) continue ;;
 	*.ko|*.sh) continue ;;
 	esac
 	if [ ! -f "$_t" ] || [ ! -x "$_t" ]; then

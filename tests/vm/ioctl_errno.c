@@ -131,7 +131,7 @@ static void test_unbound(void)
 	       "WAKE on an unbound fd");
 	expect(io(fd, LFQ_IOC_STATS, &st), EBADFD, "STATS on an unbound fd");
 	/* Command validity is checked before binding. */
-	expect(io(fd, _IO(LFQ_IOC_MAGIC, 0x0c), NULL), ENOTTY,
+	expect(io(fd, _IO(LFQ_IOC_MAGIC, 0x0d), NULL), ENOTTY,
 	       "unknown cmd on an unbound fd");
 	/* Bad pointers on an unbound fd: the binding check comes first. */
 	expect(io(fd, LFQ_IOC_INFO, NULL), EBADFD,
@@ -289,7 +289,7 @@ static void test_info(int fd)
 	memset(&info, 0xa5, sizeof(info));
 	info.size = sizeof(info);
 	expect(io(fd, LFQ_IOC_INFO, &info), 0, "INFO");
-	if (!tap_ok(info.size == LFQ_INFO_SIZE_VER2 && info.flags == 0 &&
+	if (!tap_ok(info.size == LFQ_INFO_SIZE_VER3 && info.flags == 0 &&
 		    info.type == LFQ_TYPE_SPSC && info.slot_size == 64 &&
 		    info.slot_count == 1024 && info.hdr_offset == 0 &&
 		    info.prod_offset == PG && info.cons_offset == 2 * PG &&
@@ -311,7 +311,7 @@ static void test_info(int fd)
 	memset(buf, 0xa5, sizeof(buf));
 	*(uint32_t *)buf = LFQ_INFO_SIZE_VER0;
 	ok = io(fd, LFQ_IOC_INFO, buf) == 0 &&
-	     *(uint32_t *)buf == LFQ_INFO_SIZE_VER2 &&
+	     *(uint32_t *)buf == LFQ_INFO_SIZE_VER3 &&
 	     ((struct lfq_info *)buf)->data_size == 65536;
 	for (i = LFQ_INFO_SIZE_VER0; i < (int)sizeof(buf); i++)
 		ok &= buf[i] == 0xa5;
@@ -326,12 +326,12 @@ static void test_info(int fd)
 	memset(buf, 0xa5, sizeof(buf));
 	*(uint32_t *)buf = sizeof(buf);
 	expect(io(fd, LFQ_IOC_INFO, buf), 0, "INFO size 256");
-	ok = *(uint32_t *)buf == LFQ_INFO_SIZE_VER2;
-	for (i = LFQ_INFO_SIZE_VER2; i < (int)sizeof(buf); i++)
+	ok = *(uint32_t *)buf == LFQ_INFO_SIZE_VER3;
+	for (i = LFQ_INFO_SIZE_VER3; i < (int)sizeof(buf); i++)
 		ok &= buf[i] == 0xa5;
 	memcpy(&info, buf, sizeof(info));
 	ok &= info.slot_count == 1024 && info.slot_size == 64;
-	if (!tap_ok(ok, "INFO size 256: size=96 back, fields filled, tail untouched"))
+	if (!tap_ok(ok, "INFO size 256: size=144 back, fields filled, tail untouched"))
 		tap_diag("  size back %u", *(uint32_t *)buf);
 
 	expect(io(fd, LFQ_IOC_INFO, NULL), EFAULT, "INFO(NULL)");
@@ -428,17 +428,17 @@ static void test_wake(int fd)
 
 static void test_stats(int fd)
 {
-	unsigned char buf[128] __attribute__((aligned(8)));
+	unsigned char buf[256] __attribute__((aligned(8)));
 	struct lfq_stats st;
 	int i, ok;
 
 	st = (struct lfq_stats){ .size = sizeof(st) };
 	expect(io(fd, LFQ_IOC_STATS, &st), 0, "STATS");
 	/* test_wake() made exactly three successful WAKE calls. */
-	if (!tap_ok(st.size == LFQ_STATS_SIZE_VER2 && st.wake_calls == 3 &&
+	if (!tap_ok(st.size == LFQ_STATS_SIZE_VER3 && st.wake_calls == 3 &&
 		    st.produced == 0 && st.consumed == 0 && st.wakeups == 0 &&
 		    st.dropped == 0,
-		    "STATS: size 80, 3 wake_calls, nothing produced or dropped"))
+		    "STATS: size 128, 3 wake_calls, nothing produced or dropped"))
 		tap_diag("  size %u wake_calls %llu wakeups %llu produced %llu consumed %llu",
 			 st.size, (unsigned long long)st.wake_calls,
 			 (unsigned long long)st.wakeups,
@@ -447,13 +447,13 @@ static void test_stats(int fd)
 
 	memset(buf, 0xa5, sizeof(buf));
 	*(uint32_t *)buf = sizeof(buf);
-	expect(io(fd, LFQ_IOC_STATS, buf), 0, "STATS size 128");
+	expect(io(fd, LFQ_IOC_STATS, buf), 0, "STATS size 256");
 	memcpy(&st, buf, sizeof(st));
-	ok = st.size == LFQ_STATS_SIZE_VER2 && st.__reserved == 0 &&
+	ok = st.size == LFQ_STATS_SIZE_VER3 && st.__reserved == 0 &&
 	     st.wake_calls == 3 && st.produced == 0;
-	for (i = LFQ_STATS_SIZE_VER2; i < (int)sizeof(buf); i++)
+	for (i = LFQ_STATS_SIZE_VER3; i < (int)sizeof(buf); i++)
 		ok &= buf[i] == 0xa5;
-	if (!tap_ok(ok, "STATS size 128: size=80 back, known fields filled, tail untouched"))
+	if (!tap_ok(ok, "STATS size 256: size=128 back, known fields filled, tail untouched"))
 		tap_diag("  size %u wake_calls %llu", st.size,
 			 (unsigned long long)st.wake_calls);
 
@@ -467,7 +467,7 @@ static void test_unknown(int fd)
 	struct lfq_create c = geo(64, 1024);
 
 	expect(io(fd, _IO(LFQ_IOC_MAGIC, 0x00), NULL), ENOTTY, "cmd nr 0x00");
-	expect(io(fd, _IO(LFQ_IOC_MAGIC, 0x0c), NULL), ENOTTY, "cmd nr 0x0c");
+	expect(io(fd, _IO(LFQ_IOC_MAGIC, 0x0d), NULL), ENOTTY, "cmd nr 0x0d");
 	expect(io(fd, _IO(LFQ_IOC_MAGIC, 0xff), NULL), ENOTTY, "cmd nr 0xff");
 	expect(io(fd, _IOWR(LFQ_IOC_MAGIC, 0x08, struct lfq_open), NULL),
 	       ENOTTY, "_IOWR(OPEN)");

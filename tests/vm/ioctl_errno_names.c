@@ -234,7 +234,7 @@ static void test_open_unlink(void)
 
 static void test_list(void)
 {
-	unsigned char buf[3 * 160] __attribute__((aligned(8)));
+	unsigned char buf[3 * 256] __attribute__((aligned(8)));
 	unsigned char big[64] __attribute__((aligned(8)));
 	struct lfq_list_entry e[4];
 	struct lfq_create c;
@@ -258,7 +258,7 @@ static void test_list(void)
 	l.total = 12345;	/* output only: ignored on input */
 	expect(try_list(&l), 0, "LIST count 0, entries NULL");
 	if (!tap_ok(l.total == 3 && l.count == 0 && l.size == LFQ_LIST_SIZE_VER0 &&
-		    l.entry_size == LFQ_LIST_ENTRY_SIZE_VER1,
+		    l.entry_size == LFQ_LIST_ENTRY_SIZE_VER2,
 		    "LIST count 0: total 3, count 0, sizes reported"))
 		tap_diag("  total %u count %u size %u entry_size %u", l.total,
 			 l.count, l.size, l.entry_size);
@@ -290,26 +290,26 @@ static void test_list(void)
 	/* A bigger element: the tail of each is zeroed. */
 	memset(buf, 0xa5, sizeof(buf));
 	l = L(3, buf);
-	l.entry_size = 160;
-	expect(try_list(&l), 0, "LIST entry_size 160");
-	ok = l.count == 3 && l.entry_size == LFQ_LIST_ENTRY_SIZE_VER1;
+	l.entry_size = 256;
+	expect(try_list(&l), 0, "LIST entry_size 256");
+	ok = l.count == 3 && l.entry_size == LFQ_LIST_ENTRY_SIZE_VER2;
 	for (i = 0; i < 3; i++) {
 		struct lfq_list_entry x;
 		int j;
 
-		memcpy(&x, buf + i * 160, sizeof(x));
+		memcpy(&x, buf + i * 256, sizeof(x));
 		ok &= !strncmp(x.name, "t-list", 6) && x.orphaned == 0;
-		for (j = LFQ_LIST_ENTRY_SIZE_VER1; j < 160; j++)
-			ok &= buf[i * 160 + j] == 0;
+		for (j = LFQ_LIST_ENTRY_SIZE_VER2; j < 256; j++)
+			ok &= buf[i * 256 + j] == 0;
 	}
-	tap_ok(ok, "LIST entry_size 160: stride 160, tails zeroed, entry_size 152 back");
+	tap_ok(ok, "LIST entry_size 256: stride 256, tails zeroed, entry_size 208 back");
 
 	/* A caller that knows only VER0: 144-byte elements, nothing past. */
 	memset(buf, 0xa5, sizeof(buf));
 	l = L(3, buf);
 	l.entry_size = LFQ_LIST_ENTRY_SIZE_VER0;
 	expect(try_list(&l), 0, "LIST entry_size 144 (VER0)");
-	ok = l.count == 3 && l.entry_size == LFQ_LIST_ENTRY_SIZE_VER1;
+	ok = l.count == 3 && l.entry_size == LFQ_LIST_ENTRY_SIZE_VER2;
 	for (i = 0; i < 3; i++)
 		ok &= !strncmp((char *)buf + i * LFQ_LIST_ENTRY_SIZE_VER0,
 			       "t-list", 6);
