@@ -27,7 +27,7 @@
 
 static const char usage_text[] =
 "Usage: lfq-stream [--json] [-t SECONDS] [-c COUNT] [-q] [-n SLOTS]\n"
-"                  [-s SLOT_SIZE] SOURCE\n"
+"                  [-s SLOT_SIZE] [-e MIN:MAX] SOURCE\n"
 "Sources:\n"
 "  proc                  process exec, fork and exit, system-wide\n"
 "  synth [--threads N] [--hardirq N] [--softirq N] [--count N]\n"
@@ -41,8 +41,11 @@ static const char usage_text[] =
 "  -t SECONDS    stop after SECONDS\n"
 "  -c COUNT      stop after COUNT events\n"
 "  -q            print only the status lines and the final summary\n"
-"  -n SLOTS      ring slots, a power of two (default 4096)\n"
+"  -n SLOTS      ring slots, a power of two (default 4096; with -e, per\n"
+"                segment)\n"
 "  -s SLOT_SIZE  bytes per slot, a multiple of 8 (default 256)\n"
+"  -e MIN:MAX    an elastic queue: segments of SLOTS slots, MIN kept at\n"
+"                rest, up to MAX under a burst (the status line shows them)\n"
 "Needs the lfq module (/dev/lfq) and CAP_PERFMON or root. SIGINT/SIGTERM\n"
 "detach the source, drain the ring and print a summary.\n";
 
@@ -88,7 +91,7 @@ struct stream {
 	uint64_t events, last_events;
 	int status_tty, stdout_tty;
 	int status_len;			/* status chars on the tty; 0: none */
-	char status[128];
+	char status[192];
 };
 
 /* A private copy of the record being decoded. */
@@ -211,7 +214,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *optstring = "+t:c:qn:s:h";	/* '+': stop at SOURCE */
+	const char *optstring = "+t:c:qn:s:e:h";	/* '+': stop at SOURCE */
 	char *end;
 	int c;
 
@@ -222,6 +225,15 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case 'c': o->count = parse_u64(optarg, "-c", UINT64_MAX); break;
 		case 'n': o->queue.slot_count = parse_u32(optarg, "-n"); break;
 		case 's': o->queue.slot_size = parse_u32(optarg, "-s"); break;
+		case 'e':
+			end = strchr(optarg, ':');
+			if (!end)
+				usage_error("bad -e (want MIN:MAX)", optarg);
+			*end = '\0';
+			o->queue.seg_min = parse_u32(optarg, "-e");
+			o->queue.seg_max = parse_u32(end + 1, "-e");
+			o->queue.flags |= LFQ_CREATE_ELASTIC;
+			break;
 		case 't':
 			o->seconds = strtod(optarg, &end);
 			if (*end || end == optarg || !(o->seconds > 0))
@@ -449,28 +461,45 @@ static void status_draw(struct stream *s)
 	s->status_len = n;
 }
 
-static uint64_t dropped(struct stream *s)
+static struct lfq_stats counters(struct stream *s)
 {
 	struct lfq_stats st;
 	int err = lfq_get_stats(s->q, &st);
 
 	if (err)
 		fail("reading the queue's counters", err, NULL);
-	return st.dropped;
+	return st;
+}
+
+static uint64_t dropped(struct stream *s)
+{
+	return counters(s).dropped;
 }
 
 /* About once a second: rate, total and drops on stderr. */
 static void status_tick(struct stream *s, uint64_t now)
 {
 	double dt = (now - s->last_status_ns) / 1e9;
+	struct lfq_stats st;
+	int n;
 
 	if (now < s->next_status_ns)
 		return;
-	snprintf(s->status, sizeof(s->status),
-		 "%.0f s: %.0f events/s, %" PRIu64 " total, %" PRIu64
-		 " dropped",
-		 (now - s->t0_ns) / 1e9, (s->events - s->last_events) / dt,
-		 s->events, dropped(s));
+	st = counters(s);
+	n = snprintf(s->status, sizeof(s->status),
+		     "%.0f s: %.0f events/s, %" PRIu64 " total, %" PRIu64
+		     " dropped",
+		     (now - s->t0_ns) / 1e9, (s->events - s->last_events) / dt,
+		     s->events, (uint64_t)st.dropped);
+	/* Elastic: segments live (peak), grows/shrinks, memory held. */
+	if (s->o->queue.flags & LFQ_CREATE_ELASTIC && n > 0 &&
+	    (size_t)n < sizeof(s->status))
+		snprintf(s->status + n, sizeof(s->status) - n,
+			 ", %" PRIu64 " segments (peak %" PRIu64 "), %" PRIu64
+			 " grows, %" PRIu64 " shrinks, %" PRIu64 " KiB",
+			 (uint64_t)st.segments, (uint64_t)st.segments_peak,
+			 (uint64_t)st.grows, (uint64_t)st.shrinks,
+			 (uint64_t)st.bytes >> 10);
 	if (s->status_tty)
 		status_draw(s);
 	else

@@ -22,8 +22,11 @@
 static const char usage_text[] =
 "Usage: lfqctl COMMAND [ARGS]\n"
 "  create NAME [--type spsc|mpsc] [--slot-size N] [--slots N] [--mode OCTAL]\n"
-"              [--block]      create a named queue (default spsc, 64 bytes x\n"
-"                             1024 slots, mode 0600); it lives until unlinked\n"
+"              [--block] [--elastic MIN:MAX]\n"
+"                             create a named queue (default spsc, 64 bytes x\n"
+"                             1024 slots, mode 0600); it lives until unlinked.\n"
+"                             --elastic: segments of --slots slots, MIN kept\n"
+"                             at rest, MAX at most\n"
 "  attach-test NAME           attach as producer and as consumer, push one\n"
 "                             message and pop it back (the queue must be empty)\n"
 "  list [--json]              every named queue\n"
@@ -127,11 +130,13 @@ static int cmd_create(int argc, char **argv)
 		{ "slots", required_argument, NULL, 'n' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "block", no_argument, NULL, 'b' },
+		{ "elastic", required_argument, NULL, 'e' },
 		{ NULL, 0, NULL, 0 },
 	};
 	LFQ_OPTS(lfq_create_opts, p, .type = LFQ_TYPE_SPSC, .slot_size = 64,
 		 .slot_count = 1024, .mode = 0600);
 	struct lfq *q;
+	char *colon;
 	int c, err;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -159,6 +164,16 @@ static int cmd_create(int argc, char **argv)
 		case 'b':
 			p.flags |= LFQ_CREATE_BLOCK;
 			break;
+		case 'e':
+			colon = strchr(optarg, ':');
+			if (!colon)
+				return usage();
+			*colon = '\0';
+			if (parse_u32(optarg, 10, &p.seg_min) ||
+			    parse_u32(colon + 1, 10, &p.seg_max))
+				return usage();
+			p.flags |= LFQ_CREATE_ELASTIC;
+			break;
 		default:
 			return usage();
 		}
@@ -169,9 +184,14 @@ static int cmd_create(int argc, char **argv)
 	err = lfq_create(&p, &q);
 	if (err)
 		return fail("create", argv[optind], err);
-	printf("created %s: id %d, %s, %u slots of %u bytes, mode %04o\n",
-	       argv[optind], lfq_id(q), type_name(p.type), p.slot_count,
-	       p.slot_size, p.mode);
+	if (p.flags & LFQ_CREATE_ELASTIC)
+		printf("created %s: id %d, %s, elastic: %u to %u segments of %u slots of %u bytes, mode %04o\n",
+		       argv[optind], lfq_id(q), type_name(p.type), p.seg_min,
+		       p.seg_max, p.slot_count, p.slot_size, p.mode);
+	else
+		printf("created %s: id %d, %s, %u slots of %u bytes, mode %04o\n",
+		       argv[optind], lfq_id(q), type_name(p.type),
+		       p.slot_count, p.slot_size, p.mode);
 	lfq_close(q);		/* the name keeps the queue */
 	return 0;
 }
@@ -269,7 +289,10 @@ static void print_entry_json(const struct lfq_list_entry *e)
 	       ",\"full_events\":%" PRIu64 ",\"empty_events\":%" PRIu64
 	       ",\"wakeups\":%" PRIu64 ",\"wake_calls\":%" PRIu64
 	       ",\"waits\":%" PRIu64 ",\"dropped\":%" PRIu64
-	       ",\"orphaned\":%" PRIu64 "}",
+	       ",\"orphaned\":%" PRIu64 ",\"seg_min\":%u,\"seg_max\":%u"
+	       ",\"segments\":%" PRIu64 ",\"segments_peak\":%" PRIu64
+	       ",\"grows\":%" PRIu64 ",\"shrinks\":%" PRIu64
+	       ",\"pool\":%" PRIu64 ",\"bytes\":%" PRIu64 "}",
 	       LFQ_NAME_MAX, e->name, e->id, type_name(e->type), e->flags,
 	       e->slot_size, e->slot_count, e->uid, e->gid, e->mode,
 	       e->attached, e->producers, e->consumers,
@@ -278,7 +301,10 @@ static void print_entry_json(const struct lfq_list_entry *e)
 	       (uint64_t)e->full_events, (uint64_t)e->empty_events,
 	       (uint64_t)e->wakeups, (uint64_t)e->wake_calls,
 	       (uint64_t)e->waits, (uint64_t)e->dropped,
-	       (uint64_t)e->orphaned);
+	       (uint64_t)e->orphaned, e->seg_min, e->seg_max,
+	       (uint64_t)e->segments, (uint64_t)e->segments_peak,
+	       (uint64_t)e->grows, (uint64_t)e->shrinks, (uint64_t)e->pool,
+	       (uint64_t)e->bytes);
 }
 
 /* --json as the only option, or none. */
@@ -360,10 +386,21 @@ static int cmd_stat(int argc, char **argv)
 	}
 	printf("%-13s %.*s\n", "name", LFQ_NAME_MAX, e.name);
 	printf("%-13s %u\n", "id", e.id);
-	printf("%-13s %s%s\n", "type", type_name(e.type),
+	printf("%-13s %s%s%s\n", "type", type_name(e.type),
+	       e.flags & LFQ_CREATE_ELASTIC ? " elastic" : "",
 	       e.flags & LFQ_CREATE_BLOCK ? " (blocking producers)" : "");
 	printf("%-13s %u\n", "slot_size", e.slot_size);
-	printf("%-13s %u\n", "slot_count", e.slot_count);
+	printf("%-13s %u%s\n", "slot_count", e.slot_count,
+	       e.flags & LFQ_CREATE_ELASTIC ? " per segment" : "");
+	if (e.flags & LFQ_CREATE_ELASTIC) {
+		printf("%-13s %u..%u\n", "seg_min_max", e.seg_min, e.seg_max);
+		printf("%-13s %" PRIu64 " (peak %" PRIu64 ")\n", "segments",
+		       (uint64_t)e.segments, (uint64_t)e.segments_peak);
+		printf("%-13s %" PRIu64 "\n", "grows", (uint64_t)e.grows);
+		printf("%-13s %" PRIu64 "\n", "shrinks", (uint64_t)e.shrinks);
+		printf("%-13s %" PRIu64 "\n", "pool", (uint64_t)e.pool);
+	}
+	printf("%-13s %" PRIu64 "\n", "bytes", (uint64_t)e.bytes);
 	printf("%-13s %u\n", "uid", e.uid);
 	printf("%-13s %u\n", "gid", e.gid);
 	printf("%-13s %04o\n", "mode", e.mode);
@@ -437,8 +474,9 @@ static int cmd_watch(int argc, char **argv)
 	if (err)
 		return fail("watch", name, err);
 	t0 = tprev = mono_s();
-	printf("%9s %14s %14s %10s %12s %12s %10s %5s\n", "TIME", "PRODUCED",
-	       "CONSUMED", "DEPTH", "PROD/S", "CONS/S", "DROPPED", "FILES");
+	printf("%9s %14s %14s %10s %12s %12s %10s %5s %9s %12s\n", "TIME",
+	       "PRODUCED", "CONSUMED", "DEPTH", "PROD/S", "CONS/S", "DROPPED",
+	       "FILES", "SEGMENTS", "BYTES");
 	fflush(stdout);
 	while (!stop && (!count || lines < count)) {
 		struct timespec ts = { interval_ms / 1000,
@@ -452,12 +490,14 @@ static int cmd_watch(int argc, char **argv)
 			return fail("watch", name, err);
 		t = mono_s();
 		printf("%9.3f %14" PRIu64 " %14" PRIu64 " %10" PRIu64
-		       " %12.0f %12.0f %10" PRIu64 " %5u\n", t - t0,
+		       " %12.0f %12.0f %10" PRIu64 " %5u %9" PRIu64 " %12"
+		       PRIu64 "\n", t - t0,
 		       (uint64_t)cur.produced, (uint64_t)cur.consumed,
 		       (uint64_t)(cur.produced - cur.consumed),
 		       (double)(cur.produced - prev.produced) / (t - tprev),
 		       (double)(cur.consumed - prev.consumed) / (t - tprev),
-		       (uint64_t)cur.dropped, cur.attached);
+		       (uint64_t)cur.dropped, cur.attached,
+		       (uint64_t)cur.segments, (uint64_t)cur.bytes);
 		fflush(stdout);
 		prev = cur;
 		tprev = t;

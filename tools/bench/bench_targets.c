@@ -133,6 +133,8 @@ void bench_report_targets(FILE *out, int markdown)
 		     "records/s", "1cpu", 2);
 	vs_best_peer(&t, "stream >= 3x BPF ringbuf, 2 CPUs", "stream",
 		     "records/s", "2cpu", 3);
+	vs_system(&t, "elastic steady >= 0.95x fixed", "elastic",
+		  "throughput", "steady", "lfq fixed", 0.95);
 	fprintf(out, "%s%u targets met, %u missed\n", markdown ? "\n" : "",
 		t.met, t.missed);
 }

@@ -33,6 +33,7 @@ static const struct suite suites[] = {
 	{ "icount", suite_icount, "callgrind instructions per push+pop" },
 	{ "phys", suite_phys, "cache-line ping-pong and memcpy bandwidth" },
 	{ "ipc", suite_ipc, "processes: lfq (memfd) vs pipe, socketpair, mq" },
+	{ "elastic", suite_elastic, "elastic (in-process) vs the same queue fixed" },
 	{ "vm", suite_vm, "boots the test VM for vm-ipc and stream" },
 #else
 	{ "ipc", suite_ipc, "processes: lfq (/dev/lfq) vs pipe, socketpair, mq" },
