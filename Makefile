@@ -25,7 +25,12 @@ B	:= build
 CC	?= cc
 USER_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -fPIC \
 	       -Iuapi -Ikmod/proto -Ilibuser $(EXTRA_CFLAGS)
-LIB_CFLAGS := $(USER_CFLAGS) -fvisibility=hidden -DLFQ_BUILDING_LIB
+# liburcu (bulletproof flavour) reclaims in-process elastic segments.
+URCU_CFLAGS := $(shell pkg-config --cflags liburcu-bp 2>/dev/null)
+URCU_LIBS := $(shell pkg-config --libs liburcu-bp 2>/dev/null || \
+	       echo -lurcu-bp -lurcu-common)
+LIB_CFLAGS := $(USER_CFLAGS) $(URCU_CFLAGS) -fvisibility=hidden \
+	      -DLFQ_BUILDING_LIB
 TEST_CFLAGS := $(USER_CFLAGS) -Itests/lib
 TEST_HDRS := $(wildcard tests/lib/*.h)
 
@@ -69,7 +74,8 @@ $(LIB_A): $(LIB_OBJS)
 
 $(LIB_SO): $(LIB_OBJS) libuser/liblfq.map
 	$(CC) -shared -Wl,-soname,liblfq.so.$(SOVER) \
-		-Wl,--version-script=libuser/liblfq.map -o $@ $(LIB_OBJS)
+		-Wl,--version-script=libuser/liblfq.map -o $@ $(LIB_OBJS) \
+		$(URCU_LIBS)
 	ln -sf liblfq.so.$(SOVER) $(B)/lib/liblfq.so
 
 $(LIB_PC): libuser/liblfq.pc.in
@@ -80,17 +86,17 @@ $(LIB_PC): libuser/liblfq.pc.in
 # host tests then run the exact objects the library ships.
 $(B)/tests/host/%: tests/host/%.c $(LIB_A) $(TEST_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(TEST_CFLAGS) $< -o $@ $(LIB_A) -lpthread
+	$(CC) $(TEST_CFLAGS) $< -o $@ $(LIB_A) $(URCU_LIBS) -lpthread
 
 # ThreadSanitizer: the multi-threaded host tests, library sources compiled in.
 $(B)/tests/tsan/%: tests/host/%.c $(LIB_SRCS) $(LIB_HDRS) $(TEST_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(TEST_CFLAGS) -DLFQ_TSAN -fsanitize=thread -O1 $< $(LIB_SRCS) \
-		-o $@ -lpthread
+	$(CC) $(TEST_CFLAGS) $(URCU_CFLAGS) -DLFQ_TSAN -fsanitize=thread -O1 \
+		$< $(LIB_SRCS) -o $@ $(URCU_LIBS) -lpthread
 
 $(B)/tests/vm/%: tests/vm/%.c $(LIB_A) $(TEST_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(TEST_CFLAGS) -static $< -o $@ $(LIB_A) -lpthread
+	$(CC) $(TEST_CFLAGS) -static $< -o $@ $(LIB_A) $(URCU_LIBS) -lpthread
 
 # A VM test may build a host test's source against /dev/lfq.
 $(B)/tests/vm/no_syscalls_kernel: tests/host/no_syscalls.c
@@ -98,7 +104,7 @@ $(B)/tests/vm/mpsc_kernel: tests/host/mpsc_lib.c
 
 $(B)/tools/%: tools/%.c $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) $(TEST_CFLAGS) -static $< -o $@ $(LIB_A) -lpthread
+	$(CC) $(TEST_CFLAGS) -static $< -o $@ $(LIB_A) $(URCU_LIBS) -lpthread
 
 # lfq-bench (tools/bench/) is not the product: `make` and `make install`
 # need none of its peers. The host program links every peer (DPDK,
@@ -111,6 +117,7 @@ BENCH_COMMON := tools/bench/lfq-bench.c tools/bench/bench_report.c \
 		tools/bench/suite_ipc.c
 BENCH_HOST   := $(BENCH_COMMON) tools/bench/suite_spsc.c \
 		tools/bench/suite_mpsc.c tools/bench/suite_icount.c \
+		tools/bench/suite_elastic.c \
 		tools/bench/suite_phys.c tools/bench/bench_vm.c \
 		tools/bench/bench_inmem.c \
 		$(wildcard tools/bench/peer_*.c)
@@ -130,7 +137,7 @@ $(B)/tools/bench/lfq-bench: $(BENCH_HOST) $(BENCH_HDRS) $(LIB_A) \
 		$(B)/tools/bench/peer_boost.o
 	@mkdir -p $(@D)
 	$(CC) $(BENCH_CFLAGS) $(BENCH_HOST) $(B)/tools/bench/peer_boost.o \
-		-o $@ $(LIB_A) $(BENCH_LIBS)
+		-o $@ $(LIB_A) $(URCU_LIBS) $(BENCH_LIBS)
 
 # The stream suite's BPF program (clang -target bpf), embedded in the static
 # lfq-bench-vm as a libbpf skeleton; libbpf, libelf and zlib link statically.
@@ -150,7 +157,7 @@ $(B)/tools/bench/lfq-bench-vm: $(BENCH_VM) $(BENCH_HDRS) $(LIB_A) \
 		$(B)/tools/bench/stream_ringbuf.skel.h
 	@mkdir -p $(@D)
 	$(CC) $(BENCH_CFLAGS) -DLFQ_BENCH_VM -I$(B)/tools/bench -static \
-		$(BENCH_VM) -o $@ $(LIB_A) $(BENCH_VM_LIBS)
+		$(BENCH_VM) -o $@ $(LIB_A) $(URCU_LIBS) $(BENCH_VM_LIBS)
 
 bench-tools: $(B)/tools/bench/lfq-bench $(B)/tools/bench/lfq-bench-vm
 
