@@ -100,12 +100,13 @@ static void *lfq_kapi_reserve_elastic(struct lfq_queue *q,
 		if (!lfq_seg_seal(&s->ring, v))
 			continue;	/* a reservation moved the head */
 		n = lfq_seg_advance(el, s, &err);
-		if (n)
+		if (n) {
 			s = n;
-		else if (err != -EAGAIN)
+			continue;
+		}
+		if (err != -EAGAIN)
 			break;		/* at seg_max, or no spare: drop */
-		else
-			lfq_kapi_wait_link(el, s);
+		lfq_kapi_wait_link(el, s);
 	}
 	preempt_enable();
 	return NULL;

@@ -13,9 +13,10 @@
  * The pool. Producers may run in NMI, so they never allocate: a producer
  * that must grow the queue takes a spare segment from a bitmap of frames
  * (lock-free), and a work item refills it from process context when it
- * falls below its low-water mark (LFQ_POOL_LOW spares, doubled each time
- * a producer found the pool empty, so that a sustained stream of kernel
- * records stops dropping after a few refills). With no spare, or at
+ * falls below its low-water mark (LFQ_POOL_LOW spares, doubled up to
+ * LFQ_POOL_LOW_MAX each time a producer found the pool empty, so that a
+ * sustained stream of kernel records stops dropping after a few
+ * refills), up to twice the mark. With no spare, or at
  * seg_max, the record is dropped and counted. After an idle period
  * (seg_idle_ms without growth) the mark returns to LFQ_POOL_LOW and the
  * spares above seg_min are freed: the queue returns to its minimum;
@@ -83,8 +84,9 @@ module_param(seg_idle_ms, uint, 0644);
 MODULE_PARM_DESC(seg_idle_ms,
 		 "idle time after which an elastic queue frees its spare segments down to seg_min");
 
-/* Spare segments kept while a queue grows. */
+/* Spare segments kept while a queue grows: the low-water mark's range. */
 #define LFQ_POOL_LOW		2
+#define LFQ_POOL_LOW_MAX	32
 /* Attempts at following or making a link before a producer gives up. */
 #define LFQ_SEG_TRIES		8
 /* "lfqs": the pseudo filesystem of the queues' address spaces. */
@@ -220,7 +222,10 @@ static struct lfq_seg *lfq_seg_alloc(struct lfq_elastic *el)
 	return s;
 }
 
-/* Empty @s's frame and free it, once no RCU reader can hold it. */
+/*
+ * Empty @s's frame; the caller frees it once no RCU reader can hold it
+ * (one synchronize_rcu() for a batch, outside @lock).
+ */
 static void lfq_seg_release(struct lfq_elastic *el, struct lfq_seg *s)
 {
 	lockdep_assert_held(&el->lock);
@@ -228,8 +233,6 @@ static void lfq_seg_release(struct lfq_elastic *el, struct lfq_seg *s)
 	/* Faults take @lock and now find no segment: the zero page. */
 	lfq_seg_zap(el, s->frame);
 	atomic_dec(&el->allocated);
-	synchronize_rcu();
-	lfq_seg_free(el, s);
 }
 
 /* Put a spare in the pool. Process context. */
@@ -284,6 +287,27 @@ struct lfq_seg *lfq_seg_producer(struct lfq_elastic *el)
 	return rcu_dereference_check(el->pseg, rcu_read_lock_any_held());
 }
 EXPORT_SYMBOL_IF_KUNIT(lfq_seg_producer);
+
+/*
+ * The newest live segment: the producers' hint, then the links after it.
+ * The hint lags when its swing lost to a later link (lfq_seg_swing()): a
+ * producer preempted between its link and its swing. RCU held.
+ */
+static struct lfq_seg *lfq_seg_newest(struct lfq_elastic *el)
+{
+	struct lfq_seg *s = lfq_seg_producer(el), *n;
+	u32 i;
+	int next;
+
+	for (i = 0; i < el->seg_max; i++) {
+		next = lfq_seg_next(&el->meta[s->frame], el->seg_max);
+		n = next < 0 ? NULL : lfq_seg_at(el, next);
+		if (!n)
+			break;
+		s = n;
+	}
+	return s;
+}
 
 /* Record a new peak of live segments. */
 static void lfq_seg_peak(struct lfq_elastic *el)
@@ -390,9 +414,9 @@ struct lfq_seg *lfq_seg_advance(struct lfq_elastic *el, struct lfq_seg *s,
  * Room for a producer in process context that could not grow (@why:
  * -ENOSPC, seg_max segments live; -ENOMEM, no spare). A process consumer's
  * progress is seen here: retire what it left. Then make a spare; with
- * every frame taken while segments wait for their grace period, wait for
- * them: they are the pool's once their retirement has run. Returns 0 to
- * try again, or why not.
+ * every frame taken while segments wait for their grace period, wait (a
+ * second at most) for one of them: it is the pool's once its retirement
+ * has run. Returns 0 to try again, or why not.
  */
 static int lfq_seg_make_room(struct lfq_elastic *el, int why)
 {
@@ -413,8 +437,14 @@ static int lfq_seg_make_room(struct lfq_elastic *el, int why)
 	mutex_unlock(&el->lock);
 	if (PTR_ERR_OR_ZERO(s) != -ENOSPC || !retiring)
 		return PTR_ERR_OR_ZERO(s);
-	rcu_barrier();
-	flush_workqueue(lfq_seg_wq);
+	/*
+	 * This queue's own retirements only: not rcu_barrier() and the whole
+	 * workqueue, which every queue's grace periods and work would make
+	 * each call wait for. A fatal signal ends the wait; the retry finds
+	 * the queue as it is.
+	 */
+	wait_event_killable_timeout(el->retired,
+				    atomic_read(&el->pooled) > 0, HZ);
 	return 0;
 }
 
@@ -463,7 +493,7 @@ int lfq_seg_grow_frame(struct lfq_queue *q, u32 frame)
 		s = lfq_seg_at(el, frame);
 		/* A frame of a past life: go on in the newest segment. */
 		if (!s || READ_ONCE(el->meta[frame].state) != LFQ_SEG_LIVE)
-			ret = lfq_seg_producer(el)->frame;
+			ret = lfq_seg_newest(el)->frame;
 		else
 			ret = lfq_seg_grow_once(el, s);
 		rcu_read_unlock();
@@ -628,7 +658,7 @@ u32 lfq_seg_ready_space(struct lfq_elastic *el, bool arm)
 	if (atomic_read(&el->live) < el->seg_max)
 		return el->q->hdr.slot_count;
 	rcu_read_lock();
-	s = lfq_seg_producer(el);
+	s = lfq_seg_newest(el);
 	if (!lfq_seg_sealed(READ_ONCE(*s->ring.head)))
 		n = lfq_free_slots(&s->ring);
 	rcu_read_unlock();
@@ -741,6 +771,7 @@ static void lfq_seg_retire_work(struct work_struct *work)
 	WRITE_ONCE(el->meta[s->frame].state, LFQ_SEG_FREE);
 	lfq_pool_push(el, s);
 	mutex_unlock(&el->lock);
+	wake_up_all(&el->retired);
 	lfq_seg_kick(el);
 }
 
@@ -753,8 +784,10 @@ static void lfq_seg_work(struct work_struct *work)
 	mutex_lock(&el->lock);
 	lfq_seg_reclaim(el);
 	if (atomic_xchg(&el->starved, 0))
-		WRITE_ONCE(el->pool_low, min(el->pool_low * 2, el->seg_max));
-	while (atomic_read(&el->pooled) < el->pool_low &&
+		WRITE_ONCE(el->pool_low, min3(el->pool_low * 2, el->seg_max,
+					      LFQ_POOL_LOW_MAX));
+	/* Below the mark: up to twice it, so a producer kicks once per few. */
+	while (atomic_read(&el->pooled) < 2 * el->pool_low &&
 	       atomic_read(&el->allocated) < el->seg_max) {
 		s = lfq_seg_alloc(el);
 		if (IS_ERR(s))
@@ -775,7 +808,7 @@ static void lfq_seg_idle_work(struct work_struct *work)
 	struct lfq_elastic *el = container_of(to_delayed_work(work),
 					      struct lfq_elastic, idle);
 	unsigned long idle = msecs_to_jiffies(READ_ONCE(seg_idle_ms));
-	struct lfq_seg *s;
+	struct lfq_seg *s, *batch = NULL;
 	bool again;
 
 	mutex_lock(&el->lock);
@@ -790,11 +823,21 @@ static void lfq_seg_idle_work(struct work_struct *work)
 			if (!s)
 				break;
 			lfq_seg_release(el, s);
+			s->free_next = batch;
+			batch = s;
 		}
 	}
 	again = atomic_read(&el->allocated) > el->seg_min ||
 		atomic_read(&el->live) > 1;
 	mutex_unlock(&el->lock);
+	/* ORDERING seg-grace: readers that found them in a frame are done. */
+	if (batch)
+		synchronize_rcu();
+	while (batch) {
+		s = batch;
+		batch = s->free_next;
+		lfq_seg_free(el, s);
+	}
 	if (again)
 		queue_delayed_work(lfq_seg_wq, &el->idle, max(idle / 2, 1UL));
 }
@@ -817,7 +860,7 @@ void lfq_seg_stats(struct lfq_elastic *el, struct lfq_stats *st)
 	u64 tail;
 
 	rcu_read_lock();
-	s = lfq_seg_producer(el);
+	s = lfq_seg_newest(el);
 	st->produced = lfq_seg_end(READ_ONCE(*s->ring.head));
 	lfq_seg_reading(el, &tail);
 	st->consumed = tail;
@@ -959,6 +1002,7 @@ int lfq_seg_init(struct lfq_queue *q)
 	init_irq_work(&el->kick, lfq_seg_kick_work);
 	INIT_WORK(&el->work, lfq_seg_work);
 	INIT_DELAYED_WORK(&el->idle, lfq_seg_idle_work);
+	init_waitqueue_head(&el->retired);
 	el->segtab = q->base + l->segtab_offset;
 	el->meta = (struct lfq_seg_meta *)(el->segtab + 1);
 	el->heads = q->base + l->heads_offset;

@@ -12,6 +12,7 @@
 #include <linux/irq_work.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 #include "proto/lfq_segment.h"
@@ -29,7 +30,8 @@ struct mem_cgroup;
  *		the queue's word arrays, commit words and slots in @vaddr.
  * @pages:	its pages: the commit words' (MPSC), then the slots'.
  * @vaddr:	vmap of the commit words, the slots, the slots again.
- * @retire:	after a grace period: out of every mapping, to the pool.
+ * @retire:	after a grace period: to the pool.
+ * @free_next:	the next segment of a batch being freed (idle work).
  */
 struct lfq_seg {
 	struct lfq_elastic *el;
@@ -38,6 +40,7 @@ struct lfq_seg {
 	struct page **pages;
 	void *vaddr;
 	struct rcu_work retire;
+	struct lfq_seg *free_next;
 };
 
 /**
@@ -58,9 +61,10 @@ struct lfq_seg {
  * @pool:	frames holding a spare segment (bitmap; lock-free).
  * @live:	segments linked in the queue.
  * @pooled:	spare segments.
- * @pool_low:	spares @work keeps while the queue may grow: LFQ_POOL_LOW,
- *		doubled (up to seg_max) each time a producer found the
- *		pool empty, back to LFQ_POOL_LOW after an idle period.
+ * @pool_low:	the pool's low-water mark while the queue may grow (@work
+ *		refills it to twice this): LFQ_POOL_LOW, doubled (up to
+ *		LFQ_POOL_LOW_MAX and seg_max) each time a producer found
+ *		the pool empty, back to LFQ_POOL_LOW after an idle period.
  *		Written under @lock.
  * @starved:	set by a producer that found the pool empty.
  * @allocated:	segments allocated (live, pooled or being retired).
@@ -72,6 +76,7 @@ struct lfq_seg {
  * @kick:	queues @work from any context.
  * @work:	reclaims drained segments and refills the pool.
  * @idle:	frees the pool down to @seg_min after an idle period.
+ * @retired:	woken when a retired segment joins the pool.
  * @memcg:	the creator's memory cgroup: segments are charged to it.
  * @inode:	owns the address_space every mapping of the queue is in, so
  *		a frame can be zapped from all of them.
@@ -104,6 +109,7 @@ struct lfq_elastic {
 	struct irq_work kick;
 	struct work_struct work;
 	struct delayed_work idle;
+	wait_queue_head_t retired;
 	struct mem_cgroup *memcg;
 	struct inode *inode;
 	struct lfq_segtab *segtab;
