@@ -46,10 +46,17 @@ static vm_fault_t lfq_vm_fault_frame(struct lfq_queue *q,
 		err = vm_insert_page(vma, vmf->address, page);
 		ret = !err || err == -EBUSY ? VM_FAULT_NOPAGE : vmf_error(err);
 	} else if (!(vmf->flags & FAULT_FLAG_WRITE)) {
+		/*
+		 * Readable: a read fault came, so the mapping may be read
+		 * (VM_WRITE alone reads too). Without VM_READ the protection
+		 * would be PAGE_NONE, a fault taken again for ever on
+		 * kernels without NUMA balancing.
+		 */
 		ret = vmf_insert_mixed_prot(vma, vmf->address,
 					    pfn_to_pfn_t(my_zero_pfn(vmf->address)),
-					    vm_get_page_prot(vma->vm_flags &
-							     ~VM_WRITE));
+					    vm_get_page_prot((vma->vm_flags &
+							      ~VM_WRITE) |
+							     VM_READ));
 	}
 	lfq_seg_unlock(q->el);
 	return ret;
