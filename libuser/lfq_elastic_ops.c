@@ -72,6 +72,34 @@ static void lfq_elastic_cons_move(struct lfq *q, uint32_t frame)
 		lfq_mpsc_cons_init(&q->cons.mpsc, &q->cloc);
 }
 
+/*
+ * Where a consumer (re)starts: the segment its control page names, which
+ * the kernel keeps for it (ORDERING seg-cons), else the oldest live one.
+ */
+static uint32_t lfq_elastic_cons_start(struct lfq *q)
+{
+	uint32_t f = lfq_load_acquire(&q->ring.cons->seg);
+
+	/* HOSTILE MEMORY H3: a frame number is checked before use. */
+	if (f >= q->hdr.seg_max ||
+	    lfq_load_acquire(&q->meta[f].state) != LFQ_SEG_LIVE)
+		f = lfq_load_acquire(&q->segtab->cseg) % q->hdr.seg_max;
+	return f;
+}
+
+/*
+ * Has the consumer's segment been retired under it? Only if another
+ * handle of the same consumer named a later one in the control page: the
+ * frame is no longer live, or holds a later life (another base).
+ */
+static int lfq_elastic_cons_lost(struct lfq *q)
+{
+	const struct lfq_seg_meta *m = &q->meta[q->cframe];
+
+	return lfq_load_acquire(&m->state) != LFQ_SEG_LIVE ||
+	       lfq_load_relaxed(&m->base) != q->cloc.base;
+}
+
 static void lfq_elastic_lock(struct lfq *q)
 {
 	if (q->backend->read_lock && !q->plocked) {
@@ -225,7 +253,7 @@ static int lfq_elastic_op_peek(struct lfq *q, uint32_t want,
 			       const void **span)
 {
 	uint32_t got, old;
-	int wake = 0, next;
+	int wake = 0, next, lost = 0;
 
 	for (;;) {
 		if (q->hdr.type == LFQ_TYPE_SPSC)
@@ -237,6 +265,15 @@ static int lfq_elastic_op_peek(struct lfq *q, uint32_t want,
 			q->backend->wake(q, LFQ_WAKE_PRODUCER);
 		if (lfq_likely(got))
 			return (int)got;
+		/*
+		 * Our segment retired: another handle of this consumer moved
+		 * on past it (ORDERING seg-cons). Go on where it says.
+		 */
+		if (lfq_unlikely(!lost && lfq_elastic_cons_lost(q))) {
+			lost = 1;
+			lfq_elastic_cons_move(q, lfq_elastic_cons_start(q));
+			continue;
+		}
 		/* Empty: a segment drained to its seal gives way. */
 		if (!lfq_seg_drained(&q->cloc, lfq_elastic_tail(q)))
 			break;
@@ -296,14 +333,11 @@ void lfq_elastic_bind(struct lfq *q)
 	 * The consumer starts where its control page says: the kernel named
 	 * the oldest live segment there when it admitted the file, and keeps
 	 * it (ORDERING seg-cons); another handle of the same consumer left
-	 * its segment there. Nothing else it could read is kept for it.
+	 * its segment there (lfq_elastic_cons_start()).
 	 */
-	cseg = lfq_load_acquire(&q->ring.cons->seg);
 	if (pseg >= q->hdr.seg_max)	/* HOSTILE MEMORY H3 */
 		pseg = 0;
-	if (cseg >= q->hdr.seg_max ||
-	    lfq_load_acquire(&q->meta[cseg].state) != LFQ_SEG_LIVE)
-		cseg = lfq_load_acquire(&q->segtab->cseg) % q->hdr.seg_max;
+	cseg = lfq_elastic_cons_start(q);
 	if (q->role & LFQ_ROLE_PRODUCER) {
 		lfq_elastic_prod_move(q, pseg);
 		q->pops = &lfq_elastic_prod_ops;
