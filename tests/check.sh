@@ -81,7 +81,7 @@ if has vm-stock; then
 	payload "$LOGDIR/pay-stock" kmod/lfq.ko
 	tools/vm/run-vm.sh --kernel stock --payload "$LOGDIR/pay-stock" \
 		--script tests/vm/guest.sh --log "$LOGDIR/vm-stock.log" --quiet \
-		--timeout 900
+		--timeout 1500
 	echo "# console log: $LOGDIR/vm-stock.log"
 fi
 
@@ -110,7 +110,7 @@ vm_built() {
 	cat tests/vm/kunit.sh tests/vm/guest.sh >"$LOGDIR/guest-$fl.sh"
 	tools/vm/run-vm.sh --kernel "$fl" --payload "$LOGDIR/pay-$fl" \
 		--script "$LOGDIR/guest-$fl.sh" --log "$LOGDIR/vm-$fl.log" \
-		--quiet --timeout 1800
+		--quiet --timeout 2700
 	echo "# console log: $LOGDIR/vm-$fl.log"
 }
 

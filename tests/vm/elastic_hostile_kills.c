@@ -368,6 +368,15 @@ static struct lfq *probe_stuck(struct lfq *c, struct lfq *h)
 		lfq_close(n);
 		return h;
 	}
+	/*
+	 * Stuck only if @h still finds nothing now that @n found a record:
+	 * one committed (or a dead slot discarded) between @h's last peek
+	 * and @n's is no bug.
+	 */
+	if (guarded_peek(h, 1, &span) > 0) {
+		lfq_close(n);
+		return h;
+	}
 	s_stuck++;
 	if (h != c)
 		lfq_close(h);

@@ -49,6 +49,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -234,6 +235,59 @@ static void usage(void)
 	exit(2);
 }
 
+/* The first line of /proc/PID/task/TID/NAME, in a static buffer. */
+static const char *first_line(pid_t pid, const char *tid, const char *name)
+{
+	static char buf[256];
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%.16s/%s", (int)pid, tid,
+		 name);
+	buf[0] = 0;
+	f = fopen(path, "r");
+	if (f) {
+		if (fgets(buf, sizeof(buf), f))
+			buf[strcspn(buf, "\n")] = 0;
+		fclose(f);
+	}
+	return buf;
+}
+
+/*
+ * Where a worker that missed the deadline is: each thread's kernel stack
+ * (root only), so that a hang names its function.
+ */
+static void show_stacks(pid_t pid)
+{
+	char path[64], line[256];
+	struct dirent *d;
+	DIR *dir;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	dir = opendir(path);
+	if (!dir)
+		return;
+	while ((d = readdir(dir))) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/stack",
+			 (int)pid, d->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		tap_diag("worker %d thread %s (syscall: %s):", (int)pid,
+			 d->d_name, first_line(pid, d->d_name, "syscall"));
+		while (fgets(line, sizeof(line), f)) {
+			line[strcspn(line, "\n")] = 0;
+			tap_diag("  %s", line);
+		}
+		fclose(f);
+	}
+	closedir(dir);
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
@@ -317,8 +371,10 @@ int main(int argc, char **argv)
 		if (now_ns() > deadline_ns + 30ll * 1000000000) {
 			tap_diag("workers still running 30 s past the deadline: killing them");
 			died++;
-			for (i = 0; i < procs; i++)
+			for (i = 0; i < procs; i++) {
+				show_stacks(pids[i]);
 				kill(pids[i], SIGKILL);
+			}
 			deadline_ns = INT64_MAX - 100ll * 1000000000;
 		}
 		msleep(20);

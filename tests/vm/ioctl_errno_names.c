@@ -186,7 +186,7 @@ static void test_open_unlink(void)
 	info.id = ~0u;
 	expect(io(fd, LFQ_IOC_INFO, &info), 0, "INFO on the opened file");
 	tap_ok(info.id == id && info.role == LFQ_ROLE_CONSUMER &&
-	       info.size == LFQ_INFO_SIZE_VER2,
+	       info.size == LFQ_INFO_SIZE_VER3,
 	       "OPEN bound the creator's queue (id %u) as its consumer", id);
 	expect(io(fd, LFQ_IOC_OPEN, &o), EBUSY, "OPEN on a bound file");
 	expect(io(fd, LFQ_IOC_OPEN, NULL), EBUSY,
