@@ -173,6 +173,9 @@ static void lfq_elastic_rcu_reader_test(struct kunit *test)
 	for (i = 0; in && i < got; i++)
 		KUNIT_EXPECT_TRUE(test, lfq_rec_ok(in + i * EL_SZ, EL_SZ, i));
 	lfq_mpsc_release(&raw, got);
+	/* ...and, moving on, names the next one its own (seg-cons). */
+	WRITE_ONCE(q->ring.cons->seg,
+		   lfq_seg_next(&el->meta[f0], el->seg_max));
 	lfq_seg_reclaim_sync(el);
 	lfq_el_stats(q, &st);
 	KUNIT_EXPECT_EQ(test, lfq_el_state(el, f0), (u32)LFQ_SEG_RETIRED);
