@@ -103,12 +103,12 @@ struct lfq;
  * @seg_min:	with LFQ_CREATE_ELASTIC in @flags: segments of @slot_count
  *		slots kept allocated at rest, spares included (>= 1; >= 2
  *		lets kernel producers in NMI grow the queue at once).
- * @seg_max:	with LFQ_CREATE_ELASTIC: segments at most. The queue grows
- *		a segment at a time when a producer finds its segment full,
- *		and shrinks back to @seg_min as the consumer drains it (see
- *		README.md, "Elastic queues"). A memfd elastic queue lives in
- *		this process only (its segments are reclaimed with liburcu):
- *		lfq_open() of its fd is -EOPNOTSUPP.
+ * @seg_max:	with LFQ_CREATE_ELASTIC: segments at most, 2 or more. The
+ *		queue grows a segment at a time when a producer finds its
+ *		segment full, and shrinks back to @seg_min as the consumer
+ *		drains it (see README.md, "Elastic queues"). A memfd
+ *		elastic queue lives in this process only (its segments are
+ *		reclaimed with liburcu): lfq_open() of its fd is -EOPNOTSUPP.
  */
 struct lfq_create_opts {
 	size_t sz;

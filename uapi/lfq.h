@@ -89,8 +89,9 @@
  *		in use gives -EEXIST, LFQ_NAMED_MAX names in use -ENOSPC.
  * @seg_min:	LFQ_CREATE_ELASTIC: segments kept allocated when the queue is
  *		idle, 1..@seg_max (LFQ_CREATE_SIZE_VER2); 0 otherwise.
- * @seg_max:	LFQ_CREATE_ELASTIC: segments at most, up to LFQ_SEGS_MAX;
- *		0 otherwise.
+ * @seg_max:	LFQ_CREATE_ELASTIC: segments at most, 2 to LFQ_SEGS_MAX (a
+ *		full segment is sealed for good and the queue goes on in the
+ *		next); 0 otherwise.
  *
  * slot_size * slot_count (one segment's, for an elastic queue) must not
  * exceed LFQ_DATA_BYTES_MAX, and seg_max times that LFQ_ELASTIC_BYTES_MAX:

@@ -98,8 +98,10 @@ static inline __u64 lfq_page_align(__u64 bytes, __u64 page_size)
  *
  * The slot area must be a whole number of pages so that its second mapping
  * starts exactly where the ring wraps. An elastic queue has 1 <= seg_min
- * <= seg_max <= LFQ_SEGS_MAX segments, and seg_max of them hold at most
- * LFQ_ELASTIC_BYTES_MAX bytes of slots; a fixed one has neither.
+ * <= seg_max <= LFQ_SEGS_MAX segments, seg_max 2 at least (a full segment
+ * is sealed for good and the queue goes on in the next: with one there is
+ * no next), and seg_max of them hold at most LFQ_ELASTIC_BYTES_MAX bytes
+ * of slots; a fixed one has neither.
  *
  * Return: 0, or -EINVAL if any rule is broken.
  */
@@ -123,7 +125,7 @@ static inline int lfq_geometry_check(const struct lfq_geometry *g,
 		return -EINVAL;
 	if (!(g->flags & LFQ_CREATE_ELASTIC))
 		return g->seg_min || g->seg_max ? -EINVAL : 0;
-	if (!g->seg_min || g->seg_min > g->seg_max ||
+	if (!g->seg_min || g->seg_min > g->seg_max || g->seg_max < 2 ||
 	    g->seg_max > LFQ_SEGS_MAX ||
 	    bytes * g->seg_max > LFQ_ELASTIC_BYTES_MAX)
 		return -EINVAL;

@@ -81,6 +81,9 @@ static void lfq_elastic_geometry_test(struct kunit *test)
 			-EINVAL);
 	KUNIT_EXPECT_EQ(test, el_create(EL_GEO(M, EL_SZ, EL_N, E, 5, 4)),
 			-EINVAL);
+	/* One segment: sealed when full, it could never be followed. */
+	KUNIT_EXPECT_EQ(test, el_create(EL_GEO(M, EL_SZ, EL_N, E, 1, 1)),
+			-EINVAL);
 	KUNIT_EXPECT_EQ(test, el_create(EL_GEO(M, EL_SZ, EL_N, E, 1,
 					       LFQ_SEGS_MAX + 1)), -EINVAL);
 	/* seg_max segments of 4 MiB of slots: 1 GiB is the most. */

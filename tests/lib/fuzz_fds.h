@@ -70,7 +70,7 @@ static void op_close(void)
 			c.flags = LFQ_CREATE_ELASTIC;
 			c.slot_count = 4096 / c.slot_size;
 			c.seg_min = 1 + below(2);
-			c.seg_max = c.seg_min + below(15);
+			c.seg_max = c.seg_min + 1 + below(14);
 		}
 		if (chance(50)) {
 			if (chance(30))

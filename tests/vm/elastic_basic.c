@@ -70,8 +70,11 @@ static void test_create(void)
 	       "elastic, 1024 segments of 4 MiB (> LFQ_ELASTIC_BYTES_MAX)");
 	expect(try_create(0, SEG, 1, 4), EINVAL, "fixed queue with seg_min");
 	expect(try_create(0, SEG, 0, 4), EINVAL, "fixed queue with seg_max");
-	expect(try_create(LFQ_CREATE_ELASTIC, SEG, 1, 1), 0,
+	/* A sealed segment never reopens: one alone would be stuck. */
+	expect(try_create(LFQ_CREATE_ELASTIC, SEG, 1, 1), EINVAL,
 	       "elastic, one segment at most");
+	expect(try_create(LFQ_CREATE_ELASTIC, SEG, 2, 2), 0,
+	       "elastic, two segments at most");
 	expect(try_create(LFQ_CREATE_ELASTIC, SEG, 4, LFQ_SEGS_MAX), 0,
 	       "elastic, %u segments at most", LFQ_SEGS_MAX);
 }
@@ -414,7 +417,7 @@ static void test_shrink(void)
 
 int main(void)
 {
-	tap_plan(8 + 1 + 4 + 4 + 2 + 5 + 2 + 5 + 1);
+	tap_plan(9 + 1 + 4 + 4 + 2 + 5 + 2 + 5 + 1);
 	test_create();
 	test_info();
 	test_growth(LFQ_TYPE_SPSC, "SPSC");

@@ -3,8 +3,10 @@
  * suite_elastic.c - suite "elastic": lfq's elastic queues (in-process, the
  * liburcu path) against the same queue fixed, in one run, through the
  * same loop:
- *   - steady state: an elastic queue that never grows (seg_max 1) against
- *     the fixed queue of the same slots (throughput, target >= 0.95x);
+ *   - steady state: an elastic queue with its two segments (seg_min =
+ *     seg_max = 2: no allocation ever) against the fixed queue of one
+ *     segment's slots (throughput, target >= 0.95x); it switches segment
+ *     only when the producer gets a whole segment ahead;
  *   - growing: a consumer that pauses every 4096 messages, so the elastic
  *     queue grows and shrinks (throughput, grow/shrink cycles per second);
  *   - one segment switch: single-threaded pushes then pops through
@@ -183,13 +185,13 @@ static double push_then_pop(uint32_t slots, uint32_t segs, uint64_t n)
 
 static int record_switch(void)
 {
-	uint64_t n = 64ull * 1024;	/* 1024 segments of 64, 1 of 65536 */
+	uint64_t n = 64ull * 1024;	/* 1024 segments of 64, 1 of 65536 (of 2) */
 	double small[8], big[8], sw[8];
 	unsigned int i, k = bench_opts.repeats < 8 ? bench_opts.repeats : 8;
 
 	for (i = 0; i < k; i++) {
 		small[i] = push_then_pop(64, 1024, n);
-		big[i] = push_then_pop(65536, 1, n);
+		big[i] = push_then_pop(65536, 2, n);
 		if (small[i] < 0 || big[i] < 0)
 			return -ENOMEM;
 		/* A switch every 64 messages: the difference, times 64. */
@@ -289,13 +291,13 @@ int suite_elastic(void)
 	double cycles[8];
 	int rc = 0, err;
 
-	/* Never grows: the elastic path's own cost. */
-	err = record_stream("steady 64B b32", "lfq", 4096, 1, 1, 32, 0, NULL);
+	/* Two segments, both allocated: the elastic path's own cost. */
+	err = record_stream("steady 64B b32", "lfq", 4096, 2, 2, 32, 0, NULL);
 	rc = err ?: rc;
 	err = record_stream("steady 64B b32", "lfq fixed", 4096, 0, 0, 32, 0,
 			    NULL);
 	rc = err ?: rc;
-	err = record_stream("steady 64B b1", "lfq", 4096, 1, 1, 1, 0, NULL);
+	err = record_stream("steady 64B b1", "lfq", 4096, 2, 2, 1, 0, NULL);
 	rc = err ?: rc;
 	err = record_stream("steady 64B b1", "lfq fixed", 4096, 0, 0, 1, 0,
 			    NULL);
