@@ -194,26 +194,6 @@ static int lfq_elastic_op_reserve(struct lfq *q, uint32_t want, void **span)
 	return err ? err : -EAGAIN;
 }
 
-/* MPSC: commit the first @n slots of the reservation, discard the rest. */
-static int lfq_elastic_mpsc_commit_n(struct lfq *q, uint32_t n)
-{
-	struct lfq_mpsc_resv done = q->prod.mpsc.resv, rest;
-	struct lfq_mpsc_prod *p = &q->prod.mpsc.view;
-	int wake = 0;
-
-	if (n < done.count) {
-		rest = done;
-		rest.index += n;
-		rest.count -= n;
-		done.count = n;
-		wake = lfq_mpsc_discard(p, &rest);
-	}
-	if (done.count)
-		wake |= lfq_mpsc_commit(p, &done);
-	q->prod.mpsc.resv.count = 0;
-	return wake;
-}
-
 static int lfq_elastic_op_commit(struct lfq *q, uint32_t n)
 {
 	int wake;
@@ -221,7 +201,7 @@ static int lfq_elastic_op_commit(struct lfq *q, uint32_t n)
 	if (q->hdr.type == LFQ_TYPE_SPSC)
 		wake = lfq_spsc_commit_check(&q->prod.spsc, n);
 	else
-		wake = lfq_elastic_mpsc_commit_n(q, n);
+		wake = lfq_mpsc_commit_n(q, n);
 	lfq_elastic_unlock(q);
 	if (lfq_unlikely(wake) && q->wakeups)
 		q->backend->wake(q, LFQ_WAKE_CONSUMER);
@@ -235,7 +215,7 @@ static int lfq_elastic_op_discard(struct lfq *q)
 	if (q->hdr.type == LFQ_TYPE_SPSC)
 		q->prod.spsc.reserved = 0;
 	else if (q->prod.mpsc.resv.count)
-		wake = lfq_elastic_mpsc_commit_n(q, 0);
+		wake = lfq_mpsc_commit_n(q, 0);
 	lfq_elastic_unlock(q);
 	if (wake && q->wakeups)
 		q->backend->wake(q, LFQ_WAKE_CONSUMER);

@@ -169,4 +169,27 @@ struct stat;
 int lfq_local_create(const struct lfq_geometry *g, struct lfq **out);
 int lfq_local_open_fd(const struct stat *st, struct lfq **out);
 
+/*
+ * MPSC (fixed and elastic): commit the first @n slots of the handle's
+ * reservation, discard the rest; nonzero if the consumer must be woken.
+ */
+static inline int lfq_mpsc_commit_n(struct lfq *q, uint32_t n)
+{
+	struct lfq_mpsc_resv done = q->prod.mpsc.resv, rest;
+	struct lfq_mpsc_prod *p = &q->prod.mpsc.view;
+	int wake = 0;
+
+	if (n < done.count) {
+		rest = done;
+		rest.index += n;
+		rest.count -= n;
+		done.count = n;
+		wake = lfq_mpsc_discard(p, &rest);
+	}
+	if (done.count)
+		wake |= lfq_mpsc_commit(p, &done);
+	q->prod.mpsc.resv.count = 0;
+	return wake;
+}
+
 #endif /* LFQ_HANDLE_H */

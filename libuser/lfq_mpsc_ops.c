@@ -10,26 +10,6 @@
 
 #include "lfq_handle.h"
 
-/* Commit the first @n slots of the reservation, discard the rest. */
-static int lfq_mpsc_commit_n(struct lfq *q, uint32_t n)
-{
-	struct lfq_mpsc_resv done = q->prod.mpsc.resv, rest;
-	struct lfq_mpsc_prod *p = &q->prod.mpsc.view;
-	int wake = 0;
-
-	if (n < done.count) {
-		rest = done;
-		rest.index += n;
-		rest.count -= n;
-		done.count = n;
-		wake = lfq_mpsc_discard(p, &rest);
-	}
-	if (done.count)
-		wake |= lfq_mpsc_commit(p, &done);
-	q->prod.mpsc.resv.count = 0;
-	return wake;
-}
-
 static int lfq_mpsc_op_reserve(struct lfq *q, uint32_t want, void **span)
 {
 	struct lfq_mpsc_prod *p = &q->prod.mpsc.view;
