@@ -708,6 +708,9 @@ static void lfq_seg_reclaim(struct lfq_elastic *el)
 	u64 end;
 
 	lockdep_assert_held(&el->lock);
+	/* No retirement may outlive lfq_seg_free_all(). */
+	if (el->dying)
+		return;
 	s = rcu_dereference_protected(el->cseg, lockdep_is_held(&el->lock));
 	while (s != rcu_access_pointer(el->pseg) && s != READ_ONCE(el->kcons)) {
 		/* ORDERING seg-cons; HOSTILE MEMORY: only compared. */
@@ -782,6 +785,10 @@ static void lfq_seg_work(struct work_struct *work)
 	struct lfq_seg *s;
 
 	mutex_lock(&el->lock);
+	if (el->dying) {
+		mutex_unlock(&el->lock);
+		return;
+	}
 	lfq_seg_reclaim(el);
 	if (atomic_xchg(&el->starved, 0))
 		WRITE_ONCE(el->pool_low, min3(el->pool_low * 2, el->seg_max,
@@ -827,8 +834,8 @@ static void lfq_seg_idle_work(struct work_struct *work)
 			batch = s;
 		}
 	}
-	again = atomic_read(&el->allocated) > el->seg_min ||
-		atomic_read(&el->live) > 1;
+	again = !el->dying && (atomic_read(&el->allocated) > el->seg_min ||
+			       atomic_read(&el->live) > 1);
 	mutex_unlock(&el->lock);
 	/* ORDERING seg-grace: readers that found them in a frame are done. */
 	if (batch)
@@ -846,7 +853,8 @@ static void lfq_seg_kick_work(struct irq_work *work)
 {
 	struct lfq_elastic *el = container_of(work, struct lfq_elastic, kick);
 
-	queue_work(lfq_seg_wq, &el->work);
+	if (!READ_ONCE(el->dying))
+		queue_work(lfq_seg_wq, &el->work);
 }
 
 /**
@@ -927,10 +935,14 @@ static void lfq_seg_free_all(struct lfq_elastic *el)
 	u32 f;
 
 	/*
-	 * Retirements in flight first (their grace periods, then their
-	 * work), since each kicks the queue's work, which arms the idle
-	 * work: then those, in that order.
+	 * From here on nothing retires a segment or kicks the work (a
+	 * retirement queued after the barrier below would fire on freed
+	 * memory). Then the retirements in flight (their grace periods,
+	 * then their work), the kick, the work and the idle work.
 	 */
+	mutex_lock(&el->lock);
+	WRITE_ONCE(el->dying, true);
+	mutex_unlock(&el->lock);
 	rcu_barrier();
 	flush_workqueue(lfq_seg_wq);
 	irq_work_sync(&el->kick);

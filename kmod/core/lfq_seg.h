@@ -77,6 +77,8 @@ struct lfq_seg {
  * @work:	reclaims drained segments and refills the pool.
  * @idle:	frees the pool down to @seg_min after an idle period.
  * @retired:	woken when a retired segment joins the pool.
+ * @dying:	set (under @lock) when the queue is being freed: nothing is
+ *		retired, refilled or kicked from then on.
  * @memcg:	the creator's memory cgroup: segments are charged to it.
  * @inode:	owns the address_space every mapping of the queue is in, so
  *		a frame can be zapped from all of them.
@@ -110,6 +112,7 @@ struct lfq_elastic {
 	struct work_struct work;
 	struct delayed_work idle;
 	wait_queue_head_t retired;
+	bool dying;
 	struct mem_cgroup *memcg;
 	struct inode *inode;
 	struct lfq_segtab *segtab;
