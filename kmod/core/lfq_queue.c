@@ -262,7 +262,7 @@ u64 lfq_queue_head(struct lfq_queue *q, bool acquire)
 
 	if (q->el) {
 		rcu_read_lock();
-		r = &lfq_seg_producer(q->el)->ring;
+		r = &lfq_seg_newest(q->el)->ring;
 		/* ORDERING claim: pairs with the producers' CAS of head. */
 		v = acquire ? smp_load_acquire(r->head) : READ_ONCE(*r->head);
 		rcu_read_unlock();

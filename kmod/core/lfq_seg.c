@@ -288,12 +288,18 @@ struct lfq_seg *lfq_seg_producer(struct lfq_elastic *el)
 }
 EXPORT_SYMBOL_IF_KUNIT(lfq_seg_producer);
 
-/*
- * The newest live segment: the producers' hint, then the links after it.
+/**
+ * lfq_seg_newest() - the newest live segment: the producers' hint, then
+ * the links after it.
+ * @el:		the queue's segments.
+ *
  * The hint lags when its swing lost to a later link (lfq_seg_swing()): a
- * producer preempted between its link and its swing. RCU held.
+ * producer preempted between its link and its swing.
+ *
+ * Context: any; in an RCU read-side section (ORDERING seg-grace).
+ * Return: the segment.
  */
-static struct lfq_seg *lfq_seg_newest(struct lfq_elastic *el)
+struct lfq_seg *lfq_seg_newest(struct lfq_elastic *el)
 {
 	struct lfq_seg *s = lfq_seg_producer(el), *n;
 	u32 i;
@@ -686,10 +692,9 @@ void lfq_seg_walk(struct lfq_elastic *el,
 
 	mutex_lock(&el->lock);
 	s = rcu_dereference_protected(el->cseg, lockdep_is_held(&el->lock));
+	/* To the last link, not the producers' hint, which may lag. */
 	for (i = 0; s && i < el->seg_max; i++) {
 		fn(&s->ring, lfq_seg_end(READ_ONCE(*s->ring.head)), arg);
-		if (s == rcu_access_pointer(el->pseg))
-			break;
 		next = lfq_seg_next(&el->meta[s->frame], el->seg_max);
 		s = next >= 0 ? lfq_seg_at(el, next) : NULL;
 	}
@@ -712,7 +717,8 @@ static void lfq_seg_reclaim(struct lfq_elastic *el)
 	if (el->dying)
 		return;
 	s = rcu_dereference_protected(el->cseg, lockdep_is_held(&el->lock));
-	while (s != rcu_access_pointer(el->pseg) && s != READ_ONCE(el->kcons)) {
+	/* The newest segment has no link yet: the loop stops there. */
+	while (s != READ_ONCE(el->kcons)) {
 		/* ORDERING seg-cons; HOSTILE MEMORY: only compared. */
 		if (READ_ONCE(el->q->ring.cons->seg) == s->frame)
 			break;
@@ -727,6 +733,14 @@ static void lfq_seg_reclaim(struct lfq_elastic *el)
 		if (el->q->hdr.type == LFQ_TYPE_MPSC &&
 		    !lfq_seg_committed(&s->ring, end))
 			break;
+		/*
+		 * The producers' hint may lag on a segment that is sealed,
+		 * linked and drained (lfq_seg_swing() lost to a later link):
+		 * move it on before the segment retires, or no producer
+		 * starting from it could ever find the queue again.
+		 */
+		if (s == rcu_access_pointer(el->pseg))
+			lfq_seg_swing(el, s, n);
 		rcu_assign_pointer(el->cseg, n);
 		WRITE_ONCE(el->segtab->cseg, n->frame);
 		/* Before the grace period: nobody grows it from now on. */

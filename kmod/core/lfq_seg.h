@@ -125,6 +125,7 @@ int lfq_seg_init(struct lfq_queue *q);
 void lfq_seg_destroy(struct lfq_queue *q);
 
 struct lfq_seg *lfq_seg_producer(struct lfq_elastic *el);
+struct lfq_seg *lfq_seg_newest(struct lfq_elastic *el);
 struct lfq_seg *lfq_seg_advance(struct lfq_elastic *el, struct lfq_seg *s,
 				int *err);
 int lfq_seg_grow_frame(struct lfq_queue *q, u32 frame);

@@ -179,18 +179,13 @@ static void lfq_elastic_seg_max_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.produced, 4ULL * EL_N);
 	/*
 	 * A producers' hint that lost its swing to a later link (preempted
-	 * between link and swing): the links after it still count.
+	 * between link and swing) stays on the oldest segment: the links
+	 * after it still count, and the drain below retires that segment
+	 * all the same, moving the hint on first.
 	 */
-	{
-		struct lfq_seg *hint = lfq_el_pseg(el);
-
-		rcu_assign_pointer(el->pseg,
-				   rcu_dereference_protected(el->frames[f0],
-							     true));
-		KUNIT_EXPECT_EQ(test, lfq_el_stats(q, &st)->produced,
-				4ULL * EL_N);
-		rcu_assign_pointer(el->pseg, hint);
-	}
+	rcu_assign_pointer(el->pseg,
+			   rcu_dereference_protected(el->frames[f0], true));
+	KUNIT_EXPECT_EQ(test, lfq_el_stats(q, &st)->produced, 4ULL * EL_N);
 	/* Never more memory than seg_max segments. */
 	KUNIT_EXPECT_EQ(test, st.bytes, el_fixed_bytes(q) + 4 * el_seg_bytes(q));
 	kunit_info(test, "%llu drops without a spare, %llu at seg_max",
@@ -211,6 +206,7 @@ static void lfq_elastic_seg_max_test(struct kunit *test)
 	lfq_el_stats(q, &st);
 	KUNIT_EXPECT_EQ(test, st.shrinks, 1ULL);
 	KUNIT_EXPECT_EQ(test, st.segments, 3ULL);
+	KUNIT_EXPECT_NE(test, lfq_el_pseg(el)->frame, f0);
 
 	/*
 	 * One segment more, in that frame (pooled, or freed by the idle
