@@ -78,6 +78,11 @@ static void lfq_elastic_cons_move(struct lfq *q, uint32_t frame)
  */
 static uint32_t lfq_elastic_cons_start(struct lfq *q)
 {
+	/*
+	 * ORDERING seg-cons: pairs with the release in lfq_elastic_cons_move()
+	 * of the handle that named it; the state's acquire, with seg-link's
+	 * release (a LIVE frame's ring and base are set up).
+	 */
 	uint32_t f = lfq_load_acquire(&q->ring.cons->seg);
 
 	/* HOSTILE MEMORY H3: a frame number is checked before use. */
@@ -96,6 +101,11 @@ static int lfq_elastic_cons_lost(struct lfq *q)
 {
 	const struct lfq_seg_meta *m = &q->meta[q->cframe];
 
+	/*
+	 * ORDERING seg-link: a LIVE state read with acquire comes with its
+	 * life's base. A stale read only defers the move to the next empty
+	 * peek; nothing is read from the segment on its strength.
+	 */
 	return lfq_load_acquire(&m->state) != LFQ_SEG_LIVE ||
 	       lfq_load_relaxed(&m->base) != q->cloc.base;
 }

@@ -130,6 +130,54 @@ static int list_row(const char *name, char f[12][40])
 #define CHECK(cond, ...) do { if (!tap_ok((cond), __VA_ARGS__)) \
 	tap_diag("  output: %s", out); } while (0)
 
+/*
+ * An elastic queue's counters, as lfqctl (table and --json) and the
+ * debugfs list show them: three segments' worth pushed with no consumer,
+ * so 3 live (peak 3), 2 grows, no shrink.
+ */
+static void check_elastic(void)
+{
+	LFQ_OPTS(lfq_open_opts, po, .name = "t-ctl-el",
+		 .role = LFQ_ROLE_PRODUCER);
+	char msg[64] = "elastic", line[512];
+	struct lfq *q = NULL;
+	int rc, i, pushed = 0, id = -1, seen = 0;
+	FILE *d;
+
+	rc = ctl(0, "create", "t-ctl-el", "--type", "mpsc", "--slots", "64",
+		 "--elastic", "2:8", NULL);
+	CHECK(rc == 0 && sscanf(out, "created t-ctl-el: id %d, mpsc, elastic: 2 to 8 segments of 64 slots of 64 bytes", &id) == 1,
+	      "create t-ctl-el --type mpsc --slots 64 --elastic 2:8 (rc %d)", rc);
+	if (!lfq_open(&po, &q))
+		for (i = 0; i < 2 * 64 + 1; i++)
+			pushed += !lfq_push(q, msg, sizeof(msg));
+	rc = ctl(0, "stat", "t-ctl-el", NULL);
+	CHECK(rc == 0 && pushed == 129 &&
+	      !strcmp(stat_value("seg_min_max"), "2..8") &&
+	      !strcmp(stat_value("segments"), "3") && strstr(out, "(peak 3)") &&
+	      !strcmp(stat_value("grows"), "2") &&
+	      !strcmp(stat_value("shrinks"), "0") &&
+	      !strcmp(stat_value("produced"), "129"),
+	      "stat t-ctl-el: %d pushed, seg_min_max 2..8, segments 3 (peak 3), 2 grows, 0 shrinks",
+	      pushed);
+	rc = ctl(0, "stat", "t-ctl-el", "--json", NULL);
+	CHECK(rc == 0 && strstr(out, "\"seg_min\":2,\"seg_max\":8") &&
+	      strstr(out, "\"segments\":3,\"segments_peak\":3,\"grows\":2,\"shrinks\":0"),
+	      "stat t-ctl-el --json: seg_min, seg_max and the segment counters");
+	/* The debugfs list: "3/8" segments in t-ctl-el's row. */
+	d = fopen("/sys/kernel/debug/lfq/queues", "r");
+	while (d && fgets(line, sizeof(line), d))
+		seen |= strstr(line, " t-ctl-el ") && strstr(line, " 3/8 ");
+	if (d)
+		fclose(d);
+	if (d)
+		CHECK(seen, "debugfs lfq/queues: t-ctl-el's row shows 3/8 segments");
+	else
+		tap_skip("no debugfs mounted");
+	lfq_close(q);
+	CHECK(ctl(0, "unlink", "t-ctl-el", NULL) == 0, "unlink t-ctl-el");
+}
+
 int main(void)
 {
 	char f[12][40];
@@ -142,7 +190,7 @@ int main(void)
 	int rc, fd, id = -1;
 	pid_t pid;
 
-	tap_plan(34);
+	tap_plan(34 + 5);
 	if (access(LFQCTL, X_OK)) {
 		tap_diag("%s: %s", LFQCTL, strerror(errno));
 		return 1;
@@ -270,6 +318,8 @@ int main(void)
 	      "list: t-ctl2 but no t-ctl");
 	rc = ctl(0, "unlink", "t-ctl2", NULL);
 	CHECK(rc == 0, "unlink t-ctl2");
+
+	check_elastic();
 	rc = ctl(0, "list", NULL);
 	CHECK(rc == 0 && lines(out) == 1, "list: only the header is left");
 	rc = ctl(0, "list", "--json", NULL);
