@@ -251,7 +251,12 @@ static struct lfq_seg *lfq_pool_pop(struct lfq_elastic *el)
 	int tries;
 
 	for (tries = 0; tries < LFQ_SEG_TRIES; tries++) {
-		f = find_first_bit(el->pool, el->seg_max);
+		/*
+		 * A hint read racing with set_bit()/clear_bit() of other
+		 * CPUs: a stale word only makes us miss a spare or try a
+		 * taken one; test_and_clear_bit() below decides.
+		 */
+		f = data_race(find_first_bit(el->pool, el->seg_max));
 		if (f >= el->seg_max)
 			return NULL;
 		/* ORDERING seg-pool: a fully ordered RMW when it succeeds. */
