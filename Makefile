@@ -11,13 +11,24 @@
 #                     docs/PERFORMANCE.md and docs/perf/
 #   make bench-tools  lfq-bench alone (its peers must be installed:
 #                     tools/bench/install-peers.sh); not part of `make`
-#   make install      headers, liblfq and liblfq.pc under PREFIX
+#   make install      liblfq (.so, .a), headers, liblfq.pc, lfqctl,
+#                     lfq-stream and the man pages under DESTDIR/PREFIX
+#   make uninstall    removes what make install installed
+#   make dkms         the module's sources in /usr/src/lfq-VERSION, added
+#                     to DKMS (built and installed for every kernel)
+#   make deb          Debian packages (tools/packaging/) into build/deb/
+#   make check-install  installs those packages into a Debian 12 root
+#                     filesystem and boots it in the test VM
 #
 # KDIR overrides the kernel build directory (default: the one
 # linux-headers-amd64 installs; never the running kernel's).
 
 KDIR	?= $(shell tools/stock-kdir.sh)
 PREFIX	?= /usr/local
+BINDIR	?= $(PREFIX)/bin
+INCLUDEDIR ?= $(PREFIX)/include
+LIBDIR	?= $(PREFIX)/lib
+MANDIR	?= $(PREFIX)/share/man
 VERSION	:= 0.2.0
 SOVER	:= 2
 B	:= build
@@ -39,16 +50,15 @@ LIB_HDRS := $(wildcard libuser/*.h uapi/*.h kmod/proto/*.h)
 LIB_OBJS := $(patsubst libuser/%.c,$(B)/lib/%.o,$(LIB_SRCS))
 LIB_A	 := $(B)/lib/liblfq.a
 LIB_SO	 := $(B)/lib/liblfq.so.$(SOVER)
-LIB_PC	 := $(B)/lib/liblfq.pc
 
 HOST_TESTS := $(patsubst tests/host/%.c,$(B)/tests/host/%,$(wildcard tests/host/*.c))
 TSAN_TESTS := $(patsubst tests/host/%.c,$(B)/tests/tsan/%,$(wildcard tests/host/*_mt.c))
 VM_TESTS   := $(patsubst tests/vm/%.c,$(B)/tests/vm/%,$(wildcard tests/vm/*.c))
 TOOLS	   := $(patsubst tools/%.c,$(B)/tools/%,$(wildcard tools/*.c))
 
-.PHONY: all kmod lib tools tests check demo fuzz deps install clean bench \
-	bench-tools
-all: kmod lib tools tests
+.PHONY: all kmod lib tools tests check demo fuzz deps install uninstall \
+	clean bench bench-tools dist-tools dkms dkms-src deb check-install
+all: kmod lib tools tests dist-tools
 
 # modpost writes a generated *.mod.c beside each module's sources; every
 # build writes it again, so none is left in kmod/ (whose .c files are ours).
@@ -56,7 +66,7 @@ kmod:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
 	rm -f kmod/*.mod.c kmod/tests/*.mod.c
 
-lib: $(LIB_A) $(LIB_SO) $(LIB_PC)
+lib: $(LIB_A) $(LIB_SO)
 tools: $(TOOLS)
 tests: $(HOST_TESTS) $(TSAN_TESTS) $(VM_TESTS)
 
@@ -78,9 +88,9 @@ $(LIB_SO): $(LIB_OBJS) libuser/liblfq.map
 		$(URCU_LIBS)
 	ln -sf liblfq.so.$(SOVER) $(B)/lib/liblfq.so
 
-$(LIB_PC): libuser/liblfq.pc.in
-	@mkdir -p $(@D)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< >$@
+# The .pc names the directories of the install (written by make install).
+PC_SED := -e 's|@PREFIX@|$(PREFIX)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+	  -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(VERSION)|'
 
 # Tests and tools link liblfq statically: the VM guest has no libc, and
 # host tests then run the exact objects the library ships.
@@ -105,6 +115,14 @@ $(B)/tests/vm/mpsc_kernel: tests/host/mpsc_lib.c
 $(B)/tools/%: tools/%.c $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -static $< -o $@ $(LIB_A) $(URCU_LIBS) -lpthread
+
+# The installed tools link liblfq.so, as a program of a user's would (the
+# static ones above are for the test VM, which has no libc).
+DIST_TOOLS := $(B)/dist/lfqctl $(B)/dist/lfq-stream
+dist-tools: $(DIST_TOOLS)
+$(B)/dist/%: tools/%.c $(LIB_SO)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -fPIE -pie $(LDFLAGS) $< -o $@ -L$(B)/lib -llfq
 
 # lfq-bench (tools/bench/) is not the product: `make` and `make install`
 # need none of its peers. The host program links every peer (DPDK,
@@ -184,13 +202,50 @@ fuzz: deps
 	$(MAKE) all
 	tests/fuzz.sh $(FUZZ_CALLS) $(FUZZ_MINUTES) $(FUZZ_SEED)
 
-install: lib
-	install -d $(DESTDIR)$(PREFIX)/include/lfq $(DESTDIR)$(PREFIX)/lib/pkgconfig
+MAN_PAGES := $(wildcard tools/man/*.[1347])
+install: lib dist-tools
+	install -d $(DESTDIR)$(INCLUDEDIR)/lfq $(DESTDIR)$(LIBDIR)/pkgconfig \
+		$(DESTDIR)$(BINDIR)
 	install -m 644 libuser/liblfq.h uapi/lfq.h uapi/lfq_ring.h \
-		uapi/lfq_event.h $(DESTDIR)$(PREFIX)/include/lfq/
-	install -m 644 $(LIB_A) $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/
-	ln -sf liblfq.so.$(SOVER) $(DESTDIR)$(PREFIX)/lib/liblfq.so
-	install -m 644 $(LIB_PC) $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+		uapi/lfq_event.h $(DESTDIR)$(INCLUDEDIR)/lfq/
+	install -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf liblfq.so.$(SOVER) $(DESTDIR)$(LIBDIR)/liblfq.so
+	sed $(PC_SED) libuser/liblfq.pc.in \
+		>$(DESTDIR)$(LIBDIR)/pkgconfig/liblfq.pc
+	chmod 644 $(DESTDIR)$(LIBDIR)/pkgconfig/liblfq.pc
+	install -m 755 $(DIST_TOOLS) $(DESTDIR)$(BINDIR)/
+	for p in $(MAN_PAGES); do \
+		s=$${p##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s && \
+		install -m 644 $$p $(DESTDIR)$(MANDIR)/man$$s/ || exit 1; \
+	done
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/lfq/,liblfq.h lfq.h \
+		lfq_ring.h lfq_event.h)
+	-rmdir $(DESTDIR)$(INCLUDEDIR)/lfq
+	rm -f $(DESTDIR)$(LIBDIR)/liblfq.a $(DESTDIR)$(LIBDIR)/liblfq.so \
+		$(DESTDIR)$(LIBDIR)/liblfq.so.$(SOVER) \
+		$(DESTDIR)$(LIBDIR)/pkgconfig/liblfq.pc
+	rm -f $(DESTDIR)$(BINDIR)/lfqctl $(DESTDIR)$(BINDIR)/lfq-stream
+	for p in $(MAN_PAGES); do \
+		s=$${p##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${p##*/}; \
+	done
+
+# The module's sources as DKMS builds them: /usr/src/lfq-VERSION.
+DKMS_SRC := $(DESTDIR)/usr/src/lfq-$(VERSION)
+dkms-src:
+	tools/packaging/dkms-src.sh "$(DKMS_SRC)" $(VERSION)
+dkms: dkms-src
+	dkms add lfq/$(VERSION)
+	dkms build lfq/$(VERSION)
+	dkms install lfq/$(VERSION)
+
+deb:
+	tools/packaging/build-deb.sh $(VERSION) $(B)/deb
+
+check-install: deb
+	tools/packaging/check-install.sh $(B)/deb
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean

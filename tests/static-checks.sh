@@ -1,7 +1,10 @@
 #!/bin/sh
 # tests/static-checks.sh - the checks that need no running code, as TAP:
-# the uapi headers compile standalone as C and C++, liblfq exports only its
-# API and installs a working pkg-config file, and the kernel code is
+# the uapi headers compile standalone as C89, C11 and C++17 with one
+# layout on 32 and 64 bits, liblfq exports only its API, make install
+# honours PREFIX/DESTDIR (a working pkg-config file, the tools, the man
+# pages) and uninstalls cleanly, the man pages render clean, and the
+# kernel code is
 # checkpatch --strict, sparse (C=2) and W=1 clean, and includes only go
 # down the layers (tests/layers.sh), and the rules the code names exist
 # (tests/rules.sh).
@@ -27,23 +30,40 @@ ok() { # ok COND-STATUS DESCRIPTION [LOG]
 }
 
 echo "TAP version 13"
-echo "1..9"
+echo "1..11"
 
+# Every uapi header alone, in C89, C11 and C++17, all -pedantic -Werror.
 rc=0
 for h in uapi/*.h; do
 	printf '#include "%s"\nint main(void) { return 0; }\n' "$PWD/$h" >"$T/c.c"
-	gcc -std=c11 -Wall -Wextra -Werror -pedantic -c "$T/c.c" -o "$T/c.o" \
-		>>"$T/c.log" 2>&1 || rc=1
+	cp "$T/c.c" "$T/cc.cc"
+	for cc in "gcc -std=c89" "gcc -std=c11" "g++ -std=c++17"; do
+		echo "== $h: $cc" >>"$T/c.log"
+		src=$T/c.c
+		[ "${cc%% *}" = g++ ] && src=$T/cc.cc
+		# shellcheck disable=SC2086
+		$cc -Wall -Wextra -Werror -pedantic -c "$src" -o "$T/c.o" \
+			>>"$T/c.log" 2>&1 || rc=1
+	done
 done
-ok $rc "uapi headers compile standalone as C11 (-pedantic)" "$T/c.log"
+ok $rc "uapi headers compile standalone as C89, C11 and C++17 (-pedantic -Werror)" "$T/c.log"
 
+# A 32-bit process shares the same structs: every uapi struct has the
+# same size and member offsets under -m32 as under -m64 (gdb's ptype /o
+# of the debug info of both builds).
 rc=0
-for h in uapi/*.h; do
-	printf '#include "%s"\nint main() { return 0; }\n' "$PWD/$h" >"$T/cc.cc"
-	g++ -std=c++11 -Wall -Wextra -Werror -c "$T/cc.cc" -o "$T/cc.o" \
-		>>"$T/cc.log" 2>&1 || rc=1
+printf '#include "%s"\n' uapi/*.h | sed "s|\"|\"$PWD/|" >"$T/l.c"
+structs=$(sed -n 's/^struct \(lfq_[a-z0-9_]*\) {.*/\1/p' uapi/*.h | sort -u)
+for m in 32 64; do
+	gcc -m$m -g -fno-eliminate-unused-debug-types -c "$T/l.c" \
+		-o "$T/l$m.o" >>"$T/l.log" 2>&1 || rc=1
+	for st in $structs; do
+		gdb -batch -ex "ptype /o struct $st" "$T/l$m.o" 2>&1
+	done >"$T/l$m.txt"
 done
-ok $rc "uapi headers compile standalone as C++11" "$T/cc.log"
+grep -q 'total size' "$T/l64.txt" || rc=1
+diff -u "$T/l64.txt" "$T/l32.txt" >>"$T/l.log" 2>&1 || rc=1
+ok $rc "the $(echo "$structs" | wc -w) uapi structs have one layout under -m32 and -m64" "$T/l.log"
 
 # The API is what liblfq.h declares LFQ_API; the .so must export exactly
 # that (listed by name in liblfq.map), and the .a hold nothing else global.
@@ -58,9 +78,15 @@ nm build/lib/liblfq.a | awk '$2 ~ /^[A-TV-Z]$/ { print $3 }' | sort >"$T/a"
 } >"$T/nm.log" 2>&1
 ok $? "liblfq.so and liblfq.a export exactly liblfq.h's $(wc -l <"$T/api") functions (liblfq.map)" "$T/nm.log"
 
+# make install honours PREFIX and DESTDIR at install time (the build
+# used the default prefix): the .pc names the install prefix, a program
+# builds with it and runs; the tools and man pages are there; make
+# uninstall leaves no file behind.
 rc=0
+P=/opt/lfq-check left=
+# shellcheck disable=SC2086  # $flags is pkg-config's word list
 {
-	make -s install DESTDIR="$T/root" PREFIX=/usr/local &&
+	make -s install DESTDIR="$T/root" PREFIX=$P &&
 	cat >"$T/use.c" <<'EOC' &&
 #include <liblfq.h>
 int main(void)
@@ -76,14 +102,38 @@ int main(void)
 	return m[0] != 'h';
 }
 EOC
+	grep -qx "libdir=$P/lib" "$T/root$P/lib/pkgconfig/liblfq.pc" &&
 	flags=$(PKG_CONFIG_SYSROOT_DIR="$T/root" \
-		PKG_CONFIG_PATH="$T/root/usr/local/lib/pkgconfig" \
+		PKG_CONFIG_PATH="$T/root$P/lib/pkgconfig" \
 		pkg-config --cflags --libs liblfq) &&
-	# shellcheck disable=SC2086
 	gcc -std=c11 -Wall -Wextra -Werror "$T/use.c" -o "$T/use" $flags &&
-	LD_LIBRARY_PATH="$T/root/usr/local/lib" "$T/use"
+	LD_LIBRARY_PATH="$T/root$P/lib" "$T/use" &&
+	LD_LIBRARY_PATH="$T/root$P/lib" "$T/root$P/bin/lfqctl" --help 2>&1 |
+		grep -q Usage &&
+	[ -x "$T/root$P/bin/lfq-stream" ] &&
+	[ -f "$T/root$P/share/man/man4/lfq.4" ] &&
+	[ -f "$T/root$P/share/man/man7/liblfq.7" ] &&
+	[ -f "$T/root$P/share/man/man1/lfqctl.1" ] &&
+	make -s uninstall DESTDIR="$T/root" PREFIX=$P &&
+	left=$(find "$T/root" -type f -o -type l) && [ -z "$left" ] ||
+		{ echo "left after make uninstall: $left"; false; }
 } >"$T/pc.log" 2>&1 || rc=1
-ok $rc "make install + pkg-config: a program builds and runs against liblfq" "$T/pc.log"
+ok $rc "make install PREFIX=$P: .pc for that prefix, a program builds and runs, tools and man pages; make uninstall leaves no file" "$T/pc.log"
+
+# Every man page renders without a warning (a ".so man3/x.3" alias
+# through a man tree in which it resolves, as it does once installed).
+rc=0
+pages=$(ls tools/man/*.[1347] 2>/dev/null)
+: >"$T/man.log"
+[ -n "$pages" ] || rc=1
+mkdir -p "$T/man"
+for sec in 1 3 4 7; do ln -s "$PWD/tools/man" "$T/man/man$sec"; done
+for pg in $pages; do
+	LC_ALL=C.UTF-8 MANWIDTH=80 MANPATH="$T/man" man --warnings -E UTF-8 \
+		-l "$pg" 2>>"$T/man.log" >/dev/null || rc=1
+done
+[ -s "$T/man.log" ] && rc=1
+ok $rc "the $(echo "$pages" | wc -w) man pages render clean under man --warnings" "$T/man.log"
 
 if [ -x "$CHECKPATCH" ]; then
 	"$CHECKPATCH" --no-tree --strict --terse --show-types -f \
@@ -114,9 +164,9 @@ make -C "$KDIR" M="$T/k" W=1 C=2 modules >"$T/k.log" 2>&1
 rc=$?
 grep -E 'warning:|error:' "$T/k.log" | grep -v 'Skipping BTF' >"$T/k.bad"
 [ $rc = 0 ] && [ ! -s "$T/k.bad" ] && r=0 || r=1
-ok $r "module builds W=1 with no warning" "$T/k.bad"
+ok "$r" "module builds W=1 with no warning" "$T/k.bad"
 grep -cE '^/.*: (warning|error): ' "$T/k.log" >/dev/null && r=1 || r=0
 grep -q 'CHECK ' "$T/k.log" || r=1
-ok $r "sparse (C=2) reports nothing" "$T/k.log"
+ok "$r" "sparse (C=2) reports nothing" "$T/k.log"
 
 exit $((fails > 0))

@@ -52,5 +52,24 @@ lfq_run -t 60 stream-synth sh /lfq/stream.sh synth
 lfq_run rmmod rmmod lfq
 EOS
 echo "demo: booting Debian's stock kernel under QEMU (TCG: rates are emulated)"
+rc=0
 tools/vm/run-vm.sh --kernel stock --payload "$pay" --script "$pay/demo.sh" \
-	--timeout $((SECS * 3 + 300))
+	--log "$pay/demo.log" --timeout $((SECS * 3 + 300)) || rc=$?
+
+# The last line says what the demo showed, from what the guest printed.
+sed 's/^\[ *[0-9.]*\] //' "$pay/demo.log" | awk -v rc="$rc" '
+	/^LFQ-VM-BOOTED / { k = $2; sub(/^kernel=/, "", k) }
+	/^lfq-demo: [0-9]+ messages in / {
+		r = $0; sub(/^.*\(/, "", r); sub(/ msgs\/s.*$/, "", r)
+		b = $0; sub(/^.*\), /, "", b); sub(/ bad.*$/, "", b)
+		rate[++n] = r; bad += b
+	}
+	/^# lfq-stream: [0-9]+ events, / { ev[++m] = $3; dr[m] = $5 }
+	END {
+		if (rc != 0 || n != 3 || m != 2) {
+			printf "demo: FAILED (runner exit %d; %d of 3 queue streams and %d of 2 event streams finished): see the log above\n", rc, n, m
+			exit 1
+		}
+		printf "demo: lfq.ko on Debian kernel %s streamed through /dev/lfq: 64-byte messages between processes at %d msg/s (SPSC batch 1), %d (batch 32), %d (MPSC, 4 producers), %d bad; %d live process events; %d kernel-produced records (%d dropped and counted). Rates are emulated (QEMU/TCG).\n", k, rate[1], rate[2], rate[3], bad, ev[1], ev[2], dr[2]
+	}'
+

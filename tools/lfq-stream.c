@@ -365,7 +365,8 @@ static void decode_proc(const struct lfq_event_proc *p, size_t len,
 		add_field(e, "tid", F_NUM, p->pid, NULL, 0);
 	if (p->hdr.type == LFQ_EVENT_EXEC) {
 		e->name = "exec";
-		add_field(e, "filename", F_BARE, 0, p->filename,
+		add_field(e, "filename", F_BARE, 0,
+			  LFQ_EVENT_PROC_FILENAME(p),
 			  len - sizeof(*p));
 	} else if (p->hdr.type == LFQ_EVENT_FORK) {
 		e->name = "fork";

@@ -19,6 +19,14 @@
 #include <linux/types.h>
 
 #define LFQ_DEVICE_PATH		"/dev/lfq"
+/*
+ * /dev/lfq is char 10:LFQ_MISC_MINOR, a misc minor of the range the
+ * kernel's devices.txt reserves for local use (243-254), so the node can
+ * exist before the module is loaded and opening it loads the module
+ * (module alias "devname:lfq"). Should another module hold that minor,
+ * lfq.ko takes a dynamic one instead (and says so in the kernel log).
+ */
+#define LFQ_MISC_MINOR		246
 #define LFQ_IOC_MAGIC		0xB8
 
 /* Queue types. */

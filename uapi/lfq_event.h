@@ -65,8 +65,11 @@ struct lfq_event_synth {
  * @exit_code:	EXIT: the status as wait(2) reports it; else 0.
  * @__pad:	zero.
  * @comm:	the command name, NUL-terminated (for EXEC, the new one).
- * @filename:	EXEC: the path executed, NUL-terminated, cut to fit the
- *		slot; else empty.
+ *
+ * The record continues with the filename, at LFQ_EVENT_PROC_FILENAME(ev):
+ * for EXEC the path executed, NUL-terminated, cut to fit the slot; else
+ * empty. (No flexible array member: this header compiles as C89, C11
+ * and pedantic C++.)
  */
 struct lfq_event_proc {
 	struct lfq_event hdr;
@@ -79,8 +82,10 @@ struct lfq_event_proc {
 	__s32 exit_code;
 	__u32 __pad;
 	char comm[16];
-	char filename[];
 };
+
+/* The filename that follows a struct lfq_event_proc *@ev in its slot. */
+#define LFQ_EVENT_PROC_FILENAME(ev)	((char *)((ev) + 1))
 
 /* Smallest slot an LFQ_SOURCE_PROC source accepts: 16 bytes of filename. */
 #define LFQ_EVENT_PROC_SLOT_MIN	(sizeof(struct lfq_event_proc) + 16)

@@ -49,12 +49,33 @@ bool lfq_file_is_lfq(const struct file *file)
 	return file->f_op == &lfq_fops;
 }
 
+/*
+ * A fixed minor and the devname alias let udev or systemd create /dev/lfq
+ * at boot (kmod static-nodes) and load the module on the first open, as
+ * /dev/fuse and /dev/loop-control are. The mode is the kernel's default
+ * for the node (devtmpfs, no udev): every queue carries its own
+ * permissions, and the packaged udev rule narrows the node to the lfq
+ * group.
+ */
 static struct miscdevice lfq_miscdev = {
-	.minor	= MISC_DYNAMIC_MINOR,
+	.minor	= LFQ_MISC_MINOR,
 	.name	= "lfq",
 	.fops	= &lfq_fops,
 	.mode	= 0666,
 };
+
+/* The fixed minor, or a dynamic one if another module holds it. */
+static int lfq_misc_register(void)
+{
+	int err = misc_register(&lfq_miscdev);
+
+	if (err != -EBUSY)
+		return err;
+	pr_warn("lfq: misc minor %d is taken; using a dynamic minor (no autoload)\n",
+		LFQ_MISC_MINOR);
+	lfq_miscdev.minor = MISC_DYNAMIC_MINOR;
+	return misc_register(&lfq_miscdev);
+}
 
 static int __init lfq_init(void)
 {
@@ -63,7 +84,7 @@ static int __init lfq_init(void)
 	err = lfq_queue_module_init();
 	if (err)
 		return err;
-	err = misc_register(&lfq_miscdev);
+	err = lfq_misc_register();
 	if (err) {
 		lfq_queue_module_exit();
 		return err;
@@ -91,3 +112,5 @@ module_exit(lfq_exit);
 MODULE_DESCRIPTION("Lock-free queues shared by the kernel and processes");
 MODULE_AUTHOR("lfq developers");
 MODULE_LICENSE("GPL");
+MODULE_ALIAS_MISCDEV(LFQ_MISC_MINOR);
+MODULE_ALIAS("devname:lfq");

@@ -78,7 +78,7 @@ static void lfq_proc_fill(struct lfq_trace_src *t, struct lfq_event_proc *ev,
 	/* As the sched tracepoints copy it: racing renames give a mix. */
 	memcpy(ev->comm, p->comm, TASK_COMM_LEN);
 	ev->comm[TASK_COMM_LEN - 1] = '\0';
-	ev->filename[0] = '\0';
+	LFQ_EVENT_PROC_FILENAME(ev)[0] = '\0';
 }
 
 static struct lfq_event_proc *lfq_proc_reserve(struct lfq_trace_src *t,
@@ -104,7 +104,8 @@ static void lfq_probe_exec(void *data, struct task_struct *p, pid_t old_pid,
 	ev = lfq_proc_reserve(t, LFQ_EVENT_EXEC, p, &r);
 	if (!ev)
 		return;
-	len = strscpy(ev->filename, bprm->filename, t->name_room);
+	len = strscpy(LFQ_EVENT_PROC_FILENAME(ev), bprm->filename,
+		      t->name_room);
 	if (len < 0)
 		len = t->name_room - 1;	/* cut to fit, still terminated */
 	ev->hdr.size = sizeof(*ev) + len + 1;

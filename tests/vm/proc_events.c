@@ -185,7 +185,7 @@ static void check_child(const struct rec *r, uint32_t n, const struct child *c,
 		    f->p.child_tgid == (uint32_t)c->pid &&
 		    f->p.ppid == (uint32_t)parent_ppid &&
 		    f->p.uid == parent_uid && !f->p.exit_code &&
-		    !strcmp(f->p.comm, parent_comm) && !f->p.filename[0],
+		    !strcmp(f->p.comm, parent_comm) && !LFQ_EVENT_PROC_FILENAME(&f->p)[0],
 		    "%s: one FORK, pid/tgid %d ppid %d uid %u comm \"%s\", child_pid/child_tgid %d",
 		    c->what, parent, parent_ppid, parent_uid, parent_comm,
 		    c->pid))
@@ -210,7 +210,7 @@ static void check_child(const struct rec *r, uint32_t n, const struct child *c,
 		if (!tap_ok(ne == 1 && e->p.tgid == (uint32_t)c->pid &&
 			    e->p.ppid == (uint32_t)parent &&
 			    e->p.uid == c->uid &&
-			    !strcmp(e->p.filename, want) &&
+			    !strcmp(LFQ_EVENT_PROC_FILENAME(&e->p), want) &&
 			    !strcmp(e->p.comm, EXEC_COMM) &&
 			    e->p.hdr.size == sizeof(e->p) + strlen(want) + 1 &&
 			    e->p.hdr.size <= SLOT,
@@ -222,7 +222,7 @@ static void check_child(const struct rec *r, uint32_t n, const struct child *c,
 			tap_diag("  %d EXEC; pid %u ppid %u uid %u size %u filename \"%.64s\" comm \"%.16s\"",
 				 ne, e ? e->p.pid : 0, e ? e->p.ppid : 0,
 				 e ? e->p.uid : 0, e ? e->p.hdr.size : 0,
-				 e ? e->p.filename : "", e ? e->p.comm : "");
+				 e ? LFQ_EVENT_PROC_FILENAME(&e->p) : "", e ? e->p.comm : "");
 	} else {
 		tap_ok(!ne, "%s: no EXEC record (%d found)", c->what, ne);
 	}
@@ -411,7 +411,7 @@ int main(int argc, char **argv)
 		    p->hdr.size < sizeof(*p) + 1 || p->hdr.size > SLOT ||
 		    p->hdr.cpu >= ncpus || p->__pad ||
 		    !memchr(p->comm, 0, sizeof(p->comm)) ||
-		    (p->hdr.type != LFQ_EVENT_EXEC && p->filename[0]) ||
+		    (p->hdr.type != LFQ_EVENT_EXEC && LFQ_EVENT_PROC_FILENAME(p)[0]) ||
 		    (ours && ((int64_t)p->hdr.time_ns < t_start ||
 			      (int64_t)p->hdr.time_ns > t_end))) {
 			if (hdr_bad++ < 5)
@@ -441,12 +441,12 @@ int main(int argc, char **argv)
 	tap_ok(k == NKIDS, "%u-byte slots: FORK and EXIT of every child (%u of %d)",
 	       SMALL_SLOT, k, NKIDS);
 	find(small, n80, LFQ_EVENT_EXEC, kids[0].pid, &e);
-	if (!tap_ok(e && !strncmp(e->p.filename, EXEC_LINK, 15) &&
-		    e->p.filename[15] == 0 &&
+	if (!tap_ok(e && !strncmp(LFQ_EVENT_PROC_FILENAME(&e->p), EXEC_LINK, 15) &&
+		    LFQ_EVENT_PROC_FILENAME(&e->p)[15] == 0 &&
 		    e->p.hdr.size <= SMALL_SLOT && !strcmp(e->p.comm, EXEC_COMM),
 		    "%u-byte slots: the EXEC filename cut to its first 15 bytes, NUL-terminated in the slot",
 		    SMALL_SLOT))
-		tap_diag("  filename \"%.16s\" size %u", e ? e->p.filename : "",
+		tap_diag("  filename \"%.16s\" size %u", e ? LFQ_EVENT_PROC_FILENAME(&e->p) : "",
 			 e ? e->p.hdr.size : 0);
 
 	lfq_get_stats(q, &st);

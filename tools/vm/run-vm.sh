@@ -25,6 +25,17 @@
 #   --no-kmemleak  boot with kmemleak=off (saves ~20 s per debug-kernel run;
 #              by default /init takes a leak baseline before run.sh and
 #              checks for leaks after it).
+#   --tcg multi|single  QEMU's TCG threading (default multi, or $LFQ_VM_TCG):
+#              single runs every vCPU on one host thread (no parallelism).
+#
+# A stuck guest is stopped early instead of at --timeout: when the kernel
+# reports a soft or hard lockup, an RCU stall or a hung task, the runner
+# lets it print its traces for STUCK_GRACE (40 s) and kills QEMU; when the
+# console prints nothing for $LFQ_VM_SILENT_SECS (default 300; /init prints
+# a heartbeat every 60 s) it kills QEMU too. Either is reported on its own
+# line: "STUCK" (a test failure) when lfq code is on the reported stacks,
+# "INFRA" (an infrastructure failure: the emulator or the guest kernel,
+# not lfq) otherwise; the exit status is 3 for INFRA alone.
 #
 # Exit 0 only when no test failed and there was no splat, timeout or
 # sentinel problem. The last stdout line is always
@@ -45,9 +56,12 @@ SCRIPT=
 APPEND_EXTRA=
 QUIET=0
 SCAN_ONLY=
+TCG=${LFQ_VM_TCG:-multi}
+SILENT_SECS=${LFQ_VM_SILENT_SECS:-300}
+STUCK_GRACE=40
 
 usage() {
-	sed -n '2,34p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,45p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 die() { printf 'run-vm: ERROR: %s\n' "$*" >&2; exit 2; }
@@ -66,6 +80,7 @@ while [ $# -gt 0 ]; do
 	--quiet) QUIET=1; shift ;;
 	--no-kmemleak) APPEND_EXTRA="$APPEND_EXTRA kmemleak=off"; shift ;;
 	--scan) SCAN_ONLY=${2:?}; shift 2 ;;
+	--tcg) TCG=${2:?}; shift 2 ;;
 	-h|--help) usage ;;
 	*) printf 'run-vm: unknown argument %s\n' "$1" >&2; usage ;;
 	esac
@@ -74,6 +89,10 @@ case $KERNEL in
 stock|debug|kcsan) ;;
 '') usage ;;
 *) die "--kernel must be stock, debug or kcsan (got '$KERNEL')" ;;
+esac
+case $TCG in
+multi|single) ;;
+*) die "--tcg must be multi or single (got '$TCG')" ;;
 esac
 LABEL=vm-$KERNEL
 
@@ -95,6 +114,33 @@ LABEL=vm-$KERNEL
 # - LFQ-TEST-BEGIN/END NAME: rc != 0, END missing, or BEGIN without END
 #   (next BEGIN or end of log) each add one failure.
 SPLAT_RE='BUG:|WARNING:|KASAN:|UBSAN:|KCSAN:|kernel BUG at|Kernel panic|Oops|general protection fault|Call Trace:|cut here \]|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|INFO: task|INFO: lockdep|INFO: trying to register non-static key|INFO: possible|DEBUG_LOCKS_WARN_ON|rcu_sched detected stall|rcu_preempt detected stall|detected stalls on CPU|rcu: INFO|soft lockup|hard LOCKUP|unreferenced object|list_add corruption|list_del corruption|ODEBUG:'
+
+# The kernel's own detectors saying a CPU or a task stopped making progress.
+STUCK_RE='soft lockup|hard LOCKUP|rcu: INFO: rcu_(preempt|sched) (self-)?detected stall|detected stalls on CPU|INFO: task .* blocked for more than'
+
+# stuck_report LOG: after a stuck guest, one line classifying it. The
+# stacks the kernel printed from the first lockup/stall report on name lfq
+# functions (or the lfq module) -> STUCK, a test failure; otherwise INFRA.
+# Prints "stuck" or "infra" as its last line.
+stuck_report() {
+	local log=$1 first test why
+	first=$(grep -n -m1 -E "$STUCK_RE" "$log" | cut -d: -f1)
+	test=$(sed 's/^\[ *[0-9.]*\] //' "$log" |
+		awk '/^LFQ-TEST-BEGIN /{t=$2} /^LFQ-TEST-END /{t=""} END{print t}')
+	if [ -z "$first" ]; then
+		why="the console went silent for ${SILENT_SECS}s"
+	else
+		why="the kernel reported: $(sed -n "${first}p" "$log" | sed 's/^\[ *[0-9.]*\] //')"
+	fi
+	if [ -n "$first" ] &&
+		tail -n "+$first" "$log" | head -400 | grep -qE '(^|[^a-z_])lfq_[a-z_0-9]+\+0x|\[lfq\]'; then
+		echo "  FAIL STUCK in ${test:-(no test)}: $why; lfq code is on the stacks (a test failure)"
+		echo stuck
+	else
+		echo "  INFRA guest stuck in ${test:-(no test)}: $why; no lfq code on the stacks: an infrastructure failure (emulator or guest kernel), not a test result"
+		echo infra
+	fi
+}
 
 # On the kcsan kernel, a data race between two functions that are not lfq's
 # (the "data-race in A / B" title names no lfq_* function) is listed but not
@@ -237,7 +283,7 @@ scan_log() {
 
 # finish LOG QEMU_STATUS(ok|timeout|error:N) WALL_SECS
 finish() {
-	local log=$1 qstat=$2 wall=$3 out counts p f s sp sen
+	local log=$1 qstat=$2 wall=$3 out counts p f s sp sen infra=0
 	out=$(scan_log "$log")
 	counts=$(printf '%s\n' "$out" | sed -n 's/^@@COUNTS //p')
 	read -r p f s sp sen <<<"$counts"
@@ -255,6 +301,13 @@ finish() {
 	case $qstat in
 	ok) ;;
 	timeout) echo "  FAIL TIMEOUT: VM killed after ${TIMEOUT}s"; f=$((f + 1)) ;;
+	stuck)
+		local cls
+		cls=$(stuck_report "$log")
+		printf '%s\n' "$cls" | sed '$d'
+		f=$((f + 1))
+		[ "$(printf '%s\n' "$cls" | tail -1)" = infra ] && infra=1
+		;;
 	*) echo "  FAIL qemu: $qstat"; f=$((f + 1)) ;;
 	esac
 	local boot
@@ -265,7 +318,15 @@ finish() {
 		tail -30 "$log" | sed 's/^/    | /'
 	fi
 	if [ -n "${LFQ_RESULTS_FILE:-}" ]; then
-		echo "$LABEL $p $f $s" >>"$LFQ_RESULTS_FILE"
+		if [ "$infra" = 1 ]; then
+			echo "$LABEL $p $f $s infra" >>"$LFQ_RESULTS_FILE"
+		else
+			echo "$LABEL $p $f $s" >>"$LFQ_RESULTS_FILE"
+		fi
+	fi
+	if [ "$infra" = 1 ]; then
+		echo "$LABEL: $p passed, $f failed, $s skipped (INFRA: the guest got stuck; see above)"
+		return 3
 	fi
 	echo "$LABEL: $p passed, $f failed, $s skipped"
 	[ "$f" -eq 0 ]
@@ -395,6 +456,8 @@ hostname lfq-vm
 ln -sf /proc/self/fd /dev/fd 2>/dev/null
 echo "LFQ-VM-BOOTED kernel=$(uname -r) cpus=$(nproc) mem_kb=$(sed -n 's/MemTotal: *\([0-9]*\).*/\1/p' /proc/meminfo) uptime=$(cut -d' ' -f1 /proc/uptime)"
 . /lfq/guest-lib.sh
+# The runner takes a silent console for a stuck guest: say we are alive.
+(while sleep 60; do echo "LFQ-VM-HEARTBEAT uptime=$(cut -d' ' -f1 /proc/uptime)"; done) &
 if _lfq_kmemleak_on; then
 	echo "LFQ-VM: kmemleak baseline (boot-time objects are not reported)"
 	lfq_kmemleak_baseline
@@ -433,29 +496,60 @@ APPEND="console=ttyS0 panic=-1 oops=panic panic_on_warn=1 loglevel=7 printk.time
 [ -n "$APPEND_EXTRA" ] && APPEND="$APPEND $APPEND_EXTRA"
 
 # shellcheck disable=SC2054  # the comma belongs to -accel's value
-QEMU=(qemu-system-x86_64 -accel tcg,thread=multi -cpu "$CPU" -machine pc
+QEMU=(qemu-system-x86_64 -accel "tcg,thread=$TCG" -cpu "$CPU" -machine pc
 	-smp "$CPUS" -m "$MEM" -nodefaults -display none -no-reboot
-	-serial stdio -kernel "$KIMG" -initrd "$INITRD" -append "$APPEND")
+	-serial stdio -kernel "$KIMG" -initrd "$INITRD" -append "$APPEND"
+	-pidfile "$WORK/qemu.pid")
 
 note "booting $KERNEL: ${QEMU[*]}"
 note "console log: $LOG (timeout ${TIMEOUT}s)"
 start=$(date +%s)
+rm -f "$WORK/qemu.pid" "$WORK/stuck"
 set +e
-if [ "$QUIET" = 1 ]; then
-	timeout -k 10 "$TIMEOUT" "${QEMU[@]}" </dev/null 2>&1 |
-		sed -u 's/\r//g' >"$LOG"
-	st=("${PIPESTATUS[@]}")
-else
-	timeout -k 10 "$TIMEOUT" "${QEMU[@]}" </dev/null 2>&1 |
-		sed -u 's/\r//g' | tee "$LOG" | sed -u "s/^/[$LABEL] /"
-	st=("${PIPESTATUS[@]}")
-fi
+(
+	if [ "$QUIET" = 1 ]; then
+		timeout -k 10 "$TIMEOUT" "${QEMU[@]}" </dev/null 2>&1 |
+			sed -u 's/\r//g' >"$LOG"
+	else
+		timeout -k 10 "$TIMEOUT" "${QEMU[@]}" </dev/null 2>&1 |
+			sed -u 's/\r//g' | tee "$LOG" | sed -u "s/^/[$LABEL] /"
+	fi
+	echo "${PIPESTATUS[0]}" >"$WORK/qemu.status"
+) &
+runner=$!
+# Watch the console: a lockup/stall report, or silence, means stuck.
+last_size=-1 last_change=$(date +%s) stuck_at=
+while kill -0 "$runner" 2>/dev/null; do
+	sleep 2
+	now=$(date +%s)
+	size=$(stat -c %s "$LOG" 2>/dev/null || echo 0)
+	if [ "$size" != "$last_size" ]; then
+		last_size=$size last_change=$now
+	fi
+	if [ -z "$stuck_at" ] && grep -qE "$STUCK_RE" "$LOG"; then
+		stuck_at=$now
+		note "the guest reports a lockup or stall; stopping it in ${STUCK_GRACE}s"
+	fi
+	if { [ -n "$stuck_at" ] && [ $((now - stuck_at)) -ge "$STUCK_GRACE" ]; } ||
+		[ $((now - last_change)) -ge "$SILENT_SECS" ]; then
+		: >"$WORK/stuck"
+		[ -s "$WORK/qemu.pid" ] && kill "$(cat "$WORK/qemu.pid")" 2>/dev/null
+		wait "$runner"
+		break
+	fi
+done
+wait "$runner" 2>/dev/null
 set -e
 wall=$(( $(date +%s) - start ))
-case ${st[0]} in
-0) qstat=ok ;;
-124|137) qstat=timeout ;;
-*) qstat="exited with status ${st[0]}" ;;
-esac
+qst=$(cat "$WORK/qemu.status" 2>/dev/null || echo 1)
+if [ -e "$WORK/stuck" ]; then
+	qstat=stuck
+else
+	case $qst in
+	0) qstat=ok ;;
+	124|137) qstat=timeout ;;
+	*) qstat="exited with status $qst" ;;
+	esac
+fi
 
 finish "$LOG" "$qstat" "$wall"

@@ -27,7 +27,7 @@ done
 T=$(mktemp -d "${TMPDIR:-/tmp}/lfq-vm-selftest.XXXXXX")
 n=0
 nfail=0
-plan=8
+plan=11
 for f in "${FLAVOURS[@]}"; do
 	case $f in debug) plan=$((plan + 3)) ;; *) plan=$((plan + 1)) ;; esac
 done
@@ -149,6 +149,37 @@ check "stock boot: guest rebooting before the sentinel fails the run" fail \
 	"no 'LFQ-VM-END' sentinel" "$T/boot-reboot.out" -- \
 	"$RUNVM" --kernel stock --timeout 180 --payload "$T/pay" --script "$T/reboot.sh" \
 	--log "$T/boot-reboot.log"
+
+# A stuck guest is stopped long before --timeout and classified: the
+# kernel's lockup report with no lfq code on the stacks is INFRA (exit 3),
+# with lfq code it is a test failure; a silent console is stuck too.
+cat >"$T/stuck.sh" <<'EOF'
+. /lfq/guest-lib.sh
+lfq_run tap /lfq/tap.sh
+echo "LFQ-TEST-BEGIN spin"
+echo "watchdog: BUG: soft lockup - CPU#1 stuck for 45s! [spin:99]"
+echo " smp_call_function_many_cond+0x1/0x2"
+sleep 600
+EOF
+# shellcheck disable=SC2016  # $@ belongs to the inner bash
+check "stock boot: a lockup outside lfq stops the VM early as INFRA (exit 3)" pass \
+	'INFRA guest stuck in spin: the kernel reported: watchdog: BUG: soft lockup' \
+	"$T/boot-stuck.out" -- bash -c '"$@"; [ $? -eq 3 ]' \
+	run "$RUNVM" --kernel stock --timeout 300 --payload "$T/pay" --script "$T/stuck.sh" \
+	--log "$T/boot-stuck.log"
+
+sed 's|smp_call_function_many_cond+0x1/0x2|lfq_queue_reserve+0x12/0x40 [lfq]|' \
+	"$T/stuck.sh" >"$T/stuck-lfq.sh"
+check "stock boot: a lockup with lfq code on the stack is a test failure" fail \
+	'FAIL STUCK in spin: .* lfq code is on the stacks' "$T/boot-stuck-lfq.out" -- \
+	"$RUNVM" --kernel stock --timeout 300 --payload "$T/pay" \
+	--script "$T/stuck-lfq.sh" --log "$T/boot-stuck-lfq.log"
+
+printf '. /lfq/guest-lib.sh\nlfq_run quiet sleep 600\n' >"$T/silent.sh"
+check "stock boot: a console silent for LFQ_VM_SILENT_SECS is stuck" fail \
+	'INFRA guest stuck in quiet: the console went silent' "$T/boot-silent.out" -- \
+	env LFQ_VM_SILENT_SECS=30 "$RUNVM" --kernel stock --timeout 300 \
+	--payload "$T/pay" --script "$T/silent.sh" --log "$T/boot-silent.log"
 
 # ------------------------------------------ optional: built flavours + modules
 # build_module KOUT DIR NAME: builds DIR/NAME.c (already written) into NAME.ko
