@@ -127,7 +127,8 @@ if has vm-kcsan; then
 fi
 
 layer summary
-awk '{ printf "%-28s %5d passed %3d failed %3d skipped\n", $1, $2, $3, $4 }' \
+awk '{ printf "%-28s %5d passed %3d failed %3d skipped%s\n", $1, $2, $3, $4,
+	($5 == "infra" ? "  INFRA: the guest got stuck outside lfq (see its log scan)" : "") }' \
 	"$LFQ_RESULTS_FILE"
 awk '{ p += $2; f += $3; s += $4 }
 	END { printf "%d passed, %d failed, %d skipped\n", p, f, s; exit f > 0 }' \
