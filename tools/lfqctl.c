@@ -30,7 +30,7 @@ static const char usage_text[] =
 "  attach-test NAME           attach as producer and as consumer, push one\n"
 "                             message and pop it back (the queue must be empty)\n"
 "  list [--json]              every named queue\n"
-"  stat NAME [--json]         one queue's geometry, owner and counters\n"
+"  stat [--json] [--] NAME    one queue's geometry, owner and counters\n"
 "  watch NAME [--interval-ms MS] [--count N]\n"
 "                             counters and rates every interval (1000 ms)\n"
 "                             until SIGINT, or N lines\n"
@@ -310,26 +310,31 @@ static void print_entry_json(const struct lfq_list_entry *e)
 /* --json as the only option, or none. */
 static int json_opt(int argc, char **argv, int nargs, int *json)
 {
-	int i, pos = 0;
+	int i, pos = 0, opts = 1;
 
 	*json = 0;
 	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
+		if (opts && !strcmp(argv[i], "--"))
+			opts = 0;
+		else if (opts && !strcmp(argv[i], "--json"))
 			*json = 1;
-		else if (argv[i][0] == '-' || ++pos > nargs)
+		else if ((opts && argv[i][0] == '-') || ++pos > nargs)
 			return -1;
 	}
 	return pos == nargs ? 0 : -1;
 }
 
-/* The first argument after the command that is not an option. */
+/* The first argument after the command that is not an option ("--" ends them). */
 static const char *first_arg(int argc, char **argv)
 {
 	int i;
 
-	for (i = 1; i < argc; i++)
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			return i + 1 < argc ? argv[i + 1] : NULL;
 		if (argv[i][0] != '-')
 			return argv[i];
+	}
 	return NULL;
 }
 

@@ -579,9 +579,10 @@ struct lfq_source {
  * it is not, and links the next segment if none is. Returns the frame the
  * producer continues in: the segment after this one, or the producers'
  * current segment if this one is no longer live. -EAGAIN when the queue
- * is at seg_max segments or no memory may be taken for another (the
- * user's limit, -EDQUOT; the memory cgroup, -ENOMEM); -EINVAL for a fixed
- * queue or a frame out of range; -EPERM without the producer role.
+ * is at seg_max segments or another producer is linking the next one;
+ * -EDQUOT when the user's limit, -ENOMEM when the memory cgroup (or the
+ * allocator), allows no other segment; -EINVAL for a fixed queue or a
+ * frame out of range; -EPERM without the producer role.
  */
 #define LFQ_IOC_GROW		_IO(LFQ_IOC_MAGIC, 0x0c)	/* frame by value */
 

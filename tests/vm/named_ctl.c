@@ -190,7 +190,7 @@ int main(void)
 	int rc, fd, id = -1;
 	pid_t pid;
 
-	tap_plan(34 + 5);
+	tap_plan(35 + 5);
 	if (access(LFQCTL, X_OK)) {
 		tap_diag("%s: %s", LFQCTL, strerror(errno));
 		return 1;
@@ -277,6 +277,15 @@ int main(void)
 	CHECK(ctl(0, "watch", "t-none", "--count", "1", NULL) == 1 &&
 	      strstr(out, "No such file or directory"),
 	      "watch an unknown name: exit 1");
+
+	/* A name that starts with '-' comes after "--". */
+	rc = ctl(0, "create", "--", "-t-dash", NULL);
+	if (!rc)
+		rc = ctl(0, "stat", "--json", "--", "-t-dash", NULL);
+	CHECK(rc == 0 && strstr(out, "\"name\":\"-t-dash\"") &&
+	      ctl(0, "stat", "-t-dash", NULL) == 2 &&
+	      ctl(0, "unlink", "-t-dash", NULL) == 0,
+	      "create/stat -- -t-dash: a name starting with '-' after \"--\" (without it, stat: usage, exit 2)");
 
 	rc = ctl(0, "create", "t-ctl2", NULL);
 	CHECK(rc == 0, "create t-ctl2 with the defaults");
