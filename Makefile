@@ -84,8 +84,8 @@ $(LIB_A): $(LIB_OBJS)
 
 $(LIB_SO): $(LIB_OBJS) libuser/liblfq.map
 	$(CC) -shared -Wl,-soname,liblfq.so.$(SOVER) \
-		-Wl,--version-script=libuser/liblfq.map -o $@ $(LIB_OBJS) \
-		$(URCU_LIBS)
+		-Wl,--version-script=libuser/liblfq.map $(LDFLAGS) -o $@ \
+		$(LIB_OBJS) $(URCU_LIBS)
 	ln -sf liblfq.so.$(SOVER) $(B)/lib/liblfq.so
 
 # The .pc names the directories of the install (written by make install).
@@ -241,7 +241,7 @@ dkms: dkms-src
 	dkms build lfq/$(VERSION)
 	dkms install lfq/$(VERSION)
 
-deb:
+deb: deps
 	tools/packaging/build-deb.sh $(VERSION) $(B)/deb
 
 check-install: deb

@@ -8,11 +8,14 @@
 # non-zero on any failure.
 #
 # LFQ_LAYERS selects layers (default "static model host bench vm-stock
-# vm-debug vm-kcsan"); "bench" runs lfq-bench's quick mode (it must run; its
-# figures are `make bench`'s business).
+# vm-debug vm-kcsan install"); "bench" runs lfq-bench's quick mode (it must
+# run; its figures are `make bench`'s business); "install" is `make
+# check-install` (the packages built, installed in a Debian 12 root
+# filesystem, booted, used and purged; ~7 min, plus ~5 min the first time
+# to debootstrap the cached root filesystem).
 set -u
 cd "$(dirname "$0")/.."
-LAYERS=${LFQ_LAYERS:-static model host bench vm-stock vm-debug vm-kcsan}
+LAYERS=${LFQ_LAYERS:-static model host bench vm-stock vm-debug vm-kcsan install}
 LOGDIR=${LFQ_LOGDIR:-build/check}
 mkdir -p "$LOGDIR"
 LFQ_RESULTS_FILE=$PWD/$LOGDIR/results
@@ -124,6 +127,17 @@ fi
 if has vm-kcsan; then
 	layer "kcsan kernel (cached by config hash; first build ~10-20 min)"
 	vm_built kcsan "$(tools/vm/build-kernel.sh kcsan | tail -1)"
+fi
+
+if has install; then
+	layer "packages: make deb, then installed, used and purged in a Debian 12 VM"
+	if make -s deb >"$LOGDIR/deb.log" 2>&1; then
+		tail -3 "$LOGDIR/deb.log"
+		tests/run-tap.sh install tools/packaging/check-install.sh build/deb
+	else
+		tail -30 "$LOGDIR/deb.log"
+		fail_layer install "make deb failed (log: $LOGDIR/deb.log)"
+	fi
 fi
 
 layer summary

@@ -7,7 +7,8 @@ set -eu
 PKGS="build-essential bc bison flex libelf-dev libssl-dev dwarves cpio kmod
 pkg-config sparse qemu-system-x86 busybox-static linux-image-amd64
 linux-headers-amd64 linux-source-6.1 liburcu-dev clang strace xz-utils spin g++
-gcc-multilib gdb man-db groff-base"
+gcc-multilib gdb man-db groff-base
+debhelper dh-dkms dkms lintian debootstrap e2fsprogs"
 
 missing=
 for p in $PKGS; do
