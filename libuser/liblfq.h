@@ -132,7 +132,9 @@ struct lfq_create_opts {
  * Context: any thread; sleeps (system calls).
  * Return: 0, or -EINVAL (bad geometry, flags, role or mode; a name or role
  * on a memfd queue), -E2BIG (unknown non-zero fields of @opts), -EEXIST
- * (name taken), -ENAMETOOLONG, -ENOSPC (LFQ_NAMED_MAX names), -ENOENT (no
+ * (name taken), -ENAMETOOLONG, -ENOSPC (LFQ_NAMED_MAX names), -EDQUOT
+ * (a kernel queue that would take its user past the module's
+ * user_bytes_max, or a name past its user_names_max), -ENOENT (no
  * /dev/lfq: module not loaded), -ENOMEM, or another open/ioctl/mmap or
  * memfd error.
  */
@@ -169,9 +171,13 @@ struct lfq_open_opts {
  * Context: any thread; sleeps.
  * Return: 0, or -ENOENT (no such name, or no /dev/lfq), -EACCES (the mode
  * denies the role), -EBUSY (the queue has its consumer, or its SPSC
- * producer), -EBADFD (an fd bound to no queue), -EPROTO (not an lfq
- * queue), -EINVAL (bad name, role, geometry or seals), -E2BIG,
- * -ENAMETOOLONG, or another system call's error.
+ * producer), -ENOSPC (the handle would be an MPSC producer of a /dev/lfq
+ * queue that has all LFQ_MPSC_CLAIMS claims registered: its claim cannot
+ * be), -EBADF (@fd is not an open fd), -EBADFD (an fd bound to no queue),
+ * -EOPNOTSUPP (@fd is the memfd of an in-process elastic queue that
+ * another process created: a forked child opening its parent's too),
+ * -EPROTO (not an lfq queue), -EINVAL (bad name, role, geometry or
+ * seals), -E2BIG, -ENAMETOOLONG, or another system call's error.
  */
 LFQ_API int lfq_open(const struct lfq_open_opts *opts, struct lfq **out);
 
@@ -263,6 +269,9 @@ LFQ_API void lfq_set_wait_spin(struct lfq *q, unsigned int spins);
  * Return: slots reserved (1..@want), -EAGAIN when the ring is full (an
  * elastic queue: when it cannot grow, at seg_max, at the user's byte limit
  * or without memory), -EPERM without the producer role, -EINVAL for @want 0.
+ * On an elastic /dev/lfq queue, also -EPROTO when the module names a
+ * segment frame outside the queue, or another error of LFQ_IOC_GROW,
+ * passed through (its -EDQUOT and -ENOMEM are the -EAGAIN above).
  */
 LFQ_API int lfq_reserve(struct lfq *q, uint32_t want, void **span);
 
@@ -372,11 +381,24 @@ LFQ_API int lfq_wait_space(struct lfq *q, uint32_t min_count,
 /**
  * lfq_get_stats() - read the queue's counters (see struct lfq_stats).
  * @q:		the handle.
- * @st:		filled in; st->size says how much of it the source knew
- *		(memfd queues have only the four counters in the ring).
+ * @st:		filled in as below; the caller need not initialise it.
+ *
+ * A /dev/lfq queue: LFQ_IOC_STATS fills it, up to sizeof(struct
+ * lfq_stats), and st->size is the size of struct lfq_stats the module
+ * knows: smaller for an older module, whose missing fields are zero,
+ * larger for a newer one, whose extra fields are not copied.
+ *
+ * A memfd queue has no kernel side, and st->size is always
+ * sizeof(struct lfq_stats): it does not tell which fields were set. A
+ * fixed memfd queue sets only the four counters kept in its shared pages
+ * (produced, consumed, full_events, empty_events); an in-process elastic
+ * queue sets those and segments, segments_peak, grows, shrinks and bytes.
+ * Every other field is zero (a fixed memfd queue's segments too, where
+ * the kernel reports 1).
  *
  * Context: query.
- * Return: 0 or a negative errno from LFQ_IOC_STATS.
+ * Return: 0 or a negative errno from LFQ_IOC_STATS; memfd queues do not
+ * fail.
  */
 LFQ_API int lfq_get_stats(struct lfq *q, struct lfq_stats *st);
 

@@ -94,7 +94,9 @@
  *		LFQ_NAME_MAX) that LFQ_IOC_OPEN finds: the queue is then owned
  *		by the caller's fsuid and fsgid, and the name holds it alive
  *		until LFQ_IOC_UNLINK, like shm_open(O_CREAT | O_EXCL). A name
- *		in use gives -EEXIST, LFQ_NAMED_MAX names in use -ENOSPC.
+ *		in use gives -EEXIST, LFQ_NAMED_MAX names in use -ENOSPC,
+ *		and a caller whose user owns user_names_max named queues
+ *		already (a module parameter) -EDQUOT.
  * @seg_min:	LFQ_CREATE_ELASTIC: segments kept allocated when the queue is
  *		idle, 1..@seg_max (LFQ_CREATE_SIZE_VER2); 0 otherwise.
  * @seg_max:	LFQ_CREATE_ELASTIC: segments at most, 2 to LFQ_SEGS_MAX (a
@@ -106,7 +108,9 @@
  * -EINVAL. The queue's memory is charged to the caller's memory cgroup and
  * counted against its user's limit (the module parameter user_bytes_max):
  * -EDQUOT when the queue's fixed part, or an elastic queue's seg_min
- * segments, would take the user past it.
+ * segments, would take the user past it. A named queue's name also counts
+ * against its user's user_names_max (another module parameter): -EDQUOT
+ * when the user owns that many named queues already.
  */
 struct lfq_create {
 	__u32 size;
@@ -384,7 +388,11 @@ struct lfq_wait {
 
 #define LFQ_WAIT_SIZE_VER0	32
 
-/* LFQ_IOC_WAKE argument (by value): which sleepers to wake. */
+/*
+ * LFQ_IOC_WAKE argument (by value): which sleepers to wake, one or both of
+ * these. Returns 0, or -EINVAL for no flag, an unknown flag or a value
+ * that does not fit 32 bits (-EBADFD on a file bound to no queue).
+ */
 #define LFQ_WAKE_CONSUMER	(1u << 0)	/* data was produced */
 #define LFQ_WAKE_PRODUCER	(1u << 1)	/* space was released */
 
@@ -392,7 +400,9 @@ struct lfq_wait {
  * struct lfq_stats - LFQ_IOC_STATS result.
  * @size:	in: bytes the caller can take; out: bytes the kernel knows.
  * @__reserved:	zero.
- * @produced:	slots committed (producer index; reported as found).
+ * @produced:	the producer index (reported as found): for SPSC, slots
+ *		committed; for MPSC, the reservation head, so it also counts
+ *		slots reserved and not yet committed (or discarded).
  * @consumed:	slots released (consumer index; reported as found).
  * @full_events: times a producer found the ring full (counted by producers).
  * @empty_events: times a consumer found the ring empty (counted by consumers).
@@ -505,13 +515,17 @@ struct lfq_claim {
  * @hardirq_timers: SYNTH: hrtimers firing in hardirq context, each a producer.
  * @softirq_timers: SYNTH: hrtimers firing in softirq context, each a producer.
  * @count:	SYNTH: records per producer; 0 produces until detached.
- * @thread_period_ns: SYNTH: a thread's interval between records; 0 is flat out.
- * @timer_period_ns: SYNTH: a timer's interval, at least
- *		LFQ_SYNTH_TIMER_PERIOD_MIN_NS when there are timers.
- * @syscall_nr:	SYSCALL: the system call number whose entries are recorded.
- * @target_fd:	ECHO: an /dev/lfq file whose (MPSC) queue receives a copy
- *		of every slot this queue's producers commit; the kernel is
- *		then this queue's consumer.
+ * @thread_period_ns: SYNTH: a thread's interval between records; 0 is flat
+ *		out. At most one hour, and 0 when @threads is 0.
+ * @timer_period_ns: SYNTH: a timer's interval: with timers, from
+ *		LFQ_SYNTH_TIMER_PERIOD_MIN_NS to one hour; without, 0.
+ * @syscall_nr:	SYSCALL: the system call number whose entries are recorded
+ *		(not negative).
+ * @target_fd:	ECHO: a /dev/lfq file, bound to an MPSC queue in the
+ *		producer role, whose queue receives a copy of every slot
+ *		this queue's producers commit; its slots must be at least as
+ *		large as this queue's. The kernel is then this queue's
+ *		consumer.
  * @record_size: SYSCALL: bytes of every record, 0 for the natural size
  *		(sizeof(struct lfq_event_syscall)). Otherwise a multiple of
  *		8, at least the natural size and at most
@@ -529,16 +543,27 @@ struct lfq_claim {
  * LFQ_IOC_SOURCE_ATTACH returns the source's id (0..LFQ_SOURCES_MAX - 1),
  * or -EPERM without the capability, on a file without the role the source
  * acts in (the producer role for SYNTH, PROC and SYSCALL, the consumer
- * role for ECHO) or for an ECHO target_fd without the producer role,
- * -EBADFD on a file without a queue,
- * -EINVAL for a bad field or a queue of the wrong type, -EMSGSIZE when a
- * record (of @record_size bytes, if set) does not fit a slot, -ENOSPC
- * when LFQ_SOURCES_MAX are attached, -EBUSY for a second ECHO on one
- * queue, -EBADF for a target_fd that is not open, -ELOOP for an ECHO
- * target that is itself echoed (the kernel consumes it), -ENOENT for a
- * syscall_nr or tracepoint this kernel lacks.
+ * role for ECHO) or for an ECHO target_fd without the producer role;
+ * -EBADFD on a file without a queue, or for an ECHO target_fd bound to no
+ * queue; -EINVAL for a bad field (among them a SYNTH period above one
+ * hour, a thread period without threads, a timer period without timers
+ * and a negative syscall_nr), a queue of the wrong type, or an ECHO
+ * target_fd that is not a /dev/lfq file, or whose queue is this one or
+ * not MPSC; -EMSGSIZE when a record (of @record_size bytes, if set) does
+ * not fit a slot, or when the ECHO target's slots are smaller than this
+ * queue's; -ENOSPC when LFQ_SOURCES_MAX are attached; -EBUSY for a second
+ * ECHO on one queue; -EBADF for a target_fd that is not open; -ELOOP for
+ * an ECHO target that is itself echoed (the kernel consumes it); -ENOENT
+ * for a syscall_nr beyond this kernel's system calls, or a tracepoint
+ * this kernel lacks; -ENOMEM when memory (or the memory cgroup's limit)
+ * runs out.
+ *
  * A source stays until LFQ_IOC_SOURCE_DETACH or until the file that
- * attached it is released.
+ * attached it is released. LFQ_IOC_SOURCE_DETACH (by value: the id)
+ * stops a source this file attached; the records it committed stay in
+ * the ring. It returns 0, or -EINVAL for an id not below
+ * LFQ_SOURCES_MAX, -ENOENT when this file attached no source with that
+ * id (-EBADFD on a file bound to no queue).
  */
 struct lfq_source {
 	__u32 size;
