@@ -158,6 +158,91 @@ static double tput_inner(const struct peer *p, uint32_t slot_size,
 }
 
 /*
+ * The plain loop: what a user comparing queues writes, the same for every
+ * peer. One producer pushes 0, 1, 2... @batch at a time and spins on a
+ * full queue; the consumer spins on an empty one and sums the tags. No
+ * pause, no yield, no per-message check, no clock read, no shared
+ * progress counter in the loop: the sum is checked after the run (it
+ * catches a lost, repeated or torn message; order is the harness loop's
+ * business). SPSC only.
+ */
+struct plain_run {
+	const struct peer *p;
+	struct peer_queue *q;
+	unsigned int batch;
+	uint64_t msgs;
+	_Atomic int go, ready;
+};
+
+static void *plain_produce(void *arg)
+{
+	struct plain_run *run = arg;
+	void *h = run->p->producer(run->q, 0);
+	unsigned int (*push)(void *, uint64_t, unsigned int) = run->p->push;
+	uint64_t seq = 0, n = run->msgs;
+
+	bench_pin(bench_cpu(1));
+	atomic_fetch_add(&run->ready, 1);
+	while (!atomic_load_explicit(&run->go, memory_order_acquire))
+		;
+	while (h && seq < n) {
+		uint64_t left = n - seq;
+
+		seq += push(h, seq, left < run->batch ? (unsigned int)left :
+						       run->batch);
+	}
+	free(h);
+	return NULL;
+}
+
+static double plain_inner(const struct peer *p, uint32_t slot_size,
+			  unsigned int batch, uint64_t msgs)
+{
+	unsigned int (*pop)(void *, uint64_t *, unsigned int) = p->pop;
+	struct plain_run run = { .p = p, .batch = batch, .msgs = msgs };
+	uint64_t tags[PEER_BATCH_MAX], done = 0, sum = 0, t0, t1;
+	pthread_t t;
+	void *h;
+	int rc;
+
+	if (!batch || batch > PEER_BATCH_MAX)
+		return -EINVAL;
+	rc = p->create(&run.q, slot_size, INMEM_SLOTS, 1, 0);
+	if (rc)
+		return rc;
+	h = p->consumer(run.q);
+	if (!h) {
+		p->destroy(run.q);
+		return -ENOMEM;
+	}
+	bench_pin(bench_cpu(0));
+	pthread_create(&t, NULL, plain_produce, &run);
+	while (atomic_load(&run.ready) != 1)
+		;
+	t0 = bench_now_ns();
+	atomic_store_explicit(&run.go, 1, memory_order_release);
+	while (done < msgs) {
+		unsigned int got = pop(h, tags, batch);
+
+		for (unsigned int i = 0; i < got; i++)
+			sum += tags[i];
+		done += got;
+	}
+	t1 = bench_now_ns();
+	pthread_join(t, NULL);
+	free(h);
+	p->destroy(run.q);
+	/* 0 + 1 + ... + (msgs - 1), and every message's words agreed. */
+	if (sum != msgs * (msgs - 1) / 2) {
+		fprintf(stderr, "lfq-bench: %s: plain loop: the tags' sum is %llu, not %llu\n",
+			p->name, (unsigned long long)sum,
+			(unsigned long long)(msgs * (msgs - 1) / 2));
+		return -EPROTO;
+	}
+	return (double)msgs * 1e9 / (double)(t1 - t0);
+}
+
+/*
  * What a measuring child shares with its parent: the consumer's count so
  * far (read if the child has to be killed), and the result.
  */
@@ -174,9 +259,9 @@ struct tput_shared {
  * a peer cannot be interrupted from inside. A killed run reports the rate
  * it reached (a lower bound), and says so on stderr.
  */
-double inmem_throughput(const struct peer *p, uint32_t slot_size,
+static double inmem_run(const struct peer *p, uint32_t slot_size,
 			unsigned int batch, unsigned int producers, int mpsc,
-			uint64_t msgs)
+			uint64_t msgs, int plain)
 {
 	struct tput_shared *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 				      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -195,7 +280,8 @@ double inmem_throughput(const struct peer *p, uint32_t slot_size,
 		return -errno;
 	}
 	if (!pid) {
-		sh->result = tput_inner(p, slot_size, batch, producers, mpsc,
+		sh->result = plain ? plain_inner(p, slot_size, batch, msgs) :
+			     tput_inner(p, slot_size, batch, producers, mpsc,
 					msgs, &sh->progress);
 		_exit(0);
 	}
@@ -221,10 +307,22 @@ double inmem_throughput(const struct peer *p, uint32_t slot_size,
 	return result;
 }
 
-int inmem_record_throughput(const char *suite, const char *scenario,
-			    const struct peer *p, uint32_t slot_size,
-			    unsigned int batch, unsigned int producers,
-			    int mpsc)
+double inmem_throughput(const struct peer *p, uint32_t slot_size,
+			unsigned int batch, unsigned int producers, int mpsc,
+			uint64_t msgs)
+{
+	return inmem_run(p, slot_size, batch, producers, mpsc, msgs, 0);
+}
+
+double inmem_throughput_plain(const struct peer *p, uint32_t slot_size,
+			      unsigned int batch, uint64_t msgs)
+{
+	return inmem_run(p, slot_size, batch, 1, 0, msgs, 1);
+}
+
+static int record(const char *suite, const char *scenario,
+		  const struct peer *p, uint32_t slot_size, unsigned int batch,
+		  unsigned int producers, int mpsc, int plain)
 {
 	unsigned int reps = bench_opts.repeats;
 	double *v = calloc(reps, sizeof(*v));
@@ -232,8 +330,8 @@ int inmem_record_throughput(const char *suite, const char *scenario,
 	if (!v)
 		return -ENOMEM;
 	for (unsigned int r = 0; r < reps; r++) {
-		double mps = inmem_throughput(p, slot_size, batch, producers,
-					      mpsc, bench_opts.msgs);
+		double mps = inmem_run(p, slot_size, batch, producers, mpsc,
+				       bench_opts.msgs, plain);
 
 		if (mps < 0) {
 			free(v);
@@ -241,10 +339,26 @@ int inmem_record_throughput(const char *suite, const char *scenario,
 		}
 		v[r] = mps / 1e6;
 	}
-	bench_result_samples(suite, scenario, p->name, "throughput", "Mmsg/s",
-			     BENCH_HIGHER, v, reps);
+	bench_result_samples(suite, scenario, p->name,
+			     plain ? "plain-loop throughput" : "throughput",
+			     "Mmsg/s", BENCH_HIGHER, v, reps);
 	free(v);
 	return 0;
+}
+
+int inmem_record_throughput(const char *suite, const char *scenario,
+			    const struct peer *p, uint32_t slot_size,
+			    unsigned int batch, unsigned int producers,
+			    int mpsc)
+{
+	return record(suite, scenario, p, slot_size, batch, producers, mpsc, 0);
+}
+
+int inmem_record_plain(const char *suite, const char *scenario,
+		       const struct peer *p, uint32_t slot_size,
+		       unsigned int batch)
+{
+	return record(suite, scenario, p, slot_size, batch, 1, 0, 1);
 }
 
 struct pong_run {

@@ -34,6 +34,28 @@ int inmem_record_throughput(const char *suite, const char *scenario,
 			    int mpsc);
 
 /**
+ * inmem_throughput_plain() - one run of the plain loop: one producer
+ * thread pushes @msgs messages @batch at a time into the SPSC variant,
+ * spinning on a full queue; the consumer spins on an empty one and sums
+ * the tags, checked after the run. The loop a user comparing queues
+ * writes, the same for every peer: no pause, yield, clock read or
+ * per-message check in it.
+ * Return: messages per second, or a negative errno (-EPROTO: the sum is
+ * wrong: a message lost, repeated or torn).
+ */
+double inmem_throughput_plain(const struct peer *p, uint32_t slot_size,
+			      unsigned int batch, uint64_t msgs);
+
+/**
+ * inmem_record_plain() - bench_opts.repeats runs of
+ * inmem_throughput_plain(), recorded as one "plain-loop throughput" row.
+ * Return: 0, or the first run's negative errno (nothing is recorded).
+ */
+int inmem_record_plain(const char *suite, const char *scenario,
+		       const struct peer *p, uint32_t slot_size,
+		       unsigned int batch);
+
+/**
  * inmem_pingpong() - @n round trips of one message through two queues
  * between two threads on two CPUs; @rtt_ns receives each one's time.
  * Return: 0 or a negative errno.

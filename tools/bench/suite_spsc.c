@@ -3,7 +3,9 @@
  * suite_spsc.c - suite 1: in-memory SPSC between two threads on two cores.
  * Every SPSC peer streams 8- and 64-byte messages in batches of 1 and 32
  * (throughput: median of bench_opts.repeats runs, min..max as spread),
- * then bounces one message through two queues (round trip: median and
+ * through the harness loop (per-message order check, spin-then-yield)
+ * and through the plain loop (busy spin, a sum checked after the run:
+ * the loop a user comparing queues writes), then bounces one message through two queues (round trip: median and
  * p99 of bench_opts.samples).
  */
 #include <errno.h>
@@ -42,6 +44,12 @@ int suite_spsc(void)
 								  slot_sizes[s],
 								  batches[b], 1, 0);
 
+				if (err)
+					rc = err;
+				err = inmem_record_plain("spsc", scen,
+							 spsc_peers[i],
+							 slot_sizes[s],
+							 batches[b]);
 				if (err)
 					rc = err;
 			}
