@@ -75,7 +75,12 @@ static void synth_verdict(const struct synth_set *s, uint32_t context,
 #define A_USERS		2
 
 /* A userspace producer process: its own handle on the queue's file. */
-static int user_producer(int fd, int go, uint32_t id)
+/*
+ * Waits on @go to start; pushes its records; then waits for @bye's end of
+ * file (the parent has drained everything else) before it exits, so that
+ * its EXIT record meets an empty queue and not SYNTH's full one.
+ */
+static int user_producer(int fd, int go, int bye, uint32_t id)
 {
 	struct lfq *q;
 	uint64_t seq;
@@ -111,6 +116,8 @@ static int user_producer(int fd, int go, uint32_t id)
 		seq++;
 	}
 	lfq_close(q);
+	while (read(bye, &c, 1) > 0)
+		;
 	return 0;
 }
 
@@ -218,7 +225,7 @@ static void test_all_at_once(void)
 	struct lfq_source s_thr = synth(2, 0, 0, A_THREAD_COUNT, 0);
 	struct lfq_source s_tmr = synth(0, 1, 1, A_TIMER_COUNT, A_TIMER_PERIOD);
 	struct lfq_source s_proc = of_type(LFQ_SOURCE_PROC);
-	int fd = lfq_fd(q), go[2], id_proc, id_thr, id_tmr, ok, i;
+	int fd = lfq_fd(q), go[2], bye[2], id_proc, id_thr, id_tmr, ok, i;
 	int64_t t0, deadline;
 	struct lfq_stats s;
 	uint64_t total = 0;
@@ -232,7 +239,7 @@ static void test_all_at_once(void)
 
 	/* PROC first: it must see the producers' forks. */
 	id_proc = ioc_source_attach(fd, &s_proc);
-	if (pipe(go)) {
+	if (pipe(go) || pipe(bye)) {
 		tap_diag("pipe: %s", strerror(errno));
 		exit(1);
 	}
@@ -241,10 +248,12 @@ static void test_all_at_once(void)
 		st.users[i] = fork();
 		if (st.users[i] == 0) {
 			close(go[1]);
-			_exit(user_producer(fd, go[0], (uint32_t)i));
+			close(bye[1]);
+			_exit(user_producer(fd, go[0], bye[0], (uint32_t)i));
 		}
 	}
 	close(go[0]);
+	close(bye[0]);
 	id_thr = ioc_source_attach(fd, &s_thr);
 	id_tmr = ioc_source_attach(fd, &s_tmr);
 	if (write(go[1], "gg", A_USERS) != A_USERS)
@@ -265,6 +274,7 @@ static void test_all_at_once(void)
 	}
 	tap_diag("all at once: %llu records in %.2f s",
 		 (unsigned long long)total, (now_ns() - t0) / 1e9);
+	close(bye[1]);		/* the producers may exit now */
 	ok = 1;
 	for (i = 0; i < A_USERS; i++) {
 		int status = child_status(st.users[i]);
