@@ -354,9 +354,18 @@ static double run_spsc(void)
 #define FORGED_SLOTS	256u	/* the least whose slot area is whole pages */
 #define FORGED_THREADS	4u
 
+/*
+ * Producers make at least @attempts reservations each, and go on until
+ * the ring has made FORGED_LAPS laps or FORGED_MAX_NS have passed: how
+ * often the liar gets the CPU is up to the scheduler (TSan, 2 CPUs).
+ */
+#define FORGED_LAPS	4ull
+#define FORGED_MAX_NS	(30ll * 1000000000)
+
 struct forged {
 	struct ring ring;
 	uint64_t attempts;
+	int64_t deadline_ns;
 	int stop;
 	uint64_t reserved[FORGED_THREADS], refused[FORGED_THREADS];
 	uint64_t overwritten[FORGED_THREADS];
@@ -386,7 +395,9 @@ static void *forged_producer(void *arg)
 	uint64_t i, mine;
 
 	lfq_mpsc_prod_init(&p, &f->ring.loc);
-	for (i = 0; i < f->attempts; i++) {
+	for (i = 0; i < f->attempts ||
+	     (lfq_load_relaxed(&f->ring.loc.prod->head) <=
+	      FORGED_LAPS * FORGED_SLOTS && now_ns() < f->deadline_ns); i++) {
 		uint64_t *m = lfq_mpsc_reserve(&p, 1, &r);
 
 		if (!m) {
@@ -418,6 +429,7 @@ static void run_forged_tail(void)
 		tap_ok(0, "forged tail: ring");
 		return;
 	}
+	f.deadline_ns = now_ns() + FORGED_MAX_NS;
 	pthread_create(&liar, NULL, forged_liar, &f);
 	for (i = 0; i < FORGED_THREADS; i++) {
 		args[i] = (struct forged_arg){ &f, i };
@@ -434,7 +446,7 @@ static void run_forged_tail(void)
 	}
 	head = lfq_load_relaxed(&f.ring.loc.prod->head);
 	tap_ok(!overwritten && reserved == head && refused &&
-	       head > 4ull * FORGED_SLOTS,
+	       head > FORGED_LAPS * FORGED_SLOTS,
 	       "forged tail (tail = head, always), %u threads: %llu slots "
 	       "reserved (%llu laps), %llu refused (a slot still being "
 	       "written, or the liar behind), %llu overwritten", FORGED_THREADS,
