@@ -45,6 +45,27 @@ static inline void cpu_relax(void)
 	__builtin_ia32_pause();
 }
 
+/*
+ * The queue of a throughput run and its consumer handle, the consumer
+ * pinned to the first CPU: 0 or a negative errno (nothing left behind).
+ */
+static int consumer_setup(const struct peer *p, uint32_t slot_size,
+			  unsigned int producers, int mpsc,
+			  struct peer_queue **q, void **h)
+{
+	int rc = p->create(q, slot_size, INMEM_SLOTS, producers, mpsc);
+
+	if (rc)
+		return rc;
+	*h = p->consumer(*q);
+	if (!*h) {
+		p->destroy(*q);
+		return -ENOMEM;
+	}
+	bench_pin(bench_cpu(0));
+	return 0;
+}
+
 struct tput_run {
 	const struct peer *p;
 	struct peer_queue *q;
@@ -101,15 +122,9 @@ static double tput_inner(const struct peer *p, uint32_t slot_size,
 		return -EINVAL;
 	run.per_producer = msgs / producers;
 	total = run.per_producer * producers;
-	rc = p->create(&run.q, slot_size, INMEM_SLOTS, producers, mpsc);
+	rc = consumer_setup(p, slot_size, producers, mpsc, &run.q, &h);
 	if (rc)
 		return rc;
-	h = p->consumer(run.q);
-	if (!h) {
-		p->destroy(run.q);
-		return -ENOMEM;
-	}
-	bench_pin(bench_cpu(0));
 	for (unsigned int i = 0; i < producers; i++) {
 		prod[i] = (struct tput_producer){ .run = &run, .id = i };
 		pthread_create(&prod[i].thread, NULL, tput_produce, &prod[i]);
@@ -207,15 +222,9 @@ static double plain_inner(const struct peer *p, uint32_t slot_size,
 
 	if (!batch || batch > PEER_BATCH_MAX)
 		return -EINVAL;
-	rc = p->create(&run.q, slot_size, INMEM_SLOTS, 1, 0);
+	rc = consumer_setup(p, slot_size, 1, 0, &run.q, &h);
 	if (rc)
 		return rc;
-	h = p->consumer(run.q);
-	if (!h) {
-		p->destroy(run.q);
-		return -ENOMEM;
-	}
-	bench_pin(bench_cpu(0));
 	pthread_create(&t, NULL, plain_produce, &run);
 	while (atomic_load(&run.ready) != 1)
 		;
