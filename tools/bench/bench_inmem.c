@@ -198,6 +198,7 @@ static void *plain_produce(void *arg)
 
 	bench_pin(bench_cpu(1));
 	atomic_fetch_add(&run->ready, 1);
+	/* Pairs with plain_inner()'s release of go (after t0 is read). */
 	while (!atomic_load_explicit(&run->go, memory_order_acquire))
 		;
 	while (h && seq < n) {
@@ -229,6 +230,7 @@ static double plain_inner(const struct peer *p, uint32_t slot_size,
 	while (atomic_load(&run.ready) != 1)
 		;
 	t0 = bench_now_ns();
+	/* Pairs with plain_produce()'s acquire of go. */
 	atomic_store_explicit(&run.go, 1, memory_order_release);
 	while (done < msgs) {
 		unsigned int got = pop(h, tags, batch);
