@@ -9,7 +9,7 @@
  *	the burst needs, and every record arrives once, in its producer's
  *	order; the only drops are records a hardirq or softirq producer
  *	made while the pool was empty (the work item refilling it had not
- *	run yet): at most 0.1% (MAX_DROP_PPM; -D PPM sets another bound:
+ *	run yet): at most 0.5% (MAX_DROP_PPM; -D PPM sets another bound:
  *	the debug and KCSAN kernels run the work item far slower than the
  *	timers), and each producer's gaps are exactly the records counted
  *	dropped;
@@ -58,7 +58,7 @@
 #define MEMCG_SLACK	(512ll * 1024)
 #define MEMCG_GROUP	"lfq-elastic-burst"
 #define DEADLINE_NS	(240ll * 1000000000)
-#define MAX_DROP_PPM	1000u
+#define MAX_DROP_PPM	5000u
 
 static unsigned long max_drop_ppm = MAX_DROP_PPM;
 

@@ -188,10 +188,13 @@ lfq_run -t 120 forged_tail /lfq/forged_tail
 # runs far slower than the producers' loop (0.35% to 26.8% seen in
 # elastic_stream's kernel case, 0.105% in elastic_burst's), so the bound
 # is only that half of the records arrive; that drops equal the gaps
-# exactly is checked on every kernel. Stock keeps 0.1%.
+# exactly is checked on every kernel. Stock keeps 0.1% for the stream
+# (10^8 records) and 0.5% for the burst: its 102400 records come in 5 s
+# from two timers and two threads, and one late run of the refill work
+# item on a busy host costs ~100 of them (0.105% and 0.124% seen in CI).
 case $(uname -r) in
 *-lfq-*) _el_n=1e6 _el_c=100 _el_d=500000 _eb_d=500000 ;;
-*) _el_n=1e8 _el_c=1e4 _el_d=1000 _eb_d=1000 ;;
+*) _el_n=1e8 _el_c=1e4 _el_d=1000 _eb_d=5000 ;;
 esac
 lfq_run -t 120 elastic_basic /lfq/elastic_basic
 lfq_run -t 120 elastic_hostile_seal /lfq/elastic_hostile_seal
