@@ -24,15 +24,21 @@
 #define TAG_SEQ_MASK		((1ull << TAG_PRODUCER_SHIFT) - 1)
 #define STALL_NS		30000000000ull
 #define PRODUCERS_MAX		16
+#define PROGRESS_SHIFT		16
 
 /*
- * Waiting for the other side: spin a little, then yield, so that a thread
- * sharing its CPU with the one it waits for (more producers than CPUs)
- * lets that one run instead of burning its time slice.
+ * Waiting for the other side: pause between retries; and, only when the
+ * run has more threads than CPUs, yield every 64 retries so that a thread
+ * sharing its CPU with the one it waits for lets that one run. With a CPU
+ * per thread a yield only costs: it is a system call, and it costs queues
+ * that re-read the other side's index on every call (ck_ring, rte_ring,
+ * boost) far more than lfq, which caches it (docs/PERFORMANCE.md: "the
+ * two loops"; ck_ring went from 6.8 to 58 M msg/s at 8 B batch 1 when
+ * the yield went).
  */
-static inline void wait_other(unsigned int *spins)
+static inline void wait_other(unsigned int *spins, int oversubscribed)
 {
-	if (++*spins < 64) {
+	if (!oversubscribed || ++*spins < 64) {
 		__builtin_ia32_pause();
 	} else {
 		*spins = 0;
@@ -71,6 +77,7 @@ struct tput_run {
 	struct peer_queue *q;
 	unsigned int batch, producers;
 	uint64_t per_producer;
+	int oversubscribed;	/* more threads than CPUs: wait_other() */
 	_Atomic int go, ready, stop;
 };
 
@@ -99,7 +106,7 @@ static void *tput_produce(void *arg)
 		unsigned int got = run->p->push(h, base | seq, k);
 
 		if (!got)
-			wait_other(&spins);
+			wait_other(&spins, run->oversubscribed);
 		seq += got;
 	}
 	free(h);
@@ -121,6 +128,7 @@ static double tput_inner(const struct peer *p, uint32_t slot_size,
 	if (!producers || producers > PRODUCERS_MAX || batch > PEER_BATCH_MAX)
 		return -EINVAL;
 	run.per_producer = msgs / producers;
+	run.oversubscribed = producers + 1 > (unsigned int)bench_opts.cpus;
 	total = run.per_producer * producers;
 	rc = consumer_setup(p, slot_size, producers, mpsc, &run.q, &h);
 	if (rc)
@@ -147,12 +155,20 @@ static double tput_inner(const struct peer *p, uint32_t slot_size,
 		done += got;
 		if (got) {
 			idle = 0;
-			atomic_store_explicit(progress, done, memory_order_relaxed);
+			/*
+			 * For the parent, which reads it only to report a run
+			 * it had to kill: once per 2^16 messages, so that its
+			 * cache line is not part of the measure.
+			 */
+			if ((done ^ (done - got)) >> PROGRESS_SHIFT)
+				atomic_store_explicit(progress, done,
+						      memory_order_relaxed);
 			continue;
 		}
-		wait_other(&spins);
+		wait_other(&spins, run.oversubscribed);
 		if (++idle % 65536)
 			continue;
+		atomic_store_explicit(progress, done, memory_order_relaxed);
 		now = bench_now_ns();
 		if (now - last > STALL_NS)
 			break;
@@ -331,45 +347,63 @@ double inmem_throughput_plain(const struct peer *p, uint32_t slot_size,
 	return inmem_run(p, slot_size, batch, 1, 0, msgs, 1);
 }
 
-static int record(const char *suite, const char *scenario,
-		  const struct peer *p, uint32_t slot_size, unsigned int batch,
-		  unsigned int producers, int mpsc, int plain)
+/*
+ * Each repeat runs every peer once, in turn, rather than each peer's
+ * repeats back to back: the speed of this (virtual) machine's cache-line
+ * transfers drifts by several times over minutes (its CPUs' placement on
+ * the host changes), and a peer measured all in one stretch would carry
+ * that stretch's speed into its ratios.
+ */
+int inmem_record_peers(const char *suite, const char *scenario,
+		       const struct peer *const *peers, size_t npeers,
+		       uint32_t slot_size, unsigned int batch,
+		       unsigned int producers, int mpsc, unsigned int loops)
 {
+	static const char *const metric[] = {
+		"throughput", "plain-loop throughput",
+	};
 	unsigned int reps = bench_opts.repeats;
-	double *v = calloc(reps, sizeof(*v));
+	double *v = calloc(npeers * 2 * reps, sizeof(*v));
+	int *err = calloc(npeers, sizeof(*err)), rc = 0;
 
-	if (!v)
+	if (!v || !err) {
+		free(v);
+		free(err);
 		return -ENOMEM;
-	for (unsigned int r = 0; r < reps; r++) {
-		double mps = inmem_run(p, slot_size, batch, producers, mpsc,
-				       bench_opts.msgs, plain);
-
-		if (mps < 0) {
-			free(v);
-			return (int)mps;
-		}
-		v[r] = mps / 1e6;
 	}
-	bench_result_samples(suite, scenario, p->name,
-			     plain ? "plain-loop throughput" : "throughput",
-			     "Mmsg/s", BENCH_HIGHER, v, reps);
+	for (unsigned int r = 0; r < reps; r++) {
+		for (size_t i = 0; i < npeers; i++) {
+			for (int plain = 0; plain < 2; plain++) {
+				double mps;
+
+				if (err[i] || !(loops & (1u << plain)))
+					continue;
+				mps = inmem_run(peers[i], slot_size, batch,
+						producers, mpsc,
+						bench_opts.msgs, plain);
+				if (mps < 0)
+					err[i] = (int)mps;
+				v[(i * 2 + plain) * reps + r] = mps / 1e6;
+			}
+		}
+	}
+	for (size_t i = 0; i < npeers; i++) {
+		if (err[i]) {
+			rc = err[i];
+			continue;
+		}
+		for (int plain = 0; plain < 2; plain++)
+			if (loops & (1u << plain))
+				bench_result_samples(suite, scenario,
+						     peers[i]->name,
+						     metric[plain], "Mmsg/s",
+						     BENCH_HIGHER,
+						     v + (i * 2 + plain) * reps,
+						     reps);
+	}
 	free(v);
-	return 0;
-}
-
-int inmem_record_throughput(const char *suite, const char *scenario,
-			    const struct peer *p, uint32_t slot_size,
-			    unsigned int batch, unsigned int producers,
-			    int mpsc)
-{
-	return record(suite, scenario, p, slot_size, batch, producers, mpsc, 0);
-}
-
-int inmem_record_plain(const char *suite, const char *scenario,
-		       const struct peer *p, uint32_t slot_size,
-		       unsigned int batch)
-{
-	return record(suite, scenario, p, slot_size, batch, 1, 0, 1);
+	free(err);
+	return rc;
 }
 
 struct pong_run {

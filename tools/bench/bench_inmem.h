@@ -23,17 +23,6 @@ double inmem_throughput(const struct peer *p, uint32_t slot_size,
 			uint64_t msgs);
 
 /**
- * inmem_record_throughput() - bench_opts.repeats runs of
- * inmem_throughput(), recorded as one "throughput" row in Mmsg/s (median,
- * min..max) under @suite and @scenario.
- * Return: 0, or the first run's negative errno (nothing is recorded).
- */
-int inmem_record_throughput(const char *suite, const char *scenario,
-			    const struct peer *p, uint32_t slot_size,
-			    unsigned int batch, unsigned int producers,
-			    int mpsc);
-
-/**
  * inmem_throughput_plain() - one run of the plain loop: one producer
  * thread pushes @msgs messages @batch at a time into the SPSC variant,
  * spinning on a full queue; the consumer spins on an empty one and sums
@@ -46,14 +35,23 @@ int inmem_record_throughput(const char *suite, const char *scenario,
 double inmem_throughput_plain(const struct peer *p, uint32_t slot_size,
 			      unsigned int batch, uint64_t msgs);
 
+#define INMEM_HARNESS	1u	/* inmem_throughput() */
+#define INMEM_PLAIN	2u	/* inmem_throughput_plain() */
+
 /**
- * inmem_record_plain() - bench_opts.repeats runs of
- * inmem_throughput_plain(), recorded as one "plain-loop throughput" row.
- * Return: 0, or the first run's negative errno (nothing is recorded).
+ * inmem_record_peers() - bench_opts.repeats rounds in which each of
+ * @peers, in turn, runs the loops @loops names (INMEM_HARNESS, then
+ * INMEM_PLAIN, SPSC only) once, with @producers, @mpsc, @slot_size and
+ * @batch as in inmem_throughput(). Each peer's runs of a loop are then
+ * recorded as one row, "throughput" or "plain-loop throughput", in
+ * Mmsg/s (median, min..max) under @suite and @scenario.
+ * Return: 0, or the negative errno of a peer whose run failed (its rows
+ * are not recorded, the other peers' are).
  */
-int inmem_record_plain(const char *suite, const char *scenario,
-		       const struct peer *p, uint32_t slot_size,
-		       unsigned int batch);
+int inmem_record_peers(const char *suite, const char *scenario,
+		       const struct peer *const *peers, size_t npeers,
+		       uint32_t slot_size, unsigned int batch,
+		       unsigned int producers, int mpsc, unsigned int loops);
 
 /**
  * inmem_pingpong() - @n round trips of one message through two queues

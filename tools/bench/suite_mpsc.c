@@ -27,19 +27,17 @@ int suite_mpsc(void)
 
 	for (size_t b = 0; b < 2; b++) {
 		for (size_t c = 0; c < 3; c++) {
+			int err;
+
 			snprintf(scen, sizeof(scen), "8B b%u %up", batches[b],
 				 producer_counts[c]);
 			/* 1 producer: still each queue's MP variant */
-			for (size_t i = 0; i < NPEERS; i++) {
-				int err = inmem_record_throughput("mpsc", scen,
-								  mpsc_peers[i], 8,
-								  batches[b],
-								  producer_counts[c],
-								  1);
-
-				if (err)
-					rc = err;
-			}
+			err = inmem_record_peers("mpsc", scen, mpsc_peers,
+						 NPEERS, 8, batches[b],
+						 producer_counts[c], 1,
+						 INMEM_HARNESS);
+			if (err)
+				rc = err;
 		}
 	}
 	return rc;

@@ -2,11 +2,12 @@
 /*
  * suite_spsc.c - suite 1: in-memory SPSC between two threads on two cores.
  * Every SPSC peer streams 8- and 64-byte messages in batches of 1 and 32
- * (throughput: median of bench_opts.repeats runs, min..max as spread),
- * through the harness loop (per-message order check, spin-then-yield)
- * and through the plain loop (busy spin, a sum checked after the run:
- * the loop a user comparing queues writes), then bounces one message through two queues (round trip: median and
- * p99 of bench_opts.samples).
+ * (throughput: median of bench_opts.repeats runs, min..max as spread; the
+ * peers take turns within each repeat) through the harness loop (a
+ * per-message order check, a pause between retries) and through the
+ * plain loop (busy spin, a sum checked after the run: the loop a user
+ * comparing queues writes), then bounces one message through two queues
+ * (round trip: median and p99 of bench_opts.samples).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -36,23 +37,15 @@ int suite_spsc(void)
 		return -ENOMEM;
 	for (size_t s = 0; s < 2; s++) {
 		for (size_t b = 0; b < 2; b++) {
+			int err;
+
 			snprintf(scen, sizeof(scen), "%uB b%u", slot_sizes[s],
 				 batches[b]);
-			for (size_t i = 0; i < NPEERS; i++) {
-				int err = inmem_record_throughput("spsc", scen,
-								  spsc_peers[i],
-								  slot_sizes[s],
-								  batches[b], 1, 0);
-
-				if (err)
-					rc = err;
-				err = inmem_record_plain("spsc", scen,
-							 spsc_peers[i],
-							 slot_sizes[s],
-							 batches[b]);
-				if (err)
-					rc = err;
-			}
+			err = inmem_record_peers("spsc", scen, spsc_peers, NPEERS,
+						 slot_sizes[s], batches[b], 1, 0,
+						 INMEM_HARNESS | INMEM_PLAIN);
+			if (err)
+				rc = err;
 		}
 		snprintf(scen, sizeof(scen), "%uB", slot_sizes[s]);
 		for (size_t i = 0; i < NPEERS; i++) {
