@@ -29,7 +29,7 @@ BINDIR	?= $(PREFIX)/bin
 INCLUDEDIR ?= $(PREFIX)/include
 LIBDIR	?= $(PREFIX)/lib
 MANDIR	?= $(PREFIX)/share/man
-VERSION	:= 0.2.0
+VERSION	:= 0.3.0
 SOVER	:= 2
 B	:= build
 
@@ -203,11 +203,14 @@ fuzz: deps
 	tests/fuzz.sh $(FUZZ_CALLS) $(FUZZ_MINUTES) $(FUZZ_SEED)
 
 MAN_PAGES := $(wildcard tools/man/*.[1347])
+# liblfq.h and the uapi; lfq_inline.h and the protocol headers it inlines.
+PUBLIC_HDRS := libuser/liblfq.h uapi/lfq.h uapi/lfq_ring.h uapi/lfq_event.h \
+	libuser/lfq_inline.h kmod/proto/lfq_spsc.h kmod/proto/lfq_common.h \
+	kmod/proto/lfq_atomic.h
 install: lib dist-tools
 	install -d $(DESTDIR)$(INCLUDEDIR)/lfq $(DESTDIR)$(LIBDIR)/pkgconfig \
 		$(DESTDIR)$(BINDIR)
-	install -m 644 libuser/liblfq.h uapi/lfq.h uapi/lfq_ring.h \
-		uapi/lfq_event.h $(DESTDIR)$(INCLUDEDIR)/lfq/
+	install -m 644 $(PUBLIC_HDRS) $(DESTDIR)$(INCLUDEDIR)/lfq/
 	install -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
 	ln -sf liblfq.so.$(SOVER) $(DESTDIR)$(LIBDIR)/liblfq.so
@@ -221,8 +224,7 @@ install: lib dist-tools
 	done
 
 uninstall:
-	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/lfq/,liblfq.h lfq.h \
-		lfq_ring.h lfq_event.h)
+	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/lfq/,$(notdir $(PUBLIC_HDRS)))
 	-rmdir $(DESTDIR)$(INCLUDEDIR)/lfq
 	rm -f $(DESTDIR)$(LIBDIR)/liblfq.a $(DESTDIR)$(LIBDIR)/liblfq.so \
 		$(DESTDIR)$(LIBDIR)/liblfq.so.$(SOVER) \

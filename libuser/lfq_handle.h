@@ -12,6 +12,7 @@
 
 #include "liblfq.h"
 #include "lfq_common.h"
+#include "lfq_inline.h"
 #include "lfq_layout.h"
 #include "lfq_mpsc.h"
 #include "lfq_segment.h"
@@ -168,6 +169,21 @@ uint32_t lfq_elastic_ready(struct lfq *q, int data, int arm,
 struct stat;
 int lfq_local_create(const struct lfq_geometry *g, struct lfq **out);
 int lfq_local_open_fd(const struct stat *st, struct lfq **out);
+
+/*
+ * The inline views (lfq_inline.h) of a fixed SPSC handle's two sides: the
+ * out-of-line ops (lfq_spsc_ops.c) and lfq_inline_producer()/consumer()
+ * (lfq_inline.c) use the same ones.
+ */
+static inline struct lfq_inline_prod lfq_prod_view(struct lfq *q)
+{
+	return (struct lfq_inline_prod){ &q->prod.spsc, &q->wakeups, q };
+}
+
+static inline struct lfq_inline_cons lfq_cons_view(struct lfq *q)
+{
+	return (struct lfq_inline_cons){ &q->cons.spsc, &q->wakeups, q };
+}
 
 /*
  * MPSC (fixed and elastic): commit the first @n slots of the handle's

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * liblfq.h - the public API of liblfq 0.2: create or open a queue, then
+ * liblfq.h - the public API of liblfq 0.3: create or open a queue, then
  * push and pop in its shared memory with no system call, lock or
- * allocation on the fast path.
+ * allocation on the fast path (lfq_inline.h: the same, for fixed SPSC
+ * queues, inlined into the caller).
  *
  * A queue lives either in the kernel (/dev/lfq: kernel-managed lifetime,
  * names and permissions, poll/epoll, kernel event sources) or in process
@@ -27,9 +28,12 @@
  *   setup		 |	no	 |	no	 |   no    |  no
  *
  *   producer side: lfq_reserve(), lfq_commit(), lfq_discard(), lfq_push(),
- *		    lfq_wait_space()
- *   consumer side: lfq_peek(), lfq_release(), lfq_pop(), lfq_wait_data()
+ *		    lfq_wait_space(), lfq_inline_reserve(),
+ *		    lfq_inline_commit()
+ *   consumer side: lfq_peek(), lfq_release(), lfq_pop(), lfq_wait_data(),
+ *		    lfq_inline_peek(), lfq_inline_release()
  *   queries:	    lfq_fd(), lfq_id(), lfq_type(), lfq_role(),
+ *		    lfq_inline_producer(), lfq_inline_consumer(),
  *		    lfq_is_kernel(), lfq_slot_size(), lfq_slot_count(),
  *		    lfq_get_stats(), lfq_source_attach(),
  *		    lfq_source_detach()

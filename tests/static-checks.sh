@@ -65,9 +65,11 @@ grep -q 'total size' "$T/l64.txt" || rc=1
 diff -u "$T/l64.txt" "$T/l32.txt" >>"$T/l.log" 2>&1 || rc=1
 ok $rc "the $(echo "$structs" | wc -w) uapi structs have one layout under -m32 and -m64" "$T/l.log"
 
-# The API is what liblfq.h declares LFQ_API; the .so must export exactly
-# that (listed by name in liblfq.map), and the .a hold nothing else global.
-sed -n 's/^LFQ_API .*[ *]\(lfq_[a-z_]*\)(.*/\1/p' libuser/liblfq.h | sort >"$T/api"
+# The API is what liblfq.h and lfq_inline.h declare LFQ_API; the .so must
+# export exactly that (listed by name in liblfq.map), and the .a hold
+# nothing else global.
+sed -n 's/^LFQ_API .*[ *]\(lfq_[a-z_]*\)(.*/\1/p' libuser/liblfq.h \
+	libuser/lfq_inline.h | sort >"$T/api"
 sed -n 's/^[[:space:]]*\(lfq_[a-z_]*\);$/\1/p' libuser/liblfq.map | sort >"$T/map"
 nm -D --defined-only build/lib/liblfq.so | awk '$2 == "T" { sub(/@.*/, "", $3); print $3 }' |
 	sort >"$T/so"
@@ -76,7 +78,7 @@ nm build/lib/liblfq.a | awk '$2 ~ /^[A-TV-Z]$/ { print $3 }' | sort >"$T/a"
 	diff -u "$T/api" "$T/map" && diff -u "$T/api" "$T/so" &&
 		diff -u "$T/api" "$T/a" && [ "$(wc -l <"$T/api")" -ge 20 ]
 } >"$T/nm.log" 2>&1
-ok $? "liblfq.so and liblfq.a export exactly liblfq.h's $(wc -l <"$T/api") functions (liblfq.map)" "$T/nm.log"
+ok $? "liblfq.so and liblfq.a export exactly the $(wc -l <"$T/api") functions liblfq.h and lfq_inline.h declare (liblfq.map)" "$T/nm.log"
 
 # make install honours PREFIX and DESTDIR at install time (the build
 # used the default prefix): the .pc names the install prefix, a program
@@ -89,15 +91,27 @@ P=/opt/lfq-check left=
 	make -s install DESTDIR="$T/root" PREFIX=$P &&
 	cat >"$T/use.c" <<'EOC' &&
 #include <liblfq.h>
+#include <lfq_inline.h>
 int main(void)
 {
 	LFQ_OPTS(lfq_create_opts, o, .type = LFQ_TYPE_SPSC, .slot_size = 64,
 		 .slot_count = 64, .backend = LFQ_BACKEND_MEMFD);
+	struct lfq_inline_prod ip;
+	struct lfq_inline_cons ic;
+	const void *r;
 	struct lfq *q;
 	char m[64] = "hi";
+	void *w;
 
-	if (lfq_create(&o, &q) || lfq_push(q, m, 3) || lfq_pop(q, m, 3))
+	if (lfq_create(&o, &q) || lfq_push(q, m, 3) || lfq_pop(q, m, 3) ||
+	    lfq_inline_producer(q, &ip) || lfq_inline_consumer(q, &ic) ||
+	    lfq_inline_reserve(&ip, 1, &w) != 1)
 		return 1;
+	*(char *)w = 'i';
+	lfq_inline_commit(&ip, 1);
+	if (lfq_inline_peek(&ic, 1, &r) != 1 || *(const char *)r != 'i')
+		return 1;
+	lfq_inline_release(&ic, 1);
 	lfq_close(q);
 	return m[0] != 'h';
 }
@@ -118,7 +132,7 @@ EOC
 	left=$(find "$T/root" -type f -o -type l) && [ -z "$left" ] ||
 		{ echo "left after make uninstall: $left"; false; }
 } >"$T/pc.log" 2>&1 || rc=1
-ok $rc "make install PREFIX=$P: .pc for that prefix, a program builds and runs, tools and man pages; make uninstall leaves no file" "$T/pc.log"
+ok $rc "make install PREFIX=$P: .pc for that prefix, a program using liblfq.h and lfq_inline.h builds and runs, tools and man pages; make uninstall leaves no file" "$T/pc.log"
 
 # Every man page renders without a warning (a ".so man3/x.3" alias
 # through a man tree in which it resolves, as it does once installed).

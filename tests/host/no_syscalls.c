@@ -12,7 +12,8 @@
  * then again on an elastic queue whose producer keeps under one segment
  * in flight, so it never grows (growing may take a system call: GROW on
  * /dev/lfq, call_rcu()'s wakeup in process): inside a segment, the fast
- * path of an elastic queue makes no system call and no allocation either.
+ * path of an elastic queue makes no system call and no allocation either;
+ * and again through the inline fast path (lfq_inline.h) on a fixed queue.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -31,6 +32,7 @@
 #include <unistd.h>
 
 #include "liblfq.h"
+#include "lfq_inline.h"
 #include "tap.h"
 
 #define COUNT 10000000ull
@@ -56,6 +58,9 @@ static struct result *res;
 static volatile int counting;	/* set once the filter is on */
 static int ready, go, done;
 static int elastic;		/* the elastic pass */
+static int inlined;		/* the inline pass: these views */
+static struct lfq_inline_prod iprod;
+static struct lfq_inline_cons icons;
 static uint64_t taken;		/* elastic: messages the consumer has */
 
 #define SEG_SLOTS	256u
@@ -184,12 +189,15 @@ static void *consumer(void *arg)
 		const void *span;
 		int got, i;
 
-		if (seq & 1) {	/* alternate single pops and batch peeks */
+		if (inlined) {	/* alternate peeks of 1 and of 32 */
+			got = lfq_inline_peek(&icons, seq & 1 ? 1 : 32, &span);
+		} else if (seq & 1) {	/* single pops and batch peeks */
 			if (lfq_pop(q, &v, sizeof(v)) == 0 && v != seq++)
 				res->bad++;
 			continue;
+		} else {
+			got = lfq_peek(q, 32, &span);
 		}
-		got = lfq_peek(q, 32, &span);
 		if (got == -EAGAIN)
 			continue;
 		if (got < 0)
@@ -198,7 +206,10 @@ static void *consumer(void *arg)
 		for (i = 0; i < got; i++)
 			if (m[i * 8] != seq++)
 				res->bad++;
-		lfq_release(q, (uint32_t)got);
+		if (inlined)
+			lfq_inline_release(&icons, (uint32_t)got);
+		else
+			lfq_release(q, (uint32_t)got);
 		__atomic_store_n(&taken, seq, __ATOMIC_RELEASE);
 	}
 	res->consumed = seq;
@@ -223,12 +234,16 @@ static void producer(struct lfq *q)
 		    seq - __atomic_load_n(&taken, __ATOMIC_ACQUIRE) >=
 		    IN_FLIGHT - 32)
 			continue;
-		if (seq & 1) {
+		if (inlined) {	/* alternate reservations of 1 and of 32 */
+			got = lfq_inline_reserve(&iprod, seq & 1 ? 1 : 32,
+						 &span);
+		} else if (seq & 1) {	/* single pushes and batches */
 			if (lfq_push(q, &seq, sizeof(seq)) == 0)
 				seq++;
 			continue;
+		} else {
+			got = lfq_reserve(q, 32, &span);
 		}
-		got = lfq_reserve(q, 32, &span);
 		if (got == -EAGAIN)
 			continue;
 		if (got < 0)
@@ -239,7 +254,10 @@ static void producer(struct lfq *q)
 			n = (uint32_t)(COUNT - seq);
 		for (i = 0; i < n; i++)
 			m[i * 8] = seq++;
-		lfq_commit(q, n);
+		if (inlined)
+			lfq_inline_commit(&iprod, n);
+		else
+			lfq_commit(q, n);
 	}
 }
 
@@ -264,6 +282,10 @@ static void child(int control)
 	int i, err;
 
 	err = open_queue(&q);
+	if (!err && inlined)
+		err = lfq_inline_producer(q, &iprod);
+	if (!err && inlined)
+		err = lfq_inline_consumer(q, &icons);
 	if (!err)
 		err = -pthread_create(&t, NULL, consumer, q);
 	/* Warm up: fault every page in, so the loop is truly steady. */
@@ -342,13 +364,32 @@ static void elastic_pass(void)
 		       (unsigned long long)res->grows);
 }
 
+/* The inline pass: the steady state through lfq_inline.h's calls. */
+static void inline_pass(void)
+{
+	int status;
+
+	elastic = 0;
+	inlined = 1;
+	status = run_child(0);
+	tap_ok(WIFEXITED(status) && !WEXITSTATUS(status) &&
+	       res->consumed == COUNT && !res->bad && res->syscalls == 0 &&
+	       (!ALLOC_COUNTED || res->allocs == 0),
+	       "inline fast path (lfq_inline.h), batches of 1 and 32: %llu messages (setup %d, bad %llu), %llu system calls (last nr %d), %llu allocations%s",
+	       (unsigned long long)res->consumed, res->setup_err,
+	       (unsigned long long)res->bad,
+	       (unsigned long long)res->syscalls, res->last_syscall,
+	       (unsigned long long)res->allocs,
+	       ALLOC_COUNTED ? "" : " (not counted: static libc)");
+}
+
 int main(void)
 {
 	int status;
 
 	res = mmap(NULL, sizeof(*res), PROT_READ | PROT_WRITE,
 		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	tap_plan(4 + 2);
+	tap_plan(4 + 2 + 1);
 	status = run_child(1);
 	if (res->setup_err == -ENOSYS || res->setup_err == -EINVAL) {
 		/* e.g. the debug test kernel, built without CONFIG_SECCOMP */
@@ -358,6 +399,7 @@ int main(void)
 		tap_skip("allocation count runs with the seccomp proof");
 		tap_skip("elastic pass: this kernel has no seccomp filters");
 		tap_skip("elastic growth count: no seccomp filters");
+		tap_skip("inline pass: this kernel has no seccomp filters");
 		return tap_done();
 	}
 	tap_ok(WIFEXITED(status) && res->syscalls == 1 &&
@@ -377,6 +419,7 @@ int main(void)
 		tap_skip("system calls: the stream failed");
 		tap_skip("allocations: the stream failed");
 		elastic_pass();
+		inline_pass();
 		return tap_done();
 	}
 	tap_ok(res->syscalls == 0,
@@ -389,5 +432,6 @@ int main(void)
 	else
 		tap_skip("allocation count needs a dynamically linked libc");
 	elastic_pass();
+	inline_pass();
 	return tap_done();
 }

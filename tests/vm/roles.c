@@ -7,8 +7,9 @@
  * by a role that may not write it is refused with EPERM, and a read-only
  * mapping of it cannot be mprotect()ed writable: EACCES), a write through
  * a read-only mapping faults, liblfq refuses calls outside a handle's role
- * with -EPERM (a handle opened by fd takes its file's role, and may not
- * ask for one), and an ECHO kernel consumer needs the consumer role.
+ * with -EPERM (lfq_inline.h's views too; a handle opened by fd takes its
+ * file's role, and may not ask for one), and an ECHO kernel consumer
+ * needs the consumer role.
  *
  * Runs in the test VM as root with lfq.ko loaded.
  */
@@ -23,6 +24,7 @@
 #include <unistd.h>
 
 #include "liblfq.h"
+#include "lfq_inline.h"
 #include "tap.h"
 #include "test_util.h"
 
@@ -268,6 +270,19 @@ static void test_library(void)
 	n = lfq_peek(p, 1, &cspan);
 	expect(-n, EPERM, "lfq_peek on a producer");
 	expect(-lfq_release(p, 1), EPERM, "lfq_release on a producer");
+	{
+		struct lfq_inline_prod ip;
+		struct lfq_inline_cons ic;
+
+		expect(-lfq_inline_producer(c, &ip), EPERM,
+		       "lfq_inline_producer on a consumer");
+		expect(-lfq_inline_consumer(p, &ic), EPERM,
+		       "lfq_inline_consumer on a producer");
+		expect(-lfq_inline_producer(p, &ip), 0,
+		       "lfq_inline_producer on the producer");
+		expect(-lfq_inline_consumer(c, &ic), 0,
+		       "lfq_inline_consumer on the consumer");
+	}
 	expect(-lfq_wait_data(c, 1, 0), EAGAIN,
 	       "lfq_wait_data on an empty ring (consumer)");
 	expect(-lfq_wait_space(p, 1, 0), 0, "lfq_wait_space (producer)");
@@ -358,7 +373,7 @@ static void test_echo(void)
 
 int main(void)
 {
-	tap_plan(62);
+	tap_plan(66);
 	test_admission();
 	test_mappings();
 	test_library();

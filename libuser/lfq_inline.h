@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lfq_inline.h - liblfq's fast path compiled into the caller, for fixed
+ * SPSC queues: reserve/commit on the producer side, peek/release on the
+ * consumer side, over the shared protocol header (lfq_spsc.h) that the
+ * library and lfq.ko use, as liburcu's _LGPL_SOURCE or ck_ring inline
+ * theirs.
+ *
+ * A view is taken once from an open handle (lfq_inline_producer(),
+ * lfq_inline_consumer()); that call checks the role and the queue type,
+ * so the inline calls check nothing and call nothing, but to wake a peer
+ * that said it sleeps. The view works on the handle's own state: calls
+ * through it and through lfq_reserve()/lfq_peek() and the waits may be
+ * mixed on one handle (each side still used by one thread at a time).
+ * The view lives as long as the handle (lfq_close() ends both).
+ *
+ * The price is ABI: a program built with this header depends on the
+ * layout of struct lfq_spsc_prod and struct lfq_spsc_cons, which a later
+ * liblfq may change only with its soname. The out-of-line API in
+ * liblfq.h has no such tie.
+ */
+#ifndef LFQ_INLINE_H
+#define LFQ_INLINE_H
+
+#include <errno.h>
+
+#include "liblfq.h"
+#include "lfq_spsc.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * struct lfq_inline_prod - an SPSC producer's inline view.
+ * @p:		the handle's producer state (protocol view).
+ * @wakeups:	the handle's lfq_set_wakeups() setting, read at each commit.
+ * @q:		the handle, for the wakeup.
+ */
+struct lfq_inline_prod {
+	struct lfq_spsc_prod *p;
+	const int *wakeups;
+	struct lfq *q;
+};
+
+/**
+ * struct lfq_inline_cons - an SPSC consumer's inline view.
+ * @c:		the handle's consumer state (protocol view).
+ * @wakeups:	the handle's lfq_set_wakeups() setting, read at each release.
+ * @q:		the handle, for the wakeup.
+ */
+struct lfq_inline_cons {
+	struct lfq_spsc_cons *c;
+	const int *wakeups;
+	struct lfq *q;
+};
+
+/**
+ * lfq_inline_producer() - take the inline producer view of a handle.
+ * @q:		an open handle.
+ * @ip:		filled in.
+ *
+ * Return: 0; -EPERM if @q lacks the producer role; -EOPNOTSUPP if the
+ * queue is not a fixed SPSC queue (MPSC and elastic queues go through
+ * lfq_reserve()).
+ */
+LFQ_API int lfq_inline_producer(struct lfq *q, struct lfq_inline_prod *ip);
+
+/**
+ * lfq_inline_consumer() - take the inline consumer view of a handle.
+ * @q:		an open handle.
+ * @ic:		filled in.
+ *
+ * Return: 0; -EPERM if @q lacks the consumer role; -EOPNOTSUPP if the
+ * queue is not a fixed SPSC queue.
+ */
+LFQ_API int lfq_inline_consumer(struct lfq *q, struct lfq_inline_cons *ic);
+
+/**
+ * lfq_inline_wake() - wake the peer that said it sleeps: the slow path of
+ * lfq_inline_commit() (@which LFQ_WAKE_CONSUMER) and lfq_inline_release()
+ * (LFQ_WAKE_PRODUCER). Not called directly.
+ * @q:		the handle.
+ * @which:	LFQ_WAKE_CONSUMER or LFQ_WAKE_PRODUCER.
+ */
+LFQ_API void lfq_inline_wake(struct lfq *q, uint32_t which);
+
+/**
+ * lfq_inline_reserve() - lfq_reserve() inline.
+ * @ip:		the producer view.
+ * @want:	slots wanted, at least 1.
+ * @span:	the first reserved slot, or NULL.
+ *
+ * Return: slots reserved (1..@want, one contiguous span), -EAGAIN if the
+ * ring is full, -EINVAL if @want is 0.
+ */
+static inline int lfq_inline_reserve(struct lfq_inline_prod *ip,
+				     uint32_t want, void **span)
+{
+	__u32 got;
+
+	if (lfq_unlikely(!want)) {
+		*span = (void *)0;
+		return -EINVAL;
+	}
+	*span = lfq_spsc_reserve(ip->p, want, &got);
+	if (lfq_likely(got))
+		return (int)got;
+	/* Only this producer writes full_events: a plain increment. */
+	lfq_store_relaxed(ip->p->full_events, *ip->p->full_events + 1);
+	return -EAGAIN;
+}
+
+/**
+ * lfq_inline_commit() - lfq_commit() inline: publish the first @n slots
+ * of the last reservation (clamped to it); wake a sleeping consumer.
+ * @ip:		the producer view.
+ * @n:		slots to publish.
+ */
+static inline void lfq_inline_commit(struct lfq_inline_prod *ip, uint32_t n)
+{
+	if (!*ip->wakeups)
+		lfq_spsc_commit(ip->p, n);
+	else if (lfq_unlikely(lfq_spsc_commit_check(ip->p, n)))
+		lfq_inline_wake(ip->q, LFQ_WAKE_CONSUMER);
+}
+
+/**
+ * lfq_inline_peek() - lfq_peek() inline.
+ * @ic:		the consumer view.
+ * @want:	slots wanted, at least 1.
+ * @span:	the first readable slot, or NULL.
+ *
+ * Return: slots readable (1..@want, one contiguous span), -EAGAIN if the
+ * ring is empty, -EINVAL if @want is 0.
+ */
+static inline int lfq_inline_peek(struct lfq_inline_cons *ic, uint32_t want,
+				  const void **span)
+{
+	__u32 got;
+
+	if (lfq_unlikely(!want)) {
+		*span = (const void *)0;
+		return -EINVAL;
+	}
+	*span = lfq_spsc_peek(ic->c, want, &got);
+	if (lfq_likely(got))
+		return (int)got;
+	/* Only this consumer writes empty_events: a plain increment. */
+	lfq_store_relaxed(ic->c->empty_events, *ic->c->empty_events + 1);
+	return -EAGAIN;
+}
+
+/**
+ * lfq_inline_release() - lfq_release() inline: give back the first @n
+ * slots of the last peek (clamped to it); wake a sleeping producer.
+ * @ic:		the consumer view.
+ * @n:		slots to release.
+ */
+static inline void lfq_inline_release(struct lfq_inline_cons *ic, uint32_t n)
+{
+	if (!*ic->wakeups)
+		lfq_spsc_release(ic->c, n);
+	else if (lfq_unlikely(lfq_spsc_release_check(ic->c, n)))
+		lfq_inline_wake(ic->q, LFQ_WAKE_PRODUCER);
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LFQ_INLINE_H */

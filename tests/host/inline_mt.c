@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: MIT
+/*
+ * inline_mt.c - lfq_inline.h, the SPSC fast path inlined into the caller:
+ * which queues give a view and which errno the others get; a stream
+ * between two threads in batches of every size from 1 to 37, checked
+ * message by message; the inline and out-of-line calls mixed on the same
+ * handles; sleep/wake round trips where the only publishing is the inline
+ * commit and release (a lost wakeup is a timeout); a producer sleeping
+ * for space woken by an inline release; and the view following
+ * lfq_set_wakeups() after it was taken.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "liblfq.h"
+#include "lfq_inline.h"
+#include "tap.h"
+#include "test_util.h"
+
+#ifdef LFQ_TSAN
+#define STREAM	200000ull
+#define ROUNDS	10000u
+#else
+#define STREAM	20000000ull
+#define ROUNDS	100000u
+#endif
+#define SLOTS		512u	/* 8-byte slots: a page at least */
+#define MAX_BATCH	37u
+#define TIMEOUT_NS	5000000000ll
+
+static struct lfq *spsc(uint32_t slot_size, uint32_t slots)
+{
+	LFQ_OPTS(lfq_create_opts, o, .type = LFQ_TYPE_SPSC,
+		 .slot_size = slot_size, .slot_count = slots,
+		 .backend = LFQ_BACKEND_MEMFD);
+
+	return queue_or_exit(&o);
+}
+
+/* Views of fixed SPSC queues only; a zero count is -EINVAL, as out of line. */
+static void test_views(void)
+{
+	LFQ_OPTS(lfq_create_opts, mo, .type = LFQ_TYPE_MPSC, .slot_size = 64,
+		 .slot_count = 64, .backend = LFQ_BACKEND_MEMFD);
+	LFQ_OPTS(lfq_create_opts, eo, .type = LFQ_TYPE_SPSC, .slot_size = 64,
+		 .slot_count = 64, .backend = LFQ_BACKEND_MEMFD,
+		 .flags = LFQ_CREATE_ELASTIC, .seg_min = 2, .seg_max = 4);
+	struct lfq *m = queue_or_exit(&mo), *e = queue_or_exit(&eo);
+	struct lfq *q = spsc(8, SLOTS);
+	struct lfq_inline_prod ip;
+	struct lfq_inline_cons ic;
+	const void *r = &r;
+	void *w = &w;
+	int a, b, c, d;
+
+	a = lfq_inline_producer(m, &ip);
+	b = lfq_inline_consumer(m, &ic);
+	c = lfq_inline_producer(e, &ip);
+	d = lfq_inline_consumer(e, &ic);
+	tap_ok(a == -EOPNOTSUPP && b == -EOPNOTSUPP && c == -EOPNOTSUPP &&
+	       d == -EOPNOTSUPP,
+	       "MPSC and elastic SPSC queues give no inline view: -EOPNOTSUPP (MPSC %s/%s, elastic %s/%s)",
+	       ename(-a), ename(-b), ename(-c), ename(-d));
+	a = lfq_inline_producer(q, &ip);
+	b = lfq_inline_consumer(q, &ic);
+	c = a || b ? -1 : lfq_inline_reserve(&ip, 0, &w);
+	d = a || b ? -1 : lfq_inline_peek(&ic, 0, &r);
+	tap_ok(!a && !b && c == -EINVAL && !w && d == -EINVAL && !r,
+	       "a fixed SPSC queue gives both views (%s, %s); reserve and peek of 0 slots: -EINVAL and a NULL span (%s, %s)",
+	       ename(-a), ename(-b), ename(-c), ename(-d));
+	c = a || b ? -1 : lfq_inline_peek(&ic, 1, &r);
+	tap_ok(c == -EAGAIN && !r, "inline peek of an empty queue: -EAGAIN (%s)",
+	       ename(-c));
+	lfq_close(m);
+	lfq_close(e);
+	lfq_close(q);
+}
+
+struct stream {
+	struct lfq *q;
+	uint64_t n;
+};
+
+/* Producer: batches of 1, 2, ... MAX_BATCH, again; each slot its index. */
+static void *stream_produce(void *arg)
+{
+	struct stream *st = arg;
+	struct lfq_inline_prod ip;
+	uint32_t want = 1;
+	uint64_t seq = 0;
+
+	if (lfq_inline_producer(st->q, &ip))
+		return NULL;
+	while (seq < st->n) {
+		uint64_t *m;
+		void *span;
+		int got = lfq_inline_reserve(&ip, want, &span);
+
+		if (got == -EAGAIN)
+			continue;
+		m = span;
+		if (got > (int)(st->n - seq))
+			got = (int)(st->n - seq);
+		for (int i = 0; i < got; i++)
+			m[i] = seq++;
+		lfq_inline_commit(&ip, (uint32_t)got);
+		want = want % MAX_BATCH + 1;
+	}
+	return NULL;
+}
+
+static void test_stream(void)
+{
+	struct stream st = { .q = spsc(8, SLOTS), .n = STREAM };
+	struct lfq_stats s = { .size = sizeof(s) };
+	struct lfq_inline_cons ic;
+	uint64_t seq = 0, bad = 0;
+	uint32_t want = MAX_BATCH;
+	pthread_t t;
+	double t0 = now_s();
+
+	if (lfq_inline_consumer(st.q, &ic))
+		bad++;
+	pthread_create(&t, NULL, stream_produce, &st);
+	while (!bad && seq < st.n) {
+		const uint64_t *m;
+		const void *span;
+		int got = lfq_inline_peek(&ic, want, &span);
+
+		if (got == -EAGAIN)
+			continue;
+		m = span;
+		for (int i = 0; i < got; i++)
+			if (m[i] != seq++)
+				bad++;
+		lfq_inline_release(&ic, (uint32_t)got);
+		want = want == 1 ? MAX_BATCH : want - 1;
+	}
+	pthread_join(t, NULL);
+	lfq_get_stats(st.q, &s);
+	tap_ok(seq == st.n && !bad && s.produced == st.n &&
+	       s.consumed == st.n,
+	       "%llu 8-byte messages between two threads, inline on both sides, batches 1..%u: in order, none lost (%llu bad; stats produced %llu consumed %llu; %.1f M msg/s)",
+	       (unsigned long long)st.n, MAX_BATCH, (unsigned long long)bad,
+	       (unsigned long long)s.produced, (unsigned long long)s.consumed,
+	       (double)seq / (now_s() - t0) / 1e6);
+	lfq_close(st.q);
+}
+
+/* The same handle through both APIs, turn about, on each side. */
+static void test_mixed(void)
+{
+	struct lfq *q = spsc(8, SLOTS);
+	struct lfq_inline_prod ip;
+	struct lfq_inline_cons ic;
+	uint64_t in = 0, out = 0, v, bad = 0;
+
+	if (lfq_inline_producer(q, &ip) || lfq_inline_consumer(q, &ic))
+		bad++;
+	for (int round = 0; !bad && round < 1000; round++) {
+		/* Fill: lfq_push, then an inline batch of 3, until full. */
+		for (;;) {
+			void *w;
+			int got;
+
+			if (lfq_push(q, &in, sizeof(in)))
+				break;
+			in++;
+			got = lfq_inline_reserve(&ip, 3, &w);
+			if (got < 0)
+				break;
+			for (int i = 0; i < got; i++)
+				((uint64_t *)w)[i] = in++;
+			lfq_inline_commit(&ip, (uint32_t)got);
+		}
+		/* Drain: an inline peek of 2, then lfq_pop, until empty. */
+		for (;;) {
+			const void *r;
+			int got = lfq_inline_peek(&ic, 2, &r);
+
+			if (got < 0)
+				break;
+			for (int i = 0; i < got; i++)
+				bad += ((const uint64_t *)r)[i] != out++;
+			lfq_inline_release(&ic, (uint32_t)got);
+			if (lfq_pop(q, &v, sizeof(v)))
+				break;
+			bad += v != out++;
+		}
+		bad += in != out;
+	}
+	tap_ok(!bad && in == out && in >= 1000ull * SLOTS,
+	       "inline and out-of-line calls mixed on one handle: %llu messages through 1000 fill/drain rounds, in order (%llu bad)",
+	       (unsigned long long)out, (unsigned long long)bad);
+	lfq_close(q);
+}
+
+struct pingpong {
+	struct lfq *there, *back;
+	unsigned int errors;
+};
+
+/* Echo: sleep for a message, send it back; inline peek/release/commit. */
+static void *echo(void *arg)
+{
+	struct pingpong *pp = arg;
+	struct lfq_inline_cons ic;
+	struct lfq_inline_prod ip;
+
+	if (lfq_inline_consumer(pp->there, &ic) ||
+	    lfq_inline_producer(pp->back, &ip)) {
+		pp->errors++;
+		return NULL;
+	}
+	for (unsigned int i = 0; i < ROUNDS; i++) {
+		const void *r;
+		void *w;
+
+		if (lfq_wait_data(pp->there, 1, TIMEOUT_NS) ||
+		    lfq_inline_peek(&ic, 1, &r) != 1 ||
+		    lfq_inline_reserve(&ip, 1, &w) != 1) {
+			pp->errors++;
+			break;
+		}
+		memcpy(w, r, 8);
+		lfq_inline_release(&ic, 1);
+		lfq_inline_commit(&ip, 1);
+	}
+	return NULL;
+}
+
+static void test_pingpong(void)
+{
+	struct pingpong pp = { .there = spsc(8, SLOTS), .back = spsc(8, SLOTS) };
+	struct lfq_inline_prod ip;
+	struct lfq_inline_cons ic;
+	unsigned int i, lost = 0, wrong = 0;
+	double t0 = now_s();
+	pthread_t t;
+
+	/* No spinning: every wait takes the sleep path. */
+	lfq_set_wait_spin(pp.there, 0);
+	lfq_set_wait_spin(pp.back, 0);
+	if (lfq_inline_producer(pp.there, &ip) ||
+	    lfq_inline_consumer(pp.back, &ic))
+		wrong++;
+	pthread_create(&t, NULL, echo, &pp);
+	for (i = 0; !wrong && i < ROUNDS; i++) {
+		const void *r;
+		uint64_t v = i;
+		void *w;
+
+		if (lfq_inline_reserve(&ip, 1, &w) != 1) {
+			wrong++;
+			break;
+		}
+		memcpy(w, &v, 8);
+		lfq_inline_commit(&ip, 1);
+		if (lfq_wait_data(pp.back, 1, TIMEOUT_NS)) {
+			lost++;
+			break;
+		}
+		if (lfq_inline_peek(&ic, 1, &r) != 1 ||
+		    *(const uint64_t *)r != i)
+			wrong++;
+		lfq_inline_release(&ic, 1);
+	}
+	pthread_join(t, NULL);
+	tap_ok(!lost && !wrong && !pp.errors,
+	       "%u sleep/wake round trips published only by inline commit and release: no lost wakeup (%u lost, %u wrong, %u echo errors; %.1f us each)",
+	       ROUNDS, lost, wrong, pp.errors, (now_s() - t0) / ROUNDS * 1e6);
+	lfq_close(pp.there);
+	lfq_close(pp.back);
+}
+
+struct space_wait {
+	struct lfq *q;
+	int rc;
+};
+
+static void *wait_space(void *arg)
+{
+	struct space_wait *sw = arg;
+
+	sw->rc = lfq_wait_space(sw->q, 4, TIMEOUT_NS);
+	return NULL;
+}
+
+/* A producer sleeping for 4 free slots, woken by inline releases. */
+static void test_space_wake(void)
+{
+	struct space_wait sw = { .q = spsc(8, SLOTS), .rc = 1 };
+	struct lfq_inline_cons ic;
+	uint64_t v = 0;
+	double t0;
+	pthread_t t;
+	int full = 0;
+
+	lfq_set_wait_spin(sw.q, 0);
+	while (!lfq_push(sw.q, &v, sizeof(v)))
+		full++;
+	lfq_inline_consumer(sw.q, &ic);
+	t0 = now_s();
+	pthread_create(&t, NULL, wait_space, &sw);
+	msleep(50);	/* let it sleep */
+	for (int i = 0; i < 4; i++) {
+		const void *r;
+
+		if (lfq_inline_peek(&ic, 1, &r) == 1)
+			lfq_inline_release(&ic, 1);
+	}
+	pthread_join(t, NULL);
+	tap_ok(full == SLOTS && sw.rc == 0 && now_s() - t0 < 4,
+	       "a producer asleep for 4 free slots (%d of %u full) is woken by inline releases: lfq_wait_space() %s after %.0f ms",
+	       full, SLOTS, ename(-sw.rc), (now_s() - t0) * 1e3);
+	lfq_close(sw.q);
+}
+
+struct data_wait {
+	struct lfq *q;
+	int64_t waited_ns;
+	int rc;
+};
+
+static void *wait_data(void *arg)
+{
+	struct data_wait *dw = arg;
+	int64_t t0 = now_ns();
+
+	dw->rc = lfq_wait_data(dw->q, 1, 400000000ll);
+	dw->waited_ns = now_ns() - t0;
+	return NULL;
+}
+
+/*
+ * A consumer asleep with a 400 ms timeout; 50 ms in, one inline commit
+ * through a view taken before lfq_set_wakeups(q, @wakeups): how long the
+ * consumer slept.
+ */
+static int64_t slept_ms(int wakeups, int *rc)
+{
+	struct data_wait dw = { .q = spsc(8, SLOTS) };
+	struct lfq_inline_prod ip;
+	uint64_t v = 7;
+	pthread_t t;
+	void *w;
+
+	lfq_set_wait_spin(dw.q, 0);
+	lfq_inline_producer(dw.q, &ip);
+	lfq_set_wakeups(dw.q, wakeups);
+	pthread_create(&t, NULL, wait_data, &dw);
+	msleep(50);
+	if (lfq_inline_reserve(&ip, 1, &w) == 1) {
+		memcpy(w, &v, 8);
+		lfq_inline_commit(&ip, 1);
+	}
+	pthread_join(t, NULL);
+	*rc = dw.rc;
+	lfq_close(dw.q);
+	return dw.waited_ns / 1000000;
+}
+
+/* lfq_set_wakeups() after the view was taken: the view follows it. */
+static void test_wakeups_setting(void)
+{
+	int on_rc, off_rc;
+	int64_t on = slept_ms(1, &on_rc), off = slept_ms(0, &off_rc);
+
+	tap_ok(on_rc == 0 && on < 300 && off >= 390,
+	       "the view follows lfq_set_wakeups() set after it was taken: a sleeping consumer is woken by the inline commit 50 ms in with wakeups on (%lld ms, %s), sleeps out its 400 ms with them off (%lld ms, %s)",
+	       (long long)on, ename(-on_rc), (long long)off, ename(-off_rc));
+}
+
+int main(void)
+{
+	tap_plan(8);
+	test_views();
+	test_stream();
+	test_mixed();
+	test_pingpong();
+	test_space_wake();
+	test_wakeups_setting();
+	return tap_done();
+}
