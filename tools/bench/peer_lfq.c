@@ -3,11 +3,13 @@
  * peer_lfq.c - lfq itself as a bench peer: an SPSC or MPSC liblfq queue on
  * a memfd, zero-copy (messages are written and read in the ring's slots).
  * An MPSC producer thread gets a handle of its own, as liblfq requires.
+ * "lfq inline" is the same SPSC queue through lfq_inline.h.
  */
 #include <errno.h>
 #include <stdlib.h>
 
 #include "liblfq.h"
+#include "lfq_inline.h"
 #include "peers.h"
 
 #define LFQ_PEER_PRODUCERS_MAX 16
@@ -161,4 +163,85 @@ const struct peer peer_lfq = {
 	.consumer = lfq_peer_consumer,
 	.push = lfq_peer_push,
 	.pop = lfq_peer_pop,
+};
+
+/*
+ * The SPSC queue again, through lfq_inline.h: the views are taken when a
+ * thread's handle is made, so each push and pop is the protocol header's
+ * code inlined here, with wakeups on (the default).
+ */
+struct lfq_inline_handle {
+	struct lfq_inline_prod ip;
+	struct lfq_inline_cons ic;
+	uint32_t slot_size;
+};
+
+static void *lfq_inline_peer_producer(struct peer_queue *pq, unsigned int i)
+{
+	struct lfq_inline_handle *h = malloc(sizeof(*h));
+
+	(void)i;
+	if (h && lfq_inline_producer(pq->q, &h->ip)) {
+		free(h);
+		return NULL;
+	}
+	if (h)
+		h->slot_size = pq->slot_size;
+	return h;
+}
+
+static void *lfq_inline_peer_consumer(struct peer_queue *pq)
+{
+	struct lfq_inline_handle *h = malloc(sizeof(*h));
+
+	if (h && lfq_inline_consumer(pq->q, &h->ic)) {
+		free(h);
+		return NULL;
+	}
+	if (h)
+		h->slot_size = pq->slot_size;
+	return h;
+}
+
+static unsigned int lfq_inline_peer_push(void *hp, uint64_t tag,
+					 unsigned int n)
+{
+	struct lfq_inline_handle *h = hp;
+	void *span;
+	int got = lfq_inline_reserve(&h->ip, n, &span);
+	unsigned char *p = span;
+
+	if (got <= 0)
+		return 0;
+	for (int i = 0; i < got; i++)
+		msg_fill(p + (size_t)i * h->slot_size, h->slot_size, tag + i);
+	lfq_inline_commit(&h->ip, (uint32_t)got);
+	return (unsigned int)got;
+}
+
+static unsigned int lfq_inline_peer_pop(void *hp, uint64_t *tags,
+					unsigned int n)
+{
+	struct lfq_inline_handle *h = hp;
+	const void *span;
+	int got = lfq_inline_peek(&h->ic, n, &span);
+	const unsigned char *p = span;
+
+	if (got <= 0)
+		return 0;
+	for (int i = 0; i < got; i++)
+		tags[i] = msg_tag(p + (size_t)i * h->slot_size, h->slot_size);
+	lfq_inline_release(&h->ic, (uint32_t)got);
+	return (unsigned int)got;
+}
+
+const struct peer peer_lfq_inline = {
+	.name = "lfq inline",
+	.flags = PEER_SPSC,
+	.create = lfq_peer_create,
+	.destroy = lfq_peer_destroy,
+	.producer = lfq_inline_peer_producer,
+	.consumer = lfq_inline_peer_consumer,
+	.push = lfq_inline_peer_push,
+	.pop = lfq_inline_peer_pop,
 };

@@ -44,8 +44,9 @@ struct peer {
 	unsigned int (*pop)(void *h, uint64_t *tags, unsigned int n);
 };
 
-extern const struct peer peer_lfq, peer_lfq_nowake, peer_rte_ring, peer_rte_ring_zc,
-	peer_ck_ring, peer_boost, peer_wfcqueue, peer_mutex;
+extern const struct peer peer_lfq, peer_lfq_nowake, peer_lfq_inline,
+	peer_rte_ring, peer_rte_ring_zc, peer_ck_ring, peer_boost, peer_wfcqueue,
+	peer_mutex;
 
 static inline void msg_fill(void *slot, uint32_t size, uint64_t tag)
 {
