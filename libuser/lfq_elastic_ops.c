@@ -345,7 +345,8 @@ void lfq_elastic_bind(struct lfq *q)
  * @q:		the handle.
  * @data:	waiting for data (else for space).
  * @arm:	announce the sleep first (ORDERING wake-data, wake-space).
- * @min_count:	MPSC readable slots are counted up to it.
+ * @min_count:	MPSC slots (readable, or free and reservable) are counted
+ *		up to it.
  *
  * Return: the slots ready.
  */
@@ -357,7 +358,7 @@ uint32_t lfq_elastic_ready(struct lfq *q, int data, int arm,
 	int next;
 
 	if (!data) {
-		n = lfq_ready_space(&q->ploc, arm);
+		n = lfq_ready_space(&q->ploc, min_count, arm);
 		return lfq_seg_sealed(lfq_load_relaxed(q->ploc.head)) ?
 		       q->hdr.slot_count : n;
 	}

@@ -16,7 +16,8 @@
  * @q:		the handle.
  * @data:	waiting for data (else for space).
  * @arm:	announce the sleep first.
- * @min_count:	MPSC readable slots are counted up to it.
+ * @min_count:	MPSC slots (readable, or free and reservable) are counted
+ *		up to it.
  *
  * Return: the slots ready.
  */
@@ -26,7 +27,7 @@ uint32_t lfq_ready_count(struct lfq *q, int data, int arm,
 	if (q->hdr.seg_max)
 		return lfq_elastic_ready(q, data, arm, min_count);
 	return data ? lfq_ready_data(&q->ring, min_count, arm) :
-		      lfq_ready_space(&q->ring, arm);
+		      lfq_ready_space(&q->ring, min_count, arm);
 }
 
 static inline void lfq_cpu_relax(void)

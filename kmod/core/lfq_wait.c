@@ -27,7 +27,8 @@
  * lfq_queue_ready() - is the queue ready for a waiter?
  * @q:		the queue.
  * @flags:	LFQ_WAIT_DATA or LFQ_WAIT_SPACE.
- * @min_count:	slots wanted; MPSC readable slots are counted up to it.
+ * @min_count:	slots wanted; MPSC slots (readable, or free and
+ *		reservable) are counted up to it.
  * @arm:	arm the waiter's need-wakeup flag first (the caller is
  *		queued on the wait queue already).
  * @available:	set to the slots readable or free.
@@ -44,7 +45,7 @@ bool lfq_queue_ready(struct lfq_queue *q, u32 flags, u32 min_count,
 	else
 		*available = flags == LFQ_WAIT_DATA ?
 			     lfq_ready_data(&q->ring, min_count, arm) :
-			     lfq_ready_space(&q->ring, arm);
+			     lfq_ready_space(&q->ring, min_count, arm);
 	return *available >= min_count;
 }
 

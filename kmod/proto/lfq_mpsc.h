@@ -220,6 +220,37 @@ static inline int lfq_mpsc_outstanding(__u64 v, __u64 i)
 }
 
 /**
+ * lfq_mpsc_laps_done() - the check of lfq_mpsc_lap_free() on a ring's
+ * words as they are, for producers and for waiters (lfq_ready_space()).
+ * @commit:	the ring's commit words.
+ * @mask:	slot_count - 1.
+ * @segment:	the ring is an elastic segment, whose first lap begins at
+ *		@base.
+ * @base:	see @segment.
+ * @head:	the first index to check.
+ * @n:		slots to check.
+ *
+ * Return: the leading slots, 0..@n, whose previous lap is done.
+ */
+static inline __u32 lfq_mpsc_laps_done(const __u64 *commit, __u32 mask,
+				       __u32 segment, __u64 base, __u64 head,
+				       __u32 n)
+{
+	__u64 lap = (__u64)mask + 1, v;
+	__u32 k;
+
+	for (k = 0; k < n; k++) {
+		if (segment && (__s64)(head + k - lap - base) < 0)
+			continue;
+		/* ORDERING mpsc-lap. */
+		v = lfq_load_acquire(&commit[(head + k) & mask]);
+		if (lfq_mpsc_outstanding(v, head + k - lap))
+			break;
+	}
+	return k;
+}
+
+/**
  * lfq_mpsc_lap_free() - how many of @n slots from index @head are done
  * with their previous lap.
  * @p:		producer view.
@@ -246,18 +277,8 @@ static inline int lfq_mpsc_outstanding(__u64 v, __u64 i)
 static inline __u32 lfq_mpsc_lap_free(const struct lfq_mpsc_prod *p,
 				      __u64 head, __u32 n)
 {
-	__u64 lap = (__u64)p->mask + 1, v;
-	__u32 k;
-
-	for (k = 0; k < n; k++) {
-		if (p->segment && (__s64)(head + k - lap - p->base) < 0)
-			continue;
-		/* ORDERING mpsc-lap. */
-		v = lfq_load_acquire(&p->commit[(head + k) & p->mask]);
-		if (lfq_mpsc_outstanding(v, head + k - lap))
-			break;
-	}
-	return k;
+	return lfq_mpsc_laps_done(p->commit, p->mask, p->segment, p->base,
+				  head, n);
 }
 
 /**

@@ -35,13 +35,35 @@ static inline __u32 lfq_ready_data(const struct lfq_ring_loc *r, __u32 max,
  * lfq_ready_space() - free slots (reserved MPSC slots are in use), arming
  * need_space first if @arm.
  * @r:		the ring.
+ * @max:	an MPSC ring is counted up to @max only: of the slots its
+ *		indices say are free, the leading ones a producer could
+ *		reserve (lfq_mpsc_laps_done(): their previous lap is
+ *		committed). With an honest consumer that is all of them;
+ *		with one that forged its tail past a slot still being
+ *		written, it is fewer, and the waiter sleeps instead of
+ *		spinning between "free" here and "full" from the reserve.
+ *		An SPSC count is exact.
  * @arm:	announce a sleep first.
+ *
+ * The lap check needs no wakeup of its own: an honest consumer releases
+ * only slots whose commit is done, so its release that frees a slot
+ * (and wakes the waiter) also makes that slot's lap done.
  *
  * Return: free slots, at most slot_count.
  */
-static inline __u32 lfq_ready_space(const struct lfq_ring_loc *r, int arm)
+static inline __u32 lfq_ready_space(const struct lfq_ring_loc *r, __u32 max,
+				    int arm)
 {
-	return arm ? lfq_arm_space_wait(r) : lfq_free_slots(r);
+	__u32 n = arm ? lfq_arm_space_wait(r) : lfq_free_slots(r);
+
+	if (r->type != LFQ_TYPE_MPSC)
+		return n;
+	if (n > max)
+		n = max;
+	return lfq_mpsc_laps_done(r->commit, r->slot_count - 1, r->segment,
+				  r->base,
+				  lfq_loc_index(r, lfq_load_relaxed(r->head)),
+				  n);
 }
 
 #endif /* _LFQ_PROTO_READY_H */
