@@ -10,6 +10,10 @@
  * reservation that says "full": it may use at most a tenth of the half
  * second it is left there, by its thread's CPU clock. Then the holder
  * commits and an honest release wakes it, and its push goes through.
+ *
+ * Runs on a memfd queue here, and on a /dev/lfq queue in the test VM
+ * (tests/vm/space_liar_kernel.c builds this file with LFQ_KERNEL_QUEUE),
+ * where the wait is the module's LFQ_IOC_WAIT.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,14 +21,20 @@
 #include <stdint.h>
 #include <sys/mman.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "lfq_common.h"
+#include "lfq_ring.h"
 #include "liblfq.h"
 #include "tap.h"
 #include "test_util.h"
 
+#ifdef LFQ_KERNEL_QUEUE
+#define QUEUE_BACKEND	LFQ_BACKEND_KERNEL
+#else
+#define QUEUE_BACKEND	LFQ_BACKEND_MEMFD
+#endif
+
 #define SLOTS		64u
+#define PAGE		4096ul
 #define SLOT_SIZE	64u
 #define HOLD_MS		500
 #define MAX_CPU_MS	50
@@ -59,16 +69,16 @@ int main(void)
 {
 	LFQ_OPTS(lfq_create_opts, o, .type = LFQ_TYPE_MPSC,
 		 .slot_size = SLOT_SIZE, .slot_count = SLOTS,
-		 .backend = LFQ_BACKEND_MEMFD, .flags = LFQ_CREATE_BLOCK);
+		 .backend = QUEUE_BACKEND, .flags = LFQ_CREATE_BLOCK);
 	LFQ_OPTS(lfq_open_opts, by_fd, .fd = -1);
 	struct lfq *q = queue_or_exit(&o), *holder = NULL;
 	struct blocked b = { .rc = 1 };
+	void *hdr, *prod = MAP_FAILED, *cons = MAP_FAILED;
 	struct lfq_ring_hdr h;
-	struct lfq_ring_loc r;
 	char msg[SLOT_SIZE] = "m";
 	int64_t cpu0, cpu1, t0;
 	int wait_rc, res_rc, pushed = 0, err;
-	void *held, *span, *map;
+	void *held, *span;
 	pthread_t t;
 
 	tap_plan(4);
@@ -84,19 +94,30 @@ int main(void)
 		lfq_commit(q, 1);
 		pushed++;
 	}
-	/* The control pages, up to the slots: the liar's view. */
-	if (!err && pread(lfq_fd(q), &h, sizeof(h), 0) != sizeof(h))
-		err = -EIO;
-	map = err ? MAP_FAILED : mmap(NULL, h.data_offset,
-				      PROT_READ | PROT_WRITE, MAP_SHARED,
+	/*
+	 * The liar's view: the producer page read-only, its own consumer
+	 * page writable (the queue's creator has both roles), each mapped
+	 * alone at its offset as /dev/lfq requires.
+	 */
+	hdr = err ? MAP_FAILED : mmap(NULL, PAGE, PROT_READ, MAP_SHARED,
 				      lfq_fd(q), 0);
-	if (map == MAP_FAILED) {
-		tap_ok(0, "setup: a full ring with one held slot (err %d)", err);
+	if (hdr != MAP_FAILED) {
+		h = *(const struct lfq_ring_hdr *)hdr;
+		prod = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, lfq_fd(q),
+			    (off_t)h.prod_offset);
+		cons = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+			    lfq_fd(q), (off_t)h.cons_offset);
+	}
+	if (hdr == MAP_FAILED || prod == MAP_FAILED || cons == MAP_FAILED) {
+		tap_ok(0, "setup: a full ring with one held slot, mapped (err %d, errno %d)",
+		       err, errno);
 		return tap_done();
 	}
-	lfq_ring_loc_init(&r, map, &h);
 	/* The liar: everything consumed. */
-	lfq_store_release(r.tail, lfq_load_relaxed(r.head));
+	__atomic_store_n(&((struct lfq_cons_ctl *)cons)->tail,
+			 __atomic_load_n(&((const struct lfq_prod_ctl *)prod)->head,
+					 __ATOMIC_RELAXED),
+			 __ATOMIC_RELEASE);
 	wait_rc = lfq_wait_space(b.q, 1, 0);
 	res_rc = lfq_reserve(b.q, 1, &span);
 	tap_ok(pushed == SLOTS - 1 && res_rc == -EAGAIN && wait_rc == -EAGAIN,
@@ -128,7 +149,9 @@ int main(void)
 	pthread_join(t, NULL);
 	tap_ok(lfq_wait_space(q, 1, 0) == -EAGAIN,
 	       "the ring is full again, as it should be");
-	munmap(map, h.data_offset);
+	munmap(hdr, PAGE);
+	munmap(prod, PAGE);
+	munmap(cons, PAGE);
 	lfq_close(b.q);
 	lfq_close(holder);
 	lfq_close(q);

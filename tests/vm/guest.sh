@@ -181,6 +181,8 @@ lfq_run -t 400 kill_storm /lfq/kill_storm
 lfq_run -t 120 races /lfq/races
 # A consumer forging its tail while kernel producers lap a held record.
 lfq_run -t 120 forged_tail /lfq/forged_tail
+# A producer blocked in LFQ_IOC_WAIT while the consumer's tail lies.
+lfq_run -t 60 space_liar_kernel /lfq/space_liar_kernel
 # Elastic queues. The stream: 10^8 messages per case through 10^4 grows
 # and shrinks on the stock kernel (~4 min); the debug and KCSAN kernels
 # (uname -r *-lfq-*), 5-20 times slower under TCG, run it shorter. Their
