@@ -111,6 +111,7 @@ $(B)/tests/vm/%: tests/vm/%.c $(LIB_A) $(TEST_HDRS)
 # A VM test may build a host test's source against /dev/lfq.
 $(B)/tests/vm/no_syscalls_kernel: tests/host/no_syscalls.c
 $(B)/tests/vm/mpsc_kernel: tests/host/mpsc_lib.c
+$(B)/tests/vm/space_liar_kernel: tests/host/space_liar.c
 
 $(B)/tools/%: tools/%.c $(LIB_A)
 	@mkdir -p $(@D)

@@ -121,6 +121,11 @@ EOC
 		PKG_CONFIG_PATH="$T/root$P/lib/pkgconfig" \
 		pkg-config --cflags --libs liblfq) &&
 	gcc -std=c11 -Wall -Wextra -Werror "$T/use.c" -o "$T/use" $flags &&
+	printf '#include <lfq_inline.h>\nint f(struct lfq_inline_prod *p)\n{\n\tvoid *w;\n\tint n = lfq_inline_reserve(p, 1, &w);\n\n\tif (n > 0)\n\t\tlfq_inline_commit(p, 1);\n\treturn n;\n}\n' >"$T/use.cc" &&
+	g++ -std=c++17 -Wall -Wextra -Werror -pedantic -fsyntax-only \
+		"$T/use.cc" $(PKG_CONFIG_SYSROOT_DIR="$T/root" \
+		PKG_CONFIG_PATH="$T/root$P/lib/pkgconfig" \
+		pkg-config --cflags liblfq) &&
 	LD_LIBRARY_PATH="$T/root$P/lib" "$T/use" &&
 	LD_LIBRARY_PATH="$T/root$P/lib" "$T/root$P/bin/lfqctl" --help 2>&1 |
 		grep -q Usage &&
@@ -132,7 +137,7 @@ EOC
 	left=$(find "$T/root" -type f -o -type l) && [ -z "$left" ] ||
 		{ echo "left after make uninstall: $left"; false; }
 } >"$T/pc.log" 2>&1 || rc=1
-ok $rc "make install PREFIX=$P: .pc for that prefix, a program using liblfq.h and lfq_inline.h builds and runs, tools and man pages; make uninstall leaves no file" "$T/pc.log"
+ok $rc "make install PREFIX=$P: .pc for that prefix, a program using liblfq.h and lfq_inline.h builds and runs (lfq_inline.h also as C++17), tools and man pages; make uninstall leaves no file" "$T/pc.log"
 
 # Every man page renders without a warning (a ".so man3/x.3" alias
 # through a man tree in which it resolves, as it does once installed).

@@ -373,8 +373,9 @@ struct lfq_info {
  * @timeout_ns:	relative timeout; < 0 waits forever, 0 only checks.
  * @available:	out: slots readable (DATA) or free (SPACE) at return;
  *		on an MPSC ring both are counted up to @min_count only, and
- *		a free slot counts only if it can be reserved (its previous
- *		lap committed: a consumer's forged tail frees nothing).
+ *		on a fixed MPSC ring a free slot counts only if it can be
+ *		reserved (its previous lap committed: a consumer's forged
+ *		tail frees nothing).
  *
  * Returns 0 when ready, -EAGAIN when @timeout_ns is 0 and not ready,
  * -ETIMEDOUT when the timeout expired, -EINTR on a signal.

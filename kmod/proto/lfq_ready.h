@@ -49,7 +49,8 @@ static inline __u32 lfq_ready_data(const struct lfq_ring_loc *r, __u32 max,
  * only slots whose commit is done, so its release that frees a slot
  * (and wakes the waiter) also makes that slot's lap done.
  *
- * Return: free slots, at most slot_count.
+ * Return: free slots, at most slot_count; for MPSC, reservable slots, at
+ * most @max.
  */
 static inline __u32 lfq_ready_space(const struct lfq_ring_loc *r, __u32 max,
 				    int arm)

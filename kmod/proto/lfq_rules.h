@@ -33,7 +33,9 @@
  *		CAS is relaxed (no claim) and ordered by this acquire.
  * mpsc-lap	P (or the orphan scan): the release (or cmpxchg) that
  *		   publishes index i - slot_count in its commit word
- *		P: lfq_load_acquire(commit word) in lfq_mpsc_lap_free().
+ *		P: lfq_load_acquire(commit word) in lfq_mpsc_laps_done(),
+ *		   for lfq_mpsc_lap_free() and the space waiter's count
+ *		   (lfq_ready_space()).
  *		The previous lap's writer is done before index i is written.
  * claim	P: lfq_store_release(claim->start, ->end), then the fully
  *		   ordered CAS of head, in lfq_mpsc_reserve()
@@ -56,7 +58,10 @@
  *		   (lfq_spsc_release_check(), lfq_mpsc_release(),
  *		   lfq_mpsc_peek_check())
  *		P stores need_space = 1, full barrier, loads tail:
- *		   lfq_arm_space_wait().
+ *		   lfq_arm_space_wait(); on MPSC it then loads the commit
+ *		   words of the slots that tail frees (lfq_ready_space()).
+ *		   C advanced tail only past commits it acquired, so a P
+ *		   that sees the new tail sees those commits too.
  * wake-queue	K: prepare_to_wait() (sleeper queued, then arms and
  *		   re-checks) in lfq_queue_wait()
  *		K: wq_has_sleeper() after clearing the flag, in

@@ -323,6 +323,7 @@ struct data_wait {
 	struct lfq *q;
 	int64_t waited_ns;
 	int rc;
+	int started;
 };
 
 static void *wait_data(void *arg)
@@ -330,6 +331,7 @@ static void *wait_data(void *arg)
 	struct data_wait *dw = arg;
 	int64_t t0 = now_ns();
 
+	__atomic_store_n(&dw->started, 1, __ATOMIC_RELEASE);
 	dw->rc = lfq_wait_data(dw->q, 1, 400000000ll);
 	dw->waited_ns = now_ns() - t0;
 	return NULL;
@@ -352,6 +354,9 @@ static int64_t slept_ms(int wakeups, int *rc)
 	lfq_inline_producer(dw.q, &ip);
 	lfq_set_wakeups(dw.q, wakeups);
 	pthread_create(&t, NULL, wait_data, &dw);
+	/* 50 ms after the waiter began: it is asleep (no spinning). */
+	while (!__atomic_load_n(&dw.started, __ATOMIC_ACQUIRE))
+		msleep(1);
 	msleep(50);
 	if (lfq_inline_reserve(&ip, 1, &w) == 1) {
 		memcpy(w, &v, 8);

@@ -214,7 +214,7 @@ for _t in /lfq/*; do
 	mmap_rules|lifetime|fork_share|hostile|memcg|stream) continue ;;
 	wakeups_poll|wakeups_wait|wakeups_pingpong) continue ;;
 	named|named_ctl|roles|fuzz|hostile_mem|kill_storm|races) continue ;;
-	forged_tail) continue ;;
+	forged_tail|space_liar_kernel) continue ;;
 	elastic_basic|elastic_hostile_seal|elastic_limits) continue ;;
 	elastic_burst|elastic_stream|elastic_hostile_mem) continue ;;
 	elastic_hostile_kills) continue ;;

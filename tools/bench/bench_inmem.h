@@ -45,8 +45,8 @@ double inmem_throughput_plain(const struct peer *p, uint32_t slot_size,
  * @batch as in inmem_throughput(). Each peer's runs of a loop are then
  * recorded as one row, "throughput" or "plain-loop throughput", in
  * Mmsg/s (median, min..max) under @suite and @scenario.
- * Return: 0, or the negative errno of a peer whose run failed (its rows
- * are not recorded, the other peers' are).
+ * Return: 0, or the negative errno of a run that failed (its peer's row
+ * for that loop is not recorded; every other row is).
  */
 int inmem_record_peers(const char *suite, const char *scenario,
 		       const struct peer *const *peers, size_t npeers,
