@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * bench_targets.c - the targets issue 5 set for lfq, checked against the
- * rows of this run and reported (never enforced: a miss is a finding, and
- * the exit status stays 0). Each line names the target, the case, lfq's
+ * bench_targets.c - the targets set for lfq (issue 5's, as issue 18
+ * revised them: instructions, IPC round trip, streaming, and the SPSC
+ * figures in both loops), checked against the rows of this run and
+ * reported (never enforced: a miss is a finding, and the exit status
+ * stays 0). Each line names the target, the case, lfq's
  * figure, what it is compared with, the ratio and whether it is met.
  */
 #include <stdio.h>
@@ -119,7 +121,9 @@ void bench_report_targets(FILE *out, int markdown)
 	vs_best_peer(&t, "SPSC >= 1.25x best (plain loop)", "spsc",
 		     "plain-loop throughput", NULL, 1.25);
 	vs_best_peer(&t, "instructions <= best peer", "icount",
-		     "instructions", NULL, 1.0);
+		     "instructions", "b32", 1.0);
+	vs_system(&t, "instructions <= 1.25x ck_ring", "icount",
+		  "instructions", "b1", "ck_ring", 1 / 1.25);
 	mpsc_scaling(&t);
 	vs_best_peer(&t, "MPSC ahead of every peer", "mpsc", "throughput",
 		     NULL, 1.0);
@@ -127,14 +131,12 @@ void bench_report_targets(FILE *out, int markdown)
 		  20);
 	vs_system(&t, "IPC >= 20x a pipe (VM)", "vm-ipc", "throughput", NULL,
 		  "pipe", 20);
-	vs_system(&t, "IPC rtt <= 1.5x raw ping-pong", "ipc", "rtt p50", "busy",
-		  "cache line", 1 / 1.5);
-	vs_system(&t, "IPC rtt <= 1.5x raw (VM)", "vm-ipc", "rtt p50", "busy",
-		  "cache line", 1 / 1.5);
-	vs_best_peer(&t, "stream >= 2x BPF ringbuf, 1 CPU", "stream",
-		     "records/s", "1cpu", 2);
-	vs_best_peer(&t, "stream >= 3x BPF ringbuf, 2 CPUs", "stream",
-		     "records/s", "2cpu", 3);
+	vs_system(&t, "IPC rtt <= 2x raw ping-pong", "ipc", "rtt p50", "busy",
+		  "cache line", 1 / 2.0);
+	vs_system(&t, "IPC rtt <= 2x raw (VM)", "vm-ipc", "rtt p50", "busy",
+		  "cache line", 1 / 2.0);
+	vs_best_peer(&t, "stream >= 1.5x BPF ringbuf", "stream",
+		     "records/s", "default", 1.5);
 	vs_system(&t, "elastic steady >= 0.95x fixed", "elastic",
 		  "throughput", "steady", "lfq fixed", 0.95);
 	fprintf(out, "%s%u targets met, %u missed\n", markdown ? "\n" : "",
