@@ -347,12 +347,6 @@ double inmem_throughput(const struct peer *p, uint32_t slot_size,
 	return inmem_run(p, slot_size, batch, producers, mpsc, msgs, 0);
 }
 
-double inmem_throughput_plain(const struct peer *p, uint32_t slot_size,
-			      unsigned int batch, uint64_t msgs)
-{
-	return inmem_run(p, slot_size, batch, 1, 0, msgs, 1);
-}
-
 /*
  * Each repeat runs every peer once, in turn, rather than each peer's
  * repeats back to back: the speed of this (virtual) machine's cache-line

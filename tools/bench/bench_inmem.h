@@ -13,8 +13,9 @@
 
 /**
  * inmem_throughput() - one run: @producers threads push @msgs messages in
- * all into the @mpsc or the SPSC variant of the peer's queue, @batch at a time; the consumer pops @batch at a time and checks
- * every message's tag (per-producer FIFO, no tear).
+ * all into the @mpsc or the SPSC variant of the peer's queue, @batch at
+ * a time; the consumer pops @batch at a time and checks every message's
+ * tag (per-producer FIFO, no tear).
  * Return: messages per second, or a negative errno (-EPROTO: a message
  * was lost, reordered or corrupt; -ETIMEDOUT: no progress for 30 s).
  */
@@ -22,21 +23,17 @@ double inmem_throughput(const struct peer *p, uint32_t slot_size,
 			unsigned int batch, unsigned int producers, int mpsc,
 			uint64_t msgs);
 
-/**
- * inmem_throughput_plain() - one run of the plain loop: one producer
- * thread pushes @msgs messages @batch at a time into the SPSC variant,
- * spinning on a full queue; the consumer spins on an empty one and sums
- * the tags, checked after the run. The loop a user comparing queues
- * writes, the same for every peer: no pause, yield, clock read or
- * per-message check in it.
- * Return: messages per second, or a negative errno (-EPROTO: the sum is
- * wrong: a message lost, repeated or torn).
+/*
+ * The loops inmem_record_peers() runs. The harness loop is
+ * inmem_throughput()'s. The plain loop is what a user comparing queues
+ * writes, the same for every peer: one producer thread pushes 0, 1, 2...
+ * @batch at a time into the SPSC variant, spinning on a full queue; the
+ * consumer spins on an empty one and sums the tags, checked after the
+ * run (a lost, repeated or torn message gives -EPROTO). No pause, yield,
+ * clock read or per-message check is in it.
  */
-double inmem_throughput_plain(const struct peer *p, uint32_t slot_size,
-			      unsigned int batch, uint64_t msgs);
-
-#define INMEM_HARNESS	1u	/* inmem_throughput() */
-#define INMEM_PLAIN	2u	/* inmem_throughput_plain() */
+#define INMEM_HARNESS	1u
+#define INMEM_PLAIN	2u
 
 /**
  * inmem_record_peers() - bench_opts.repeats rounds in which each of
