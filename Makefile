@@ -29,7 +29,7 @@ BINDIR	?= $(PREFIX)/bin
 INCLUDEDIR ?= $(PREFIX)/include
 LIBDIR	?= $(PREFIX)/lib
 MANDIR	?= $(PREFIX)/share/man
-VERSION	:= 0.3.0
+VERSION	:= 0.4.0
 SOVER	:= 2
 B	:= build
 

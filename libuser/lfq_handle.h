@@ -156,6 +156,10 @@ int lfq_kernel_ioctl_unbound(unsigned long cmd, void *arg);
 int lfq_memfd_create(const struct lfq_create_opts *o, struct lfq **out);
 int lfq_memfd_open_fd(int fd, struct lfq **out);
 
+/* lfq_fence.c: the heavy fence of asymmetric memfd queues. */
+int lfq_fence_register(void);
+int lfq_fence_heavy(void);
+
 /* lfq_wait.c */
 uint32_t lfq_ready_count(struct lfq *q, int data, int arm,
 			 uint32_t min_count);

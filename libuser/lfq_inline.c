@@ -30,6 +30,7 @@ LFQ_ABI(struct lfq_spsc_prod, cached_tail, 48);
 LFQ_ABI(struct lfq_spsc_prod, reserved, 56);
 LFQ_ABI(struct lfq_spsc_prod, slot_size, 60);
 LFQ_ABI(struct lfq_spsc_prod, mask, 64);
+LFQ_ABI(struct lfq_spsc_prod, light, 68);	/* was padding: 0 in 0.3 */
 _Static_assert(sizeof(struct lfq_spsc_cons) == 80, "lfq_spsc_cons: liblfq ABI");
 LFQ_ABI(struct lfq_spsc_cons, tail_w, 0);
 LFQ_ABI(struct lfq_spsc_cons, head_w, 8);
@@ -42,6 +43,7 @@ LFQ_ABI(struct lfq_spsc_cons, cached_head, 56);
 LFQ_ABI(struct lfq_spsc_cons, peeked, 64);
 LFQ_ABI(struct lfq_spsc_cons, slot_size, 68);
 LFQ_ABI(struct lfq_spsc_cons, mask, 72);
+LFQ_ABI(struct lfq_spsc_cons, light, 76);	/* was padding: 0 in 0.3 */
 _Static_assert(sizeof(struct lfq_inline_prod) == 24, "lfq_inline_prod: liblfq ABI");
 LFQ_ABI(struct lfq_inline_prod, p, 0);
 LFQ_ABI(struct lfq_inline_prod, wakeups, 8);

@@ -82,6 +82,13 @@ static int lfq_kernel_map(struct lfq *q)
 		return err;
 	lfq_layout_init(&q->layout, &g, lfq_page_size());
 	lfq_ring_hdr_init(&q->hdr, &g, &q->layout);
+	/*
+	 * The module's sleepers fence with IPIs, which reach every thread:
+	 * the light half needs no registration here.
+	 */
+	if (info.wake_mode > LFQ_WAKE_ASYMMETRIC)
+		return -EPROTO;
+	q->hdr.wake_mode = info.wake_mode;
 	if (q->layout.map_size != info.map_size)
 		return -EPROTO;
 	err = lfq_map_layout(q, 1);

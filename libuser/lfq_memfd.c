@@ -6,8 +6,9 @@
  * its fd; its header, size and seals are checked first, so a memfd from
  * an untrusted peer cannot make this process fault. Waiters sleep on the
  * need_data/need_space word itself with a futex (ORDERING wake-futex in
- * kmod/proto/lfq_rules.h). There are no roles: every handle may produce
- * and consume, and no kernel watches for dead producers.
+ * kmod/proto/lfq_rules.h), after the heavy fence of lfq_fence.c on an
+ * asymmetric queue (ORDERING wake-asym). There are no roles: every handle
+ * may produce and consume, and no kernel watches for dead producers.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,6 +22,9 @@
 #include <unistd.h>
 
 #include "lfq_handle.h"
+
+/* A sleeper whose heavy fence failed looks again this often. */
+#define LFQ_FENCELESS_NAP_NS	1000000
 
 /* Seals every memfd queue carries: its size can never change under us. */
 #define LFQ_MEMFD_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
@@ -58,6 +62,9 @@ int lfq_memfd_create(const struct lfq_create_opts *o, struct lfq **out)
 		return -ENOMEM;
 	lfq_layout_init(&q->layout, &g, lfq_page_size());
 	lfq_ring_hdr_init(&q->hdr, &g, &q->layout);
+	/* Asymmetric when every process can be reached (lfq_fence.c). */
+	if (!(g.flags & LFQ_CREATE_WAKE_SYMMETRIC) && lfq_fence_register())
+		q->hdr.wake_mode = LFQ_WAKE_ASYMMETRIC;
 	hdr = q->hdr;
 	if (ftruncate(fd, (off_t)(q->layout.data_offset + q->layout.data_size)) ||
 	    pwrite(fd, &hdr, sizeof(hdr), 0) != sizeof(hdr) ||
@@ -111,6 +118,9 @@ int lfq_memfd_open_fd(int fd, struct lfq **out)
 	err = lfq_map_layout(q, 0);
 	if (err)
 		goto fail;
+	/* Light publishers only where the sleepers' fence reaches us. */
+	if (q->ring.light && !lfq_fence_register())
+		q->ring.light = 0;
 	lfq_bind_views(q);
 	*out = q;
 	return 0;
@@ -141,14 +151,32 @@ static int lfq_memfd_sleep(struct lfq *q, int data, uint32_t min_count,
 
 	for (;;) {
 		struct timespec ts, *tsp = NULL;
+		int64_t left = -1;
 
 		if (lfq_ready_count(q, data, 1, min_count) >= min_count)
 			return 0;
+		/*
+		 * Armed; on an asymmetric queue the heavy fence, then the
+		 * count that decides (ORDERING wake-asym). Should the fence
+		 * fail, a publisher may have missed the flag: sleep a
+		 * millisecond at most, and look again.
+		 */
+		if (q->hdr.wake_mode == LFQ_WAKE_ASYMMETRIC) {
+			if (lfq_fence_heavy())
+				left = LFQ_FENCELESS_NAP_NS;
+			else if (lfq_ready_count(q, data, 0, min_count) >=
+				 min_count)
+				return 0;
+		}
 		if (timeout_ns > 0) {
-			int64_t left = deadline - lfq_now_ns();
+			int64_t until = deadline - lfq_now_ns();
 
-			if (left <= 0)
+			if (until <= 0)
 				return -ETIMEDOUT;
+			if (left < 0 || until < left)
+				left = until;
+		}
+		if (left >= 0) {
 			ts.tv_sec = left / 1000000000;
 			ts.tv_nsec = left % 1000000000;
 			tsp = &ts;

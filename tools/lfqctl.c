@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "liblfq.h"
+#include "lfq_ring.h"
 
 static const char usage_text[] =
 "Usage: lfqctl COMMAND [ARGS]\n"
@@ -278,6 +279,12 @@ out:
 	return rc;
 }
 
+/* How a queue fences its wakeups (LFQ_WAKE_* in lfq_ring.h). */
+static const char *wake_mode_name(uint32_t mode)
+{
+	return mode == LFQ_WAKE_ASYMMETRIC ? "asymmetric" : "symmetric";
+}
+
 static void print_entry_json(const struct lfq_list_entry *e)
 {
 	/* Names are [A-Za-z0-9._-]: nothing to escape. */
@@ -289,7 +296,8 @@ static void print_entry_json(const struct lfq_list_entry *e)
 	       ",\"full_events\":%" PRIu64 ",\"empty_events\":%" PRIu64
 	       ",\"wakeups\":%" PRIu64 ",\"wake_calls\":%" PRIu64
 	       ",\"waits\":%" PRIu64 ",\"dropped\":%" PRIu64
-	       ",\"orphaned\":%" PRIu64 ",\"seg_min\":%u,\"seg_max\":%u"
+	       ",\"orphaned\":%" PRIu64 ",\"wake_mode\":\"%s\""
+	       ",\"seg_min\":%u,\"seg_max\":%u"
 	       ",\"segments\":%" PRIu64 ",\"segments_peak\":%" PRIu64
 	       ",\"grows\":%" PRIu64 ",\"shrinks\":%" PRIu64
 	       ",\"pool\":%" PRIu64 ",\"bytes\":%" PRIu64 "}",
@@ -301,7 +309,8 @@ static void print_entry_json(const struct lfq_list_entry *e)
 	       (uint64_t)e->full_events, (uint64_t)e->empty_events,
 	       (uint64_t)e->wakeups, (uint64_t)e->wake_calls,
 	       (uint64_t)e->waits, (uint64_t)e->dropped,
-	       (uint64_t)e->orphaned, e->seg_min, e->seg_max,
+	       (uint64_t)e->orphaned, wake_mode_name(e->wake_mode),
+	       e->seg_min, e->seg_max,
 	       (uint64_t)e->segments, (uint64_t)e->segments_peak,
 	       (uint64_t)e->grows, (uint64_t)e->shrinks, (uint64_t)e->pool,
 	       (uint64_t)e->bytes);
@@ -395,6 +404,7 @@ static int cmd_stat(int argc, char **argv)
 	       e.flags & LFQ_CREATE_ELASTIC ? " elastic" : "",
 	       e.flags & LFQ_CREATE_BLOCK ? " (blocking producers)" : "");
 	printf("%-13s %u\n", "slot_size", e.slot_size);
+	printf("%-13s %s\n", "wake_mode", wake_mode_name(e.wake_mode));
 	printf("%-13s %u%s\n", "slot_count", e.slot_count,
 	       e.flags & LFQ_CREATE_ELASTIC ? " per segment" : "");
 	if (e.flags & LFQ_CREATE_ELASTIC) {

@@ -56,7 +56,18 @@
  * segments are reclaimed through RCU (see README.md, "Elastic queues").
  */
 #define LFQ_CREATE_ELASTIC	(1u << 1)
-#define LFQ_CREATE_FLAGS_ALL	(LFQ_CREATE_BLOCK | LFQ_CREATE_ELASTIC)
+/*
+ * Fence the wakeup handshake symmetrically: every commit and release
+ * executes a full barrier, and a sleeper none beyond its own. Without it a
+ * fixed queue is asymmetric where the heavy fence is available (the
+ * module's wake_asym parameter; liblfq's memfd queues: membarrier(2)):
+ * publishers use a compiler barrier, and each sleep costs an IPI to every
+ * CPU. struct lfq_info.wake_mode and the header page tell which a queue
+ * got (LFQ_WAKE_* in lfq_ring.h).
+ */
+#define LFQ_CREATE_WAKE_SYMMETRIC (1u << 2)
+#define LFQ_CREATE_FLAGS_ALL	(LFQ_CREATE_BLOCK | LFQ_CREATE_ELASTIC | \
+				 LFQ_CREATE_WAKE_SYMMETRIC)
 
 /* Bounds on elastic queues (checked by LFQ_IOC_CREATE). */
 #define LFQ_SEGS_MAX		1024u		/* seg_max at most */
@@ -203,7 +214,7 @@ struct lfq_unlink {
  * @attached:	/dev/lfq files bound to the queue now.
  * @producers:	of which hold the producer role.
  * @consumers:	of which hold the consumer role (0 or 1).
- * @__reserved:	zero.
+ * @wake_mode:	LFQ_WAKE_SYMMETRIC or LFQ_WAKE_ASYMMETRIC (lfq_ring.h).
  * @produced:	as struct lfq_stats, and likewise for the rest.
  * @consumed:	slots released.
  * @full_events: times a producer found the ring full.
@@ -235,7 +246,7 @@ struct lfq_list_entry {
 	__u32 attached;
 	__u32 producers;
 	__u32 consumers;
-	__u32 __reserved;
+	__u32 wake_mode;
 	__u64 produced;
 	__u64 consumed;
 	__u64 full_events;
@@ -312,7 +323,9 @@ struct lfq_list {
  *		slot; see lfq_ring.h), writable by producers.
  * @commit_size: bytes of the commit words, page aligned; 0 for SPSC.
  * @role:	the file's role, LFQ_ROLE_* (LFQ_INFO_SIZE_VER2).
- * @__reserved:	zero.
+ * @wake_mode:	LFQ_WAKE_SYMMETRIC or LFQ_WAKE_ASYMMETRIC (lfq_ring.h), as
+ *		in the header page; a module older than the field reports
+ *		0, symmetric.
  * @seg_min:	elastic queues (LFQ_INFO_SIZE_VER3): as created; else 0.
  * @seg_max:	elastic queues: as created; else 0.
  * @segtab_offset: elastic queues: mmap offset of the read-only segment
@@ -345,7 +358,7 @@ struct lfq_info {
 	__u64 commit_offset;
 	__u64 commit_size;
 	__u32 role;
-	__u32 __reserved;
+	__u32 wake_mode;
 	__u32 seg_min;
 	__u32 seg_max;
 	__u64 segtab_offset;

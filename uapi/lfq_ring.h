@@ -81,6 +81,10 @@
  * @tails_offset: elastic queues: offset of the tail words.
  * @frames_offset: elastic queues: offset of frame 0.
  * @frame_size:	elastic queues: bytes per frame.
+ * @wake_mode:	LFQ_WAKE_SYMMETRIC or LFQ_WAKE_ASYMMETRIC: how the
+ *		wakeup handshake is fenced on this queue (0 in headers
+ *		written before the field existed: symmetric).
+ * @__reserved:	zero.
  */
 struct lfq_ring_hdr {
 	__u32 magic;
@@ -102,7 +106,27 @@ struct lfq_ring_hdr {
 	__u64 tails_offset;
 	__u64 frames_offset;
 	__u64 frame_size;
+	__u32 wake_mode;
+	__u32 __reserved;
 };
+
+/*
+ * struct lfq_ring_hdr.wake_mode. The wakeup handshake (a publisher stores
+ * its index and reads the peer's need-wakeup flag; a sleeper stores its
+ * flag and re-reads the index) needs a full barrier between the store and
+ * the load on both sides, or one side may miss the other's store.
+ *
+ * SYMMETRIC: both sides execute that full barrier.
+ * ASYMMETRIC: publishers may order the two with a compiler barrier only;
+ * every sleeper pays instead with a heavy fence between arming its flag
+ * and its last re-check, which makes every CPU execute a full barrier (the
+ * kernel: an IPI to each CPU; processes: membarrier(2)
+ * MEMBARRIER_CMD_GLOBAL_EXPEDITED, whose publishers registered). A
+ * publisher may always choose the full barrier; a sleeper may never skip
+ * the heavy fence on an asymmetric queue.
+ */
+#define LFQ_WAKE_SYMMETRIC	0u
+#define LFQ_WAKE_ASYMMETRIC	1u
 
 /* In a segment's head word: sealed, no reservation may follow. */
 #define LFQ_SEG_SEALED		0x8000000000000000ull	/* bit 63 */

@@ -137,6 +137,7 @@ struct lfq_queue *lfq_queue_create(const struct lfq_geometry *g)
 	init_waitqueue_head(&q->space_wq);
 	lfq_layout_init(&q->layout, g, PAGE_SIZE);
 	lfq_ring_hdr_init(&q->hdr, g, &q->layout);
+	q->hdr.wake_mode = lfq_wake_mode_new(g);
 	q->user = lfq_user_get(current_fsuid(), capable(CAP_SYS_RESOURCE));
 	err = q->user ? lfq_claims_init(q) : -ENOMEM;
 	if (!err)

@@ -11,9 +11,19 @@
  * proto/lfq_rules.h); a peer that publishes after that sees the flag and
  * wakes it. The flags live in user-writable pages: a process that clears
  * or sets them only delays or adds its own wakeups.
+ *
+ * On an asymmetric queue (LFQ_WAKE_ASYMMETRIC, the default for fixed
+ * queues: module parameter wake_asym) publishers skip their full barrier,
+ * and the sleeper pays for both sides: after arming, an IPI makes every
+ * CPU execute a full barrier, then the sleeper re-checks (ORDERING
+ * wake-asym). A sleeper that cannot send IPIs (atomic context) reports
+ * the queue ready instead: a spurious wakeup, never a lost one.
  */
+#include <kunit/visibility.h>
 #include <linux/hrtimer.h>
 #include <linux/kthread.h>
+#include <linux/moduleparam.h>
+#include <linux/smp.h>
 #include <linux/poll.h>
 #include <linux/wait.h>
 
@@ -22,6 +32,67 @@
 #include "lfq_seg.h"
 #include "lfq_wait.h"
 #include "proto/lfq_ready.h"
+
+static bool wake_asym = true;
+module_param(wake_asym, bool, 0644);
+MODULE_PARM_DESC(wake_asym,
+		 "new fixed queues fence wakeups asymmetrically: publishers use a compiler barrier, sleepers an IPI to every CPU (default on)");
+
+/**
+ * lfq_wake_mode_new() - the wakeup fencing of a queue being created.
+ * @g:		its geometry.
+ *
+ * Symmetric when asked (LFQ_CREATE_WAKE_SYMMETRIC). Elastic queues stay
+ * symmetric: their segment links are published by paths that have not
+ * been proved against the light half.
+ *
+ * Return: LFQ_WAKE_ASYMMETRIC or LFQ_WAKE_SYMMETRIC.
+ */
+u32 lfq_wake_mode_new(const struct lfq_geometry *g)
+{
+	if (READ_ONCE(wake_asym) &&
+	    !(g->flags & (LFQ_CREATE_ELASTIC | LFQ_CREATE_WAKE_SYMMETRIC)))
+		return LFQ_WAKE_ASYMMETRIC;
+	return LFQ_WAKE_SYMMETRIC;
+}
+
+/* This CPU's part of the heavy fence, for a sleeper elsewhere. */
+static void lfq_ipi_mb(void *unused)
+{
+	/* ORDERING wake-asym: pairs with the publishers' compiler barrier. */
+	smp_mb();
+}
+
+/*
+ * The sleeper's heavy fence: every CPU runs a full barrier, after which the
+ * sleeper's own loads see every store a publisher made before it, and every
+ * publisher's later loads see the sleeper's armed flag (ORDERING
+ * wake-asym, the heavy half; what membarrier(2) does for processes). An
+ * NMI or an interrupt handler that publishes runs wholly before or after
+ * the IPI on its CPU. False when it cannot be sent from here.
+ */
+static bool lfq_heavy_fence(void)
+{
+	if (!in_task() || irqs_disabled())
+		return false;
+	on_each_cpu(lfq_ipi_mb, NULL, 1);
+	return true;
+}
+
+/* How ready the queue is, arming the flag first if @arm. */
+static bool lfq_queue_count(struct lfq_queue *q, u32 flags, u32 min_count,
+			    bool arm, u32 *available)
+{
+	if (q->el)
+		*available = flags == LFQ_WAIT_DATA ?
+			     lfq_seg_ready_data(q->el, min_count, arm) :
+			     lfq_seg_ready_space(q->el, arm);
+	else
+		*available = flags == LFQ_WAIT_DATA ?
+			     lfq_ready_data(&q->ring, min_count, arm) :
+			     lfq_ready_space(&q->ring, min_count, arm);
+	return *available >= min_count;
+}
 
 /**
  * lfq_queue_ready() - is the queue ready for a waiter?
@@ -38,16 +109,19 @@
 bool lfq_queue_ready(struct lfq_queue *q, u32 flags, u32 min_count,
 		     bool arm, u32 *available)
 {
-	if (q->el)
-		*available = flags == LFQ_WAIT_DATA ?
-			     lfq_seg_ready_data(q->el, min_count, arm) :
-			     lfq_seg_ready_space(q->el, arm);
-	else
-		*available = flags == LFQ_WAIT_DATA ?
-			     lfq_ready_data(&q->ring, min_count, arm) :
-			     lfq_ready_space(&q->ring, min_count, arm);
-	return *available >= min_count;
+	if (lfq_queue_count(q, flags, min_count, arm, available))
+		return true;
+	if (!arm || q->hdr.wake_mode != LFQ_WAKE_ASYMMETRIC)
+		return false;
+	/* Armed; the heavy fence; then the count that decides: ORDERING
+	 * wake-asym. Without the fence, a spurious "ready" rather than a
+	 * lost wakeup.
+	 */
+	if (!lfq_heavy_fence())
+		return true;
+	return lfq_queue_count(q, flags, min_count, false, available);
 }
+EXPORT_SYMBOL_IF_KUNIT(lfq_queue_ready);
 
 /**
  * lfq_queue_wait() - sleep until the ring is ready for the caller.

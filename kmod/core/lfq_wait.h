@@ -10,7 +10,10 @@
 #include <linux/irq_work.h>
 #include <linux/types.h>
 
+struct lfq_geometry;
 struct lfq_queue;
+
+u32 lfq_wake_mode_new(const struct lfq_geometry *g);
 
 bool lfq_queue_ready(struct lfq_queue *q, u32 flags, u32 min_count,
 		     bool arm, u32 *available);

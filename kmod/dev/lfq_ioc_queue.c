@@ -96,6 +96,7 @@ long lfq_ioc_info(struct lfq_ioc *io)
 
 	*(struct lfq_info *)io->karg = (struct lfq_info) {
 		.role		= io->f->role,
+		.wake_mode	= q->hdr.wake_mode,
 		.flags		= q->hdr.flags,
 		.type		= q->hdr.type,
 		.slot_size	= q->hdr.slot_size,

@@ -379,6 +379,7 @@ static void lfq_list_fill(struct lfq_list_entry *e, const struct lfq_name *n)
 		.attached	= atomic_read(&q->files),
 		.producers	= atomic_read(&q->producers),
 		.consumers	= atomic_read(&q->consumers),
+		.wake_mode	= q->hdr.wake_mode,
 		.produced	= st.produced,
 		.consumed	= st.consumed,
 		.full_events	= st.full_events,

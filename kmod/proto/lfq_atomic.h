@@ -13,6 +13,10 @@
  *    other's store. In the kernel that is smp_store_release() + smp_mb();
  *    in C11 it is a seq_cst exchange followed by a seq_cst load, which are
  *    ordered by the single total order of seq_cst operations.
+ *  - lfq_compiler_barrier() is the light half of the asymmetric handshake
+ *    (LFQ_WAKE_ASYMMETRIC): it keeps the publisher's load after its store
+ *    in program order only; the sleeper's heavy fence (an IPI or
+ *    membarrier(2) making every CPU run a full barrier) does the rest.
  */
 #ifndef _LFQ_PROTO_ATOMIC_H
 #define _LFQ_PROTO_ATOMIC_H
@@ -35,6 +39,8 @@
 	/* Pairs with the other side's lfq_store_release_mb(). */ \
 	do { smp_store_release((p), (v)); smp_mb(); } while (0)
 #define lfq_load_after_mb(p)		READ_ONCE(*(p))
+/* Asymmetric half: pairs with the sleeper's heavy fence (lfq_wait.c). */
+#define lfq_compiler_barrier()		barrier()
 /* Dekker half after several stores: pairs with the other side's barrier. */
 #define lfq_smp_mb()			smp_mb()
 #define lfq_xchg(p, v)			xchg((p), (v))
@@ -56,6 +62,8 @@
 #define lfq_store_release_mb(p, v)	\
 	((void)__atomic_exchange_n((p), (v), __ATOMIC_SEQ_CST))
 #define lfq_load_after_mb(p)		__atomic_load_n((p), __ATOMIC_SEQ_CST)
+/* Asymmetric half: pairs with the sleeper's membarrier(2) (liblfq). */
+#define lfq_compiler_barrier()		__atomic_signal_fence(__ATOMIC_SEQ_CST)
 /*
  * A seq_cst fence after plain release stores: a seq_cst load sequenced
  * after it sees the other side's seq_cst store or the other side's

@@ -32,6 +32,10 @@
  * @type:	LFQ_TYPE_*.
  * @segment:	an elastic segment: @head may carry LFQ_SEG_SEALED, and
  *		indices below @base have no previous lap in the ring.
+ * @light:	publishers through this location may use the light half of
+ *		the asymmetric handshake (the queue is LFQ_WAKE_ASYMMETRIC
+ *		and its sleepers' heavy fence reaches this publisher); 0:
+ *		the full barrier. Copied into every view built from it.
  */
 struct lfq_ring_loc {
 	struct lfq_prod_ctl *prod;
@@ -47,6 +51,7 @@ struct lfq_ring_loc {
 	__u32 slot_count;
 	__u32 type;
 	__u32 segment;
+	__u32 light;
 };
 
 /**
@@ -73,6 +78,7 @@ static inline void lfq_ring_loc_init(struct lfq_ring_loc *r, void *base,
 	r->slot_count = h->slot_count;
 	r->type = h->type;
 	r->segment = 0;
+	r->light = h->wake_mode == LFQ_WAKE_ASYMMETRIC;
 }
 
 /**
@@ -111,14 +117,23 @@ static inline __u32 lfq_ring_count(__u64 head, __u64 tail, __u32 slot_count)
  * lfq_wake_check() - the publishing half of the wakeup handshake, after
  * the stores that publish (an index, or commit words).
  * @sleeps:	the peer's need-wakeup flag.
+ * @light:	the view's light flag (struct lfq_ring_loc.light).
  *
  * ORDERING wake-data / wake-space: the full barrier pairs with the one
  * the sleeper executes between arming its flag and re-checking.
+ * ORDERING wake-asym (@light): the compiler barrier keeps the load after
+ * the publishing stores in program order; the sleeper's heavy fence,
+ * which runs a full barrier on this CPU before, between or after them,
+ * pairs with it.
  *
  * Return: true if the peer announced it sleeps and must be woken.
  */
-static inline int lfq_wake_check(const __u32 *sleeps)
+static inline int lfq_wake_check(const __u32 *sleeps, __u32 light)
 {
+	if (light) {
+		lfq_compiler_barrier();
+		return lfq_load_relaxed(sleeps) != 0;
+	}
 	lfq_smp_mb();
 	return lfq_load_after_mb(sleeps) != 0;
 }
@@ -130,15 +145,20 @@ static inline int lfq_wake_check(const __u32 *sleeps)
  * @index:	the shared index (head or tail).
  * @v:		its new value.
  * @sleeps:	the peer's need-wakeup flag.
+ * @light:	the view's light flag.
  *
  * ORDERING spsc-head / spsc-tail / mpsc-tail (the release) and
- * wake-data / wake-space (the barrier).
+ * wake-data / wake-space (the barrier), or wake-asym (@light).
  *
  * Return: true if the peer must be woken.
  */
 static inline int lfq_publish_index(__u64 *index, __u64 v,
-				    const __u32 *sleeps)
+				    const __u32 *sleeps, __u32 light)
 {
+	if (light) {
+		lfq_store_release(index, v);
+		return lfq_wake_check(sleeps, 1);
+	}
 	lfq_store_release_mb(index, v);
 	return lfq_load_after_mb(sleeps) != 0;
 }

@@ -292,6 +292,8 @@ static inline void lfq_ring_hdr_init(struct lfq_ring_hdr *h,
 	h->tails_offset = l->tails_offset;
 	h->frames_offset = l->frames_offset;
 	h->frame_size = l->frame_size;
+	h->wake_mode = LFQ_WAKE_SYMMETRIC;	/* the creator decides */
+	h->__reserved = 0;
 }
 
 /* The geometry a header states. */
@@ -327,6 +329,8 @@ static inline int lfq_ring_hdr_check(const struct lfq_ring_hdr *h,
 						 LFQ_RING_LAYOUT_VERSION;
 	if (h->magic != LFQ_RING_MAGIC || h->layout_version != version)
 		return -EPROTO;
+	if (h->wake_mode > LFQ_WAKE_ASYMMETRIC || h->__reserved)
+		return -EINVAL;
 	if (lfq_geometry_check(&g, page_size))
 		return -EINVAL;
 	lfq_layout_init(l, &g, page_size);

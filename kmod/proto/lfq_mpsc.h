@@ -66,6 +66,8 @@
  *		(HOSTILE MEMORY H5): head lives in a user-writable page, and
  *		a process rewriting it in a loop must not hold a kernel
  *		producer (perhaps in hardirq or NMI context) here forever.
+ * @light:	publish with the light half of the asymmetric handshake
+ *		(struct lfq_ring_loc.light).
  *
  * lfq_mpsc_prod_init() builds it; @claim and @max_tries are then set by
  * those who need them (lfq_mpsc_prod_set_claim(), _set_max_tries()).
@@ -84,6 +86,7 @@ struct lfq_mpsc_prod {
 	__u32 mask;
 	__u32 segment;
 	__u32 max_tries;
+	__u32 light;
 };
 
 /**
@@ -112,6 +115,8 @@ struct lfq_mpsc_resv {
  * @data:	first copy of the slot area.
  * @tail:	private copy of ctl->tail, discarded slots already skipped.
  * @peeked:	slots handed out by the last peek.
+ * @light:	publish with the light half of the asymmetric handshake
+ *		(struct lfq_ring_loc.light).
  * @discarded:	discarded slots skipped so far.
  * @slot_size:	bytes per slot.
  * @mask:	slot_count - 1.
@@ -125,6 +130,7 @@ struct lfq_mpsc_cons {
 	const unsigned char *data;
 	__u64 tail;
 	__u32 peeked;
+	__u32 light;
 	__u64 discarded;
 	__u32 slot_size;
 	__u32 mask;
@@ -152,6 +158,7 @@ static inline void lfq_mpsc_prod_init(struct lfq_mpsc_prod *p,
 	p->mask = r->slot_count - 1;
 	p->segment = r->segment;
 	p->max_tries = 0;
+	p->light = r->light;
 	p->claim = (struct lfq_mpsc_claim *)0;
 	/* ORDERING mpsc-tail. */
 	p->cached_tail = lfq_load_acquire(p->tail_w);
@@ -198,6 +205,7 @@ static inline void lfq_mpsc_cons_init(struct lfq_mpsc_cons *c,
 	c->data = r->data;
 	c->slot_size = r->slot_size;
 	c->mask = r->slot_count - 1;
+	c->light = r->light;
 	c->peeked = 0;
 	c->discarded = 0;
 	c->tail = lfq_load_relaxed(c->tail_w);
@@ -370,7 +378,7 @@ static inline int lfq_mpsc_commit(struct lfq_mpsc_prod *p,
 {
 	lfq_mpsc_publish(p, r, 0);
 	/* ORDERING wake-data. */
-	return lfq_wake_check(p->sleeps);
+	return lfq_wake_check(p->sleeps, p->light);
 }
 
 /**
@@ -385,7 +393,7 @@ static inline int lfq_mpsc_discard(struct lfq_mpsc_prod *p,
 {
 	lfq_mpsc_publish(p, r, LFQ_MPSC_DISCARDED);
 	/* ORDERING wake-data. */
-	return lfq_wake_check(p->sleeps);
+	return lfq_wake_check(p->sleeps, p->light);
 }
 
 /* The state of the commit word of index @i: 1 committed, -1 discarded. */
@@ -480,7 +488,7 @@ static inline const void *lfq_mpsc_peek_check(struct lfq_mpsc_cons *c,
 	*wake = 0;
 	/* After peek's release of tail: ORDERING wake-space. */
 	if (lfq_unlikely(c->discarded != discarded))
-		*wake = lfq_wake_check(c->sleeps);
+		*wake = lfq_wake_check(c->sleeps, c->light);
 	return span;
 }
 
@@ -498,7 +506,7 @@ static inline int lfq_mpsc_release(struct lfq_mpsc_cons *c, __u32 n)
 	c->peeked = 0;
 	c->tail += n;
 	/* ORDERING mpsc-tail, wake-space. */
-	return lfq_publish_index(c->tail_w, c->tail, c->sleeps);
+	return lfq_publish_index(c->tail_w, c->tail, c->sleeps, c->light);
 }
 
 /**

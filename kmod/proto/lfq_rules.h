@@ -70,6 +70,19 @@
  *		   barrier) before FUTEX_WAKE
  *		the sleeper's FUTEX_WAIT, which sleeps only while the flag
  *		   still holds the armed value.
+ * wake-asym	On an LFQ_WAKE_ASYMMETRIC queue, wake-data and wake-space
+ *		   with one light side: a publisher stores (release), then
+ *		   lfq_compiler_barrier(), then loads the flag relaxed
+ *		   (lfq_wake_check(), lfq_publish_index() with @light);
+ *		the sleeper arms its flag (full barrier), then the heavy
+ *		   fence: K on_each_cpu() of smp_mb() (lfq_heavy_fence()
+ *		   in lfq_wait.c), liblfq membarrier(2) GLOBAL_EXPEDITED
+ *		   (lfq_fence_heavy(); publishers registered), then counts
+ *		   again. The fence runs a full barrier on the publisher's
+ *		   CPU before its store (its load sees the flag), after its
+ *		   load (the sleeper's count sees the store), or between
+ *		   them (the Dekker pair). tests/model/wake_asym.pml, with
+ *		   the mutants NO_HEAVY and LOAD_BEFORE_STORE.
  * file-bind	K: smp_store_release(file->private_data), under file->f_lock,
  *		   in lfq_file_publish()
  *		K: smp_load_acquire(file->private_data) in lfq_file_get().

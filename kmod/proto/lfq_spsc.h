@@ -41,6 +41,8 @@
  * @reserved:	slots handed out by the last reserve and not yet committed.
  * @slot_size:	bytes per slot.
  * @mask:	slot_count - 1.
+ * @light:	publish with the light half of the asymmetric handshake
+ *		(struct lfq_ring_loc.light).
  */
 struct lfq_spsc_prod {
 	__u64 *head_w;
@@ -53,6 +55,7 @@ struct lfq_spsc_prod {
 	__u32 reserved;
 	__u32 slot_size;
 	__u32 mask;
+	__u32 light;
 };
 
 /**
@@ -69,6 +72,8 @@ struct lfq_spsc_prod {
  * @peeked:	slots handed out by the last peek and not yet released.
  * @slot_size:	bytes per slot.
  * @mask:	slot_count - 1.
+ * @light:	publish with the light half of the asymmetric handshake
+ *		(struct lfq_ring_loc.light).
  */
 struct lfq_spsc_cons {
 	__u64 *tail_w;
@@ -82,6 +87,7 @@ struct lfq_spsc_cons {
 	__u32 peeked;
 	__u32 slot_size;
 	__u32 mask;
+	__u32 light;
 };
 
 /**
@@ -102,6 +108,7 @@ static inline void lfq_spsc_prod_init(struct lfq_spsc_prod *p,
 	p->data = r->data;
 	p->slot_size = r->slot_size;
 	p->mask = r->slot_count - 1;
+	p->light = r->light;
 	p->reserved = 0;
 	p->head = lfq_loc_index(r, lfq_load_relaxed(p->head_w));
 	/* ORDERING spsc-tail. */
@@ -127,6 +134,7 @@ static inline void lfq_spsc_cons_init(struct lfq_spsc_cons *c,
 	c->index_mask = r->segment ? ~LFQ_SEG_SEALED : ~0ull;
 	c->slot_size = r->slot_size;
 	c->mask = r->slot_count - 1;
+	c->light = r->light;
 	c->peeked = 0;
 	c->tail = lfq_load_relaxed(c->tail_w);
 	/* ORDERING spsc-head. */
@@ -199,9 +207,9 @@ static inline void lfq_spsc_commit(struct lfq_spsc_prod *p, __u32 n)
  */
 static inline int lfq_spsc_commit_check(struct lfq_spsc_prod *p, __u32 n)
 {
-	/* ORDERING spsc-head, wake-data. */
+	/* ORDERING spsc-head, wake-data (or wake-asym). */
 	return lfq_publish_index(p->head_w, lfq_spsc_advance_head(p, n),
-				 p->sleeps);
+				 p->sleeps, p->light);
 }
 
 /**
@@ -261,9 +269,9 @@ static inline void lfq_spsc_release(struct lfq_spsc_cons *c, __u32 n)
  */
 static inline int lfq_spsc_release_check(struct lfq_spsc_cons *c, __u32 n)
 {
-	/* ORDERING spsc-tail, wake-space. */
+	/* ORDERING spsc-tail, wake-space (or wake-asym). */
 	return lfq_publish_index(c->tail_w, lfq_spsc_advance_tail(c, n),
-				 c->sleeps);
+				 c->sleeps, c->light);
 }
 
 /**

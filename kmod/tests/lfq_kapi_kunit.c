@@ -30,6 +30,8 @@
 #include "core/lfq_kapi.h"
 #include "lfq_kunit_util.h"
 
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+
 static void lfq_kapi_type_test(struct kunit *test)
 {
 	struct lfq_queue *q = lfq_kunit_queue(test, LFQ_TYPE_SPSC, 16, 256);
@@ -236,9 +238,16 @@ static enum hrtimer_restart kapi_wake_fn(struct hrtimer *t)
 }
 
 /* The consumer's arm-and-recheck: true once a record is ready. */
+/*
+ * Arm, fence as the queue requires (asymmetric: the IPIs of the heavy
+ * fence, against the light commit of a producer in hardirq or NMI
+ * context), and re-check: as LFQ_IOC_WAIT does.
+ */
 static bool kapi_armed_ready(struct lfq_queue *q)
 {
-	return lfq_mpsc_arm_data_wait(&q->ring, 1);
+	u32 n;
+
+	return lfq_queue_ready(q, LFQ_WAIT_DATA, 1, true, &n);
 }
 
 static void lfq_kapi_irq_work_wake_test(struct kunit *test)

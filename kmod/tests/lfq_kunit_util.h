@@ -34,6 +34,7 @@
 #include "core/lfq_kapi.h"
 #include "core/lfq_queue.h"
 #include "core/lfq_seg.h"
+#include "core/lfq_wait.h"
 #include "proto/lfq_mpsc.h"
 #include "proto/lfq_spsc.h"
 

@@ -4,7 +4,9 @@
  * queue at once. A producer kthread streams sequence-numbered records to
  * the consuming test thread; each side sleeps on the queue's wait queues
  * when the ring is full or empty, armed with the wakeup handshake of
- * kmod/proto/lfq_spsc.h and lfq_common.h (ORDERING wake-data, wake-space).
+ * kmod/proto/lfq_spsc.h and lfq_common.h (ORDERING wake-data, wake-space;
+ * the queue is asymmetric, so wake-asym: the sleepers arm through
+ * lfq_queue_ready(), which sends the heavy fence's IPIs).
  * Every record arrives once, in order, intact, and no wakeup is lost.
  */
 #include <kunit/test.h>
@@ -20,6 +22,8 @@
 
 #include "lfq_kunit_util.h"
 
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+
 #define LFQ_KT_RACE_RECORDS	100000ULL
 /* A sleep this long with the peer alive means a lost wakeup. */
 #define LFQ_KT_WAIT		(10 * HZ)
@@ -31,6 +35,14 @@ struct lfq_kt_race {
 	u64 sleeps;
 	struct completion done;
 };
+
+/* Arm, fence as the queue requires, and re-check: as LFQ_IOC_WAIT does. */
+static bool lfq_kt_armed_ready(struct lfq_queue *q, u32 flags)
+{
+	u32 n;
+
+	return lfq_queue_ready(q, flags, 1, true, &n);
+}
 
 /* 16-byte records: the sequence number and its complement. */
 static int lfq_kt_producer(void *arg)
@@ -55,7 +67,7 @@ static int lfq_kt_producer(void *arg)
 			r->sleeps++;
 			left = wait_event_timeout(q->space_wq,
 						  kthread_should_stop() ||
-						  lfq_arm_space_wait(&q->ring),
+						  lfq_kt_armed_ready(q, LFQ_WAIT_SPACE),
 						  LFQ_KT_WAIT);
 			if (kthread_should_stop()) {
 				err = -EINTR;
@@ -115,7 +127,7 @@ static void lfq_spsc_kthread_race_test(struct kunit *test)
 			}
 			sleeps++;
 			if (!wait_event_timeout(q->data_wq,
-						lfq_spsc_arm_data_wait(&q->ring),
+						lfq_kt_armed_ready(q, LFQ_WAIT_DATA),
 						LFQ_KT_WAIT)) {
 				lost = true;
 				break;

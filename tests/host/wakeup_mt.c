@@ -3,15 +3,20 @@
  * wakeup_mt.c - the sleep/wake handshake on process memory (futex on the
  * need_data/need_space words): a ping-pong where every message wakes a
  * sleeping thread, 10^5 round trips with no lost wakeup (a lost one shows
- * up as a 5 s timeout), min_count waits, and wait timeouts.
+ * up as a 5 s timeout), on an asymmetric queue (membarrier(2) where the
+ * host has it) and on a symmetric one, min_count waits, and wait
+ * timeouts.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <sys/syscall.h>
 #include <stdint.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "liblfq.h"
+#include "lfq_ring.h"
 #include "tap.h"
 #include "test_util.h"
 
@@ -21,6 +26,11 @@
 #define ROUNDS 100000u
 #endif
 #define TIMEOUT_NS 5000000000ll
+
+static long membarrier_query(void)
+{
+	return syscall(SYS_membarrier, 0 /* MEMBARRIER_CMD_QUERY */, 0, 0);
+}
 
 struct pingpong {
 	struct lfq *there, *back;
@@ -45,10 +55,46 @@ static void *echo(void *arg)
 	return NULL;
 }
 
-static void test_pingpong(void)
+/* The wake_mode a memfd queue's header says, as any opener reads it. */
+static uint32_t memfd_wake_mode(struct lfq *q)
+{
+	struct lfq_ring_hdr h;
+
+	if (pread(lfq_fd(q), &h, sizeof(h), 0) != sizeof(h))
+		return ~0u;
+	return h.wake_mode;
+}
+
+/*
+ * The creator chooses asymmetric fencing when membarrier(2) offers the
+ * registered global expedited command, and symmetric when asked.
+ */
+static void test_wake_mode(void)
 {
 	LFQ_OPTS(lfq_create_opts, o, .type = LFQ_TYPE_SPSC, .slot_size = 64,
 		 .slot_count = 64, .backend = LFQ_BACKEND_MEMFD);
+	long cmds = membarrier_query();
+	int global = cmds > 0 && (cmds & 6) == 6;
+	struct lfq *a, *s;
+
+	a = queue_or_exit(&o);
+	o.flags = LFQ_CREATE_WAKE_SYMMETRIC;
+	s = queue_or_exit(&o);
+	tap_ok(memfd_wake_mode(a) == (global ? LFQ_WAKE_ASYMMETRIC :
+					       LFQ_WAKE_SYMMETRIC) &&
+	       memfd_wake_mode(s) == LFQ_WAKE_SYMMETRIC,
+	       "memfd queues: wake_mode %u by default (membarrier commands "
+	       "0x%lx), %u with LFQ_CREATE_WAKE_SYMMETRIC",
+	       memfd_wake_mode(a), cmds, memfd_wake_mode(s));
+	lfq_close(a);
+	lfq_close(s);
+}
+
+static void test_pingpong(uint32_t flags, const char *mode)
+{
+	LFQ_OPTS(lfq_create_opts, o, .type = LFQ_TYPE_SPSC, .slot_size = 64,
+		 .slot_count = 64, .backend = LFQ_BACKEND_MEMFD,
+		 .flags = flags);
 	struct pingpong pp = { 0 };
 	unsigned int i, lost = 0, wrong = 0;
 	pthread_t t;
@@ -75,8 +121,8 @@ static void test_pingpong(void)
 	}
 	pthread_join(t, NULL);
 	tap_ok(!lost && !wrong && !pp.errors,
-	       "%u sleep/wake round trips, no lost wakeup (%.1f us each)",
-	       ROUNDS, (now_s() - t0) / ROUNDS * 1e6);
+	       "%s: %u sleep/wake round trips, no lost wakeup (%.1f us each)",
+	       mode, ROUNDS, (now_s() - t0) / ROUNDS * 1e6);
 	lfq_close(pp.there);
 	lfq_close(pp.back);
 }
@@ -169,8 +215,10 @@ static void test_timeouts(void)
 
 int main(void)
 {
-	tap_plan(5);
-	test_pingpong();
+	tap_plan(7);
+	test_wake_mode();
+	test_pingpong(0, "default (asymmetric where membarrier allows)");
+	test_pingpong(LFQ_CREATE_WAKE_SYMMETRIC, "symmetric");
 	test_min_count_and_space();
 	test_timeouts();
 	return tap_done();

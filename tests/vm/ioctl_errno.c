@@ -296,8 +296,10 @@ static void test_info(int fd)
 		    info.data_offset == 3 * PG && info.data_size == 65536 &&
 		    info.map_size == 3 * PG + 2 * 65536 &&
 		    info.commit_size == 0 && info.commit_offset == 3 * PG &&
-		    info.role == LFQ_ROLE_ALL && info.__reserved == 0,
-		    "INFO reports the geometry, layout and role (both)"))
+		    info.role == LFQ_ROLE_ALL &&
+		    info.wake_mode == LFQ_WAKE_ASYMMETRIC,
+		    "INFO reports the geometry, layout, role (both) and the "
+		    "wakeup fencing (asymmetric, the default)"))
 		tap_diag("  size %u flags %u type %u slot %u x %u map %llu hdr %llu prod %llu cons %llu data %llu+%llu",
 			 info.size, info.flags, info.type, info.slot_size,
 			 info.slot_count, (unsigned long long)info.map_size,

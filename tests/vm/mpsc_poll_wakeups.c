@@ -14,6 +14,12 @@
  * lost wakeup. Every commit must find need_data armed and call
  * LFQ_IOC_WAKE once, and every one of those must find the sleeper.
  *
+ * It runs twice, on an asymmetric queue (the default: producers publish
+ * with a compiler barrier, the consumer's poll() sends the IPIs of the
+ * heavy fence) and on a symmetric one (LFQ_CREATE_WAKE_SYMMETRIC), and
+ * reports the two rates side by side: what the heavy fence costs a
+ * sleep.
+ *
  * Usage: mpsc_poll_wakeups [CYCLES] (default 100000). Runs in the test VM
  * with lfq.ko loaded.
  */
@@ -112,22 +118,28 @@ static int producer(int fd, uint32_t id, uint32_t cycles, pid_t consumer)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* One run of @cycles sleep/wake cycles on a queue made with @flags. */
+static double run(uint32_t cycles, uint32_t flags, const char *mode)
 {
-	uint32_t cycles = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 0) : CYCLES;
-	struct lfq *q = mpsc_queue_or_exit(sizeof(struct rec) * 4, 64);
+	LFQ_OPTS(lfq_create_opts, o, .type = LFQ_TYPE_MPSC,
+		 .slot_size = sizeof(struct rec) * 4, .slot_count = 64,
+		 .flags = flags);
+	struct lfq *q = queue_or_exit(&o);
+	struct lfq_info info = { .size = sizeof(info) };
 	struct pollfd pfd = { .fd = lfq_fd(q), .events = POLLIN };
 	pid_t pids[PRODUCERS];
 	uint32_t i, k, lost_at = UINT32_MAX, bad = 0;
 	uint64_t polls = 0;
 	struct lfq_stats st;
-	int64_t t0;
+	int64_t t0, dt;
 	int ok = 1, status;
-	uint32_t asleep_rounds;
+	uint32_t asleep_rounds, want_mode;
 
-	tap_plan(4);
-	if (!cycles)
-		cycles = CYCLES;
+	want_mode = flags & LFQ_CREATE_WAKE_SYMMETRIC ? LFQ_WAKE_SYMMETRIC :
+							LFQ_WAKE_ASYMMETRIC;
+	tap_ok(!ioctl(lfq_fd(q), LFQ_IOC_INFO, &info) &&
+	       info.wake_mode == want_mode,
+	       "%s: LFQ_IOC_INFO reports wake_mode %u", mode, info.wake_mode);
 	fflush(stdout);
 	for (k = 0; k < PRODUCERS; k++) {
 		pids[k] = fork();
@@ -156,6 +168,7 @@ int main(int argc, char **argv)
 				 (unsigned long long)r.seq,
 				 (unsigned long long)r.producer);
 	}
+	dt = now_ns() - t0;
 	if (lost_at != UINT32_MAX)
 		for (k = 0; k < PRODUCERS; k++)
 			kill(pids[k], SIGKILL);
@@ -169,16 +182,17 @@ int main(int argc, char **argv)
 	for (k = 0; k < cycles; k++)
 		asleep_rounds += (k / PRODUCERS) & 1;
 	lfq_get_stats(q, &st);
-	tap_diag("%u cycles in %.2f s (%.1f us per cycle), %llu polls; wake_calls %llu wakeups %llu",
-		 i, (now_ns() - t0) / 1e9,
-		 i ? (now_ns() - t0) / 1e3 / i : 0.0,
+	tap_diag("%s: %u cycles in %.2f s (%.1f us per cycle), %llu polls; wake_calls %llu wakeups %llu",
+		 mode, i, dt / 1e9, i ? dt / 1e3 / i : 0.0,
 		 (unsigned long long)polls, (unsigned long long)st.wake_calls,
 		 (unsigned long long)st.wakeups);
 	tap_ok(lost_at == UINT32_MAX && i == cycles,
-	       "%u sleep/wake cycles, consumer in poll(), %u producer processes: no poll() timed out",
-	       cycles, PRODUCERS);
-	tap_ok(!bad, "every record arrived in its round, from its producer");
-	tap_ok(ok, "both producers saw every round armed and exited 0");
+	       "%s: %u sleep/wake cycles, consumer in poll(), %u producer processes: no poll() timed out",
+	       mode, cycles, PRODUCERS);
+	tap_ok(!bad, "%s: every record arrived in its round, from its producer",
+	       mode);
+	tap_ok(ok, "%s: both producers saw every round armed and exited 0",
+	       mode);
 	/*
 	 * Each commit found need_data armed (the producer waited for it and
 	 * only LFQ_IOC_WAKE clears it), so one WAKE per cycle. On the rounds
@@ -189,10 +203,25 @@ int main(int argc, char **argv)
 	 */
 	tap_ok(st.wake_calls == cycles && st.wakeups >= asleep_rounds &&
 	       st.wakeups <= cycles && polls >= cycles,
-	       "one LFQ_IOC_WAKE per cycle (%llu); wakeups that found the sleeper %llu >= %u rounds asleep; >= 1 poll() per cycle (%llu)",
-	       (unsigned long long)st.wake_calls,
+	       "%s: one LFQ_IOC_WAKE per cycle (%llu); wakeups that found the sleeper %llu >= %u rounds asleep; >= 1 poll() per cycle (%llu)",
+	       mode, (unsigned long long)st.wake_calls,
 	       (unsigned long long)st.wakeups, asleep_rounds,
 	       (unsigned long long)polls);
 	lfq_close(q);
+	return i ? (double)i * 1e9 / (double)dt : 0.0;
+}
+
+int main(int argc, char **argv)
+{
+	uint32_t cycles = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 0) : CYCLES;
+	double asym, sym;
+
+	tap_plan(10);
+	if (!cycles)
+		cycles = CYCLES;
+	asym = run(cycles, 0, "asymmetric");
+	sym = run(cycles, LFQ_CREATE_WAKE_SYMMETRIC, "symmetric");
+	tap_diag("sleep/wake cycles per second: asymmetric %.0f, symmetric %.0f (asymmetric/symmetric %.2f; TCG: one run's ratio only)",
+		 asym, sym, sym > 0 ? asym / sym : 0.0);
 	return tap_done();
 }

@@ -3,7 +3,9 @@
  * peer_lfq.c - lfq itself as a bench peer: an SPSC or MPSC liblfq queue on
  * a memfd, zero-copy (messages are written and read in the ring's slots).
  * An MPSC producer thread gets a handle of its own, as liblfq requires.
- * "lfq inline" is the same SPSC queue through lfq_inline.h.
+ * "lfq inline" is the same SPSC queue through lfq_inline.h; "lfq
+ * symmetric" the same queue made with LFQ_CREATE_WAKE_SYMMETRIC (a full
+ * barrier per commit and release, as before asymmetric fencing).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -26,12 +28,13 @@ struct lfq_peer_handle {
 	uint32_t slot_size;
 };
 
-static int lfq_peer_create(struct peer_queue **out, uint32_t slot_size,
-			   uint32_t slots, unsigned int producers, int mpsc)
+static int lfq_peer_make(struct peer_queue **out, uint32_t slot_size,
+			 uint32_t slots, unsigned int producers, int mpsc,
+			 uint32_t flags)
 {
 	LFQ_OPTS(lfq_create_opts, p, .slot_size = slot_size,
 		 .slot_count = slots, .backend = LFQ_BACKEND_MEMFD,
-		 .type = mpsc ? LFQ_TYPE_MPSC : LFQ_TYPE_SPSC);
+		 .type = mpsc ? LFQ_TYPE_MPSC : LFQ_TYPE_SPSC, .flags = flags);
 	LFQ_OPTS(lfq_open_opts, by_fd, .fd = -1);
 	struct peer_queue *pq;
 	int rc;
@@ -60,6 +63,19 @@ static int lfq_peer_create(struct peer_queue **out, uint32_t slot_size,
 	}
 	*out = pq;
 	return 0;
+}
+
+static int lfq_peer_create(struct peer_queue **out, uint32_t slot_size,
+			   uint32_t slots, unsigned int producers, int mpsc)
+{
+	return lfq_peer_make(out, slot_size, slots, producers, mpsc, 0);
+}
+
+static int lfq_peer_create_sym(struct peer_queue **out, uint32_t slot_size,
+			       uint32_t slots, unsigned int producers, int mpsc)
+{
+	return lfq_peer_make(out, slot_size, slots, producers, mpsc,
+			     LFQ_CREATE_WAKE_SYMMETRIC);
 }
 
 static void lfq_peer_destroy(struct peer_queue *pq)
@@ -147,6 +163,17 @@ const struct peer peer_lfq_nowake = {
 	.name = "lfq no-wakeup",
 	.flags = PEER_SPSC | PEER_MPSC,
 	.create = lfq_peer_create_nowake,
+	.destroy = lfq_peer_destroy,
+	.producer = lfq_peer_producer,
+	.consumer = lfq_peer_consumer,
+	.push = lfq_peer_push,
+	.pop = lfq_peer_pop,
+};
+
+const struct peer peer_lfq_sym = {
+	.name = "lfq symmetric",
+	.flags = PEER_SPSC | PEER_MPSC,
+	.create = lfq_peer_create_sym,
 	.destroy = lfq_peer_destroy,
 	.producer = lfq_peer_producer,
 	.consumer = lfq_peer_consumer,

@@ -19,7 +19,8 @@
 #include "bench_inmem.h"
 
 static const struct peer *const icount_peers[] = {
-	&peer_lfq, &peer_lfq_inline, &peer_lfq_nowake, &peer_rte_ring,
+	&peer_lfq, &peer_lfq_inline, &peer_lfq_sym, &peer_lfq_nowake,
+	&peer_rte_ring,
 	&peer_rte_ring_zc, &peer_ck_ring, &peer_boost,
 };
 
