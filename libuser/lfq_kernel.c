@@ -88,12 +88,14 @@ static int lfq_kernel_map(struct lfq *q)
 	 */
 	if (info.wake_mode > LFQ_WAKE_ASYMMETRIC)
 		return -EPROTO;
-	q->hdr.wake_mode = info.wake_mode;
+	lfq_ring_hdr_set_wake(&q->hdr, info.wake_mode);
 	if (q->layout.map_size != info.map_size)
 		return -EPROTO;
 	err = lfq_map_layout(q, 1);
 	if (err)
 		return err;
+	/* The module's IPIs reach this process's threads too. */
+	lfq_ring_loc_light(&q->ring, &q->hdr);
 	shared = (struct lfq_ring_hdr *)(q->map + q->layout.hdr_offset);
 	if (memcmp(shared, &q->hdr, sizeof(q->hdr))) {
 		munmap(q->map, q->layout.map_size);

@@ -64,7 +64,7 @@ int lfq_memfd_create(const struct lfq_create_opts *o, struct lfq **out)
 	lfq_ring_hdr_init(&q->hdr, &g, &q->layout);
 	/* Asymmetric when every process can be reached (lfq_fence.c). */
 	if (!(g.flags & LFQ_CREATE_WAKE_SYMMETRIC) && lfq_fence_register())
-		q->hdr.wake_mode = LFQ_WAKE_ASYMMETRIC;
+		lfq_ring_hdr_set_wake(&q->hdr, LFQ_WAKE_ASYMMETRIC);
 	hdr = q->hdr;
 	if (ftruncate(fd, (off_t)(q->layout.data_offset + q->layout.data_size)) ||
 	    pwrite(fd, &hdr, sizeof(hdr), 0) != sizeof(hdr) ||
@@ -78,6 +78,8 @@ int lfq_memfd_create(const struct lfq_create_opts *o, struct lfq **out)
 		lfq_close(q);
 		return err;
 	}
+	/* Registered above: membarrier(2) reaches this process. */
+	lfq_ring_loc_light(&q->ring, &q->hdr);
 	lfq_bind_views(q);
 	*out = q;
 	return 0;
@@ -119,8 +121,8 @@ int lfq_memfd_open_fd(int fd, struct lfq **out)
 	if (err)
 		goto fail;
 	/* Light publishers only where the sleepers' fence reaches us. */
-	if (q->ring.light && !lfq_fence_register())
-		q->ring.light = 0;
+	if (q->hdr.wake_mode == LFQ_WAKE_ASYMMETRIC && lfq_fence_register())
+		lfq_ring_loc_light(&q->ring, &q->hdr);
 	lfq_bind_views(q);
 	*out = q;
 	return 0;

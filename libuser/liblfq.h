@@ -237,7 +237,9 @@ LFQ_API uint32_t lfq_slot_count(const struct lfq *q);
  * lfq_set_wakeups() - choose whether commit/release check for sleepers.
  * @q:		the handle.
  * @enabled:	non-zero (the default) to check; zero when the peer never
- *		sleeps (busy-polls), saving one full barrier per commit.
+ *		sleeps (busy-polls), saving the load of its sleep flag and
+ *		the barrier before it (a full barrier on a symmetric queue,
+ *		a compiler barrier on an asymmetric one) per commit.
  *
  * Context: setup: before the handle is used by other threads.
  */

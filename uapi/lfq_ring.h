@@ -58,12 +58,18 @@
 #define LFQ_RING_MAGIC		0x3151464cu	/* "LFQ1" in little-endian bytes */
 #define LFQ_RING_LAYOUT_VERSION	1u
 #define LFQ_RING_LAYOUT_ELASTIC	2u	/* LFQ_CREATE_ELASTIC: segments */
+/*
+ * A fixed queue whose wake_mode is LFQ_WAKE_ASYMMETRIC: the layout of
+ * version 1, under a number that readers which predate wake_mode refuse
+ * (they would sleep without the heavy fence).
+ */
+#define LFQ_RING_LAYOUT_ASYM	3u
 #define LFQ_CACHELINE		64
 
 /**
  * struct lfq_ring_hdr - the read-only first page of a queue's mapping.
  * @magic:	LFQ_RING_MAGIC.
- * @layout_version: LFQ_RING_LAYOUT_VERSION.
+ * @layout_version: LFQ_RING_LAYOUT_VERSION, _ELASTIC or _ASYM.
  * @type:	LFQ_TYPE_* (see lfq.h).
  * @flags:	creation flags.
  * @slot_size:	bytes per slot, a multiple of 8.

@@ -137,7 +137,7 @@ struct lfq_queue *lfq_queue_create(const struct lfq_geometry *g)
 	init_waitqueue_head(&q->space_wq);
 	lfq_layout_init(&q->layout, g, PAGE_SIZE);
 	lfq_ring_hdr_init(&q->hdr, g, &q->layout);
-	q->hdr.wake_mode = lfq_wake_mode_new(g);
+	lfq_ring_hdr_set_wake(&q->hdr, lfq_wake_mode_new(g));
 	q->user = lfq_user_get(current_fsuid(), capable(CAP_SYS_RESOURCE));
 	err = q->user ? lfq_claims_init(q) : -ENOMEM;
 	if (!err)
@@ -146,6 +146,8 @@ struct lfq_queue *lfq_queue_create(const struct lfq_geometry *g)
 		goto fail;
 	memcpy(q->base + q->layout.hdr_offset, &q->hdr, sizeof(q->hdr));
 	lfq_ring_loc_init(&q->ring, q->base, &q->hdr);
+	/* Our IPIs reach every CPU: kernel producers may be light. */
+	lfq_ring_loc_light(&q->ring, &q->hdr);
 	if (g->flags & LFQ_CREATE_ELASTIC) {
 		err = lfq_seg_init(q);
 		if (err)

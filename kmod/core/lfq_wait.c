@@ -25,6 +25,7 @@
 #include <linux/moduleparam.h>
 #include <linux/smp.h>
 #include <linux/poll.h>
+#include <linux/sched/isolation.h>
 #include <linux/wait.h>
 
 #include "lfq.h"
@@ -42,16 +43,19 @@ MODULE_PARM_DESC(wake_asym,
  * lfq_wake_mode_new() - the wakeup fencing of a queue being created.
  * @g:		its geometry.
  *
- * Symmetric when asked (LFQ_CREATE_WAKE_SYMMETRIC). Elastic queues stay
- * symmetric: their segment links are published by paths that have not
- * been proved against the light half.
+ * Symmetric when asked (LFQ_CREATE_WAKE_SYMMETRIC), and on a machine with
+ * isolated CPUs (isolcpus=, nohz_full=), which the heavy fence's IPIs
+ * would disturb. Elastic queues stay symmetric: their segment links are
+ * published by paths that have not been proved against the light half.
  *
  * Return: LFQ_WAKE_ASYMMETRIC or LFQ_WAKE_SYMMETRIC.
  */
 u32 lfq_wake_mode_new(const struct lfq_geometry *g)
 {
 	if (READ_ONCE(wake_asym) &&
-	    !(g->flags & (LFQ_CREATE_ELASTIC | LFQ_CREATE_WAKE_SYMMETRIC)))
+	    !(g->flags & (LFQ_CREATE_ELASTIC | LFQ_CREATE_WAKE_SYMMETRIC)) &&
+	    !housekeeping_enabled(HK_TYPE_DOMAIN) &&
+	    !housekeeping_enabled(HK_TYPE_TICK))
 		return LFQ_WAKE_ASYMMETRIC;
 	return LFQ_WAKE_SYMMETRIC;
 }
@@ -75,6 +79,8 @@ static bool lfq_heavy_fence(void)
 {
 	if (!in_task() || irqs_disabled())
 		return false;
+	/* A spinning holder of a lock we held would never answer. */
+	lockdep_assert_preemption_enabled();
 	on_each_cpu(lfq_ipi_mb, NULL, 1);
 	return true;
 }
@@ -104,7 +110,11 @@ static bool lfq_queue_count(struct lfq_queue *q, u32 flags, u32 min_count,
  *		queued on the wait queue already).
  * @available:	set to the slots readable or free.
  *
- * Return: true if at least @min_count slots are ready.
+ * Context: process context with preemption and interrupts enabled when
+ * @arm (the heavy fence of an asymmetric queue); else any.
+ * Return: true if at least @min_count slots are ready, or if @arm on an
+ * asymmetric queue could not send its fence from this context (a spurious
+ * "ready", with *@available possibly below @min_count).
  */
 bool lfq_queue_ready(struct lfq_queue *q, u32 flags, u32 min_count,
 		     bool arm, u32 *available)

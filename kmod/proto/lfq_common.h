@@ -34,8 +34,9 @@
  *		indices below @base have no previous lap in the ring.
  * @light:	publishers through this location may use the light half of
  *		the asymmetric handshake (the queue is LFQ_WAKE_ASYMMETRIC
- *		and its sleepers' heavy fence reaches this publisher); 0:
- *		the full barrier. Copied into every view built from it.
+ *		and its sleepers' heavy fence reaches this publisher:
+ *		lfq_ring_loc_light()); 0, the default: the full barrier.
+ *		Copied into every view built from it.
  */
 struct lfq_ring_loc {
 	struct lfq_prod_ctl *prod;
@@ -78,7 +79,24 @@ static inline void lfq_ring_loc_init(struct lfq_ring_loc *r, void *base,
 	r->slot_count = h->slot_count;
 	r->type = h->type;
 	r->segment = 0;
-	r->light = h->wake_mode == LFQ_WAKE_ASYMMETRIC;
+	r->light = 0;	/* lfq_ring_loc_light() where the fence reaches */
+}
+
+/**
+ * lfq_ring_loc_light() - let publishers through @r use the light half of
+ * the asymmetric handshake, if the queue is asymmetric.
+ * @r:		the location (before any view is built from it).
+ * @h:		the queue's validated header.
+ *
+ * Only a caller whose publishers the sleepers' heavy fence reaches may
+ * call it: the module (its IPIs reach every CPU), a process on a /dev/lfq
+ * queue (the same IPIs), a process registered for membarrier(2)
+ * GLOBAL_EXPEDITED on a memfd queue. Anyone else keeps the full barrier.
+ */
+static inline void lfq_ring_loc_light(struct lfq_ring_loc *r,
+				      const struct lfq_ring_hdr *h)
+{
+	r->light = h->wake_mode == LFQ_WAKE_ASYMMETRIC && !h->seg_max;
 }
 
 /**

@@ -276,7 +276,8 @@ static inline void lfq_ring_hdr_init(struct lfq_ring_hdr *h,
 	h->layout_version = g->flags & LFQ_CREATE_ELASTIC ?
 			    LFQ_RING_LAYOUT_ELASTIC : LFQ_RING_LAYOUT_VERSION;
 	h->type = g->type;
-	h->flags = g->flags;
+	/* wake_mode says it; readers that predate it need not know. */
+	h->flags = g->flags & ~LFQ_CREATE_WAKE_SYMMETRIC;
 	h->slot_size = g->slot_size;
 	h->slot_count = g->slot_count;
 	h->prod_offset = l->prod_offset;
@@ -292,8 +293,22 @@ static inline void lfq_ring_hdr_init(struct lfq_ring_hdr *h,
 	h->tails_offset = l->tails_offset;
 	h->frames_offset = l->frames_offset;
 	h->frame_size = l->frame_size;
-	h->wake_mode = LFQ_WAKE_SYMMETRIC;	/* the creator decides */
+	h->wake_mode = LFQ_WAKE_SYMMETRIC;	/* lfq_ring_hdr_set_wake() */
 	h->__reserved = 0;
+}
+
+/**
+ * lfq_ring_hdr_set_wake() - record a new queue's wakeup fencing.
+ * @h:		its header, from lfq_ring_hdr_init().
+ * @mode:	LFQ_WAKE_ASYMMETRIC or LFQ_WAKE_SYMMETRIC; elastic queues
+ *		are always symmetric.
+ */
+static inline void lfq_ring_hdr_set_wake(struct lfq_ring_hdr *h, __u32 mode)
+{
+	if (mode != LFQ_WAKE_ASYMMETRIC || h->seg_max)
+		return;
+	h->wake_mode = LFQ_WAKE_ASYMMETRIC;
+	h->layout_version = LFQ_RING_LAYOUT_ASYM;
 }
 
 /* The geometry a header states. */
@@ -326,10 +341,13 @@ static inline int lfq_ring_hdr_check(const struct lfq_ring_hdr *h,
 
 	lfq_ring_hdr_geometry(h, &g);
 	version = g.flags & LFQ_CREATE_ELASTIC ? LFQ_RING_LAYOUT_ELASTIC :
-						 LFQ_RING_LAYOUT_VERSION;
+		  h->wake_mode == LFQ_WAKE_ASYMMETRIC ? LFQ_RING_LAYOUT_ASYM :
+							LFQ_RING_LAYOUT_VERSION;
 	if (h->magic != LFQ_RING_MAGIC || h->layout_version != version)
 		return -EPROTO;
-	if (h->wake_mode > LFQ_WAKE_ASYMMETRIC || h->__reserved)
+	/* Elastic queues are symmetric (lfq_ring_hdr_set_wake()). */
+	if (h->wake_mode > LFQ_WAKE_ASYMMETRIC || h->__reserved ||
+	    (h->wake_mode && (g.flags & LFQ_CREATE_ELASTIC)))
 		return -EINVAL;
 	if (lfq_geometry_check(&g, page_size))
 		return -EINVAL;

@@ -32,7 +32,9 @@
  *
  * Wakeups use the Dekker handshake of lfq_common.h: the consumer arms
  * need_data, full barrier, re-reads the commit word at its tail; a
- * producer stores its commit words, full barrier, reads need_data.
+ * producer stores its commit words, full barrier, reads need_data. On an
+ * asymmetric queue the producer's barrier is a compiler barrier and the
+ * consumer adds the heavy fence before re-reading (ORDERING wake-asym).
  * Every ordering used here is listed in lfq_rules.h (ORDERING mpsc-*,
  * claim, wake-*); shared values follow HOSTILE MEMORY H1-H6.
  */

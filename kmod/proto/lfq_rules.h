@@ -46,7 +46,8 @@
  * kclaim	K: test_and_set_bit_lock() in lfq_kclaim_get()
  *		K: clear_bit_unlock() in lfq_kclaim_put().
  *		A kernel claim's last user is done before the next takes it.
- * wake-data	Dekker: P stores (head, or commit words), full barrier,
+ * wake-data	(Symmetric queues; asymmetric ones: wake-asym below.)
+ *		Dekker: P stores (head, or commit words), full barrier,
  *		   loads need_data: lfq_wake_check*() after the publish
  *		C stores need_data = 1, full barrier, loads head (SPSC) or
  *		   commit words (MPSC): lfq_spsc_arm_data_wait(),
@@ -54,7 +55,8 @@
  *		At least one side sees the other's store: a sleeper is
  *		never missed. (libbpf's 2023 lost wakeup was this pair with
  *		a release store where the full barrier must be.)
- * wake-space	Dekker: C stores tail, full barrier, loads need_space
+ * wake-space	(Symmetric queues; asymmetric ones: wake-asym below.)
+ *		Dekker: C stores tail, full barrier, loads need_space
  *		   (lfq_spsc_release_check(), lfq_mpsc_release(),
  *		   lfq_mpsc_peek_check())
  *		P stores need_space = 1, full barrier, loads tail:

@@ -20,7 +20,11 @@
  * Wakeups are the Dekker handshake of lfq_common.h (as io_uring's
  * IORING_SQ_NEED_WAKEUP): the waiter arms its flag, full barrier,
  * re-checks; the publisher stores its index, full barrier, reads the
- * flag (ORDERING wake-data, wake-space in lfq_rules.h). Ordering of the
+ * flag (ORDERING wake-data, wake-space in lfq_rules.h). On an asymmetric
+ * queue the publisher's barrier is a compiler barrier and the waiter adds
+ * the heavy fence before its re-check (ORDERING wake-asym): a waiter on
+ * such a queue arms through lfq_queue_ready() (kernel) or liblfq's sleep,
+ * never with the arm functions here alone. Ordering of the
  * indices: ORDERING spsc-head, spsc-tail. Shared values are handled by
  * HOSTILE MEMORY H1-H3.
  */

@@ -164,7 +164,11 @@ static void lfq_abi_layout_test(struct kunit *test)
 			80UL);
 	KUNIT_EXPECT_EQ(test, offsetof(struct lfq_ring_hdr, frame_size),
 			112UL);
-	KUNIT_EXPECT_EQ(test, sizeof(struct lfq_ring_hdr), 120UL);
+	/* The wakeup fencing, appended in layout 3: the fields above stay. */
+	KUNIT_EXPECT_EQ(test, offsetof(struct lfq_ring_hdr, wake_mode), 120UL);
+	KUNIT_EXPECT_EQ(test, offsetof(struct lfq_ring_hdr, __reserved),
+			124UL);
+	KUNIT_EXPECT_EQ(test, sizeof(struct lfq_ring_hdr), 128UL);
 	/* head, need_space and full_events on separate cache lines. */
 	KUNIT_EXPECT_EQ(test, offsetof(struct lfq_prod_ctl, head), 0UL);
 	KUNIT_EXPECT_EQ(test, offsetof(struct lfq_prod_ctl, need_space),

@@ -274,7 +274,8 @@ static void test_list(void)
 		ok = !strcmp(e[i].name, name) && e[i].mode == 0640 &&
 		     e[i].uid == 0 && e[i].gid == 0 && e[i].attached == 1 &&
 		     e[i].slot_size == 64 && e[i].slot_count == 1024 &&
-		     e[i].type == LFQ_TYPE_SPSC && e[i].__reserved == 0 &&
+		     e[i].type == LFQ_TYPE_SPSC &&
+		     e[i].wake_mode == LFQ_WAKE_ASYMMETRIC &&
 		     e[i].producers == 1 && e[i].consumers == 1 &&
 		     (i == 0 || e[i].id > e[i - 1].id);
 	}
