@@ -34,6 +34,7 @@
 
 #include "errno_ioctl.h"
 #include "lfq.h"
+#include "lfq_ring.h"
 #include "tap.h"
 #include "test_util.h"
 
