@@ -341,7 +341,12 @@ void lfq_elastic_bind(struct lfq *q)
 /**
  * lfq_elastic_ready() - slots ready for a waiter of an elastic queue:
  * readable in the consumer's segment (or, once it is drained, the next),
- * or free in the producer's (a segment's worth while it may grow).
+ * or free in the producers' newest segment (the producer's own, or, once
+ * that is sealed, the one the producers' hint names: a handle that has
+ * not moved on yet must not answer "a segment's worth" while the newest
+ * is full); once the newest is sealed too, what the backend says (the
+ * module knows whether the queue may grow; in process memory, a segment's
+ * worth).
  * @q:		the handle.
  * @data:	waiting for data (else for space).
  * @arm:	announce the sleep first (ORDERING wake-data, wake-space).
@@ -358,9 +363,18 @@ uint32_t lfq_elastic_ready(struct lfq *q, int data, int arm,
 	int next;
 
 	if (!data) {
-		n = lfq_ready_space(&q->ploc, min_count, arm);
-		return lfq_seg_sealed(lfq_load_relaxed(q->ploc.head)) ?
-		       q->hdr.slot_count : n;
+		const struct lfq_ring_loc *r = &q->ploc;
+
+		if (lfq_seg_sealed(lfq_load_relaxed(q->ploc.head))) {
+			lfq_elastic_loc(q, lfq_elastic_hint(q), &next_loc);
+			r = &next_loc;
+		}
+		n = lfq_ready_space(r, min_count, arm);
+		if (!lfq_seg_sealed(lfq_load_relaxed(r->head)))
+			return n;
+		return q->backend->sealed_space ?
+		       q->backend->sealed_space(q, min_count) :
+		       q->hdr.slot_count;
 	}
 	n = lfq_ready_data(&q->cloc, min_count, arm);
 	if (n || !lfq_seg_drained(&q->cloc, lfq_load_relaxed(q->cloc.tail)))

@@ -68,6 +68,13 @@ struct lfq_backend_ops {
 	int (*stats)(struct lfq *q, struct lfq_stats *st);
 	void (*unbind)(struct lfq *q);
 	int (*grow)(struct lfq *q, uint32_t frame);
+	/*
+	 * Elastic queues whose newest segment is sealed: free slots as the
+	 * owner of the segment count sees them (a segment's worth while the
+	 * queue may grow; at seg_max, what the newest frees). NULL: assume
+	 * the queue may grow.
+	 */
+	uint32_t (*sealed_space)(struct lfq *q, uint32_t min_count);
 	void (*retire)(struct lfq *q, uint32_t frame);
 	void (*read_lock)(void);
 	void (*read_unlock)(void);

@@ -214,10 +214,32 @@ static int lfq_kernel_grow(struct lfq *q, uint32_t frame)
 	return (uint32_t)next < q->hdr.seg_max ? next : -EPROTO;
 }
 
+/*
+ * The producers' newest segment is sealed: only the module knows whether
+ * the queue may grow (live segments against seg_max). Ask it, with a wait
+ * that does not sleep: a producer blocked at seg_max then sleeps in
+ * LFQ_IOC_WAIT until a segment retires, instead of spinning between "a
+ * segment's worth" here and "full" from the reservation.
+ */
+static uint32_t lfq_kernel_sealed_space(struct lfq *q, uint32_t min_count)
+{
+	struct lfq_wait w = {
+		.size = sizeof(w),
+		.flags = LFQ_WAIT_SPACE,
+		.min_count = min_count ? min_count : 1,
+	};
+
+	if (ioctl(q->fd, LFQ_IOC_WAIT, &w) && errno != EAGAIN)
+		return q->hdr.slot_count;	/* let the reservation tell */
+	return w.available < q->hdr.slot_count ? (uint32_t)w.available :
+						 q->hdr.slot_count;
+}
+
 const struct lfq_backend_ops lfq_kernel_backend = {
 	.sleep	= lfq_kernel_sleep,
 	.wake	= lfq_kernel_wake,
 	.stats	= lfq_kernel_stats,
 	.unbind	= lfq_kernel_unbind,
 	.grow	= lfq_kernel_grow,
+	.sealed_space = lfq_kernel_sealed_space,
 };

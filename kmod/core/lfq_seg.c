@@ -653,11 +653,16 @@ u32 lfq_seg_ready_data(struct lfq_elastic *el, u32 max, bool arm)
  * lfq_seg_ready_space() - free slots for a waiting producer: in its
  * segment, or a segment's worth while the queue may grow.
  * @el:		the queue's segments.
+ * @max:	MPSC slots are counted up to @max, and only those a producer
+ *		could reserve (lfq_ready_space(): their previous lap in the
+ *		segment is committed), so a consumer that forged its tail
+ *		past records still being written makes the waiter sleep,
+ *		not spin between "free" here and "full" in the reserve.
  * @arm:	arm need_space first (ORDERING wake-space).
  *
  * Return: free slots.
  */
-u32 lfq_seg_ready_space(struct lfq_elastic *el, bool arm)
+u32 lfq_seg_ready_space(struct lfq_elastic *el, u32 max, bool arm)
 {
 	struct lfq_seg *s;
 	u32 n = 0;
@@ -671,7 +676,7 @@ u32 lfq_seg_ready_space(struct lfq_elastic *el, bool arm)
 	rcu_read_lock();
 	s = lfq_seg_newest(el);
 	if (!lfq_seg_sealed(READ_ONCE(*s->ring.head)))
-		n = lfq_free_slots(&s->ring);
+		n = lfq_ready_space(&s->ring, max, false);
 	rcu_read_unlock();
 	return n;
 }

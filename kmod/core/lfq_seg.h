@@ -140,7 +140,7 @@ void lfq_seg_walk(struct lfq_elastic *el,
 		  void (*fn)(const struct lfq_ring_loc *r, u64 head, void *arg),
 		  void *arg);
 u32 lfq_seg_ready_data(struct lfq_elastic *el, u32 max, bool arm);
-u32 lfq_seg_ready_space(struct lfq_elastic *el, bool arm);
+u32 lfq_seg_ready_space(struct lfq_elastic *el, u32 max, bool arm);
 void lfq_seg_kick(struct lfq_elastic *el);
 void lfq_seg_reclaim_sync(struct lfq_elastic *el);
 void lfq_seg_stats(struct lfq_elastic *el, struct lfq_stats *st);

@@ -92,7 +92,7 @@ static bool lfq_queue_count(struct lfq_queue *q, u32 flags, u32 min_count,
 	if (q->el)
 		*available = flags == LFQ_WAIT_DATA ?
 			     lfq_seg_ready_data(q->el, min_count, arm) :
-			     lfq_seg_ready_space(q->el, arm);
+			     lfq_seg_ready_space(q->el, min_count, arm);
 	else
 		*available = flags == LFQ_WAIT_DATA ?
 			     lfq_ready_data(&q->ring, min_count, arm) :

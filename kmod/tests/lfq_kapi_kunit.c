@@ -32,6 +32,9 @@
 
 MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 
+/* Sleep/wake rounds of the irq_work and NMI wakeup tests. */
+#define KAPI_ROUNDS	1000
+
 static void lfq_kapi_type_test(struct kunit *test)
 {
 	struct lfq_queue *q = lfq_kunit_queue(test, LFQ_TYPE_SPSC, 16, 256);
@@ -263,7 +266,7 @@ static void lfq_kapi_irq_work_wake_test(struct kunit *test)
 	lfq_mpsc_cons_init(&c, &w->q->ring);
 	hrtimer_init(&w->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
 	w->timer.function = kapi_wake_fn;
-	for (i = 0; i < 100; i++) {
+	for (i = 0; i < KAPI_ROUNDS; i++) {
 		long left;
 
 		hrtimer_start(&w->timer, ns_to_ktime(200000),
@@ -284,9 +287,11 @@ static void lfq_kapi_irq_work_wake_test(struct kunit *test)
 		WRITE_ONCE(w->q->ring.cons->need_data, 0);
 	}
 	KUNIT_EXPECT_EQ(test, missed, 0U);
-	KUNIT_EXPECT_EQ(test, READ_ONCE(w->q->ring.cons->tail), 100ULL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(w->q->ring.cons->tail),
+			(u64)KAPI_ROUNDS);
 	/* Most rounds slept and were woken through irq_work. */
-	KUNIT_EXPECT_GT(test, atomic64_read(&w->q->wakeups), 50LL);
+	KUNIT_EXPECT_GT(test, atomic64_read(&w->q->wakeups),
+			(s64)KAPI_ROUNDS / 2);
 	irq_work_sync(&w->q->wake_work);
 }
 
@@ -320,9 +325,10 @@ static int kapi_nmi_handler(unsigned int type, struct pt_regs *regs)
 }
 
 /*
- * A producer in NMI context (a self-NMI through the local APIC): it
- * reserves and commits lock-free and wakes the sleeping consumer through
- * irq_work, 100 times over.
+ * A producer in NMI context (an NMI through the local APIC, sent to
+ * another CPU when there is one, so that its commit races this thread's
+ * arming and heavy fence): it reserves and commits lock-free and wakes
+ * the sleeping consumer through irq_work, KAPI_ROUNDS times over.
  */
 static void lfq_kapi_nmi_test(struct kunit *test)
 {
@@ -340,13 +346,18 @@ static void lfq_kapi_nmi_test(struct kunit *test)
 	err = register_nmi_handler(NMI_LOCAL, kapi_nmi_handler, 0,
 				   "lfq_kapi_kunit");
 	KUNIT_ASSERT_EQ(test, err, 0);
-	for (i = 0; i < 100; i++) {
+	for (i = 0; i < KAPI_ROUNDS; i++) {
+		unsigned int cpu;
+
 		atomic_set(&kapi_nmi.armed, 1);
 		/* As hw_nmi.c does: the x2APIC self-IPI register cannot
 		 * deliver an NMI, the ICR (through send_IPI_mask) can.
 		 */
 		preempt_disable();
-		apic->send_IPI_mask(cpumask_of(smp_processor_id()), NMI_VECTOR);
+		cpu = cpumask_any_but(cpu_online_mask, smp_processor_id());
+		if (cpu >= nr_cpu_ids)
+			cpu = smp_processor_id();
+		apic->send_IPI_mask(cpumask_of(cpu), NMI_VECTOR);
 		preempt_enable();
 		if (wait_event_interruptible_timeout(kapi_nmi.q->data_wq,
 						     kapi_armed_ready(kapi_nmi.q),
@@ -363,7 +374,7 @@ static void lfq_kapi_nmi_test(struct kunit *test)
 	unregister_nmi_handler(NMI_LOCAL, "lfq_kapi_kunit");
 	KUNIT_EXPECT_EQ(test, missed, 0U);
 	KUNIT_EXPECT_EQ(test, wrong, 0U);
-	KUNIT_EXPECT_EQ(test, atomic_read(&kapi_nmi.handled), 100);
+	KUNIT_EXPECT_EQ(test, atomic_read(&kapi_nmi.handled), KAPI_ROUNDS);
 	KUNIT_EXPECT_EQ(test, atomic_read(&kapi_nmi.not_nmi), 0);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&kapi_nmi.q->dropped), 0LL);
 	irq_work_sync(&kapi_nmi.q->wake_work);

@@ -195,9 +195,12 @@ lfq_run -t 60 space_liar_kernel /lfq/space_liar_kernel
 # from two timers and two threads, and one late run of the refill work
 # item on a busy host costs ~100 of them (0.105% and 0.124% seen in CI).
 case $(uname -r) in
-*-lfq-*) _el_n=1e6 _el_c=100 _el_d=500000 _eb_d=500000 ;;
-*) _el_n=1e8 _el_c=1e4 _el_d=1000 _eb_d=5000 ;;
+*-lfq-*) _el_n=1e6 _el_c=100 _el_d=500000 _eb_d=500000 _wk_n=10000 ;;
+*) _el_n=1e8 _el_c=1e4 _el_d=1000 _eb_d=5000 _wk_n=100000 ;;
 esac
+# Sleep/wake cycles against kernel producers (hardirq, softirq, thread):
+# 10^5 on the stock kernel, 10^4 on the slower debug and KCSAN kernels.
+lfq_run -t 900 wakeups_kernel /lfq/wakeups_kernel "$_wk_n"
 lfq_run -t 120 elastic_basic /lfq/elastic_basic
 lfq_run -t 120 elastic_hostile_seal /lfq/elastic_hostile_seal
 lfq_run -t 300 elastic_limits /lfq/elastic_limits
@@ -206,6 +209,8 @@ lfq_run -t 900 elastic_stream /lfq/elastic_stream -n "$_el_n" -c "$_el_c" \
 	-D "$_el_d"
 lfq_run -t 300 elastic_hostile_mem /lfq/elastic_hostile_mem
 lfq_run -t 600 elastic_hostile_kills /lfq/elastic_hostile_kills
+# A producer blocked at seg_max while the newest segment's tail lies.
+lfq_run -t 60 elastic_space_liar /lfq/elastic_space_liar
 # Any other test program in the payload (build/tests/vm/*, e.g. ones added
 # after this script was written): run it too.
 for _t in /lfq/*; do
@@ -217,7 +222,8 @@ for _t in /lfq/*; do
 	forged_tail|space_liar_kernel) continue ;;
 	elastic_basic|elastic_hostile_seal|elastic_limits) continue ;;
 	elastic_burst|elastic_stream|elastic_hostile_mem) continue ;;
-	elastic_hostile_kills) continue ;;
+	elastic_hostile_kills|elastic_space_liar) continue ;;
+	wakeups_kernel) continue ;;
 	*.ko|*.sh) continue ;;
 	esac
 	if [ ! -f "$_t" ] || [ ! -x "$_t" ]; then

@@ -99,13 +99,15 @@ int main(void)
 	if (!err) {
 		hdr = v;
 		if (!tap_ok(hdr->magic == LFQ_RING_MAGIC &&
-			    hdr->layout_version == LFQ_RING_LAYOUT_VERSION &&
+			    hdr->layout_version == LFQ_RING_LAYOUT_ASYM &&
+			    hdr->wake_mode == LFQ_WAKE_ASYMMETRIC &&
+			    hdr->wake_mode == info.wake_mode &&
 			    hdr->type == LFQ_TYPE_SPSC && hdr->flags == 0 &&
 			    hdr->slot_size == 64 && hdr->slot_count == 1024 &&
 			    hdr->prod_offset == info.prod_offset &&
 			    hdr->cons_offset == info.cons_offset &&
 			    hdr->data_offset == doff && hdr->data_size == dsz,
-			    "header page content matches INFO"))
+			    "header page content matches INFO (asymmetric: layout 3)"))
 			tap_diag("  magic 0x%x version %u slot %u x %u",
 				 hdr->magic, hdr->layout_version,
 				 hdr->slot_size, hdr->slot_count);

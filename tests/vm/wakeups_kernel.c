@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * wakeups_kernel.c - lost-wakeup hunt with kernel producers: sleep/wake
+ * cycles where every record comes from kernel code (an hrtimer in hardirq
+ * context, one in softirq context, or a kernel thread, in turn) and the
+ * consumer sleeps for it in LFQ_IOC_WAIT.
+ *
+ * Each cycle attaches a SYNTH source that produces one record, 10 us
+ * later (the shortest timer period) or at once (the thread), and sleeps
+ * for it straight away: the record's commit races the consumer's arming,
+ * its heavy fence (the queue is asymmetric by default: the kernel
+ * producer publishes with a compiler barrier only, and the sleeper sends
+ * an IPI to every CPU) and its last check. A wait that times out (5 s)
+ * is a lost wakeup. NMI producers are covered by the KUnit suite lfq_kapi
+ * (lfq_kapi_nmi_wake_test), which needs a kernel module of its own.
+ *
+ * Usage: wakeups_kernel [CYCLES] (default 100000). Runs in the test VM
+ * with lfq.ko loaded, as root (sources need CAP_PERFMON).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "liblfq.h"
+#include "lfq_event.h"
+#include "lfq_ring.h"
+#include "tap.h"
+#include "test_util.h"
+
+#define CYCLES		100000u
+#define WAIT_NS		5000000000ll
+
+static const char *const ctx_name[] = { "hardirq", "softirq", "thread" };
+
+int main(int argc, char **argv)
+{
+	uint32_t cycles = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 0) : CYCLES;
+	LFQ_OPTS(lfq_create_opts, o, .type = LFQ_TYPE_MPSC,
+		 .slot_size = 64, .slot_count = 64);
+	struct lfq_info info = { .size = sizeof(info) };
+	uint64_t per_ctx[3] = { 0 }, bad = 0, sleeps0;
+	struct lfq_stats st = { .size = sizeof(st) };
+	uint32_t i, lost_at = UINT32_MAX, attach_err = 0;
+	struct lfq *q;
+	int64_t t0, dt;
+
+	tap_plan(4);
+	if (!cycles)
+		cycles = CYCLES;
+	q = queue_or_exit(&o);
+	/* Every wait takes the sleep path. */
+	lfq_set_wait_spin(q, 0);
+	if (ioctl(lfq_fd(q), LFQ_IOC_INFO, &info))
+		info.wake_mode = ~0u;
+	tap_ok(info.wake_mode == LFQ_WAKE_ASYMMETRIC,
+	       "the queue fences wakeups asymmetrically (wake_mode %u)",
+	       info.wake_mode);
+	lfq_get_stats(q, &st);
+	sleeps0 = st.waits;
+	t0 = now_ns();
+	for (i = 0; i < cycles; i++) {
+		unsigned int ctx = i % 3;
+		struct lfq_source s = {
+			.size = sizeof(s), .type = LFQ_SOURCE_SYNTH, .count = 1,
+			.hardirq_timers = ctx == 0, .softirq_timers = ctx == 1,
+			.threads = ctx == 2,
+			.timer_period_ns = ctx < 2 ?
+				LFQ_SYNTH_TIMER_PERIOD_MIN_NS : 0,
+		};
+		struct lfq_event_synth ev;
+		int id, err;
+
+		id = lfq_source_attach(q, &s);
+		if (id < 0) {
+			if (attach_err++ < 3)
+				tap_diag("cycle %u: attach: %s", i, strerror(-id));
+			break;
+		}
+		err = lfq_wait_data(q, 1, WAIT_NS);
+		if (err) {
+			tap_diag("cycle %u (%s): wait: %s", i, ctx_name[ctx],
+				 err == -ETIMEDOUT ? "timed out (lost wakeup)" :
+						     strerror(-err));
+			lost_at = i;
+		} else if (lfq_pop(q, &ev, sizeof(ev)) ||
+			   ev.hdr.type != LFQ_EVENT_SYNTH || ev.seq != 0) {
+			bad++;
+		} else {
+			per_ctx[ctx]++;
+		}
+		lfq_source_detach(q, id);
+		if (lost_at != UINT32_MAX)
+			break;
+	}
+	dt = now_ns() - t0;
+	lfq_get_stats(q, &st);
+	tap_diag("%u cycles in %.2f s (%.1f us each); %llu sleeps, %llu wakeups, %llu dropped",
+		 i, dt / 1e9, i ? dt / 1e3 / i : 0.0,
+		 (unsigned long long)(st.waits - sleeps0),
+		 (unsigned long long)st.wakeups,
+		 (unsigned long long)st.dropped);
+	tap_ok(lost_at == UINT32_MAX && !attach_err && i == cycles,
+	       "%u sleep/wake cycles with kernel producers (hardirq %llu, softirq %llu, thread %llu): no wait timed out",
+	       cycles, (unsigned long long)per_ctx[0],
+	       (unsigned long long)per_ctx[1], (unsigned long long)per_ctx[2]);
+	tap_ok(!bad && !st.dropped,
+	       "every cycle's record arrived whole, none dropped (%llu bad)",
+	       (unsigned long long)bad);
+	/* The consumer slept in most cycles: the race was really run. */
+	tap_ok(st.waits - sleeps0 >= cycles / 4,
+	       "the consumer slept in %llu of %u cycles (at least a quarter)",
+	       (unsigned long long)(st.waits - sleeps0), cycles);
+	lfq_close(q);
+	return tap_done();
+}
