@@ -26,6 +26,7 @@
 #include "liblfq.h"
 #include "tap.h"
 #include "test_util.h"
+#include "blocked_push.h"
 
 #ifdef LFQ_KERNEL_QUEUE
 #define QUEUE_BACKEND	LFQ_BACKEND_KERNEL
@@ -39,32 +40,6 @@
 #define HOLD_MS		500
 #define MAX_CPU_MS	50
 
-struct blocked {
-	struct lfq *q;
-	int rc;
-	int done;
-};
-
-static void *push_blocking(void *arg)
-{
-	struct blocked *b = arg;
-	char msg[SLOT_SIZE] = "late";
-
-	b->rc = lfq_push(b->q, msg, sizeof(msg));
-	__atomic_store_n(&b->done, 1, __ATOMIC_RELEASE);
-	return NULL;
-}
-
-static int64_t thread_cpu_ms(pthread_t t)
-{
-	struct timespec ts;
-	clockid_t id;
-
-	if (pthread_getcpuclockid(t, &id) || clock_gettime(id, &ts))
-		return -1;
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int main(void)
 {
 	LFQ_OPTS(lfq_create_opts, o, .type = LFQ_TYPE_MPSC,
@@ -73,19 +48,19 @@ int main(void)
 	LFQ_OPTS(lfq_open_opts, by_fd, .fd = -1);
 	struct lfq *q = queue_or_exit(&o), *holder = NULL;
 	struct blocked b = { .rc = 1 };
+	struct lfq *pusher = NULL;
 	void *hdr, *prod = MAP_FAILED, *cons = MAP_FAILED;
 	struct lfq_ring_hdr h;
 	char msg[SLOT_SIZE] = "m";
-	int64_t cpu0, cpu1, t0;
+	int64_t cpu, waited;
 	int wait_rc, res_rc, pushed = 0, err;
 	void *held, *span;
-	pthread_t t;
 
 	tap_plan(4);
 	by_fd.fd = lfq_fd(q);
 	err = lfq_open(&by_fd, &holder);
 	if (!err)
-		err = lfq_open(&by_fd, &b.q);
+		err = lfq_open(&by_fd, &pusher);
 	/* The holder takes slot 0 and keeps it; the rest fill the ring. */
 	if (!err && lfq_reserve(holder, 1, &held) != 1)
 		err = -EIO;
@@ -118,41 +93,32 @@ int main(void)
 			 __atomic_load_n(&((const struct lfq_prod_ctl *)prod)->head,
 					 __ATOMIC_RELAXED),
 			 __ATOMIC_RELEASE);
-	wait_rc = lfq_wait_space(b.q, 1, 0);
-	res_rc = lfq_reserve(b.q, 1, &span);
+	wait_rc = lfq_wait_space(pusher, 1, 0);
+	res_rc = lfq_reserve(pusher, 1, &span);
 	tap_ok(pushed == SLOTS - 1 && res_rc == -EAGAIN && wait_rc == -EAGAIN,
 	       "forged tail = head over a held slot: reserve says full (%s) and so does a space wait (%s); %d pushed",
 	       ename(-res_rc), ename(-wait_rc), pushed);
 
-	pthread_create(&t, NULL, push_blocking, &b);
-	msleep(20);
-	cpu0 = thread_cpu_ms(t);
-	msleep(HOLD_MS);
-	cpu1 = thread_cpu_ms(t);
-	tap_ok(cpu0 >= 0 && cpu1 - cpu0 <= MAX_CPU_MS &&
-	       !__atomic_load_n(&b.done, __ATOMIC_ACQUIRE),
+	cpu = blocked_start(&b, pusher, SLOT_SIZE, HOLD_MS);
+	tap_ok(cpu >= 0 && cpu <= MAX_CPU_MS && !blocked_done(&b),
 	       "a producer blocked in lfq_push() sleeps while the tail lies: %lld ms of CPU in %d ms (at most %d)",
-	       (long long)(cpu1 - cpu0), HOLD_MS, MAX_CPU_MS);
+	       (long long)cpu, HOLD_MS, MAX_CPU_MS);
 
 	/* The holder commits; an honest release (slot 0) wakes the pusher. */
 	lfq_commit(holder, 1);
 	err = lfq_pop(q, msg, sizeof(msg));
-	t0 = now_ns();
-	while (!__atomic_load_n(&b.done, __ATOMIC_ACQUIRE) &&
-	       now_ns() - t0 < 5000000000ll)
-		msleep(1);
-	tap_ok(!err && __atomic_load_n(&b.done, __ATOMIC_ACQUIRE) && b.rc == 0,
+	waited = blocked_wait(&b);
+	tap_ok(!err && blocked_done(&b) && b.rc == 0,
 	       "after the holder's commit, one honest release wakes it and its push goes through (pop %s, push %s, %lld ms)",
-	       ename(-err), ename(-b.rc), (long long)((now_ns() - t0) / 1000000));
-	if (!__atomic_load_n(&b.done, __ATOMIC_ACQUIRE))
+	       ename(-err), ename(-b.rc), (long long)waited);
+	if (!blocked_done(&b))
 		return tap_done();	/* exits with the pusher still stuck */
-	pthread_join(t, NULL);
 	tap_ok(lfq_wait_space(q, 1, 0) == -EAGAIN,
 	       "the ring is full again, as it should be");
 	munmap(hdr, PAGE);
 	munmap(prod, PAGE);
 	munmap(cons, PAGE);
-	lfq_close(b.q);
+	lfq_close(pusher);
 	lfq_close(holder);
 	lfq_close(q);
 	return tap_done();

@@ -25,49 +25,22 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <time.h>
 
 #include "lfq.h"
 #include "lfq_ring.h"
 #include "liblfq.h"
 #include "tap.h"
 #include "test_util.h"
+#include "blocked_push.h"
 
 #define SLOTS		64u
 #define SLOT_SIZE	64u
 #define PAGE		4096ul
 #define HOLD_MS		500
 #define MAX_CPU_MS	50
-
-struct blocked {
-	struct lfq *q;
-	int rc;
-	int done;
-};
-
-static void *push_blocking(void *arg)
-{
-	struct blocked *b = arg;
-	char msg[SLOT_SIZE] = "late";
-
-	b->rc = lfq_push(b->q, msg, sizeof(msg));
-	__atomic_store_n(&b->done, 1, __ATOMIC_RELEASE);
-	return NULL;
-}
-
-static int64_t thread_cpu_ms(pthread_t t)
-{
-	struct timespec ts;
-	clockid_t id;
-
-	if (pthread_getcpuclockid(t, &id) || clock_gettime(id, &ts))
-		return -1;
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* One page-aligned part of the queue's mapping, alone. */
 static void *map_part(int fd, uint64_t off, uint64_t len, int prot)
@@ -87,21 +60,21 @@ int main(void)
 	struct lfq_info info = { .size = sizeof(info) };
 	struct lfq *q = queue_or_exit(&o), *holder = NULL;
 	struct blocked b = { .rc = 1 };
+	struct lfq *pusher = NULL;
 	const struct lfq_segtab *tab = MAP_FAILED;
 	const struct lfq_seg_word *heads = MAP_FAILED;
 	struct lfq_seg_word *tails = MAP_FAILED;
 	char msg[SLOT_SIZE] = "m";
-	int64_t cpu0, cpu1, t0;
+	int64_t cpu, waited;
 	int wait_rc, res_rc, pushed = 0, err;
 	uint32_t frame = 0, popped;
 	void *held, *span;
-	pthread_t t;
 
 	tap_plan(5);
 	by_fd.fd = lfq_fd(q);
 	err = lfq_open(&by_fd, &holder);
 	if (!err)
-		err = lfq_open(&by_fd, &b.q);
+		err = lfq_open(&by_fd, &pusher);
 	/* The first segment full. */
 	while (!err && pushed < (int)SLOTS && lfq_reserve(q, 1, &span) == 1) {
 		lfq_commit(q, 1);
@@ -145,66 +118,46 @@ int main(void)
 		 (unsigned long long)tails[frame].v, !frame,
 		 (unsigned long long)heads[!frame].v,
 		 (unsigned long long)tails[!frame].v);
-	wait_rc = lfq_wait_space(b.q, 1, 0);
-	res_rc = lfq_reserve(b.q, 1, &span);
+	wait_rc = lfq_wait_space(pusher, 1, 0);
+	res_rc = lfq_reserve(pusher, 1, &span);
 	tap_ok(pushed == 2 * SLOTS - 1 && res_rc == -EAGAIN &&
 	       wait_rc == -EAGAIN,
 	       "seg_max segments, the newest's forged tail = head over a held slot: reserve says full (%s) and so does a space wait (%s); %d pushed",
 	       ename(-res_rc), ename(-wait_rc), pushed);
 
-	pthread_create(&t, NULL, push_blocking, &b);
-	msleep(20);
-	cpu0 = thread_cpu_ms(t);
-	msleep(HOLD_MS);
-	cpu1 = thread_cpu_ms(t);
-	tap_ok(cpu0 >= 0 && cpu1 - cpu0 <= MAX_CPU_MS &&
-	       !__atomic_load_n(&b.done, __ATOMIC_ACQUIRE),
+	cpu = blocked_start(&b, pusher, SLOT_SIZE, HOLD_MS);
+	tap_ok(cpu >= 0 && cpu <= MAX_CPU_MS && !blocked_done(&b),
 	       "a producer blocked in lfq_push() (LFQ_IOC_WAIT) sleeps while the segment's tail lies: %lld ms of CPU in %d ms (at most %d)",
-	       (long long)(cpu1 - cpu0), HOLD_MS, MAX_CPU_MS);
+	       (long long)cpu, HOLD_MS, MAX_CPU_MS);
 
 	/* The holder commits; an honest release wakes the pusher. */
 	lfq_commit(holder, 1);
 	err = lfq_pop(q, msg, sizeof(msg));
-	t0 = now_ns();
-	while (!__atomic_load_n(&b.done, __ATOMIC_ACQUIRE) &&
-	       now_ns() - t0 < 5000000000ll)
-		msleep(1);
-	tap_ok(!err && __atomic_load_n(&b.done, __ATOMIC_ACQUIRE) && b.rc == 0,
+	waited = blocked_wait(&b);
+	tap_ok(!err && blocked_done(&b) && b.rc == 0,
 	       "after the holder's commit, one honest release wakes it and its push goes through (pop %s, push %s, %lld ms)",
-	       ename(-err), ename(-b.rc), (long long)((now_ns() - t0) / 1000000));
-	if (!__atomic_load_n(&b.done, __ATOMIC_ACQUIRE))
+	       ename(-err), ename(-b.rc), (long long)waited);
+	if (!blocked_done(&b))
 		return tap_done();	/* exits with the pusher still stuck */
-	pthread_join(t, NULL);
 
 	/* The newest filled until a reservation fails: sealed, at seg_max. */
 	while (lfq_reserve(q, 1, &span) == 1)
 		lfq_commit(q, 1);
-	b.done = 0;
-	b.rc = 1;
-	pthread_create(&t, NULL, push_blocking, &b);
-	msleep(20);
-	cpu0 = thread_cpu_ms(t);
-	msleep(HOLD_MS);
-	cpu1 = thread_cpu_ms(t);
-	tap_ok(cpu0 >= 0 && cpu1 - cpu0 <= MAX_CPU_MS &&
-	       !__atomic_load_n(&b.done, __ATOMIC_ACQUIRE),
+	cpu = blocked_start(&b, pusher, SLOT_SIZE, HOLD_MS);
+	tap_ok(cpu >= 0 && cpu <= MAX_CPU_MS && !blocked_done(&b),
 	       "the newest segment sealed at seg_max: a producer blocked in lfq_push() sleeps: %lld ms of CPU in %d ms (at most %d)",
-	       (long long)(cpu1 - cpu0), HOLD_MS, MAX_CPU_MS);
+	       (long long)cpu, HOLD_MS, MAX_CPU_MS);
 	/* Drain the queue: the first segment retires, and the push grows. */
 	for (popped = 0; popped < 4 * SLOTS &&
 	     !lfq_pop(q, msg, sizeof(msg)); popped++)
 		;
-	t0 = now_ns();
-	while (!__atomic_load_n(&b.done, __ATOMIC_ACQUIRE) &&
-	       now_ns() - t0 < 5000000000ll)
-		msleep(1);
-	tap_ok(__atomic_load_n(&b.done, __ATOMIC_ACQUIRE) && b.rc == 0,
+	waited = blocked_wait(&b);
+	tap_ok(blocked_done(&b) && b.rc == 0,
 	       "once the consumer drains the queue (%u records), the module retires the first segment and the push goes through (push %s, %lld ms)",
-	       popped, ename(-b.rc), (long long)((now_ns() - t0) / 1000000));
-	if (!__atomic_load_n(&b.done, __ATOMIC_ACQUIRE))
+	       popped, ename(-b.rc), (long long)waited);
+	if (!blocked_done(&b))
 		return tap_done();	/* exits with the pusher still stuck */
-	pthread_join(t, NULL);
-	lfq_close(b.q);
+	lfq_close(pusher);
 	lfq_close(holder);
 	lfq_close(q);
 	return tap_done();
