@@ -112,6 +112,7 @@ $(B)/tests/vm/%: tests/vm/%.c $(LIB_A) $(TEST_HDRS)
 $(B)/tests/vm/no_syscalls_kernel: tests/host/no_syscalls.c
 $(B)/tests/vm/mpsc_kernel: tests/host/mpsc_lib.c
 $(B)/tests/vm/space_liar_kernel: tests/host/space_liar.c
+$(B)/tests/vm/wake_threshold_kernel: tests/host/wake_threshold_mt.c
 
 $(B)/tools/%: tools/%.c $(LIB_A)
 	@mkdir -p $(@D)

@@ -349,7 +349,9 @@ void lfq_elastic_bind(struct lfq *q)
  * worth).
  * @q:		the handle.
  * @data:	waiting for data (else for space).
- * @arm:	announce the sleep first (ORDERING wake-data, wake-space).
+ * @arm:	announce the sleep first (ORDERING wake-data, wake-space),
+ *		for any publish: one segment's count is not the queue's
+ *		(ORDERING wake-threshold).
  * @min_count:	MPSC slots (readable, or free and reservable) are counted
  *		up to it.
  *
@@ -369,14 +371,14 @@ uint32_t lfq_elastic_ready(struct lfq *q, int data, int arm,
 			lfq_elastic_loc(q, lfq_elastic_hint(q), &next_loc);
 			r = &next_loc;
 		}
-		n = lfq_ready_space(r, min_count, arm);
+		n = lfq_ready_space(r, min_count, arm ? 1 : 0);
 		if (!lfq_seg_sealed(lfq_load_relaxed(r->head)))
 			return n;
 		return q->backend->sealed_space ?
 		       q->backend->sealed_space(q, min_count) :
 		       q->hdr.slot_count;
 	}
-	n = lfq_ready_data(&q->cloc, min_count, arm);
+	n = lfq_ready_data(&q->cloc, min_count, arm ? 1 : 0);
 	if (n || !lfq_seg_drained(&q->cloc, lfq_load_relaxed(q->cloc.tail)))
 		return n;
 	next = lfq_seg_next(&q->meta[q->cframe], q->hdr.seg_max);

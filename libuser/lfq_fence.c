@@ -54,7 +54,7 @@ int lfq_fence_register(void)
  * every registered process executes a full barrier before this returns.
  *
  * ORDERING wake-asym: pairs with the publishers' compiler barrier
- * (lfq_wake_check(), lfq_publish_index() with @light).
+ * (lfq_wake_flag(), lfq_publish_index() with @light).
  *
  * Return: 0, or a negative errno (the caller must not sleep for long).
  */

@@ -154,6 +154,7 @@ static int lfq_memfd_sleep(struct lfq *q, int data, uint32_t min_count,
 	for (;;) {
 		struct timespec ts, *tsp = NULL;
 		int64_t left = -1;
+		uint32_t armed;
 
 		if (lfq_ready_count(q, data, 1, min_count) >= min_count)
 			return 0;
@@ -183,8 +184,16 @@ static int lfq_memfd_sleep(struct lfq *q, int data, uint32_t min_count,
 			ts.tv_nsec = left % 1000000000;
 			tsp = &ts;
 		}
-		/* ORDERING wake-futex: sleeps only while still armed (1). */
-		if (lfq_futex(flag, FUTEX_WAIT, 1, tsp) &&
+		/*
+		 * ORDERING wake-futex: sleeps only while the flag still holds
+		 * what it held after our arm (our count, or a smaller one of
+		 * another sleeper's: ORDERING wake-threshold); cleared, look
+		 * again.
+		 */
+		armed = lfq_load_relaxed(flag);
+		if (!armed)
+			continue;
+		if (lfq_futex(flag, FUTEX_WAIT, armed, tsp) &&
 		    errno != EAGAIN && errno != ETIMEDOUT)
 			return -errno;
 	}

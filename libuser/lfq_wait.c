@@ -26,8 +26,9 @@ uint32_t lfq_ready_count(struct lfq *q, int data, int arm,
 {
 	if (q->hdr.seg_max)
 		return lfq_elastic_ready(q, data, arm, min_count);
-	return data ? lfq_ready_data(&q->ring, min_count, arm) :
-		      lfq_ready_space(&q->ring, min_count, arm);
+	/* Armed for min_count: woken once that many are ready. */
+	return data ? lfq_ready_data(&q->ring, min_count, arm ? min_count : 0) :
+		      lfq_ready_space(&q->ring, min_count, arm ? min_count : 0);
 }
 
 static inline void lfq_cpu_relax(void)

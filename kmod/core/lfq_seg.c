@@ -638,10 +638,9 @@ u32 lfq_seg_ready_data(struct lfq_elastic *el, u32 max, bool arm)
 	u64 tail;
 	u32 n;
 
-	if (arm) {
-		lfq_store_release(el->q->ring.need_data, 1);
-		lfq_smp_mb();
-	}
+	/* Any commit wakes: one segment's count is not the queue's. */
+	if (arm)
+		lfq_arm_flag(el->q->ring.need_data, 1);
 	rcu_read_lock();
 	s = lfq_seg_reading(el, &tail);
 	n = lfq_ready_data(&s->ring, max, false);
@@ -667,10 +666,9 @@ u32 lfq_seg_ready_space(struct lfq_elastic *el, u32 max, bool arm)
 	struct lfq_seg *s;
 	u32 n = 0;
 
-	if (arm) {
-		lfq_store_release(el->q->ring.need_space, 1);
-		lfq_smp_mb();
-	}
+	/* Any release wakes, as above. */
+	if (arm)
+		lfq_arm_flag(el->q->ring.need_space, 1);
 	if (atomic_read(&el->live) < el->seg_max)
 		return el->q->hdr.slot_count;
 	rcu_read_lock();

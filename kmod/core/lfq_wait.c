@@ -95,8 +95,10 @@ static bool lfq_queue_count(struct lfq_queue *q, u32 flags, u32 min_count,
 			     lfq_seg_ready_space(q->el, min_count, arm);
 	else
 		*available = flags == LFQ_WAIT_DATA ?
-			     lfq_ready_data(&q->ring, min_count, arm) :
-			     lfq_ready_space(&q->ring, min_count, arm);
+			     lfq_ready_data(&q->ring, min_count,
+					    arm ? min_count : 0) :
+			     lfq_ready_space(&q->ring, min_count,
+					     arm ? min_count : 0);
 	return *available >= min_count;
 }
 

@@ -132,8 +132,9 @@ static inline __u32 lfq_ring_count(__u64 head, __u64 tail, __u32 slot_count)
 }
 
 /**
- * lfq_wake_check() - the publishing half of the wakeup handshake, after
- * the stores that publish (an index, or commit words).
+ * lfq_wake_flag() - the publishing half of the wakeup handshake, after
+ * the stores that publish (an index, or commit words): read the peer's
+ * need-wakeup flag.
  * @sleeps:	the peer's need-wakeup flag.
  * @light:	the view's light flag (struct lfq_ring_loc.light).
  *
@@ -144,22 +145,45 @@ static inline __u32 lfq_ring_count(__u64 head, __u64 tail, __u32 slot_count)
  * which runs a full barrier on this CPU before, between or after them,
  * pairs with it.
  *
- * Return: true if the peer announced it sleeps and must be woken.
+ * Return: the flag: 0 if no peer announced a sleep, else the fewest slots
+ * a sleeping peer waits for (lfq_wake_due()).
  */
-static inline int lfq_wake_check(const __u32 *sleeps, __u32 light)
+static inline __u32 lfq_wake_flag(const __u32 *sleeps, __u32 light)
 {
 	if (light) {
 		lfq_compiler_barrier();
-		return lfq_load_relaxed(sleeps) != 0;
+		return lfq_load_relaxed(sleeps);
 	}
 	lfq_smp_mb();
-	return lfq_load_after_mb(sleeps) != 0;
+	return lfq_load_after_mb(sleeps);
 }
 
 /**
- * lfq_publish_index() - store a producer or consumer index and report a
- * sleeping peer: the whole publishing half of the handshake for a ring
- * side that publishes with one index store.
+ * lfq_wake_due() - whether a publish must wake the peer, from its flag
+ * (ORDERING wake-threshold in lfq_rules.h).
+ * @want:	the flag as lfq_wake_flag() read it.
+ * @ready:	slots ready for the peer after the publish, or more: the
+ *		publisher's own new index against its cached copy of the
+ *		other index, which only ever lags, so the count can only be
+ *		too high (a spurious wakeup), never too low (a lost one).
+ * @slot_count:	slots in the ring.
+ *
+ * A flag of 1 (the least any waiter asks for) wakes on every publish, as
+ * before thresholds existed. A flag larger than the ring was not written
+ * by an honest waiter (they ask for at most slot_count): it wakes too, so
+ * a forged value only adds wakeups (HOSTILE MEMORY H8).
+ *
+ * Return: true if the peer must be woken.
+ */
+static inline int lfq_wake_due(__u32 want, __u32 ready, __u32 slot_count)
+{
+	return want && (want <= ready || want == 1 || want > slot_count);
+}
+
+/**
+ * lfq_publish_index() - store a producer or consumer index and read the
+ * peer's need-wakeup flag: the whole publishing half of the handshake for
+ * a ring side that publishes with one index store.
  * @index:	the shared index (head or tail).
  * @v:		its new value.
  * @sleeps:	the peer's need-wakeup flag.
@@ -168,17 +192,41 @@ static inline int lfq_wake_check(const __u32 *sleeps, __u32 light)
  * ORDERING spsc-head / spsc-tail / mpsc-tail (the release) and
  * wake-data / wake-space (the barrier), or wake-asym (@light).
  *
- * Return: true if the peer must be woken.
+ * Return: the flag, for lfq_wake_due().
  */
-static inline int lfq_publish_index(__u64 *index, __u64 v,
-				    const __u32 *sleeps, __u32 light)
+static inline __u32 lfq_publish_index(__u64 *index, __u64 v,
+				      const __u32 *sleeps, __u32 light)
 {
 	if (light) {
 		lfq_store_release(index, v);
-		return lfq_wake_check(sleeps, 1);
+		return lfq_wake_flag(sleeps, 1);
 	}
 	lfq_store_release_mb(index, v);
-	return lfq_load_after_mb(sleeps) != 0;
+	return lfq_load_after_mb(sleeps);
+}
+
+/**
+ * lfq_arm_flag() - announce a sleep: lower a need-wakeup flag to @want,
+ * the slots the caller waits for (other sleepers on the same flag may
+ * wait for fewer: the flag holds the least, so publishers wake them all
+ * as soon as the neediest-first can go on; 0 means nobody sleeps).
+ * @flag:	need_data or need_space.
+ * @want:	1..slot_count.
+ *
+ * The store is a compare-and-exchange even when the flag already holds
+ * @want or less, so the sleeper always has a store of its own in the
+ * Dekker pair. ORDERING wake-data / wake-space: the full barrier after it
+ * pairs with the publisher's one (or with the heavy fence, wake-asym).
+ */
+static inline void lfq_arm_flag(__u32 *flag, __u32 want)
+{
+	__u32 v = lfq_load_relaxed(flag);
+
+	if (lfq_unlikely(!want))
+		want = 1;	/* 0 would disarm */
+	while (!lfq_try_cmpxchg_full(flag, &v, v && v < want ? v : want))
+		;
+	lfq_smp_mb();
 }
 
 /**
@@ -186,17 +234,19 @@ static inline int lfq_publish_index(__u64 *index, __u64 v,
  * and count the free slots after that (both protocols: SPSC and MPSC
  * producers wait on the same words).
  * @r:		the ring.
+ * @want:	the free slots the caller waits for (lfq_arm_flag()).
  *
  * ORDERING wake-space: pairs with the consumer's publish of tail. Any
- * release after this point sees need_space and wakes the caller, who
- * sleeps only if the count returned is still too small. Reserved but
- * uncommitted MPSC slots count as used.
+ * release after this point that leaves @want slots free sees need_space
+ * and wakes the caller, who sleeps only if the count returned is still
+ * too small. Reserved but uncommitted MPSC slots count as used.
  *
  * Return: free slots, in [0, slot_count].
  */
-static inline __u32 lfq_arm_space_wait(const struct lfq_ring_loc *r)
+static inline __u32 lfq_arm_space_wait(const struct lfq_ring_loc *r,
+				       __u32 want)
 {
-	lfq_store_release_mb(r->need_space, 1);
+	lfq_arm_flag(r->need_space, want);
 	return r->slot_count -
 	       lfq_ring_count(lfq_loc_index(r, lfq_load_relaxed(r->head)),
 			      lfq_load_after_mb(r->tail), r->slot_count);

@@ -373,14 +373,16 @@ static inline void lfq_mpsc_publish(struct lfq_mpsc_prod *p,
  * @p:		producer view.
  * @r:		a reservation from lfq_mpsc_reserve(), all of it written.
  *
- * Return: true if the consumer announced sleep and must be woken.
+ * Return: true if the consumer announced sleep and must be woken: on any
+ * flag, whatever count it waits for (ORDERING wake-threshold: with
+ * commits out of order, no producer knows how many slots are ready).
  */
 static inline int lfq_mpsc_commit(struct lfq_mpsc_prod *p,
 				  const struct lfq_mpsc_resv *r)
 {
 	lfq_mpsc_publish(p, r, 0);
 	/* ORDERING wake-data. */
-	return lfq_wake_check(p->sleeps, p->light);
+	return lfq_wake_flag(p->sleeps, p->light) != 0;
 }
 
 /**
@@ -395,7 +397,7 @@ static inline int lfq_mpsc_discard(struct lfq_mpsc_prod *p,
 {
 	lfq_mpsc_publish(p, r, LFQ_MPSC_DISCARDED);
 	/* ORDERING wake-data. */
-	return lfq_wake_check(p->sleeps, p->light);
+	return lfq_wake_flag(p->sleeps, p->light) != 0;
 }
 
 /* The state of the commit word of index @i: 1 committed, -1 discarded. */
@@ -424,6 +426,25 @@ static inline int lfq_mpsc_slot_state(const __u64 *commit, __u32 mask,
 static inline int lfq_mpsc_claimed(__u64 start, __u64 end, __u64 i)
 {
 	return i - start < end - start;
+}
+
+/*
+ * Whether a producer sleeping on @want (the need_space flag as read) must
+ * be woken now that tail has moved: ORDERING wake-threshold. Free slots
+ * counted against a relaxed read of head, after the flag's: an old head
+ * only makes the count higher (a spurious wakeup, never a lost one).
+ */
+static inline int lfq_mpsc_space_due(const struct lfq_mpsc_cons *c,
+				     __u32 want)
+{
+	__u64 head;
+
+	if (lfq_likely(!want))
+		return 0;
+	head = lfq_load_relaxed(c->head_w) & ~LFQ_SEG_SEALED;
+	return lfq_wake_due(want, c->mask + 1 -
+			    lfq_ring_count(head, c->tail, c->mask + 1),
+			    c->mask + 1);
 }
 
 /**
@@ -490,7 +511,8 @@ static inline const void *lfq_mpsc_peek_check(struct lfq_mpsc_cons *c,
 	*wake = 0;
 	/* After peek's release of tail: ORDERING wake-space. */
 	if (lfq_unlikely(c->discarded != discarded))
-		*wake = lfq_wake_check(c->sleeps, c->light);
+		*wake = lfq_mpsc_space_due(c, lfq_wake_flag(c->sleeps,
+							    c->light));
 	return span;
 }
 
@@ -499,7 +521,8 @@ static inline const void *lfq_mpsc_peek_check(struct lfq_mpsc_cons *c,
  * @c:		consumer handle.
  * @n:		slots to free (clamped to the last peek).
  *
- * Return: true if a producer announced it sleeps for space.
+ * Return: true if a producer announced it sleeps for space, for no more
+ * than the slots now free.
  */
 static inline int lfq_mpsc_release(struct lfq_mpsc_cons *c, __u32 n)
 {
@@ -508,7 +531,8 @@ static inline int lfq_mpsc_release(struct lfq_mpsc_cons *c, __u32 n)
 	c->peeked = 0;
 	c->tail += n;
 	/* ORDERING mpsc-tail, wake-space. */
-	return lfq_publish_index(c->tail_w, c->tail, c->sleeps, c->light);
+	return lfq_mpsc_space_due(c, lfq_publish_index(c->tail_w, c->tail,
+						       c->sleeps, c->light));
 }
 
 /**
@@ -533,18 +557,18 @@ static inline __u32 lfq_mpsc_ready(const __u64 *commit, __u32 mask,
 /**
  * lfq_mpsc_arm_data_wait() - announce the consumer is about to sleep.
  * @r:		the ring.
- * @max:	the count the consumer waits for.
+ * @max:	count up to this many ready slots.
+ * @want:	the count the consumer waits for (lfq_arm_flag()).
  *
  * Return: ready slots after arming, 0..@max; sleep only if too few.
  */
 static inline __u32 lfq_mpsc_arm_data_wait(const struct lfq_ring_loc *r,
-					   __u32 max)
+					   __u32 max, __u32 want)
 {
-	lfq_store_release(r->need_data, 1);
-	/* ORDERING wake-data: fence against the producers' fence, so plain
-	 * loads of the commit words suffice.
+	/* ORDERING wake-data: lfq_arm_flag()'s fence against the producers'
+	 * fence, so plain loads of the commit words suffice.
 	 */
-	lfq_smp_mb();
+	lfq_arm_flag(r->need_data, want);
 	return lfq_mpsc_ready(r->commit, r->slot_count - 1,
 			      lfq_load_relaxed(r->tail), max);
 }

@@ -16,19 +16,21 @@
  * @r:		the ring.
  * @max:	an MPSC ring is counted up to @max only (one commit word per
  *		slot is read); an SPSC count is exact.
- * @arm:	announce a sleep first (the caller is queued to be woken).
+ * @arm:	0, or announce a sleep first (the caller is queued to be
+ *		woken) for @arm slots: the flag's count (lfq_arm_flag()),
+ *		the waiter's min_count, or 1 to be woken by any commit.
  *
  * Return: readable slots, at most slot_count.
  */
 static inline __u32 lfq_ready_data(const struct lfq_ring_loc *r, __u32 max,
-				   int arm)
+				   __u32 arm)
 {
 	if (r->type == LFQ_TYPE_MPSC)
-		return arm ? lfq_mpsc_arm_data_wait(r, max) :
+		return arm ? lfq_mpsc_arm_data_wait(r, max, arm) :
 			     lfq_mpsc_ready(r->commit, r->slot_count - 1,
 					    lfq_load_relaxed(r->tail),
 					    max);
-	return arm ? lfq_spsc_arm_data_wait(r) : lfq_spsc_readable(r);
+	return arm ? lfq_spsc_arm_data_wait(r, arm) : lfq_spsc_readable(r);
 }
 
 /**
@@ -43,7 +45,8 @@ static inline __u32 lfq_ready_data(const struct lfq_ring_loc *r, __u32 max,
  *		written, it is fewer, and the waiter sleeps instead of
  *		spinning between "free" here and "full" from the reserve.
  *		An SPSC count is exact.
- * @arm:	announce a sleep first.
+ * @arm:	0, or announce a sleep first, for @arm free slots (as
+ *		lfq_ready_data()).
  *
  * The lap check needs no wakeup of its own: an honest consumer releases
  * only slots whose commit is done, so its release that frees a slot
@@ -53,9 +56,9 @@ static inline __u32 lfq_ready_data(const struct lfq_ring_loc *r, __u32 max,
  * most @max.
  */
 static inline __u32 lfq_ready_space(const struct lfq_ring_loc *r, __u32 max,
-				    int arm)
+				    __u32 arm)
 {
-	__u32 n = arm ? lfq_arm_space_wait(r) : lfq_free_slots(r);
+	__u32 n = arm ? lfq_arm_space_wait(r, arm) : lfq_free_slots(r);
 
 	if (r->type != LFQ_TYPE_MPSC)
 		return n;

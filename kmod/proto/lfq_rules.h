@@ -48,7 +48,7 @@
  *		A kernel claim's last user is done before the next takes it.
  * wake-data	(Symmetric queues; asymmetric ones: wake-asym below.)
  *		Dekker: P stores (head, or commit words), full barrier,
- *		   loads need_data: lfq_wake_check*() after the publish
+ *		   loads need_data: lfq_wake_flag() after the publish
  *		C stores need_data = 1, full barrier, loads head (SPSC) or
  *		   commit words (MPSC): lfq_spsc_arm_data_wait(),
  *		   lfq_mpsc_arm_data_wait().
@@ -75,7 +75,7 @@
  * wake-asym	On an LFQ_WAKE_ASYMMETRIC queue, wake-data and wake-space
  *		   with one light side: a publisher stores (release), then
  *		   lfq_compiler_barrier(), then loads the flag relaxed
- *		   (lfq_wake_check(), lfq_publish_index() with @light);
+ *		   (lfq_wake_flag(), lfq_publish_index() with @light);
  *		the sleeper arms its flag (full barrier), then the heavy
  *		   fence: K on_each_cpu() of smp_mb() (lfq_heavy_fence()
  *		   in lfq_wait.c), liblfq membarrier(2) GLOBAL_EXPEDITED
@@ -85,6 +85,23 @@
  *		   load (the sleeper's count sees the store), or between
  *		   them (the Dekker pair). tests/model/wake_asym.pml, with
  *		   the mutants NO_HEAVY and LOAD_BEFORE_STORE.
+ * wake-threshold	What the Dekker pairs above decide, with counts:
+ *		   a sleeper arms its flag with the slots it waits for,
+ *		   lowering it (lfq_arm_flag(): the flag holds the least
+ *		   any sleeper wants); a publisher that reads a flag
+ *		   wakes if it is 1, or if its bound of the slots ready
+ *		   reaches it (lfq_wake_due()). The bound is its own new
+ *		   index against its cached copy of the other, which only
+ *		   lags: never below what the sleeper's re-check would
+ *		   count, so the publish that makes a sleeper's count
+ *		   enough wakes it. Used by SPSC commits, and by SPSC
+ *		   and MPSC releases (one consumer: its tail is exact;
+ *		   head read relaxed, stale means more free). MPSC
+ *		   commits wake on any flag: out-of-order commits leave
+ *		   no producer knowing the consumer's ready count.
+ *		   Elastic queues arm 1 (one segment's count is not the
+ *		   queue's). tests/model/wake_threshold.pml, with the
+ *		   mutants OLD_INDEX, STORE_NOT_MIN, MPSC_COMMIT_BOUND.
  * file-bind	K: smp_store_release(file->private_data), under file->f_lock,
  *		   in lfq_file_publish()
  *		K: smp_load_acquire(file->private_data) in lfq_file_get().
@@ -160,7 +177,11 @@
  *	(lfq_mpsc_lap_free()), so a forged tail cannot make two writers
  *	share a slot (the CVE-2024-41009 class);
  * H7	keeps its own copy of the header and the layout, and never reads
- *	them back from the shared header page.
+ *	them back from the shared header page;
+ * H8	reads a need-wakeup flag as a count to compare only, and one no
+ *	honest sleeper writes (above slot_count) as a request to wake
+ *	(lfq_wake_due()): a forged flag adds or delays wakeups, never
+ *	more.
  *
  * What a liar can do is confined to its own queue: lose, duplicate or
  * garble records, stall a consumer, make producers drop.

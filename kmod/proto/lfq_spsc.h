@@ -207,13 +207,20 @@ static inline void lfq_spsc_commit(struct lfq_spsc_prod *p, __u32 n)
  * @p:		producer handle.
  * @n:		slots to publish (clamped to the last reservation).
  *
- * Return: true if a consumer announced sleep and must be woken.
+ * Return: true if a consumer announced sleep and must be woken: it waits
+ * for no more than the slots now readable (ORDERING wake-threshold; the
+ * cached tail only lags, so the count is never too low).
  */
 static inline int lfq_spsc_commit_check(struct lfq_spsc_prod *p, __u32 n)
 {
 	/* ORDERING spsc-head, wake-data (or wake-asym). */
-	return lfq_publish_index(p->head_w, lfq_spsc_advance_head(p, n),
-				 p->sleeps, p->light);
+	__u32 want = lfq_publish_index(p->head_w, lfq_spsc_advance_head(p, n),
+				       p->sleeps, p->light);
+
+	if (lfq_likely(!want))
+		return 0;
+	return lfq_wake_due(want, lfq_ring_count(p->head, p->cached_tail,
+						 p->mask + 1), p->mask + 1);
 }
 
 /**
@@ -269,28 +276,39 @@ static inline void lfq_spsc_release(struct lfq_spsc_cons *c, __u32 n)
  * @c:		consumer handle.
  * @n:		slots to release (clamped to the last peek).
  *
- * Return: true if a producer announced sleep and must be woken.
+ * Return: true if a producer announced sleep and must be woken: it waits
+ * for no more than the slots now free (ORDERING wake-threshold; the
+ * cached head only lags, so the count is never too low).
  */
 static inline int lfq_spsc_release_check(struct lfq_spsc_cons *c, __u32 n)
 {
 	/* ORDERING spsc-tail, wake-space (or wake-asym). */
-	return lfq_publish_index(c->tail_w, lfq_spsc_advance_tail(c, n),
-				 c->sleeps, c->light);
+	__u32 want = lfq_publish_index(c->tail_w, lfq_spsc_advance_tail(c, n),
+				       c->sleeps, c->light);
+
+	if (lfq_likely(!want))
+		return 0;
+	return lfq_wake_due(want, c->mask + 1 -
+			    lfq_ring_count(c->cached_head, c->tail, c->mask + 1),
+			    c->mask + 1);
 }
 
 /**
  * lfq_spsc_arm_data_wait() - announce the consumer is about to sleep.
  * @r:		the ring.
+ * @want:	the readable slots it waits for (lfq_arm_flag()).
  *
- * Sets need_data, then re-reads the indices (ORDERING wake-data). The
+ * Arms need_data, then re-reads the indices (ORDERING wake-data). The
  * caller sleeps only if the returned count is still too small; any
- * commit after this point sees the flag and wakes it.
+ * commit after this point that makes @want slots readable sees the flag
+ * and wakes it.
  *
  * Return: readable slots, in [0, slot_count].
  */
-static inline __u32 lfq_spsc_arm_data_wait(const struct lfq_ring_loc *r)
+static inline __u32 lfq_spsc_arm_data_wait(const struct lfq_ring_loc *r,
+					   __u32 want)
 {
-	lfq_store_release_mb(r->need_data, 1);
+	lfq_arm_flag(r->need_data, want);
 	return lfq_ring_count(lfq_loc_index(r, lfq_load_after_mb(r->head)),
 			      lfq_load_relaxed(r->tail), r->slot_count);
 }

@@ -212,7 +212,7 @@ static void lfq_mpsc_hostile_indices_test(struct kunit *test)
 		}
 		lfq_mpsc_release(&mt->c, got);
 		WRITE_ONCE(mt->cons->tail, t);
-		got = lfq_mpsc_arm_data_wait(&mt->q->ring, max);
+		got = lfq_mpsc_arm_data_wait(&mt->q->ring, max, 1);
 		KUNIT_ASSERT_LE(test, got, min_t(u32, max, n));
 		if (!(i & 1))
 			KUNIT_ASSERT_EQ(test, got, min(max, left));

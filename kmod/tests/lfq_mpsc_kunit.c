@@ -344,16 +344,16 @@ static void lfq_mpsc_wakeup_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, lfq_mt_pop(mt, mt->n), 0U);
 
 	/* Arming sets need_data and returns the ready count. */
-	KUNIT_EXPECT_EQ(test, lfq_mpsc_arm_data_wait(&mt->q->ring, 4), 0U);
+	KUNIT_EXPECT_EQ(test, lfq_mpsc_arm_data_wait(&mt->q->ring, 4, 1), 0U);
 	KUNIT_EXPECT_NE(test, READ_ONCE(mt->cons->need_data), 0U);
 	KUNIT_ASSERT_NOT_NULL(test, lfq_mt_reserve(mt, &mt->p, 2, &r));
 	KUNIT_EXPECT_TRUE(test, lfq_mpsc_commit(&mt->p, &r));
 	/* Still set (the waker clears it): reported again, discard too. */
 	KUNIT_ASSERT_NOT_NULL(test, lfq_mt_reserve(mt, &mt->p, 1, &r));
 	KUNIT_EXPECT_TRUE(test, lfq_mpsc_discard(&mt->p, &r));
-	KUNIT_EXPECT_EQ(test, lfq_mpsc_arm_data_wait(&mt->q->ring, 4), 3U);
-	KUNIT_EXPECT_EQ(test, lfq_mpsc_arm_data_wait(&mt->q->ring, 2), 2U);
-	KUNIT_EXPECT_EQ(test, lfq_mpsc_arm_data_wait(&mt->q->ring, 0), 0U);
+	KUNIT_EXPECT_EQ(test, lfq_mpsc_arm_data_wait(&mt->q->ring, 4, 1), 3U);
+	KUNIT_EXPECT_EQ(test, lfq_mpsc_arm_data_wait(&mt->q->ring, 2, 1), 2U);
+	KUNIT_EXPECT_EQ(test, lfq_mpsc_arm_data_wait(&mt->q->ring, 0, 1), 0U);
 
 	/* The waker's clear: no more reports. */
 	WRITE_ONCE(mt->cons->need_data, 0);
@@ -363,7 +363,7 @@ static void lfq_mpsc_wakeup_test(struct kunit *test)
 	WRITE_ONCE(mt->cons->need_data, 0x80000000U);
 	KUNIT_ASSERT_NOT_NULL(test, lfq_mt_reserve(mt, &mt->p, 1, &r));
 	KUNIT_EXPECT_TRUE(test, lfq_mpsc_commit(&mt->p, &r));
-	KUNIT_EXPECT_EQ(test, lfq_mpsc_arm_data_wait(&mt->q->ring, mt->n), 5U);
+	KUNIT_EXPECT_EQ(test, lfq_mpsc_arm_data_wait(&mt->q->ring, mt->n, 1), 5U);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(mt->cons->need_data), 1U);
 
 	/* Release reports a producer that announced it sleeps for space. */
@@ -375,8 +375,46 @@ static void lfq_mpsc_wakeup_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, got, 2U);
 	KUNIT_EXPECT_FALSE(test, lfq_mpsc_release(&mt->c, got));
 	/* The wait is armed from the shared tail: nothing is left. */
-	KUNIT_EXPECT_EQ(test, lfq_mpsc_arm_data_wait(&mt->q->ring, mt->n), 0U);
+	KUNIT_EXPECT_EQ(test, lfq_mpsc_arm_data_wait(&mt->q->ring, mt->n, 1), 0U);
 	KUNIT_EXPECT_EQ(test, mt->c.discarded, 2ULL);
+}
+
+/*
+ * Wakeup thresholds on MPSC (ORDERING wake-threshold): a commit reports a
+ * consumer armed for any count (commits land out of order, so no producer
+ * knows how many are ready); a release reports a producer once the slots
+ * it armed for are free.
+ */
+static void lfq_mpsc_wake_threshold_test(struct kunit *test)
+{
+	struct lfq_mt *mt = lfq_mt_open(test, 64, 64, 0);
+	struct lfq_mpsc_resv r;
+	u32 got, i;
+
+	KUNIT_EXPECT_EQ(test, lfq_mpsc_arm_data_wait(&mt->q->ring, 8, 8), 0U);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(mt->cons->need_data), 8U);
+	KUNIT_ASSERT_NOT_NULL(test, lfq_mt_reserve(mt, &mt->p, 1, &r));
+	KUNIT_EXPECT_TRUE(test, lfq_mpsc_commit(&mt->p, &r));
+	WRITE_ONCE(mt->cons->need_data, 0);
+
+	/* Space: full ring, armed for 3, reported at the third release. */
+	KUNIT_ASSERT_EQ(test, lfq_mt_push(mt, mt->n), mt->n - 1);
+	KUNIT_EXPECT_EQ(test, lfq_arm_space_wait(&mt->q->ring, 3), 0U);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(mt->prod->need_space), 3U);
+	for (i = 1; i <= 4; i++) {
+		KUNIT_ASSERT_NOT_NULL(test, lfq_mpsc_peek(&mt->c, 1, &got));
+		KUNIT_EXPECT_EQ(test, lfq_mpsc_release(&mt->c, 1), i >= 3);
+	}
+	/* Slots taken again count as used: 3 free of the 6 wanted. */
+	WRITE_ONCE(mt->prod->need_space, 6);
+	KUNIT_ASSERT_EQ(test, lfq_mt_push(mt, 2), 2U);
+	KUNIT_ASSERT_NOT_NULL(test, lfq_mpsc_peek(&mt->c, 1, &got));
+	KUNIT_EXPECT_FALSE(test, lfq_mpsc_release(&mt->c, 1));
+	/* Forged above the ring's size: every release reports. */
+	WRITE_ONCE(mt->prod->need_space, mt->n + 1);
+	KUNIT_ASSERT_NOT_NULL(test, lfq_mpsc_peek(&mt->c, 1, &got));
+	KUNIT_EXPECT_TRUE(test, lfq_mpsc_release(&mt->c, 1));
+	WRITE_ONCE(mt->prod->need_space, 0);
 }
 
 static struct kunit_case lfq_mpsc_cases[] = {
@@ -387,6 +425,7 @@ static struct kunit_case lfq_mpsc_cases[] = {
 	KUNIT_CASE(lfq_mpsc_release_clamp_test),
 	KUNIT_CASE(lfq_mpsc_ready_test),
 	KUNIT_CASE(lfq_mpsc_wakeup_test),
+	KUNIT_CASE(lfq_mpsc_wake_threshold_test),
 	{}
 };
 

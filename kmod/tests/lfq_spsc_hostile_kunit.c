@@ -52,7 +52,7 @@ static void lfq_spsc_hostile_tail_test(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, got, 0U);
 		lfq_spsc_commit(&kt->p, (u32)n);
 		KUNIT_EXPECT_EQ(test, lfq_shared_head(kt->q), head);
-		KUNIT_EXPECT_EQ(test, lfq_arm_space_wait(&kt->q->ring), 0U);
+		KUNIT_EXPECT_EQ(test, lfq_arm_space_wait(&kt->q->ring, 1), 0U);
 		KUNIT_EXPECT_EQ(test, lfq_spsc_readable(&kt->q->ring),
 				kt->n);
 	}

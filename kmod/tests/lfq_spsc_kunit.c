@@ -61,7 +61,7 @@ static void lfq_spsc_fill_test(struct kunit *test)
 	got = 99;
 	KUNIT_EXPECT_NULL(test, lfq_spsc_reserve(&kt->p, kt->n, &got));
 	KUNIT_EXPECT_EQ(test, got, 0U);
-	KUNIT_EXPECT_EQ(test, lfq_arm_space_wait(&kt->q->ring), 0U);
+	KUNIT_EXPECT_EQ(test, lfq_arm_space_wait(&kt->q->ring, 1), 0U);
 	/* A commit while full publishes nothing. */
 	lfq_spsc_commit(&kt->p, 1);
 	KUNIT_EXPECT_EQ(test, lfq_shared_head(kt->q), (u64)kt->n);
@@ -81,7 +81,7 @@ static void lfq_spsc_fill_test(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, check, ~(u64)i);
 	}
 	KUNIT_EXPECT_FALSE(test, lfq_kt_pop(kt, &seq, &check));
-	KUNIT_EXPECT_EQ(test, lfq_arm_space_wait(&kt->q->ring), kt->n);
+	KUNIT_EXPECT_EQ(test, lfq_arm_space_wait(&kt->q->ring, 1), kt->n);
 }
 
 static void lfq_spsc_wrap_many_test(struct kunit *test)
@@ -325,7 +325,7 @@ static void lfq_spsc_wakeup_flags_test(struct kunit *test)
 	/* Arming returns the readable count and sets need_data. */
 	KUNIT_ASSERT_NOT_NULL(test, lfq_spsc_peek(&kt->c, 1, &got));
 	lfq_spsc_release(&kt->c, 1);
-	KUNIT_EXPECT_EQ(test, lfq_spsc_arm_data_wait(&q->ring),
+	KUNIT_EXPECT_EQ(test, lfq_spsc_arm_data_wait(&q->ring, 1),
 			0U);
 	KUNIT_EXPECT_NE(test, lfq_shared_need_data(q), 0U);
 	KUNIT_ASSERT_NOT_NULL(test, lfq_spsc_reserve(&kt->p, 3, &got));
@@ -336,7 +336,7 @@ static void lfq_spsc_wakeup_flags_test(struct kunit *test)
 	WRITE_ONCE(q->ring.cons->need_data, 0);
 	KUNIT_ASSERT_NOT_NULL(test, lfq_spsc_reserve(&kt->p, 1, &got));
 	KUNIT_EXPECT_FALSE(test, lfq_spsc_commit_check(&kt->p, 1));
-	KUNIT_EXPECT_EQ(test, lfq_spsc_arm_data_wait(&q->ring),
+	KUNIT_EXPECT_EQ(test, lfq_spsc_arm_data_wait(&q->ring, 1),
 			5U);
 
 	/* The space side: arm returns free slots, release_check sees it. */
@@ -344,16 +344,77 @@ static void lfq_spsc_wakeup_flags_test(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, lfq_spsc_release_check(&kt->c, 1));
 	for (i = 4; i < kt->n; i++)
 		KUNIT_ASSERT_TRUE(test, lfq_kt_push(kt, i));
-	KUNIT_EXPECT_EQ(test, lfq_arm_space_wait(&q->ring), 0U);
+	KUNIT_EXPECT_EQ(test, lfq_arm_space_wait(&q->ring, 1), 0U);
 	KUNIT_EXPECT_NE(test, lfq_shared_need_space(q), 0U);
 	KUNIT_ASSERT_NOT_NULL(test, lfq_spsc_peek(&kt->c, 2, &got));
 	KUNIT_EXPECT_TRUE(test, lfq_spsc_release_check(&kt->c, 2));
-	KUNIT_EXPECT_EQ(test, lfq_arm_space_wait(&q->ring), 2U);
+	KUNIT_EXPECT_EQ(test, lfq_arm_space_wait(&q->ring, 1), 2U);
 	WRITE_ONCE(q->ring.prod->need_space, 0);
 	KUNIT_ASSERT_NOT_NULL(test, lfq_spsc_peek(&kt->c, 1, &got));
 	KUNIT_EXPECT_FALSE(test, lfq_spsc_release_check(&kt->c, 1));
 	/* Only the waker clears a flag: the last arm's need_data stands. */
 	KUNIT_EXPECT_NE(test, lfq_shared_need_data(q), 0U);
+}
+
+/*
+ * Wakeup thresholds (ORDERING wake-threshold): a sleeper arms its flag with
+ * the slots it waits for, lowering it; a publish reports the sleeper only
+ * once that many are ready, and a flag of 1, or one larger than the ring
+ * (forged), on every publish.
+ */
+static void lfq_spsc_wake_threshold_test(struct kunit *test)
+{
+	struct lfq_kt *kt = lfq_kt_open(test, 64, 64);
+	struct lfq_queue *q = kt->q;
+	u32 got, i;
+
+	/* Data: armed for 3, reported at the third slot and after. */
+	KUNIT_EXPECT_EQ(test, lfq_spsc_arm_data_wait(&q->ring, 3), 0U);
+	KUNIT_EXPECT_EQ(test, lfq_shared_need_data(q), 3U);
+	for (i = 1; i <= 4; i++) {
+		KUNIT_ASSERT_NOT_NULL(test, lfq_spsc_reserve(&kt->p, 1, &got));
+		KUNIT_EXPECT_EQ(test, lfq_spsc_commit_check(&kt->p, 1), i >= 3);
+	}
+
+	/* The flag holds the least any sleeper wants; 0 arms as 1. */
+	WRITE_ONCE(q->ring.cons->need_data, 0);
+	lfq_arm_flag(&q->ring.cons->need_data, 9);
+	KUNIT_EXPECT_EQ(test, lfq_shared_need_data(q), 9U);
+	lfq_arm_flag(&q->ring.cons->need_data, 6);
+	lfq_arm_flag(&q->ring.cons->need_data, 12);
+	KUNIT_EXPECT_EQ(test, lfq_shared_need_data(q), 6U);
+	lfq_arm_flag(&q->ring.cons->need_data, 0);
+	KUNIT_EXPECT_EQ(test, lfq_shared_need_data(q), 1U);
+
+	/* Data: 4 readable, armed for 6: reported at the sixth. */
+	WRITE_ONCE(q->ring.cons->need_data, 6);
+	KUNIT_ASSERT_NOT_NULL(test, lfq_spsc_reserve(&kt->p, 1, &got));
+	KUNIT_EXPECT_FALSE(test, lfq_spsc_commit_check(&kt->p, 1));
+	KUNIT_ASSERT_NOT_NULL(test, lfq_spsc_reserve(&kt->p, 1, &got));
+	KUNIT_EXPECT_TRUE(test, lfq_spsc_commit_check(&kt->p, 1));
+	/* A forged flag above the ring's size wakes on every commit. */
+	WRITE_ONCE(q->ring.cons->need_data, kt->n + 1);
+	KUNIT_ASSERT_NOT_NULL(test, lfq_spsc_reserve(&kt->p, 1, &got));
+	KUNIT_EXPECT_TRUE(test, lfq_spsc_commit_check(&kt->p, 1));
+	WRITE_ONCE(q->ring.cons->need_data, 0xffffffffU);
+	KUNIT_ASSERT_NOT_NULL(test, lfq_spsc_reserve(&kt->p, 1, &got));
+	KUNIT_EXPECT_TRUE(test, lfq_spsc_commit_check(&kt->p, 1));
+	WRITE_ONCE(q->ring.cons->need_data, 0);
+
+	/* Space: full ring, armed for 4, reported at the fourth release. */
+	for (i = 8; i < kt->n; i++)
+		KUNIT_ASSERT_TRUE(test, lfq_kt_push(kt, i));
+	KUNIT_EXPECT_EQ(test, lfq_arm_space_wait(&q->ring, 4), 0U);
+	KUNIT_EXPECT_EQ(test, lfq_shared_need_space(q), 4U);
+	for (i = 1; i <= 5; i++) {
+		KUNIT_ASSERT_NOT_NULL(test, lfq_spsc_peek(&kt->c, 1, &got));
+		KUNIT_EXPECT_EQ(test, lfq_spsc_release_check(&kt->c, 1), i >= 4);
+	}
+	/* A flag of 1 reports every release. */
+	WRITE_ONCE(q->ring.prod->need_space, 1);
+	KUNIT_ASSERT_NOT_NULL(test, lfq_spsc_peek(&kt->c, 1, &got));
+	KUNIT_EXPECT_TRUE(test, lfq_spsc_release_check(&kt->c, 1));
+	WRITE_ONCE(q->ring.prod->need_space, 0);
 }
 
 static struct kunit_case lfq_spsc_cases[] = {
@@ -365,6 +426,7 @@ static struct kunit_case lfq_spsc_cases[] = {
 	KUNIT_CASE(lfq_spsc_commit_clamp_test),
 	KUNIT_CASE(lfq_spsc_release_clamp_test),
 	KUNIT_CASE(lfq_spsc_wakeup_flags_test),
+	KUNIT_CASE(lfq_spsc_wake_threshold_test),
 	{}
 };
 

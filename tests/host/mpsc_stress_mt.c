@@ -182,7 +182,7 @@ static uint64_t consume(struct run *run, uint64_t *consumed,
 
 			if (!run->sleepy)
 				continue;
-			if (lfq_mpsc_arm_data_wait(&run->ring.loc, 1))
+			if (lfq_mpsc_arm_data_wait(&run->ring.loc, 1, 1))
 				continue;
 			/* Sleeps while the flag is armed; 5 s means lost. */
 			if (futex(run->ring.loc.need_data, FUTEX_WAIT, 1, &ts) &&

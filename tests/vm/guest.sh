@@ -183,6 +183,8 @@ lfq_run -t 120 races /lfq/races
 lfq_run -t 120 forged_tail /lfq/forged_tail
 # A producer blocked in LFQ_IOC_WAIT while the consumer's tail lies.
 lfq_run -t 60 space_liar_kernel /lfq/space_liar_kernel
+# Waits for 32 slots while a peer adds or frees one at a time: one sleep.
+lfq_run -t 60 wake_threshold_kernel /lfq/wake_threshold_kernel
 # Elastic queues. The stream: 10^8 messages per case through 10^4 grows
 # and shrinks on the stock kernel (~4 min); the debug and KCSAN kernels
 # (uname -r *-lfq-*), 5-20 times slower under TCG, run it shorter. Their
@@ -219,7 +221,7 @@ for _t in /lfq/*; do
 	mmap_rules|lifetime|fork_share|hostile|memcg|stream) continue ;;
 	wakeups_poll|wakeups_wait|wakeups_pingpong) continue ;;
 	named|named_ctl|roles|fuzz|hostile_mem|kill_storm|races) continue ;;
-	forged_tail|space_liar_kernel) continue ;;
+	forged_tail|space_liar_kernel|wake_threshold_kernel) continue ;;
 	elastic_basic|elastic_hostile_seal|elastic_limits) continue ;;
 	elastic_burst|elastic_stream|elastic_hostile_mem) continue ;;
 	elastic_hostile_kills|elastic_space_liar) continue ;;
