@@ -349,17 +349,21 @@ void lfq_elastic_bind(struct lfq *q)
  * worth).
  * @q:		the handle.
  * @data:	waiting for data (else for space).
- * @arm:	announce the sleep first (ORDERING wake-data, wake-space),
- *		for any publish: one segment's count is not the queue's
- *		(ORDERING wake-threshold).
+ * @how:	LFQ_READY_ARM: announce the sleep first (ORDERING
+ *		wake-data, wake-space), for any publish: one segment's count
+ *		is not the queue's (ORDERING wake-threshold). LFQ_READY_ASK:
+ *		the backend may be asked about a sealed newest segment;
+ *		without it, such a segment has no space (a spinning waiter
+ *		makes no system call; its sleep asks).
  * @min_count:	MPSC slots (readable, or free and reservable) are counted
  *		up to it.
  *
  * Return: the slots ready.
  */
-uint32_t lfq_elastic_ready(struct lfq *q, int data, int arm,
+uint32_t lfq_elastic_ready(struct lfq *q, int data, unsigned int how,
 			   uint32_t min_count)
 {
+	uint32_t arm = how & LFQ_READY_ARM ? 1 : 0;
 	struct lfq_ring_loc next_loc;
 	uint32_t n;
 	int next;
@@ -371,14 +375,15 @@ uint32_t lfq_elastic_ready(struct lfq *q, int data, int arm,
 			lfq_elastic_loc(q, lfq_elastic_hint(q), &next_loc);
 			r = &next_loc;
 		}
-		n = lfq_ready_space(r, min_count, arm ? 1 : 0);
+		n = lfq_ready_space(r, min_count, arm);
 		if (!lfq_seg_sealed(lfq_load_relaxed(r->head)))
 			return n;
-		return q->backend->sealed_space ?
-		       q->backend->sealed_space(q, min_count) :
-		       q->hdr.slot_count;
+		if (!q->backend->sealed_space)
+			return q->hdr.slot_count;
+		return how & LFQ_READY_ASK ?
+		       q->backend->sealed_space(q, min_count) : 0;
 	}
-	n = lfq_ready_data(&q->cloc, min_count, arm ? 1 : 0);
+	n = lfq_ready_data(&q->cloc, min_count, arm);
 	if (n || !lfq_seg_drained(&q->cloc, lfq_load_relaxed(q->cloc.tail)))
 		return n;
 	next = lfq_seg_next(&q->meta[q->cframe], q->hdr.seg_max);

@@ -90,6 +90,8 @@ extern const struct lfq_cons_ops lfq_elastic_cons_ops;
 extern const struct lfq_cons_ops lfq_denied_cons_ops;
 extern const struct lfq_backend_ops lfq_kernel_backend;
 extern const struct lfq_backend_ops lfq_memfd_backend;
+/* Clear a need-wakeup flag and wake its futex sleepers if it was armed. */
+void lfq_futex_wake_flag(uint32_t *flag);
 extern const struct lfq_backend_ops lfq_local_backend;
 
 struct lfq_local;
@@ -167,13 +169,21 @@ int lfq_memfd_open_fd(int fd, struct lfq **out);
 int lfq_fence_register(void);
 int lfq_fence_heavy(void);
 
-/* lfq_wait.c */
-uint32_t lfq_ready_count(struct lfq *q, int data, int arm,
+/*
+ * lfq_wait.c. How a readiness count may look (@how of lfq_ready_count()):
+ * LFQ_READY_ARM arms the waiter's flag first; LFQ_READY_ASK may ask the
+ * backend (a system call) what memory cannot tell: whether an elastic
+ * queue whose newest segment is sealed may grow. Without it the count is
+ * memory only, as a spinning waiter's must be.
+ */
+#define LFQ_READY_ARM	1u
+#define LFQ_READY_ASK	2u
+uint32_t lfq_ready_count(struct lfq *q, int data, unsigned int how,
 			 uint32_t min_count);
 
 /* lfq_elastic_ops.c: elastic queues' handles. */
 void lfq_elastic_bind(struct lfq *q);
-uint32_t lfq_elastic_ready(struct lfq *q, int data, int arm,
+uint32_t lfq_elastic_ready(struct lfq *q, int data, unsigned int how,
 			   uint32_t min_count);
 
 /* lfq_local.c: in-process elastic queues (liburcu). */

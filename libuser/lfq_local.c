@@ -146,6 +146,24 @@ static int lfq_bits_take(uint64_t *words, uint32_t n, int set)
 	return -1;
 }
 
+/* Whether @words (@n bits) has a bit set (@set) or clear (!@set). */
+static int lfq_bits_any(const uint64_t *words, uint32_t n, int set)
+{
+	uint32_t w;
+	uint64_t v;
+
+	for (w = 0; w * 64 < n; w++) {
+		v = __atomic_load_n(&words[w], __ATOMIC_RELAXED);
+		if (!set)
+			v = ~v;
+		if (n - w * 64 < 64)
+			v &= (1ull << (n - w * 64)) - 1;
+		if (v)
+			return 1;
+	}
+	return 0;
+}
+
 /* Set or clear bit @i; release: what was done to the frame comes first. */
 static void lfq_bit_put(uint64_t *words, uint32_t i, int set)
 {
@@ -300,6 +318,8 @@ static void lfq_local_retired(struct rcu_head *head)
 	uint32_t f = s->frame;
 	struct lfq_seg_meta *m = (struct lfq_seg_meta *)
 		(L->map + L->layout.segtab_offset + sizeof(struct lfq_segtab));
+	uint32_t *need_space = &((struct lfq_prod_ctl *)
+				 (L->map + L->hdr.prod_offset))->need_space;
 	struct lfq_ring_loc r;
 
 	/* Pairs with the consumer's release of RETIRED: what it did first. */
@@ -310,6 +330,15 @@ static void lfq_local_retired(struct rcu_head *head)
 		lfq_store_release(&m[f].state, (uint32_t)LFQ_SEG_FREE);
 		lfq_bit_put(L->pool, f, 1);
 		lfq_local_trim(L);
+		/*
+		 * A frame is ready: wake producers asleep at seg_max
+		 * (lfq_local_sealed_space()). The fence pairs with the one
+		 * after their arm (lfq_arm_flag()): they see the frame, or
+		 * we see their flag.
+		 */
+		lfq_smp_mb();
+		if (lfq_load_relaxed(need_space))
+			lfq_futex_wake_flag(need_space);
 	}
 	/* Release: the last handle frees @L only after this (lfq_local_put()). */
 	__atomic_sub_fetch(&L->pending, 1, __ATOMIC_RELEASE);
@@ -359,6 +388,25 @@ static int lfq_local_sleep(struct lfq *q, int data, uint32_t min_count,
 static void lfq_local_wake(struct lfq *q, uint32_t which)
 {
 	lfq_memfd_backend.wake(q, which);
+}
+
+/*
+ * The producers' newest segment is sealed: the queue may grow once it has
+ * fewer than seg_max segments and a frame for a new one (a spare, or one
+ * never populated). A retired segment's frame is ready only a grace period
+ * after the consumer left it: lfq_local_retired() then wakes producers
+ * asleep here. Read after the waiter's arm and fence (lfq_arm_flag()).
+ */
+static uint32_t lfq_local_sealed_space(struct lfq *q, uint32_t min_count)
+{
+	struct lfq_local *L = q->local;
+
+	(void)min_count;
+	if (__atomic_load_n(&L->live, __ATOMIC_RELAXED) >= (int)L->hdr.seg_max)
+		return 0;
+	return lfq_bits_any(L->pool, L->hdr.seg_max, 1) ||
+	       lfq_bits_any(L->allocated, L->hdr.seg_max, 0) ?
+	       L->hdr.slot_count : 0;
 }
 
 static int lfq_local_stats(struct lfq *q, struct lfq_stats *st)
@@ -426,6 +474,7 @@ const struct lfq_backend_ops lfq_local_backend = {
 	.stats		= lfq_local_stats,
 	.unbind		= lfq_local_unbind,
 	.grow		= lfq_local_grow,
+	.sealed_space	= lfq_local_sealed_space,
 	.retire		= lfq_local_retire,
 	.read_lock	= lfq_local_read_lock,
 	.read_unlock	= lfq_local_read_unlock,

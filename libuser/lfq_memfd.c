@@ -156,7 +156,8 @@ static int lfq_memfd_sleep(struct lfq *q, int data, uint32_t min_count,
 		int64_t left = -1;
 		uint32_t armed;
 
-		if (lfq_ready_count(q, data, 1, min_count) >= min_count)
+		if (lfq_ready_count(q, data, LFQ_READY_ARM | LFQ_READY_ASK,
+				    min_count) >= min_count)
 			return 0;
 		/*
 		 * Armed; on an asymmetric queue the heavy fence, then the
@@ -167,7 +168,8 @@ static int lfq_memfd_sleep(struct lfq *q, int data, uint32_t min_count,
 		if (q->hdr.wake_mode == LFQ_WAKE_ASYMMETRIC) {
 			if (lfq_fence_heavy())
 				left = LFQ_FENCELESS_NAP_NS;
-			else if (lfq_ready_count(q, data, 0, min_count) >=
+			else if (lfq_ready_count(q, data, LFQ_READY_ASK,
+						 min_count) >=
 				 min_count)
 				return 0;
 		}
@@ -204,13 +206,16 @@ static int lfq_memfd_sleep(struct lfq *q, int data, uint32_t min_count,
  * waker pays the futex call. ORDERING wake-futex: the exchange is a full
  * barrier.
  */
-static void lfq_memfd_wake(struct lfq *q, uint32_t which)
+void lfq_futex_wake_flag(uint32_t *flag)
 {
-	uint32_t *flag = which == LFQ_WAKE_CONSUMER ? q->ring.need_data :
-						      q->ring.need_space;
-
 	if (lfq_xchg(flag, 0))
 		lfq_futex(flag, FUTEX_WAKE, INT_MAX, NULL);
+}
+
+static void lfq_memfd_wake(struct lfq *q, uint32_t which)
+{
+	lfq_futex_wake_flag(which == LFQ_WAKE_CONSUMER ? q->ring.need_data :
+							 q->ring.need_space);
 }
 
 static int lfq_memfd_stats(struct lfq *q, struct lfq_stats *st)

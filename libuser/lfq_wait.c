@@ -12,23 +12,26 @@
 
 /**
  * lfq_ready_count() - slots ready for a waiter (readable if @data, else
- * free; see lfq_ready.h), arming its wakeup flag first if @arm.
+ * free; see lfq_ready.h).
  * @q:		the handle.
  * @data:	waiting for data (else for space).
- * @arm:	announce the sleep first.
+ * @how:	LFQ_READY_ARM: announce the sleep first; LFQ_READY_ASK: the
+ *		backend may be asked (lfq_handle.h).
  * @min_count:	MPSC slots (readable, or free and reservable) are counted
  *		up to it.
  *
  * Return: the slots ready.
  */
-uint32_t lfq_ready_count(struct lfq *q, int data, int arm,
+uint32_t lfq_ready_count(struct lfq *q, int data, unsigned int how,
 			 uint32_t min_count)
 {
+	uint32_t arm = how & LFQ_READY_ARM ? min_count : 0;
+
 	if (q->hdr.seg_max)
-		return lfq_elastic_ready(q, data, arm, min_count);
+		return lfq_elastic_ready(q, data, how, min_count);
 	/* Armed for min_count: woken once that many are ready. */
-	return data ? lfq_ready_data(&q->ring, min_count, arm ? min_count : 0) :
-		      lfq_ready_space(&q->ring, min_count, arm ? min_count : 0);
+	return data ? lfq_ready_data(&q->ring, min_count, arm) :
+		      lfq_ready_space(&q->ring, min_count, arm);
 }
 
 static inline void lfq_cpu_relax(void)
@@ -43,11 +46,16 @@ static inline void lfq_cpu_relax(void)
 static int lfq_wait_common(struct lfq *q, int data, uint32_t min_count,
 			   int64_t timeout_ns)
 {
-	unsigned int spins = q->wait_spins;
+	unsigned int spins = q->wait_spins, how = LFQ_READY_ASK;
 
 	if (!min_count || min_count > q->hdr.slot_count)
 		return -EINVAL;
-	while (lfq_ready_count(q, data, 0, min_count) < min_count) {
+	/*
+	 * The first look may ask the backend; the spins look at memory only,
+	 * with no system call each (the sleep asks again).
+	 */
+	while (lfq_ready_count(q, data, how, min_count) < min_count) {
+		how = 0;
 		if (!timeout_ns)
 			return -EAGAIN;
 		if (!spins--)

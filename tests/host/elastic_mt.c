@@ -7,7 +7,9 @@
  *   2. MPSC, 4 producer threads (a handle each) and a pausing consumer:
  *      every producer's messages arrive once and in order;
  *   3. at seg_max a reservation fails with -EAGAIN, and fits again once
- *      the consumer drains;
+ *      the consumer drains; a blocking push there sleeps (it does not
+ *      spin between "a segment's worth" and "full") until a drained
+ *      segment's frame is ready again, a grace period later;
  *   4. after a drain and an idle period the queue's memory is back to
  *      seg_min segments;
  *   5. the fast path inside a segment makes no system call: a producer
@@ -26,6 +28,7 @@
 #include <unistd.h>
 
 #include "test_util.h"
+#include "blocked_push.h"
 
 #ifdef LFQ_TSAN
 #define SPSC_MSGS	2000000ull
@@ -225,6 +228,45 @@ static void test_max(void)
 	lfq_close(q);
 }
 
+/*
+ * A blocking push at seg_max, the newest segment sealed: asleep (at most
+ * MAX_CPU_MS of its thread's CPU over HOLD_MS), then woken once the
+ * consumer has drained and a retired segment's frame is back in the pool
+ * (lfq_local_retired() wakes it).
+ */
+#define HOLD_MS		500
+#define MAX_CPU_MS	50
+static void test_max_blocked(void)
+{
+	LFQ_OPTS(lfq_create_opts, o, .type = LFQ_TYPE_MPSC, .slot_size = SLOT,
+		 .slot_count = SEG_SLOTS,
+		 .flags = LFQ_CREATE_ELASTIC | LFQ_CREATE_BLOCK,
+		 .backend = LFQ_BACKEND_MEMFD, .seg_min = 1, .seg_max = 2);
+	struct lfq *q = queue_or_exit(&o), *pusher = open_fd(lfq_fd(q));
+	struct blocked b;
+	struct msg m = { 0 };
+	int64_t cpu, waited;
+	uint64_t popped = 0;
+	void *span;
+
+	while (lfq_reserve(q, 1, &span) == 1)
+		lfq_commit(q, 1);
+	cpu = blocked_start(&b, pusher, sizeof(m), HOLD_MS);
+	tap_ok(cpu >= 0 && cpu <= MAX_CPU_MS && !blocked_done(&b),
+	       "at seg_max, a blocking push sleeps: %lld ms of CPU in %d ms (at most %d)",
+	       (long long)cpu, HOLD_MS, MAX_CPU_MS);
+	while (!lfq_pop(q, &m, sizeof(m)))
+		popped++;
+	waited = blocked_wait(&b);
+	tap_ok(blocked_done(&b) && b.rc == 0 && popped == 2 * SEG_SLOTS,
+	       "drained (%llu), the push is woken once a frame is ready again (rc %d, %lld ms)",
+	       (unsigned long long)popped, b.rc, (long long)waited);
+	if (!blocked_done(&b))
+		return;		/* the pusher still stuck: leave it */
+	lfq_close(pusher);
+	lfq_close(q);
+}
+
 /* After a burst, a drain and an idle period: back to seg_min segments. */
 static void test_shrink(void)
 {
@@ -275,10 +317,11 @@ static void test_private(void)
 
 int main(void)
 {
-	tap_plan(8);
+	tap_plan(10);
 	test_spsc();
 	test_mpsc();
 	test_max();
+	test_max_blocked();
 	test_shrink();
 	test_private();
 	return tap_done();

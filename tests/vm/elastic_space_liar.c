@@ -28,6 +28,7 @@
 #include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 
 #include "lfq.h"
 #include "lfq_ring.h"
@@ -41,6 +42,19 @@
 #define PAGE		4096ul
 #define HOLD_MS		500
 #define MAX_CPU_MS	50
+/* A wait's spins at seg_max: memory only, then one sleep. */
+#define SPINS		100000u
+#define SPIN_WAIT_MS	20
+#define MAX_SYS_MS	20
+
+/* This thread's CPU time in the kernel, in ms. */
+static int64_t thread_sys_ms(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_THREAD, &ru);
+	return (int64_t)ru.ru_stime.tv_sec * 1000 + ru.ru_stime.tv_usec / 1000;
+}
 
 /* One page-aligned part of the queue's mapping, alone. */
 static void *map_part(int fd, uint64_t off, uint64_t len, int prot)
@@ -65,12 +79,12 @@ int main(void)
 	const struct lfq_seg_word *heads = MAP_FAILED;
 	struct lfq_seg_word *tails = MAP_FAILED;
 	char msg[SLOT_SIZE] = "m";
-	int64_t cpu, waited;
+	int64_t cpu, waited, sys;
 	int wait_rc, res_rc, pushed = 0, err;
 	uint32_t frame = 0, popped;
 	void *held, *span;
 
-	tap_plan(5);
+	tap_plan(6);
 	by_fd.fd = lfq_fd(q);
 	err = lfq_open(&by_fd, &holder);
 	if (!err)
@@ -143,6 +157,20 @@ int main(void)
 	/* The newest filled until a reservation fails: sealed, at seg_max. */
 	while (lfq_reserve(q, 1, &span) == 1)
 		lfq_commit(q, 1);
+	/*
+	 * A wait there spins on memory: whether the queue may grow is asked
+	 * of the module before the spins and in the sleep, not once per
+	 * spin (100000 LFQ_IOC_WAIT calls would cost far more than 20 ms of
+	 * system time).
+	 */
+	lfq_set_wait_spin(pusher, SPINS);
+	sys = thread_sys_ms();
+	wait_rc = lfq_wait_space(pusher, 1, SPIN_WAIT_MS * 1000000ll);
+	sys = thread_sys_ms() - sys;
+	lfq_set_wait_spin(pusher, 256);
+	tap_ok(wait_rc == -ETIMEDOUT && sys <= MAX_SYS_MS,
+	       "the newest segment sealed at seg_max: a wait with %u spins times out (%s) after %lld ms of system time (at most %d)",
+	       SPINS, ename(-wait_rc), (long long)sys, MAX_SYS_MS);
 	cpu = blocked_start(&b, pusher, SLOT_SIZE, HOLD_MS);
 	tap_ok(cpu >= 0 && cpu <= MAX_CPU_MS && !blocked_done(&b),
 	       "the newest segment sealed at seg_max: a producer blocked in lfq_push() sleeps: %lld ms of CPU in %d ms (at most %d)",
