@@ -84,6 +84,7 @@ struct tput_run {
 struct tput_producer {
 	struct tput_run *run;
 	unsigned int id;
+	uint64_t full;		/* pushes that found the queue full */
 	pthread_t thread;
 };
 
@@ -105,22 +106,37 @@ static void *tput_produce(void *arg)
 		unsigned int k = left < run->batch ? (unsigned int)left : run->batch;
 		unsigned int got = run->p->push(h, base | seq, k);
 
-		if (!got)
+		if (!got) {
+			tp->full++;
 			wait_other(&spins, run->oversubscribed);
+		}
 		seq += got;
 	}
 	free(h);
 	return NULL;
 }
 
+/*
+ * Which side waits on the other: failed pushes (the queue full) and
+ * failed pops (empty) per message. A queue that re-reads the other
+ * side's index on every call pays for its side's retries in cache-line
+ * transfers, so a loop that keeps the ring full (a slow consumer) or
+ * empty (a slow producer) ranks the queues differently: the harness's
+ * checking consumer and the plain loop's summing one differ exactly so.
+ */
+struct retries {
+	double full, empty;
+};
+
 static double tput_inner(const struct peer *p, uint32_t slot_size,
 			 unsigned int batch, unsigned int producers, int mpsc,
-			 uint64_t msgs, _Atomic uint64_t *progress)
+			 uint64_t msgs, _Atomic uint64_t *progress,
+			 struct retries *rt)
 {
 	struct tput_producer prod[PRODUCERS_MAX];
 	uint64_t next[PRODUCERS_MAX] = { 0 }, tags[PEER_BATCH_MAX];
 	uint64_t total, done = 0, bad = 0, t0, last, now, idle = 0;
-	uint64_t reported = 0;
+	uint64_t reported = 0, empty = 0, full = 0;
 	struct tput_run run = { .p = p, .batch = batch, .producers = producers };
 	unsigned int spins = 0;
 	void *h;
@@ -172,6 +188,7 @@ static double tput_inner(const struct peer *p, uint32_t slot_size,
 			idle = 0;
 			continue;
 		}
+		empty++;
 		wait_other(&spins, run.oversubscribed);
 		if (++idle % 65536)
 			continue;
@@ -181,8 +198,12 @@ static double tput_inner(const struct peer *p, uint32_t slot_size,
 	}
 	now = bench_now_ns();
 	atomic_store(&run.stop, 1);
-	for (unsigned int i = 0; i < producers; i++)
+	for (unsigned int i = 0; i < producers; i++) {
 		pthread_join(prod[i].thread, NULL);
+		full += prod[i].full;
+	}
+	rt->full = (double)full / (double)(done ? done : 1);
+	rt->empty = (double)empty / (double)(done ? done : 1);
 	free(h);
 	p->destroy(run.q);
 	if (bad || done != total) {
@@ -208,6 +229,7 @@ struct plain_run {
 	struct peer_queue *q;
 	unsigned int batch;
 	uint64_t msgs;
+	uint64_t full;		/* pushes that found the queue full */
 	_Atomic int go, ready;
 };
 
@@ -216,7 +238,7 @@ static void *plain_produce(void *arg)
 	struct plain_run *run = arg;
 	void *h = run->p->producer(run->q, 0);
 	unsigned int (*push)(void *, uint64_t, unsigned int) = run->p->push;
-	uint64_t seq = 0, n = run->msgs;
+	uint64_t seq = 0, n = run->msgs, full = 0;
 
 	bench_pin(bench_cpu(1));
 	atomic_fetch_add(&run->ready, 1);
@@ -225,20 +247,24 @@ static void *plain_produce(void *arg)
 		;
 	while (h && seq < n) {
 		uint64_t left = n - seq;
+		unsigned int got = push(h, seq, left < run->batch ?
+						(unsigned int)left : run->batch);
 
-		seq += push(h, seq, left < run->batch ? (unsigned int)left :
-						       run->batch);
+		/* Counted without a branch: the loop stays what it was. */
+		full += !got;
+		seq += got;
 	}
+	run->full = full;
 	free(h);
 	return NULL;
 }
 
 static double plain_inner(const struct peer *p, uint32_t slot_size,
-			  unsigned int batch, uint64_t msgs)
+			  unsigned int batch, uint64_t msgs, struct retries *rt)
 {
 	unsigned int (*pop)(void *, uint64_t *, unsigned int) = p->pop;
 	struct plain_run run = { .p = p, .batch = batch, .msgs = msgs };
-	uint64_t tags[PEER_BATCH_MAX], done = 0, sum = 0, t0, t1;
+	uint64_t tags[PEER_BATCH_MAX], done = 0, sum = 0, empty = 0, t0, t1;
 	pthread_t t;
 	void *h;
 	int rc;
@@ -260,9 +286,12 @@ static double plain_inner(const struct peer *p, uint32_t slot_size,
 		for (unsigned int i = 0; i < got; i++)
 			sum += tags[i];
 		done += got;
+		empty += !got;
 	}
 	t1 = bench_now_ns();
 	pthread_join(t, NULL);
+	rt->full = (double)run.full / (double)msgs;
+	rt->empty = (double)empty / (double)msgs;
 	free(h);
 	p->destroy(run.q);
 	/* 0 + 1 + ... + (msgs - 1), and every message's words agreed. */
@@ -282,6 +311,7 @@ static double plain_inner(const struct peer *p, uint32_t slot_size,
 struct tput_shared {
 	_Atomic uint64_t progress;
 	double result;
+	struct retries retries;
 };
 
 /*
@@ -294,7 +324,7 @@ struct tput_shared {
  */
 static double inmem_run(const struct peer *p, uint32_t slot_size,
 			unsigned int batch, unsigned int producers, int mpsc,
-			uint64_t msgs, int plain)
+			uint64_t msgs, int plain, struct retries *rt)
 {
 	struct tput_shared *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 				      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -313,9 +343,10 @@ static double inmem_run(const struct peer *p, uint32_t slot_size,
 		return -errno;
 	}
 	if (!pid) {
-		sh->result = plain ? plain_inner(p, slot_size, batch, msgs) :
+		sh->result = plain ? plain_inner(p, slot_size, batch, msgs,
+						 &sh->retries) :
 			     tput_inner(p, slot_size, batch, producers, mpsc,
-					msgs, &sh->progress);
+					msgs, &sh->progress, &sh->retries);
 		_exit(0);
 	}
 	while (waitpid(pid, &status, WNOHANG) == 0) {
@@ -336,6 +367,8 @@ static double inmem_run(const struct peer *p, uint32_t slot_size,
 		usleep(2000);
 	}
 	result = sh->result;
+	if (rt)
+		*rt = sh->retries;
 	munmap(sh, sizeof(*sh));
 	return result;
 }
@@ -344,7 +377,7 @@ double inmem_throughput(const struct peer *p, uint32_t slot_size,
 			unsigned int batch, unsigned int producers, int mpsc,
 			uint64_t msgs)
 {
-	return inmem_run(p, slot_size, batch, producers, mpsc, msgs, 0);
+	return inmem_run(p, slot_size, batch, producers, mpsc, msgs, 0, NULL);
 }
 
 /*
@@ -362,18 +395,30 @@ int inmem_record_peers(const char *suite, const char *scenario,
 	static const char *const metric[] = {
 		"throughput", "plain-loop throughput",
 	};
+	static const char *const full_metric[] = {
+		"full retries", "plain-loop full retries",
+	};
+	static const char *const empty_metric[] = {
+		"empty polls", "plain-loop empty polls",
+	};
 	unsigned int reps = bench_opts.repeats;
 	double *v = calloc(npeers * 2 * reps, sizeof(*v));
+	double *vf = calloc(npeers * 2 * reps, sizeof(*vf));
+	double *ve = calloc(npeers * 2 * reps, sizeof(*ve));
 	int *err = calloc(npeers * 2, sizeof(*err)), rc = 0;
 
-	if (!v || !err) {
+	if (!v || !vf || !ve || !err) {
 		free(v);
+		free(vf);
+		free(ve);
 		free(err);
 		return -ENOMEM;
 	}
 	for (unsigned int r = 0; r < reps; r++) {
 		for (size_t i = 0; i < npeers; i++) {
 			for (int plain = 0; plain < 2; plain++) {
+				size_t k = (i * 2 + plain) * reps + r;
+				struct retries rt = { 0 };
 				double mps;
 
 				if (err[i * 2 + plain] ||
@@ -381,10 +426,12 @@ int inmem_record_peers(const char *suite, const char *scenario,
 					continue;
 				mps = inmem_run(peers[i], slot_size, batch,
 						producers, mpsc,
-						bench_opts.msgs, plain);
+						bench_opts.msgs, plain, &rt);
 				if (mps < 0)
 					err[i * 2 + plain] = (int)mps;
-				v[(i * 2 + plain) * reps + r] = mps / 1e6;
+				v[k] = mps / 1e6;
+				vf[k] = rt.full;
+				ve[k] = rt.empty;
 			}
 		}
 	}
@@ -394,16 +441,28 @@ int inmem_record_peers(const char *suite, const char *scenario,
 				rc = err[i * 2 + plain];
 				continue;
 			}
-			if (loops & (1u << plain))
-				bench_result_samples(suite, scenario,
-						     peers[i]->name,
-						     metric[plain], "Mmsg/s",
-						     BENCH_HIGHER,
-						     v + (i * 2 + plain) * reps,
-						     reps);
+			if (!(loops & (1u << plain)))
+				continue;
+			bench_result_samples(suite, scenario, peers[i]->name,
+					     metric[plain], "Mmsg/s",
+					     BENCH_HIGHER,
+					     v + (i * 2 + plain) * reps, reps);
+			/* Only one producer has one ring state to report. */
+			if (producers != 1)
+				continue;
+			bench_result_samples(suite, scenario, peers[i]->name,
+					     full_metric[plain], "per msg",
+					     BENCH_LOWER,
+					     vf + (i * 2 + plain) * reps, reps);
+			bench_result_samples(suite, scenario, peers[i]->name,
+					     empty_metric[plain], "per msg",
+					     BENCH_LOWER,
+					     ve + (i * 2 + plain) * reps, reps);
 		}
 	}
 	free(v);
+	free(vf);
+	free(ve);
 	free(err);
 	return rc;
 }
