@@ -180,6 +180,7 @@ int lfq_fence_heavy(void);
 #define LFQ_READY_ASK	2u
 uint32_t lfq_ready_count(struct lfq *q, int data, unsigned int how,
 			 uint32_t min_count);
+uint32_t lfq_arm_count(const struct lfq *q, uint32_t min_count);
 
 /* lfq_elastic_ops.c: elastic queues' handles. */
 void lfq_elastic_bind(struct lfq *q);

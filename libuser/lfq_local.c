@@ -233,6 +233,22 @@ static int lfq_local_spare(struct lfq_local *L)
 	return f;
 }
 
+/*
+ * A frame became ready for a new segment, or a segment was linked: wake
+ * producers asleep at seg_max (lfq_local_sealed_space()). The fence pairs
+ * with the one after their arm (lfq_arm_flag()): they see the change, or
+ * this sees their flag.
+ */
+static void lfq_local_wake_space(struct lfq_local *L)
+{
+	uint32_t *need_space = &((struct lfq_prod_ctl *)
+				 (L->map + L->hdr.prod_offset))->need_space;
+
+	lfq_smp_mb();
+	if (lfq_load_relaxed(need_space))
+		lfq_futex_wake_flag(need_space);
+}
+
 /* Free spares above seg_min once the queue has been idle long enough. */
 static void lfq_local_trim(struct lfq_local *L)
 {
@@ -247,6 +263,8 @@ static void lfq_local_trim(struct lfq_local *L)
 		if (f < 0)
 			break;
 		lfq_local_depopulate(L, (uint32_t)f);
+		/* Out of the pool, then free again: a producer may need it. */
+		lfq_local_wake_space(L);
 	}
 }
 
@@ -298,6 +316,8 @@ static int lfq_local_grow(struct lfq *q, uint32_t frame)
 		/* ORDERING seg-link. */
 		lfq_seg_publish_link(m, (uint32_t)next);
 		lfq_local_swing(L, frame, (uint32_t)next);
+		/* A producer that found no frame may go on in this one. */
+		lfq_local_wake_space(L);
 		__atomic_fetch_add(&L->grows, 1, __ATOMIC_RELAXED);
 		__atomic_store_n(&L->last_grow, lfq_local_now(),
 				 __ATOMIC_RELAXED);
@@ -318,8 +338,6 @@ static void lfq_local_retired(struct rcu_head *head)
 	uint32_t f = s->frame;
 	struct lfq_seg_meta *m = (struct lfq_seg_meta *)
 		(L->map + L->layout.segtab_offset + sizeof(struct lfq_segtab));
-	uint32_t *need_space = &((struct lfq_prod_ctl *)
-				 (L->map + L->hdr.prod_offset))->need_space;
 	struct lfq_ring_loc r;
 
 	/* Pairs with the consumer's release of RETIRED: what it did first. */
@@ -330,15 +348,7 @@ static void lfq_local_retired(struct rcu_head *head)
 		lfq_store_release(&m[f].state, (uint32_t)LFQ_SEG_FREE);
 		lfq_bit_put(L->pool, f, 1);
 		lfq_local_trim(L);
-		/*
-		 * A frame is ready: wake producers asleep at seg_max
-		 * (lfq_local_sealed_space()). The fence pairs with the one
-		 * after their arm (lfq_arm_flag()): they see the frame, or
-		 * we see their flag.
-		 */
-		lfq_smp_mb();
-		if (lfq_load_relaxed(need_space))
-			lfq_futex_wake_flag(need_space);
+		lfq_local_wake_space(L);
 	}
 	/* Release: the last handle frees @L only after this (lfq_local_put()). */
 	__atomic_sub_fetch(&L->pending, 1, __ATOMIC_RELEASE);

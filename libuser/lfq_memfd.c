@@ -150,6 +150,7 @@ static int lfq_memfd_sleep(struct lfq *q, int data, uint32_t min_count,
 {
 	uint32_t *flag = data ? q->ring.need_data : q->ring.need_space;
 	int64_t deadline = timeout_ns > 0 ? lfq_now_ns() + timeout_ns : 0;
+	unsigned int rearmed = 0;
 
 	for (;;) {
 		struct timespec ts, *tsp = NULL;
@@ -159,6 +160,20 @@ static int lfq_memfd_sleep(struct lfq *q, int data, uint32_t min_count,
 		if (lfq_ready_count(q, data, LFQ_READY_ARM | LFQ_READY_ASK,
 				    min_count) >= min_count)
 			return 0;
+		/*
+		 * ORDERING wake-futex: the sleep is on the flag's value after
+		 * our arm: our count, or a smaller one of another sleeper's
+		 * (ORDERING wake-threshold). Cleared, or above our count
+		 * (cleared, then armed by a needier sleeper: the wakeup that
+		 * cleared it may have been ours), look again; a peer that
+		 * keeps rewriting the flag gets naps, not a spin.
+		 */
+		armed = lfq_load_relaxed(flag);
+		if (!armed || armed > lfq_arm_count(q, min_count)) {
+			if (++rearmed < 4)
+				continue;
+			left = LFQ_FENCELESS_NAP_NS;
+		}
 		/*
 		 * Armed; on an asymmetric queue the heavy fence, then the
 		 * count that decides (ORDERING wake-asym). Should the fence
@@ -186,15 +201,6 @@ static int lfq_memfd_sleep(struct lfq *q, int data, uint32_t min_count,
 			ts.tv_nsec = left % 1000000000;
 			tsp = &ts;
 		}
-		/*
-		 * ORDERING wake-futex: sleeps only while the flag still holds
-		 * what it held after our arm (our count, or a smaller one of
-		 * another sleeper's: ORDERING wake-threshold); cleared, look
-		 * again.
-		 */
-		armed = lfq_load_relaxed(flag);
-		if (!armed)
-			continue;
 		if (lfq_futex(flag, FUTEX_WAIT, armed, tsp) &&
 		    errno != EAGAIN && errno != ETIMEDOUT)
 			return -errno;

@@ -11,6 +11,19 @@
 #include "lfq_ready.h"
 
 /**
+ * lfq_arm_count() - the count a waiter arms its flag with (ORDERING
+ * wake-threshold): its min_count, or 1 on an elastic queue.
+ * @q:		the handle.
+ * @min_count:	the slots it waits for.
+ *
+ * Return: the count.
+ */
+uint32_t lfq_arm_count(const struct lfq *q, uint32_t min_count)
+{
+	return q->hdr.seg_max ? 1 : min_count;
+}
+
+/**
  * lfq_ready_count() - slots ready for a waiter (readable if @data, else
  * free; see lfq_ready.h).
  * @q:		the handle.
@@ -25,7 +38,7 @@
 uint32_t lfq_ready_count(struct lfq *q, int data, unsigned int how,
 			 uint32_t min_count)
 {
-	uint32_t arm = how & LFQ_READY_ARM ? min_count : 0;
+	uint32_t arm = how & LFQ_READY_ARM ? lfq_arm_count(q, min_count) : 0;
 
 	if (q->hdr.seg_max)
 		return lfq_elastic_ready(q, data, how, min_count);

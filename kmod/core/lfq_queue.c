@@ -36,8 +36,9 @@ static void lfq_queue_free_pages(struct lfq_queue *q)
 
 	/* The orphan scan first: it may queue a wakeup. */
 	lfq_claims_destroy(q);
-	/* A kernel producer's last wakeup may still be pending. */
+	/* A kernel producer's last wakeups may still be pending. */
 	irq_work_sync(&q->wake_work);
+	irq_work_sync(&q->space_work);
 	lfq_seg_destroy(q);
 	if (q->base)
 		vunmap(q->base);
@@ -132,6 +133,7 @@ struct lfq_queue *lfq_queue_create(const struct lfq_geometry *g)
 		return ERR_PTR(-ENOMEM);
 	kref_init(&q->ref);
 	init_irq_work(&q->wake_work, lfq_queue_wake_work);
+	init_irq_work(&q->space_work, lfq_queue_space_work);
 	INIT_RCU_WORK(&q->free_work, lfq_queue_free_work);
 	init_waitqueue_head(&q->data_wq);
 	init_waitqueue_head(&q->space_wq);

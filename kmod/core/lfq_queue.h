@@ -46,6 +46,8 @@ struct lfq_user;
  * @data_wq:	sleepers waiting for data.
  * @space_wq:	sleepers waiting for free slots.
  * @wake_work:	wakes @data_wq for kernel producers in any context.
+ * @space_work:	wakes @space_wq when a segment is linked in any context
+ *		(an elastic queue's producers asleep at seg_max).
  * @claims:	MPSC producers' claims and the orphan scan (lfq_claims.c);
  *		NULL for SPSC.
  * @dropped:	kernel reservations that found the ring full.
@@ -72,6 +74,7 @@ struct lfq_queue {
 	wait_queue_head_t data_wq;
 	wait_queue_head_t space_wq;
 	struct irq_work wake_work;
+	struct irq_work space_work;
 	struct lfq_claims *claims;
 	atomic64_t dropped;
 	atomic64_t orphaned;

@@ -413,6 +413,15 @@ struct lfq_seg *lfq_seg_advance(struct lfq_elastic *el, struct lfq_seg *s,
 	/* ORDERING seg-link. */
 	lfq_seg_publish_link(m, n->frame);
 	lfq_seg_swing(el, s, n);
+	/*
+	 * A producer that counted no space (every segment live, the newest
+	 * sealed) before this link may be asleep: ORDERING wake-space, the
+	 * barrier pairs with the one after its arm (it sees the swing, or
+	 * this sees its flag). An irq_work: this runs in any context.
+	 */
+	smp_mb();
+	if (READ_ONCE(*el->q->ring.need_space))
+		irq_work_queue(&el->q->space_work);
 	atomic64_inc(&el->grows);
 	WRITE_ONCE(el->last_grow, jiffies);
 	lfq_seg_peak(el);

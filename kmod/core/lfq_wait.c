@@ -215,6 +215,20 @@ void lfq_queue_wake_work(struct irq_work *work)
 }
 
 /**
+ * lfq_queue_space_work() - wake producers sleeping for space, for a
+ * segment linked in any context (lfq_seg_advance()).
+ * @work:	the queue's space_work.
+ *
+ * Context: hardirq (irq_work).
+ */
+void lfq_queue_space_work(struct irq_work *work)
+{
+	struct lfq_queue *q = container_of(work, struct lfq_queue, space_work);
+
+	lfq_wake_one(q, &q->space_wq, q->ring.need_space);
+}
+
+/**
  * lfq_queue_wake_producers() - wake producers sleeping for space, for an
  * in-kernel consumer that freed slots.
  * @q:		the queue.

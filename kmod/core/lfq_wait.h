@@ -22,5 +22,6 @@ int lfq_queue_wait(struct lfq_queue *q, u32 flags, u32 min_count,
 int lfq_queue_wake(struct lfq_queue *q, u32 flags);
 void lfq_queue_wake_producers(struct lfq_queue *q);
 void lfq_queue_wake_work(struct irq_work *work);
+void lfq_queue_space_work(struct irq_work *work);
 
 #endif /* _LFQ_CORE_WAIT_H */

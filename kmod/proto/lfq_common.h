@@ -215,17 +215,24 @@ static inline __u32 lfq_publish_index(__u64 *index, __u64 v,
  *
  * The store is a compare-and-exchange even when the flag already holds
  * @want or less, so the sleeper always has a store of its own in the
- * Dekker pair. ORDERING wake-data / wake-space: the full barrier after it
- * pairs with the publisher's one (or with the heavy fence, wake-asym).
+ * Dekker pair. The flag is writable by peers: after a few lost races the
+ * sleeper stores 1, the least any sleeper wants (more wakeups, never a
+ * lost one; HOSTILE MEMORY H5: no unbounded loop on a shared word).
+ * ORDERING wake-data / wake-space: the full barrier after it pairs with
+ * the publisher's one (or with the heavy fence, wake-asym).
  */
 static inline void lfq_arm_flag(__u32 *flag, __u32 want)
 {
 	__u32 v = lfq_load_relaxed(flag);
+	int tries;
 
 	if (lfq_unlikely(!want))
 		want = 1;	/* 0 would disarm */
-	while (!lfq_try_cmpxchg_full(flag, &v, v && v < want ? v : want))
-		;
+	for (tries = 0; tries < 4; tries++)
+		if (lfq_try_cmpxchg_full(flag, &v, v && v < want ? v : want))
+			break;
+	if (lfq_unlikely(tries == 4))
+		(void)lfq_xchg(flag, 1);
 	lfq_smp_mb();
 }
 

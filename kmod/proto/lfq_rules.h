@@ -64,6 +64,12 @@
  *		   words of the slots that tail frees (lfq_ready_space()).
  *		   C advanced tail only past commits it acquired, so a P
  *		   that sees the new tail sees those commits too.
+ *		Elastic queues, also: a producer that links a segment
+ *		   (K: lfq_seg_advance(), smp_mb() then need_space, waking
+ *		   through space_work; liblfq in-process: the grow, the
+ *		   RCU callback that pools a frame and the trim that frees
+ *		   one, lfq_local_wake_space()) pairs with a P that counted
+ *		   no room at seg_max after arming.
  * wake-queue	K: prepare_to_wait() (sleeper queued, then arms and
  *		   re-checks) in lfq_queue_wait()
  *		K: wq_has_sleeper() after clearing the flag, in
@@ -171,8 +177,8 @@
  *	them;
  * H5	bounds every loop a shared word could keep going (the
  *	reservation CAS for kernel producers, discards skipped by a peek,
- *	the orphan scan): at most one ring's worth, or a fixed number of
- *	tries;
+ *	the orphan scan, a sleeper's arm of its flag): at most one ring's
+ *	worth, or a fixed number of tries;
  * H6	writes no slot before its previous lap is published
  *	(lfq_mpsc_lap_free()), so a forged tail cannot make two writers
  *	share a slot (the CVE-2024-41009 class);

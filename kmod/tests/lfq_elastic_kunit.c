@@ -532,6 +532,46 @@ static void lfq_elastic_idle_shrink_test(struct kunit *test)
 	}
 }
 
+/*
+ * A link wakes producers asleep for space: one that counted none (every
+ * segment live, the newest sealed) just before another producer linked a
+ * segment would otherwise sleep until the consumer's next release. The
+ * link queues the queue's space_work when need_space is armed, and its
+ * wakeup clears the flag.
+ */
+static void lfq_elastic_link_wakes_test(struct kunit *test)
+{
+	struct lfq_queue *q = lfq_kunit_elastic(test, LFQ_TYPE_MPSC, EL_SZ,
+						EL_N, 1, 4);
+	unsigned long deadline = jiffies + 30 * HZ;
+	u64 pushed = 0;
+	u32 n;
+
+	while (pushed < EL_N && time_before(jiffies, deadline))
+		pushed += lfq_el_push(q, EL_N - (u32)pushed);
+	KUNIT_ASSERT_EQ(test, pushed, (u64)EL_N);
+	/* No sleeper: the link leaves the flag alone. */
+	WRITE_ONCE(q->ring.prod->need_space, 0);
+	while (!(n = lfq_el_push(q, 1)) && time_before(jiffies, deadline))
+		usleep_range(1000, 2000);	/* the pool refills */
+	KUNIT_ASSERT_EQ(test, n, 1U);
+	irq_work_sync(&q->space_work);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(q->ring.prod->need_space), 0U);
+	/* Fill that segment; armed, the next link wakes and clears it. */
+	pushed = 0;
+	while (pushed < EL_N - 1 && time_before(jiffies, deadline))
+		pushed += lfq_el_push(q, EL_N - 1 - (u32)pushed);
+	KUNIT_ASSERT_EQ(test, pushed, (u64)EL_N - 1);
+	WRITE_ONCE(q->ring.prod->need_space, 1);
+	while (!(n = lfq_el_push(q, 1)) && time_before(jiffies, deadline))
+		usleep_range(1000, 2000);
+	KUNIT_ASSERT_EQ(test, n, 1U);
+	irq_work_sync(&q->space_work);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(q->ring.prod->need_space), 0U);
+	KUNIT_EXPECT_EQ(test, lfq_el_stats(q, &(struct lfq_stats){})->grows,
+			2ULL);
+}
+
 static struct kunit_case lfq_elastic_cases[] = {
 	KUNIT_CASE(lfq_elastic_geometry_test),
 	KUNIT_CASE(lfq_elastic_seg_max_test),
@@ -539,6 +579,7 @@ static struct kunit_case lfq_elastic_cases[] = {
 	KUNIT_CASE(lfq_elastic_discard_test),
 	KUNIT_CASE(lfq_elastic_hostile_tail_test),
 	KUNIT_CASE(lfq_elastic_idle_shrink_test),
+	KUNIT_CASE(lfq_elastic_link_wakes_test),
 	{}
 };
 
