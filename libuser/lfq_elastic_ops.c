@@ -378,8 +378,6 @@ uint32_t lfq_elastic_ready(struct lfq *q, int data, unsigned int how,
 		n = lfq_ready_space(r, min_count, arm);
 		if (!lfq_seg_sealed(lfq_load_relaxed(r->head)))
 			return n;
-		if (!q->backend->sealed_space)
-			return q->hdr.slot_count;
 		return how & LFQ_READY_ASK ?
 		       q->backend->sealed_space(q, min_count) : 0;
 	}

@@ -71,8 +71,8 @@ struct lfq_backend_ops {
 	/*
 	 * Elastic queues whose newest segment is sealed: free slots as the
 	 * owner of the segment count sees them (a segment's worth while the
-	 * queue may grow; at seg_max, what the newest frees). NULL: assume
-	 * the queue may grow.
+	 * queue may grow; at seg_max, what the newest frees). Every backend
+	 * that holds elastic queues has it (kernel, local).
 	 */
 	uint32_t (*sealed_space)(struct lfq *q, uint32_t min_count);
 	void (*retire)(struct lfq *q, uint32_t frame);
