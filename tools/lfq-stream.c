@@ -30,11 +30,12 @@ static const char usage_text[] =
 "                  [-s SLOT_SIZE] [-e MIN:MAX] SOURCE\n"
 "Sources:\n"
 "  proc                  process exec, fork and exit, system-wide\n"
-"  synth [--threads N] [--hardirq N] [--softirq N] [--count N]\n"
+"  synth [--threads N] [--hardirq N | --nmi N] [--softirq N] [--count N]\n"
 "        [--period-ns NS] [--timer-period-ns NS]\n"
 "                        sequenced records from kernel threads and hrtimers\n"
-"                        (default: 1 thread, flat out; timers every 1 ms;\n"
-"                        --count is per producer, 0 = until detached)\n"
+"                        (--nmi: hardirq timers producing from an NMI they\n"
+"                        raise; default: 1 thread, flat out; timers every\n"
+"                        1 ms; --count is per producer, 0 = until detached)\n"
 "  syscall NR            every entry of system call number NR\n"
 "Options:\n"
 "  --json        one JSON object per line instead of columns\n"
@@ -155,6 +156,17 @@ static uint32_t parse_u32(const char *s, const char *what)
 	return (uint32_t)parse_u64(s, what, UINT32_MAX);
 }
 
+/* Whether the pairs of "--name VALUE" in @argv name @name. */
+static int has_opt(int argc, char **argv, const char *name)
+{
+	int i;
+
+	for (i = 0; i < argc; i += 2)
+		if (!strcmp(argv[i], name))
+			return 1;
+	return 0;
+}
+
 /* synth's options: pairs of "--name VALUE". */
 static void parse_synth(int argc, char **argv, struct lfq_source *src)
 {
@@ -170,7 +182,10 @@ static void parse_synth(int argc, char **argv, struct lfq_source *src)
 			src->threads = parse_u32(v, o);
 		else if (!strcmp(o, "--hardirq"))
 			src->hardirq_timers = parse_u32(v, o);
-		else if (!strcmp(o, "--softirq"))
+		else if (!strcmp(o, "--nmi")) {
+			src->hardirq_timers = parse_u32(v, o);
+			src->flags |= LFQ_SOURCE_SYNTH_NMI;
+		} else if (!strcmp(o, "--softirq"))
 			src->softirq_timers = parse_u32(v, o);
 		else if (!strcmp(o, "--count"))
 			src->count = parse_u64(v, o, UINT64_MAX);
@@ -181,6 +196,9 @@ static void parse_synth(int argc, char **argv, struct lfq_source *src)
 		else
 			usage_error("unknown synth option", o);
 	}
+	if (src->flags & LFQ_SOURCE_SYNTH_NMI &&
+	    has_opt(argc, argv, "--hardirq"))
+		usage_error("--nmi and --hardirq both set the hardirq timers", NULL);
 	if (!src->threads && !src->hardirq_timers && !src->softirq_timers)
 		src->threads = 1;
 	if (!src->timer_period_ns &&
@@ -384,13 +402,14 @@ static void decode_proc(const struct lfq_event_proc *p, size_t len,
 static void decode_synth(const struct lfq_event_synth *r, struct event *e)
 {
 	static const char *const ctx[] = {
-		"?", "thread", "hardirq", "softirq"
+		"?", "thread", "hardirq", "softirq", "nmi"
 	};
 
 	e->name = "synth";
 	add_field(e, "producer", F_NUM, r->producer, NULL, 0);
 	add_field(e, "context", F_TEXT, 0,
-		  ctx[r->context < 4 ? r->context : 0], 8);
+		  ctx[r->context < sizeof(ctx) / sizeof(ctx[0]) ?
+		      r->context : 0], 8);
 	add_field(e, "seq", F_NUM, r->seq, NULL, 0);
 }
 

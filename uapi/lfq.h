@@ -514,8 +514,17 @@ struct lfq_claim {
 #define LFQ_SOURCE_SYSCALL	3	/* one record per call of one syscall */
 #define LFQ_SOURCE_ECHO		4	/* kernel consumer: copies into another queue */
 
-/* struct lfq_source.flags: none defined yet; unknown bits give -EINVAL. */
-#define LFQ_SOURCE_FLAGS_ALL	0u
+/*
+ * struct lfq_source.flags; unknown bits, or a flag of another type, give
+ * -EINVAL.
+ * LFQ_SOURCE_SYNTH_NMI: SYNTH's hardirq timers produce from NMI context:
+ *	each firing raises an NMI on its own CPU through the local APIC and
+ *	the record is reserved and committed in the NMI handler (its
+ *	context says LFQ_CONTEXT_NMI). Needs hardirq_timers; -EOPNOTSUPP on
+ *	a kernel that cannot send itself an NMI (not x86 with a local APIC).
+ */
+#define LFQ_SOURCE_SYNTH_NMI	(1u << 0)
+#define LFQ_SOURCE_FLAGS_ALL	LFQ_SOURCE_SYNTH_NMI
 
 #define LFQ_SOURCES_MAX		8	/* attached to one queue at a time */
 #define LFQ_SYNTH_PRODUCERS_MAX	64	/* threads + timers of one source */
@@ -525,10 +534,11 @@ struct lfq_claim {
  * struct lfq_source - LFQ_IOC_SOURCE_ATTACH argument: start kernel code
  * producing into (or, for LFQ_SOURCE_ECHO, consuming from) the file's queue.
  * @size:	sizeof(struct lfq_source) as the caller knows it.
- * @flags:	LFQ_SOURCE_* flags; must be zero today.
+ * @flags:	LFQ_SOURCE_* flags (LFQ_SOURCE_SYNTH_NMI).
  * @type:	LFQ_SOURCE_SYNTH, _PROC, _SYSCALL or _ECHO.
  * @threads:	SYNTH: kernel threads, each a producer (process context).
- * @hardirq_timers: SYNTH: hrtimers firing in hardirq context, each a producer.
+ * @hardirq_timers: SYNTH: hrtimers firing in hardirq context, each a producer
+ *		(with LFQ_SOURCE_SYNTH_NMI, producing from an NMI they raise).
  * @softirq_timers: SYNTH: hrtimers firing in softirq context, each a producer.
  * @count:	SYNTH: records per producer; 0 produces until detached.
  * @thread_period_ns: SYNTH: a thread's interval between records; 0 is flat

@@ -35,6 +35,7 @@ struct lfq_event {
 #define LFQ_CONTEXT_THREAD	1	/* a kernel thread */
 #define LFQ_CONTEXT_HARDIRQ	2	/* an hrtimer in hardirq context */
 #define LFQ_CONTEXT_SOFTIRQ	3	/* an hrtimer in softirq context */
+#define LFQ_CONTEXT_NMI		4	/* an NMI an hrtimer raised (LFQ_SOURCE_SYNTH_NMI) */
 
 /**
  * struct lfq_event_synth - one record of an LFQ_SOURCE_SYNTH producer.

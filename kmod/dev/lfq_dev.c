@@ -14,6 +14,7 @@
 #include "lfq_debugfs.h"
 #include "lfq_dev.h"
 #include "lfq_file.h"
+#include "sources/lfq_source.h"
 
 static int lfq_open(struct inode *inode, struct file *file)
 {
@@ -103,6 +104,7 @@ static void __exit lfq_exit(void)
 {
 	lfq_debugfs_exit();
 	misc_deregister(&lfq_miscdev);
+	lfq_synth_module_exit();
 	lfq_queue_module_exit();
 }
 

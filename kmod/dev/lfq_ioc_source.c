@@ -30,6 +30,7 @@ static void lfq_source_encode(const struct lfq_src_args *a, s32 target_fd,
 		u->count = a->synth.count;
 		u->thread_period_ns = a->synth.thread_period_ns;
 		u->timer_period_ns = a->synth.timer_period_ns;
+		u->flags = a->synth.nmi ? LFQ_SOURCE_SYNTH_NMI : 0;
 		break;
 	case LFQ_SOURCE_SYSCALL:
 		u->syscall_nr = a->syscall.nr;
@@ -42,9 +43,9 @@ static void lfq_source_encode(const struct lfq_src_args *a, s32 target_fd,
 }
 
 /*
- * Take the fields of @u's type into @a. Every field the type does not
- * take must be zero: encoding @a back must give @u again, so no type has
- * to know the others' fields.
+ * Take the fields of @u's type into @a. Every field (and flag) the type
+ * does not take must be zero: encoding @a back must give @u again, so no
+ * type has to know the others' fields.
  */
 static int lfq_source_decode(const struct lfq_source *u,
 			     struct lfq_src_args *a)
@@ -63,6 +64,7 @@ static int lfq_source_decode(const struct lfq_source *u,
 			.count			= u->count,
 			.thread_period_ns	= u->thread_period_ns,
 			.timer_period_ns	= u->timer_period_ns,
+			.nmi = !!(u->flags & LFQ_SOURCE_SYNTH_NMI),
 		};
 		break;
 	case LFQ_SOURCE_PROC:
@@ -78,7 +80,6 @@ static int lfq_source_decode(const struct lfq_source *u,
 	}
 	lfq_source_encode(a, u->target_fd, &back);
 	back.size = u->size;
-	back.flags = u->flags;
 	return memcmp(&back, u, sizeof(back)) ? -EINVAL : 0;
 }
 

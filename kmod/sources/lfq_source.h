@@ -27,6 +27,7 @@
  * @count:	records per producer; 0 for no end.
  * @thread_period_ns: a thread's interval; 0 for flat out.
  * @timer_period_ns: a timer's interval.
+ * @nmi:	the hardirq timers produce from an NMI they raise.
  */
 struct lfq_src_synth_args {
 	u32 threads;
@@ -35,6 +36,7 @@ struct lfq_src_synth_args {
 	u64 count;
 	u64 thread_period_ns;
 	u64 timer_period_ns;
+	bool nmi;
 };
 
 /**
@@ -127,6 +129,8 @@ int lfq_src_attach(struct lfq_queue *q, const void *owner,
 		   const struct lfq_src_args *args);
 int lfq_src_detach(struct lfq_queue *q, const void *owner, unsigned long id);
 void lfq_src_release(struct lfq_queue *q, const void *owner);
+
+void lfq_synth_module_exit(void);
 
 /* Whether an ECHO source consumes @q; set by it. Sources lock held. */
 bool lfq_src_consumed(struct lfq_queue *q);

@@ -5,13 +5,21 @@
  * for tests and benchmarks. Each producer numbers its records 0, 1, 2...
  * and counts a record it could not place (a full ring) as used, so a
  * consumer sees drops as gaps, and they add up with lfq_stats.dropped.
+ * With LFQ_SOURCE_SYNTH_NMI the hardirq timers produce from NMI context:
+ * each raises an NMI on its own CPU and the NMI handler commits.
  */
 #include <linux/err.h>
 #include <linux/hrtimer.h>
 #include <linux/kthread.h>
 #include <linux/overflow.h>
+#include <linux/rculist.h>
 #include <linux/sched.h>
+#include <linux/sched/clock.h>
 #include <linux/slab.h>
+#ifdef CONFIG_X86_LOCAL_APIC
+#include <asm/apic.h>
+#include <asm/nmi.h>
+#endif
 
 #include "lfq_source.h"
 
@@ -27,6 +35,10 @@ struct lfq_synth;
  * @seq:	the next record's sequence number.
  * @task:	its kernel thread, or NULL for a timer.
  * @timer:	its hrtimer, for a timer producer.
+ * @nmi:	it produces from the NMI its timer raises.
+ * @nmi_mark:	while its NMI is awaited, the CPU it was sent to, plus 1;
+ *		else 0.
+ * @raised:	NMIs raised (its timer's count of records).
  */
 struct lfq_synth_prod {
 	struct lfq_synth *synth;
@@ -34,6 +46,9 @@ struct lfq_synth_prod {
 	u64 seq;
 	struct task_struct *task;
 	struct hrtimer timer;
+	bool nmi;
+	atomic_t nmi_mark;
+	u64 raised;
 };
 
 /**
@@ -46,6 +61,8 @@ struct lfq_synth_prod {
  * @hardirq:	the next @hardirq producers are hardirq timers, the rest
  *		softirq timers.
  * @nr:		producers in @prod.
+ * @nmi_node:	with NMI producers, on lfq_synth_nmi_list.
+ * @rcu:	frees it after the NMI handler can no longer see it.
  * @prod:	the producers.
  */
 struct lfq_synth {
@@ -56,12 +73,16 @@ struct lfq_synth {
 	u32 threads;
 	u32 hardirq;
 	u32 nr;
+	struct list_head nmi_node;
+	struct rcu_head rcu;
 	struct lfq_synth_prod prod[];
 };
 
 /* Where we run, as the record reports it: measured, not assumed. */
 static u32 lfq_synth_context(void)
 {
+	if (in_nmi())
+		return LFQ_CONTEXT_NMI;
 	if (in_hardirq())
 		return LFQ_CONTEXT_HARDIRQ;
 	if (in_serving_softirq())
@@ -87,6 +108,141 @@ static bool lfq_synth_emit(struct lfq_synth_prod *p)
 	p->seq++;
 	return s->count && p->seq >= s->count;
 }
+
+#ifdef CONFIG_X86_LOCAL_APIC
+/*
+ * NMI producers. A producer's hardirq timer marks it with its CPU and
+ * sends that CPU an NMI through the local APIC's ICR (as hw_nmi.c does:
+ * the x2APIC self-IPI register cannot deliver one); lfq_synth_nmi()
+ * commits the record of every producer marked for its CPU. The timer
+ * waits until its NMI has come, so once hrtimer_cancel() has returned no
+ * NMI of the producer is pending. Sources with NMI producers are on
+ * lfq_synth_nmi_list, which the handler reads under RCU; they are freed
+ * after a grace period. The handler is registered with the first such
+ * source and stays until the module goes (registering and unregistering
+ * per source would cost a grace period each time).
+ */
+static LIST_HEAD(lfq_synth_nmi_list);
+static DEFINE_MUTEX(lfq_synth_nmi_lock);
+static bool lfq_synth_nmi_registered;
+
+/* How long a timer waits for its NMI before producing the record itself. */
+#define LFQ_SYNTH_NMI_WAIT_NS	(10 * NSEC_PER_MSEC)
+
+static int lfq_synth_nmi(unsigned int type, struct pt_regs *regs)
+{
+	int mark = smp_processor_id() + 1, handled = 0;
+	struct lfq_synth *s;
+	u32 i;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(s, &lfq_synth_nmi_list, nmi_node) {
+		for (i = s->threads; i < s->threads + s->hardirq; i++) {
+			struct lfq_synth_prod *p = &s->prod[i];
+
+			/*
+			 * Only this CPU's timer marks for this CPU, and it
+			 * spins until the mark is gone: the record is
+			 * committed before that timer goes on.
+			 */
+			if (atomic_read(&p->nmi_mark) != mark)
+				continue;
+			lfq_synth_emit(p);
+			atomic_set(&p->nmi_mark, 0);
+			handled++;
+		}
+	}
+	rcu_read_unlock();
+	/*
+	 * More than one: a second NMI may already be latched for a record
+	 * this one took; x86 then swallows it as back-to-back.
+	 */
+	return handled;
+}
+
+/* Raise @p's NMI and wait for it; true when @p has produced its count. */
+static bool lfq_synth_nmi_raise(struct lfq_synth_prod *p)
+{
+	int cpu = smp_processor_id();
+	u64 start = local_clock();
+
+	/*
+	 * The handler runs on this CPU, between this store and the loop's
+	 * loads: plain program order, nothing to pair across CPUs.
+	 */
+	atomic_set(&p->nmi_mark, cpu + 1);
+	apic->send_IPI_mask(cpumask_of(cpu), NMI_VECTOR);
+	while (atomic_read(&p->nmi_mark)) {
+		if (local_clock() - start > LFQ_SYNTH_NMI_WAIT_NS) {
+			/*
+			 * No NMI came (a hypervisor that drops them): take
+			 * the mark back, unless the NMI takes it first (the
+			 * cmpxchg is atomic against it, on this CPU), and
+			 * produce here, in hardirq context, as the record's
+			 * context then says.
+			 */
+			if (atomic_cmpxchg(&p->nmi_mark, cpu + 1, 0) == cpu + 1)
+				lfq_synth_emit(p);
+			break;
+		}
+		cpu_relax();
+	}
+	return p->synth->count && ++p->raised >= p->synth->count;
+}
+
+static int lfq_synth_nmi_add(struct lfq_synth *s)
+{
+	int err = 0;
+
+	mutex_lock(&lfq_synth_nmi_lock);
+	if (!lfq_synth_nmi_registered) {
+		err = register_nmi_handler(NMI_LOCAL, lfq_synth_nmi, 0,
+					   "lfq_synth");
+		lfq_synth_nmi_registered = !err;
+	}
+	if (!err)
+		list_add_rcu(&s->nmi_node, &lfq_synth_nmi_list);
+	mutex_unlock(&lfq_synth_nmi_lock);
+	return err;
+}
+
+static void lfq_synth_nmi_del(struct lfq_synth *s)
+{
+	mutex_lock(&lfq_synth_nmi_lock);
+	list_del_rcu(&s->nmi_node);
+	mutex_unlock(&lfq_synth_nmi_lock);
+}
+
+/**
+ * lfq_synth_module_exit() - unregister the NMI handler, if it was.
+ *
+ * Called at module exit, when no source is left.
+ */
+void lfq_synth_module_exit(void)
+{
+	WARN_ON(!list_empty(&lfq_synth_nmi_list));
+	if (lfq_synth_nmi_registered)
+		unregister_nmi_handler(NMI_LOCAL, "lfq_synth");
+}
+#else
+static bool lfq_synth_nmi_raise(struct lfq_synth_prod *p)
+{
+	return true;
+}
+
+static int lfq_synth_nmi_add(struct lfq_synth *s)
+{
+	return -EOPNOTSUPP;
+}
+
+static void lfq_synth_nmi_del(struct lfq_synth *s)
+{
+}
+
+void lfq_synth_module_exit(void)
+{
+}
+#endif
 
 static int lfq_synth_thread(void *data)
 {
@@ -124,7 +280,7 @@ static enum hrtimer_restart lfq_synth_timer(struct hrtimer *timer)
 	struct lfq_synth_prod *p = container_of(timer, struct lfq_synth_prod,
 						timer);
 
-	if (lfq_synth_emit(p))
+	if (p->nmi ? lfq_synth_nmi_raise(p) : lfq_synth_emit(p))
 		return HRTIMER_NORESTART;
 	hrtimer_forward_now(timer, p->synth->timer_period);
 	return HRTIMER_RESTART;
@@ -152,6 +308,12 @@ static void lfq_synth_detach(struct lfq_src *src)
 	struct lfq_synth *s = container_of(src, struct lfq_synth, src);
 
 	lfq_synth_stop(s);
+	if (!list_empty(&s->nmi_node)) {
+		/* The NMI handler may still be walking past it. */
+		lfq_synth_nmi_del(s);
+		kfree_rcu(s, rcu);
+		return;
+	}
 	kfree(s);
 }
 
@@ -160,7 +322,8 @@ static int lfq_synth_check(const struct lfq_src_synth_args *a)
 	u64 timers = (u64)a->hardirq_timers + a->softirq_timers;
 	u64 nr = timers + a->threads;
 
-	if (!nr || nr > LFQ_SYNTH_PRODUCERS_MAX)
+	if (!nr || nr > LFQ_SYNTH_PRODUCERS_MAX ||
+	    (a->nmi && !a->hardirq_timers))
 		return -EINVAL;
 	if (a->thread_period_ns > LFQ_SYNTH_PERIOD_MAX_NS ||
 	    (!a->threads && a->thread_period_ns))
@@ -170,6 +333,8 @@ static int lfq_synth_check(const struct lfq_src_synth_args *a)
 	if (a->timer_period_ns < LFQ_SYNTH_TIMER_PERIOD_MIN_NS ||
 	    a->timer_period_ns > LFQ_SYNTH_PERIOD_MAX_NS)
 		return -EINVAL;
+	if (a->nmi && !IS_ENABLED(CONFIG_X86_LOCAL_APIC))
+		return -EOPNOTSUPP;
 	return 0;
 }
 
@@ -195,6 +360,16 @@ static struct lfq_src *lfq_synth_attach(const struct lfq_src *tmpl,
 	s->threads = a->threads;
 	s->hardirq = a->hardirq_timers;
 	s->nr = a->threads + a->hardirq_timers + a->softirq_timers;
+	INIT_LIST_HEAD(&s->nmi_node);
+	if (a->nmi) {
+		for (i = s->threads; i < s->threads + s->hardirq; i++)
+			s->prod[i].nmi = true;
+		err = lfq_synth_nmi_add(s);
+		if (err) {
+			kfree(s);
+			return ERR_PTR(err);
+		}
+	}
 
 	for (i = 0; i < s->nr; i++) {
 		struct lfq_synth_prod *p = &s->prod[i];

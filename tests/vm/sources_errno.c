@@ -204,10 +204,20 @@ static void test_errnos(void)
 	s.type = 0xffffffffu;
 	expect_attach(m, &s, EINVAL, "type 0xffffffff");
 	s = good;
-	s.flags = 1;
-	expect_attach(m, &s, EINVAL, "flags 1");
+	s.flags = LFQ_SOURCE_FLAGS_ALL << 1;
+	expect_attach(m, &s, EINVAL, "flags: the bit above LFQ_SOURCE_FLAGS_ALL");
 	s.flags = 0x80000000u;
 	expect_attach(m, &s, EINVAL, "flags 0x80000000");
+	s.flags = LFQ_SOURCE_SYNTH_NMI;
+	expect_attach(m, &s, EINVAL,
+		      "LFQ_SOURCE_SYNTH_NMI on a SYNTH without hardirq timers");
+	s = of_type(LFQ_SOURCE_PROC);
+	s.flags = LFQ_SOURCE_SYNTH_NMI;
+	expect_attach(m, &s, EINVAL, "LFQ_SOURCE_SYNTH_NMI on PROC");
+	s = synth(1, 1, 1, 1, 100 * 1000);
+	s.flags = LFQ_SOURCE_SYNTH_NMI;
+	expect_attach(m, &s, 0,
+		      "LFQ_SOURCE_SYNTH_NMI on a SYNTH with a hardirq timer (accepted)");
 
 	/* Producer sources need an MPSC queue. */
 	expect_attach(sp, &good, EINVAL, "SYNTH on an SPSC queue");
@@ -471,7 +481,7 @@ static void test_errnos(void)
 
 int main(void)
 {
-	tap_plan(82);
+	tap_plan(85);
 	test_errnos();
 	return tap_done();
 }

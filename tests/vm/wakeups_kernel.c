@@ -2,8 +2,8 @@
 /*
  * wakeups_kernel.c - lost-wakeup hunt with kernel producers: sleep/wake
  * cycles where every record comes from kernel code (an hrtimer in hardirq
- * context, one in softirq context, or a kernel thread, in turn) and the
- * consumer sleeps for it in LFQ_IOC_WAIT.
+ * context, one in softirq context, a kernel thread, or an NMI an hrtimer
+ * raises, in turn) and the consumer sleeps for it in LFQ_IOC_WAIT.
  *
  * Each cycle attaches a SYNTH source that produces one record, 10 us
  * later (the shortest timer period) or at once (the thread), and sleeps
@@ -11,8 +11,8 @@
  * its heavy fence (the queue is asymmetric by default: the kernel
  * producer publishes with a compiler barrier only, and the sleeper sends
  * an IPI to every CPU) and its last check. A wait that times out (5 s)
- * is a lost wakeup. NMI producers are covered by the KUnit suite lfq_kapi
- * (lfq_kapi_nmi_wake_test), which needs a kernel module of its own.
+ * is a lost wakeup. Each record must say the context it was committed
+ * in (an NMI producer's, LFQ_CONTEXT_NMI: its NMI really came).
  *
  * Usage: wakeups_kernel [CYCLES] (default 100000). Runs in the test VM
  * with lfq.ko loaded, as root (sources need CAP_PERFMON).
@@ -32,7 +32,14 @@
 #define CYCLES		100000u
 #define WAIT_NS		5000000000ll
 
-static const char *const ctx_name[] = { "hardirq", "softirq", "thread" };
+#define NCTX		4
+static const char *const ctx_name[NCTX] = {
+	"hardirq", "softirq", "thread", "nmi"
+};
+static const uint32_t ctx_want[NCTX] = {
+	LFQ_CONTEXT_HARDIRQ, LFQ_CONTEXT_SOFTIRQ, LFQ_CONTEXT_THREAD,
+	LFQ_CONTEXT_NMI
+};
 
 int main(int argc, char **argv)
 {
@@ -40,7 +47,7 @@ int main(int argc, char **argv)
 	LFQ_OPTS(lfq_create_opts, o, .type = LFQ_TYPE_MPSC,
 		 .slot_size = 64, .slot_count = 64);
 	struct lfq_info info = { .size = sizeof(info) };
-	uint64_t per_ctx[3] = { 0 }, bad = 0, sleeps0;
+	uint64_t per_ctx[NCTX] = { 0 }, bad = 0, sleeps0;
 	struct lfq_stats st = { .size = sizeof(st) };
 	uint32_t i, lost_at = UINT32_MAX, attach_err = 0;
 	struct lfq *q;
@@ -61,12 +68,13 @@ int main(int argc, char **argv)
 	sleeps0 = st.waits;
 	t0 = now_ns();
 	for (i = 0; i < cycles; i++) {
-		unsigned int ctx = i % 3;
+		unsigned int ctx = i % NCTX;
 		struct lfq_source s = {
 			.size = sizeof(s), .type = LFQ_SOURCE_SYNTH, .count = 1,
-			.hardirq_timers = ctx == 0, .softirq_timers = ctx == 1,
-			.threads = ctx == 2,
-			.timer_period_ns = ctx < 2 ?
+			.hardirq_timers = ctx == 0 || ctx == 3,
+			.softirq_timers = ctx == 1, .threads = ctx == 2,
+			.flags = ctx == 3 ? LFQ_SOURCE_SYNTH_NMI : 0,
+			.timer_period_ns = ctx != 2 ?
 				LFQ_SYNTH_TIMER_PERIOD_MIN_NS : 0,
 		};
 		struct lfq_event_synth ev;
@@ -85,8 +93,12 @@ int main(int argc, char **argv)
 						     strerror(-err));
 			lost_at = i;
 		} else if (lfq_pop(q, &ev, sizeof(ev)) ||
-			   ev.hdr.type != LFQ_EVENT_SYNTH || ev.seq != 0) {
-			bad++;
+			   ev.hdr.type != LFQ_EVENT_SYNTH || ev.seq != 0 ||
+			   ev.context != ctx_want[ctx]) {
+			if (bad++ < 3)
+				tap_diag("cycle %u (%s): type %u seq %llu context %u",
+					 i, ctx_name[ctx], ev.hdr.type,
+					 (unsigned long long)ev.seq, ev.context);
 		} else {
 			per_ctx[ctx]++;
 		}
@@ -102,11 +114,12 @@ int main(int argc, char **argv)
 		 (unsigned long long)st.wakeups,
 		 (unsigned long long)st.dropped);
 	tap_ok(lost_at == UINT32_MAX && !attach_err && i == cycles,
-	       "%u sleep/wake cycles with kernel producers (hardirq %llu, softirq %llu, thread %llu): no wait timed out",
+	       "%u sleep/wake cycles with kernel producers (hardirq %llu, softirq %llu, thread %llu, NMI %llu): no wait timed out",
 	       cycles, (unsigned long long)per_ctx[0],
-	       (unsigned long long)per_ctx[1], (unsigned long long)per_ctx[2]);
+	       (unsigned long long)per_ctx[1], (unsigned long long)per_ctx[2],
+	       (unsigned long long)per_ctx[3]);
 	tap_ok(!bad && !st.dropped,
-	       "every cycle's record arrived whole, none dropped (%llu bad)",
+	       "every cycle's record arrived whole, from the context asked for, none dropped (%llu bad)",
 	       (unsigned long long)bad);
 	/*
 	 * The consumer slept in many cycles: the race was really run (the
