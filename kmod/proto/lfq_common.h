@@ -23,6 +23,8 @@
  * @head:	this ring's producer index (fixed: in @prod).
  * @tail:	this ring's consumer index (fixed: in @cons).
  * @commit:	MPSC commit words, one per slot; unused for SPSC.
+ * @release:	MPMC release words, one per slot (lfq_mpmc.h); NULL for
+ *		the other types.
  * @data:	first copy of the slot area (the second follows it).
  * @need_data:	the consumer's sleep flag (in @cons).
  * @need_space:	the producers' sleep flag (in @prod).
@@ -44,6 +46,7 @@ struct lfq_ring_loc {
 	__u64 *head;
 	__u64 *tail;
 	__u64 *commit;
+	__u64 *release;
 	unsigned char *data;
 	__u32 *need_data;
 	__u32 *need_space;
@@ -71,6 +74,7 @@ static inline void lfq_ring_loc_init(struct lfq_ring_loc *r, void *base,
 	r->head = &r->prod->head;
 	r->tail = &r->cons->tail;
 	r->commit = (__u64 *)(b + h->commit_offset);
+	r->release = (__u64 *)0;	/* no MPMC queue in the layout yet */
 	r->data = b + h->data_offset;
 	r->need_data = &r->cons->need_data;
 	r->need_space = &r->prod->need_space;

@@ -54,6 +54,7 @@
  * @sleeps:	the consumer's need_data flag (read only).
  * @full_events: the shared count of full rings.
  * @commit:	the shared commit words, one per slot.
+ * @release:	an MPMC ring's release words (lfq_mpmc.h); NULL for MPSC.
  * @data:	first copy of the slot area.
  * @claim:	this producer's claim record, or NULL if it has none (a
  *		queue in process memory, which no kernel watches).
@@ -80,6 +81,7 @@ struct lfq_mpsc_prod {
 	const __u32 *sleeps;
 	__u64 *full_events;
 	__u64 *commit;
+	const __u64 *release;
 	unsigned char *data;
 	struct lfq_mpsc_claim *claim;
 	__u64 cached_tail;
@@ -154,6 +156,7 @@ static inline void lfq_mpsc_prod_init(struct lfq_mpsc_prod *p,
 	p->sleeps = r->need_data;
 	p->full_events = &r->prod->full_events;
 	p->commit = r->commit;
+	p->release = r->release;
 	p->data = r->data;
 	p->base = r->base;
 	p->slot_size = r->slot_size;
@@ -282,13 +285,22 @@ static inline __u32 lfq_mpsc_laps_done(const __u64 *commit, __u32 mask,
  * lives were drained before it was reused: lfq_segment.h), and their
  * words hold older lives' indices, so only later laps are checked.
  *
+ * On an MPMC ring the previous lap must also be released: a consumer may
+ * still be reading it (ORDERING mpmc-release; tests/model/mpmc.pml). Its
+ * commit word is checked first all the same: release words are written
+ * by consumers, and a forged one must not let two producers into a slot.
+ *
  * Return: the leading slots, 0..@n, whose previous lap is done.
  */
 static inline __u32 lfq_mpsc_lap_free(const struct lfq_mpsc_prod *p,
 				      __u64 head, __u32 n)
 {
-	return lfq_mpsc_laps_done(p->commit, p->mask, p->segment, p->base,
-				  head, n);
+	n = lfq_mpsc_laps_done(p->commit, p->mask, p->segment, p->base,
+			       head, n);
+	if (p->release)
+		n = lfq_mpsc_laps_done(p->release, p->mask, p->segment,
+				       p->base, head, n);
+	return n;
 }
 
 /**

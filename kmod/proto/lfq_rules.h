@@ -43,6 +43,18 @@
  *		   claim, then of each commit word, in lfq_orphans_scan().
  *		Every reservation below the head the scan read is covered by
  *		a claim the scan sees (or is committed).
+ * mpmc-release	C: lfq_store_release(release word) in lfq_mpmc_publish()
+ *		P: lfq_load_acquire(release word) in lfq_mpsc_laps_done(),
+ *		   for lfq_mpsc_lap_free() on an MPMC ring.
+ *		A consumer's reads of index i - slot_count are done before
+ *		index i is written into the slot.
+ * mpmc-claim	C: lfq_load_acquire(commit word) in lfq_mpsc_slot_state(),
+ *		   then the CAS of tail (the claim index) in
+ *		   lfq_mpmc_claim(): relaxed without a claim record, fully
+ *		   ordered after one (as claim, for the consumer's record).
+ *		The claim carries no data: the commit word's acquire orders
+ *		the slot's reads (mpsc-commit), and the CAS gives the slot to
+ *		one consumer only.
  * kclaim	K: test_and_set_bit_lock() in lfq_kclaim_get()
  *		K: clear_bit_unlock() in lfq_kclaim_put().
  *		A kernel claim's last user is done before the next takes it.

@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * lfq_mpmc.h - the multi-producer multi-consumer ring protocol, written
+ * once for the kernel and for liblfq (see lfq_atomic.h for the shim).
+ * Modelled in tests/model/mpmc.pml.
+ *
+ * Producers are MPSC producers (lfq_mpsc.h), unchanged but for one more
+ * check: an MPMC ring has a release word per slot beside its commit word,
+ * and a producer reuses a slot only once its previous lap is committed
+ * and released (lfq_mpsc_lap_free()).
+ *
+ * Consumers share the ring's tail as a claim index. A consumer reads the
+ * commit words from tail on, and takes the committed run it found with a
+ * compare-and-swap of tail: the slots are then its alone. It reads them
+ * and releases each by storing its index + 1 into the slot's release
+ * word, in any order relative to the other consumers. Like commit words,
+ * release words are never reset: their value names a lap. A consumer
+ * that finds discarded slots at tail claims and releases them at once,
+ * and counts them.
+ *
+ * Nothing read from shared memory is trusted: counts are clamped to
+ * [0, slot_count], offsets are "index & mask" and words are only
+ * compared. A consumer that forges tail or release words disturbs the
+ * consumers (records delivered twice, or skipped) and may have a record
+ * overwritten while another consumer reads it, but it can never put two
+ * producers in one slot: their commit-word check holds on every lap.
+ *
+ * Crash safety: a consumer that has a claim record (struct
+ * lfq_mpsc_claim, the producers' kind) writes the range it is about to
+ * take into it before the compare-and-swap, as producers do. When it
+ * dies, the slots of its range that it claimed but did not release, and
+ * that no live consumer's claim covers, are released on its behalf
+ * (lfq_mpmc_recover()): their records are lost, not redelivered, and
+ * counted. Producers are therefore never wedged by a dead consumer.
+ *
+ * Wakeups: a consumer sleeps on need_data as the MPSC consumer does
+ * (lfq_mpsc_arm_data_wait() from the claim index), and producers sleeping
+ * on need_space are woken by releases (lfq_mpmc_release()).
+ * Every ordering used here is listed in lfq_rules.h (ORDERING mpsc-*,
+ * mpmc-*, claim, wake-*); shared values follow HOSTILE MEMORY H1-H6.
+ */
+#ifndef _LFQ_PROTO_MPMC_H
+#define _LFQ_PROTO_MPMC_H
+
+#include "lfq_mpsc.h"
+
+/**
+ * struct lfq_mpmc_cons - one consumer's view of a ring (private memory),
+ * one per consuming thread.
+ * @tail_w:	the shared claim index.
+ * @sleeps:	the producers' need_space flag (read only).
+ * @empty_events: the shared count of empty rings.
+ * @commit:	the shared commit words.
+ * @release:	the shared release words.
+ * @data:	first copy of the slot area.
+ * @claim:	this consumer's claim record, or NULL if it has none.
+ * @discarded:	discarded slots this consumer skipped.
+ * @slot_size:	bytes per slot.
+ * @mask:	slot_count - 1.
+ * @max_tries:	compare-and-swap attempts before a claim gives up as if
+ *		the ring were empty; 0 for no limit (HOSTILE MEMORY H5, for
+ *		a kernel consumer).
+ * @light:	publish with the light half of the asymmetric handshake.
+ */
+struct lfq_mpmc_cons {
+	__u64 *tail_w;
+	const __u32 *sleeps;
+	__u64 *empty_events;
+	const __u64 *commit;
+	__u64 *release;
+	const unsigned char *data;
+	struct lfq_mpsc_claim *claim;
+	__u64 discarded;
+	__u32 slot_size;
+	__u32 mask;
+	__u32 max_tries;
+	__u32 light;
+};
+
+/**
+ * struct lfq_mpmc_take - the slots one claim took, held by its consumer
+ * until lfq_mpmc_release().
+ * @index:	index of the first slot.
+ * @count:	slots taken; 0 when none was ready.
+ */
+struct lfq_mpmc_take {
+	__u64 index;
+	__u32 count;
+};
+
+/**
+ * lfq_mpmc_cons_init() - bind a consumer view to a ring; the one way to
+ * build one.
+ * @c:		the view.
+ * @r:		the ring's location; @r->release must be set.
+ *
+ * The view starts without a claim record and with no limit on its tries.
+ */
+static inline void lfq_mpmc_cons_init(struct lfq_mpmc_cons *c,
+				      const struct lfq_ring_loc *r)
+{
+	c->tail_w = r->tail;
+	c->sleeps = r->need_space;
+	c->empty_events = &r->cons->empty_events;
+	c->commit = r->commit;
+	c->release = r->release;
+	c->data = r->data;
+	c->claim = (struct lfq_mpsc_claim *)0;
+	c->discarded = 0;
+	c->slot_size = r->slot_size;
+	c->mask = r->slot_count - 1;
+	c->max_tries = 0;
+	c->light = r->light;
+}
+
+/**
+ * lfq_mpmc_cons_set_claim() - give a consumer view its claim record.
+ * @c:		the view.
+ * @claim:	the claim, or NULL for none.
+ */
+static inline void lfq_mpmc_cons_set_claim(struct lfq_mpmc_cons *c,
+					   struct lfq_mpsc_claim *claim)
+{
+	c->claim = claim;
+}
+
+/* Store the release word of each of @n slots from @index. */
+static inline void lfq_mpmc_publish(__u64 *release, __u32 mask, __u64 index,
+				    __u32 n)
+{
+	__u64 i;
+
+	/* ORDERING mpmc-release, for each slot. */
+	for (i = index; i != index + n; i++)
+		lfq_store_release(&release[i & mask], i + 1);
+}
+
+/*
+ * Take [@tail, @tail + @n) by compare-and-swap of the claim index; on
+ * failure @tail is the index found. ORDERING mpmc-claim, and claim for a
+ * consumer with a record: the range is visible before the CAS that takes
+ * it.
+ */
+static inline int lfq_mpmc_take(struct lfq_mpmc_cons *c, __u64 *tail,
+				__u32 n)
+{
+	if (c->claim) {
+		lfq_store_release(&c->claim->start, *tail);
+		lfq_store_release(&c->claim->end, *tail + n);
+		return lfq_try_cmpxchg_full(c->tail_w, tail, *tail + n);
+	}
+	return lfq_try_cmpxchg_relaxed(c->tail_w, tail, *tail + n);
+}
+
+/**
+ * lfq_mpmc_claim() - take up to @want consecutive committed slots.
+ * @c:		consumer view.
+ * @want:	slots wanted, at least 1.
+ * @t:		the slots taken (count 0 when none is ready).
+ *
+ * Lock-free: a failed compare-and-swap means another consumer claimed,
+ * and the loop retries from the index it saw. Discarded slots at the
+ * claim index are taken and released at once (counted in @c->discarded);
+ * a span ends before the first slot that is not committed.
+ *
+ * Return: the first slot of a contiguous span of @t->count slots, or
+ * NULL if none is ready.
+ */
+static inline const void *lfq_mpmc_claim(struct lfq_mpmc_cons *c, __u32 want,
+					 struct lfq_mpmc_take *t)
+{
+	__u64 tail = lfq_load_relaxed(c->tail_w), now;
+	__u32 size = c->mask + 1, n, tries = 0;
+	int st;
+
+	if (want > size)
+		want = size;
+	for (;;) {
+		n = 0;
+		st = lfq_mpsc_slot_state(c->commit, c->mask, tail);
+		if (lfq_unlikely(st < 0)) {
+			/* HOSTILE MEMORY H5: at most a ring's worth. */
+			while (n < size &&
+			       lfq_mpsc_slot_state(c->commit, c->mask,
+						   tail + n) < 0)
+				n++;
+			if (lfq_mpmc_take(c, &tail, n)) {
+				lfq_mpmc_publish(c->release, c->mask, tail, n);
+				c->discarded += n;
+				tail += n;
+			}
+		} else {
+			while (n < want &&
+			       lfq_mpsc_slot_state(c->commit, c->mask,
+						   tail + n) > 0)
+				n++;
+			if (!n) {
+				/*
+				 * Our index may be stale: the slot then holds
+				 * a later lap, which reads as not committed.
+				 * Empty only if the index has not moved.
+				 */
+				now = lfq_load_relaxed(c->tail_w);
+				if (now == tail) {
+					t->count = 0;
+					return (const void *)0;
+				}
+				tail = now;
+				continue;
+			}
+			if (lfq_mpmc_take(c, &tail, n))
+				break;
+		}
+		if (lfq_unlikely(++tries == c->max_tries)) {
+			t->count = 0;
+			return (const void *)0;
+		}
+	}
+	t->index = tail;
+	t->count = n;
+	return c->data + (__u64)(tail & c->mask) * c->slot_size;
+}
+
+/**
+ * lfq_mpmc_release() - give the slots of a claim back to the producers.
+ * @c:		consumer view.
+ * @t:		a claim from lfq_mpmc_claim(), done with.
+ *
+ * Return: true if a producer announced it sleeps for space and must be
+ * woken: on any flag (as MPSC commits: with releases out of order, no
+ * consumer knows how many slots are free).
+ */
+static inline int lfq_mpmc_release(struct lfq_mpmc_cons *c,
+				   const struct lfq_mpmc_take *t)
+{
+	lfq_mpmc_publish(c->release, c->mask, t->index, t->count);
+	/* ORDERING wake-space. */
+	return lfq_wake_flag(c->sleeps, c->light) != 0;
+}
+
+/**
+ * lfq_mpmc_recover() - release, on behalf of a dead consumer, what its
+ * claim still held.
+ * @release:	the ring's release words.
+ * @mask:	slot_count - 1.
+ * @tail:	the claim index, read with acquire after the consumer died
+ *		(ORDERING claim: every claim below it is visible).
+ * @dead:	the dead consumer's claim, as read.
+ * @live:	the live consumers' claims, as read after @tail.
+ * @nlive:	entries in @live.
+ *
+ * A slot of @dead's range is released if it was claimed (below @tail),
+ * is not released yet and no live claim covers it: a range written before
+ * a failed compare-and-swap may cover slots another consumer took, and
+ * that consumer writes its own range before its compare-and-swap. The
+ * range is clamped to a ring's worth (HOSTILE MEMORY H5).
+ *
+ * Return: slots released.
+ */
+static inline __u32 lfq_mpmc_recover(__u64 *release, __u32 mask, __u64 tail,
+				     const struct lfq_mpsc_claim *dead,
+				     const struct lfq_mpsc_claim *live,
+				     __u32 nlive)
+{
+	__u64 start = lfq_load_acquire(&dead->start);
+	__u64 end = lfq_load_acquire(&dead->end), i, v;
+	__u32 done = 0, k;
+
+	if (end - start > (__u64)mask + 1)
+		end = start + mask + 1;
+	for (i = start; i != end; i++) {
+		if ((__s64)(tail - i) <= 0)
+			break;		/* not claimed */
+		/* ORDERING mpmc-release: the consumer's own release. */
+		v = lfq_load_acquire(&release[i & mask]);
+		if (!lfq_mpsc_outstanding(v, i))
+			continue;
+		for (k = 0; k < nlive; k++)
+			if (lfq_mpsc_claimed(lfq_load_acquire(&live[k].start),
+					     lfq_load_acquire(&live[k].end), i))
+				break;
+		if (k < nlive)
+			continue;
+		lfq_store_release(&release[i & mask], i + 1);
+		done++;
+	}
+	return done;
+}
+
+#endif /* _LFQ_PROTO_MPMC_H */

@@ -1,0 +1,444 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mpmc_mt.c - the MPMC ring protocol (kmod/proto/lfq_mpmc.h) with threads:
+ * 1x2, 2x2 and 4x4 producers x consumers (the last oversubscribed on
+ * small machines), batches of random size on both sides and random
+ * discards; every message delivered exactly once, whole, and in order per
+ * producer within each consumer; discards counted exactly. A consumer
+ * that dies holding a claim stalls the producers until its claim is
+ * recovered (lfq_mpmc_recover()), and then only its own slots are lost.
+ * A consumer forging tail and release words cannot put two producers in
+ * one slot. Built twice: normally, and with ThreadSanitizer (LFQ_TSAN,
+ * fewer messages).
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "lfq_mpmc.h"
+#include "tap.h"
+#include "test_util.h"
+
+#ifdef LFQ_TSAN
+#define PER_CONFIG	100000ull
+#else
+#define PER_CONFIG	4000000ull
+#endif
+#define SLOTS		256u
+#define SLOT_SIZE	16u	/* word 0: producer << 48 | seq; word 1: check */
+#define MAX_SIDE	4
+#define PAGE		4096ul
+#define SEQ_MASK	((1ull << 48) - 1)
+
+/*
+ * One ring in a memfd (its slot area a whole number of pages, for the
+ * double mapping: SLOTS slots at least): producer page, consumer page, commit words,
+ * release words, slot area (mapped twice), and a page of consumer claim
+ * records; located as lfq_ring_loc_init() reads a header.
+ */
+struct ring {
+	unsigned char *base;
+	size_t len;
+	struct lfq_ring_loc loc;
+	struct lfq_mpsc_claim *cclaims;
+};
+
+static int ring_init(struct ring *r, uint32_t slots)
+{
+	size_t words = (slots * 8 + PAGE - 1) & ~(PAGE - 1);
+	size_t data_len = (size_t)slots * SLOT_SIZE;
+	size_t ctl_len = 3 * PAGE + 2 * words;
+	struct lfq_ring_hdr hdr = {
+		.type = LFQ_TYPE_MPSC,
+		.slot_size = SLOT_SIZE,
+		.slot_count = slots,
+		.prod_offset = 0,
+		.cons_offset = PAGE,
+		.commit_offset = 2 * PAGE,
+		.commit_size = words,
+		.data_offset = ctl_len,
+		.data_size = data_len,
+	};
+	int fd = memfd_create("mpmc", MFD_CLOEXEC);
+
+	if (fd < 0 || ftruncate(fd, (off_t)(ctl_len + data_len)))
+		return -1;
+	r->len = ctl_len + 2 * data_len;
+	r->base = mmap(NULL, r->len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (r->base == MAP_FAILED ||
+	    mmap(r->base + ctl_len + data_len, data_len, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED, fd, (off_t)ctl_len) == MAP_FAILED)
+		return -1;
+	close(fd);
+	lfq_ring_loc_init(&r->loc, r->base, &hdr);
+	r->loc.release = (__u64 *)(r->base + 2 * PAGE + words);
+	r->cclaims = (struct lfq_mpsc_claim *)(r->base + 2 * PAGE + 2 * words);
+	return 0;
+}
+
+static inline uint64_t check_word(uint64_t w)
+{
+	return w * 0x9e3779b97f4a7c15ull ^ (w >> 29);
+}
+
+static inline uint64_t rnd_next(uint64_t *s)
+{
+	*s = *s * 6364136223846793005ull + 1442695040888963407ull;
+	return *s >> 33;
+}
+
+struct run {
+	struct ring ring;
+	unsigned int producers, consumers;
+	uint64_t per_producer;
+	int discard_one_in;		/* 0: never */
+	uint8_t *seen;			/* [producer][seq] deliveries */
+	uint64_t consumed;		/* by all consumers */
+	uint64_t discards[MAX_SIDE];	/* made by each producer */
+	uint64_t skipped[MAX_SIDE];	/* discards each consumer skipped */
+	uint64_t bad[MAX_SIDE];		/* verification errors per consumer */
+	int64_t deadline_ns;		/* a broken protocol fails, not hangs */
+};
+
+#define RUN_MAX_NS	60000000000ll
+
+struct side_arg {
+	struct run *run;
+	unsigned int id;
+};
+
+static void *producer(void *arg)
+{
+	struct side_arg *a = arg;
+	struct run *run = a->run;
+	struct lfq_mpsc_prod p;
+	struct lfq_mpsc_resv r;
+	uint64_t seq = 0, rnd = a->id * 7919 + 1;
+
+	lfq_mpsc_prod_init(&p, &run->ring.loc);
+	if (a->id & 1)
+		lfq_mpsc_prod_set_claim(&p, &run->ring.loc.prod->claims[a->id]);
+	while (seq < run->per_producer) {
+		uint32_t want = 1 + rnd_next(&rnd) % 8, i;
+		uint64_t *m;
+
+		if (want > run->per_producer - seq)
+			want = (uint32_t)(run->per_producer - seq);
+		m = lfq_mpsc_reserve(&p, want, &r);
+		if (!m) {
+			if (now_ns() > run->deadline_ns)
+				break;
+			sched_yield();	/* full: let a consumer run */
+			continue;
+		}
+		if (run->discard_one_in &&
+		    rnd_next(&rnd) % run->discard_one_in == 0) {
+			lfq_mpsc_discard(&p, &r);
+			run->discards[a->id] += r.count;
+			continue;
+		}
+		for (i = 0; i < r.count; i++, seq++) {
+			m[2 * i] = (uint64_t)a->id << 48 | seq;
+			m[2 * i + 1] = check_word(m[2 * i]);
+		}
+		lfq_mpsc_commit(&p, &r);
+	}
+	return NULL;
+}
+
+static void *consumer(void *arg)
+{
+	struct side_arg *a = arg;
+	struct run *run = a->run;
+	uint64_t next[MAX_SIDE] = { 0 }, rnd = a->id * 104729 + 3;
+	uint64_t total = run->producers * run->per_producer;
+	struct lfq_mpmc_cons c;
+	struct lfq_mpmc_take t;
+
+	lfq_mpmc_cons_init(&c, &run->ring.loc);
+	lfq_mpmc_cons_set_claim(&c, &run->ring.cclaims[a->id]);
+	while (__atomic_load_n(&run->consumed, __ATOMIC_RELAXED) < total) {
+		const uint64_t *m = lfq_mpmc_claim(&c, 1 + rnd_next(&rnd) % 16,
+						   &t);
+		uint32_t i;
+
+		if (!m) {
+			if (now_ns() > run->deadline_ns)
+				break;
+			sched_yield();
+			continue;
+		}
+		for (i = 0; i < t.count; i++) {
+			uint64_t w = m[2 * i], id = w >> 48, seq = w & SEQ_MASK;
+
+			if (id >= run->producers || seq >= run->per_producer ||
+			    m[2 * i + 1] != check_word(w) || seq < next[id]) {
+				run->bad[a->id]++;
+				continue;
+			}
+			next[id] = seq + 1;
+			__atomic_fetch_add(&run->seen[id * run->per_producer + seq],
+					   1, __ATOMIC_RELAXED);
+		}
+		lfq_mpmc_release(&c, &t);
+		__atomic_fetch_add(&run->consumed, t.count, __ATOMIC_RELAXED);
+	}
+	run->skipped[a->id] = c.discarded;
+	return NULL;
+}
+
+static void run_threads(unsigned int np, unsigned int nc, int discard_one_in)
+{
+	struct run *run = calloc(1, sizeof(*run));
+	struct side_arg pa[MAX_SIDE], ca[MAX_SIDE];
+	pthread_t pt[MAX_SIDE], ct[MAX_SIDE];
+	uint64_t twice = 0, never = 0, bad = 0, discards = 0, skipped = 0, i;
+	struct lfq_mpmc_cons c;
+	struct lfq_mpmc_take t;
+	double t0, dt;
+
+	if (ring_init(&run->ring, SLOTS)) {
+		tap_ok(0, "%ux%u: ring setup", np, nc);
+		return;
+	}
+	run->producers = np;
+	run->consumers = nc;
+	run->per_producer = PER_CONFIG / np;
+	run->discard_one_in = discard_one_in;
+	run->seen = calloc(np * run->per_producer, 1);
+	t0 = now_s();
+	run->deadline_ns = now_ns() + RUN_MAX_NS;
+	for (i = 0; i < nc; i++) {
+		ca[i] = (struct side_arg){ run, (unsigned int)i };
+		pthread_create(&ct[i], NULL, consumer, &ca[i]);
+	}
+	for (i = 0; i < np; i++) {
+		pa[i] = (struct side_arg){ run, (unsigned int)i };
+		pthread_create(&pt[i], NULL, producer, &pa[i]);
+	}
+	for (i = 0; i < np; i++)
+		pthread_join(pt[i], NULL);
+	for (i = 0; i < nc; i++)
+		pthread_join(ct[i], NULL);
+	dt = now_s() - t0;
+	for (i = 0; i < np * run->per_producer; i++) {
+		twice += run->seen[i] > 1;
+		never += run->seen[i] == 0;
+	}
+	for (i = 0; i < MAX_SIDE; i++) {
+		bad += run->bad[i];
+		discards += run->discards[i];
+		skipped += run->skipped[i];
+	}
+	/* Discards behind the last message may still sit unclaimed. */
+	lfq_mpmc_cons_init(&c, &run->ring.loc);
+	lfq_mpmc_claim(&c, 1, &t);
+	skipped += c.discarded;
+	tap_ok(!twice && !never && !bad && skipped == discards &&
+	       run->consumed == np * run->per_producer,
+	       "%u producer%s x %u consumers%s: %llu messages, each once, whole and in order per producer in each consumer, %.1f M msg/s (twice %llu, never %llu, bad %llu; discards %llu, skipped %llu)",
+	       np, np > 1 ? "s" : "", nc,
+	       discard_one_in ? ", random discards" : "",
+	       (unsigned long long)run->consumed, run->consumed / dt / 1e6,
+	       (unsigned long long)twice, (unsigned long long)never,
+	       (unsigned long long)bad, (unsigned long long)discards,
+	       (unsigned long long)skipped);
+	munmap(run->ring.base, run->ring.len);
+	free(run->seen);
+	free(run);
+}
+
+/*
+ * A consumer that dies holding a claim: the producers fill the ring up to
+ * its slots and stall there; lfq_mpmc_recover(), with the live consumer's
+ * claim beside it, releases exactly the dead one's slots, and the run
+ * then completes with only those records lost.
+ */
+#define CRASH_TAKE	5u
+
+static void run_dead_consumer(void)
+{
+	struct run *run = calloc(1, sizeof(*run));
+	uint64_t total, got = 0, stalled = 0, i, lost_seen = 0;
+	struct lfq_mpsc_prod p;
+	struct lfq_mpsc_resv r;
+	struct lfq_mpmc_cons dead, live;
+	struct lfq_mpmc_take t;
+	uint32_t recovered = 0, k;
+	uint64_t *m;
+
+	if (ring_init(&run->ring, SLOTS)) {
+		tap_ok(0, "dead consumer: ring setup");
+		return;
+	}
+	total = 4 * SLOTS;
+	lfq_mpsc_prod_init(&p, &run->ring.loc);
+	lfq_mpmc_cons_init(&dead, &run->ring.loc);
+	lfq_mpmc_cons_set_claim(&dead, &run->ring.cclaims[0]);
+	lfq_mpmc_cons_init(&live, &run->ring.loc);
+	lfq_mpmc_cons_set_claim(&live, &run->ring.cclaims[1]);
+	for (i = 0; i < CRASH_TAKE; i++) {
+		m = lfq_mpsc_reserve(&p, 1, &r);
+		m[0] = i;
+		lfq_mpsc_commit(&p, &r);
+	}
+	/* The dead consumer takes the first records and never releases. */
+	lfq_mpmc_claim(&dead, CRASH_TAKE, &t);
+	for (i = CRASH_TAKE; i < total; ) {
+		const uint64_t *in;
+
+		m = lfq_mpsc_reserve(&p, 1, &r);
+		if (m) {
+			m[0] = i++;
+			lfq_mpsc_commit(&p, &r);
+			continue;
+		}
+		in = lfq_mpmc_claim(&live, 4, &t);
+		if (in) {
+			for (k = 0; k < t.count; k++)
+				lost_seen += in[2 * k] < CRASH_TAKE;
+			got += t.count;
+			lfq_mpmc_release(&live, &t);
+			continue;
+		}
+		/* Full and empty: wedged on the dead consumer's slots. */
+		if (++stalled == 1) {
+			recovered = lfq_mpmc_recover(run->ring.loc.release,
+						     SLOTS - 1,
+						     lfq_load_acquire(run->ring.loc.tail),
+						     &run->ring.cclaims[0],
+						     &run->ring.cclaims[1], 1);
+		} else {
+			break;
+		}
+	}
+	for (;;) {
+		const uint64_t *in = lfq_mpmc_claim(&live, 16, &t);
+
+		if (!in)
+			break;
+		for (k = 0; k < t.count; k++)
+			lost_seen += in[2 * k] < CRASH_TAKE;
+		got += t.count;
+		lfq_mpmc_release(&live, &t);
+	}
+	tap_ok(stalled == 1 && recovered == CRASH_TAKE && !lost_seen &&
+	       got == total - CRASH_TAKE,
+	       "a consumer dead with %u slots claimed: producers stall once (%llu), recovery releases exactly its %u slots (%u), the other %llu records arrive (%llu)",
+	       CRASH_TAKE, (unsigned long long)stalled, CRASH_TAKE, recovered,
+	       (unsigned long long)(total - CRASH_TAKE),
+	       (unsigned long long)got);
+	munmap(run->ring.base, run->ring.len);
+	free(run);
+}
+
+/*
+ * A consumer forging the claim index (tail = head) and every release
+ * word ahead of the producers, all the time: producers still never share
+ * a slot, because they check the commit word of the previous lap too.
+ */
+#define FORGED_SLOTS	SLOTS	/* the least a double mapping allows */
+#define FORGED_THREADS	3u
+
+struct forged {
+	struct ring ring;
+	int stop;
+	uint64_t reserved[FORGED_THREADS], overwritten[FORGED_THREADS];
+};
+
+struct forged_arg {
+	struct forged *f;
+	unsigned int id;
+};
+
+static void *forged_liar(void *arg)
+{
+	struct forged *f = arg;
+	uint64_t h, i;
+
+	while (!__atomic_load_n(&f->stop, __ATOMIC_RELAXED)) {
+		h = lfq_load_relaxed(&f->ring.loc.prod->head);
+		lfq_store_release(f->ring.loc.tail, h);
+		for (i = h; i < h + FORGED_SLOTS; i++)
+			lfq_store_release(&f->ring.loc.release[i % FORGED_SLOTS],
+					  i + 1);
+	}
+	return NULL;
+}
+
+static void *forged_producer(void *arg)
+{
+	struct forged_arg *a = arg;
+	struct forged *f = a->f;
+	struct lfq_mpsc_prod p;
+	struct lfq_mpsc_resv r;
+	uint64_t i, mine;
+
+	lfq_mpsc_prod_init(&p, &f->ring.loc);
+	for (i = 0; i < PER_CONFIG / 40; i++) {
+		uint64_t *m = lfq_mpsc_reserve(&p, 1, &r);
+
+		if (!m)
+			continue;
+		f->reserved[a->id]++;
+		mine = (uint64_t)a->id << 48 | r.index;
+		m[0] = mine;
+		m[1] = check_word(mine);
+		if (i % 16 == 0)
+			sched_yield();	/* hold it while the others lap */
+		if (m[0] != mine || m[1] != check_word(mine))
+			f->overwritten[a->id]++;
+		lfq_mpsc_commit(&p, &r);
+	}
+	return NULL;
+}
+
+static void run_forged(void)
+{
+	struct forged f = { 0 };
+	struct forged_arg args[FORGED_THREADS];
+	pthread_t t[FORGED_THREADS], liar;
+	uint64_t reserved = 0, overwritten = 0;
+	unsigned int i;
+
+	if (ring_init(&f.ring, FORGED_SLOTS)) {
+		tap_ok(0, "forged consumer: ring setup");
+		return;
+	}
+	pthread_create(&liar, NULL, forged_liar, &f);
+	for (i = 0; i < FORGED_THREADS; i++) {
+		args[i] = (struct forged_arg){ &f, i };
+		pthread_create(&t[i], NULL, forged_producer, &args[i]);
+	}
+	for (i = 0; i < FORGED_THREADS; i++)
+		pthread_join(t[i], NULL);
+	__atomic_store_n(&f.stop, 1, __ATOMIC_RELAXED);
+	pthread_join(liar, NULL);
+	for (i = 0; i < FORGED_THREADS; i++) {
+		reserved += f.reserved[i];
+		overwritten += f.overwritten[i];
+	}
+	tap_ok(!overwritten && reserved > 4 * FORGED_SLOTS,
+	       "forged claim index and release words, %u producer threads: %llu slots reserved (%llu laps), %llu overwritten",
+	       FORGED_THREADS, (unsigned long long)reserved,
+	       (unsigned long long)(reserved / FORGED_SLOTS),
+	       (unsigned long long)overwritten);
+	munmap(f.ring.base, f.ring.len);
+}
+
+int main(void)
+{
+	tap_plan(6);
+	run_threads(1, 2, 0);
+	run_threads(2, 2, 0);
+	run_threads(4, 4, 0);
+	run_threads(2, 2, 500);
+	run_dead_consumer();
+	run_forged();
+	return tap_done();
+}
