@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "lfq_mpmc.h"
+#include "memfd_ring.h"
 #include "tap.h"
 #include "test_util.h"
 
@@ -32,59 +33,7 @@
 #define SLOTS		256u
 #define SLOT_SIZE	16u	/* word 0: producer << 48 | seq; word 1: check */
 #define MAX_SIDE	4
-#define PAGE		4096ul
 #define SEQ_MASK	((1ull << 48) - 1)
-
-/*
- * One ring in a memfd (its slot area a whole number of pages, for the
- * double mapping: SLOTS slots at least): producer page, consumer page, commit words,
- * release words, slot area (mapped twice), and a page of consumer claim
- * records; located as lfq_ring_loc_init() reads a header.
- */
-struct ring {
-	unsigned char *base;
-	size_t len;
-	struct lfq_ring_loc loc;
-	struct lfq_mpsc_claim *cclaims;
-};
-
-static int ring_init(struct ring *r, uint32_t slots)
-{
-	size_t words = (slots * 8 + PAGE - 1) & ~(PAGE - 1);
-	size_t data_len = (size_t)slots * SLOT_SIZE;
-	size_t ctl_len = 3 * PAGE + 2 * words;
-	struct lfq_ring_hdr hdr = {
-		.type = LFQ_TYPE_MPSC,
-		.slot_size = SLOT_SIZE,
-		.slot_count = slots,
-		.prod_offset = 0,
-		.cons_offset = PAGE,
-		.commit_offset = 2 * PAGE,
-		.commit_size = words,
-		.data_offset = ctl_len,
-		.data_size = data_len,
-	};
-	int fd = memfd_create("mpmc", MFD_CLOEXEC);
-
-	if (fd < 0 || ftruncate(fd, (off_t)(ctl_len + data_len)))
-		return -1;
-	r->len = ctl_len + 2 * data_len;
-	r->base = mmap(NULL, r->len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (r->base == MAP_FAILED ||
-	    mmap(r->base + ctl_len + data_len, data_len, PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_FIXED, fd, (off_t)ctl_len) == MAP_FAILED)
-		return -1;
-	close(fd);
-	lfq_ring_loc_init(&r->loc, r->base, &hdr);
-	r->loc.release = (__u64 *)(r->base + 2 * PAGE + words);
-	r->cclaims = (struct lfq_mpsc_claim *)(r->base + 2 * PAGE + 2 * words);
-	return 0;
-}
-
-static inline uint64_t check_word(uint64_t w)
-{
-	return w * 0x9e3779b97f4a7c15ull ^ (w >> 29);
-}
 
 static inline uint64_t rnd_next(uint64_t *s)
 {
@@ -93,7 +42,7 @@ static inline uint64_t rnd_next(uint64_t *s)
 }
 
 struct run {
-	struct ring ring;
+	struct memfd_ring ring;
 	unsigned int producers, consumers;
 	uint64_t per_producer;
 	int discard_one_in;		/* 0: never */
@@ -202,7 +151,7 @@ static void run_threads(unsigned int np, unsigned int nc, int discard_one_in)
 	struct lfq_mpmc_take t;
 	double t0, dt;
 
-	if (ring_init(&run->ring, SLOTS)) {
+	if (memfd_ring_init(&run->ring, SLOTS, SLOT_SIZE, 1)) {
 		tap_ok(0, "%ux%u: ring setup", np, nc);
 		return;
 	}
@@ -272,7 +221,7 @@ static void run_dead_consumer(void)
 	uint32_t recovered = 0, k;
 	uint64_t *m;
 
-	if (ring_init(&run->ring, SLOTS)) {
+	if (memfd_ring_init(&run->ring, SLOTS, SLOT_SIZE, 1)) {
 		tap_ok(0, "dead consumer: ring setup");
 		return;
 	}
@@ -346,7 +295,7 @@ static void run_dead_consumer(void)
 #define FORGED_THREADS	3u
 
 struct forged {
-	struct ring ring;
+	struct memfd_ring ring;
 	int stop;
 	uint64_t reserved[FORGED_THREADS], overwritten[FORGED_THREADS];
 };
@@ -406,7 +355,7 @@ static void run_forged(void)
 	uint64_t reserved = 0, overwritten = 0;
 	unsigned int i;
 
-	if (ring_init(&f.ring, FORGED_SLOTS)) {
+	if (memfd_ring_init(&f.ring, FORGED_SLOTS, SLOT_SIZE, 1)) {
 		tap_ok(0, "forged consumer: ring setup");
 		return;
 	}

@@ -29,6 +29,7 @@
 
 #include "lfq_mpsc.h"
 #include "liblfq.h"
+#include "memfd_ring.h"
 #include "tap.h"
 #include "test_util.h"
 
@@ -40,58 +41,6 @@
 #define SLOTS		4096u
 #define SLOT_SIZE	16u	/* word 0: producer << 48 | seq; word 1: check */
 #define MAX_PRODUCERS	8
-#define PAGE		4096ul
-
-/*
- * One ring in a MAP_SHARED memfd: usable by threads and forked processes.
- * No header page: producer page, consumer page, commit words, slot area
- * (mapped twice), located by @loc as lfq_ring_loc_init() reads a header.
- */
-struct ring {
-	unsigned char *base;
-	size_t len;
-	struct lfq_ring_loc loc;
-};
-
-struct shared {			/* results from producer processes */
-	uint64_t discards[MAX_PRODUCERS];
-};
-
-static int ring_init(struct ring *r, uint32_t slots)
-{
-	size_t commit_len = (slots * 8 + PAGE - 1) & ~(PAGE - 1);
-	size_t data_len = (size_t)slots * SLOT_SIZE;
-	size_t ctl_len = 2 * PAGE + commit_len;
-	struct lfq_ring_hdr hdr = {
-		.type = LFQ_TYPE_MPSC,
-		.slot_size = SLOT_SIZE,
-		.slot_count = slots,
-		.prod_offset = 0,
-		.cons_offset = PAGE,
-		.commit_offset = 2 * PAGE,
-		.commit_size = commit_len,
-		.data_offset = ctl_len,
-		.data_size = data_len,
-	};
-	int fd = memfd_create("mpsc", MFD_CLOEXEC);
-
-	if (fd < 0 || ftruncate(fd, (off_t)(ctl_len + data_len)))
-		return -1;
-	r->len = ctl_len + 2 * data_len;
-	r->base = mmap(NULL, r->len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (r->base == MAP_FAILED ||
-	    mmap(r->base + ctl_len + data_len, data_len, PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_FIXED, fd, (off_t)ctl_len) == MAP_FAILED)
-		return -1;
-	close(fd);
-	lfq_ring_loc_init(&r->loc, r->base, &hdr);
-	return 0;
-}
-
-static inline uint64_t check_word(uint64_t w)
-{
-	return w * 0x9e3779b97f4a7c15ull ^ (w >> 29);
-}
 
 static long futex(uint32_t *w, int op, uint32_t val, const struct timespec *t)
 {
@@ -99,7 +48,7 @@ static long futex(uint32_t *w, int op, uint32_t val, const struct timespec *t)
 }
 
 struct run {
-	struct ring ring;
+	struct memfd_ring ring;
 	unsigned int producers;
 	uint64_t per_producer;
 	int discard_one_in;	/* 0: never */
@@ -219,7 +168,7 @@ static double run_threads(unsigned int producers, int discard_one_in,
 	unsigned int i;
 	int ok;
 
-	if (ring_init(&run->ring, SLOTS)) {
+	if (memfd_ring_init(&run->ring, SLOTS, SLOT_SIZE, 0)) {
 		tap_ok(0, "%s: ring setup", what);
 		return 0;
 	}
@@ -273,7 +222,7 @@ static void run_processes(unsigned int producers)
 	int status, failed = 0;
 
 	memset(run, 0, sizeof(*run));
-	ring_init(&run->ring, SLOTS);
+	memfd_ring_init(&run->ring, SLOTS, SLOT_SIZE, 0);
 	run->producers = producers;
 	run->per_producer = PER_CONFIG / 4 / producers;
 	run->sleepy = 1;
@@ -363,7 +312,7 @@ static double run_spsc(void)
 #define FORGED_MAX_NS	(30ll * 1000000000)
 
 struct forged {
-	struct ring ring;
+	struct memfd_ring ring;
 	uint64_t attempts;
 	int64_t deadline_ns;
 	int stop;
@@ -425,7 +374,7 @@ static void run_forged_tail(void)
 	uint64_t reserved = 0, refused = 0, overwritten = 0, head;
 	unsigned int i;
 
-	if (ring_init(&f.ring, FORGED_SLOTS)) {
+	if (memfd_ring_init(&f.ring, FORGED_SLOTS, SLOT_SIZE, 0)) {
 		tap_ok(0, "forged tail: ring");
 		return;
 	}
