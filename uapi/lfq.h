@@ -520,8 +520,10 @@ struct lfq_claim {
  * LFQ_SOURCE_SYNTH_NMI: SYNTH's hardirq timers produce from NMI context:
  *	each firing raises an NMI on its own CPU through the local APIC and
  *	the record is reserved and committed in the NMI handler (its
- *	context says LFQ_CONTEXT_NMI). Needs hardirq_timers; -EOPNOTSUPP on
- *	a kernel that cannot send itself an NMI (not x86 with a local APIC).
+ *	context says LFQ_CONTEXT_NMI). A timer whose NMI does not come
+ *	within 10 ms produces that record and the rest itself (context
+ *	LFQ_CONTEXT_HARDIRQ). Needs hardirq_timers; -EOPNOTSUPP on a
+ *	kernel that cannot send itself an NMI (not x86, or no local APIC).
  */
 #define LFQ_SOURCE_SYNTH_NMI	(1u << 0)
 #define LFQ_SOURCE_FLAGS_ALL	LFQ_SOURCE_SYNTH_NMI

@@ -27,11 +27,17 @@
  *
  * Crash safety: a consumer that has a claim record (struct
  * lfq_mpsc_claim, the producers' kind) writes the range it is about to
- * take into it before the compare-and-swap, as producers do. When it
- * dies, the slots of its range that it claimed but did not release, and
- * that no live consumer's claim covers, are released on its behalf
- * (lfq_mpmc_recover()): their records are lost, not redelivered, and
- * counted. Producers are therefore never wedged by a dead consumer.
+ * take into it before the compare-and-swap, as producers do, and empties
+ * it when a claim comes back with nothing. It holds one claim at a time:
+ * it releases a claim before it makes the next (the record names only
+ * the last). When it dies, the slots of its range that it claimed but did
+ * not release, and that no live consumer's claim covers, are released on
+ * its behalf (lfq_mpmc_recover()): their records are lost, not
+ * redelivered, and counted. A live claim that covers them is one written
+ * before a compare-and-swap that failed, and its consumer rewrites or
+ * empties it before its claim call returns: recovery that found slots
+ * covered runs again later. Producers are therefore never wedged by a
+ * dead consumer.
  *
  * Wakeups: a consumer sleeps on need_data as the MPSC consumer does
  * (lfq_mpsc_arm_data_wait() from the claim index), and producers sleeping
@@ -152,6 +158,16 @@ static inline int lfq_mpmc_take(struct lfq_mpmc_cons *c, __u64 *tail,
 	return lfq_try_cmpxchg_relaxed(c->tail_w, tail, *tail + n);
 }
 
+/* A claim that came back with nothing: the record covers nothing either. */
+static inline void lfq_mpmc_none(struct lfq_mpmc_cons *c,
+				 struct lfq_mpmc_take *t)
+{
+	if (c->claim)
+		lfq_store_release(&c->claim->end,
+				  lfq_load_relaxed(&c->claim->start));
+	t->count = 0;
+}
+
 /**
  * lfq_mpmc_claim() - take up to @want consecutive committed slots.
  * @c:		consumer view.
@@ -161,7 +177,8 @@ static inline int lfq_mpmc_take(struct lfq_mpmc_cons *c, __u64 *tail,
  * Lock-free: a failed compare-and-swap means another consumer claimed,
  * and the loop retries from the index it saw. Discarded slots at the
  * claim index are taken and released at once (counted in @c->discarded);
- * a span ends before the first slot that is not committed.
+ * a span ends before the first slot that is not committed. The caller
+ * holds no other claim (see the crash safety above).
  *
  * Return: the first slot of a contiguous span of @t->count slots, or
  * NULL if none is ready.
@@ -175,7 +192,12 @@ static inline const void *lfq_mpmc_claim(struct lfq_mpmc_cons *c, __u32 want,
 
 	if (want > size)
 		want = size;
-	for (;;) {
+	for (;; tries++) {
+		/* HOSTILE MEMORY H5: every way round counts. */
+		if (lfq_unlikely(tries == c->max_tries && tries)) {
+			lfq_mpmc_none(c, t);
+			return (const void *)0;
+		}
 		n = 0;
 		st = lfq_mpsc_slot_state(c->commit, c->mask, tail);
 		if (lfq_unlikely(st < 0)) {
@@ -202,7 +224,7 @@ static inline const void *lfq_mpmc_claim(struct lfq_mpmc_cons *c, __u32 want,
 				 */
 				now = lfq_load_relaxed(c->tail_w);
 				if (now == tail) {
-					t->count = 0;
+					lfq_mpmc_none(c, t);
 					return (const void *)0;
 				}
 				tail = now;
@@ -210,10 +232,6 @@ static inline const void *lfq_mpmc_claim(struct lfq_mpmc_cons *c, __u32 want,
 			}
 			if (lfq_mpmc_take(c, &tail, n))
 				break;
-		}
-		if (lfq_unlikely(++tries == c->max_tries)) {
-			t->count = 0;
-			return (const void *)0;
 		}
 	}
 	t->index = tail;
@@ -245,44 +263,53 @@ static inline int lfq_mpmc_release(struct lfq_mpmc_cons *c,
  * @mask:	slot_count - 1.
  * @tail:	the claim index, read with acquire after the consumer died
  *		(ORDERING claim: every claim below it is visible).
- * @dead:	the dead consumer's claim, as read.
- * @live:	the live consumers' claims, as read after @tail.
+ * @dead:	the dead consumer's claim.
+ * @live:	the live consumers' claims.
  * @nlive:	entries in @live.
+ * @covered:	set to the slots left because a live claim covers them:
+ *		if not 0, call again later (see the crash safety above).
  *
  * A slot of @dead's range is released if it was claimed (below @tail),
- * is not released yet and no live claim covers it: a range written before
- * a failed compare-and-swap may cover slots another consumer took, and
- * that consumer writes its own range before its compare-and-swap. The
- * range is clamped to a ring's worth (HOSTILE MEMORY H5).
+ * is not released yet and no live claim covers it. The live claims are
+ * read before the release word, and the word is set by compare-and-swap
+ * from the value read: a live consumer that held the slot and released it
+ * meanwhile, and any lap after, are never undone. The range is clamped to
+ * a ring's worth, and a reversed one is empty (HOSTILE MEMORY H5).
  *
  * Return: slots released.
  */
 static inline __u32 lfq_mpmc_recover(__u64 *release, __u32 mask, __u64 tail,
 				     const struct lfq_mpsc_claim *dead,
 				     const struct lfq_mpsc_claim *live,
-				     __u32 nlive)
+				     __u32 nlive, __u32 *covered)
 {
 	__u64 start = lfq_load_acquire(&dead->start);
 	__u64 end = lfq_load_acquire(&dead->end), i, v;
 	__u32 done = 0, k;
 
+	*covered = 0;
+	if ((__s64)(end - start) <= 0)
+		return 0;
 	if (end - start > (__u64)mask + 1)
 		end = start + mask + 1;
 	for (i = start; i != end; i++) {
 		if ((__s64)(tail - i) <= 0)
 			break;		/* not claimed */
-		/* ORDERING mpmc-release: the consumer's own release. */
-		v = lfq_load_acquire(&release[i & mask]);
-		if (!lfq_mpsc_outstanding(v, i))
-			continue;
 		for (k = 0; k < nlive; k++)
 			if (lfq_mpsc_claimed(lfq_load_acquire(&live[k].start),
 					     lfq_load_acquire(&live[k].end), i))
 				break;
-		if (k < nlive)
+		if (k < nlive) {
+			(*covered)++;
 			continue;
-		lfq_store_release(&release[i & mask], i + 1);
-		done++;
+		}
+		/* ORDERING mpmc-release: the consumer's own release. */
+		v = lfq_load_acquire(&release[i & mask]);
+		if (!lfq_mpsc_outstanding(v, i))
+			continue;
+		/* ORDERING mpmc-release, for the producers' acquire. */
+		if (lfq_try_cmpxchg_full(&release[i & mask], &v, i + 1))
+			done++;
 	}
 	return done;
 }

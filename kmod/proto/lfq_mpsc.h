@@ -433,11 +433,13 @@ static inline int lfq_mpsc_slot_state(const __u64 *commit, __u32 mask,
  * @i:		a slot index.
  *
  * Ranges are compared by distance from @start, so they work across the
- * wrap of the 64-bit indices; an empty or reversed range covers nothing.
+ * wrap of the 64-bit indices; an empty or reversed range (end before
+ * start, as a forged record or one read between its two stores may be)
+ * covers nothing.
  */
 static inline int lfq_mpsc_claimed(__u64 start, __u64 end, __u64 i)
 {
-	return i - start < end - start;
+	return (__s64)(end - start) > 0 && i - start < end - start;
 }
 
 /*

@@ -12,7 +12,6 @@
 #include <linux/hrtimer.h>
 #include <linux/kthread.h>
 #include <linux/overflow.h>
-#include <linux/rculist.h>
 #include <linux/sched.h>
 #include <linux/sched/clock.h>
 #include <linux/slab.h>
@@ -36,8 +35,7 @@ struct lfq_synth;
  * @task:	its kernel thread, or NULL for a timer.
  * @timer:	its hrtimer, for a timer producer.
  * @nmi:	it produces from the NMI its timer raises.
- * @nmi_mark:	while its NMI is awaited, the CPU it was sent to, plus 1;
- *		else 0.
+ * @nmi_lost:	an NMI of it never came: it produces in hardirq context.
  * @raised:	NMIs raised (its timer's count of records).
  */
 struct lfq_synth_prod {
@@ -47,7 +45,7 @@ struct lfq_synth_prod {
 	struct task_struct *task;
 	struct hrtimer timer;
 	bool nmi;
-	atomic_t nmi_mark;
+	bool nmi_lost;
 	u64 raised;
 };
 
@@ -61,8 +59,6 @@ struct lfq_synth_prod {
  * @hardirq:	the next @hardirq producers are hardirq timers, the rest
  *		softirq timers.
  * @nr:		producers in @prod.
- * @nmi_node:	with NMI producers, on lfq_synth_nmi_list.
- * @rcu:	frees it after the NMI handler can no longer see it.
  * @prod:	the producers.
  */
 struct lfq_synth {
@@ -73,8 +69,6 @@ struct lfq_synth {
 	u32 threads;
 	u32 hardirq;
 	u32 nr;
-	struct list_head nmi_node;
-	struct rcu_head rcu;
 	struct lfq_synth_prod prod[];
 };
 
@@ -111,106 +105,114 @@ static bool lfq_synth_emit(struct lfq_synth_prod *p)
 
 #ifdef CONFIG_X86_LOCAL_APIC
 /*
- * NMI producers. A producer's hardirq timer marks it with its CPU and
- * sends that CPU an NMI through the local APIC's ICR (as hw_nmi.c does:
- * the x2APIC self-IPI register cannot deliver one); lfq_synth_nmi()
- * commits the record of every producer marked for its CPU. The timer
- * waits until its NMI has come, so once hrtimer_cancel() has returned no
- * NMI of the producer is pending. Sources with NMI producers are on
- * lfq_synth_nmi_list, which the handler reads under RCU; they are freed
- * after a grace period. The handler is registered with the first such
- * source and stays until the module goes (registering and unregistering
- * per source would cost a grace period each time).
+ * NMI producers. A producer's hardirq timer puts itself in its CPU's
+ * lfq_synth_nmi_wait and sends that CPU an NMI through the local APIC's
+ * ICR (as hw_nmi.c does: the x2APIC self-IPI register cannot deliver
+ * one); lfq_synth_nmi() takes the producer out of the slot and commits
+ * its record. The timer waits until the slot is empty, so once
+ * hrtimer_cancel() has returned no NMI handler holds the producer: the
+ * handler runs on the timer's CPU and the timer only sees the slot empty
+ * after it. The handler is registered with the first NMI source and stays
+ * until the module goes (unregistering costs a grace period).
+ *
+ * An NMI carries no sign of who sent it. Another NMI (perf, the watchdog)
+ * that comes between the timer's store and its own NMI takes the record,
+ * and the timer's NMI then finds the slot empty: for LFQ_SYNTH_NMI_STRAY_NS
+ * after taking a record, the handler claims one empty-handed NMI as ours,
+ * as perf's AMD driver does with its NMI window, rather than let x86
+ * report it as unknown. An unknown NMI in that window is swallowed.
  */
-static LIST_HEAD(lfq_synth_nmi_list);
+struct lfq_synth_nmi_cpu {
+	struct lfq_synth_prod *prod;
+	u64 stray_until;
+};
+
+static DEFINE_PER_CPU(struct lfq_synth_nmi_cpu, lfq_synth_nmi_wait);
 static DEFINE_MUTEX(lfq_synth_nmi_lock);
 static bool lfq_synth_nmi_registered;
 
 /* How long a timer waits for its NMI before producing the record itself. */
 #define LFQ_SYNTH_NMI_WAIT_NS	(10 * NSEC_PER_MSEC)
+/* How long after a record the handler claims one empty-handed NMI. */
+#define LFQ_SYNTH_NMI_STRAY_NS	(1 * NSEC_PER_MSEC)
 
 static int lfq_synth_nmi(unsigned int type, struct pt_regs *regs)
 {
-	int mark = smp_processor_id() + 1, handled = 0;
-	struct lfq_synth *s;
-	u32 i;
+	struct lfq_synth_prod *p = this_cpu_xchg(lfq_synth_nmi_wait.prod, NULL);
+	u64 now = local_clock();
 
-	rcu_read_lock();
-	list_for_each_entry_rcu(s, &lfq_synth_nmi_list, nmi_node) {
-		for (i = s->threads; i < s->threads + s->hardirq; i++) {
-			struct lfq_synth_prod *p = &s->prod[i];
-
-			/*
-			 * Only this CPU's timer marks for this CPU, and it
-			 * spins until the mark is gone: the record is
-			 * committed before that timer goes on.
-			 */
-			if (atomic_read(&p->nmi_mark) != mark)
-				continue;
-			lfq_synth_emit(p);
-			atomic_set(&p->nmi_mark, 0);
-			handled++;
-		}
+	if (p) {
+		lfq_synth_emit(p);
+		this_cpu_write(lfq_synth_nmi_wait.stray_until,
+			       now + LFQ_SYNTH_NMI_STRAY_NS);
+		return NMI_HANDLED;
 	}
-	rcu_read_unlock();
-	/*
-	 * More than one: a second NMI may already be latched for a record
-	 * this one took; x86 then swallows it as back-to-back.
-	 */
-	return handled;
+	if (now < this_cpu_read(lfq_synth_nmi_wait.stray_until)) {
+		this_cpu_write(lfq_synth_nmi_wait.stray_until, 0);
+		return NMI_HANDLED;	/* ours, late: its record was taken */
+	}
+	return NMI_DONE;
 }
 
 /* Raise @p's NMI and wait for it; true when @p has produced its count. */
 static bool lfq_synth_nmi_raise(struct lfq_synth_prod *p)
 {
-	int cpu = smp_processor_id();
 	u64 start = local_clock();
 
-	/*
-	 * The handler runs on this CPU, between this store and the loop's
-	 * loads: plain program order, nothing to pair across CPUs.
-	 */
-	atomic_set(&p->nmi_mark, cpu + 1);
-	apic->send_IPI_mask(cpumask_of(cpu), NMI_VECTOR);
-	while (atomic_read(&p->nmi_mark)) {
-		if (local_clock() - start > LFQ_SYNTH_NMI_WAIT_NS) {
+	if (unlikely(p->nmi_lost)) {
+		/* Its NMIs never came: produce here, in hardirq context. */
+		lfq_synth_emit(p);
+	} else {
+		/*
+		 * The handler runs on this CPU (IRQs are off here, NMIs are
+		 * not): program order orders the slot's store and loads
+		 * against it; nothing pairs across CPUs.
+		 */
+		this_cpu_write(lfq_synth_nmi_wait.prod, p);
+		apic->send_IPI_mask(cpumask_of(smp_processor_id()),
+				    NMI_VECTOR);
+		while (this_cpu_read(lfq_synth_nmi_wait.prod)) {
+			if (local_clock() - start < LFQ_SYNTH_NMI_WAIT_NS) {
+				cpu_relax();
+				continue;
+			}
 			/*
-			 * No NMI came (a hypervisor that drops them): take
-			 * the mark back, unless the NMI takes it first (the
-			 * cmpxchg is atomic against it, on this CPU), and
-			 * produce here, in hardirq context, as the record's
-			 * context then says.
+			 * No NMI came (an APIC that cannot send one, a
+			 * hypervisor that drops them): take the slot back,
+			 * unless the NMI takes it first (the exchange is
+			 * atomic against it), produce here, and stop
+			 * raising NMIs for this producer. Its records then
+			 * say hardirq context.
 			 */
-			if (atomic_cmpxchg(&p->nmi_mark, cpu + 1, 0) == cpu + 1)
+			if (this_cpu_xchg(lfq_synth_nmi_wait.prod, NULL)) {
+				p->nmi_lost = true;
 				lfq_synth_emit(p);
+				/* Should it come after all: not unknown. */
+				this_cpu_write(lfq_synth_nmi_wait.stray_until,
+					       local_clock() +
+					       LFQ_SYNTH_NMI_STRAY_NS);
+			}
 			break;
 		}
-		cpu_relax();
 	}
 	return p->synth->count && ++p->raised >= p->synth->count;
 }
 
-static int lfq_synth_nmi_add(struct lfq_synth *s)
+/* Register the NMI handler, the first time; -EOPNOTSUPP without an APIC. */
+static int lfq_synth_nmi_register(void)
 {
 	int err = 0;
 
+	if (!boot_cpu_has(X86_FEATURE_APIC))
+		return -EOPNOTSUPP;
 	mutex_lock(&lfq_synth_nmi_lock);
 	if (!lfq_synth_nmi_registered) {
 		err = register_nmi_handler(NMI_LOCAL, lfq_synth_nmi, 0,
 					   "lfq_synth");
 		lfq_synth_nmi_registered = !err;
 	}
-	if (!err)
-		list_add_rcu(&s->nmi_node, &lfq_synth_nmi_list);
 	mutex_unlock(&lfq_synth_nmi_lock);
 	return err;
-}
-
-static void lfq_synth_nmi_del(struct lfq_synth *s)
-{
-	mutex_lock(&lfq_synth_nmi_lock);
-	list_del_rcu(&s->nmi_node);
-	mutex_unlock(&lfq_synth_nmi_lock);
 }
 
 /**
@@ -220,7 +222,6 @@ static void lfq_synth_nmi_del(struct lfq_synth *s)
  */
 void lfq_synth_module_exit(void)
 {
-	WARN_ON(!list_empty(&lfq_synth_nmi_list));
 	if (lfq_synth_nmi_registered)
 		unregister_nmi_handler(NMI_LOCAL, "lfq_synth");
 }
@@ -230,13 +231,9 @@ static bool lfq_synth_nmi_raise(struct lfq_synth_prod *p)
 	return true;
 }
 
-static int lfq_synth_nmi_add(struct lfq_synth *s)
+static int lfq_synth_nmi_register(void)
 {
 	return -EOPNOTSUPP;
-}
-
-static void lfq_synth_nmi_del(struct lfq_synth *s)
-{
 }
 
 void lfq_synth_module_exit(void)
@@ -308,12 +305,6 @@ static void lfq_synth_detach(struct lfq_src *src)
 	struct lfq_synth *s = container_of(src, struct lfq_synth, src);
 
 	lfq_synth_stop(s);
-	if (!list_empty(&s->nmi_node)) {
-		/* The NMI handler may still be walking past it. */
-		lfq_synth_nmi_del(s);
-		kfree_rcu(s, rcu);
-		return;
-	}
 	kfree(s);
 }
 
@@ -333,8 +324,6 @@ static int lfq_synth_check(const struct lfq_src_synth_args *a)
 	if (a->timer_period_ns < LFQ_SYNTH_TIMER_PERIOD_MIN_NS ||
 	    a->timer_period_ns > LFQ_SYNTH_PERIOD_MAX_NS)
 		return -EINVAL;
-	if (a->nmi && !IS_ENABLED(CONFIG_X86_LOCAL_APIC))
-		return -EOPNOTSUPP;
 	return 0;
 }
 
@@ -347,6 +336,8 @@ static struct lfq_src *lfq_synth_attach(const struct lfq_src *tmpl,
 	int err;
 
 	err = lfq_synth_check(a);
+	if (!err && a->nmi)
+		err = lfq_synth_nmi_register();
 	if (err)
 		return ERR_PTR(err);
 	s = kzalloc(struct_size(s, prod, a->threads + a->hardirq_timers +
@@ -360,16 +351,8 @@ static struct lfq_src *lfq_synth_attach(const struct lfq_src *tmpl,
 	s->threads = a->threads;
 	s->hardirq = a->hardirq_timers;
 	s->nr = a->threads + a->hardirq_timers + a->softirq_timers;
-	INIT_LIST_HEAD(&s->nmi_node);
-	if (a->nmi) {
-		for (i = s->threads; i < s->threads + s->hardirq; i++)
-			s->prod[i].nmi = true;
-		err = lfq_synth_nmi_add(s);
-		if (err) {
-			kfree(s);
-			return ERR_PTR(err);
-		}
-	}
+	for (i = s->threads; a->nmi && i < s->threads + s->hardirq; i++)
+		s->prod[i].nmi = true;
 
 	for (i = 0; i < s->nr; i++) {
 		struct lfq_synth_prod *p = &s->prod[i];

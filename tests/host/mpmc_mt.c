@@ -8,7 +8,8 @@
  * that dies holding a claim stalls the producers until its claim is
  * recovered (lfq_mpmc_recover()), and then only its own slots are lost.
  * A consumer forging tail and release words cannot put two producers in
- * one slot. Built twice: normally, and with ThreadSanitizer (LFQ_TSAN,
+ * one slot, nor make another consumer's claim loop forever (max_tries) or
+ * hand out a span outside the ring. Built twice: normally, and with ThreadSanitizer (LFQ_TSAN,
  * fewer messages).
  */
 #define _GNU_SOURCE
@@ -218,7 +219,7 @@ static void run_dead_consumer(void)
 	struct lfq_mpsc_resv r;
 	struct lfq_mpmc_cons dead, live;
 	struct lfq_mpmc_take t;
-	uint32_t recovered = 0, k;
+	uint32_t recovered = 0, covered = 0, again = 0, k;
 	uint64_t *m;
 
 	if (memfd_ring_init(&run->ring, SLOTS, SLOT_SIZE, 1)) {
@@ -255,16 +256,27 @@ static void run_dead_consumer(void)
 			lfq_mpmc_release(&live, &t);
 			continue;
 		}
-		/* Full and empty: wedged on the dead consumer's slots. */
-		if (++stalled == 1) {
-			recovered = lfq_mpmc_recover(run->ring.loc.release,
-						     SLOTS - 1,
-						     lfq_load_acquire(run->ring.loc.tail),
-						     &run->ring.cclaims[0],
-						     &run->ring.cclaims[1], 1);
-		} else {
+		/*
+		 * Full and empty: wedged on the dead consumer's slots. The
+		 * live consumer's record first covers them, as one written
+		 * before a compare-and-swap that failed would: recovery
+		 * leaves them and says so; once the live consumer has come
+		 * back empty-handed (its record emptied), it succeeds.
+		 */
+		if (++stalled > 1)
 			break;
-		}
+		run->ring.cclaims[1].start = 0;
+		run->ring.cclaims[1].end = CRASH_TAKE;
+		again = lfq_mpmc_recover(run->ring.loc.release, SLOTS - 1,
+					 lfq_load_acquire(run->ring.loc.tail),
+					 &run->ring.cclaims[0],
+					 &run->ring.cclaims[1], 1, &covered);
+		lfq_mpmc_claim(&live, 1, &t);	/* nothing: empties it */
+		recovered = lfq_mpmc_recover(run->ring.loc.release, SLOTS - 1,
+					     lfq_load_acquire(run->ring.loc.tail),
+					     &run->ring.cclaims[0],
+					     &run->ring.cclaims[1], 1, &k);
+		covered += k * 1000;	/* must be 0 the second time */
 	}
 	for (;;) {
 		const uint64_t *in = lfq_mpmc_claim(&live, 16, &t);
@@ -276,10 +288,12 @@ static void run_dead_consumer(void)
 		got += t.count;
 		lfq_mpmc_release(&live, &t);
 	}
-	tap_ok(stalled == 1 && recovered == CRASH_TAKE && !lost_seen &&
+	tap_ok(stalled == 1 && !again && covered == CRASH_TAKE &&
+	       recovered == CRASH_TAKE && !lost_seen &&
 	       got == total - CRASH_TAKE,
-	       "a consumer dead with %u slots claimed: producers stall once (%llu), recovery releases exactly its %u slots (%u), the other %llu records arrive (%llu)",
-	       CRASH_TAKE, (unsigned long long)stalled, CRASH_TAKE, recovered,
+	       "a consumer dead with %u slots claimed: producers stall once (%llu); recovery leaves the slots a stale live claim covers (%u left, %u released), then releases exactly its %u (%u); the other %llu records arrive (%llu)",
+	       CRASH_TAKE, (unsigned long long)stalled, covered, again,
+	       CRASH_TAKE, recovered,
 	       (unsigned long long)(total - CRASH_TAKE),
 	       (unsigned long long)got);
 	munmap(run->ring.base, run->ring.len);
@@ -298,6 +312,8 @@ struct forged {
 	struct memfd_ring ring;
 	int stop;
 	uint64_t reserved[FORGED_THREADS], overwritten[FORGED_THREADS];
+	uint64_t claims[FORGED_THREADS], gave_up[FORGED_THREADS];
+	uint64_t outside[FORGED_THREADS];
 };
 
 struct forged_arg {
@@ -347,12 +363,44 @@ static void *forged_producer(void *arg)
 	return NULL;
 }
 
+/*
+ * A consumer among the forgers: its claims must return (max_tries bounds
+ * them, as the kernel's will be) and stay inside the ring.
+ */
+static void *forged_consumer(void *arg)
+{
+	struct forged_arg *a = arg;
+	struct forged *f = a->f;
+	const unsigned char *lo = f->ring.loc.data;
+	const unsigned char *hi = lo + 2 * (size_t)FORGED_SLOTS * SLOT_SIZE;
+	struct lfq_mpmc_cons c;
+	struct lfq_mpmc_take t;
+
+	lfq_mpmc_cons_init(&c, &f->ring.loc);
+	c.max_tries = 64;
+	while (!__atomic_load_n(&f->stop, __ATOMIC_RELAXED)) {
+		const unsigned char *m = lfq_mpmc_claim(&c, 8, &t);
+
+		if (!m) {
+			f->gave_up[a->id]++;
+			continue;
+		}
+		f->claims[a->id]++;
+		if (m < lo || m + (size_t)t.count * SLOT_SIZE > hi ||
+		    !t.count || t.count > 8)
+			f->outside[a->id]++;
+		lfq_mpmc_release(&c, &t);
+	}
+	return NULL;
+}
+
 static void run_forged(void)
 {
 	struct forged f = { 0 };
 	struct forged_arg args[FORGED_THREADS];
-	pthread_t t[FORGED_THREADS], liar;
-	uint64_t reserved = 0, overwritten = 0;
+	pthread_t t[FORGED_THREADS], cons[FORGED_THREADS], liar;
+	struct forged_arg cargs[FORGED_THREADS];
+	uint64_t reserved = 0, overwritten = 0, claims = 0, outside = 0;
 	unsigned int i;
 
 	if (memfd_ring_init(&f.ring, FORGED_SLOTS, SLOT_SIZE, 1)) {
@@ -360,6 +408,10 @@ static void run_forged(void)
 		return;
 	}
 	pthread_create(&liar, NULL, forged_liar, &f);
+	for (i = 0; i < 2; i++) {
+		cargs[i] = (struct forged_arg){ &f, i };
+		pthread_create(&cons[i], NULL, forged_consumer, &cargs[i]);
+	}
 	for (i = 0; i < FORGED_THREADS; i++) {
 		args[i] = (struct forged_arg){ &f, i };
 		pthread_create(&t[i], NULL, forged_producer, &args[i]);
@@ -368,15 +420,20 @@ static void run_forged(void)
 		pthread_join(t[i], NULL);
 	__atomic_store_n(&f.stop, 1, __ATOMIC_RELAXED);
 	pthread_join(liar, NULL);
+	for (i = 0; i < 2; i++)
+		pthread_join(cons[i], NULL);
 	for (i = 0; i < FORGED_THREADS; i++) {
 		reserved += f.reserved[i];
 		overwritten += f.overwritten[i];
+		claims += f.claims[i];
+		outside += f.outside[i];
 	}
-	tap_ok(!overwritten && reserved > 4 * FORGED_SLOTS,
-	       "forged claim index and release words, %u producer threads: %llu slots reserved (%llu laps), %llu overwritten",
+	tap_ok(!overwritten && reserved > 4 * FORGED_SLOTS && !outside,
+	       "forged claim index and release words, %u producer and 2 consumer threads: %llu slots reserved (%llu laps), %llu overwritten; %llu claims returned, none outside the ring (%llu)",
 	       FORGED_THREADS, (unsigned long long)reserved,
 	       (unsigned long long)(reserved / FORGED_SLOTS),
-	       (unsigned long long)overwritten);
+	       (unsigned long long)overwritten, (unsigned long long)claims,
+	       (unsigned long long)outside);
 	munmap(f.ring.base, f.ring.len);
 }
 
