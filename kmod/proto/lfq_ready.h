@@ -8,6 +8,7 @@
 #ifndef _LFQ_PROTO_READY_H
 #define _LFQ_PROTO_READY_H
 
+#include "lfq.h"
 #include "lfq_mpsc.h"
 #include "lfq_spsc.h"
 
@@ -50,7 +51,9 @@ static inline __u32 lfq_ready_data(const struct lfq_ring_loc *r, __u32 max,
  *
  * The lap check needs no wakeup of its own: an honest consumer releases
  * only slots whose commit is done, so its release that frees a slot
- * (and wakes the waiter) also makes that slot's lap done.
+ * (and wakes the waiter) also makes that slot's lap done. On an MPMC
+ * ring the release words are checked too: the consumers' releases are
+ * what free slots there, and each wakes the waiter (lfq_mpmc_release()).
  *
  * Return: free slots, at most slot_count; for MPSC, reservable slots, at
  * most @max.
@@ -59,15 +62,20 @@ static inline __u32 lfq_ready_space(const struct lfq_ring_loc *r, __u32 max,
 				    __u32 arm)
 {
 	__u32 n = arm ? lfq_arm_space_wait(r, arm) : lfq_free_slots(r);
+	__u64 head;
 
 	if (r->type != LFQ_TYPE_MPSC)
 		return n;
 	if (n > max)
 		n = max;
-	return lfq_mpsc_laps_done(r->commit, r->slot_count - 1, r->segment,
-				  r->base,
-				  lfq_loc_index(r, lfq_load_relaxed(r->head)),
-				  n);
+	head = lfq_loc_index(r, lfq_load_relaxed(r->head));
+	n = lfq_mpsc_laps_done(r->commit, r->slot_count - 1, r->segment,
+			       r->base, head, n);
+	/* An MPMC ring: and released (lfq_mpsc_lap_free()). */
+	if (r->release)
+		n = lfq_mpsc_laps_done(r->release, r->slot_count - 1,
+				       r->segment, r->base, head, n);
+	return n;
 }
 
 #endif /* _LFQ_PROTO_READY_H */

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "lfq_mpmc.h"
+#include "lfq_ready.h"
 #include "memfd_ring.h"
 #include "tap.h"
 #include "test_util.h"
@@ -219,7 +220,7 @@ static void run_dead_consumer(void)
 	struct lfq_mpsc_resv r;
 	struct lfq_mpmc_cons dead, live;
 	struct lfq_mpmc_take t;
-	uint32_t recovered = 0, covered = 0, again = 0, k;
+	uint32_t recovered = 0, covered = 0, again = 0, k, space = ~0u;
 	uint64_t *m;
 
 	if (memfd_ring_init(&run->ring, SLOTS, SLOT_SIZE, 1)) {
@@ -265,6 +266,8 @@ static void run_dead_consumer(void)
 		 */
 		if (++stalled > 1)
 			break;
+		/* A space waiter sees no room either (claimed, unreleased). */
+		space = lfq_ready_space(&run->ring.loc, SLOTS, 0);
 		run->ring.cclaims[1].start = 0;
 		run->ring.cclaims[1].end = CRASH_TAKE;
 		again = lfq_mpmc_recover(run->ring.loc.release, SLOTS - 1,
@@ -288,11 +291,11 @@ static void run_dead_consumer(void)
 		got += t.count;
 		lfq_mpmc_release(&live, &t);
 	}
-	tap_ok(stalled == 1 && !again && covered == CRASH_TAKE &&
+	tap_ok(stalled == 1 && !space && !again && covered == CRASH_TAKE &&
 	       recovered == CRASH_TAKE && !lost_seen &&
 	       got == total - CRASH_TAKE,
-	       "a consumer dead with %u slots claimed: producers stall once (%llu); recovery leaves the slots a stale live claim covers (%u left, %u released), then releases exactly its %u (%u); the other %llu records arrive (%llu)",
-	       CRASH_TAKE, (unsigned long long)stalled, covered, again,
+	       "a consumer dead with %u slots claimed: producers stall once (%llu), a space waiter counts %u free; recovery leaves the slots a stale live claim covers (%u left, %u released), then releases exactly its %u (%u); the other %llu records arrive (%llu)",
+	       CRASH_TAKE, (unsigned long long)stalled, space, covered, again,
 	       CRASH_TAKE, recovered,
 	       (unsigned long long)(total - CRASH_TAKE),
 	       (unsigned long long)got);
