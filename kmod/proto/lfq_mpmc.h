@@ -270,11 +270,14 @@ static inline int lfq_mpmc_release(struct lfq_mpmc_cons *c,
  *		if not 0, call again later (see the crash safety above).
  *
  * A slot of @dead's range is released if it was claimed (below @tail),
- * is not released yet and no live claim covers it. The live claims are
- * read before the release word, and the word is set by compare-and-swap
- * from the value read: a live consumer that held the slot and released it
- * meanwhile, and any lap after, are never undone. The range is clamped to
- * a ring's worth, and a reversed one is empty (HOSTILE MEMORY H5).
+ * is not released yet and no live claim covers it; an unreleased slot a
+ * live claim covers is counted in @covered (the live consumer holds it,
+ * or its record is stale and will move). The live claims are read before
+ * the release word is read again and set by compare-and-swap from that
+ * value: a live consumer that held the slot and released it meanwhile,
+ * and any lap after, are never undone. Modelled in
+ * tests/model/mpmc_recover.pml. The range is clamped to a ring's worth,
+ * and a reversed one is empty (HOSTILE MEMORY H5).
  *
  * Return: slots released.
  */
@@ -295,6 +298,10 @@ static inline __u32 lfq_mpmc_recover(__u64 *release, __u32 mask, __u64 tail,
 	for (i = start; i != end; i++) {
 		if ((__s64)(tail - i) <= 0)
 			break;		/* not claimed */
+		/* ORDERING mpmc-release: a consumer's release. */
+		if (!lfq_mpsc_outstanding(lfq_load_acquire(&release[i & mask]),
+					  i))
+			continue;	/* released: whoever held it */
 		for (k = 0; k < nlive; k++)
 			if (lfq_mpsc_claimed(lfq_load_acquire(&live[k].start),
 					     lfq_load_acquire(&live[k].end), i))
@@ -303,7 +310,6 @@ static inline __u32 lfq_mpmc_recover(__u64 *release, __u32 mask, __u64 tail,
 			(*covered)++;
 			continue;
 		}
-		/* ORDERING mpmc-release: the consumer's own release. */
 		v = lfq_load_acquire(&release[i & mask]);
 		if (!lfq_mpsc_outstanding(v, i))
 			continue;
