@@ -201,9 +201,18 @@ static int lfq_memfd_sleep(struct lfq *q, int data, uint32_t min_count,
 			ts.tv_nsec = left % 1000000000;
 			tsp = &ts;
 		}
-		if (lfq_futex(flag, FUTEX_WAIT, armed, tsp) &&
-		    errno != EAGAIN && errno != ETIMEDOUT)
+		if (!lfq_futex(flag, FUTEX_WAIT, armed, tsp)) {
+			/*
+			 * Woken from a sleep on our own arm: the re-arms so
+			 * far were lost races, not a peer rewriting the flag,
+			 * and the naps stop (a rewritten flag is never
+			 * slept on as armed: it is above our count).
+			 */
+			if (armed && armed <= lfq_arm_count(q, min_count))
+				rearmed = 0;
+		} else if (errno != EAGAIN && errno != ETIMEDOUT) {
 			return -errno;
+		}
 	}
 }
 
