@@ -184,6 +184,8 @@ static void parse_synth(int argc, char **argv, struct lfq_source *src)
 			src->hardirq_timers = parse_u32(v, o);
 		else if (!strcmp(o, "--nmi")) {
 			src->hardirq_timers = parse_u32(v, o);
+			if (!src->hardirq_timers)
+				usage_error("--nmi needs at least 1 timer", NULL);
 			src->flags |= LFQ_SOURCE_SYNTH_NMI;
 		} else if (!strcmp(o, "--softirq"))
 			src->softirq_timers = parse_u32(v, o);

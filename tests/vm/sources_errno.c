@@ -214,6 +214,12 @@ static void test_errnos(void)
 	s = of_type(LFQ_SOURCE_PROC);
 	s.flags = LFQ_SOURCE_SYNTH_NMI;
 	expect_attach(m, &s, EINVAL, "LFQ_SOURCE_SYNTH_NMI on PROC");
+	s = priv[2];
+	s.flags = LFQ_SOURCE_SYNTH_NMI;
+	expect_attach(m, &s, EINVAL, "LFQ_SOURCE_SYNTH_NMI on SYSCALL");
+	s = priv[3];
+	s.flags = LFQ_SOURCE_SYNTH_NMI;
+	expect_attach(m, &s, EINVAL, "LFQ_SOURCE_SYNTH_NMI on ECHO");
 	s = synth(1, 1, 1, 1, 100 * 1000);
 	s.flags = LFQ_SOURCE_SYNTH_NMI;
 	expect_attach(m, &s, 0,
@@ -481,7 +487,7 @@ static void test_errnos(void)
 
 int main(void)
 {
-	tap_plan(85);
+	tap_plan(87);
 	test_errnos();
 	return tap_done();
 }
