@@ -162,6 +162,10 @@ static inline int lfq_mpmc_take(struct lfq_mpmc_cons *c, __u64 *tail,
 static inline void lfq_mpmc_none(struct lfq_mpmc_cons *c,
 				 struct lfq_mpmc_take *t)
 {
+	/*
+	 * ORDERING claim: pairs with lfq_mpmc_recover()'s acquire of the
+	 * record; an empty record stops covering another's slots.
+	 */
 	if (c->claim)
 		lfq_store_release(&c->claim->end,
 				  lfq_load_relaxed(&c->claim->start));
