@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * wakeups_pingpong.c - no lost wakeup between two processes on /dev/lfq
- * queues: 10^4 ping-pong round trips, each side asleep in LFQ_IOC_WAIT,
- * every commit made just as the peer goes to sleep; 10^4 unforced; 2000
- * with one side in poll() and 2000 in epoll_wait(). A wait that times
- * out (5 s) is a lost wakeup; STATS must show the sleeps were real.
+ * wakeups_pingpong.c - no lost wakeup between two processes, or two
+ * threads of one process, on /dev/lfq queues: ping-pong round trips, each
+ * side asleep in LFQ_IOC_WAIT, every commit made just as the peer goes to
+ * sleep (5 * 10^4 round trips, i.e. 10^5 sleep/wake cycles, between
+ * processes and again between threads; -n sets the count), 10^4 unforced
+ * each way, 2000 with one side in poll() and 2000 in epoll_wait(). A wait
+ * that times out (5 s) is a lost wakeup; STATS must show the sleeps were
+ * real.
  *
  * Runs in the test VM with lfq.ko loaded.
  */
@@ -12,13 +15,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "liblfq.h"
@@ -27,6 +33,7 @@
 #include "test_util.h"
 #include "wakeups_util.h"
 
+#define PINGPONG_FORCED	50000u	/* round trips: two sleep/wake cycles each */
 #define PINGPONG	10000u
 #define PINGPONG_POLL	2000u
 
@@ -50,7 +57,11 @@ struct pp_end {
 	const struct lfq_cons_ctl *out_cons;	/* peer's page on @out */
 	enum pp_how how;
 	int ep;
-	int peer_stat;	/* /proc/PEER/stat */
+	int peer_stat;	/* /proc/PEER/stat, or /proc/self/task/TID/stat */
+	/* Thread mode: the thread's arguments and result. */
+	pid_t peer_tid, tid;	/* tid: the thread's own, once it runs */
+	uint32_t rounds;
+	int force, rc;
 };
 
 static int pp_wait(struct pp_end *e)
@@ -149,6 +160,72 @@ static int pp_side(struct pp_end *e, uint32_t rounds, int initiator,
 	return 0;
 }
 
+/* Thread mode: the answering side, in a thread of this process. */
+static void *pp_thread(void *arg)
+{
+	struct pp_end *e = arg;
+	char path[64];
+
+	/* Pairs with the initiator's acquire load: it reads our stat. */
+	__atomic_store_n(&e->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat",
+		 (int)e->peer_tid);
+	e->peer_stat = open(path, O_RDONLY | O_CLOEXEC);
+	e->rc = e->peer_stat < 0 ? 5 :
+		pp_side(e, e->rounds, 0, e->force, "thread");
+	close(e->peer_stat);
+	return NULL;
+}
+
+/*
+ * The answering side in a thread (@threads) or a child process; the
+ * initiator in this thread. 0 if both sides ran all rounds; on a failure
+ * the peer is stopped (killed, or its waits time out).
+ */
+static int pp_run(struct pp_end *parent, struct pp_end *child,
+		  uint32_t rounds, int force, int threads)
+{
+	char path[64];
+	pthread_t th;
+	pid_t pid;
+	int rc, crc;
+
+	if (threads) {
+		child->peer_tid = (pid_t)syscall(SYS_gettid);
+		child->rounds = rounds;
+		child->force = force;
+		if (pthread_create(&th, NULL, pp_thread, child))
+			return -1;
+		/* Pairs with the thread's release store of its id. */
+		while (!__atomic_load_n(&child->tid, __ATOMIC_ACQUIRE))
+			sched_yield();
+		snprintf(path, sizeof(path), "/proc/self/task/%d/stat",
+			 (int)child->tid);
+		parent->peer_stat = open(path, O_RDONLY | O_CLOEXEC);
+		rc = parent->peer_stat < 0 ? 5 :
+		     pp_side(parent, rounds, 1, force, "initiator");
+		close(parent->peer_stat);
+		/* On a failure the thread's next wait times out (5 s). */
+		pthread_join(th, NULL);
+		return rc || child->rc ? -1 : 0;
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)getppid());
+		child->peer_stat = open(path, O_RDONLY | O_CLOEXEC);
+		_exit(pp_side(child, rounds, 0, force, "child"));
+	}
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	parent->peer_stat = open(path, O_RDONLY | O_CLOEXEC);
+	rc = pp_side(parent, rounds, 1, force, "parent");
+	close(parent->peer_stat);
+	if (rc && pid > 0)
+		kill(pid, SIGKILL);
+	crc = child_ok(pid);
+	return rc || crc ? -1 : 0;
+}
+
 static const struct lfq_cons_ctl *map_cons_page(struct lfq *q)
 {
 	struct lfq_info info = { .size = sizeof(info) };
@@ -161,16 +238,16 @@ static const struct lfq_cons_ctl *map_cons_page(struct lfq *q)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-static void test_pingpong(uint32_t rounds, enum pp_how child_how, int force)
+static void test_pingpong(uint32_t rounds, enum pp_how child_how, int force,
+			  int threads)
 {
 	struct lfq *ab = make_queue(), *ba = make_queue();
 	struct pp_end parent = { .in = ba, .out = ab, .how = PP_WAIT };
 	struct pp_end child = { .in = ab, .out = ba, .how = child_how };
 	struct lfq_stats sa, sb;
+	struct lfq_info info = { .size = sizeof(info) };
 	int64_t t0 = now_ns();
-	char path[64];
-	pid_t pid;
-	int rc, crc;
+	int rc;
 
 	/* Sleep at once: liblfq's waits would spin a while first. */
 	lfq_set_wait_spin(ab, 0);
@@ -191,28 +268,20 @@ static void test_pingpong(uint32_t rounds, enum pp_how child_how, int force)
 			exit(1);
 		}
 	}
-	fflush(stdout);
-	pid = fork();
-	if (pid == 0) {
-		snprintf(path, sizeof(path), "/proc/%d/stat", (int)getppid());
-		child.peer_stat = open(path, O_RDONLY | O_CLOEXEC);
-		_exit(pp_side(&child, rounds, 0, force, "child"));
-	}
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	parent.peer_stat = open(path, O_RDONLY | O_CLOEXEC);
-	rc = pp_side(&parent, rounds, 1, force, "parent");
-	close(parent.peer_stat);
-	if (rc && pid > 0)
-		kill(pid, SIGKILL);
-	crc = child_ok(pid);
-	tap_ok(!rc && !crc,
-	       "%u ping-pong round trips, child in %s, parent in LFQ_IOC_WAIT%s: no lost wakeup",
-	       rounds, pp_name[child_how],
+	rc = pp_run(&parent, &child, rounds, force, threads);
+	tap_ok(!rc,
+	       "%u ping-pong round trips between two %s, one in %s, one in LFQ_IOC_WAIT%s: no lost wakeup",
+	       rounds, threads ? "threads" : "processes", pp_name[child_how],
 	       force ? ", each commit racing the peer's sleep" : "");
 	lfq_get_stats(ab, &sa);
 	lfq_get_stats(ba, &sb);
-	tap_diag("ping-pong: %.2f s; a->b waits %llu wakeups %llu; b->a waits %llu wakeups %llu",
-		 (double)(now_ns() - t0) / 1e9, (unsigned long long)sa.waits,
+	if (ioctl(lfq_fd(ab), LFQ_IOC_INFO, &info))
+		info.wake_mode = ~0u;
+	tap_diag("ping-pong: %.2f s, %s; a->b waits %llu wakeups %llu; b->a waits %llu wakeups %llu",
+		 (double)(now_ns() - t0) / 1e9,
+		 info.wake_mode == LFQ_WAKE_ASYMMETRIC ? "asymmetric" :
+		 info.wake_mode == LFQ_WAKE_SYMMETRIC ? "symmetric" : "?",
+		 (unsigned long long)sa.waits,
 		 (unsigned long long)sa.wakeups, (unsigned long long)sb.waits,
 		 (unsigned long long)sb.wakeups);
 	/* Forced: (nearly) every round slept; else at least some did. */
@@ -233,12 +302,25 @@ static void test_pingpong(uint32_t rounds, enum pp_how child_how, int force)
 	lfq_close(ba);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	tap_plan(8);
-	test_pingpong(PINGPONG, PP_WAIT, 1);
-	test_pingpong(PINGPONG, PP_WAIT, 0);
-	test_pingpong(PINGPONG_POLL, PP_POLL, 1);
-	test_pingpong(PINGPONG_POLL, PP_EPOLL, 1);
+	uint32_t forced = PINGPONG_FORCED;
+	int c;
+
+	while ((c = getopt(argc, argv, "n:")) != -1) {
+		if (c != 'n' || atoi(optarg) < 2) {
+			fprintf(stderr, "usage: %s [-n FORCED_ROUND_TRIPS]\n",
+				argv[0]);
+			return 2;
+		}
+		forced = (uint32_t)atoi(optarg);
+	}
+	tap_plan(12);
+	test_pingpong(forced, PP_WAIT, 1, 0);
+	test_pingpong(forced, PP_WAIT, 1, 1);
+	test_pingpong(PINGPONG, PP_WAIT, 0, 0);
+	test_pingpong(PINGPONG, PP_WAIT, 0, 1);
+	test_pingpong(PINGPONG_POLL, PP_POLL, 1, 0);
+	test_pingpong(PINGPONG_POLL, PP_EPOLL, 1, 0);
 	return tap_done();
 }
