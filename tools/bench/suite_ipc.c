@@ -15,6 +15,13 @@
  * the child echoes it back. A bare cache-line ping-pong between the two
  * processes (shared memory, no queue) is measured beside the busy round
  * trips as the floor.
+ *
+ * The cost of a sleep: "64B sleeping" round trips through lfq with
+ * liblfq's wait spin off (every receive that finds nothing sleeps at
+ * once), asymmetric (the default: the sleeper pays membarrier(2)) against
+ * symmetric (LFQ_CREATE_WAKE_SYMMETRIC: every publish pays a full
+ * barrier), and the heavy fence alone: membarrier(GLOBAL_EXPEDITED) while
+ * a registered peer process runs on the other CPU.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -26,7 +33,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <linux/membarrier.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -178,6 +187,30 @@ static int lfq_chan_open(struct chan *c)
 	return lfq_create(&p, &c->q);
 }
 
+/* The sleeping round trips: no spin before a sleep; @flags as created. */
+static int lfq_chan_open_sleeping(struct chan *c, uint32_t flags)
+{
+	LFQ_OPTS(lfq_create_opts, p, .type = LFQ_TYPE_SPSC,
+		 .slot_size = IPC_MSG, .slot_count = IPC_SLOTS, .flags = flags,
+		 .backend = bench_opts.in_vm ? LFQ_BACKEND_KERNEL :
+					       LFQ_BACKEND_MEMFD);
+	int rc = lfq_create(&p, &c->q);
+
+	if (!rc)
+		lfq_set_wait_spin(c->q, 0);
+	return rc;
+}
+
+static int lfq_chan_open_asym(struct chan *c)
+{
+	return lfq_chan_open_sleeping(c, 0);
+}
+
+static int lfq_chan_open_sym(struct chan *c)
+{
+	return lfq_chan_open_sleeping(c, LFQ_CREATE_WAKE_SYMMETRIC);
+}
+
 static int lfq_chan_send(struct chan *c, const void *msg)
 {
 	int rc;
@@ -215,6 +248,14 @@ static const struct chan_ops chans[] = {
 };
 
 #define NCHANS (sizeof(chans) / sizeof(chans[0]))
+
+/* "64B sleeping": every receive that finds nothing sleeps. */
+static const struct chan_ops sleep_chans[] = {
+	{ "lfq", lfq_chan_open_asym, lfq_chan_send, lfq_chan_recv,
+	  lfq_chan_close },
+	{ "lfq symmetric", lfq_chan_open_sym, lfq_chan_send, lfq_chan_recv,
+	  lfq_chan_close },
+};
 
 /* ------------------------------------------------------------- runs */
 
@@ -380,6 +421,90 @@ static int raw_pingpong(double *rtt, uint64_t n)
 	return child_exit(pid);
 }
 
+/*
+ * The heavy fence alone: @n calls of membarrier(GLOBAL_EXPEDITED), as
+ * liblfq's sleeper makes one (lfq_fence.c), while a process registered
+ * for it spins on the other CPU (a publishing peer: the IPI must reach
+ * it). 0 or -errno.
+ */
+static int heavy_fence(double *ns, uint64_t n)
+{
+	_Atomic int *stop = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	pid_t pid;
+	int rc = 0;
+
+	if (stop == MAP_FAILED)
+		return -errno;
+	atomic_init(stop, 0);
+	if (syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED,
+		    0, 0)) {
+		munmap((void *)stop, 4096);
+		return -errno;
+	}
+	pid = fork();
+	if (pid < 0) {
+		munmap((void *)stop, 4096);
+		return -errno;
+	}
+	if (!pid) {
+		bench_pin(bench_cpu(1));
+		if (syscall(SYS_membarrier,
+			    MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, 0, 0))
+			_exit(1);
+		while (!atomic_load_explicit(stop, memory_order_relaxed))
+			cpu_relax();
+		_exit(0);
+	}
+	bench_pin(bench_cpu(0));
+	usleep(10000);	/* let the child register and start spinning */
+	for (uint64_t i = 0; i < n && !rc; i++) {
+		uint64_t t0 = bench_now_ns();
+
+		if (syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0,
+			    0))
+			rc = -errno;
+		ns[i] = (double)(bench_now_ns() - t0);
+	}
+	atomic_store_explicit(stop, 1, memory_order_relaxed);
+	rc = child_exit(pid) ?: rc;
+	munmap((void *)stop, 4096);
+	return rc;
+}
+
+/* "64B sleeping": the cost of a sleep, asymmetric against symmetric. */
+static int ipc_sleeping(const char *suite, double *v, uint64_t n)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < sizeof(sleep_chans) / sizeof(sleep_chans[0]);
+	     i++) {
+		int err = ipc_pingpong(&sleep_chans[i], 0, v, n);
+
+		if (err) {
+			fprintf(stderr, "lfq-bench: %s sleeping round trip: %s\n",
+				sleep_chans[i].name, strerror(-err));
+			rc = err;
+			continue;
+		}
+		bench_result_rtt(suite, "64B sleeping", sleep_chans[i].name, v,
+				 n, 1e3, "us");
+	}
+	/* The host only: /dev/lfq queues fence from the kernel. */
+	if (!bench_opts.in_vm) {
+		int err = heavy_fence(v, n);
+
+		if (err) {
+			fprintf(stderr, "lfq-bench: membarrier: %s\n",
+				strerror(-err));
+			return err;
+		}
+		bench_result_rtt(suite, "heavy fence", "membarrier", v, n, 1e3,
+				 "us");
+	}
+	return rc;
+}
+
 int suite_ipc(void)
 {
 	const char *suite = bench_opts.in_vm ? "vm-ipc" : "ipc";
@@ -440,6 +565,7 @@ int suite_ipc(void)
 			bench_result_rtt(suite, scen, "cache line", v, n, 1e3,
 					 "us");
 	}
+	rc = ipc_sleeping(suite, v, n) ?: rc;
 	free(v);
 	free(tput);
 	return rc;
