@@ -50,7 +50,8 @@ struct lfq *lfq_alloc(int fd, const struct lfq_backend_ops *backend)
  */
 void lfq_bind_views(struct lfq *q)
 {
-	int mpsc = q->hdr.type == LFQ_TYPE_MPSC;
+	/* MPMC producers are MPSC producers (their view has release words). */
+	int mpsc = lfq_type_committed(q->hdr.type);
 
 	if (q->role & LFQ_ROLE_PRODUCER) {
 		if (mpsc)
@@ -59,7 +60,10 @@ void lfq_bind_views(struct lfq *q)
 			lfq_spsc_prod_init(&q->prod.spsc, &q->ring);
 		q->pops = mpsc ? &lfq_mpsc_prod_ops : &lfq_spsc_prod_ops;
 	}
-	if (q->role & LFQ_ROLE_CONSUMER) {
+	if ((q->role & LFQ_ROLE_CONSUMER) && q->hdr.type == LFQ_TYPE_MPMC) {
+		lfq_mpmc_cons_init(&q->cons.mpmc.view, &q->ring);
+		q->cops = &lfq_mpmc_cons_ops;
+	} else if (q->role & LFQ_ROLE_CONSUMER) {
 		if (mpsc)
 			lfq_mpsc_cons_init(&q->cons.mpsc, &q->ring);
 		else

@@ -14,6 +14,7 @@
 #include "lfq_common.h"
 #include "lfq_inline.h"
 #include "lfq_layout.h"
+#include "lfq_mpmc.h"
 #include "lfq_mpsc.h"
 #include "lfq_segment.h"
 #include "lfq_spsc.h"
@@ -86,6 +87,7 @@ extern const struct lfq_prod_ops lfq_elastic_prod_ops;
 extern const struct lfq_prod_ops lfq_denied_prod_ops;
 extern const struct lfq_cons_ops lfq_spsc_cons_ops;
 extern const struct lfq_cons_ops lfq_mpsc_cons_ops;
+extern const struct lfq_cons_ops lfq_mpmc_cons_ops;
 extern const struct lfq_cons_ops lfq_elastic_cons_ops;
 extern const struct lfq_cons_ops lfq_denied_cons_ops;
 extern const struct lfq_backend_ops lfq_kernel_backend;
@@ -95,6 +97,16 @@ void lfq_futex_wake_flag(uint32_t *flag);
 extern const struct lfq_backend_ops lfq_local_backend;
 
 struct lfq_local;
+
+/*
+ * An MPMC consumer: its protocol view, the claim it holds (count 0: none)
+ * and how many of the claim's slots it has released.
+ */
+struct lfq_mpmc_view {
+	struct lfq_mpmc_cons view;
+	struct lfq_mpmc_take take;
+	uint32_t done;
+};
 
 /*
  * A handle. The producer and consumer sides sit on their own cache lines:
@@ -118,6 +130,7 @@ struct lfq {
 	union {
 		struct lfq_spsc_cons spsc;
 		struct lfq_mpsc_cons mpsc;
+		struct lfq_mpmc_view mpmc;
 	} cons;
 	struct lfq_ring_loc cloc;	/* elastic: the consumer's segment */
 	uint32_t cframe;		/* elastic: its frame */

@@ -86,7 +86,9 @@ struct lfq;
 /**
  * struct lfq_create_opts - what lfq_create() makes.
  * @sz:		sizeof(struct lfq_create_opts).
- * @type:	LFQ_TYPE_SPSC or LFQ_TYPE_MPSC.
+ * @type:	LFQ_TYPE_SPSC, LFQ_TYPE_MPSC, or LFQ_TYPE_MPMC (memfd
+ *		queues only so far: a kernel one is -EOPNOTSUPP, an
+ *		elastic one -EINVAL).
  * @slot_size:	bytes per slot, a multiple of 8.
  * @slot_count:	a power of two; slot_size * slot_count must be a multiple
  *		of the page size (4096 on x86: 64-byte slots need >= 64).
@@ -139,8 +141,8 @@ struct lfq_create_opts {
  * (name taken), -ENAMETOOLONG, -ENOSPC (LFQ_NAMED_MAX names), -EDQUOT
  * (a kernel queue that would take its user past the module's
  * user_bytes_max, or a name past its user_names_max), -ENOENT (no
- * /dev/lfq: module not loaded), -ENOMEM, or another open/ioctl/mmap or
- * memfd error.
+ * /dev/lfq: module not loaded), -EOPNOTSUPP (a kernel MPMC queue), -ENOMEM,
+ * or another open/ioctl/mmap or memfd error.
  */
 LFQ_API int lfq_create(const struct lfq_create_opts *opts, struct lfq **out);
 
@@ -222,7 +224,7 @@ LFQ_API int lfq_list(struct lfq_list_entry *entries, unsigned int max,
 LFQ_API int lfq_fd(const struct lfq *q);
 /** lfq_id() - the kernel queue's id (lfq_list_entry.id); -EOPNOTSUPP for memfd. */
 LFQ_API int lfq_id(const struct lfq *q);
-/** lfq_type() - LFQ_TYPE_SPSC or LFQ_TYPE_MPSC. */
+/** lfq_type() - LFQ_TYPE_SPSC, LFQ_TYPE_MPSC or LFQ_TYPE_MPMC. */
 LFQ_API uint32_t lfq_type(const struct lfq *q);
 /** lfq_role() - the handle's LFQ_ROLE_* bits (memfd: both). */
 LFQ_API uint32_t lfq_role(const struct lfq *q);
@@ -310,7 +312,10 @@ LFQ_API int lfq_discard(struct lfq *q);
  * @span:	set to the first slot of a contiguous span; NULL on error.
  *
  * The slots stay the consumer's until lfq_release(). Their bytes are in
- * memory other processes may write: validate what you read.
+ * memory other processes may write: validate what you read. On an MPMC
+ * queue the peek claims the slots for this handle, and until all of them
+ * are released its peeks return what it still holds (from the first
+ * slot not released, at most @want).
  *
  * Context: consumer side.
  * Return: slots readable (1..@want), -EAGAIN when the ring is empty,

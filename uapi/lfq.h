@@ -32,6 +32,13 @@
 /* Queue types. */
 #define LFQ_TYPE_SPSC		1	/* one producer, one consumer */
 #define LFQ_TYPE_MPSC		2	/* many producers, one consumer */
+/*
+ * Many producers, many consumers: consumers claim runs of committed slots
+ * and release them out of order (per-slot release words). Process memory
+ * only so far (liblfq's memfd backend); LFQ_IOC_CREATE answers
+ * -EOPNOTSUPP.
+ */
+#define LFQ_TYPE_MPMC		3
 
 /* Bounds on queue geometry (checked by LFQ_IOC_CREATE). */
 #define LFQ_SLOT_SIZE_MIN	8u
@@ -89,7 +96,8 @@
  * struct lfq_create - LFQ_IOC_CREATE argument: bind a new queue to the file.
  * @size:	sizeof(struct lfq_create) as the caller knows it.
  * @flags:	LFQ_CREATE_* flags.
- * @type:	LFQ_TYPE_SPSC or LFQ_TYPE_MPSC.
+ * @type:	LFQ_TYPE_SPSC or LFQ_TYPE_MPSC; LFQ_TYPE_MPMC gives
+ *		-EOPNOTSUPP (process memory only so far).
  * @slot_size:	bytes per slot, a multiple of 8 in
  *		[LFQ_SLOT_SIZE_MIN, LFQ_SLOT_SIZE_MAX].
  * @slot_count:	slots in the ring, a power of two in

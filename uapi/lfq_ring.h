@@ -10,9 +10,11 @@
  *   hdr_offset   one page, read-only for everyone: struct lfq_ring_hdr
  *   prod_offset  one page, producer state: struct lfq_prod_ctl
  *   cons_offset  one page, consumer state: struct lfq_cons_ctl
- *   commit_offset commit_size bytes (MPSC only, else 0): one __u64 commit
+ *   commit_offset commit_size bytes (MPSC, MPMC; else 0): one __u64 commit
  *                word per slot; slot i is committed when the word of
  *                (i & (slot_count - 1)) holds i + 1 (see lfq_mpsc.h)
+ *                MPMC: commit words, then as many bytes of release words
+ *                (slot i released when its word holds i + 1; lfq_mpmc.h)
  *   data_offset  data_size bytes: slot_count slots of slot_size bytes,
  *                then the same pages again, so that any run of up to
  *                slot_count consecutive slots is one contiguous span.
@@ -80,6 +82,8 @@
  * @data_size:	bytes of one copy of the slot area (page aligned).
  * @commit_offset: offset of the commit words (MPSC).
  * @commit_size: bytes of the commit words (page aligned); 0 for SPSC.
+ *		MPMC: the release words follow the commit words, as many
+ *		bytes, at commit_offset + commit_size.
  * @seg_min:	elastic queues: segments kept at rest (else 0).
  * @seg_max:	elastic queues: segments at most (else 0).
  * @segtab_offset: elastic queues: offset of struct lfq_segtab.

@@ -115,6 +115,7 @@ static int lfq_queue_alloc_pages(struct lfq_queue *q)
  *
  * Context: process context; may sleep.
  * Return: the queue, or ERR_PTR(-EINVAL) for bad parameters,
+ * ERR_PTR(-EOPNOTSUPP) for an MPMC queue (process memory only so far),
  * ERR_PTR(-EDQUOT) past the user's limit, ERR_PTR(-ENOMEM) when memory or
  * registry ids run out.
  */
@@ -124,6 +125,9 @@ struct lfq_queue *lfq_queue_create(const struct lfq_geometry *g)
 	int err;
 
 	might_sleep();
+	/* The module has no MPMC consumers, roles or recovery yet. */
+	if (g->type == LFQ_TYPE_MPMC)
+		return ERR_PTR(-EOPNOTSUPP);
 	err = lfq_geometry_check(g, PAGE_SIZE);
 	if (err)
 		return ERR_PTR(err);

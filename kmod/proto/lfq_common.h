@@ -8,6 +8,7 @@
 #ifndef _LFQ_PROTO_COMMON_H
 #define _LFQ_PROTO_COMMON_H
 
+#include "lfq.h"
 #include "lfq_atomic.h"
 #include "lfq_ring.h"
 
@@ -59,6 +60,18 @@ struct lfq_ring_loc {
 };
 
 /**
+ * lfq_type_committed() - whether producers of a queue type commit slot by
+ * slot (commit words): MPSC and MPMC.
+ * @type:	LFQ_TYPE_*.
+ *
+ * Return: true for a type with commit words.
+ */
+static inline int lfq_type_committed(__u32 type)
+{
+	return type == LFQ_TYPE_MPSC || type == LFQ_TYPE_MPMC;
+}
+
+/**
  * lfq_ring_loc_init() - locate a ring's shared words in a mapping.
  * @r:		filled in.
  * @base:	start of the mapping (struct lfq_ring_hdr).
@@ -74,7 +87,10 @@ static inline void lfq_ring_loc_init(struct lfq_ring_loc *r, void *base,
 	r->head = &r->prod->head;
 	r->tail = &r->cons->tail;
 	r->commit = (__u64 *)(b + h->commit_offset);
-	r->release = (__u64 *)0;	/* no MPMC queue in the layout yet */
+	/* MPMC: the release words follow the commit words. */
+	r->release = h->type == LFQ_TYPE_MPMC ?
+		     (__u64 *)(b + h->commit_offset + h->commit_size) :
+		     (__u64 *)0;
 	r->data = b + h->data_offset;
 	r->need_data = &r->cons->need_data;
 	r->need_space = &r->prod->need_space;

@@ -16,6 +16,7 @@
 #endif
 
 #include "lfq.h"
+#include "lfq_common.h"
 #include "lfq_ring.h"
 
 /**
@@ -45,6 +46,9 @@ struct lfq_geometry {
  *		an elastic queue, frame 0's.
  * @commit_size: bytes of the commit words (0 for SPSC); elastic: of each
  *		frame's.
+ * @release_offset: MPMC: the release words, right after the commit
+ *		words; else where they would be (@release_size is 0).
+ * @release_size: MPMC: their bytes (as many as the commit words); else 0.
  * @data_offset: first copy of the slot area; elastic: frame 0's.
  * @data_size:	bytes of one copy of the slot area; elastic: of one
  *		segment's.
@@ -67,6 +71,8 @@ struct lfq_layout {
 	__u64 cons_offset;
 	__u64 commit_offset;
 	__u64 commit_size;
+	__u64 release_offset;
+	__u64 release_size;
 	__u64 data_offset;
 	__u64 data_size;
 	__u64 segtab_offset;
@@ -110,7 +116,8 @@ static inline int lfq_geometry_check(const struct lfq_geometry *g,
 {
 	__u64 bytes = (__u64)g->slot_size * g->slot_count;
 
-	if (g->type != LFQ_TYPE_SPSC && g->type != LFQ_TYPE_MPSC)
+	if (g->type != LFQ_TYPE_SPSC && g->type != LFQ_TYPE_MPSC &&
+	    g->type != LFQ_TYPE_MPMC)
 		return -EINVAL;
 	if (g->flags & ~LFQ_CREATE_FLAGS_ALL)
 		return -EINVAL;
@@ -125,7 +132,8 @@ static inline int lfq_geometry_check(const struct lfq_geometry *g,
 		return -EINVAL;
 	if (!(g->flags & LFQ_CREATE_ELASTIC))
 		return g->seg_min || g->seg_max ? -EINVAL : 0;
-	if (!g->seg_min || g->seg_min > g->seg_max || g->seg_max < 2 ||
+	/* Elastic MPMC queues do not exist (yet). */
+	if (g->type == LFQ_TYPE_MPMC || !g->seg_min || g->seg_min > g->seg_max || g->seg_max < 2 ||
 	    g->seg_max > LFQ_SEGS_MAX ||
 	    bytes * g->seg_max > LFQ_ELASTIC_BYTES_MAX)
 		return -EINVAL;
@@ -147,17 +155,19 @@ static inline void lfq_layout_init(struct lfq_layout *l,
 {
 	__u64 commit = 0, segs = g->seg_max;
 
-	if (g->type == LFQ_TYPE_MPSC)
+	if (lfq_type_committed(g->type))
 		commit = lfq_page_align((__u64)g->slot_count * 8, page_size);
 	l->hdr_offset = 0;
 	l->prod_offset = page_size;
 	l->cons_offset = 2 * page_size;
 	l->commit_offset = 3 * page_size;
 	l->commit_size = commit;
+	l->release_offset = l->commit_offset + commit;
+	l->release_size = g->type == LFQ_TYPE_MPMC ? commit : 0;
 	l->data_size = (__u64)g->slot_size * g->slot_count;
 	l->seg_max = segs;
 	if (!(g->flags & LFQ_CREATE_ELASTIC)) {
-		l->data_offset = l->commit_offset + commit;
+		l->data_offset = l->release_offset + l->release_size;
 		l->segtab_offset = 0;
 		l->segtab_size = 0;
 		l->heads_offset = 0;
@@ -181,6 +191,7 @@ static inline void lfq_layout_init(struct lfq_layout *l,
 	l->frames_offset = l->tails_offset + l->tails_size;
 	l->frame_size = commit + 2 * l->data_size;
 	l->commit_offset = l->frames_offset;
+	l->release_offset = l->frames_offset + commit;
 	l->data_offset = l->frames_offset + commit;
 	l->map_size = l->frames_offset + segs * l->frame_size;
 }
@@ -191,6 +202,7 @@ enum lfq_part {
 	LFQ_PART_PROD,		/* struct lfq_prod_ctl */
 	LFQ_PART_CONS,		/* struct lfq_cons_ctl */
 	LFQ_PART_COMMIT,	/* MPSC commit words (empty for SPSC, elastic) */
+	LFQ_PART_RELEASE,	/* MPMC release words (empty for the others) */
 	LFQ_PART_DATA,		/* the slot area, both copies (empty: elastic) */
 	LFQ_PART_SEGTAB,	/* elastic: the segment table */
 	LFQ_PART_HEADS,		/* elastic: the segments' head words */
@@ -209,8 +221,8 @@ enum lfq_part {
  * This is the ROLES rule of lfq_rules.h, the only place it is written
  * as code: the kernel applies it to every mmap() and liblfq follows it
  * when it maps a queue. The header and the segment table are never
- * writable, the consumer page and the segments' tail words only by a
- * consumer, the rest (producer page, commit words, slots, head words,
+ * writable, the consumer page, the release words (MPMC) and the segments'
+ * tail words only by a consumer, the rest (producer page, commit words, slots, head words,
  * frames) only by a producer.
  *
  * Return: the LFQ_ROLE_* bit a file needs to map the part writable, or 0
@@ -239,6 +251,10 @@ static inline __u32 lfq_layout_part(const struct lfq_layout *l,
 		*off = l->commit_offset;
 		*size = fixed ? l->commit_size : 0;
 		return LFQ_ROLE_PRODUCER;
+	case LFQ_PART_RELEASE:
+		*off = l->release_offset;
+		*size = l->release_size;
+		return LFQ_ROLE_CONSUMER;
 	case LFQ_PART_DATA:
 		*off = l->data_offset;
 		*size = fixed ? 2 * l->data_size : 0;

@@ -26,7 +26,7 @@
 static inline __u32 lfq_ready_data(const struct lfq_ring_loc *r, __u32 max,
 				   __u32 arm)
 {
-	if (r->type == LFQ_TYPE_MPSC)
+	if (lfq_type_committed(r->type))
 		return arm ? lfq_mpsc_arm_data_wait(r, max, arm) :
 			     lfq_mpsc_ready(r->commit, r->slot_count - 1,
 					    lfq_load_relaxed(r->tail),
@@ -64,7 +64,7 @@ static inline __u32 lfq_ready_space(const struct lfq_ring_loc *r, __u32 max,
 	__u32 n = arm ? lfq_arm_space_wait(r, arm) : lfq_free_slots(r);
 	__u64 head;
 
-	if (r->type != LFQ_TYPE_MPSC)
+	if (!lfq_type_committed(r->type))
 		return n;
 	if (n > max)
 		n = max;

@@ -82,7 +82,9 @@ static size_t plausible(unsigned int nr, unsigned char *b)
 			put32(b, 0, LFQ_CREATE_SIZE_VER1);
 			put32(b, 4, chance(80) ? below(2) : (uint32_t)interesting());
 		}
-		put32(b, 8, chance(90) ? 1 + below(2) : (uint32_t)interesting());
+		/* MPMC: EOPNOTSUPP from the module, for now. */
+		put32(b, 8, chance(90) ? 1 + below(2) :
+			    chance(50) ? LFQ_TYPE_MPMC : (uint32_t)interesting());
 		put32(b, 12, ss);
 		put32(b, 16, sc);
 		put32(b, 28, chance(90) ? below(4) : (uint32_t)interesting());

@@ -188,8 +188,11 @@ static void test_create(void)
 	c = geo(64, 1024);
 	c.type = 0;
 	expect(try_create(&c), EINVAL, "CREATE type 0");
-	c.type = 3;
-	expect(try_create(&c), EINVAL, "CREATE type 3");
+	c.type = LFQ_TYPE_MPMC;
+	expect(try_create(&c), EOPNOTSUPP,
+	       "CREATE type MPMC (process memory only so far)");
+	c.type = 4;
+	expect(try_create(&c), EINVAL, "CREATE type 4");
 	c = geo(64, 1024);
 	c.flags = 2;
 	expect(try_create(&c), EINVAL, "CREATE flags 0x2 (unknown)");
