@@ -111,6 +111,7 @@ $(B)/tests/vm/%: tests/vm/%.c $(LIB_A) $(TEST_HDRS)
 # A VM test may build a host test's source against /dev/lfq.
 $(B)/tests/vm/no_syscalls_kernel: tests/host/no_syscalls.c
 $(B)/tests/vm/mpsc_kernel: tests/host/mpsc_lib.c
+$(B)/tests/vm/mpmc_kernel: tests/host/mpmc_lib_mt.c
 $(B)/tests/vm/space_liar_kernel: tests/host/space_liar.c
 $(B)/tests/vm/wake_threshold_kernel: tests/host/wake_threshold_mt.c
 
@@ -136,7 +137,8 @@ BENCH_COMMON := tools/bench/lfq-bench.c tools/bench/bench_report.c \
 		tools/bench/bench_util.c tools/bench/bench_targets.c \
 		tools/bench/suite_ipc.c
 BENCH_HOST   := $(BENCH_COMMON) tools/bench/suite_spsc.c \
-		tools/bench/suite_mpsc.c tools/bench/suite_icount.c \
+		tools/bench/suite_mpsc.c tools/bench/suite_mpmc.c \
+		tools/bench/suite_icount.c \
 		tools/bench/suite_elastic.c \
 		tools/bench/suite_phys.c tools/bench/bench_vm.c \
 		tools/bench/bench_inmem.c \
@@ -146,7 +148,7 @@ BENCH_CFLAGS := $(filter-out -std=c11,$(TEST_CFLAGS)) -std=gnu11 \
 		-Itools/bench -DALLOW_EXPERIMENTAL_API \
 		$(shell pkg-config --cflags libdpdk 2>/dev/null)
 BENCH_LIBS   := $(shell pkg-config --libs libdpdk 2>/dev/null) -lck \
-		-lstdc++ -lpthread -lrt
+		-lurcu-cds -lstdc++ -lpthread -lrt
 BENCH_VM_LIBS := -lbpf -lelf -lz -lpthread -lrt
 
 $(B)/tools/bench/peer_boost.o: tools/bench/peer_boost.cpp $(BENCH_HDRS)

@@ -39,6 +39,7 @@ struct lfq *lfq_alloc(int fd, const struct lfq_backend_ops *backend)
 	q->wait_spins = LFQ_WAIT_SPINS_DEFAULT;
 	q->map = MAP_FAILED;
 	q->claim = -1;
+	q->cclaim = -1;
 	return q;
 }
 

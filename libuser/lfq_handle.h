@@ -147,6 +147,7 @@ struct lfq {
 	uint32_t id;
 	uint32_t role;		/* LFQ_ROLE_*: what this handle may write */
 	int claim;		/* LFQ_IOC_CLAIM index, or -1 */
+	int cclaim;		/* MPMC consumer: its claim's index, or -1 */
 	int wakeups;
 	unsigned int wait_spins;
 };

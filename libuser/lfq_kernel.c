@@ -16,16 +16,19 @@
 #include "lfq_handle.h"
 
 /*
- * An MPSC producer registers a claim record (see LFQ_IOC_CLAIM in lfq.h),
- * so that if this process dies holding a reservation the kernel can tell
- * its slots from live producers' and discard them. A module older than
- * claims (-ENOTTY) leaves the handle without one.
+ * An MPSC (or MPMC) producer registers a claim record (see LFQ_IOC_CLAIM
+ * in lfq.h), so that if this process dies holding a reservation the
+ * kernel can tell its slots from live producers' and discard them; an
+ * MPMC consumer registers one too (LFQ_CLAIM_CONSUMER), so that the slots
+ * it claimed and did not release are released if it dies. A module older
+ * than claims (-ENOTTY) leaves the handle without one.
  */
 static int lfq_claim_register(struct lfq *q)
 {
 	struct lfq_claim arg = { .size = sizeof(arg) };
 
-	if (q->hdr.type != LFQ_TYPE_MPSC || !(q->role & LFQ_ROLE_PRODUCER))
+	if (!lfq_type_committed(q->hdr.type) ||
+	    !(q->role & LFQ_ROLE_PRODUCER))
 		return 0;
 	if (ioctl(q->fd, LFQ_IOC_CLAIM, &arg))
 		return errno == ENOTTY ? 0 : -errno;
@@ -37,7 +40,25 @@ static int lfq_claim_register(struct lfq *q)
 	return 0;
 }
 
-/* Give the claim back: the fd may outlive the handle (fd passing). */
+static int lfq_cclaim_register(struct lfq *q)
+{
+	struct lfq_claim arg = {
+		.size = sizeof(arg), .flags = LFQ_CLAIM_CONSUMER,
+	};
+
+	if (q->hdr.type != LFQ_TYPE_MPMC || !(q->role & LFQ_ROLE_CONSUMER))
+		return 0;
+	if (ioctl(q->fd, LFQ_IOC_CLAIM, &arg))
+		return -errno;
+	if (arg.index >= LFQ_MPMC_CLAIMS)
+		return -EPROTO;
+	q->cclaim = (int)arg.index;
+	lfq_mpmc_cons_set_claim(&q->cons.mpmc.view,
+				&q->ring.cons->claims[arg.index]);
+	return 0;
+}
+
+/* Give the claims back: the fd may outlive the handle (fd passing). */
 static void lfq_kernel_unbind(struct lfq *q)
 {
 	struct lfq_claim arg = {
@@ -48,6 +69,11 @@ static void lfq_kernel_unbind(struct lfq *q)
 
 	if (q->claim >= 0)
 		(void)ioctl(q->fd, LFQ_IOC_CLAIM, &arg);
+	if (q->cclaim >= 0) {
+		arg.flags = LFQ_CLAIM_FREE | LFQ_CLAIM_CONSUMER;
+		arg.index = (uint32_t)q->cclaim;
+		(void)ioctl(q->fd, LFQ_IOC_CLAIM, &arg);
+	}
 }
 
 /*
@@ -106,7 +132,7 @@ static int lfq_kernel_map(struct lfq *q)
 		lfq_elastic_bind(q);
 	else
 		lfq_bind_views(q);
-	return lfq_claim_register(q);
+	return lfq_claim_register(q) ?: lfq_cclaim_register(q);
 }
 
 /**

@@ -15,7 +15,7 @@ unset LFQ_RESULTS_FILE
 D=${LFQ_LOGDIR:-build/check}/bench
 rm -rf "$D"
 mkdir -p "$D"
-SUITES="spsc mpsc icount phys ipc vm"
+SUITES="spsc mpsc mpmc icount phys ipc vm"
 n=0
 
 ok() { # ok STATUS DESCRIPTION [LOG]

@@ -22,7 +22,7 @@
 
 static const char usage_text[] =
 "Usage: lfqctl COMMAND [ARGS]\n"
-"  create NAME [--type spsc|mpsc] [--slot-size N] [--slots N] [--mode OCTAL]\n"
+"  create NAME [--type spsc|mpsc|mpmc] [--slot-size N] [--slots N] [--mode OCTAL]\n"
 "              [--block] [--elastic MIN:MAX]\n"
 "                             create a named queue (default spsc, 64 bytes x\n"
 "                             1024 slots, mode 0600); it lives until unlinked.\n"
@@ -56,7 +56,7 @@ static int fail(const char *what, const char *name, int err)
 static const char *type_name(uint32_t type)
 {
 	return type == LFQ_TYPE_MPSC ? "mpsc" : type == LFQ_TYPE_SPSC ?
-	       "spsc" : "?";
+	       "spsc" : type == LFQ_TYPE_MPMC ? "mpmc" : "?";
 }
 
 static int parse_u32(const char *s, int base, uint32_t *out)
@@ -147,6 +147,8 @@ static int cmd_create(int argc, char **argv)
 				p.type = LFQ_TYPE_SPSC;
 			else if (!strcmp(optarg, "mpsc"))
 				p.type = LFQ_TYPE_MPSC;
+			else if (!strcmp(optarg, "mpmc"))
+				p.type = LFQ_TYPE_MPMC;
 			else
 				return usage();
 			break;

@@ -34,9 +34,8 @@
 #define LFQ_TYPE_MPSC		2	/* many producers, one consumer */
 /*
  * Many producers, many consumers: consumers claim runs of committed slots
- * and release them out of order (per-slot release words). Process memory
- * only so far (liblfq's memfd backend); LFQ_IOC_CREATE answers
- * -EOPNOTSUPP.
+ * and release them out of order (per-slot release words); any number of
+ * consumer files, each registering a consumer claim (LFQ_IOC_CLAIM).
  */
 #define LFQ_TYPE_MPMC		3
 
@@ -96,8 +95,8 @@
  * struct lfq_create - LFQ_IOC_CREATE argument: bind a new queue to the file.
  * @size:	sizeof(struct lfq_create) as the caller knows it.
  * @flags:	LFQ_CREATE_* flags.
- * @type:	LFQ_TYPE_SPSC or LFQ_TYPE_MPSC; LFQ_TYPE_MPMC gives
- *		-EOPNOTSUPP (process memory only so far).
+ * @type:	LFQ_TYPE_SPSC, LFQ_TYPE_MPSC or LFQ_TYPE_MPMC (not
+ *		elastic).
  * @slot_size:	bytes per slot, a multiple of 8 in
  *		[LFQ_SLOT_SIZE_MIN, LFQ_SLOT_SIZE_MAX].
  * @slot_count:	slots in the ring, a power of two in
@@ -240,6 +239,7 @@ struct lfq_unlink {
  * @shrinks:	segments retired.
  * @pool:	spare segments.
  * @bytes:	bytes the queue holds.
+ * @lost:	as lfq_stats.lost (LFQ_LIST_ENTRY_SIZE_VER3).
  */
 struct lfq_list_entry {
 	char name[LFQ_NAME_MAX];
@@ -272,11 +272,13 @@ struct lfq_list_entry {
 	__u64 shrinks;
 	__u64 pool;
 	__u64 bytes;
+	__u64 lost;
 };
 
 #define LFQ_LIST_ENTRY_SIZE_VER0 144
 #define LFQ_LIST_ENTRY_SIZE_VER1 152	/* orphaned */
 #define LFQ_LIST_ENTRY_SIZE_VER2 208	/* seg_min .. bytes */
+#define LFQ_LIST_ENTRY_SIZE_VER3 216	/* lost */
 
 /**
  * struct lfq_list - LFQ_IOC_LIST argument: report the named queues.
@@ -447,6 +449,9 @@ struct lfq_wait {
  * @pool:	spare segments, ready for producers in any context.
  * @bytes:	bytes of memory the queue holds now (its pages, all
  *		segments included).
+ * @lost:	MPMC slots the kernel released on behalf of a consumer that
+ *		was released holding them (LFQ_STATS_SIZE_VER4): their
+ *		records are lost, not redelivered (see LFQ_IOC_CLAIM).
  *
  * @produced, @consumed, @full_events and @empty_events live in pages the
  * processes can write; the kernel reports them as found. The rest are kept
@@ -470,12 +475,14 @@ struct lfq_stats {
 	__u64 shrinks;
 	__u64 pool;
 	__u64 bytes;
+	__u64 lost;
 };
 
 #define LFQ_STATS_SIZE_VER0	64
 #define LFQ_STATS_SIZE_VER1	72	/* dropped */
 #define LFQ_STATS_SIZE_VER2	80	/* orphaned */
 #define LFQ_STATS_SIZE_VER3	128	/* segments .. bytes */
+#define LFQ_STATS_SIZE_VER4	136	/* lost */
 
 /*
  * Crash safety of MPSC queues. Every producer (each thread or process that
@@ -489,23 +496,38 @@ struct lfq_stats {
  * without a claim is not protected: its slots may be taken for a dead
  * producer's if one dies meanwhile. Claims belong to the file, so handles
  * sharing a file through fork or fd passing must each register their own.
+ *
+ * MPMC queues have producer claims as MPSC ones, and consumer claims
+ * (LFQ_CLAIM_CONSUMER, in lfq_cons_ctl.claims): a consumer writes the range
+ * it is about to claim into its record before the compare-and-swap that
+ * takes it (lfq_mpmc.h). When a consumer file is released, the slots its
+ * last claim took and it did not release are released on its behalf,
+ * once no live consumer's claim covers them: their records are lost, not
+ * redelivered, and counted in lfq_stats.lost. Producers are never
+ * wedged by a dead consumer.
  */
 
 /* struct lfq_claim.flags */
 #define LFQ_CLAIM_FREE		(1u << 0)	/* give @index back */
-#define LFQ_CLAIM_FLAGS_ALL	LFQ_CLAIM_FREE
+#define LFQ_CLAIM_CONSUMER	(1u << 1)	/* an MPMC consumer's claim */
+#define LFQ_CLAIM_FLAGS_ALL	(LFQ_CLAIM_FREE | LFQ_CLAIM_CONSUMER)
 
 /**
  * struct lfq_claim - LFQ_IOC_CLAIM argument: register or free a claim.
  * @size:	sizeof(struct lfq_claim) as the caller knows it.
- * @flags:	0 to register a claim, LFQ_CLAIM_FREE to free @index.
- * @index:	out (register): the claim's index in lfq_prod_ctl.claims,
- *		which the kernel zeroed; in (free): a claim this file holds.
+ * @flags:	0 to register a claim, LFQ_CLAIM_FREE to free @index;
+ *		with LFQ_CLAIM_CONSUMER, a consumer claim of an MPMC queue.
+ * @index:	out (register): the claim's index in lfq_prod_ctl.claims
+ *		(lfq_cons_ctl.claims for a consumer claim), which the kernel
+ *		zeroed; in (free): a claim this file holds.
  * @__reserved:	must be zero.
  *
- * Errors: -EINVAL for an SPSC queue, unknown flags, or freeing an index the
- * file does not hold; -EPERM if the file is not a producer; -ENOSPC when
- * all LFQ_MPSC_CLAIMS claims are registered.
+ * Errors: -EINVAL for an SPSC queue, unknown flags, LFQ_CLAIM_CONSUMER on
+ * a queue that is not MPMC, or freeing an index the file does not hold;
+ * -EPERM if the file is not a producer (a consumer, for
+ * LFQ_CLAIM_CONSUMER); -ENOSPC when all LFQ_MPSC_CLAIMS (LFQ_MPMC_CLAIMS)
+ * claims are registered, or held by dead consumers whose slots are still
+ * being recovered.
  */
 struct lfq_claim {
 	__u32 size;

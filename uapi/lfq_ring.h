@@ -192,6 +192,8 @@ struct lfq_seg_word {
 
 /* Claim records in the producer page: one per registered MPSC producer. */
 #define LFQ_MPSC_CLAIMS		60
+/* Claim records in the consumer page: one per registered MPMC consumer. */
+#define LFQ_MPMC_CLAIMS		60
 
 /**
  * struct lfq_mpsc_claim - the slots an MPSC producer may hold, one cache
@@ -246,6 +248,9 @@ struct lfq_prod_ctl {
  *		admitted; the consumer stores the next frame, with release
  *		ordering, when it moves on (it never touches the old segment
  *		again).
+ * @claims:	MPMC: the consumers' claim records, by LFQ_IOC_CLAIM
+ *		(LFQ_CLAIM_CONSUMER) index: the range a consumer is claiming
+ *		or holds (lfq_mpmc.h).
  */
 struct lfq_cons_ctl {
 	__u64 tail;
@@ -256,6 +261,8 @@ struct lfq_cons_ctl {
 	__u64 empty_events;
 	__u32 seg;
 	__u32 __pad3;
+	__u8 __pad4[LFQ_CACHELINE - 16];
+	struct lfq_mpsc_claim claims[LFQ_MPMC_CLAIMS];
 };
 
 #endif /* _UAPI_LINUX_LFQ_RING_H */

@@ -226,7 +226,8 @@ static void lfq_orphans_kick(struct lfq_queue *q)
 }
 
 /**
- * lfq_claims_init() - set up an MPSC queue's claims (none for SPSC).
+ * lfq_claims_init() - set up an MPSC or MPMC queue's producer claims (none
+ * for SPSC).
  * @q:		the queue being created.
  *
  * Return: 0 or -ENOMEM.
@@ -236,7 +237,7 @@ int lfq_claims_init(struct lfq_queue *q)
 	struct lfq_claims *c;
 
 	BUILD_BUG_ON(sizeof(struct lfq_prod_ctl) > PAGE_SIZE);
-	if (q->hdr.type != LFQ_TYPE_MPSC)
+	if (!lfq_type_committed(q->hdr.type))
 		return 0;
 	c = kzalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
 	if (!c)

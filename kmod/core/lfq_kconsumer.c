@@ -34,7 +34,9 @@ static void lfq_consumer_bind(struct lfq_consumer *c,
 /**
  * lfq_consumer_init() - start consuming @q where its consumer index stands.
  * @c:		the consumer, owned by the caller.
- * @q:		the queue (a reference held by the caller while @c is used).
+ * @q:		the queue (a reference held by the caller while @c is used):
+ *		SPSC or MPSC; an MPMC queue has no kernel consumers yet, and
+ *		such a consumer finds it empty.
  *
  * On an elastic queue the consumer starts in the oldest live segment,
  * which from then on is not retired under it; call lfq_consumer_fini()
@@ -73,6 +75,10 @@ static const void *lfq_consumer_peek_ring(struct lfq_consumer *c, u32 want,
 	const void *span;
 	int wake;
 
+	if (unlikely(c->q->hdr.type == LFQ_TYPE_MPMC)) {
+		*got = 0;
+		return NULL;
+	}
 	if (c->q->hdr.type != LFQ_TYPE_MPSC)
 		return lfq_spsc_peek(&c->spsc, want, got);
 	span = lfq_mpsc_peek_check(&c->mpsc, want, got, &wake);

@@ -18,6 +18,7 @@
 
 #include <kunit/visibility.h>
 
+#include "lfq_cclaims.h"
 #include "lfq_claims.h"
 #include "lfq_limits.h"
 #include "lfq_queue.h"
@@ -36,6 +37,7 @@ static void lfq_queue_free_pages(struct lfq_queue *q)
 
 	/* The orphan scan first: it may queue a wakeup. */
 	lfq_claims_destroy(q);
+	lfq_cclaims_destroy(q);
 	/* A kernel producer's last wakeups may still be pending. */
 	irq_work_sync(&q->wake_work);
 	irq_work_sync(&q->space_work);
@@ -115,7 +117,6 @@ static int lfq_queue_alloc_pages(struct lfq_queue *q)
  *
  * Context: process context; may sleep.
  * Return: the queue, or ERR_PTR(-EINVAL) for bad parameters,
- * ERR_PTR(-EOPNOTSUPP) for an MPMC queue (process memory only so far),
  * ERR_PTR(-EDQUOT) past the user's limit, ERR_PTR(-ENOMEM) when memory or
  * registry ids run out.
  */
@@ -125,9 +126,6 @@ struct lfq_queue *lfq_queue_create(const struct lfq_geometry *g)
 	int err;
 
 	might_sleep();
-	/* The module has no MPMC consumers, roles or recovery yet. */
-	if (g->type == LFQ_TYPE_MPMC)
-		return ERR_PTR(-EOPNOTSUPP);
 	err = lfq_geometry_check(g, PAGE_SIZE);
 	if (err)
 		return ERR_PTR(err);
@@ -146,6 +144,8 @@ struct lfq_queue *lfq_queue_create(const struct lfq_geometry *g)
 	lfq_ring_hdr_set_wake(&q->hdr, lfq_wake_mode_new(g));
 	q->user = lfq_user_get(current_fsuid(), capable(CAP_SYS_RESOURCE));
 	err = q->user ? lfq_claims_init(q) : -ENOMEM;
+	if (!err)
+		err = lfq_cclaims_init(q);
 	if (!err)
 		err = lfq_queue_alloc_pages(q);
 	if (err)
@@ -199,9 +199,9 @@ EXPORT_SYMBOL_GPL(lfq_queue_get);
  * @q:		the queue.
  * @role:	LFQ_ROLE_* bits.
  *
- * A queue has one consumer, and one producer if it is SPSC (an MPSC
- * queue takes any number). Kernel users of the in-kernel API are not
- * counted. A consumer of an elastic queue starts in its oldest live
+ * A queue has one consumer (an MPMC queue: any number), and one producer
+ * if it is SPSC (the others take any number). Kernel users of the
+ * in-kernel API are not counted. A consumer of an elastic queue starts in its oldest live
  * segment (lfq_seg_consumer_admit()).
  *
  * Context: process context.
@@ -210,14 +210,16 @@ EXPORT_SYMBOL_GPL(lfq_queue_get);
 int lfq_queue_admit(struct lfq_queue *q, u32 role)
 {
 	/* Counts only: the cmpxchg()es order nothing else, pair with nothing. */
-	if ((role & LFQ_ROLE_CONSUMER) &&
-	    atomic_cmpxchg(&q->consumers, 0, 1) != 0)
+	if ((role & LFQ_ROLE_CONSUMER) && q->hdr.type == LFQ_TYPE_MPMC)
+		atomic_inc(&q->consumers);
+	else if ((role & LFQ_ROLE_CONSUMER) &&
+		 atomic_cmpxchg(&q->consumers, 0, 1) != 0)
 		return -EBUSY;
 	if ((role & LFQ_ROLE_CONSUMER) && q->el)
 		lfq_seg_consumer_admit(q->el);
 	if (!(role & LFQ_ROLE_PRODUCER))
 		return 0;
-	if (q->hdr.type == LFQ_TYPE_MPSC) {
+	if (lfq_type_committed(q->hdr.type)) {
 		atomic_inc(&q->producers);
 	} else if (atomic_cmpxchg(&q->producers, 0, 1) != 0) {
 		if (role & LFQ_ROLE_CONSUMER)
@@ -301,6 +303,7 @@ void lfq_queue_stats(struct lfq_queue *q, struct lfq_stats *st)
 		.waits		= atomic64_read(&q->waits),
 		.dropped	= atomic64_read(&q->dropped),
 		.orphaned	= atomic64_read(&q->orphaned),
+		.lost		= atomic64_read(&q->lost),
 		.segments	= 1,
 		.segments_peak	= 1,
 		.bytes		= (u64)q->nr_pages << PAGE_SHIFT,

@@ -48,16 +48,20 @@ struct lfq_user;
  * @wake_work:	wakes @data_wq for kernel producers in any context.
  * @space_work:	wakes @space_wq when a segment is linked in any context
  *		(an elastic queue's producers asleep at seg_max).
- * @claims:	MPSC producers' claims and the orphan scan (lfq_claims.c);
- *		NULL for SPSC.
+ * @claims:	MPSC and MPMC producers' claims and the orphan scan
+ *		(lfq_claims.c); NULL for SPSC.
+ * @cclaims:	MPMC consumers' claims and their recovery (lfq_cclaims.c);
+ *		NULL for the other types.
  * @dropped:	kernel reservations that found the ring full.
  * @orphaned:	slots discarded for released producers.
+ * @lost:	MPMC slots released for released consumers.
  * @wakeups:	wakeups that found a sleeper.
  * @wake_calls:	LFQ_IOC_WAKE calls.
  * @waits:	times an LFQ_IOC_WAIT caller went to sleep.
  * @files:	/dev/lfq files bound to the queue (counted by kmod/dev).
  * @producers:	admitted holders of the producer role (SPSC: at most 1).
- * @consumers:	admitted holders of the consumer role (at most 1).
+ * @consumers:	admitted holders of the consumer role (at most 1; MPMC:
+ *		any number).
  */
 struct lfq_queue {
 	struct kref ref;
@@ -76,8 +80,10 @@ struct lfq_queue {
 	struct irq_work wake_work;
 	struct irq_work space_work;
 	struct lfq_claims *claims;
+	struct lfq_cclaims *cclaims;
 	atomic64_t dropped;
 	atomic64_t orphaned;
+	atomic64_t lost;
 	atomic64_t wakeups;
 	atomic64_t wake_calls;
 	atomic64_t waits;

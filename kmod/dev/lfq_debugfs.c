@@ -19,7 +19,8 @@ static struct dentry *lfq_debugfs_dir;
 
 static const char *lfq_type_name(u32 type)
 {
-	return type == LFQ_TYPE_MPSC ? "mpsc" : "spsc";
+	return type == LFQ_TYPE_MPSC ? "mpsc" :
+	       type == LFQ_TYPE_MPMC ? "mpmc" : "spsc";
 }
 
 static int lfq_queues_show(struct seq_file *m, void *v)

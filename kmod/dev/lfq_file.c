@@ -8,6 +8,7 @@
  */
 #include <linux/slab.h>
 
+#include "core/lfq_cclaims.h"
 #include "core/lfq_claims.h"
 #include "core/lfq_queue.h"
 #include "core/lfq_seg.h"
@@ -107,6 +108,8 @@ void lfq_file_release(struct file *file)
 	lfq_src_release(f->q, file);
 	/* Its reservations, if it died holding any, are discarded. */
 	lfq_claims_drop(f->q, f->claims);
+	/* What its MPMC claim held and it did not release is released. */
+	lfq_cclaims_drop(f->q, f->cclaims);
 	/* The role is free again: a new consumer may attach. */
 	lfq_queue_leave(f->q, f->role);
 	atomic_dec(&f->q->files);

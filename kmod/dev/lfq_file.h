@@ -28,6 +28,7 @@ struct lfq_file {
 	struct lfq_queue *q;
 	u32 role;
 	DECLARE_BITMAP(claims, LFQ_MPSC_CLAIMS);
+	DECLARE_BITMAP(cclaims, LFQ_MPMC_CLAIMS);
 };
 
 /* A file's binding, or NULL while the file is unbound. */

@@ -10,6 +10,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include "core/lfq_cclaims.h"
 #include "core/lfq_claims.h"
 #include "core/lfq_queue.h"
 #include "core/lfq_seg.h"
@@ -175,8 +176,9 @@ long lfq_ioc_wake(struct lfq_ioc *io)
 
 /**
  * lfq_ioc_claim() - LFQ_IOC_CLAIM: register or free a claim record.
- * @io:		the call; @io->karg is a struct lfq_claim; the file holds
- *		the producer role.
+ * @io:		the call; @io->karg is a struct lfq_claim. A producer claim
+ *		needs the producer role, a consumer claim (MPMC) the
+ *		consumer role.
  *
  * Return: 0, or the errors listed at struct lfq_claim.
  */
@@ -184,17 +186,30 @@ long lfq_ioc_claim(struct lfq_ioc *io)
 {
 	struct lfq_claim *arg = io->karg;
 	struct lfq_file *f = io->f;
+	bool cons = arg->flags & LFQ_CLAIM_CONSUMER;
 	int i;
 
+	/* The role first, as the dispatcher checks it for other calls. */
+	if (!(f->role & (cons ? LFQ_ROLE_CONSUMER : LFQ_ROLE_PRODUCER)))
+		return -EPERM;
 	if (arg->__reserved || (arg->flags & ~LFQ_CLAIM_FLAGS_ALL))
 		return -EINVAL;
+	if (cons && f->q->hdr.type != LFQ_TYPE_MPMC)
+		return -EINVAL;
 	if (arg->flags & LFQ_CLAIM_FREE)
-		return lfq_claim_unregister(f->q, f->claims, arg->index);
-	i = lfq_claim_register(f->q, f->claims);
+		return cons ? lfq_cclaim_unregister(f->q, f->cclaims,
+						    arg->index) :
+			      lfq_claim_unregister(f->q, f->claims,
+						   arg->index);
+	i = cons ? lfq_cclaim_register(f->q, f->cclaims) :
+		   lfq_claim_register(f->q, f->claims);
 	if (i < 0)
 		return i;
 	if (put_user(i, &((struct lfq_claim __user *)io->uarg)->index)) {
-		lfq_claim_unregister(f->q, f->claims, i);
+		if (cons)
+			lfq_cclaim_unregister(f->q, f->cclaims, i);
+		else
+			lfq_claim_unregister(f->q, f->claims, i);
 		return -EFAULT;
 	}
 	return 0;

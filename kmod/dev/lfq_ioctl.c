@@ -120,7 +120,7 @@ static const struct lfq_ioc_desc lfq_ioc_table[] = {
 		.cmd = LFQ_IOC_CLAIM, .fn = lfq_ioc_claim,
 		.ksize = sizeof(struct lfq_claim), .min_size = LFQ_CLAIM_SIZE_VER0,
 		.bind = LFQ_BIND_BOUND, .argk = LFQ_ARG_IN,
-		.role = LFQ_ROLE_PRODUCER,
+		/* The role the claim's kind needs: lfq_ioc_claim(). */
 	},
 };
 

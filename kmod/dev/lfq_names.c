@@ -397,6 +397,7 @@ static void lfq_list_fill(struct lfq_list_entry *e, const struct lfq_name *n)
 		.shrinks	= st.shrinks,
 		.pool		= st.pool,
 		.bytes		= st.bytes,
+		.lost		= st.lost,
 	};
 	memcpy(e->name, n->name, LFQ_NAME_MAX);
 }
@@ -422,7 +423,7 @@ long lfq_ioc_list(struct lfq_ioc *io)
 	int err = 0;
 
 	BUILD_BUG_ON(sizeof(*arg) != LFQ_LIST_SIZE_VER0);
-	BUILD_BUG_ON(sizeof(*buf) != LFQ_LIST_ENTRY_SIZE_VER2);
+	BUILD_BUG_ON(sizeof(*buf) != LFQ_LIST_ENTRY_SIZE_VER3);
 	/* ->total is output only: a caller may pass back a previous answer. */
 	if (arg->flags || arg->__reserved)
 		return -EINVAL;

@@ -1,16 +1,25 @@
 // SPDX-License-Identifier: MIT
 /*
- * mpmc_lib_mt.c - MPMC queues through liblfq's API on memfd queues: producer
- * and consumer handles, each attached by fd, in threads and in processes;
- * every message delivered exactly once, whole, in order per producer
- * within each consumer, with consumers that sleep in lfq_wait_data() (a
- * lost wakeup is a 10 s timeout) and release their claims in pieces;
- * discards skipped; a held claim keeps its slots from the producers until
+ * mpmc_lib_mt.c - MPMC queues through liblfq's API: producer and consumer
+ * handles, each attached on its own, in threads and in processes; every
+ * message delivered exactly once, whole, in order per producer within
+ * each consumer, with consumers that sleep in lfq_wait_data() (a lost
+ * wakeup is a 10 s timeout) and release their claims in pieces; discards
+ * skipped; a held claim keeps its slots from the producers until
  * released; and the geometry rules (no elastic MPMC queue).
+ *
+ * Runs on memfd queues here (handles attached by fd), and on a named
+ * /dev/lfq queue in the test VM (tests/vm/mpmc_kernel.c builds this file
+ * with LFQ_KERNEL_QUEUE: every producer and consumer opens its own file
+ * by name, in its role), where it also kills a consumer that holds a
+ * claim: the module releases its slots and counts them lost. -n sets the
+ * messages per producer of the 4x4 processes case.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,9 +36,18 @@
 #define PMAX		4
 #ifdef LFQ_TSAN
 #define PER_PRODUCER	20000ull
+#elif defined(LFQ_KERNEL_QUEUE)
+#define PER_PRODUCER	100000ull	/* TCG is slow */
 #else
 #define PER_PRODUCER	1000000ull
 #endif
+
+#ifdef LFQ_KERNEL_QUEUE
+#define QUEUE_NAME	"t-mpmc"
+#endif
+
+/* Messages per producer of the 4x4 processes case (-n). */
+static uint64_t big_per_producer = PER_PRODUCER;
 
 /* A message: producer, sequence number, and a check of both. */
 struct msg {
@@ -41,6 +59,34 @@ static uint64_t check_of(uint64_t p, uint64_t s)
 	return (p << 40 ^ s) * 0x9e3779b97f4a7c15ull;
 }
 
+#ifdef LFQ_KERNEL_QUEUE
+/* A named queue, so that each handle can open a file of its own. */
+static int make_queue(uint32_t slots, struct lfq **q)
+{
+	LFQ_OPTS(lfq_create_opts, o, .type = LFQ_TYPE_MPMC, .slot_size = SLOT,
+		 .slot_count = slots, .backend = LFQ_BACKEND_KERNEL,
+		 .name = QUEUE_NAME, .mode = 0600);
+
+	lfq_unlink(QUEUE_NAME);	/* a previous case's, if it failed */
+	return lfq_create(&o, q);
+}
+
+static void drop_queue(struct lfq *q)
+{
+	lfq_unlink(QUEUE_NAME);
+	lfq_close(q);
+}
+
+/* A file of its own, in @role (0: both). */
+static int attach_role(int fd, uint32_t role, struct lfq **q)
+{
+	LFQ_OPTS(lfq_open_opts, o, .name = QUEUE_NAME,
+		 .role = role ? role : LFQ_ROLE_ALL);
+
+	(void)fd;
+	return lfq_open(&o, q);
+}
+#else
 static int make_queue(uint32_t slots, struct lfq **q)
 {
 	LFQ_OPTS(lfq_create_opts, o, .type = LFQ_TYPE_MPMC, .slot_size = SLOT,
@@ -49,32 +95,62 @@ static int make_queue(uint32_t slots, struct lfq **q)
 	return lfq_create(&o, q);
 }
 
-static int attach(int fd, struct lfq **q)
+static void drop_queue(struct lfq *q)
+{
+	lfq_close(q);
+}
+
+/* Memfd queues have no roles: a handle of its own on the memfd. */
+static int attach_role(int fd, uint32_t role, struct lfq **q)
 {
 	LFQ_OPTS(lfq_open_opts, o, .fd = fd);
 
+	(void)role;
 	return lfq_open(&o, q);
+}
+#endif
+
+static int attach(int fd, struct lfq **q)
+{
+	return attach_role(fd, 0, q);
 }
 
 /*
  * What the consumers saw, in shared memory (threads and processes alike):
- * a count per message (exactly once: each ends at 1), discards, errors.
+ * a bit per message, set once (a second time counts in @twice), discards,
+ * errors.
  */
 struct seen {
-	uint8_t count[PMAX][PER_PRODUCER];
-	uint64_t total, discards_committed, bad;
+	uint64_t total, discards_committed, bad, twice, per;
+	uint64_t bits[];	/* PMAX * per bits */
 };
 
-static struct seen *seen_map(void)
+static size_t seen_size(uint64_t per)
 {
-	struct seen *s = mmap(NULL, sizeof(*s), PROT_READ | PROT_WRITE,
+	return sizeof(struct seen) + (PMAX * per + 63) / 64 * 8;
+}
+
+static struct seen *seen_map(uint64_t per)
+{
+	struct seen *s = mmap(NULL, seen_size(per), PROT_READ | PROT_WRITE,
 			      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 
 	if (s == MAP_FAILED) {
 		tap_diag("mmap: %s", strerror(errno));
 		exit(1);
 	}
+	s->per = per;
 	return s;
+}
+
+/* Mark message @seq of producer @p seen. */
+static void seen_mark(struct seen *s, uint64_t p, uint64_t seq)
+{
+	uint64_t bit = p * s->per + seq;
+
+	if (__atomic_fetch_or(&s->bits[bit / 64], 1ull << (bit % 64),
+			      __ATOMIC_RELAXED) & (1ull << (bit % 64)))
+		__atomic_fetch_add(&s->twice, 1, __ATOMIC_RELAXED);
 }
 
 struct role {
@@ -94,7 +170,7 @@ static int produce(struct role *r)
 	uint64_t seq = 0, round = 0;
 	struct lfq *q;
 
-	if (attach(r->fd, &q))
+	if (attach_role(r->fd, LFQ_ROLE_PRODUCER, &q))
 		return 2;
 	while (seq < r->count) {
 		uint32_t want = (uint32_t)(round % 8) + 1, keep, i;
@@ -143,7 +219,7 @@ static int consume(struct role *r)
 
 	for (unsigned int p = 0; p < PMAX; p++)
 		last[p] = UINT64_MAX;
-	if (attach(r->fd, &q))
+	if (attach_role(r->fd, LFQ_ROLE_CONSUMER, &q))
 		return 2;
 	while (__atomic_load_n(&r->seen->total, __ATOMIC_RELAXED) < r->count) {
 		const void *span;
@@ -162,7 +238,7 @@ static int consume(struct role *r)
 		for (i = 0; i < got; i++) {
 			uint64_t p = m[i].producer, s = m[i].seq;
 
-			if (p >= r->producers || s >= PER_PRODUCER ||
+			if (p >= r->producers || s >= r->seen->per ||
 			    m[i].check != check_of(p, s) ||
 			    (last[p] != UINT64_MAX && s <= last[p])) {
 				__atomic_fetch_add(&r->seen->bad, 1,
@@ -170,8 +246,7 @@ static int consume(struct role *r)
 				continue;
 			}
 			last[p] = s;
-			__atomic_fetch_add(&r->seen->count[p][s], 1,
-					   __ATOMIC_RELAXED);
+			seen_mark(r->seen, p, s);
 		}
 		/* Release in pieces: the first slot, then the rest. */
 		for (done = 0; done < got;) {
@@ -198,16 +273,12 @@ static void *thread_main(void *arg)
 }
 
 /* Check the consumers' tally: every message exactly once, nothing bad. */
-static int tally_ok(const struct seen *s, unsigned int producers,
-		    uint64_t per)
+static int tally_ok(const struct seen *s, unsigned int producers)
 {
-	uint64_t missing = 0, twice = 0;
+	uint64_t missing = 0, twice = s->twice, bit;
 
-	for (unsigned int p = 0; p < producers; p++)
-		for (uint64_t i = 0; i < per; i++) {
-			missing += !s->count[p][i];
-			twice += s->count[p][i] > 1;
-		}
+	for (bit = 0; bit < producers * s->per; bit++)
+		missing += !(s->bits[bit / 64] & (1ull << (bit % 64)));
 	if (missing || twice || s->bad)
 		tap_diag("  missing %llu, delivered twice %llu, bad %llu",
 			 (unsigned long long)missing,
@@ -217,26 +288,27 @@ static int tally_ok(const struct seen *s, unsigned int producers,
 }
 
 /* @np producer and @nc consumer threads (or processes) on one queue. */
-static void run(unsigned int np, unsigned int nc, int processes)
+static void run(unsigned int np, unsigned int nc, int processes,
+		uint64_t per)
 {
 	struct role roles[2 * PMAX];
 	pthread_t th[2 * PMAX];
 	pid_t pid[2 * PMAX];
-	struct seen *s = seen_map();
+	struct seen *s = seen_map(per);
 	struct lfq *q;
 	int64_t t0 = now_ns();
 	unsigned int i, n = np + nc;
 	int rc = 0;
 
 	if (make_queue(256, &q)) {
-		tap_ok(0, "create an MPMC memfd queue");
+		tap_ok(0, "create an MPMC queue");
 		return;
 	}
 	for (i = 0; i < n; i++) {
 		roles[i] = (struct role){
 			.fd = lfq_fd(q), .id = i < np ? i : i - np,
 			.producers = i < np ? 0 : np,
-			.count = i < np ? PER_PRODUCER : np * PER_PRODUCER,
+			.count = i < np ? per : np * per,
 			.seen = s,
 		};
 		if (processes) {
@@ -265,15 +337,15 @@ static void run(unsigned int np, unsigned int nc, int processes)
 			}
 		}
 	}
-	tap_ok(!rc && tally_ok(s, np, PER_PRODUCER),
+	tap_ok(!rc && tally_ok(s, np),
 	       "%ux%u %s: %llu messages, each delivered exactly once, whole and in order per producer (%.2f s)",
 	       np, nc, processes ? "processes" : "threads",
-	       (unsigned long long)(np * PER_PRODUCER),
+	       (unsigned long long)(np * per),
 	       (double)(now_ns() - t0) / 1e9);
 	tap_diag("  %llu slots discarded by the producers",
 		 (unsigned long long)s->discards_committed);
-	lfq_close(q);
-	munmap(s, sizeof(*s));
+	drop_queue(q);
+	munmap(s, seen_size(per));
 }
 
 /* A held claim keeps its slots: peek again, partial release, no reuse. */
@@ -320,7 +392,7 @@ static void test_held_claim(void)
 	       "then the queue is empty for both");
 	lfq_close(a);
 	lfq_close(b);
-	lfq_close(q);
+	drop_queue(q);
 }
 
 /* Discarded slots are skipped and freed; a waiting producer is woken. */
@@ -346,7 +418,7 @@ static void test_discards(void)
 	       lfq_peek(q, 8, &span) == -EAGAIN &&
 	       lfq_reserve(q, 128, &w) == 128 && !lfq_commit(q, 128),
 	       "a whole ring discarded is skipped and its slots reused");
-	lfq_close(q);
+	drop_queue(q);
 }
 
 static void test_geometry(void)
@@ -364,16 +436,100 @@ static void test_geometry(void)
 	tap_ok(lfq_create(&o, &q) == -EINVAL, "type MPMC + 1 is EINVAL");
 }
 
-int main(void)
+#ifdef LFQ_KERNEL_QUEUE
+/*
+ * A consumer process claims 5 slots and is killed holding them: the
+ * module releases them on its behalf (lfq_stats.lost), the producers get
+ * the whole ring back, and another consumer gets every other record.
+ */
+static void test_dead_consumer(void)
 {
+	struct lfq_stats st = { .size = sizeof(st) };
+	struct lfq *q, *c;
+	uint64_t v, sum = 0, want = 0;
+	int ready[2], i, n = 0, full = 0;
+	pid_t pid;
+	char x;
+
+	if (make_queue(128, &q) || pipe(ready)) {
+		tap_ok(0, "create an MPMC queue");
+		return;
+	}
+	for (v = 0; v < 128; v++)
+		lfq_push(q, &v, sizeof(v));
+	fflush(stdout);
+	pid = fork();
+	if (!pid) {
+		const void *span;
+
+		if (attach_role(-1, LFQ_ROLE_CONSUMER, &c) ||
+		    lfq_peek(c, 5, &span) != 5)
+			_exit(1);
+		if (write(ready[1], "x", 1) != 1)
+			_exit(2);
+		pause();
+		_exit(3);
+	}
+	i = read(ready[0], &x, 1) == 1;
+	kill(pid, SIGKILL);
+	child_status(pid);
+	for (int t = 0; t < 200; t++) {
+		lfq_get_stats(q, &st);
+		if (st.lost >= 5)
+			break;
+		usleep(10000);
+	}
+	tap_ok(i && st.lost == 5,
+	       "a consumer killed holding 5 claimed slots: 5 counted lost (%llu)",
+	       (unsigned long long)st.lost);
+	if (attach_role(-1, LFQ_ROLE_CONSUMER, &c)) {
+		tap_ok(0, "a second consumer");
+		drop_queue(q);
+		return;
+	}
+	while (lfq_pop(c, &v, sizeof(v)) == 0) {
+		n++;
+		sum += v;
+	}
+	for (v = 5; v < 128; v++)
+		want += v;
+	tap_ok(n == 123 && sum == want,
+	       "another consumer gets the other 123 records (%d)", n);
+	for (v = 0; v < 256 && !lfq_push(q, &v, sizeof(v)); v++)
+		full++;
+	tap_ok(full == 128, "the producers get the whole ring back (%d)", full);
+	lfq_close(c);
+	close(ready[0]);
+	close(ready[1]);
+	drop_queue(q);
+}
+#endif
+
+int main(int argc, char **argv)
+{
+	int c;
+
+	while ((c = getopt(argc, argv, "n:")) != -1) {
+		if (c != 'n' || strtoull(optarg, NULL, 0) < 1) {
+			fprintf(stderr, "usage: %s [-n PER_PRODUCER]\n",
+				argv[0]);
+			return 2;
+		}
+		big_per_producer = strtoull(optarg, NULL, 0);
+	}
+#ifdef LFQ_KERNEL_QUEUE
+	tap_plan(20);
+	test_dead_consumer();
+#else
 	tap_plan(17);
+#endif
 	test_geometry();
 	test_held_claim();
 	test_discards();
-	run(1, 2, 0);
-	run(2, 2, 0);
-	run(4, 4, 0);
-	run(2, 2, 1);
-	run(4, 4, 1);
+	run(1, 2, 0, PER_PRODUCER);
+	run(2, 2, 0, PER_PRODUCER);
+	run(4, 4, 0, PER_PRODUCER);
+	run(2, 2, 1, PER_PRODUCER);
+	run(4, 4, 1, big_per_producer);
 	return tap_done();
 }

@@ -82,9 +82,7 @@ static size_t plausible(unsigned int nr, unsigned char *b)
 			put32(b, 0, LFQ_CREATE_SIZE_VER1);
 			put32(b, 4, chance(80) ? below(2) : (uint32_t)interesting());
 		}
-		/* MPMC: EOPNOTSUPP from the module, for now. */
-		put32(b, 8, chance(90) ? 1 + below(2) :
-			    chance(50) ? LFQ_TYPE_MPMC : (uint32_t)interesting());
+		put32(b, 8, chance(90) ? 1 + below(3) : (uint32_t)interesting());
 		put32(b, 12, ss);
 		put32(b, 16, sc);
 		put32(b, 28, chance(90) ? below(4) : (uint32_t)interesting());
@@ -112,10 +110,11 @@ static size_t plausible(unsigned int nr, unsigned char *b)
 		return LFQ_WAIT_SIZE_VER0;
 	case 0x05: {	/* STATS */
 		static const uint32_t sz[] = { LFQ_STATS_SIZE_VER0, LFQ_STATS_SIZE_VER1,
-					       LFQ_STATS_SIZE_VER2, LFQ_STATS_SIZE_VER3 };
+					       LFQ_STATS_SIZE_VER2, LFQ_STATS_SIZE_VER3,
+					       LFQ_STATS_SIZE_VER4 };
 
-		put32(b, 0, sz[below(4)]);
-		return LFQ_STATS_SIZE_VER3;
+		put32(b, 0, sz[below(5)]);
+		return LFQ_STATS_SIZE_VER4;
 	}
 	case 0x06: {	/* SOURCE_ATTACH */
 		uint32_t type = chance(90) ? 1 + below(4) : (uint32_t)interesting();

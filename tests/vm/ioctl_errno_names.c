@@ -80,7 +80,7 @@ static void test_create_named(void)
 	c.name[3] = 'c';
 	expect(try_create(&c), EINVAL, "CREATE name \"ab\\0c\" (junk after the NUL)");
 	c = geo_named("t-errno", 0600);
-	c.type = 3;
+	c.type = LFQ_TYPE_MPMC + 1;
 	expect(try_create(&c), EINVAL, "CREATE named, bad type");
 	expect(try_unlink("t-errno"), ENOENT, "failed CREATEs left no name");
 
@@ -259,7 +259,7 @@ static void test_list(void)
 	l.total = 12345;	/* output only: ignored on input */
 	expect(try_list(&l), 0, "LIST count 0, entries NULL");
 	if (!tap_ok(l.total == 3 && l.count == 0 && l.size == LFQ_LIST_SIZE_VER0 &&
-		    l.entry_size == LFQ_LIST_ENTRY_SIZE_VER2,
+		    l.entry_size == LFQ_LIST_ENTRY_SIZE_VER3,
 		    "LIST count 0: total 3, count 0, sizes reported"))
 		tap_diag("  total %u count %u size %u entry_size %u", l.total,
 			 l.count, l.size, l.entry_size);
@@ -294,24 +294,24 @@ static void test_list(void)
 	l = L(3, buf);
 	l.entry_size = 256;
 	expect(try_list(&l), 0, "LIST entry_size 256");
-	ok = l.count == 3 && l.entry_size == LFQ_LIST_ENTRY_SIZE_VER2;
+	ok = l.count == 3 && l.entry_size == LFQ_LIST_ENTRY_SIZE_VER3;
 	for (i = 0; i < 3; i++) {
 		struct lfq_list_entry x;
 		int j;
 
 		memcpy(&x, buf + i * 256, sizeof(x));
 		ok &= !strncmp(x.name, "t-list", 6) && x.orphaned == 0;
-		for (j = LFQ_LIST_ENTRY_SIZE_VER2; j < 256; j++)
+		for (j = LFQ_LIST_ENTRY_SIZE_VER3; j < 256; j++)
 			ok &= buf[i * 256 + j] == 0;
 	}
-	tap_ok(ok, "LIST entry_size 256: stride 256, tails zeroed, entry_size 208 back");
+	tap_ok(ok, "LIST entry_size 256: stride 256, tails zeroed, entry_size 216 back");
 
 	/* A caller that knows only VER0: 144-byte elements, nothing past. */
 	memset(buf, 0xa5, sizeof(buf));
 	l = L(3, buf);
 	l.entry_size = LFQ_LIST_ENTRY_SIZE_VER0;
 	expect(try_list(&l), 0, "LIST entry_size 144 (VER0)");
-	ok = l.count == 3 && l.entry_size == LFQ_LIST_ENTRY_SIZE_VER2;
+	ok = l.count == 3 && l.entry_size == LFQ_LIST_ENTRY_SIZE_VER3;
 	for (i = 0; i < 3; i++)
 		ok &= !strncmp((char *)buf + i * LFQ_LIST_ENTRY_SIZE_VER0,
 			       "t-list", 6);

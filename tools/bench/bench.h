@@ -109,6 +109,7 @@ int bench_report_plots(const char *dir);	/* gnuplot: SVG and PNG */
 /* Suites: each records its rows; 0 or a negative errno. */
 int suite_spsc(void);
 int suite_mpsc(void);
+int suite_mpmc(void);
 int suite_icount(void);
 int suite_phys(void);
 int suite_ipc(void);

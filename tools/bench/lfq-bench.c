@@ -30,6 +30,7 @@ static const struct suite suites[] = {
 #ifndef LFQ_BENCH_VM
 	{ "spsc", suite_spsc, "in-memory SPSC, two threads on two cores" },
 	{ "mpsc", suite_mpsc, "in-memory MPSC, 1/2/4 producers" },
+	{ "mpmc", suite_mpmc, "in-memory MPMC, 1x1 to 4x4 threads" },
 	{ "icount", suite_icount, "callgrind instructions per push+pop" },
 	{ "phys", suite_phys, "cache-line ping-pong and memcpy bandwidth" },
 	{ "ipc", suite_ipc, "processes: lfq (memfd) vs pipe, socketpair, mq" },

@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lfq_cclaims.c - MPMC consumer crash safety. Every process consumer of an
+ * MPMC queue registers a claim record in the consumer page (LFQ_IOC_CLAIM
+ * with LFQ_CLAIM_CONSUMER; kmod/dev calls lfq_cclaim_register()) and
+ * writes into it, before the compare-and-swap of each claim, the range it
+ * is taking (proto/lfq_mpmc.h). When its file is released, or it frees
+ * the claim, the claim dies: its range is copied into kernel memory (the
+ * record is user-writable, and the index stays taken until recovery is
+ * done), and the slots of that range that were claimed and not released
+ * are released on its behalf once no live consumer's claim covers them
+ * (lfq_mpmc_recover(), tests/model/mpmc_recover.pml). Their records are
+ * lost, not redelivered, and counted in lfq_stats.lost; producers are
+ * never wedged by a dead consumer. While a live claim covers a slot, the
+ * recovery runs again later, with a growing delay.
+ *
+ * The records in the consumer page are user-writable: they are only
+ * compared with indices and the release words are only set by
+ * compare-and-swap at masked indices (HOSTILE MEMORY H4, H5). A forged
+ * record can keep a slot unreleased (producers wait, as they would for a
+ * consumer that holds it), or have one released early (its records may
+ * be overwritten under a consumer): never a write outside the ring, never
+ * two producers in one slot (their commit-word check).
+ */
+#include <kunit/visibility.h>
+#include <linux/bitmap.h>
+#include <linux/slab.h>
+#include <linux/workqueue.h>
+
+#include "lfq_cclaims.h"
+#include "lfq_queue.h"
+#include "lfq_wait.h"
+#include "proto/lfq_mpmc.h"
+
+/* The recovery's retry delay grows to this while covered slots remain. */
+#define LFQ_RECOVER_DELAY_MAX	(HZ / 8)
+
+/**
+ * struct lfq_cclaims - an MPMC queue's consumer claims.
+ * @lock:	guards @live, @dead, @dead_range, @delay and each file's set.
+ * @live:	registered claims of live consumers.
+ * @dead:	claims that died and still hold slots to recover; their
+ *		indices are not registered again until then.
+ * @dead_range:	the range each dead claim had when it died (kernel copy).
+ * @snap:	the live claims, copied by the recovery.
+ * @delay:	the recovery's next retry delay, in jiffies.
+ * @work:	the recovery.
+ * @kqueue:	the queue they belong to.
+ */
+struct lfq_cclaims {
+	struct mutex lock;	/* see above */
+	DECLARE_BITMAP(live, LFQ_MPMC_CLAIMS);
+	DECLARE_BITMAP(dead, LFQ_MPMC_CLAIMS);
+	struct lfq_mpsc_claim dead_range[LFQ_MPMC_CLAIMS];
+	struct lfq_mpsc_claim snap[LFQ_MPMC_CLAIMS];
+	unsigned long delay;
+	struct delayed_work work;
+	struct lfq_queue *kqueue;
+};
+
+/*
+ * Release what the dead claims hold. Returns true if a live claim covered
+ * a slot, so the recovery must run again. Lock held.
+ */
+static bool lfq_cclaims_recover(struct lfq_queue *q)
+{
+	struct lfq_cclaims *c = q->cclaims;
+	struct lfq_mpsc_claim *rec = q->ring.cons->claims;
+	u32 mask = q->hdr.slot_count - 1, covered, n = 0, i;
+	u64 tail, lost = 0;
+	bool retry = false;
+
+	lockdep_assert_held(&c->lock);
+	/*
+	 * ORDERING claim: pairs with the consumers' compare-and-swap of
+	 * tail; every claim below it is visible in the records read next.
+	 * The live records are copied after tail and before any release
+	 * word is read: a live consumer's record covering a slot it holds
+	 * was written before the compare-and-swap that took the slot, so
+	 * before this tail; a record it wrote since follows its release of
+	 * that slot, which the release word then shows.
+	 */
+	tail = smp_load_acquire(q->ring.tail);
+	for_each_set_bit(i, c->live, LFQ_MPMC_CLAIMS) {
+		/* ORDERING claim: the consumer's release stores of its range. */
+		c->snap[n].start = smp_load_acquire(&rec[i].start);
+		/* ORDERING claim (the end of the range). */
+		c->snap[n].end = smp_load_acquire(&rec[i].end);
+		n++;
+	}
+	for_each_set_bit(i, c->dead, LFQ_MPMC_CLAIMS) {
+		lost += lfq_mpmc_recover(q->ring.release, mask, tail,
+					 &c->dead_range[i], c->snap, n,
+					 &covered);
+		if (covered) {
+			retry = true;
+			continue;
+		}
+		__clear_bit(i, c->dead);
+	}
+	if (lost) {
+		atomic64_add(lost, &q->lost);
+		/* ORDERING wake-space: the compare-and-swaps are full barriers. */
+		lfq_queue_wake_producers(q);
+	}
+	return retry;
+}
+
+static void lfq_cclaims_work(struct work_struct *work)
+{
+	struct lfq_cclaims *c = container_of(to_delayed_work(work),
+					     struct lfq_cclaims, work);
+
+	mutex_lock(&c->lock);
+	if (lfq_cclaims_recover(c->kqueue)) {
+		c->delay = clamp(c->delay * 2, 1UL, LFQ_RECOVER_DELAY_MAX);
+		mod_delayed_work(system_wq, &c->work, c->delay);
+	} else {
+		c->delay = 0;
+	}
+	mutex_unlock(&c->lock);
+}
+
+/* Claim @i died: keep its range and recover it. Lock held. */
+static void lfq_cclaim_die(struct lfq_queue *q, unsigned int i)
+{
+	struct lfq_cclaims *c = q->cclaims;
+	struct lfq_mpsc_claim *rec = &q->ring.cons->claims[i];
+
+	lockdep_assert_held(&c->lock);
+	/* ORDERING claim: the consumer's last release stores of its range. */
+	c->dead_range[i].start = smp_load_acquire(&rec->start);
+	/* ORDERING claim (the end of the range). */
+	c->dead_range[i].end = smp_load_acquire(&rec->end);
+	__clear_bit(i, c->live);
+	__set_bit(i, c->dead);
+	c->delay = 1;
+	mod_delayed_work(system_wq, &c->work, 0);
+}
+
+/**
+ * lfq_cclaims_init() - set up an MPMC queue's consumer claims (none for
+ * the other types).
+ * @q:		the queue being created.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int lfq_cclaims_init(struct lfq_queue *q)
+{
+	struct lfq_cclaims *c;
+
+	BUILD_BUG_ON(sizeof(struct lfq_cons_ctl) > PAGE_SIZE);
+	if (q->hdr.type != LFQ_TYPE_MPMC)
+		return 0;
+	c = kzalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
+	if (!c)
+		return -ENOMEM;
+	mutex_init(&c->lock);
+	INIT_DELAYED_WORK(&c->work, lfq_cclaims_work);
+	c->kqueue = q;
+	q->cclaims = c;
+	return 0;
+}
+
+/**
+ * lfq_cclaims_destroy() - stop the recovery and free the claims.
+ * @q:		the queue, no longer referenced.
+ */
+void lfq_cclaims_destroy(struct lfq_queue *q)
+{
+	struct lfq_cclaims *c = q->cclaims;
+
+	if (!c)
+		return;
+	cancel_delayed_work_sync(&c->work);
+	mutex_destroy(&c->lock);
+	kfree(c);
+}
+
+/**
+ * lfq_cclaim_register() - register a claim record for a consumer.
+ * @q:		an MPMC queue.
+ * @held:	the consumer's own set of claims (LFQ_MPMC_CLAIMS bits),
+ *		guarded by the queue's consumer claims lock.
+ *
+ * The record, in the consumer page, is zeroed: an empty range covers
+ * nothing.
+ *
+ * Return: the claim's index, -EINVAL for a queue that is not MPMC, or
+ * -ENOSPC when every index is registered or still being recovered.
+ */
+int lfq_cclaim_register(struct lfq_queue *q, unsigned long *held)
+{
+	struct lfq_cclaims *c = q->cclaims;
+	DECLARE_BITMAP(used, LFQ_MPMC_CLAIMS);
+	unsigned int i;
+
+	if (!c)
+		return -EINVAL;
+	mutex_lock(&c->lock);
+	bitmap_or(used, c->live, c->dead, LFQ_MPMC_CLAIMS);
+	i = find_first_zero_bit(used, LFQ_MPMC_CLAIMS);
+	if (i >= LFQ_MPMC_CLAIMS) {
+		mutex_unlock(&c->lock);
+		return -ENOSPC;
+	}
+	WRITE_ONCE(q->ring.cons->claims[i].start, 0);
+	WRITE_ONCE(q->ring.cons->claims[i].end, 0);
+	__set_bit(i, c->live);
+	__set_bit(i, held);
+	mutex_unlock(&c->lock);
+	return i;
+}
+EXPORT_SYMBOL_IF_KUNIT(lfq_cclaim_register);
+
+/**
+ * lfq_cclaim_unregister() - free one consumer claim: it dies, and what it
+ * still held is recovered.
+ * @q:		the queue.
+ * @held:	the consumer's set of claims.
+ * @index:	the claim.
+ *
+ * Return: 0, or -EINVAL if @held does not hold @index.
+ */
+int lfq_cclaim_unregister(struct lfq_queue *q, unsigned long *held,
+			  u32 index)
+{
+	struct lfq_cclaims *c = q->cclaims;
+	int err = 0;
+
+	if (!c)
+		return -EINVAL;
+	mutex_lock(&c->lock);
+	if (index >= LFQ_MPMC_CLAIMS || !test_bit(index, held)) {
+		err = -EINVAL;
+	} else {
+		__clear_bit(index, held);
+		lfq_cclaim_die(q, index);
+	}
+	mutex_unlock(&c->lock);
+	return err;
+}
+EXPORT_SYMBOL_IF_KUNIT(lfq_cclaim_unregister);
+
+/**
+ * lfq_cclaims_drop() - a consumer is gone (its file released): its claims
+ * die and what they held is recovered.
+ * @q:		the queue.
+ * @held:	the consumer's set of claims; emptied.
+ */
+void lfq_cclaims_drop(struct lfq_queue *q, unsigned long *held)
+{
+	struct lfq_cclaims *c = q->cclaims;
+	unsigned int i;
+
+	if (!c || bitmap_empty(held, LFQ_MPMC_CLAIMS))
+		return;
+	mutex_lock(&c->lock);
+	for_each_set_bit(i, held, LFQ_MPMC_CLAIMS)
+		lfq_cclaim_die(q, i);
+	bitmap_zero(held, LFQ_MPMC_CLAIMS);
+	mutex_unlock(&c->lock);
+}
+EXPORT_SYMBOL_IF_KUNIT(lfq_cclaims_drop);

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * lfq_cclaims.h - MPMC consumer crash safety (lfq_cclaims.c): consumers'
+ * claim records, and the recovery that releases what a dead consumer's
+ * last claim still held.
+ */
+#ifndef _LFQ_CORE_CCLAIMS_H
+#define _LFQ_CORE_CCLAIMS_H
+
+#include <linux/types.h>
+
+struct lfq_queue;
+
+int lfq_cclaims_init(struct lfq_queue *q);
+void lfq_cclaims_destroy(struct lfq_queue *q);
+
+int lfq_cclaim_register(struct lfq_queue *q, unsigned long *held);
+int lfq_cclaim_unregister(struct lfq_queue *q, unsigned long *held,
+			  u32 index);
+void lfq_cclaims_drop(struct lfq_queue *q, unsigned long *held);
+
+#endif /* _LFQ_CORE_CCLAIMS_H */
