@@ -86,9 +86,8 @@ struct lfq;
 /**
  * struct lfq_create_opts - what lfq_create() makes.
  * @sz:		sizeof(struct lfq_create_opts).
- * @type:	LFQ_TYPE_SPSC, LFQ_TYPE_MPSC, or LFQ_TYPE_MPMC (memfd
- *		queues only so far: a kernel one is -EOPNOTSUPP, an
- *		elastic one -EINVAL).
+ * @type:	LFQ_TYPE_SPSC, LFQ_TYPE_MPSC, or LFQ_TYPE_MPMC (not
+ *		elastic: -EINVAL).
  * @slot_size:	bytes per slot, a multiple of 8.
  * @slot_count:	a power of two; slot_size * slot_count must be a multiple
  *		of the page size (4096 on x86: 64-byte slots need >= 64).
@@ -141,8 +140,8 @@ struct lfq_create_opts {
  * (name taken), -ENAMETOOLONG, -ENOSPC (LFQ_NAMED_MAX names), -EDQUOT
  * (a kernel queue that would take its user past the module's
  * user_bytes_max, or a name past its user_names_max), -ENOENT (no
- * /dev/lfq: module not loaded), -EOPNOTSUPP (a kernel MPMC queue), -ENOMEM,
- * or another open/ioctl/mmap or memfd error.
+ * /dev/lfq: module not loaded), -ENOMEM, or another open/ioctl/mmap or
+ * memfd error.
  */
 LFQ_API int lfq_create(const struct lfq_create_opts *opts, struct lfq **out);
 

@@ -24,6 +24,7 @@
  */
 #include <kunit/visibility.h>
 #include <linux/bitmap.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 
@@ -34,6 +35,8 @@
 
 /* The recovery's retry delay grows to this while covered slots remain. */
 #define LFQ_RECOVER_DELAY_MAX	(HZ / 8)
+/* Slots the recovery looks at between two chances to reschedule. */
+#define LFQ_RECOVER_BATCH	1024
 
 /**
  * struct lfq_cclaims - an MPMC queue's consumer claims.
@@ -43,6 +46,7 @@
  *		indices are not registered again until then.
  * @dead_range:	the range each dead claim had when it died (kernel copy).
  * @snap:	the live claims, copied by the recovery.
+ * @pending:	the dead claims a run found covered (scratch).
  * @delay:	the recovery's next retry delay, in jiffies.
  * @work:	the recovery.
  * @kqueue:	the queue they belong to.
@@ -53,10 +57,41 @@ struct lfq_cclaims {
 	DECLARE_BITMAP(dead, LFQ_MPMC_CLAIMS);
 	struct lfq_mpsc_claim dead_range[LFQ_MPMC_CLAIMS];
 	struct lfq_mpsc_claim snap[LFQ_MPMC_CLAIMS];
+	DECLARE_BITMAP(pending, LFQ_MPMC_CLAIMS);
 	unsigned long delay;
 	struct delayed_work work;
 	struct lfq_queue *kqueue;
 };
+
+/*
+ * Where the slots of the dead claims can be: [*@lo, @tail). A slot more
+ * than a ring below the claim index was released (its next lap was
+ * committed, and a producer reserves a slot only once its previous lap
+ * is released), so one ring below @tail at most: HOSTILE MEMORY H5, the
+ * dead ranges are copies of user-writable records. Returns false if
+ * there is nothing to look at.
+ */
+static bool lfq_cclaims_span(struct lfq_queue *q, u64 tail, u64 *lo)
+{
+	struct lfq_cclaims *c = q->cclaims;
+	u64 size = q->hdr.slot_count, start, end;
+	unsigned int i;
+	bool any = false;
+
+	*lo = tail;
+	for_each_set_bit(i, c->dead, LFQ_MPMC_CLAIMS) {
+		start = c->dead_range[i].start;
+		end = c->dead_range[i].end;
+		if ((s64)(end - start) <= 0 || (s64)(tail - start) <= 0)
+			continue;	/* empty, or nothing of it claimed */
+		any = true;
+		if ((s64)(*lo - start) > 0)
+			*lo = start;
+	}
+	if ((s64)(tail - *lo) > (s64)size)
+		*lo = tail - size;
+	return any;
+}
 
 /*
  * Release what the dead claims hold. Returns true if a live claim covered
@@ -65,10 +100,10 @@ struct lfq_cclaims {
 static bool lfq_cclaims_recover(struct lfq_queue *q)
 {
 	struct lfq_cclaims *c = q->cclaims;
-	struct lfq_mpsc_claim *rec = q->ring.cons->claims;
+	struct lfq_mpsc_claim *rec = q->ring.cons->claims, one = {};
 	u32 mask = q->hdr.slot_count - 1, covered, n = 0, i;
-	u64 tail, lost = 0;
-	bool retry = false;
+	u64 tail, lo, s, lost = 0;
+	bool dead;
 
 	lockdep_assert_held(&c->lock);
 	/*
@@ -88,22 +123,36 @@ static bool lfq_cclaims_recover(struct lfq_queue *q)
 		c->snap[n].end = smp_load_acquire(&rec[i].end);
 		n++;
 	}
-	for_each_set_bit(i, c->dead, LFQ_MPMC_CLAIMS) {
-		lost += lfq_mpmc_recover(q->ring.release, mask, tail,
-					 &c->dead_range[i], c->snap, n,
-					 &covered);
-		if (covered) {
-			retry = true;
-			continue;
+	bitmap_zero(c->pending, LFQ_MPMC_CLAIMS);
+	/* Each slot once, whatever the dead ranges overlap: one ring at most. */
+	for (s = lfq_cclaims_span(q, tail, &lo) ? lo : tail; s != tail; s++) {
+		dead = false;
+		for_each_set_bit(i, c->dead, LFQ_MPMC_CLAIMS)
+			dead |= lfq_mpsc_claimed(c->dead_range[i].start,
+						 c->dead_range[i].end, s);
+		if (dead) {
+			one.start = s;
+			one.end = s + 1;
+			lost += lfq_mpmc_recover(q->ring.release, mask, tail,
+						 &one, c->snap, n, &covered);
+			/* Covered: every dead claim with this slot waits. */
+			for_each_set_bit(i, c->dead, LFQ_MPMC_CLAIMS)
+				if (covered &&
+				    lfq_mpsc_claimed(c->dead_range[i].start,
+						     c->dead_range[i].end, s))
+					__set_bit(i, c->pending);
 		}
-		__clear_bit(i, c->dead);
+		if (!((s - lo + 1) % LFQ_RECOVER_BATCH))
+			cond_resched();
 	}
+	/* The others are done: their indices may be registered again. */
+	bitmap_copy(c->dead, c->pending, LFQ_MPMC_CLAIMS);
 	if (lost) {
 		atomic64_add(lost, &q->lost);
 		/* ORDERING wake-space: the compare-and-swaps are full barriers. */
 		lfq_queue_wake_producers(q);
 	}
-	return retry;
+	return !bitmap_empty(c->dead, LFQ_MPMC_CLAIMS);
 }
 
 static void lfq_cclaims_work(struct work_struct *work)

@@ -8,6 +8,7 @@
  * (proto/lfq_rules.h) a hostile process can feed garbage records but not
  * steer a kernel read outside the queue.
  */
+#include <linux/bug.h>
 #include <linux/export.h>
 
 #include "lfq_kapi.h"
@@ -35,8 +36,9 @@ static void lfq_consumer_bind(struct lfq_consumer *c,
  * lfq_consumer_init() - start consuming @q where its consumer index stands.
  * @c:		the consumer, owned by the caller.
  * @q:		the queue (a reference held by the caller while @c is used):
- *		SPSC or MPSC; an MPMC queue has no kernel consumers yet, and
- *		such a consumer finds it empty.
+ *		SPSC or MPSC. An MPMC queue has no kernel consumers yet: such
+ *		a consumer finds it empty, frees nothing and never writes the
+ *		shared claim index (its waits answer -EOPNOTSUPP).
  *
  * On an elastic queue the consumer starts in the oldest live segment,
  * which from then on is not retired under it; call lfq_consumer_fini()
@@ -47,6 +49,7 @@ static void lfq_consumer_bind(struct lfq_consumer *c,
  */
 void lfq_consumer_init(struct lfq_consumer *c, struct lfq_queue *q)
 {
+	WARN_ON_ONCE(q->hdr.type == LFQ_TYPE_MPMC);
 	c->q = q;
 	c->seg = q->el ? lfq_seg_consumer_start(q->el) : NULL;
 	lfq_consumer_bind(c, c->seg ? &c->seg->ring : &q->ring);
@@ -134,6 +137,8 @@ void lfq_consumer_release(struct lfq_consumer *c, u32 n)
 {
 	int sleeper;
 
+	if (unlikely(c->q->hdr.type == LFQ_TYPE_MPMC))
+		return;		/* it never peeked anything */
 	if (c->q->hdr.type == LFQ_TYPE_MPSC)
 		sleeper = lfq_mpsc_release(&c->mpsc, n);
 	else
@@ -154,8 +159,8 @@ EXPORT_SYMBOL_GPL(lfq_consumer_release);
  * kthread_stop() is called on it.
  *
  * Context: process context; sleeps.
- * Return: 0 when ready, -EINVAL for a bad @min_count, -EAGAIN,
- * -ETIMEDOUT or -EINTR as for LFQ_IOC_WAIT.
+ * Return: 0 when ready, -EINVAL for a bad @min_count, -EOPNOTSUPP on an
+ * MPMC queue, -EAGAIN, -ETIMEDOUT or -EINTR as for LFQ_IOC_WAIT.
  */
 int lfq_consumer_wait(struct lfq_consumer *c, u32 min_count, s64 timeout_ns)
 {
@@ -163,6 +168,8 @@ int lfq_consumer_wait(struct lfq_consumer *c, u32 min_count, s64 timeout_ns)
 
 	if (!min_count || min_count > c->q->hdr.slot_count)
 		return -EINVAL;
+	if (unlikely(c->q->hdr.type == LFQ_TYPE_MPMC))
+		return -EOPNOTSUPP;
 	/*
 	 * lfq_queue_wait() judges readiness by the shared tail, which a
 	 * process may have rewritten: put ours back first, or a stale one

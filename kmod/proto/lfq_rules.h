@@ -43,6 +43,11 @@
  *		   claim, then of each commit word, in lfq_orphans_scan().
  *		Every reservation below the head the scan read is covered by
  *		a claim the scan sees (or is committed).
+ *		MPMC consumers the same way: C: the records, then the CAS of
+ *		tail in lfq_mpmc_take(); K: smp_load_acquire(tail), then of
+ *		each live record, then of each release word, in
+ *		lfq_cclaims_recover(). Every claim below that tail is
+ *		covered by a record the recovery sees, or released.
  * mpmc-release	C: lfq_store_release(release word) in lfq_mpmc_publish()
  *		P: lfq_load_acquire(release word) in lfq_mpsc_laps_done(),
  *		   for lfq_mpsc_lap_free() on an MPMC ring.
@@ -189,7 +194,8 @@
  *	them;
  * H5	bounds every loop a shared word could keep going (the
  *	reservation CAS for kernel producers, discards skipped by a peek,
- *	the orphan scan, a sleeper's arm of its flag): at most one ring's
+ *	the orphan scan, the MPMC recovery, a sleeper's arm of its flag):
+ *	at most one ring's
  *	worth, or a fixed number of tries;
  * H6	writes no slot before its previous lap is published
  *	(lfq_mpsc_lap_free()), so a forged tail cannot make two writers

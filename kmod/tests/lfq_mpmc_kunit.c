@@ -7,9 +7,10 @@
  * safety: a consumer's claim that dies holding slots has them released
  * and counted as lost; a partly released claim loses only the rest; a
  * dead record that a live consumer's claim covers is recovered only once
- * the live one has released; claim indices come back for reuse; and
- * forged records never make the recovery touch anything but release
- * words at masked indices.
+ * the live one has released, and one that a live consumer's stale record
+ * covers once that record moves on; claim indices come back for reuse;
+ * and forged records never make the recovery touch anything but release
+ * words at masked indices, one ring below the claim index at most.
  */
 #include <kunit/test.h>
 #include <linux/bitmap.h>
@@ -180,9 +181,40 @@ static void lfq_mpmc_covered_test(struct kunit *test)
 	KUNIT_EXPECT_NE(test, lfq_cclaim_register(mc->q, mc->held[0]),
 			mc->idx[0]);
 	lfq_mpmc_release(&mc->c[1], &l);
-	msleep(300);	/* the retries back off to HZ / 8 */
+	/* The next run finds them released: done, the index is free. */
+	KUNIT_EXPECT_TRUE(test,
+			  lfq_el_poll(lfq_cclaim_register(mc->q, mc->held[0]) ==
+				      mc->idx[0], 2000));
 	KUNIT_EXPECT_EQ(test, lfq_mc_lost(mc), 0ULL);
 	KUNIT_EXPECT_EQ(test, lfq_mc_release_word(mc, 3), 4ULL);
+}
+
+/*
+ * D really holds 4 slots when it dies, and L's record still covers them
+ * (written before a compare-and-swap that failed): the recovery waits,
+ * and releases them once L's record moves on to its next claim.
+ */
+static void lfq_mpmc_stale_cover_test(struct kunit *test)
+{
+	struct lfq_mc *mc = lfq_mc_open(test);
+	struct lfq_mpsc_claim *l = &mc->q->ring.cons->claims[mc->idx[1]];
+	struct lfq_mpmc_take d, next;
+
+	lfq_mc_push(test, mc, 8);
+	lfq_mpmc_claim(&mc->c[0], 4, &d);
+	KUNIT_ASSERT_EQ(test, d.count, 4U);
+	WRITE_ONCE(l->start, 0);
+	WRITE_ONCE(l->end, 4);
+	lfq_cclaims_drop(mc->q, mc->held[0]);
+	msleep(100);
+	KUNIT_EXPECT_EQ(test, lfq_mc_lost(mc), 0ULL);
+	KUNIT_EXPECT_EQ(test, lfq_mc_release_word(mc, 0), 0ULL);
+	lfq_mpmc_claim(&mc->c[1], 4, &next);
+	KUNIT_ASSERT_EQ(test, next.index, 4ULL);
+	KUNIT_EXPECT_TRUE(test, lfq_el_poll(lfq_mc_lost(mc) == 4, 2000));
+	KUNIT_EXPECT_EQ(test, lfq_mc_release_word(mc, 3), 4ULL);
+	KUNIT_EXPECT_EQ(test, lfq_mc_release_word(mc, 4), 0ULL);
+	lfq_mpmc_release(&mc->c[1], &next);
 }
 
 /*
@@ -246,6 +278,7 @@ static struct kunit_case lfq_mpmc_cases[] = {
 	KUNIT_CASE(lfq_mpmc_two_consumers_test),
 	KUNIT_CASE(lfq_mpmc_dead_consumer_test),
 	KUNIT_CASE(lfq_mpmc_covered_test),
+	KUNIT_CASE(lfq_mpmc_stale_cover_test),
 	KUNIT_CASE(lfq_mpmc_forged_test),
 	KUNIT_CASE(lfq_mpmc_register_test),
 	{}

@@ -3,8 +3,9 @@
  * mpmc_lib_mt.c - MPMC queues through liblfq's API: producer and consumer
  * handles, each attached on its own, in threads and in processes; every
  * message delivered exactly once, whole, in order per producer within
- * each consumer, with consumers that sleep in lfq_wait_data() (a lost
- * wakeup is a 10 s timeout) and release their claims in pieces; discards
+ * each consumer, with consumers that sleep in lfq_wait_data() (100 ms at
+ * a time, so that they can see the others finish; 30 s without progress
+ * fails the case) and release their claims in pieces; discards
  * skipped; a held claim keeps its slots from the producers until
  * released; and the geometry rules (no elastic MPMC queue).
  *
@@ -214,14 +215,16 @@ static int produce(struct role *r)
  */
 static int consume(struct role *r)
 {
-	uint64_t last[PMAX], n = 0;
+	uint64_t last[PMAX], n = 0, seen_total = 0, total;
+	int64_t since = now_ns();
 	struct lfq *q;
 
 	for (unsigned int p = 0; p < PMAX; p++)
 		last[p] = UINT64_MAX;
 	if (attach_role(r->fd, LFQ_ROLE_CONSUMER, &q))
 		return 2;
-	while (__atomic_load_n(&r->seen->total, __ATOMIC_RELAXED) < r->count) {
+	while ((total = __atomic_load_n(&r->seen->total, __ATOMIC_RELAXED)) <
+	       r->count) {
 		const void *span;
 		const struct msg *m;
 		int got = lfq_peek(q, (uint32_t)(n % 16) + 1, &span), i, done;
@@ -230,6 +233,13 @@ static int consume(struct role *r)
 			got = lfq_wait_data(q, 1, 100000000ll);
 			if (got && got != -ETIMEDOUT)
 				return 3;
+			/* Nobody got anything for 30 s: lost or wedged. */
+			if (total != seen_total) {
+				seen_total = total;
+				since = now_ns();
+			} else if (now_ns() - since > 30000000000ll) {
+				return 6;
+			}
 			continue;
 		}
 		if (got < 0)
@@ -470,6 +480,7 @@ static void test_dead_consumer(void)
 		pause();
 		_exit(3);
 	}
+	close(ready[1]);		/* a child that fails: EOF, not a hang */
 	i = read(ready[0], &x, 1) == 1;
 	kill(pid, SIGKILL);
 	child_status(pid);
@@ -500,7 +511,6 @@ static void test_dead_consumer(void)
 	tap_ok(full == 128, "the producers get the whole ring back (%d)", full);
 	lfq_close(c);
 	close(ready[0]);
-	close(ready[1]);
 	drop_queue(q);
 }
 #endif

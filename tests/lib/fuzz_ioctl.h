@@ -153,7 +153,8 @@ static size_t plausible(unsigned int nr, unsigned char *b)
 		return LFQ_UNLINK_SIZE_VER0;
 	case 0x0b:	/* CLAIM: register, or free a guess */
 		put32(b, 0, LFQ_CLAIM_SIZE_VER0);
-		put32(b, 4, chance(80) ? below(2) : (uint32_t)interesting());
+		/* LFQ_CLAIM_FREE and LFQ_CLAIM_CONSUMER, or noise. */
+		put32(b, 4, chance(80) ? below(4) : (uint32_t)interesting());
 		put32(b, 8, chance(90) ? below(LFQ_MPSC_CLAIMS + 2) :
 					 (uint32_t)interesting());
 		put32(b, 12, chance(95) ? 0 : (uint32_t)interesting());
@@ -161,8 +162,9 @@ static size_t plausible(unsigned int nr, unsigned char *b)
 	case 0x0a: {	/* LIST */
 		static const uint32_t ev[] = { LFQ_LIST_ENTRY_SIZE_VER0,
 					       LFQ_LIST_ENTRY_SIZE_VER1,
-					       LFQ_LIST_ENTRY_SIZE_VER2 };
-		uint32_t es = chance(70) ? ev[below(3)] + 8 * below(10) :
+					       LFQ_LIST_ENTRY_SIZE_VER2,
+					       LFQ_LIST_ENTRY_SIZE_VER3 };
+		uint32_t es = chance(70) ? ev[below(4)] + 8 * below(10) :
 					   (uint32_t)interesting();
 		uint32_t cnt = below(17);
 		uint64_t ptr;
