@@ -45,6 +45,8 @@
 
 #ifdef LFQ_KERNEL_QUEUE
 #define QUEUE_NAME	"t-mpmc"
+/* At most; the producers of the kill storm stop when it does. */
+#define KILLS_PER_PRODUCER	50000000ull
 #endif
 
 /* Messages per producer of the 4x4 processes case (-n). */
@@ -123,6 +125,8 @@ static int attach(int fd, struct lfq **q)
  */
 struct seen {
 	uint64_t total, discards_committed, bad, twice, per;
+	uint64_t stop;		/* producers stop early when set */
+	uint64_t made[PMAX];	/* messages each producer made */
 	uint64_t bits[];	/* PMAX * per bits */
 };
 
@@ -173,7 +177,8 @@ static int produce(struct role *r)
 
 	if (attach_role(r->fd, LFQ_ROLE_PRODUCER, &q))
 		return 2;
-	while (seq < r->count) {
+	while (seq < r->count &&
+	       !__atomic_load_n(&r->seen->stop, __ATOMIC_RELAXED)) {
 		uint32_t want = (uint32_t)(round % 8) + 1, keep, i;
 		struct msg *m;
 		void *span;
@@ -204,6 +209,7 @@ static int produce(struct role *r)
 		if (lfq_commit(q, keep))
 			return 5;
 	}
+	__atomic_store_n(&r->seen->made[r->id], seq, __ATOMIC_RELAXED);
 	lfq_close(q);
 	return 0;
 }
@@ -515,6 +521,152 @@ static void test_dead_consumer(void)
 }
 #endif
 
+#ifdef LFQ_KERNEL_QUEUE
+/*
+ * A consumer in a child process that is killed at a random moment: it
+ * consumes as consume() does, marking what it sees, until SIGKILL. It
+ * writes a byte to @ready (if >= 0) once attached.
+ */
+static void doomed_consumer(struct seen *s, unsigned int producers,
+			    int ready)
+{
+	uint64_t last[PMAX], n = 0;
+	struct lfq *q;
+
+	for (unsigned int p = 0; p < PMAX; p++)
+		last[p] = UINT64_MAX;
+	if (attach_role(-1, LFQ_ROLE_CONSUMER, &q))
+		_exit(2);
+	if (ready >= 0 && write(ready, "x", 1) != 1)
+		_exit(5);
+	for (;;) {
+		const void *span;
+		const struct msg *m;
+		int got = lfq_peek(q, (uint32_t)(n++ % 16) + 1, &span);
+
+		if (got == -EAGAIN) {
+			lfq_wait_data(q, 1, 10000000ll);
+			continue;
+		}
+		if (got < 0)
+			_exit(4);
+		m = span;
+		for (int i = 0; i < got; i++) {
+			uint64_t p = m[i].producer, sq = m[i].seq;
+
+			if (p >= producers || sq >= s->per ||
+			    m[i].check != check_of(p, sq) ||
+			    (last[p] != UINT64_MAX && sq <= last[p])) {
+				__atomic_fetch_add(&s->bad, 1,
+						   __ATOMIC_RELAXED);
+				continue;
+			}
+			last[p] = sq;
+			seen_mark(s, p, sq);
+		}
+		lfq_release(q, (uint32_t)got);
+	}
+}
+
+/*
+ * The kill storm of consumers: two producer processes stream while
+ * consumer processes are killed, one after another, at random moments
+ * (often holding a claim), and one steady consumer runs throughout. No
+ * record may arrive twice, the producers are never wedged, and every
+ * record that never arrived is one the module counted lost.
+ */
+static void test_consumer_kills(unsigned int kills)
+{
+	const unsigned int np = 2;
+	struct lfq_stats st = { .size = sizeof(st) };
+	struct seen *s = seen_map(KILLS_PER_PRODUCER);
+	struct role roles[2];
+	uint64_t missing = 0, made = 0, lost = 0;
+	pid_t prod[2], cons, victim;
+	unsigned int k, done = 0;
+	int64_t t0 = now_ns();
+	struct lfq *q;
+	int rc = 0;
+
+	if (make_queue(256, &q)) {
+		tap_ok(0, "create an MPMC queue");
+		return;
+	}
+	for (unsigned int i = 0; i < np; i++) {
+		roles[i] = (struct role){ .id = i,
+					  .count = KILLS_PER_PRODUCER,
+					  .seen = s };
+		fflush(stdout);
+		prod[i] = fork();
+		if (!prod[i])
+			_exit(produce(&roles[i]));
+	}
+	/* The steady consumer, killed once all is settled. */
+	fflush(stdout);
+	cons = fork();
+	if (!cons)
+		doomed_consumer(s, np, -1);
+	for (k = 0; k < kills; k++) {
+		int ready[2];
+		char x;
+
+		if (pipe(ready)) {
+			rc = -1;
+			break;
+		}
+		fflush(stdout);
+		victim = fork();
+		if (!victim)
+			doomed_consumer(s, np, ready[1]);
+		close(ready[1]);
+		/* Attached (or dead: EOF), then a random moment of its work. */
+		if (read(ready[0], &x, 1) == 1)
+			usleep((unsigned int)(rand() % 3000));
+		close(ready[0]);
+		kill(victim, SIGKILL);
+		child_status(victim);
+	}
+	/* The storm is over: the producers stop (if not done yet). */
+	__atomic_store_n(&s->stop, 1, __ATOMIC_RELAXED);
+	for (unsigned int i = 0; i < np; i++)
+		if (child_ok(prod[i]))
+			rc = -1;
+	/* Let the steady consumer drain and the recoveries settle. */
+	for (int t = 0; t < 500; t++) {
+		uint64_t before = lost;
+
+		usleep(20000);
+		lfq_get_stats(q, &st);
+		lost = st.lost;
+		if (st.consumed == st.produced && lost == before && ++done > 5)
+			break;
+	}
+	kill(cons, SIGKILL);
+	child_status(cons);
+	for (unsigned int p = 0; p < np; p++) {
+		made += s->made[p];
+		for (uint64_t i = 0; i < s->made[p]; i++) {
+			uint64_t bit = p * s->per + i;
+
+			missing += !(s->bits[bit / 64] & (1ull << (bit % 64)));
+		}
+	}
+	if (!tap_ok(!rc && !s->twice && !s->bad && missing <= lost &&
+		    lost <= (uint64_t)kills * 16 && st.consumed == st.produced,
+		    "%u consumers killed at random while 2 producers stream %llu records: none twice, the %llu never seen are within the %llu counted lost, producers never wedged (%.1f s)",
+		    kills, (unsigned long long)made,
+		    (unsigned long long)missing, (unsigned long long)lost,
+		    (double)(now_ns() - t0) / 1e9))
+		tap_diag("  rc %d twice %llu bad %llu produced %llu consumed %llu",
+			 rc, (unsigned long long)s->twice,
+			 (unsigned long long)s->bad,
+			 (unsigned long long)st.produced,
+			 (unsigned long long)st.consumed);
+	drop_queue(q);
+	munmap(s, seen_size(KILLS_PER_PRODUCER));
+}
+#endif
+
 int main(int argc, char **argv)
 {
 	int c;
@@ -528,8 +680,9 @@ int main(int argc, char **argv)
 		big_per_producer = strtoull(optarg, NULL, 0);
 	}
 #ifdef LFQ_KERNEL_QUEUE
-	tap_plan(20);
+	tap_plan(21);
 	test_dead_consumer();
+	test_consumer_kills(200);
 #else
 	tap_plan(17);
 #endif
