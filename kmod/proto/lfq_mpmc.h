@@ -268,7 +268,10 @@ static inline int lfq_mpmc_release(struct lfq_mpmc_cons *c,
  * @tail:	the claim index, read with acquire after the consumer died
  *		(ORDERING claim: every claim below it is visible).
  * @dead:	the dead consumer's claim.
- * @live:	the live consumers' claims.
+ * @live:	the live consumers' claims, read after @tail: the records
+ *		themselves, or a copy made after @tail was read and before
+ *		this call (the module's, lfq_cclaims_recover(); the order
+ *		tests/model/mpmc_recover.pml checks).
  * @nlive:	entries in @live.
  * @covered:	set to the slots left because a live claim covers them:
  *		if not 0, call again later (see the crash safety above).

@@ -7,6 +7,8 @@
  * slots D claimed but did not release, unless L's claim record covers
  * them (then it tries again: L's record is stale, written before a
  * compare-and-swap that failed, and L empties it before it waits).
+ * Recovery reads as the module's does (lfq_cclaims_recover()): the claim
+ * index, then a copy of the live records, then the release words.
  *
  * Checked properties (spin -a; pan, exhaustive):
  *   - every message is delivered to L exactly once or lost with D, never
@@ -21,6 +23,8 @@
  *   NO_RECOVERY   nobody releases a dead consumer's slots
  *   IGNORE_LIVE   recovery releases what a live claim covers
  *   NO_CLEAR      a consumer keeps a stale record while it waits
+ *   SNAPSHOT_BEFORE_TAIL  the live records are copied before the claim
+ *                 index is read
  */
 
 #define CAP 2
@@ -130,13 +134,23 @@ gone:
 
 proctype recovery()
 {
-	byte t, s, e, i, v, covered, ci;
+	byte t, s, e, i, v, covered, ci, ls, le;
 
 end_alive:
 	(dead);
 #ifndef NO_RECOVERY
 	do
-	:: t = chead;
+	::
+#ifdef SNAPSHOT_BEFORE_TAIL
+		ls = cs[L];
+		le = ce[L];
+		t = chead;
+#else
+		t = chead;
+		/* after the claim index: every claim below it is visible */
+		ls = cs[L];
+		le = ce[L];
+#endif
 		s = cs[D];
 		e = ce[D];
 		covered = 0;
@@ -148,7 +162,7 @@ end_alive:
 #ifndef IGNORE_LIVE
 			if
 			:: DONE(release[i & MASK], i) -> skip	/* released */
-			:: !DONE(release[i & MASK], i) && COVERS(cs[L], ce[L], i) ->
+			:: !DONE(release[i & MASK], i) && COVERS(ls, le, i) ->
 				covered++;
 				ci = i
 			:: else ->
