@@ -579,7 +579,7 @@ struct lfq_claim {
  *		LFQ_SYNTH_TIMER_PERIOD_MIN_NS to one hour; without, 0.
  * @syscall_nr:	SYSCALL: the system call number whose entries are recorded
  *		(not negative).
- * @target_fd:	ECHO: a /dev/lfq file, bound to an MPSC queue in the
+ * @target_fd:	ECHO: a /dev/lfq file, bound to an MPSC or MPMC queue in the
  *		producer role, whose queue receives a copy of every slot
  *		this queue's producers commit; its slots must be at least as
  *		large as this queue's. The kernel is then this queue's
@@ -593,7 +593,7 @@ struct lfq_claim {
  *		measure larger records). Other types need 0.
  * @__reserved:	must be zero.
  *
- * SYNTH, PROC and SYSCALL need an MPSC queue whose slots hold the
+ * SYNTH, PROC and SYSCALL need an MPSC or MPMC queue whose slots hold the
  * source's records (see lfq_event.h). Fields a type does not use must be
  * zero. Attaching needs CAP_PERFMON or CAP_SYS_ADMIN: sources run kernel
  * code for the caller and PROC sees every process.
@@ -607,7 +607,8 @@ struct lfq_claim {
  * hour, a thread period without threads, a timer period without timers
  * and a negative syscall_nr), a queue of the wrong type, or an ECHO
  * target_fd that is not a /dev/lfq file, or whose queue is this one or
- * not MPSC; -EMSGSIZE when a record (of @record_size bytes, if set) does
+ * neither MPSC nor MPMC; -EOPNOTSUPP for ECHO on an MPMC queue (no kernel
+ * consumer works there yet); -EMSGSIZE when a record (of @record_size bytes, if set) does
  * not fit a slot, or when the ECHO target's slots are smaller than this
  * queue's; -ENOSPC when LFQ_SOURCES_MAX are attached; -EBUSY for a second
  * ECHO on one queue; -EBADF for a target_fd that is not open; -ELOOP for

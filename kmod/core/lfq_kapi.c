@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * lfq_kapi.c - the in-kernel producer API. Kernel code in any context
- * (process, softirq, hardirq, NMI) reserves slots in an MPSC queue,
- * writes them and commits or discards them, alongside userspace producers
- * of the same ring. A full ring fails the reservation and counts a drop:
- * kernel producers never wait. A sleeping consumer is woken through
- * irq_work, which is safe from every one of those contexts.
+ * (process, softirq, hardirq, NMI) reserves slots in an MPSC (or MPMC)
+ * queue, writes them and commits or discards them, alongside userspace
+ * producers of the same ring. A full ring fails the reservation and
+ * counts a drop: kernel producers never wait. A sleeping consumer is
+ * woken through irq_work, which is safe from every one of those contexts.
  *
  * The ring's control words live in user-writable pages: HOSTILE MEMORY
  * H1-H6 (proto/lfq_rules.h) keep every kernel write inside the queue and
@@ -114,7 +114,7 @@ static void *lfq_kapi_reserve_elastic(struct lfq_queue *q,
 
 /**
  * lfq_queue_reserve() - reserve up to @want consecutive slots.
- * @q:		an MPSC queue (a reference held by the caller).
+ * @q:		an MPSC or MPMC queue (a reference held by the caller).
  * @want:	slots wanted, at least 1.
  * @r:		the reservation, to pass to lfq_queue_commit() or
  *		lfq_queue_discard() from any context.
@@ -129,7 +129,7 @@ static void *lfq_kapi_reserve_elastic(struct lfq_queue *q,
  * Context: any, NMI included.
  * Return: the first slot of @r->count writable slots, or NULL (and a drop
  * counted) if the ring is full (an elastic queue: at seg_max segments, or
- * without a spare segment), @q is not an MPSC queue, the shared head kept
+ * without a spare segment), @q is SPSC, the shared head kept
  * changing under LFQ_KAPI_MAX_TRIES attempts, or more kernel reservations
  * than the queue has kernel claims are in flight.
  */
@@ -141,7 +141,7 @@ void *lfq_queue_reserve(struct lfq_queue *q, u32 want,
 
 	r->count = 0;
 	r->seg = NULL;
-	if (unlikely(q->hdr.type != LFQ_TYPE_MPSC || !want))
+	if (unlikely(!lfq_type_committed(q->hdr.type) || !want))
 		return NULL;
 	lfq_kapi_view(&q->ring, &p);
 	/* A claim, so the orphan scan leaves our slots alone. */

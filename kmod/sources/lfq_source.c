@@ -164,8 +164,8 @@ static int lfq_src_start(struct lfq_queue *q, const void *owner,
  * @args:	the type and its arguments.
  *
  * Return: 0, or -EINVAL for an unknown type or a producer type on a queue
- * that is not MPSC, -EOPNOTSUPP on an MPMC queue (no kernel producers or
- * consumers there yet), -EPERM when @args->role lacks the role the source
+ * that is neither MPSC nor MPMC, -EOPNOTSUPP for a consumer type (ECHO) on
+ * an MPMC queue (no kernel consumers there yet), -EPERM when @args->role lacks the role the source
  * acts in, -EINVAL or -EMSGSIZE for a record size that is bad or does not
  * fit a slot.
  */
@@ -175,10 +175,10 @@ int lfq_src_check(struct lfq_queue *q, const struct lfq_src_args *args)
 
 	if (!type)
 		return -EINVAL;
-	/* No kernel producer or consumer works on MPMC queues yet. */
-	if (q->hdr.type == LFQ_TYPE_MPMC)
+	/* Kernel producers are MPSC producers; no kernel consumer does MPMC. */
+	if (!type->producer && q->hdr.type == LFQ_TYPE_MPMC)
 		return -EOPNOTSUPP;
-	if (type->producer && q->hdr.type != LFQ_TYPE_MPSC)
+	if (type->producer && !lfq_type_committed(q->hdr.type))
 		return -EINVAL;
 	/* A source acts in the role its owner holds: it may not exceed it. */
 	if (!(args->role &

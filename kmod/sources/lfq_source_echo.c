@@ -79,7 +79,7 @@ static int lfq_echo_thread(void *data)
  */
 static int lfq_echo_target(struct lfq_queue *q, struct lfq_queue *t)
 {
-	if (t == q || t->hdr.type != LFQ_TYPE_MPSC)
+	if (t == q || !lfq_type_committed(t->hdr.type))
 		return -EINVAL;
 	if (lfq_src_consumed(t))	/* echoed itself: chains could loop */
 		return -ELOOP;

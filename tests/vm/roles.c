@@ -9,7 +9,10 @@
  * a read-only mapping faults, liblfq refuses calls outside a handle's role
  * with -EPERM (lfq_inline.h's views too; a handle opened by fd takes its
  * file's role, and may not ask for one), and an ECHO kernel consumer
- * needs the consumer role.
+ * needs the consumer role. MPMC: any number of consumer files, release
+ * words writable by consumers only, consumer claims (LFQ_IOC_CLAIM with
+ * LFQ_CLAIM_CONSUMER) and their errors, kernel producers but no kernel
+ * consumer (ECHO) yet.
  *
  * Runs in the test VM as root with lfq.ko loaded.
  */
@@ -34,6 +37,8 @@
 static const LFQ_OPTS(lfq_create_opts, spsc, .type = LFQ_TYPE_SPSC,
 		      .slot_size = 64, .slot_count = 64);
 static const LFQ_OPTS(lfq_create_opts, mpsc, .type = LFQ_TYPE_MPSC,
+		      .slot_size = 64, .slot_count = 64);
+static const LFQ_OPTS(lfq_create_opts, mpmc, .type = LFQ_TYPE_MPMC,
 		      .slot_size = 64, .slot_count = 64);
 
 /* LFQ_IOC_OPEN on a new file: the fd, or a negative errno. */
@@ -371,12 +376,109 @@ static void test_echo(void)
 	expect(-lfq_unlink("t-roleecho"), 0, "unlink t-roleecho");
 }
 
+/* LFQ_IOC_CLAIM with @flags on @fd: the index, or a negative errno. */
+static int claim(int fd, uint32_t flags, uint32_t index)
+{
+	struct lfq_claim c = { .size = sizeof(c), .flags = flags,
+			       .index = index };
+
+	return ioctl(fd, LFQ_IOC_CLAIM, &c) ? -errno : (int)c.index;
+}
+
+/* Writable mapping of [@off, @off + @len) of @fd: 0 or the errno. */
+static int map_rw(int fd, uint64_t off, uint64_t len)
+{
+	void *w = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		       (off_t)off);
+
+	if (w == MAP_FAILED)
+		return errno;
+	munmap(w, len);
+	return 0;
+}
+
+/*
+ * MPMC: any number of consumer files; the release words are theirs to
+ * write (and only theirs), the commit words not; consumer claims need the
+ * consumer role and an MPMC queue, LFQ_MPMC_CLAIMS of them at most; no
+ * kernel source works on an MPMC queue yet.
+ */
+static void test_mpmc(void)
+{
+	struct lfq_source echo = { .type = LFQ_SOURCE_ECHO };
+	struct lfq_source synth = { .type = LFQ_SOURCE_SYNTH, .threads = 1 };
+	struct lfq_info i = { .size = sizeof(i) };
+	uint32_t a = 0, pr = 0, co = 0;
+	struct lfq *p = NULL, *m = NULL;
+	int c[3], k, n, mfd;
+
+	if (create_named(mpmc, "t-rolempmc", 0600, P, &p) ||
+	    create_named(mpsc, "t-rolempsc", 0600, P, &m)) {
+		tap_ok(0, "create the MPMC and MPSC queues");
+		exit(1);
+	}
+	for (k = 0; k < 3; k++)
+		c[k] = open_role_fd("t-rolempmc", C);
+	tap_ok(c[0] >= 0 && c[1] >= 0 && c[2] >= 0,
+	       "MPMC: three consumer files are admitted");
+	tap_ok(!list_roles("t-rolempmc", &a, &pr, &co) && co == 3 && pr == 1,
+	       "MPMC: LIST counts 3 consumers and 1 producer (%u, %u)", co, pr);
+	if (ioctl(c[0], LFQ_IOC_INFO, &i))
+		tap_diag("INFO: %s", strerror(errno));
+	/* The release words: right after the commit words, as many bytes. */
+	expect(map_rw(c[0], i.commit_offset + i.commit_size, i.commit_size), 0,
+	       "MPMC: a consumer maps the release words writable");
+	expect(map_rw(lfq_fd(p), i.commit_offset + i.commit_size,
+		      i.commit_size), EPERM,
+	       "MPMC: a producer may not map them writable");
+	expect(map_rw(c[0], i.commit_offset, i.commit_size), EPERM,
+	       "MPMC: a consumer may not map the commit words writable");
+	echo.target_fd = lfq_fd(m);
+	expect(-lfq_source_attach(p, &echo), EOPNOTSUPP,
+	       "MPMC: an ECHO source (a kernel consumer) is not supported yet");
+	k = lfq_source_attach(p, &synth);
+	tap_ok(k >= 0, "MPMC: a SYNTH source (kernel producers) attaches (%d)",
+	       k);
+	if (k >= 0)
+		lfq_source_detach(p, k);
+	expect(-claim(lfq_fd(p), LFQ_CLAIM_CONSUMER, 0), EPERM,
+	       "MPMC: a consumer claim on a producer-only file");
+	k = claim(c[1], LFQ_CLAIM_CONSUMER, 0);
+	tap_ok(k >= 0 && k < LFQ_MPMC_CLAIMS,
+	       "MPMC: a consumer file registers a consumer claim (%d)", k);
+	expect(-claim(c[2], LFQ_CLAIM_CONSUMER | LFQ_CLAIM_FREE, (uint32_t)k),
+	       EINVAL, "MPMC: freeing another file's consumer claim");
+	mfd = open_role_fd("t-rolempsc", C);
+	expect(-claim(mfd, LFQ_CLAIM_CONSUMER, 0), EINVAL,
+	       "a consumer claim on an MPSC queue");
+	for (n = 1; claim(c[2], LFQ_CLAIM_CONSUMER, 0) >= 0; n++)
+		;
+	expect(-claim(c[2], LFQ_CLAIM_CONSUMER, 0), ENOSPC,
+	       "MPMC: claim %d of %d", n + 1, LFQ_MPMC_CLAIMS);
+	{
+		struct lfq *cons = NULL;
+		LFQ_OPTS(lfq_open_opts, o, .name = "t-rolempmc", .role = C);
+
+		expect(lfq_open(&o, &cons) ? ENOSPC : 0, ENOSPC,
+		       "MPMC: a consumer handle with no claim left (ENOSPC)");
+		lfq_close(cons);
+	}
+	close(mfd);
+	for (k = 0; k < 3; k++)
+		close(c[k]);
+	lfq_close(p);
+	lfq_close(m);
+	expect(-lfq_unlink("t-rolempmc"), 0, "unlink t-rolempmc");
+	expect(-lfq_unlink("t-rolempsc"), 0, "unlink t-rolempsc");
+}
+
 int main(void)
 {
-	tap_plan(66);
+	tap_plan(81);
 	test_admission();
 	test_mappings();
 	test_library();
 	test_echo();
+	test_mpmc();
 	return tap_done();
 }
