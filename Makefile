@@ -138,6 +138,7 @@ BENCH_COMMON := tools/bench/lfq-bench.c tools/bench/bench_report.c \
 		tools/bench/suite_ipc.c
 BENCH_HOST   := $(BENCH_COMMON) tools/bench/suite_spsc.c \
 		tools/bench/suite_mpsc.c tools/bench/suite_mpmc.c \
+		tools/bench/suite_mpmc_proc.c \
 		tools/bench/suite_icount.c \
 		tools/bench/suite_elastic.c \
 		tools/bench/suite_phys.c tools/bench/bench_vm.c \

@@ -110,6 +110,7 @@ int bench_report_plots(const char *dir);	/* gnuplot: SVG and PNG */
 int suite_spsc(void);
 int suite_mpsc(void);
 int suite_mpmc(void);
+int mpmc_processes(void);	/* suite_mpmc_proc.c: its process part */
 int suite_icount(void);
 int suite_phys(void);
 int suite_ipc(void);

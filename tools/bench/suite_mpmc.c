@@ -14,7 +14,9 @@
  * one consumer) and their count and sum once all are joined. Threads are
  * not pinned: with two CPUs, every case past 1x1 has more threads than
  * CPUs and measures behaviour under preemption, not scaling. A run is
- * time-boxed (see MPMC_BOX_NS), and lfq-bench says which were.
+ * time-boxed (see MPMC_BOX_NS), and lfq-bench says which were. The
+ * process part (work distribution to worker processes, against a pipe
+ * and a POSIX message queue) is in suite_mpmc_proc.c.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -627,5 +629,5 @@ int suite_mpmc(void)
 		}
 	}
 	free(v);
-	return rc;
+	return mpmc_processes() ?: rc;
 }
