@@ -153,8 +153,7 @@ static void seen_mark(struct seen *s, uint64_t p, uint64_t seq)
 {
 	uint64_t bit = p * s->per + seq;
 
-	if (__atomic_fetch_or(&s->bits[bit / 64], 1ull << (bit % 64),
-			      __ATOMIC_RELAXED) & (1ull << (bit % 64)))
+	if (bit_seen_twice(s->bits, bit))
 		__atomic_fetch_add(&s->twice, 1, __ATOMIC_RELAXED);
 }
 

@@ -187,4 +187,16 @@ static inline int expect(int got, int want, const char *fmt, ...)
 	return got == want;
 }
 
+/*
+ * Set bit @bit of a shared bitmap (a message seen); true if it was set
+ * already (seen twice). Relaxed: the count is read after the threads or
+ * processes that set bits are joined.
+ */
+static inline int bit_seen_twice(uint64_t *bits, uint64_t bit)
+{
+	uint64_t m = 1ull << (bit % 64);
+
+	return !!(__atomic_fetch_or(&bits[bit / 64], m, __ATOMIC_RELAXED) & m);
+}
+
 #endif /* LFQ_TEST_UTIL_H */

@@ -85,10 +85,7 @@ static void consume(struct tally *t)
 				continue;
 			}
 			last[p] = s;
-			if (__atomic_fetch_or(&t->bits[bit / 64],
-					      1ull << (bit % 64),
-					      __ATOMIC_RELAXED) &
-			    (1ull << (bit % 64)))
+			if (bit_seen_twice(t->bits, bit))
 				__atomic_fetch_add(&t->twice, 1,
 						   __ATOMIC_RELAXED);
 			__atomic_fetch_add(&t->got, 1, __ATOMIC_RELAXED);

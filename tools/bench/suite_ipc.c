@@ -315,6 +315,7 @@ static double ipc_throughput(const struct chan_ops *ops, int busy, uint64_t n)
 	while (!atomic_load(&st->ready))
 		cpu_relax();
 	t0 = bench_now_ns();
+	/* Pairs with the child's acquire of go. */
 	atomic_store_explicit(&st->go, 1, memory_order_release);
 	for (uint64_t i = 0; i < n && !rc; i++) {
 		rc = ops->recv(&c, msg);

@@ -423,6 +423,7 @@ static void *mpmc_producer(void *arg)
 		atomic_fetch_add(&r->bad, 1);
 		return NULL;
 	}
+	/* Pairs with mpmc_once()'s release of go, after the queue is made. */
 	while (!atomic_load_explicit(&r->go, memory_order_acquire))
 		sched_yield();
 	while (seq < r->per_producer &&
@@ -477,6 +478,7 @@ static void *mpmc_consumer(void *arg)
 	}
 	for (unsigned int i = 0; i < MPMC_THREADS; i++)
 		last[i] = UINT64_MAX;
+	/* Pairs with mpmc_once()'s release of go, after the queue is made. */
 	while (!atomic_load_explicit(&r->go, memory_order_acquire))
 		sched_yield();
 	while (atomic_load_explicit(&r->popped, memory_order_relaxed) <
@@ -537,6 +539,7 @@ static double mpmc_once(const struct mpmc_peer *p, unsigned int np,
 		}
 	}
 	t0 = bench_now_ns();
+	/* Pairs with each thread's acquire of go. */
 	atomic_store_explicit(&r.go, 1, memory_order_release);
 	while (atomic_load(&r.popped) < r.total &&
 	       bench_now_ns() - t0 < MPMC_BOX_NS(bench_opts.quick))

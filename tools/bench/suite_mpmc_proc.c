@@ -272,6 +272,7 @@ static double proc_once(const struct proc_chan *kind, unsigned int np,
 	while ((unsigned int)atomic_load(&sh->ready) < n)
 		usleep(100);
 	t0 = bench_now_ns();
+	/* Pairs with proc_wait_go()'s acquire in every child. */
 	atomic_store_explicit(&sh->go, 1, memory_order_release);
 	for (i = 0; i < np; i++)
 		bad |= proc_exit(pid[i]);
