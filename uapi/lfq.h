@@ -608,11 +608,12 @@ struct lfq_claim {
  * and a negative syscall_nr), a queue of the wrong type, or an ECHO
  * target_fd that is not a /dev/lfq file, or whose queue is this one or
  * neither MPSC nor MPMC; -EOPNOTSUPP for ECHO on an MPMC queue (no kernel
- * consumer works there yet); -EMSGSIZE when a record (of @record_size bytes, if set) does
- * not fit a slot, or when the ECHO target's slots are smaller than this
- * queue's; -ENOSPC when LFQ_SOURCES_MAX are attached; -EBUSY for a second
- * ECHO on one queue; -EBADF for a target_fd that is not open; -ELOOP for
- * an ECHO target that is itself echoed (the kernel consumes it); -ENOENT
+ * consumer works there yet); -EMSGSIZE when a record (of @record_size
+ * bytes, if set) does not fit a slot, or when the ECHO target's slots are
+ * smaller than this queue's; -ENOSPC when LFQ_SOURCES_MAX are attached;
+ * -EBUSY for a second ECHO on one queue; -EBADF for a target_fd that is
+ * not open; -ELOOP for an ECHO target that is itself echoed (the kernel
+ * consumes it); -ENOENT
  * for a syscall_nr beyond this kernel's system calls, or a tracepoint
  * this kernel lacks; -ENOMEM when memory (or the memory cgroup's limit)
  * runs out.

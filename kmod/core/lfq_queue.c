@@ -201,8 +201,8 @@ EXPORT_SYMBOL_GPL(lfq_queue_get);
  *
  * A queue has one consumer (an MPMC queue: any number), and one producer
  * if it is SPSC (the others take any number). Kernel users of the
- * in-kernel API are not counted. A consumer of an elastic queue starts in its oldest live
- * segment (lfq_seg_consumer_admit()).
+ * in-kernel API are not counted. A consumer of an elastic queue starts in
+ * its oldest live segment (lfq_seg_consumer_admit()).
  *
  * Context: process context.
  * Return: 0, or -EBUSY when a role asked for is taken.

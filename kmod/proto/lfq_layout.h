@@ -133,7 +133,8 @@ static inline int lfq_geometry_check(const struct lfq_geometry *g,
 	if (!(g->flags & LFQ_CREATE_ELASTIC))
 		return g->seg_min || g->seg_max ? -EINVAL : 0;
 	/* Elastic MPMC queues do not exist (yet). */
-	if (g->type == LFQ_TYPE_MPMC || !g->seg_min || g->seg_min > g->seg_max || g->seg_max < 2 ||
+	if (g->type == LFQ_TYPE_MPMC || !g->seg_min ||
+	    g->seg_min > g->seg_max || g->seg_max < 2 ||
 	    g->seg_max > LFQ_SEGS_MAX ||
 	    bytes * g->seg_max > LFQ_ELASTIC_BYTES_MAX)
 		return -EINVAL;
@@ -222,8 +223,8 @@ enum lfq_part {
  * as code: the kernel applies it to every mmap() and liblfq follows it
  * when it maps a queue. The header and the segment table are never
  * writable, the consumer page, the release words (MPMC) and the segments'
- * tail words only by a consumer, the rest (producer page, commit words, slots, head words,
- * frames) only by a producer.
+ * tail words only by a consumer, the rest (producer page, commit words,
+ * slots, head words, frames) only by a producer.
  *
  * Return: the LFQ_ROLE_* bit a file needs to map the part writable, or 0
  * if no file may.

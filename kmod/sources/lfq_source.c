@@ -165,9 +165,9 @@ static int lfq_src_start(struct lfq_queue *q, const void *owner,
  *
  * Return: 0, or -EINVAL for an unknown type or a producer type on a queue
  * that is neither MPSC nor MPMC, -EOPNOTSUPP for a consumer type (ECHO) on
- * an MPMC queue (no kernel consumers there yet), -EPERM when @args->role lacks the role the source
- * acts in, -EINVAL or -EMSGSIZE for a record size that is bad or does not
- * fit a slot.
+ * an MPMC queue (no kernel consumers there yet), -EPERM when @args->role
+ * lacks the role the source acts in, -EINVAL or -EMSGSIZE for a record
+ * size that is bad or does not fit a slot.
  */
 int lfq_src_check(struct lfq_queue *q, const struct lfq_src_args *args)
 {
