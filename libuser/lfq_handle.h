@@ -98,14 +98,10 @@ extern const struct lfq_backend_ops lfq_local_backend;
 
 struct lfq_local;
 
-/*
- * An MPMC consumer: its protocol view, the claim it holds (count 0: none)
- * and how many of the claim's slots it has released.
- */
+/* An MPMC consumer: its protocol view and the claim it holds. */
 struct lfq_mpmc_view {
 	struct lfq_mpmc_cons view;
-	struct lfq_mpmc_take take;
-	uint32_t done;
+	struct lfq_mpmc_hold hold;
 };
 
 /*

@@ -583,7 +583,10 @@ struct lfq_claim {
  *		producer role, whose queue receives a copy of every slot
  *		this queue's producers commit; its slots must be at least as
  *		large as this queue's. The kernel is then this queue's
- *		consumer.
+ *		consumer: its only one for an SPSC or MPSC queue, one of
+ *		its consumers for an MPMC queue (which may have several
+ *		ECHO sources, a pool of kernel workers, beside its
+ *		process consumers).
  * @record_size: SYSCALL: bytes of every record, 0 for the natural size
  *		(sizeof(struct lfq_event_syscall)). Otherwise a multiple of
  *		8, at least the natural size and at most
@@ -607,11 +610,11 @@ struct lfq_claim {
  * hour, a thread period without threads, a timer period without timers
  * and a negative syscall_nr), a queue of the wrong type, or an ECHO
  * target_fd that is not a /dev/lfq file, or whose queue is this one or
- * neither MPSC nor MPMC; -EOPNOTSUPP for ECHO on an MPMC queue (no kernel
- * consumer works there yet); -EMSGSIZE when a record (of @record_size
- * bytes, if set) does not fit a slot, or when the ECHO target's slots are
+ * neither MPSC nor MPMC; -EMSGSIZE when a record (of @record_size bytes,
+ * if set) does not fit a slot, or when the ECHO target's slots are
  * smaller than this queue's; -ENOSPC when LFQ_SOURCES_MAX are attached;
- * -EBUSY for a second ECHO on one queue; -EBADF for a target_fd that is
+ * -EBUSY for a second ECHO on an SPSC or MPSC queue; -EBADF for a
+ * target_fd that is
  * not open; -ELOOP for an ECHO target that is itself echoed (the kernel
  * consumes it); -ENOENT
  * for a syscall_nr beyond this kernel's system calls, or a tracepoint

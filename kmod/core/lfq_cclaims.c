@@ -14,6 +14,13 @@
  * never wedged by a dead consumer. While a live claim covers a slot, the
  * recovery runs again later, with a growing delay.
  *
+ * In-kernel consumers (lfq_kconsumer.c) take claims by the same protocol,
+ * with records in kernel memory (lfq_cclaim_kernel_get()). They never
+ * die: they release what they hold before they give their record back.
+ * But a dead process consumer's range can name slots a kernel consumer
+ * holds (its record was written before a compare-and-swap that lost), so
+ * the recovery counts their records among the live ones.
+ *
  * The records in the consumer page are user-writable: they are only
  * compared with indices and the release words are only set by
  * compare-and-swap at masked indices (HOSTILE MEMORY H4, H5). A forged
@@ -24,6 +31,7 @@
  */
 #include <kunit/visibility.h>
 #include <linux/bitmap.h>
+#include <linux/err.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
@@ -37,6 +45,8 @@
 #define LFQ_RECOVER_DELAY_MAX	(HZ / 8)
 /* Slots the recovery looks at between two chances to reschedule. */
 #define LFQ_RECOVER_BATCH	1024
+/* In-kernel consumers one queue admits. */
+#define LFQ_MPMC_KCLAIMS	32
 
 /**
  * struct lfq_cclaims - an MPMC queue's consumer claims.
@@ -45,7 +55,10 @@
  * @dead:	claims that died and still hold slots to recover; their
  *		indices are not registered again until then.
  * @dead_range:	the range each dead claim had when it died (kernel copy).
- * @snap:	the live claims, copied by the recovery.
+ * @klive:	kernel consumers' claim records in use.
+ * @krec:	kernel consumers' claim records (lfq_cclaim_kernel_get()).
+ * @snap:	the live claims, processes' and kernel consumers', copied by
+ *		the recovery.
  * @pending:	the dead claims a run found covered (scratch).
  * @delay:	the recovery's next retry delay, in jiffies.
  * @work:	the recovery.
@@ -56,7 +69,9 @@ struct lfq_cclaims {
 	DECLARE_BITMAP(live, LFQ_MPMC_CLAIMS);
 	DECLARE_BITMAP(dead, LFQ_MPMC_CLAIMS);
 	struct lfq_mpsc_claim dead_range[LFQ_MPMC_CLAIMS];
-	struct lfq_mpsc_claim snap[LFQ_MPMC_CLAIMS];
+	DECLARE_BITMAP(klive, LFQ_MPMC_KCLAIMS);
+	struct lfq_mpsc_claim krec[LFQ_MPMC_KCLAIMS];
+	struct lfq_mpsc_claim snap[LFQ_MPMC_CLAIMS + LFQ_MPMC_KCLAIMS];
 	DECLARE_BITMAP(pending, LFQ_MPMC_CLAIMS);
 	unsigned long delay;
 	struct delayed_work work;
@@ -121,6 +136,13 @@ static bool lfq_cclaims_recover(struct lfq_queue *q)
 		c->snap[n].start = smp_load_acquire(&rec[i].start);
 		/* ORDERING claim (the end of the range). */
 		c->snap[n].end = smp_load_acquire(&rec[i].end);
+		n++;
+	}
+	for_each_set_bit(i, c->klive, LFQ_MPMC_KCLAIMS) {
+		/* ORDERING claim: as above, a kernel consumer's record. */
+		c->snap[n].start = smp_load_acquire(&c->krec[i].start);
+		/* ORDERING claim (the end of the range). */
+		c->snap[n].end = smp_load_acquire(&c->krec[i].end);
 		n++;
 	}
 	bitmap_zero(c->pending, LFQ_MPMC_CLAIMS);
@@ -311,3 +333,56 @@ void lfq_cclaims_drop(struct lfq_queue *q, unsigned long *held)
 	mutex_unlock(&c->lock);
 }
 EXPORT_SYMBOL_IF_KUNIT(lfq_cclaims_drop);
+
+/**
+ * lfq_cclaim_kernel_get() - a claim record for an in-kernel consumer of an
+ * MPMC queue.
+ * @q:		the queue.
+ *
+ * The record is in kernel memory, empty, and counted among the live
+ * claims by the recovery until lfq_cclaim_kernel_put().
+ *
+ * Context: process context; sleeps.
+ * Return: the record, ERR_PTR(-EINVAL) for a queue that is not MPMC, or
+ * ERR_PTR(-ENOSPC) when LFQ_MPMC_KCLAIMS kernel consumers have one.
+ */
+struct lfq_mpsc_claim *lfq_cclaim_kernel_get(struct lfq_queue *q)
+{
+	struct lfq_cclaims *c = q->cclaims;
+	struct lfq_mpsc_claim *rec;
+	unsigned int i;
+
+	if (!c)
+		return ERR_PTR(-EINVAL);
+	mutex_lock(&c->lock);
+	i = find_first_zero_bit(c->klive, LFQ_MPMC_KCLAIMS);
+	if (i >= LFQ_MPMC_KCLAIMS) {
+		mutex_unlock(&c->lock);
+		return ERR_PTR(-ENOSPC);
+	}
+	rec = &c->krec[i];
+	WRITE_ONCE(rec->start, 0);
+	WRITE_ONCE(rec->end, 0);
+	__set_bit(i, c->klive);
+	mutex_unlock(&c->lock);
+	return rec;
+}
+EXPORT_SYMBOL_IF_KUNIT(lfq_cclaim_kernel_get);
+
+/**
+ * lfq_cclaim_kernel_put() - give back a kernel consumer's claim record.
+ * @q:		the queue.
+ * @rec:	from lfq_cclaim_kernel_get(); its consumer released every
+ *		slot it claimed.
+ *
+ * Context: process context; sleeps.
+ */
+void lfq_cclaim_kernel_put(struct lfq_queue *q, struct lfq_mpsc_claim *rec)
+{
+	struct lfq_cclaims *c = q->cclaims;
+
+	mutex_lock(&c->lock);
+	__clear_bit(rec - c->krec, c->klive);
+	mutex_unlock(&c->lock);
+}
+EXPORT_SYMBOL_IF_KUNIT(lfq_cclaim_kernel_put);

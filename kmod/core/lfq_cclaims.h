@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * lfq_cclaims.h - MPMC consumer crash safety (lfq_cclaims.c): consumers'
- * claim records, and the recovery that releases what a dead consumer's
+ * claim records (processes' in the consumer page, kernel consumers' in
+ * kernel memory), and the recovery that releases what a dead consumer's
  * last claim still held.
  */
 #ifndef _LFQ_CORE_CCLAIMS_H
@@ -9,6 +10,7 @@
 
 #include <linux/types.h>
 
+struct lfq_mpsc_claim;
 struct lfq_queue;
 
 int lfq_cclaims_init(struct lfq_queue *q);
@@ -18,5 +20,8 @@ int lfq_cclaim_register(struct lfq_queue *q, unsigned long *held);
 int lfq_cclaim_unregister(struct lfq_queue *q, unsigned long *held,
 			  u32 index);
 void lfq_cclaims_drop(struct lfq_queue *q, unsigned long *held);
+
+struct lfq_mpsc_claim *lfq_cclaim_kernel_get(struct lfq_queue *q);
+void lfq_cclaim_kernel_put(struct lfq_queue *q, struct lfq_mpsc_claim *rec);
 
 #endif /* _LFQ_CORE_CCLAIMS_H */

@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * lfq_kapi.h - the in-kernel API: what other kernel code calls to put
- * records into an MPSC queue that a process (or kernel code) consumes
- * (lfq_kapi.c), and to consume a queue that processes produce into
- * (lfq_kconsumer.c).
+ * records into an MPSC or MPMC queue that a process (or kernel code)
+ * consumes (lfq_kapi.c), and to consume a queue that processes produce
+ * into (lfq_kconsumer.c).
  */
 #ifndef _LFQ_CORE_KAPI_H
 #define _LFQ_CORE_KAPI_H
 
 #include <linux/types.h>
 
+#include "proto/lfq_mpmc.h"
 #include "proto/lfq_mpsc.h"
 #include "proto/lfq_spsc.h"
 
@@ -17,15 +18,19 @@ struct lfq_queue;
 struct lfq_seg;
 
 /**
- * struct lfq_consumer - an in-kernel consumer of one queue (SPSC or MPSC).
+ * struct lfq_consumer - an in-kernel consumer of one queue.
  * @q:		the queue; the caller holds a reference.
  * @seg:	an elastic queue: the segment being read (struct lfq_seg).
  * @spsc:	the protocol handle, for an SPSC queue.
  * @mpsc:	the protocol handle, for an MPSC queue.
+ * @mpmc:	for an MPMC queue: the protocol handle (its claim record in
+ *		kernel memory) and the claim it holds.
  *
- * A queue has one consumer: while kernel code consumes it, the process
- * that created it must not. If it does anyway, records are lost or seen
- * twice, but the kernel never reads outside the queue.
+ * An SPSC or MPSC queue has one consumer: while kernel code consumes it,
+ * the process that created it must not. If it does anyway, records are
+ * lost or seen twice, but the kernel never reads outside the queue. An
+ * MPMC queue shares its records between any number of consumers, kernel
+ * and processes, each record going to one of them.
  */
 struct lfq_consumer {
 	struct lfq_queue *q;
@@ -33,6 +38,10 @@ struct lfq_consumer {
 	union {
 		struct lfq_spsc_cons spsc;
 		struct lfq_mpsc_cons mpsc;
+		struct {
+			struct lfq_mpmc_cons view;
+			struct lfq_mpmc_hold hold;
+		} mpmc;
 	};
 };
 
@@ -41,7 +50,7 @@ void *lfq_queue_reserve(struct lfq_queue *q, u32 want,
 void lfq_queue_commit(struct lfq_queue *q, const struct lfq_mpsc_resv *r);
 void lfq_queue_discard(struct lfq_queue *q, const struct lfq_mpsc_resv *r);
 
-void lfq_consumer_init(struct lfq_consumer *c, struct lfq_queue *q);
+int lfq_consumer_init(struct lfq_consumer *c, struct lfq_queue *q);
 void lfq_consumer_fini(struct lfq_consumer *c);
 const void *lfq_consumer_peek(struct lfq_consumer *c, u32 want, u32 *got);
 void lfq_consumer_release(struct lfq_consumer *c, u32 n);

@@ -1,22 +1,35 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * lfq_kconsumer.c - the in-kernel consumer API: kernel code takes records
- * that processes produce (the userspace-to-kernel direction), in order,
- * zero-copy, from an SPSC or MPSC queue, and sleeps when it is empty.
+ * that processes produce (the userspace-to-kernel direction), zero-copy,
+ * in order from an SPSC or MPSC queue, or its share of them from an MPMC
+ * queue whose other consumers may be processes; and sleeps when it is
+ * empty.
  *
- * The producer side lives in user-writable pages: by HOSTILE MEMORY H1-H5
- * (proto/lfq_rules.h) a hostile process can feed garbage records but not
- * steer a kernel read outside the queue.
+ * The producer side, and an MPMC queue's claim index and release words,
+ * live in user-writable pages: by HOSTILE MEMORY H1-H5
+ * (proto/lfq_rules.h) a hostile process can feed garbage records, or
+ * have a claim fail or records delivered twice, but not steer a kernel
+ * read or write outside the queue, nor hold a kernel consumer in a loop.
  */
 #include <linux/bug.h>
+#include <linux/err.h>
 #include <linux/export.h>
 
+#include "lfq_cclaims.h"
 #include "lfq_kapi.h"
 #include "lfq_queue.h"
 #include "lfq_seg.h"
 #include "lfq_wait.h"
 
-/* The consumer's private index: the truth, whatever the shared page says. */
+/*
+ * Compare-and-swap attempts an MPMC claim makes before it answers "empty":
+ * a process rewriting the claim index in a loop can make every one fail
+ * (HOSTILE MEMORY H5); honest consumers make that rare.
+ */
+#define LFQ_KCONS_MPMC_TRIES	64
+
+/* SPSC or MPSC: the consumer's private index, whatever the page says. */
 static u64 lfq_consumer_tail(const struct lfq_consumer *c)
 {
 	return c->q->hdr.type == LFQ_TYPE_MPSC ? c->mpsc.tail : c->spsc.tail;
@@ -32,39 +45,68 @@ static void lfq_consumer_bind(struct lfq_consumer *c,
 		lfq_spsc_cons_init(&c->spsc, ring);
 }
 
-/**
- * lfq_consumer_init() - start consuming @q where its consumer index stands.
- * @c:		the consumer, owned by the caller.
- * @q:		the queue (a reference held by the caller while @c is used):
- *		SPSC or MPSC. An MPMC queue has no kernel consumers yet: such
- *		a consumer finds it empty, frees nothing and never writes the
- *		shared claim index (its waits answer -EOPNOTSUPP).
- *
- * On an elastic queue the consumer starts in the oldest live segment,
- * which from then on is not retired under it; call lfq_consumer_fini()
- * when done.
- *
- * Context: any context for a fixed queue; process context for an
- * elastic one.
- */
-void lfq_consumer_init(struct lfq_consumer *c, struct lfq_queue *q)
+/* An MPMC consumer: a claim record of its own, the view with its tries. */
+static int lfq_consumer_init_mpmc(struct lfq_consumer *c, struct lfq_queue *q)
 {
-	WARN_ON_ONCE(q->hdr.type == LFQ_TYPE_MPMC);
+	struct lfq_mpsc_claim *rec = lfq_cclaim_kernel_get(q);
+
+	if (IS_ERR(rec))
+		return PTR_ERR(rec);
+	c->q = q;
+	c->seg = NULL;
+	lfq_mpmc_cons_init(&c->mpmc.view, &q->ring);
+	lfq_mpmc_cons_set_claim(&c->mpmc.view, rec);
+	c->mpmc.view.max_tries = LFQ_KCONS_MPMC_TRIES;
+	c->mpmc.hold = (struct lfq_mpmc_hold){};
+	return 0;
+}
+
+/**
+ * lfq_consumer_init() - start consuming @q.
+ * @c:		the consumer, owned by the caller.
+ * @q:		the queue (a reference held by the caller while @c is used).
+ *
+ * An SPSC or MPSC queue is read from where its consumer index stands; on
+ * an elastic one the consumer starts in the oldest live segment, which
+ * from then on is not retired under it. On an MPMC queue the consumer
+ * claims its records as the other consumers do, and gets a claim record
+ * of its own (the crash safety of process consumers must not release
+ * what it holds). Call lfq_consumer_fini() when done.
+ *
+ * Context: any context for an SPSC or MPSC queue that is not elastic;
+ * process context for an elastic or an MPMC one.
+ * Return: 0, or -ENOSPC when an MPMC queue has its limit of in-kernel
+ * consumers (32).
+ */
+int lfq_consumer_init(struct lfq_consumer *c, struct lfq_queue *q)
+{
+	if (q->hdr.type == LFQ_TYPE_MPMC)
+		return lfq_consumer_init_mpmc(c, q);
 	c->q = q;
 	c->seg = q->el ? lfq_seg_consumer_start(q->el) : NULL;
 	lfq_consumer_bind(c, c->seg ? &c->seg->ring : &q->ring);
+	return 0;
 }
 EXPORT_SYMBOL_GPL(lfq_consumer_init);
 
 /**
  * lfq_consumer_fini() - stop consuming: an elastic queue may retire the
- * segment the consumer was in.
+ * segment the consumer was in; an MPMC consumer releases what it still
+ * holds (its records are dropped) and gives back its claim record.
  * @c:		the consumer.
  *
- * Context: any context but NMI.
+ * Context: any context but NMI for an SPSC or MPSC queue; process context
+ * for an MPMC one.
  */
 void lfq_consumer_fini(struct lfq_consumer *c)
 {
+	if (c->q->hdr.type == LFQ_TYPE_MPMC) {
+		if (lfq_mpmc_hold_release(&c->mpmc.view, &c->mpmc.hold,
+					  U32_MAX))
+			lfq_queue_wake_producers(c->q);
+		lfq_cclaim_kernel_put(c->q, c->mpmc.view.claim);
+		return;
+	}
 	if (c->seg)
 		lfq_seg_consumer_stop(c->q->el);
 	c->seg = NULL;
@@ -78,13 +120,13 @@ static const void *lfq_consumer_peek_ring(struct lfq_consumer *c, u32 want,
 	const void *span;
 	int wake;
 
-	if (unlikely(c->q->hdr.type == LFQ_TYPE_MPMC)) {
-		*got = 0;
-		return NULL;
-	}
-	if (c->q->hdr.type != LFQ_TYPE_MPSC)
+	if (c->q->hdr.type == LFQ_TYPE_SPSC)
 		return lfq_spsc_peek(&c->spsc, want, got);
-	span = lfq_mpsc_peek_check(&c->mpsc, want, got, &wake);
+	if (c->q->hdr.type == LFQ_TYPE_MPMC)
+		span = lfq_mpmc_hold_peek(&c->mpmc.view, &c->mpmc.hold, want,
+					  got, &wake);
+	else
+		span = lfq_mpsc_peek_check(&c->mpsc, want, got, &wake);
 	/* Skipped discarded slots freed space a producer waits for. */
 	if (wake)
 		lfq_queue_wake_producers(c->q);
@@ -99,7 +141,9 @@ static const void *lfq_consumer_peek_ring(struct lfq_consumer *c, u32 want,
  *
  * The span is contiguous even across the ring's end. Its bytes live in
  * memory processes can write: copy before validating anything in them.
- * On an elastic queue a drained segment gives way to the next one.
+ * On an elastic queue a drained segment gives way to the next one. On an
+ * MPMC queue the span is claimed, this consumer's alone, and held until
+ * all of it is released: a peek before that returns what is still held.
  *
  * Context: any context but NMI; does not sleep.
  * Return: the first slot of the span, or NULL if none is ready.
@@ -129,7 +173,8 @@ EXPORT_SYMBOL_GPL(lfq_consumer_peek);
  * lfq_consumer_release() - free @n peeked slots; wake producers that sleep
  * for space.
  * @c:		the consumer.
- * @n:		slots to free (clamped to the last peek).
+ * @n:		slots to free (clamped to the last peek; on an MPMC queue,
+ *		to what is held).
  *
  * Context: any context but NMI.
  */
@@ -137,9 +182,10 @@ void lfq_consumer_release(struct lfq_consumer *c, u32 n)
 {
 	int sleeper;
 
-	if (unlikely(c->q->hdr.type == LFQ_TYPE_MPMC))
-		return;		/* it never peeked anything */
-	if (c->q->hdr.type == LFQ_TYPE_MPSC)
+	if (c->q->hdr.type == LFQ_TYPE_MPMC)
+		sleeper = lfq_mpmc_hold_release(&c->mpmc.view, &c->mpmc.hold,
+						n);
+	else if (c->q->hdr.type == LFQ_TYPE_MPSC)
 		sleeper = lfq_mpsc_release(&c->mpsc, n);
 	else
 		sleeper = lfq_spsc_release_check(&c->spsc, n);
@@ -159,8 +205,11 @@ EXPORT_SYMBOL_GPL(lfq_consumer_release);
  * kthread_stop() is called on it.
  *
  * Context: process context; sleeps.
- * Return: 0 when ready, -EINVAL for a bad @min_count, -EOPNOTSUPP on an
- * MPMC queue, -EAGAIN, -ETIMEDOUT or -EINTR as for LFQ_IOC_WAIT.
+ * On an MPMC queue "ready" counts the records no consumer has claimed:
+ * another consumer may take them first, so a peek after may find none.
+ *
+ * Return: 0 when ready, -EINVAL for a bad @min_count, -EAGAIN, -ETIMEDOUT
+ * or -EINTR as for LFQ_IOC_WAIT.
  */
 int lfq_consumer_wait(struct lfq_consumer *c, u32 min_count, s64 timeout_ns)
 {
@@ -168,8 +217,8 @@ int lfq_consumer_wait(struct lfq_consumer *c, u32 min_count, s64 timeout_ns)
 
 	if (!min_count || min_count > c->q->hdr.slot_count)
 		return -EINVAL;
-	if (unlikely(c->q->hdr.type == LFQ_TYPE_MPMC))
-		return -EOPNOTSUPP;
+	if (c->q->hdr.type == LFQ_TYPE_MPMC)
+		goto wait;	/* the shared claim index is the truth */
 	/*
 	 * lfq_queue_wait() judges readiness by the shared tail, which a
 	 * process may have rewritten: put ours back first, or a stale one
@@ -178,6 +227,7 @@ int lfq_consumer_wait(struct lfq_consumer *c, u32 min_count, s64 timeout_ns)
 	 */
 	lfq_store_release(c->seg ? c->seg->ring.tail : c->q->ring.tail,
 			  lfq_consumer_tail(c));
+wait:
 	return lfq_queue_wait(c->q, LFQ_WAIT_DATA, min_count, timeout_ns,
 			      &available);
 }

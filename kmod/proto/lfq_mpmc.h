@@ -261,6 +261,84 @@ static inline int lfq_mpmc_release(struct lfq_mpmc_cons *c,
 }
 
 /**
+ * struct lfq_mpmc_hold - a consumer's claim, held until all of it is
+ * released, so that a consumer holds one claim at a time (see the crash
+ * safety above): the shape liblfq and the in-kernel consumer give it.
+ * @take:	the claim; @take.count is 0 when none is held.
+ * @done:	slots of @take released so far, from its start (0 when none
+ *		is held; always below @take.count otherwise).
+ */
+struct lfq_mpmc_hold {
+	struct lfq_mpmc_take take;
+	__u32 done;
+};
+
+/**
+ * lfq_mpmc_hold_peek() - what is still held, or a new claim of up to
+ * @want slots when nothing is.
+ * @c:		consumer view.
+ * @h:		its hold.
+ * @want:	slots wanted, at least 1.
+ * @got:	slots in the span returned (0 when none is ready).
+ * @wake:	set when discarded slots this claim released freed space a
+ *		producer sleeps for (wake the producers).
+ *
+ * Return: the first slot of a contiguous span of *@got slots, or NULL.
+ */
+static inline const void *lfq_mpmc_hold_peek(struct lfq_mpmc_cons *c,
+					     struct lfq_mpmc_hold *h,
+					     __u32 want, __u32 *got, int *wake)
+{
+	struct lfq_mpmc_take none = { 0, 0 };
+	__u64 discarded = c->discarded;
+	const void *span;
+	__u32 left;
+
+	*wake = 0;
+	if (lfq_unlikely(h->take.count)) {
+		left = h->take.count - h->done;
+		*got = want < left ? want : left;
+		return c->data + (__u64)((h->take.index + h->done) & c->mask) *
+				 c->slot_size;
+	}
+	span = lfq_mpmc_claim(c, want, &h->take);
+	h->done = 0;
+	*got = h->take.count;
+	/* Discarded slots it released: a producer may wait for them. */
+	if (lfq_unlikely(c->discarded != discarded))
+		*wake = lfq_mpmc_release(c, &none);
+	return span;
+}
+
+/**
+ * lfq_mpmc_hold_release() - release the next @n held slots.
+ * @c:		consumer view.
+ * @h:		its hold; empty once every slot of the claim is released.
+ * @n:		slots (clamped to what is held).
+ *
+ * Return: true if a producer sleeping for space must be woken.
+ */
+static inline int lfq_mpmc_hold_release(struct lfq_mpmc_cons *c,
+					struct lfq_mpmc_hold *h, __u32 n)
+{
+	__u32 left = h->take.count - h->done;
+	struct lfq_mpmc_take t;
+
+	if (n > left)
+		n = left;
+	if (!n)
+		return 0;
+	t.index = h->take.index + h->done;
+	t.count = n;
+	h->done += n;
+	if (h->done == h->take.count) {
+		h->take.count = 0;
+		h->done = 0;
+	}
+	return lfq_mpmc_release(c, &t);
+}
+
+/**
  * lfq_mpmc_recover() - release, on behalf of a dead consumer, what its
  * claim still held.
  * @release:	the ring's release words.

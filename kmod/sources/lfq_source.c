@@ -24,11 +24,12 @@
 /**
  * struct lfq_src_table - the sources attached to one queue.
  * @src:	by source id.
- * @consumed:	an ECHO source consumes the queue.
+ * @consumed:	ECHO sources consuming the queue (one at most unless it is
+ *		MPMC).
  */
 struct lfq_src_table {
 	struct lfq_src *src[LFQ_SOURCES_MAX];
-	bool consumed;
+	unsigned int consumed;
 };
 
 static DEFINE_MUTEX(lfq_src_lock);
@@ -57,20 +58,24 @@ static struct lfq_src_table *lfq_src_table(struct lfq_queue *q)
 	return xa_load(&lfq_src_tables, q->id);
 }
 
-bool lfq_src_consumed(struct lfq_queue *q)
+unsigned int lfq_src_consumed(struct lfq_queue *q)
 {
 	struct lfq_src_table *t = lfq_src_table(q);
 
-	return t && t->consumed;
+	return t ? t->consumed : 0;
 }
 
 void lfq_src_set_consumed(struct lfq_queue *q, bool consumed)
 {
 	struct lfq_src_table *t = lfq_src_table(q);
 
-	/* Only a source attached to @q sets it: its table exists. */
-	if (!WARN_ON_ONCE(!t))
-		t->consumed = consumed;
+	/* Only a source attached to @q counts: its table exists. */
+	if (WARN_ON_ONCE(!t))
+		return;
+	if (consumed)
+		t->consumed++;
+	else if (!WARN_ON_ONCE(!t->consumed))
+		t->consumed--;
 }
 
 /* Free @q's table if nothing is attached any more. */
@@ -164,8 +169,7 @@ static int lfq_src_start(struct lfq_queue *q, const void *owner,
  * @args:	the type and its arguments.
  *
  * Return: 0, or -EINVAL for an unknown type or a producer type on a queue
- * that is neither MPSC nor MPMC, -EOPNOTSUPP for a consumer type (ECHO) on
- * an MPMC queue (no kernel consumers there yet), -EPERM when @args->role
+ * that is neither MPSC nor MPMC, -EPERM when @args->role
  * lacks the role the source acts in, -EINVAL or -EMSGSIZE for a record
  * size that is bad or does not fit a slot.
  */
@@ -175,9 +179,7 @@ int lfq_src_check(struct lfq_queue *q, const struct lfq_src_args *args)
 
 	if (!type)
 		return -EINVAL;
-	/* Kernel producers are MPSC producers; no kernel consumer does MPMC. */
-	if (!type->producer && q->hdr.type == LFQ_TYPE_MPMC)
-		return -EOPNOTSUPP;
+	/* Kernel producers are MPSC producers (into MPMC queues too). */
 	if (type->producer && !lfq_type_committed(q->hdr.type))
 		return -EINVAL;
 	/* A source acts in the role its owner holds: it may not exceed it. */

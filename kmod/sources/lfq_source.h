@@ -132,8 +132,11 @@ void lfq_src_release(struct lfq_queue *q, const void *owner);
 
 void lfq_synth_module_exit(void);
 
-/* Whether an ECHO source consumes @q; set by it. Sources lock held. */
-bool lfq_src_consumed(struct lfq_queue *q);
+/*
+ * How many ECHO sources consume @q; each counts itself in and out. Sources
+ * lock held.
+ */
+unsigned int lfq_src_consumed(struct lfq_queue *q);
 void lfq_src_set_consumed(struct lfq_queue *q, bool consumed);
 
 /*

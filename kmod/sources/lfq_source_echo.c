@@ -2,10 +2,12 @@
 /*
  * lfq_source_echo.c - LFQ_SOURCE_ECHO, a kernel consumer service: a kernel
  * thread consumes the queue it is attached to (produced by processes)
- * and commits a copy of every slot into a target MPSC queue, as a kernel
- * producer. It exercises the userspace-to-kernel direction end to end:
- * the in-kernel consumer API, its sleep and wakeup, and kernel producing
- * back to a process.
+ * and commits a copy of every slot into a target MPSC or MPMC queue, as a
+ * kernel producer. It exercises the userspace-to-kernel direction end to
+ * end: the in-kernel consumer API, its sleep and wakeup, and kernel
+ * producing back to a process. An SPSC or MPSC queue has one ECHO at
+ * most; an MPMC queue may have several, a pool of kernel workers sharing
+ * its records with its process consumers.
  */
 #include <linux/err.h>
 #include <linux/kthread.h>
@@ -107,7 +109,7 @@ static struct lfq_src *lfq_echo_attach(const struct lfq_src *tmpl,
 	struct lfq_echo *e;
 	int err;
 
-	if (lfq_src_consumed(q))
+	if (lfq_src_consumed(q) && q->hdr.type != LFQ_TYPE_MPMC)
 		return ERR_PTR(-EBUSY);
 	e = kzalloc(sizeof(*e), GFP_KERNEL_ACCOUNT);
 	if (!e)
@@ -117,16 +119,20 @@ static struct lfq_src *lfq_echo_attach(const struct lfq_src *tmpl,
 	if (err)
 		goto fail;
 	e->target = args->echo.target;
-	lfq_consumer_init(&e->cons, q);
+	err = lfq_consumer_init(&e->cons, q);
+	if (err)
+		goto put_target;
 	e->task = kthread_run(lfq_echo_thread, e, "lfq-echo/%u", q->id);
 	if (IS_ERR(e->task)) {
 		err = PTR_ERR(e->task);
-		lfq_queue_put(e->target);
-		goto fail;
+		lfq_consumer_fini(&e->cons);
+		goto put_target;
 	}
 	lfq_src_set_consumed(q, true);
 	return &e->src;
 
+put_target:
+	lfq_queue_put(e->target);
 fail:
 	kfree(e);
 	return ERR_PTR(err);

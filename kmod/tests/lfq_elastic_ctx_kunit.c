@@ -201,7 +201,7 @@ static void ctx_grow_rounds(struct kunit *test, struct ctx_burst *b,
 	KUNIT_EXPECT_EQ(test, st.produced, (1ULL + sp) * CTX_N);
 
 	/* Every record, once, in order, across the segments. */
-	lfq_consumer_init(&c, b->q);
+	KUNIT_ASSERT_EQ(test, lfq_consumer_init(&c, b->q), 0);
 	KUNIT_EXPECT_TRUE(test, lfq_el_drain(&c, &next));
 	KUNIT_EXPECT_EQ(test, next, (1ULL + sp) * CTX_N);
 	lfq_consumer_fini(&c);
@@ -407,7 +407,7 @@ static void lfq_elastic_cycles_test(struct kunit *test)
 	seg_bytes = k->q->layout.commit_size + k->q->layout.data_size;
 	for (i = 0; i < CYC_PRODUCERS; i++)
 		init_completion(&k->done[i]);
-	lfq_consumer_init(&c, k->q);
+	KUNIT_ASSERT_EQ(test, lfq_consumer_init(&c, k->q), 0);
 	hrtimer_init(&k->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
 	k->timer.function = cyc_timer_fn;
 	for (i = 0; i < 2; i++) {

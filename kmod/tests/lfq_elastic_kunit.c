@@ -192,7 +192,7 @@ static void lfq_elastic_seg_max_test(struct kunit *test)
 		   nospare, drops - nospare);
 
 	/* Drain the oldest segment: it retires and pools a grace period on. */
-	lfq_consumer_init(&c, q);
+	KUNIT_ASSERT_EQ(test, lfq_consumer_init(&c, q), 0);
 	for (i = 0; i < EL_N; i += n) {
 		n = lfq_el_pop(&c, EL_N - i, next);
 		KUNIT_ASSERT_TRUE(test, n && n != U32_MAX);
@@ -261,7 +261,7 @@ static void lfq_elastic_out_of_order_test(struct kunit *test)
 	 * Process context only: before the reservations, which disable
 	 * preemption until they are published.
 	 */
-	lfq_consumer_init(&k, q);
+	KUNIT_ASSERT_EQ(test, lfq_consumer_init(&k, q), 0);
 	KUNIT_ASSERT_NOT_NULL(test, el_reserve(q, 200, &a));
 	if (!el_reserve(q, 100, &b)) {
 		lfq_queue_commit(q, &a);
@@ -338,7 +338,7 @@ static void lfq_elastic_discard_test(struct kunit *test)
 	u32 n, i;
 
 	seg[0] = lfq_el_pseg(el);
-	lfq_consumer_init(&k, q);
+	KUNIT_ASSERT_EQ(test, lfq_consumer_init(&k, q), 0);
 	KUNIT_ASSERT_EQ(test, lfq_el_push(q, 250), 250U);
 	/* The last 6 slots of segment 0: cut short, then discarded. */
 	KUNIT_ASSERT_NOT_NULL(test, el_reserve(q, 10, &r[0]));
@@ -435,7 +435,7 @@ static void lfq_elastic_hostile_tail_test(struct kunit *test)
 	lfq_seg_reclaim_sync(el);
 	KUNIT_EXPECT_EQ(test, lfq_el_state(el, s0->frame), (u32)LFQ_SEG_LIVE);
 
-	lfq_consumer_init(&k, q);
+	KUNIT_ASSERT_EQ(test, lfq_consumer_init(&k, q), 0);
 	KUNIT_EXPECT_TRUE(test, lfq_el_drain(&k, &next));
 	KUNIT_EXPECT_EQ(test, next, (u64)EL_N + 1);
 	lfq_consumer_fini(&k);
@@ -502,7 +502,7 @@ static void lfq_elastic_idle_shrink_test(struct kunit *test)
 		KUNIT_EXPECT_GT(test, st.bytes, rest);
 
 		/* The drain: every segment but the producers' retires. */
-		lfq_consumer_init(&k, q);
+		KUNIT_ASSERT_EQ(test, lfq_consumer_init(&k, q), 0);
 		KUNIT_EXPECT_TRUE(test, lfq_el_drain(&k, &next));
 		KUNIT_EXPECT_EQ(test, next, pushed);
 		lfq_consumer_fini(&k);

@@ -222,7 +222,7 @@ static void lfq_elastic_rcu_reader_test(struct kunit *test)
 
 	/* Nothing lost: the rest comes out in order. */
 	next = EL_N;
-	lfq_consumer_init(&c, q);
+	KUNIT_ASSERT_EQ(test, lfq_consumer_init(&c, q), 0);
 	KUNIT_EXPECT_TRUE(test, lfq_el_drain(&c, &next));
 	KUNIT_EXPECT_EQ(test, next, 4ULL * EL_N + EL_WANT);
 	lfq_consumer_fini(&c);
@@ -246,7 +246,7 @@ static void lfq_elastic_kcons_test(struct kunit *test)
 	u32 i;
 
 	s0 = lfq_el_pseg(el);
-	lfq_consumer_init(&c, q);
+	KUNIT_ASSERT_EQ(test, lfq_consumer_init(&c, q), 0);
 	KUNIT_EXPECT_PTR_EQ(test, c.seg, s0);
 	for (i = 0; i < EL_N / EL_WANT + 1; i++)
 		KUNIT_ASSERT_EQ(test, lfq_el_push(q, EL_WANT), (u32)EL_WANT);

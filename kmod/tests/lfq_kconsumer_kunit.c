@@ -28,7 +28,7 @@ static void lfq_kconsumer_mpsc_test(struct kunit *test)
 	u32 got, i;
 	u64 *out;
 
-	lfq_consumer_init(&c, q);
+	KUNIT_ASSERT_EQ(test, lfq_consumer_init(&c, q), 0);
 	KUNIT_EXPECT_EQ(test, lfq_consumer_wait(&c, 1, 0), -EAGAIN);
 	KUNIT_EXPECT_EQ(test, lfq_consumer_wait(&c, 0, 0), -EINVAL);
 	KUNIT_EXPECT_EQ(test, lfq_consumer_wait(&c, 257, 0), -EINVAL);
@@ -70,7 +70,7 @@ static void lfq_kconsumer_spsc_test(struct kunit *test)
 	u64 *out;
 
 	lfq_spsc_prod_init(&p, &q->ring);
-	lfq_consumer_init(&c, q);
+	KUNIT_ASSERT_EQ(test, lfq_consumer_init(&c, q), 0);
 	while (next < 4000) {
 		out = lfq_spsc_reserve(&p, 48, &got);
 		for (i = 0; out && i < got; i++)

@@ -199,4 +199,41 @@ static inline int bit_seen_twice(uint64_t *bits, uint64_t bit)
 	return !!(__atomic_fetch_or(&bits[bit / 64], m, __ATOMIC_RELAXED) & m);
 }
 
+/* A 64-bit mixer (splitmix's finaliser): record contents from an id. */
+static inline uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 31;
+	x *= 0x9e3779b97f4a7c15ull;
+	return x ^ (x >> 29);
+}
+
+/*
+ * A consumer process's loop on @q: peek 1 to 8 records at a time, hand
+ * each span to @fn, release it; sleep when @q is empty. Exits the process:
+ * 0 once *@stop is set and @q is empty, 3 on an error.
+ */
+static inline void consume_until_stop(struct lfq *q, const uint64_t *stop,
+				      void (*fn)(const void *span, int got,
+						 void *arg),
+				      void *arg)
+{
+	uint32_t n = 0;
+
+	for (;;) {
+		const void *span;
+		int got = lfq_peek(q, n++ % 8 + 1, &span);
+
+		if (got == -EAGAIN) {
+			if (__atomic_load_n(stop, __ATOMIC_RELAXED))
+				_exit(0);
+			lfq_wait_data(q, 1, 20000000);
+			continue;
+		}
+		if (got < 0)
+			_exit(3);
+		fn(span, got, arg);
+		lfq_release(q, (uint32_t)got);
+	}
+}
+
 #endif /* LFQ_TEST_UTIL_H */

@@ -57,13 +57,6 @@ struct erec {
 
 _Static_assert(sizeof(struct erec) == SLOT, "one record per slot");
 
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 31;
-	x *= 0x9e3779b97f4a7c15ull;
-	return x ^ (x >> 29);
-}
-
 static void rec_fill(struct erec *r, uint32_t producer, uint64_t seq)
 {
 	uint64_t c = 0;
@@ -73,10 +66,10 @@ static void rec_fill(struct erec *r, uint32_t producer, uint64_t seq)
 	r->producer = producer;
 	r->magic = REC_MAGIC;
 	for (i = 0; i < 5; i++) {
-		r->fill[i] = mix(seq * 8 + i + ((uint64_t)producer << 40));
-		c ^= mix(r->fill[i] + (uint64_t)i);
+		r->fill[i] = mix64(seq * 8 + i + ((uint64_t)producer << 40));
+		c ^= mix64(r->fill[i] + (uint64_t)i);
 	}
-	r->check = c ^ mix(seq ^ ((uint64_t)producer << 32 | REC_MAGIC));
+	r->check = c ^ mix64(seq ^ ((uint64_t)producer << 32 | REC_MAGIC));
 }
 
 static int rec_ok(const struct erec *r)

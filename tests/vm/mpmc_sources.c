@@ -47,51 +47,48 @@ static uint32_t context_of(uint32_t producer)
 					     LFQ_CONTEXT_SOFTIRQ;
 }
 
+/* What one consumer process saw last of each producer, and the tally. */
+struct consumer {
+	struct tally *t;
+	uint64_t last[PRODUCERS];
+};
+
+static void check_span(const void *span, int got, void *arg)
+{
+	const struct lfq_event_synth *e = span;
+	struct consumer *c = arg;
+	struct tally *t = c->t;
+
+	for (int i = 0; i < got; i++) {
+		uint32_t p = e[i].producer;
+		uint64_t s = e[i].seq, bit = p * COUNT + s;
+
+		if (e[i].hdr.type != LFQ_EVENT_SYNTH ||
+		    p >= PRODUCERS || s >= COUNT ||
+		    e[i].context != context_of(p) ||
+		    (c->last[p] != UINT64_MAX && s <= c->last[p])) {
+			__atomic_fetch_add(&t->bad, 1, __ATOMIC_RELAXED);
+			continue;
+		}
+		c->last[p] = s;
+		if (bit_seen_twice(t->bits, bit))
+			__atomic_fetch_add(&t->twice, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&t->got, 1, __ATOMIC_RELAXED);
+	}
+}
+
 /* A consumer process: its own file, until told to stop (or killed). */
 static void consume(struct tally *t)
 {
 	LFQ_OPTS(lfq_open_opts, o, .name = NAME, .role = LFQ_ROLE_CONSUMER);
-	uint64_t last[PRODUCERS], n = 0;
+	struct consumer c = { .t = t };
 	struct lfq *q;
 
 	for (int p = 0; p < PRODUCERS; p++)
-		last[p] = UINT64_MAX;
+		c.last[p] = UINT64_MAX;
 	if (lfq_open(&o, &q))
 		_exit(2);
-	for (;;) {
-		const struct lfq_event_synth *e;
-		const void *span;
-		int got = lfq_peek(q, (uint32_t)(n++ % 8) + 1, &span);
-
-		if (got == -EAGAIN) {
-			if (__atomic_load_n(&t->stop, __ATOMIC_RELAXED))
-				_exit(0);
-			lfq_wait_data(q, 1, 20 * MS);
-			continue;
-		}
-		if (got < 0)
-			_exit(3);
-		e = span;
-		for (int i = 0; i < got; i++) {
-			uint32_t p = e[i].producer;
-			uint64_t s = e[i].seq, bit = p * COUNT + s;
-
-			if (e[i].hdr.type != LFQ_EVENT_SYNTH ||
-			    p >= PRODUCERS || s >= COUNT ||
-			    e[i].context != context_of(p) ||
-			    (last[p] != UINT64_MAX && s <= last[p])) {
-				__atomic_fetch_add(&t->bad, 1,
-						   __ATOMIC_RELAXED);
-				continue;
-			}
-			last[p] = s;
-			if (bit_seen_twice(t->bits, bit))
-				__atomic_fetch_add(&t->twice, 1,
-						   __ATOMIC_RELAXED);
-			__atomic_fetch_add(&t->got, 1, __ATOMIC_RELAXED);
-		}
-		lfq_release(q, (uint32_t)got);
-	}
+	consume_until_stop(q, &t->stop, check_span, &c);
 }
 
 static pid_t spawn(struct tally *t)

@@ -400,8 +400,9 @@ static int map_rw(int fd, uint64_t off, uint64_t len)
 /*
  * MPMC: any number of consumer files; the release words are theirs to
  * write (and only theirs), the commit words not; consumer claims need the
- * consumer role and an MPMC queue, LFQ_MPMC_CLAIMS of them at most; no
- * kernel source works on an MPMC queue yet.
+ * consumer role and an MPMC queue, LFQ_MPMC_CLAIMS of them at most; kernel
+ * producers (SYNTH) need the producer role and kernel consumers (ECHO,
+ * several of them) the consumer role.
  */
 static void test_mpmc(void)
 {
@@ -434,8 +435,18 @@ static void test_mpmc(void)
 	expect(map_rw(c[0], i.commit_offset, i.commit_size), EPERM,
 	       "MPMC: a consumer may not map the commit words writable");
 	echo.target_fd = lfq_fd(m);
-	expect(-lfq_source_attach(p, &echo), EOPNOTSUPP,
-	       "MPMC: an ECHO source (a kernel consumer) is not supported yet");
+	echo.size = sizeof(echo);
+	expect(-ioc_source_attach(lfq_fd(p), &echo), EPERM,
+	       "MPMC: an ECHO source (a kernel consumer) on a producer-only file");
+	k = ioc_source_attach(c[0], &echo);
+	n = ioc_source_attach(c[1], &echo);
+	tap_ok(k >= 0 && n >= 0,
+	       "MPMC: two ECHO sources (kernel consumers) attach through two consumer files (%d, %d)",
+	       k, n);
+	if (k >= 0)
+		ioc_source_detach(c[0], (unsigned long)k);
+	if (n >= 0)
+		ioc_source_detach(c[1], (unsigned long)n);
 	k = lfq_source_attach(p, &synth);
 	tap_ok(k >= 0, "MPMC: a SYNTH source (kernel producers) attaches (%d)",
 	       k);
@@ -474,7 +485,7 @@ static void test_mpmc(void)
 
 int main(void)
 {
-	tap_plan(81);
+	tap_plan(82);
 	test_admission();
 	test_mappings();
 	test_library();

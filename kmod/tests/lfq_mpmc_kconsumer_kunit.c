@@ -1,0 +1,407 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lfq_mpmc_kconsumer_kunit.c - KUnit suite lfq_mpmc_kconsumer: in-kernel
+ * consumers of MPMC queues (kmod/core/lfq_kconsumer.c, with their claim
+ * records from kmod/core/lfq_cclaims.c). A kernel consumer holds what it
+ * peeked until it has released all of it, releases in parts, and gives
+ * back what it holds when it stops; it shares a queue with a process
+ * consumer, each record going to one of them; the recovery of a dead
+ * process consumer never releases slots a kernel consumer holds; a queue
+ * admits 32 kernel consumers; forged claim indices never steer a peek
+ * outside the ring nor hold it in a loop; and a pool of kernel consumer
+ * threads and kernel producer threads delivers every record exactly once.
+ */
+#include <kunit/test.h>
+#include <linux/atomic.h>
+#include <linux/bitmap.h>
+#include <linux/completion.h>
+#include <linux/kthread.h>
+#include <linux/module.h>
+
+#include "core/lfq_cclaims.h"
+#include "lfq_kunit_util.h"
+#include "proto/lfq_mpmc.h"
+
+#define KC_SLOT		64u
+#define KC_N		64u
+#define KC_KCONS_MAX	32	/* in-kernel consumers one queue admits */
+
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+
+static struct lfq_queue *kc_queue(struct kunit *test, u32 slot_count)
+{
+	return lfq_kunit_queue(test, LFQ_TYPE_MPMC, KC_SLOT, slot_count);
+}
+
+/* @n records through the in-kernel producer API; each holds its index. */
+static void kc_push(struct kunit *test, struct lfq_queue *q, u32 n)
+{
+	while (n) {
+		u32 got = lfq_el_push(q, n);
+
+		KUNIT_ASSERT_NE(test, got, 0U);
+		n -= got;
+	}
+}
+
+static u64 kc_release_word(struct lfq_queue *q, u64 i)
+{
+	return READ_ONCE(q->ring.release[i & (q->hdr.slot_count - 1)]);
+}
+
+/* Peek, hold, release in parts; what is held at the end is given back. */
+static void lfq_mpmc_kconsumer_hold_test(struct kunit *test)
+{
+	struct lfq_queue *q = kc_queue(test, KC_N);
+	struct lfq_consumer c;
+	const u8 *a, *b;
+	u32 got;
+	u64 i;
+
+	KUNIT_ASSERT_EQ(test, lfq_consumer_init(&c, q), 0);
+	KUNIT_EXPECT_EQ(test, lfq_consumer_wait(&c, 1, 0), -EAGAIN);
+	KUNIT_EXPECT_NULL(test, lfq_consumer_peek(&c, 4, &got));
+	KUNIT_EXPECT_EQ(test, got, 0U);
+	kc_push(test, q, 10);
+	KUNIT_EXPECT_EQ(test, lfq_consumer_wait(&c, 1, 0), 0);
+
+	a = lfq_consumer_peek(&c, 4, &got);
+	KUNIT_ASSERT_EQ(test, got, 4U);
+	KUNIT_EXPECT_TRUE(test, lfq_span_ok(q, a, got));
+	for (i = 0; i < 4; i++)
+		KUNIT_EXPECT_TRUE(test, lfq_rec_ok(a + i * KC_SLOT, KC_SLOT, i));
+	/* Held: a second peek returns the same claim, not a new one. */
+	b = lfq_consumer_peek(&c, 8, &got);
+	KUNIT_EXPECT_PTR_EQ(test, b, a);
+	KUNIT_EXPECT_EQ(test, got, 4U);
+	KUNIT_EXPECT_EQ(test, lfq_shared_tail(q), 4ULL);
+	/* A part released: the rest is still held. */
+	lfq_consumer_release(&c, 1);
+	KUNIT_EXPECT_EQ(test, kc_release_word(q, 0), 1ULL);
+	KUNIT_EXPECT_EQ(test, kc_release_word(q, 1), 0ULL);
+	b = lfq_consumer_peek(&c, 8, &got);
+	KUNIT_EXPECT_PTR_EQ(test, b, a + KC_SLOT);
+	KUNIT_EXPECT_EQ(test, got, 3U);
+	lfq_consumer_release(&c, 100);		/* clamped to what is held */
+	KUNIT_EXPECT_EQ(test, kc_release_word(q, 3), 4ULL);
+	KUNIT_EXPECT_EQ(test, kc_release_word(q, 4), 0ULL);
+
+	a = lfq_consumer_peek(&c, 100, &got);
+	KUNIT_ASSERT_EQ(test, got, 6U);
+	KUNIT_EXPECT_TRUE(test, lfq_rec_ok(a, KC_SLOT, 4));
+	/* Stopping gives back the 6 it holds: producers get them again. */
+	lfq_consumer_fini(&c);
+	for (i = 4; i < 10; i++)
+		KUNIT_EXPECT_EQ(test, kc_release_word(q, i), i + 1);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&q->lost), 0LL);
+	kc_push(test, q, KC_N);
+}
+
+/*
+ * A kernel consumer and a process consumer (a view with a registered
+ * claim record in the consumer page) take turns over three laps: each
+ * record goes to one of them.
+ */
+static void lfq_mpmc_kconsumer_shares_test(struct kunit *test)
+{
+	struct lfq_queue *q = kc_queue(test, KC_N);
+	DECLARE_BITMAP(held, LFQ_MPMC_CLAIMS) = {};
+	u64 next = 0, lap;
+	struct lfq_mpmc_cons p;
+	struct lfq_mpmc_take t;
+	struct lfq_consumer c;
+	const u8 *s;
+	u32 got, i;
+	int idx;
+
+	idx = lfq_cclaim_register(q, held);
+	KUNIT_ASSERT_GE(test, idx, 0);
+	lfq_mpmc_cons_init(&p, &q->ring);
+	lfq_mpmc_cons_set_claim(&p, &q->ring.cons->claims[idx]);
+	KUNIT_ASSERT_EQ(test, lfq_consumer_init(&c, q), 0);
+	for (lap = 0; lap < 3; lap++) {
+		kc_push(test, q, KC_N);
+		while (next < (lap + 1) * KC_N) {
+			if (next & 1) {
+				s = lfq_mpmc_claim(&p, 3, &t);
+				got = t.count;
+			} else {
+				s = lfq_consumer_peek(&c, 5, &got);
+			}
+			KUNIT_ASSERT_GT(test, got, 0U);
+			KUNIT_EXPECT_TRUE(test, lfq_span_ok(q, s, got));
+			for (i = 0; i < got; i++)
+				KUNIT_EXPECT_TRUE(test,
+						  lfq_rec_ok(s + i * KC_SLOT,
+							     KC_SLOT, next + i));
+			if (next & 1)
+				lfq_mpmc_release(&p, &t);
+			else
+				lfq_consumer_release(&c, got);
+			next += got;
+		}
+	}
+	KUNIT_EXPECT_NULL(test, lfq_consumer_peek(&c, 1, &got));
+	lfq_consumer_fini(&c);
+	lfq_cclaims_drop(q, held);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&q->lost), 0LL);
+}
+
+/*
+ * A process consumer D wrote its record for slots 0..3 and died before
+ * its compare-and-swap; a kernel consumer claimed them. Its recovery
+ * must count the kernel consumer's record among the live ones: nothing
+ * is released while the kernel consumer holds them, nothing is lost.
+ */
+static void lfq_mpmc_kconsumer_covered_test(struct kunit *test)
+{
+	struct lfq_queue *q = kc_queue(test, KC_N);
+	DECLARE_BITMAP(held, LFQ_MPMC_CLAIMS) = {};
+	struct lfq_mpsc_claim *d;
+	struct lfq_consumer c;
+	int idx;
+	u32 got;
+
+	idx = lfq_cclaim_register(q, held);
+	KUNIT_ASSERT_GE(test, idx, 0);
+	d = &q->ring.cons->claims[idx];
+	KUNIT_ASSERT_EQ(test, lfq_consumer_init(&c, q), 0);
+	kc_push(test, q, 8);
+	WRITE_ONCE(d->start, 0);
+	WRITE_ONCE(d->end, 4);
+	KUNIT_ASSERT_NOT_NULL(test, lfq_consumer_peek(&c, 4, &got));
+	KUNIT_ASSERT_EQ(test, got, 4U);
+	lfq_cclaims_drop(q, held);
+	msleep(100);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&q->lost), 0LL);
+	KUNIT_EXPECT_EQ(test, kc_release_word(q, 0), 0ULL);
+	KUNIT_EXPECT_EQ(test, kc_release_word(q, 3), 0ULL);
+	/* The index stays taken while its recovery waits. */
+	KUNIT_EXPECT_NE(test, lfq_cclaim_register(q, held), idx);
+	lfq_consumer_release(&c, got);
+	KUNIT_EXPECT_TRUE(test,
+			  lfq_el_poll(lfq_cclaim_register(q, held) == idx,
+				      2000));
+	KUNIT_EXPECT_EQ(test, atomic64_read(&q->lost), 0LL);
+	KUNIT_EXPECT_EQ(test, kc_release_word(q, 3), 4ULL);
+	lfq_consumer_fini(&c);
+	lfq_cclaims_drop(q, held);
+}
+
+/* 32 kernel consumers per queue; their records come back; MPMC only. */
+static void lfq_mpmc_kconsumer_limit_test(struct kunit *test)
+{
+	struct lfq_queue *spsc = lfq_kunit_queue(test, LFQ_TYPE_SPSC, 64, 64);
+	struct lfq_queue *q = kc_queue(test, KC_N);
+	struct lfq_consumer *c;
+	int i;
+
+	c = kunit_kcalloc(test, KC_KCONS_MAX + 1, sizeof(*c), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(lfq_cclaim_kernel_get(spsc)), -EINVAL);
+	for (i = 0; i < KC_KCONS_MAX; i++)
+		KUNIT_ASSERT_EQ(test, lfq_consumer_init(&c[i], q), 0);
+	KUNIT_EXPECT_EQ(test, lfq_consumer_init(&c[i], q), -ENOSPC);
+	lfq_consumer_fini(&c[5]);
+	KUNIT_EXPECT_EQ(test, lfq_consumer_init(&c[i], q), 0);
+	KUNIT_EXPECT_PTR_EQ(test, c[i].mpmc.view.claim, c[5].mpmc.view.claim);
+	for (i = 0; i <= KC_KCONS_MAX; i++)
+		if (i != 5)
+			lfq_consumer_fini(&c[i]);
+}
+
+/* A hostile process rewriting the claim index, from a thread. */
+struct kc_forger {
+	struct lfq_queue *q;
+	struct completion done;
+	u64 seed;
+};
+
+static int kc_forger(void *data)
+{
+	struct kc_forger *f = data;
+	u64 v;
+
+	while (!kthread_should_stop()) {
+		v = lfq_kunit_rand(&f->seed);
+		/* Near the truth (CAS failures), or anywhere. */
+		WRITE_ONCE(f->q->ring.cons->tail, v & 4 ? v : v & 255);
+		WRITE_ONCE(f->q->ring.release[v & (KC_N - 1)], v >> 8);
+		cond_resched();
+	}
+	complete(&f->done);
+	return 0;
+}
+
+/*
+ * Forged claim indices and release words, written by hand and then by a
+ * thread racing the peeks: every span lies inside the ring, every peek
+ * returns (a bounded number of compare-and-swaps), and the consumer
+ * stops cleanly. KASAN checks that nothing else is touched.
+ */
+static void lfq_mpmc_kconsumer_forged_test(struct kunit *test)
+{
+	static const u64 forged[] = { 0, 3, 1ULL << 40, U64_MAX - 1, 8, 63 };
+	struct lfq_queue *q = kc_queue(test, KC_N);
+	struct kc_forger f = { .q = q, .seed = 0x6b636f6e73ULL };
+	struct task_struct *task;
+	struct lfq_consumer c;
+	const void *s;
+	u32 got, i;
+
+	KUNIT_ASSERT_EQ(test, lfq_consumer_init(&c, q), 0);
+	kc_push(test, q, 16);
+	for (i = 0; i < ARRAY_SIZE(forged); i++) {
+		WRITE_ONCE(q->ring.cons->tail, forged[i]);
+		s = lfq_consumer_peek(&c, KC_N, &got);
+		KUNIT_EXPECT_TRUE(test, lfq_span_ok(q, s, got));
+		lfq_consumer_release(&c, got);
+	}
+	init_completion(&f.done);
+	task = kthread_run(kc_forger, &f, "lfq-kc-forger");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	for (i = 0; i < 20000; i++) {
+		s = lfq_consumer_peek(&c, 1 + i % 7, &got);
+		KUNIT_EXPECT_TRUE(test, lfq_span_ok(q, s, got));
+		lfq_consumer_release(&c, got / 2);
+		lfq_consumer_wait(&c, 1, 0);
+		if (!(i % 256))
+			cond_resched();
+	}
+	kthread_stop(task);
+	wait_for_completion(&f.done);
+	lfq_consumer_fini(&c);
+}
+
+#define KC_POOL_PRODUCERS	2
+#define KC_POOL_CONSUMERS	3
+#define KC_POOL_EACH		50000u
+#define KC_POOL_TOTAL		(KC_POOL_PRODUCERS * KC_POOL_EACH)
+/* Every thread gives up by then: the test waits longer, so none outlives it. */
+#define KC_POOL_DEADLINE	(60 * HZ)
+
+/* The pool: producer and consumer threads and what the consumers saw. */
+struct kc_pool {
+	struct lfq_queue *q;
+	unsigned long *seen;
+	atomic64_t got, twice, bad;
+	struct completion done[KC_POOL_PRODUCERS + KC_POOL_CONSUMERS];
+	int err[KC_POOL_CONSUMERS];
+	struct kc_arg {
+		struct kc_pool *pool;
+		int k;
+	} arg[KC_POOL_PRODUCERS + KC_POOL_CONSUMERS];
+};
+
+static int kc_pool_producer(void *data)
+{
+	struct kc_arg *a = data;
+	unsigned long end = jiffies + KC_POOL_DEADLINE;
+	u32 left = KC_POOL_EACH;
+
+	while (left && time_before(jiffies, end)) {
+		u32 n = lfq_el_push(a->pool->q, min(left, 8u));
+
+		left -= n;
+		if (!n)
+			cond_resched();	/* full: the consumers catch up */
+	}
+	complete(&a->pool->done[a->k]);
+	return 0;
+}
+
+static int kc_pool_consumer(void *data)
+{
+	struct kc_arg *a = data;
+	struct kc_pool *p = a->pool;
+	unsigned long end = jiffies + KC_POOL_DEADLINE;
+	struct lfq_consumer c;
+	const u8 *s;
+	u64 idx;
+	u32 got, i;
+
+	p->err[a->k - KC_POOL_PRODUCERS] = lfq_consumer_init(&c, p->q);
+	if (p->err[a->k - KC_POOL_PRODUCERS])
+		goto out;
+	while (atomic64_read(&p->got) < KC_POOL_TOTAL &&
+	       time_before(jiffies, end)) {
+		s = lfq_consumer_peek(&c, 1 + a->k % 5, &got);
+		if (!got) {
+			lfq_consumer_wait(&c, 1, 10 * NSEC_PER_MSEC);
+			continue;
+		}
+		for (i = 0; i < got; i++, s += KC_SLOT) {
+			idx = *(const u64 *)s;
+			if (idx >= KC_POOL_TOTAL ||
+			    !lfq_rec_ok(s, KC_SLOT, idx))
+				atomic64_inc(&p->bad);
+			else if (test_and_set_bit(idx, p->seen))
+				atomic64_inc(&p->twice);
+		}
+		atomic64_add(got, &p->got);
+		lfq_consumer_release(&c, got);
+	}
+	lfq_consumer_fini(&c);
+out:
+	complete(&p->done[a->k]);
+	return 0;
+}
+
+/*
+ * Two kernel producer threads and three kernel consumer threads on one
+ * 64-slot queue (many laps): every record arrives exactly once, intact.
+ */
+static void lfq_mpmc_kconsumer_pool_test(struct kunit *test)
+{
+	struct kc_pool *p = kunit_kzalloc(test, sizeof(*p), GFP_KERNEL);
+	struct task_struct *t;
+	int k;
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	p->q = kc_queue(test, KC_N);
+	p->seen = kunit_kcalloc(test, BITS_TO_LONGS(KC_POOL_TOTAL),
+				sizeof(long), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p->seen);
+	for (k = 0; k < KC_POOL_PRODUCERS + KC_POOL_CONSUMERS; k++) {
+		init_completion(&p->done[k]);
+		p->arg[k].pool = p;
+		p->arg[k].k = k;
+	}
+	for (k = 0; k < KC_POOL_PRODUCERS + KC_POOL_CONSUMERS; k++) {
+		t = kthread_run(k < KC_POOL_PRODUCERS ? kc_pool_producer :
+			       kc_pool_consumer, &p->arg[k], "lfq-kc/%d", k);
+		/* Threads started already finish on their own. */
+		KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	}
+	for (k = 0; k < KC_POOL_PRODUCERS + KC_POOL_CONSUMERS; k++)
+		KUNIT_ASSERT_TRUE(test,
+				  wait_for_completion_timeout(&p->done[k],
+							      2 * KC_POOL_DEADLINE));
+	for (k = 0; k < KC_POOL_CONSUMERS; k++)
+		KUNIT_EXPECT_EQ(test, p->err[k], 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&p->got), (s64)KC_POOL_TOTAL);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&p->twice), 0LL);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&p->bad), 0LL);
+	KUNIT_EXPECT_EQ(test, bitmap_weight(p->seen, KC_POOL_TOTAL),
+			KC_POOL_TOTAL);
+}
+
+static struct kunit_case lfq_mpmc_kconsumer_cases[] = {
+	KUNIT_CASE(lfq_mpmc_kconsumer_hold_test),
+	KUNIT_CASE(lfq_mpmc_kconsumer_shares_test),
+	KUNIT_CASE(lfq_mpmc_kconsumer_covered_test),
+	KUNIT_CASE(lfq_mpmc_kconsumer_limit_test),
+	KUNIT_CASE(lfq_mpmc_kconsumer_forged_test),
+	KUNIT_CASE(lfq_mpmc_kconsumer_pool_test),
+	{}
+};
+
+static struct kunit_suite lfq_mpmc_kconsumer_suite = {
+	.name = "lfq_mpmc_kconsumer",
+	.test_cases = lfq_mpmc_kconsumer_cases,
+};
+
+kunit_test_suite(lfq_mpmc_kconsumer_suite);
+
+MODULE_DESCRIPTION("KUnit tests for lfq's in-kernel consumers of MPMC queues");
+MODULE_LICENSE("GPL");
