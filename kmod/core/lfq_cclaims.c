@@ -45,12 +45,11 @@
 #define LFQ_RECOVER_DELAY_MAX	(HZ / 8)
 /* Slots the recovery looks at between two chances to reschedule. */
 #define LFQ_RECOVER_BATCH	1024
-/* In-kernel consumers one queue admits. */
-#define LFQ_MPMC_KCLAIMS	32
 
 /**
  * struct lfq_cclaims - an MPMC queue's consumer claims.
- * @lock:	guards @live, @dead, @dead_range, @delay and each file's set.
+ * @lock:	guards @live, @dead, @dead_range, @klive, @krec (their
+ *		reuse), @delay and each file's set.
  * @live:	registered claims of live consumers.
  * @dead:	claims that died and still hold slots to recover; their
  *		indices are not registered again until then.
@@ -386,3 +385,15 @@ void lfq_cclaim_kernel_put(struct lfq_queue *q, struct lfq_mpsc_claim *rec)
 	mutex_unlock(&c->lock);
 }
 EXPORT_SYMBOL_IF_KUNIT(lfq_cclaim_kernel_put);
+
+/**
+ * lfq_cclaims_flush() - run the recovery now, if any is pending, and wait
+ * for it (KUnit: a run that has happened, not one that may have).
+ * @q:		an MPMC queue.
+ */
+void lfq_cclaims_flush(struct lfq_queue *q)
+{
+	if (q->cclaims)
+		flush_delayed_work(&q->cclaims->work);
+}
+EXPORT_SYMBOL_IF_KUNIT(lfq_cclaims_flush);

@@ -76,7 +76,7 @@ static int lfq_consumer_init_mpmc(struct lfq_consumer *c, struct lfq_queue *q)
  * Context: any context for an SPSC or MPSC queue that is not elastic;
  * process context for an elastic or an MPMC one.
  * Return: 0, or -ENOSPC when an MPMC queue has its limit of in-kernel
- * consumers (32).
+ * consumers (LFQ_MPMC_KCLAIMS).
  */
 int lfq_consumer_init(struct lfq_consumer *c, struct lfq_queue *q)
 {
@@ -92,7 +92,8 @@ EXPORT_SYMBOL_GPL(lfq_consumer_init);
 /**
  * lfq_consumer_fini() - stop consuming: an elastic queue may retire the
  * segment the consumer was in; an MPMC consumer releases what it still
- * holds (its records are dropped) and gives back its claim record.
+ * holds (its records are dropped, and counted in lfq_stats.lost) and
+ * gives back its claim record.
  * @c:		the consumer.
  *
  * Context: any context but NMI for an SPSC or MPSC queue; process context
@@ -100,11 +101,17 @@ EXPORT_SYMBOL_GPL(lfq_consumer_init);
  */
 void lfq_consumer_fini(struct lfq_consumer *c)
 {
+	struct lfq_mpmc_hold *h = &c->mpmc.hold;
+
 	if (c->q->hdr.type == LFQ_TYPE_MPMC) {
-		if (lfq_mpmc_hold_release(&c->mpmc.view, &c->mpmc.hold,
-					  U32_MAX))
+		/* Held and never released: lost, as a dead consumer's. */
+		if (h->take.count)
+			atomic64_add(h->take.count - h->done, &c->q->lost);
+		if (lfq_mpmc_hold_release(&c->mpmc.view, h, U32_MAX))
 			lfq_queue_wake_producers(c->q);
-		lfq_cclaim_kernel_put(c->q, c->mpmc.view.claim);
+		if (c->mpmc.view.claim)
+			lfq_cclaim_kernel_put(c->q, c->mpmc.view.claim);
+		c->mpmc.view.claim = NULL;
 		return;
 	}
 	if (c->seg)
@@ -204,10 +211,10 @@ EXPORT_SYMBOL_GPL(lfq_consumer_release);
  * (userspace ones with LFQ_IOC_WAKE). A kernel thread returns early when
  * kthread_stop() is called on it.
  *
- * Context: process context; sleeps.
  * On an MPMC queue "ready" counts the records no consumer has claimed:
  * another consumer may take them first, so a peek after may find none.
  *
+ * Context: process context; sleeps.
  * Return: 0 when ready, -EINVAL for a bad @min_count, -EAGAIN, -ETIMEDOUT
  * or -EINTR as for LFQ_IOC_WAIT.
  */

@@ -64,8 +64,9 @@
  * @slot_size:	bytes per slot.
  * @mask:	slot_count - 1.
  * @max_tries:	compare-and-swap attempts before a claim gives up as if
- *		the ring were empty; 0 for no limit (HOSTILE MEMORY H5, for
- *		a kernel consumer).
+ *		the ring were empty, which it also does once it has looked
+ *		at a ring's worth of discarded slots; 0 for no limit
+ *		(HOSTILE MEMORY H5, for a kernel consumer).
  * @light:	publish with the light half of the asymmetric handshake.
  */
 struct lfq_mpmc_cons {
@@ -191,14 +192,19 @@ static inline const void *lfq_mpmc_claim(struct lfq_mpmc_cons *c, __u32 want,
 					 struct lfq_mpmc_take *t)
 {
 	__u64 tail = lfq_load_relaxed(c->tail_w), now;
-	__u32 size = c->mask + 1, n, tries = 0;
+	__u32 size = c->mask + 1, budget = size, n, lim, tries = 0;
 	int st;
 
 	if (want > size)
 		want = size;
 	for (;; tries++) {
-		/* HOSTILE MEMORY H5: every way round counts. */
-		if (lfq_unlikely(tries == c->max_tries && tries)) {
+		/*
+		 * HOSTILE MEMORY H5: with a limit, every way round counts,
+		 * and so does every discarded slot looked at: a ring's worth
+		 * in all, however the compare-and-swaps go.
+		 */
+		if (lfq_unlikely(c->max_tries &&
+				 (tries == c->max_tries || !budget))) {
 			lfq_mpmc_none(c, t);
 			return (const void *)0;
 		}
@@ -206,10 +212,12 @@ static inline const void *lfq_mpmc_claim(struct lfq_mpmc_cons *c, __u32 want,
 		st = lfq_mpsc_slot_state(c->commit, c->mask, tail);
 		if (lfq_unlikely(st < 0)) {
 			/* HOSTILE MEMORY H5: at most a ring's worth. */
-			while (n < size &&
+			lim = c->max_tries ? budget : size;
+			while (n < lim &&
 			       lfq_mpsc_slot_state(c->commit, c->mask,
 						   tail + n) < 0)
 				n++;
+			budget -= c->max_tries ? n : 0;
 			if (lfq_mpmc_take(c, &tail, n)) {
 				lfq_mpmc_publish(c->release, c->mask, tail, n);
 				c->discarded += n;

@@ -47,7 +47,17 @@
  *		tail in lfq_mpmc_take(); K: smp_load_acquire(tail), then of
  *		each live record, then of each release word, in
  *		lfq_cclaims_recover(). Every claim below that tail is
- *		covered by a record the recovery sees, or released.
+ *		covered by a record the recovery sees, or released. The
+ *		records of in-kernel consumers (in kernel memory) are read
+ *		with the live ones.
+ * rec-commit	P: lfq_store_release(header) in lfq_rec_commit()
+ *		C: lfq_load_acquire(header) in lfq_rec_peek().
+ *		A record's payload is written before its header shows it.
+ * rec-release	C: zeroing of the record's words, then
+ *		   lfq_store_release(tail) in lfq_rec_pass()
+ *		P: lfq_load_acquire(tail) in lfq_rec_reserve().
+ *		Bytes a producer reserves read zero until it writes them:
+ *		a later record's header is never a stale word.
  * mpmc-release	C: lfq_store_release(release word) in lfq_mpmc_publish()
  *		P: lfq_load_acquire(release word) in lfq_mpsc_laps_done(),
  *		   for lfq_mpsc_lap_free() on an MPMC ring.

@@ -7,9 +7,11 @@
  * back what it holds when it stops; it shares a queue with a process
  * consumer, each record going to one of them; the recovery of a dead
  * process consumer never releases slots a kernel consumer holds; a queue
- * admits 32 kernel consumers; forged claim indices never steer a peek
- * outside the ring nor hold it in a loop; and a pool of kernel consumer
- * threads and kernel producer threads delivers every record exactly once.
+ * admits LFQ_MPMC_KCLAIMS kernel consumers; forged claim indices never
+ * steer a peek outside the ring nor hold it in a loop, nor do forged
+ * discards make one peek pass more than a ring; and a pool of kernel
+ * consumer threads and kernel producer threads delivers every record
+ * exactly once.
  */
 #include <kunit/test.h>
 #include <linux/atomic.h>
@@ -17,6 +19,7 @@
 #include <linux/completion.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
+#include <linux/sched/task.h>
 
 #include "core/lfq_cclaims.h"
 #include "lfq_kunit_util.h"
@@ -24,7 +27,6 @@
 
 #define KC_SLOT		64u
 #define KC_N		64u
-#define KC_KCONS_MAX	32	/* in-kernel consumers one queue admits */
 
 MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 
@@ -89,11 +91,12 @@ static void lfq_mpmc_kconsumer_hold_test(struct kunit *test)
 	a = lfq_consumer_peek(&c, 100, &got);
 	KUNIT_ASSERT_EQ(test, got, 6U);
 	KUNIT_EXPECT_TRUE(test, lfq_rec_ok(a, KC_SLOT, 4));
-	/* Stopping gives back the 6 it holds: producers get them again. */
+	/* Stopping gives back the 6 it holds, lost: producers reuse them. */
 	lfq_consumer_fini(&c);
 	for (i = 4; i < 10; i++)
 		KUNIT_EXPECT_EQ(test, kc_release_word(q, i), i + 1);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&q->lost), 0LL);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&q->lost), 6LL);
+	KUNIT_EXPECT_NULL(test, c.mpmc.view.claim);
 	kc_push(test, q, KC_N);
 }
 
@@ -172,16 +175,17 @@ static void lfq_mpmc_kconsumer_covered_test(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, lfq_consumer_peek(&c, 4, &got));
 	KUNIT_ASSERT_EQ(test, got, 4U);
 	lfq_cclaims_drop(q, held);
-	msleep(100);
+	/* A run of the recovery has happened, and found them covered. */
+	lfq_cclaims_flush(q);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&q->lost), 0LL);
 	KUNIT_EXPECT_EQ(test, kc_release_word(q, 0), 0ULL);
 	KUNIT_EXPECT_EQ(test, kc_release_word(q, 3), 0ULL);
 	/* The index stays taken while its recovery waits. */
 	KUNIT_EXPECT_NE(test, lfq_cclaim_register(q, held), idx);
 	lfq_consumer_release(&c, got);
-	KUNIT_EXPECT_TRUE(test,
-			  lfq_el_poll(lfq_cclaim_register(q, held) == idx,
-				      2000));
+	/* The next run finds them released: done, the index is free. */
+	lfq_cclaims_flush(q);
+	KUNIT_EXPECT_EQ(test, lfq_cclaim_register(q, held), idx);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&q->lost), 0LL);
 	KUNIT_EXPECT_EQ(test, kc_release_word(q, 3), 4ULL);
 	lfq_consumer_fini(&c);
@@ -193,19 +197,21 @@ static void lfq_mpmc_kconsumer_limit_test(struct kunit *test)
 {
 	struct lfq_queue *spsc = lfq_kunit_queue(test, LFQ_TYPE_SPSC, 64, 64);
 	struct lfq_queue *q = kc_queue(test, KC_N);
+	struct lfq_mpsc_claim *rec;
 	struct lfq_consumer *c;
 	int i;
 
-	c = kunit_kcalloc(test, KC_KCONS_MAX + 1, sizeof(*c), GFP_KERNEL);
+	c = kunit_kcalloc(test, LFQ_MPMC_KCLAIMS + 1, sizeof(*c), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, c);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(lfq_cclaim_kernel_get(spsc)), -EINVAL);
-	for (i = 0; i < KC_KCONS_MAX; i++)
+	for (i = 0; i < LFQ_MPMC_KCLAIMS; i++)
 		KUNIT_ASSERT_EQ(test, lfq_consumer_init(&c[i], q), 0);
 	KUNIT_EXPECT_EQ(test, lfq_consumer_init(&c[i], q), -ENOSPC);
+	rec = c[5].mpmc.view.claim;
 	lfq_consumer_fini(&c[5]);
 	KUNIT_EXPECT_EQ(test, lfq_consumer_init(&c[i], q), 0);
-	KUNIT_EXPECT_PTR_EQ(test, c[i].mpmc.view.claim, c[5].mpmc.view.claim);
-	for (i = 0; i <= KC_KCONS_MAX; i++)
+	KUNIT_EXPECT_PTR_EQ(test, c[i].mpmc.view.claim, rec);
+	for (i = 0; i <= LFQ_MPMC_KCLAIMS; i++)
 		if (i != 5)
 			lfq_consumer_fini(&c[i]);
 }
@@ -273,11 +279,65 @@ static void lfq_mpmc_kconsumer_forged_test(struct kunit *test)
 	lfq_consumer_fini(&c);
 }
 
+/* A hostile producer: commit words ahead of the tail say "discarded". */
+static int kc_discarder(void *data)
+{
+	struct kc_forger *f = data;
+	struct lfq_queue *q = f->q;
+	u32 mask = q->hdr.slot_count - 1, k;
+	u64 tail;
+
+	while (!kthread_should_stop()) {
+		tail = READ_ONCE(q->ring.cons->tail);
+		for (k = 0; k <= mask; k++)
+			WRITE_ONCE(q->ring.commit[(tail + k) & mask],
+				   (tail + k + 1) | LFQ_MPSC_DISCARDED);
+		cond_resched();
+	}
+	complete(&f->done);
+	return 0;
+}
+
+/*
+ * A producer that keeps the slots ahead of the claim index "discarded"
+ * cannot hold a kernel consumer in one peek: each looks at a ring's worth
+ * of discarded slots at most, however many the forger adds meanwhile.
+ */
+static void lfq_mpmc_kconsumer_discards_test(struct kunit *test)
+{
+	struct lfq_queue *q = kc_queue(test, 4096);
+	struct kc_forger f = { .q = q };
+	struct task_struct *task;
+	struct lfq_consumer c;
+	u64 before, most = 0;
+	u32 got, i;
+
+	KUNIT_ASSERT_EQ(test, lfq_consumer_init(&c, q), 0);
+	init_completion(&f.done);
+	task = kthread_run(kc_discarder, &f, "lfq-kc-discarder");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	/* The forger is at work before the first peek. */
+	lfq_el_poll(READ_ONCE(q->ring.commit[0]) & LFQ_MPSC_DISCARDED, 2000);
+	for (i = 0; i < 200; i++) {
+		before = lfq_shared_tail(q);
+		lfq_consumer_peek(&c, 1, &got);
+		lfq_consumer_release(&c, got);
+		most = max(most, lfq_shared_tail(q) - before);
+		usleep_range(50, 100);	/* the forger fills ahead again */
+	}
+	kthread_stop(task);
+	wait_for_completion(&f.done);
+	lfq_consumer_fini(&c);
+	kunit_info(test, "most slots passed in one peek: %llu of 4096", most);
+	KUNIT_EXPECT_LE(test, most, 4096ULL + 1);
+	KUNIT_EXPECT_GT(test, c.mpmc.view.discarded, 0ULL);
+}
+
 #define KC_POOL_PRODUCERS	2
 #define KC_POOL_CONSUMERS	3
+#define KC_POOL_THREADS		(KC_POOL_PRODUCERS + KC_POOL_CONSUMERS)
 #define KC_POOL_EACH		50000u
 #define KC_POOL_TOTAL		(KC_POOL_PRODUCERS * KC_POOL_EACH)
-/* Every thread gives up by then: the test waits longer, so none outlives it. */
 #define KC_POOL_DEADLINE	(60 * HZ)
 
 /* The pool: producer and consumer threads and what the consumers saw. */
@@ -285,13 +345,22 @@ struct kc_pool {
 	struct lfq_queue *q;
 	unsigned long *seen;
 	atomic64_t got, twice, bad;
-	struct completion done[KC_POOL_PRODUCERS + KC_POOL_CONSUMERS];
+	struct completion done[KC_POOL_THREADS];
 	int err[KC_POOL_CONSUMERS];
 	struct kc_arg {
 		struct kc_pool *pool;
 		int k;
-	} arg[KC_POOL_PRODUCERS + KC_POOL_CONSUMERS];
+	} arg[KC_POOL_THREADS];
 };
+
+/* Done: say so, then wait for kthread_stop() (the test holds the task). */
+static int kc_pool_exit(struct kc_arg *a)
+{
+	complete(&a->pool->done[a->k]);
+	while (!kthread_should_stop())
+		schedule_timeout_interruptible(1);
+	return 0;
+}
 
 static int kc_pool_producer(void *data)
 {
@@ -299,15 +368,14 @@ static int kc_pool_producer(void *data)
 	unsigned long end = jiffies + KC_POOL_DEADLINE;
 	u32 left = KC_POOL_EACH;
 
-	while (left && time_before(jiffies, end)) {
+	while (left && time_before(jiffies, end) && !kthread_should_stop()) {
 		u32 n = lfq_el_push(a->pool->q, min(left, 8u));
 
 		left -= n;
 		if (!n)
 			cond_resched();	/* full: the consumers catch up */
 	}
-	complete(&a->pool->done[a->k]);
-	return 0;
+	return kc_pool_exit(a);
 }
 
 static int kc_pool_consumer(void *data)
@@ -322,9 +390,9 @@ static int kc_pool_consumer(void *data)
 
 	p->err[a->k - KC_POOL_PRODUCERS] = lfq_consumer_init(&c, p->q);
 	if (p->err[a->k - KC_POOL_PRODUCERS])
-		goto out;
+		return kc_pool_exit(a);
 	while (atomic64_read(&p->got) < KC_POOL_TOTAL &&
-	       time_before(jiffies, end)) {
+	       time_before(jiffies, end) && !kthread_should_stop()) {
 		s = lfq_consumer_peek(&c, 1 + a->k % 5, &got);
 		if (!got) {
 			lfq_consumer_wait(&c, 1, 10 * NSEC_PER_MSEC);
@@ -342,41 +410,50 @@ static int kc_pool_consumer(void *data)
 		lfq_consumer_release(&c, got);
 	}
 	lfq_consumer_fini(&c);
-out:
-	complete(&p->done[a->k]);
-	return 0;
+	return kc_pool_exit(a);
 }
 
 /*
  * Two kernel producer threads and three kernel consumer threads on one
  * 64-slot queue (many laps): every record arrives exactly once, intact.
+ * Every thread started is stopped before the test checks anything, so
+ * none outlives the memory the test frees.
  */
 static void lfq_mpmc_kconsumer_pool_test(struct kunit *test)
 {
 	struct kc_pool *p = kunit_kzalloc(test, sizeof(*p), GFP_KERNEL);
-	struct task_struct *t;
-	int k;
+	struct task_struct *t[KC_POOL_THREADS] = {};
+	int k, started = 0, finished = 0;
 
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	p->q = kc_queue(test, KC_N);
 	p->seen = kunit_kcalloc(test, BITS_TO_LONGS(KC_POOL_TOTAL),
 				sizeof(long), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p->seen);
-	for (k = 0; k < KC_POOL_PRODUCERS + KC_POOL_CONSUMERS; k++) {
+	for (k = 0; k < KC_POOL_THREADS; k++) {
 		init_completion(&p->done[k]);
 		p->arg[k].pool = p;
 		p->arg[k].k = k;
 	}
-	for (k = 0; k < KC_POOL_PRODUCERS + KC_POOL_CONSUMERS; k++) {
-		t = kthread_run(k < KC_POOL_PRODUCERS ? kc_pool_producer :
-			       kc_pool_consumer, &p->arg[k], "lfq-kc/%d", k);
-		/* Threads started already finish on their own. */
-		KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	for (k = 0; k < KC_POOL_THREADS; k++) {
+		t[k] = kthread_create(k < KC_POOL_PRODUCERS ? kc_pool_producer :
+				      kc_pool_consumer, &p->arg[k],
+				      "lfq-kc/%d", k);
+		if (IS_ERR(t[k]))
+			break;
+		get_task_struct(t[k]);
+		wake_up_process(t[k]);
+		started++;
 	}
-	for (k = 0; k < KC_POOL_PRODUCERS + KC_POOL_CONSUMERS; k++)
-		KUNIT_ASSERT_TRUE(test,
-				  wait_for_completion_timeout(&p->done[k],
-							      2 * KC_POOL_DEADLINE));
+	for (k = 0; k < started; k++)
+		finished += !!wait_for_completion_timeout(&p->done[k],
+							  2 * KC_POOL_DEADLINE);
+	for (k = 0; k < started; k++) {
+		kthread_stop(t[k]);
+		put_task_struct(t[k]);
+	}
+	KUNIT_ASSERT_EQ(test, started, KC_POOL_THREADS);
+	KUNIT_EXPECT_EQ(test, finished, KC_POOL_THREADS);
 	for (k = 0; k < KC_POOL_CONSUMERS; k++)
 		KUNIT_EXPECT_EQ(test, p->err[k], 0);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&p->got), (s64)KC_POOL_TOTAL);
@@ -392,6 +469,7 @@ static struct kunit_case lfq_mpmc_kconsumer_cases[] = {
 	KUNIT_CASE(lfq_mpmc_kconsumer_covered_test),
 	KUNIT_CASE(lfq_mpmc_kconsumer_limit_test),
 	KUNIT_CASE(lfq_mpmc_kconsumer_forged_test),
+	KUNIT_CASE(lfq_mpmc_kconsumer_discards_test),
 	KUNIT_CASE(lfq_mpmc_kconsumer_pool_test),
 	{}
 };

@@ -5,8 +5,10 @@
  * and forked processes, without liblfq or the module. Producer page,
  * consumer page, commit words, then (for MPMC) release words and a page
  * of consumer claim records, then the slot area mapped twice; located as
- * lfq_ring_loc_init() reads a header. Also the check word the tests
- * write beside each message. Header-only, static inline.
+ * lfq_ring_loc_init() reads a header. Also a bare record ring
+ * (proto/lfq_rec.h: a page of indices, then the byte area mapped twice)
+ * and the check word the tests write beside each message. Header-only,
+ * static inline.
  */
 #ifndef LFQ_TEST_MEMFD_RING_H
 #define LFQ_TEST_MEMFD_RING_H
@@ -17,6 +19,7 @@
 
 #include "lfq.h"
 #include "lfq_common.h"
+#include "lfq_rec.h"
 
 #define MEMFD_RING_PAGE	4096ul
 
@@ -78,6 +81,36 @@ static inline int memfd_ring_init(struct memfd_ring *r, uint32_t slots,
 		r->cclaims = (struct lfq_mpsc_claim *)(r->base +
 			2 * MEMFD_RING_PAGE + 2 * words);
 	}
+	return 0;
+}
+
+/*
+ * Map a record ring of @size bytes (a whole number of pages): head and
+ * tail on their own cache lines of the first page, then the byte area
+ * twice. @base and @len as memfd_ring_init(); 0, or -1 if it cannot.
+ */
+static inline int memfd_rec_init(struct lfq_rec_ring *r, uint64_t size,
+				 unsigned char **base, size_t *len)
+{
+	int fd = memfd_create("lfq-test-rec", MFD_CLOEXEC);
+	unsigned char *b;
+
+	if (fd < 0 || size % MEMFD_RING_PAGE ||
+	    ftruncate(fd, (off_t)(MEMFD_RING_PAGE + size)))
+		return -1;
+	*len = MEMFD_RING_PAGE + 2 * size;
+	b = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (b == MAP_FAILED ||
+	    mmap(b + MEMFD_RING_PAGE + size, size, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED, fd, (off_t)MEMFD_RING_PAGE) ==
+	    MAP_FAILED)
+		return -1;
+	close(fd);
+	*base = b;
+	r->head = (__u64 *)b;
+	r->tail = (__u64 *)(b + 128);
+	r->data = b + MEMFD_RING_PAGE;
+	r->size = size;
 	return 0;
 }
 

@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * lfq_rec.h - the record ring protocol: records of any size from 1 byte
+ * to a limit, one after another in a byte ring, each behind an 8-byte
+ * header, for one producer or many (lock-free reservation, commits in
+ * any order) and one consumer. Written once for the kernel and for
+ * liblfq (see lfq_atomic.h for the shim); modelled in
+ * tests/model/records.pml. Not yet a queue type: the first step of
+ * variable-size records (issue 15), tested on bare rings
+ * (tests/host/rec_mt.c).
+ *
+ * Layout: a byte area of 2^n bytes, mapped twice back to back so that a
+ * record is contiguous wherever it starts; free-running 64-bit byte
+ * indices head (producers) and tail (consumer). A record of len bytes
+ * takes lfq_rec_size(len) = 8 + len rounded up to 8 bytes from an
+ * 8-aligned index: its header, one 64-bit word, then its payload. The
+ * header is 0 while the record is being written; its producer commits it
+ * by storing len (with LFQ_REC_DISCARD for a discarded one) with release.
+ *
+ * Why the consumer zeroes what it consumed: a record of the next lap may
+ * start anywhere in the bytes of this lap, and its header must read 0
+ * from the moment a producer reserves it (MPSC: the compare-and-swap of
+ * head) until that producer commits it; otherwise a stale payload word
+ * would read as a committed header. So the consumer, on release, zeroes
+ * the record's bytes before it publishes tail with release, and a
+ * producer reserves only below the tail it read with acquire. A header
+ * word is then written by exactly one producer per lap, after the
+ * consumer's zeroing of it. (The BPF ring buffer writes its headers
+ * under a producer spinlock instead; this protocol reserves lock-free.)
+ *
+ * Nothing read from shared memory is trusted: a header's length is
+ * checked against the ring's limit before it is used, so a forged one
+ * can stall the consumer (counted in @corrupt) but never move a read or
+ * a zeroing outside the double mapping (HOSTILE MEMORY H1-H5,
+ * lfq_rules.h). Orderings: ORDERING rec-commit, rec-release below.
+ */
+#ifndef _LFQ_PROTO_REC_H
+#define _LFQ_PROTO_REC_H
+
+#include "lfq_atomic.h"
+
+/* The header: the record's length, and this flag for a discarded one. */
+#define LFQ_REC_DISCARD		0x100000000ull	/* bit 32 */
+#define LFQ_REC_LEN_MASK	0xffffffffull
+#define LFQ_REC_HDR_SIZE	8u
+
+/**
+ * lfq_rec_size() - bytes a record of @len payload bytes takes in the ring.
+ * @len:	payload bytes.
+ *
+ * Return: 8 for the header plus @len rounded up to a multiple of 8.
+ */
+static inline __u64 lfq_rec_size(__u32 len)
+{
+	return LFQ_REC_HDR_SIZE + (((__u64)len + 7) & ~7ull);
+}
+
+/**
+ * lfq_rec_max_len() - the largest payload a ring of @size bytes takes: a
+ * quarter of the ring, less its header, so that several records are in
+ * flight and a reservation never needs the whole ring.
+ * @size:	the ring's bytes (a power of two, at least 64).
+ *
+ * Return: the limit, a multiple of 8.
+ */
+static inline __u32 lfq_rec_max_len(__u64 size)
+{
+	return (__u32)(size / 4 - LFQ_REC_HDR_SIZE);
+}
+
+/**
+ * struct lfq_rec_ring - where one record ring's words are.
+ * @head:	the shared head (bytes reserved).
+ * @tail:	the shared tail (bytes consumed and zeroed).
+ * @data:	the first copy of the byte area.
+ * @size:	bytes of one copy (a power of two).
+ */
+struct lfq_rec_ring {
+	__u64 *head;
+	__u64 *tail;
+	unsigned char *data;
+	__u64 size;
+};
+
+/**
+ * struct lfq_rec_prod - a producer's view (private memory).
+ * @ring:	the ring.
+ * @head:	SPSC: the producer's own head; MPSC: unused.
+ * @multi:	MPSC: reserve by compare-and-swap of the shared head.
+ * @max_len:	the largest payload.
+ */
+struct lfq_rec_prod {
+	struct lfq_rec_ring ring;
+	__u64 head;
+	__u32 multi;
+	__u32 max_len;
+};
+
+/**
+ * struct lfq_rec_resv - one reserved record, until its commit or discard.
+ * @pos:	its byte index (the header's).
+ * @len:	its payload bytes.
+ */
+struct lfq_rec_resv {
+	__u64 pos;
+	__u32 len;
+};
+
+/**
+ * struct lfq_rec_cons - the consumer's view (private memory).
+ * @ring:	the ring.
+ * @tail:	the consumer's own tail: the truth, whatever the page says.
+ * @max_len:	the largest payload.
+ * @discarded:	discarded records skipped.
+ * @corrupt:	times a header with a length beyond @max_len stopped it.
+ */
+struct lfq_rec_cons {
+	struct lfq_rec_ring ring;
+	__u64 tail;
+	__u32 max_len;
+	__u32 __pad;
+	__u64 discarded;
+	__u64 corrupt;
+};
+
+/**
+ * lfq_rec_prod_init() - bind a producer view to a ring.
+ * @p:		the view.
+ * @r:		the ring.
+ * @multi:	1 for an MPSC ring (many producers), 0 for SPSC.
+ */
+static inline void lfq_rec_prod_init(struct lfq_rec_prod *p,
+				     const struct lfq_rec_ring *r, int multi)
+{
+	p->ring = *r;
+	p->head = lfq_load_relaxed(r->head);
+	p->multi = !!multi;
+	p->max_len = lfq_rec_max_len(r->size);
+}
+
+/**
+ * lfq_rec_cons_init() - bind the consumer view to a ring.
+ * @c:		the view.
+ * @r:		the ring.
+ */
+static inline void lfq_rec_cons_init(struct lfq_rec_cons *c,
+				     const struct lfq_rec_ring *r)
+{
+	c->ring = *r;
+	c->tail = lfq_load_relaxed(r->tail);
+	c->max_len = lfq_rec_max_len(r->size);
+	c->__pad = 0;
+	c->discarded = 0;
+	c->corrupt = 0;
+}
+
+/* The header word of the record at byte index @pos. */
+static inline __u64 *lfq_rec_hdr(const struct lfq_rec_ring *r, __u64 pos)
+{
+	return (__u64 *)(r->data + (pos & (r->size - 1)));
+}
+
+/**
+ * lfq_rec_reserve() - reserve a record of @len bytes.
+ * @p:		producer view.
+ * @len:	payload bytes, 1..max_len.
+ * @r:		the reservation, for lfq_rec_commit() or lfq_rec_discard().
+ *
+ * Lock-free for MPSC: a failed compare-and-swap means another producer
+ * reserved, and the loop retries from the head it saw.
+ *
+ * Return: the payload (contiguous, 8-aligned; its header reads 0 until
+ * the commit), or NULL if @len is 0 or beyond the limit, or the ring has
+ * no room for it.
+ */
+static inline void *lfq_rec_reserve(struct lfq_rec_prod *p, __u32 len,
+				    struct lfq_rec_resv *r)
+{
+	__u64 need = lfq_rec_size(len), head, tail;
+
+	if (lfq_unlikely(!len || len > p->max_len))
+		return (void *)0;
+	head = p->multi ? lfq_load_relaxed(p->ring.head) : p->head;
+	do {
+		/*
+		 * ORDERING rec-release: pairs with the consumer's release of
+		 * tail; the bytes below it are zeroed before we reuse them.
+		 */
+		tail = lfq_load_acquire(p->ring.tail);
+		/* HOSTILE MEMORY: a tail ahead of head reads as full. */
+		if (lfq_unlikely(head + need - tail > p->ring.size))
+			return (void *)0;
+		if (!p->multi) {
+			p->head = head + need;
+			lfq_store_relaxed(p->ring.head, p->head);
+			break;
+		}
+	} while (!lfq_try_cmpxchg_relaxed(p->ring.head, &head, head + need));
+	r->pos = head;
+	r->len = len;
+	return p->ring.data + (head & (p->ring.size - 1)) + LFQ_REC_HDR_SIZE;
+}
+
+/**
+ * lfq_rec_commit() - publish a reserved record, in any order relative to
+ * the other producers'.
+ * @p:		producer view.
+ * @r:		the reservation.
+ */
+static inline void lfq_rec_commit(struct lfq_rec_prod *p,
+				  const struct lfq_rec_resv *r)
+{
+	/* ORDERING rec-commit: the payload before the header that shows it. */
+	lfq_store_release(lfq_rec_hdr(&p->ring, r->pos), (__u64)r->len);
+}
+
+/**
+ * lfq_rec_discard() - give a reserved record up: the consumer skips it.
+ * @p:		producer view.
+ * @r:		the reservation.
+ */
+static inline void lfq_rec_discard(struct lfq_rec_prod *p,
+				   const struct lfq_rec_resv *r)
+{
+	/* ORDERING rec-commit (nothing to read, but the header is final). */
+	lfq_store_release(lfq_rec_hdr(&p->ring, r->pos),
+			  (__u64)r->len | LFQ_REC_DISCARD);
+}
+
+/* Zero @need bytes of the record at the consumer's tail and pass it. */
+static inline void lfq_rec_pass(struct lfq_rec_cons *c, __u64 need)
+{
+	unsigned char *b = c->ring.data + (c->tail & (c->ring.size - 1));
+	__u64 i;
+
+	/* Word by word: the words a later lap's header may land on. */
+	for (i = 0; i < need; i += 8)
+		*(__u64 *)(b + i) = 0;
+	c->tail += need;
+	/*
+	 * ORDERING rec-release: the zeroing before the tail that lets
+	 * producers reserve these bytes again.
+	 */
+	lfq_store_release(c->ring.tail, c->tail);
+}
+
+/**
+ * lfq_rec_peek() - the next committed record, skipping discarded ones.
+ * @c:		consumer view.
+ * @len:	set to its payload bytes.
+ *
+ * The record stays the consumer's until lfq_rec_release(). Records come
+ * in the order they were reserved: an uncommitted one holds back those
+ * reserved after it.
+ *
+ * Return: its payload (contiguous), or NULL if none is committed at the
+ * tail, or if its header is forged (beyond the limit: counted in
+ * @c->corrupt, and the consumer stays there).
+ */
+static inline const void *lfq_rec_peek(struct lfq_rec_cons *c, __u32 *len)
+{
+	__u64 h, n;
+
+	/* HOSTILE MEMORY: at most a ring's worth of discards per call. */
+	for (n = 0; n < c->ring.size; n += LFQ_REC_HDR_SIZE) {
+		/* ORDERING rec-commit: pairs with the producer's header. */
+		h = lfq_load_acquire(lfq_rec_hdr(&c->ring, c->tail));
+		if (!h)
+			return (const void *)0;
+		*len = (__u32)(h & LFQ_REC_LEN_MASK);
+		if (lfq_unlikely(!*len || *len > c->max_len ||
+				 (h & ~(LFQ_REC_LEN_MASK | LFQ_REC_DISCARD)))) {
+			c->corrupt++;
+			return (const void *)0;
+		}
+		if (!(h & LFQ_REC_DISCARD))
+			return c->ring.data + (c->tail & (c->ring.size - 1)) +
+			       LFQ_REC_HDR_SIZE;
+		c->discarded++;
+		lfq_rec_pass(c, lfq_rec_size(*len));
+	}
+	return (const void *)0;
+}
+
+/**
+ * lfq_rec_release() - give the peeked record's bytes back to producers.
+ * @c:		consumer view.
+ * @len:	its payload bytes, as lfq_rec_peek() said.
+ */
+static inline void lfq_rec_release(struct lfq_rec_cons *c, __u32 len)
+{
+	lfq_rec_pass(c, lfq_rec_size(len));
+}
+
+#endif /* _LFQ_PROTO_REC_H */

@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: MIT
+/*
+ * rec_mt.c - the record ring protocol (kmod/proto/lfq_rec.h) with threads
+ * on a bare double-mapped memfd ring: records of random sizes from 1
+ * byte to the limit, wrapping the ring's end at every offset.
+ *
+ *   - SPSC: every record arrives once, in order, with the length and
+ *     every byte its producer wrote (the consumer replays the producer's
+ *     random sequence);
+ *   - MPSC, 2 and 4 producers (the last oversubscribed on small
+ *     machines), with and without random discards: every record arrives
+ *     exactly once, whole, in order per producer; the consumer skips
+ *     exactly the discarded ones;
+ *   - the consumer leaves the whole byte area zeroed behind it;
+ *   - forged headers (a length beyond the limit, unknown flag bits) stop
+ *     the consumer without a read outside the ring; a forged tail makes
+ *     the ring read as full; a ring of discards is skipped in one bounded
+ *     call.
+ *
+ * Built twice: normally, and with ThreadSanitizer (LFQ_TSAN, fewer
+ * records).
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "lfq_rec.h"
+#include "memfd_ring.h"
+#include "tap.h"
+#include "test_util.h"
+
+#ifdef LFQ_TSAN
+#define PER_RUN		100000ull
+#else
+#define PER_RUN		1000000ull
+#endif
+#define RING_BYTES	16384u
+#define MAX_PRODUCERS	4
+#define ID_BYTES	12u	/* MPSC records: producer (4), seq (8) */
+
+static inline uint64_t rnd_next(uint64_t *s)
+{
+	*s = *s * 6364136223846793005ull + 1442695040888963407ull;
+	return *s >> 33;
+}
+
+/* Record @id's payload bytes from @from to @len: written, or compared. */
+static void rec_fill(uint8_t *b, uint64_t id, uint32_t from, uint32_t len)
+{
+	for (uint32_t i = from; i < len; i += 8) {
+		uint64_t w = mix64(id * 4096 + i / 8);
+
+		memcpy(b + i, &w, len - i < 8 ? len - i : 8);
+	}
+}
+
+static int rec_same(const uint8_t *b, uint64_t id, uint32_t from,
+		    uint32_t len)
+{
+	for (uint32_t i = from; i < len; i += 8) {
+		uint64_t w = mix64(id * 4096 + i / 8);
+
+		if (memcmp(b + i, &w, len - i < 8 ? len - i : 8))
+			return 0;
+	}
+	return 1;
+}
+
+struct run {
+	struct lfq_rec_ring ring;
+	unsigned char *base;
+	size_t len;
+	unsigned int producers;
+	uint64_t per_producer;
+	uint32_t min_len, max_len;
+	int discard_one_in;		/* 0: never */
+	uint64_t discards;		/* by the producers */
+	uint64_t full_spins;
+	int stop;			/* the consumer gave up */
+};
+
+struct producer {
+	struct run *run;
+	uint32_t id;
+};
+
+/* @seed's next length, from @min to @max; half of them 64 bytes or less. */
+static uint32_t next_len(uint64_t *seed, uint32_t min, uint32_t max)
+{
+	uint64_t r = rnd_next(seed);
+	uint32_t span = r & 1 ? 64 : max - min + 1;
+
+	return min + (uint32_t)((r >> 1) % span);
+}
+
+static void *produce(void *arg)
+{
+	struct producer *me = arg;
+	struct run *run = me->run;
+	uint64_t seed = me->id + 1, id, spins = 0;
+	struct lfq_rec_prod p;
+	struct lfq_rec_resv r;
+	uint8_t *b;
+
+	lfq_rec_prod_init(&p, &run->ring, run->producers > 1);
+	for (uint64_t seq = 0; seq < run->per_producer; seq++) {
+		uint32_t len = next_len(&seed, run->min_len, run->max_len);
+
+		while (!(b = lfq_rec_reserve(&p, len, &r))) {
+			if (__atomic_load_n(&run->stop, __ATOMIC_RELAXED))
+				return NULL;
+			spins++;
+			sched_yield();
+		}
+		id = (uint64_t)me->id << 40 | seq;
+		rec_fill(b, id, 0, len);
+		if (run->producers > 1) {
+			memcpy(b, &me->id, 4);
+			memcpy(b + 4, &seq, 8);
+		}
+		if (run->discard_one_in &&
+		    !(rnd_next(&seed) % (uint64_t)run->discard_one_in)) {
+			lfq_rec_discard(&p, &r);
+			__atomic_fetch_add(&run->discards, 1, __ATOMIC_RELAXED);
+		} else {
+			lfq_rec_commit(&p, &r);
+		}
+	}
+	__atomic_fetch_add(&run->full_spins, spins, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+/* What the consumer found. */
+struct tally {
+	uint64_t got, bad, order, skipped, corrupt, nonzero;
+};
+
+/* Check one MPSC record: its id bytes, then every other byte. */
+static int mpsc_rec_ok(const uint8_t *b, uint32_t len, uint64_t *next,
+		       struct run *run, uint32_t *who)
+{
+	uint64_t seq, id;
+	uint32_t p;
+
+	if (len < ID_BYTES)
+		return 0;
+	memcpy(&p, b, 4);
+	memcpy(&seq, b + 4, 8);
+	if (p >= run->producers || seq >= run->per_producer)
+		return 0;
+	*who = p;
+	id = (uint64_t)p << 40 | seq;
+	/* The words after the id's (bytes 12-15 are half id, half fill). */
+	if (!rec_same(b, id, 16, len))
+		return 0;
+	if (seq < next[p])
+		return -1;		/* out of order, or twice */
+	next[p] = seq + 1;
+	return 1;
+}
+
+static void consume(struct run *run, struct tally *t)
+{
+	uint64_t total = run->producers * run->per_producer;
+	uint64_t next[MAX_PRODUCERS] = { 0 }, seed = 1, seq = 0;
+	int64_t last = now_ns();
+	struct lfq_rec_cons c;
+	const uint8_t *b;
+	uint32_t len, who;
+	int ok;
+
+	lfq_rec_cons_init(&c, &run->ring);
+	/* Until all is there; 20 s without a record is a stall. */
+	while (t->got + c.discarded < total && now_ns() - last < 20000000000ll) {
+		b = lfq_rec_peek(&c, &len);
+		if (!b) {
+			if (c.corrupt)
+				break;
+			sched_yield();
+			continue;
+		}
+		last = now_ns();
+		if (run->producers == 1) {
+			/* Replay the producer: the length and every byte. */
+			uint32_t want = next_len(&seed, run->min_len,
+						 run->max_len);
+
+			ok = len == want && rec_same(b, seq, 0, len);
+			seq++;
+		} else {
+			ok = mpsc_rec_ok(b, len, next, run, &who);
+			if (ok < 0)
+				t->order++;
+		}
+		if (ok <= 0)
+			t->bad++;
+		t->got++;
+		lfq_rec_release(&c, len);
+	}
+	t->skipped = c.discarded;
+	t->corrupt = c.corrupt;
+	for (uint32_t i = 0; i < run->ring.size; i += 8)
+		t->nonzero += *(const uint64_t *)(run->ring.data + i) != 0;
+}
+
+static void run_threads(unsigned int producers, uint32_t min_len,
+			int discard_one_in)
+{
+	struct run run = { .producers = producers,
+			   .per_producer = PER_RUN / producers,
+			   .min_len = min_len,
+			   .discard_one_in = discard_one_in };
+	struct producer who[MAX_PRODUCERS];
+	pthread_t th[MAX_PRODUCERS];
+	struct tally t = { 0 };
+	int64_t t0 = now_ns();
+	uint64_t total;
+
+	if (memfd_rec_init(&run.ring, RING_BYTES, &run.base, &run.len)) {
+		tap_ok(0, "map a record ring");
+		return;
+	}
+	run.max_len = lfq_rec_max_len(run.ring.size);
+	total = producers * run.per_producer;
+	for (unsigned int i = 0; i < producers; i++) {
+		who[i] = (struct producer){ .run = &run, .id = i };
+		pthread_create(&th[i], NULL, produce, &who[i]);
+	}
+	consume(&run, &t);
+	__atomic_store_n(&run.stop, 1, __ATOMIC_RELAXED);
+	for (unsigned int i = 0; i < producers; i++)
+		pthread_join(th[i], NULL);
+	if (!tap_ok(t.got + t.skipped == total && !t.bad && !t.order &&
+		    t.skipped == run.discards && !t.corrupt && !t.nonzero,
+		    "%s, %u producer%s, records of %u to %u bytes in a %u-byte ring%s: %llu arrived once, whole, in order; %llu discarded and skipped; the area is zero behind the consumer (%.2f s)",
+		    producers == 1 ? "SPSC" : "MPSC", producers,
+		    producers == 1 ? "" : "s", min_len, run.max_len,
+		    RING_BYTES, discard_one_in ? ", random discards" : "",
+		    (unsigned long long)t.got, (unsigned long long)t.skipped,
+		    (double)(now_ns() - t0) / 1e9))
+		tap_diag("  got %llu bad %llu order %llu skipped %llu discards %llu corrupt %llu nonzero words %llu",
+			 (unsigned long long)t.got, (unsigned long long)t.bad,
+			 (unsigned long long)t.order,
+			 (unsigned long long)t.skipped,
+			 (unsigned long long)run.discards,
+			 (unsigned long long)t.corrupt,
+			 (unsigned long long)t.nonzero);
+	munmap(run.base, run.len);
+}
+
+/* Forged headers and indices, one thread. */
+static void forged(void)
+{
+	struct lfq_rec_ring ring;
+	struct lfq_rec_prod p;
+	struct lfq_rec_cons c;
+	struct lfq_rec_resv r;
+	unsigned char *base;
+	uint64_t *h, n = 0;
+	uint32_t len = 0, max;
+	size_t mlen;
+	int ok = 1;
+
+	if (memfd_rec_init(&ring, RING_BYTES, &base, &mlen)) {
+		tap_ok(0, "map a record ring");
+		return;
+	}
+	max = lfq_rec_max_len(ring.size);
+	lfq_rec_prod_init(&p, &ring, 1);
+	lfq_rec_cons_init(&c, &ring);
+	ok &= !lfq_rec_reserve(&p, 0, &r) && !lfq_rec_reserve(&p, max + 1, &r);
+	h = (uint64_t *)ring.data;
+	*h = (uint64_t)max + 8;			/* beyond the limit */
+	ok &= !lfq_rec_peek(&c, &len) && c.corrupt == 1 && c.tail == 0;
+	*h = 16 | 1ull << 40;			/* an unknown flag */
+	ok &= !lfq_rec_peek(&c, &len) && c.corrupt == 2 && c.tail == 0;
+	*h = 0;
+	tap_ok(ok, "a length of 0 or beyond %u is not reserved; a forged length or flag stops the consumer where it is (counted)",
+	       max);
+
+	/* A tail forged ahead of head, or a ring behind: full. */
+	*ring.tail = 1ull << 40;
+	ok = !lfq_rec_reserve(&p, 8, &r);
+	*ring.tail = 0;
+	*ring.head = 2ull * RING_BYTES;
+	ok &= !lfq_rec_reserve(&p, 8, &r);
+	*ring.head = 0;
+	tap_ok(ok, "a tail forged ahead of head, or head a ring ahead of tail: the ring reads as full");
+
+	/* A whole ring of discards (records of 8 bytes: 16 bytes each). */
+	while (lfq_rec_reserve(&p, 8, &r)) {
+		lfq_rec_discard(&p, &r);
+		n++;
+	}
+	ok = !lfq_rec_peek(&c, &len) && c.discarded == n &&
+	     c.tail == *ring.head && n == RING_BYTES / 16;
+	ok &= lfq_rec_reserve(&p, max, &r) != NULL;
+	tap_ok(ok, "a ring of %llu discarded records is skipped in one call, and the producer reserves again",
+	       (unsigned long long)n);
+	munmap(base, mlen);
+}
+
+int main(void)
+{
+	tap_plan(8);
+	run_threads(1, 1, 0);
+	run_threads(2, ID_BYTES, 0);
+	run_threads(4, ID_BYTES, 0);
+	run_threads(2, ID_BYTES, 7);
+	run_threads(4, ID_BYTES, 3);
+	forged();
+	return tap_done();
+}
