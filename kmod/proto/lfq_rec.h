@@ -7,7 +7,8 @@
  * liblfq (see lfq_atomic.h for the shim); modelled in
  * tests/model/records.pml. Not yet a queue type: the first step of
  * variable-size records (issue 15), tested on bare rings
- * (tests/host/rec_mt.c).
+ * (tests/host/rec_mt.c); docs/RECORDS.md has the design and what is
+ * left.
  *
  * Layout: a byte area of 2^n bytes, mapped twice back to back so that a
  * record is contiguous wherever it starts; free-running 64-bit byte
@@ -290,6 +291,111 @@ static inline const void *lfq_rec_peek(struct lfq_rec_cons *c, __u32 *len)
 static inline void lfq_rec_release(struct lfq_rec_cons *c, __u32 len)
 {
 	lfq_rec_pass(c, lfq_rec_size(len));
+}
+
+/**
+ * struct lfq_rec_batch - a run of records handed over at once.
+ * @at:		the first record's header (contiguous for @bytes).
+ * @bytes:	bytes of the run, headers and discarded records included.
+ * @count:	records in it (discarded ones not counted).
+ * @discards:	discarded records in it.
+ */
+struct lfq_rec_batch {
+	const unsigned char *at;
+	__u64 bytes;
+	__u32 count;
+	__u32 discards;
+};
+
+/**
+ * lfq_rec_peek_batch() - up to @max committed records from the tail, as
+ * one run: the batch consume (libbpf's ring_buffer__consume_n()).
+ * @c:		consumer view.
+ * @max:	records wanted, at least 1.
+ * @b:		the run; read it with lfq_rec_batch_next(), give it back
+ *		with lfq_rec_release_batch().
+ *
+ * The run ends before the first record not committed, after @max
+ * records, or before a forged header (counted in @c->corrupt when it is
+ * the first); discarded records inside it are passed over by the reader
+ * and counted in @c->discarded when the run is released.
+ *
+ * Return: @b->count.
+ */
+static inline __u32 lfq_rec_peek_batch(struct lfq_rec_cons *c, __u32 max,
+				       struct lfq_rec_batch *b)
+{
+	__u64 h, need;
+	__u32 len;
+
+	b->at = c->ring.data + (c->tail & (c->ring.size - 1));
+	b->bytes = 0;
+	b->count = 0;
+	b->discards = 0;
+	/* HOSTILE MEMORY: a ring's worth at most, so a contiguous span. */
+	while (b->count < max && b->bytes < c->ring.size) {
+		/* ORDERING rec-commit: pairs with the producer's header. */
+		h = lfq_load_acquire(lfq_rec_hdr(&c->ring, c->tail + b->bytes));
+		if (!h)
+			break;
+		len = (__u32)(h & LFQ_REC_LEN_MASK);
+		need = lfq_rec_size(len);
+		if (lfq_unlikely(!len || len > c->max_len ||
+				 (h & ~(LFQ_REC_LEN_MASK | LFQ_REC_DISCARD)) ||
+				 b->bytes + need > c->ring.size)) {
+			c->corrupt += !b->bytes;
+			break;
+		}
+		b->bytes += need;
+		b->count += !(h & LFQ_REC_DISCARD);
+		b->discards += !!(h & LFQ_REC_DISCARD);
+	}
+	return b->count;
+}
+
+/**
+ * lfq_rec_batch_next() - the next record of a run.
+ * @b:		the run.
+ * @off:	the reader's place in it, from 0; advanced past the record.
+ * @len:	set to the record's payload bytes.
+ *
+ * The headers were checked by lfq_rec_peek_batch() and are final (only
+ * the consumer changes them now, when it releases): an honest producer
+ * cannot change them, a hostile one could, so they are checked again
+ * against the run's bounds.
+ *
+ * Return: the record's payload, or NULL at the end of the run.
+ */
+static inline const void *lfq_rec_batch_next(const struct lfq_rec_batch *b,
+					     __u64 *off, __u32 *len)
+{
+	__u64 h, need;
+
+	while (*off < b->bytes) {
+		h = lfq_load_relaxed((const __u64 *)(b->at + *off));
+		*len = (__u32)(h & LFQ_REC_LEN_MASK);
+		need = lfq_rec_size(*len);
+		if (lfq_unlikely(!*len || need > b->bytes - *off))
+			return (const void *)0;
+		*off += need;
+		if (!(h & LFQ_REC_DISCARD))
+			return b->at + *off - need + LFQ_REC_HDR_SIZE;
+	}
+	return (const void *)0;
+}
+
+/**
+ * lfq_rec_release_batch() - give a whole run back: its bytes zeroed, one
+ * store of the tail.
+ * @c:		consumer view.
+ * @b:		the run from lfq_rec_peek_batch().
+ */
+static inline void lfq_rec_release_batch(struct lfq_rec_cons *c,
+					 const struct lfq_rec_batch *b)
+{
+	c->discarded += b->discards;
+	if (b->bytes)
+		lfq_rec_pass(c, b->bytes);
 }
 
 #endif /* _LFQ_PROTO_REC_H */

@@ -11,6 +11,7 @@
  *     machines), with and without random discards: every record arrives
  *     exactly once, whole, in order per producer; the consumer skips
  *     exactly the discarded ones;
+ *   - the same consumed in runs of 1 to 16 records (the batch consume);
  *   - the consumer leaves the whole byte area zeroed behind it;
  *   - forged headers (a length beyond the limit, unknown flag bits) stop
  *     the consumer without a read outside the ring; a forged tail makes
@@ -78,6 +79,7 @@ struct run {
 	uint64_t per_producer;
 	uint32_t min_len, max_len;
 	int discard_one_in;		/* 0: never */
+	int batch;			/* consume runs of records */
 	uint64_t discards;		/* by the producers */
 	uint64_t full_spins;
 	int stop;			/* the consumer gave up */
@@ -163,6 +165,66 @@ static int mpsc_rec_ok(const uint8_t *b, uint32_t len, uint64_t *next,
 	return 1;
 }
 
+/* Check one record the consumer got; count it. */
+static void check_rec(struct run *run, struct tally *t, const uint8_t *b,
+		      uint32_t len, uint64_t *next, uint64_t *seed,
+		      uint64_t *seq)
+{
+	uint32_t who;
+	int ok;
+
+	if (run->producers == 1) {
+		/* Replay the producer: the length and every byte. */
+		uint32_t want = next_len(seed, run->min_len, run->max_len);
+
+		ok = len == want && rec_same(b, *seq, 0, len);
+		(*seq)++;
+	} else {
+		ok = mpsc_rec_ok(b, len, next, run, &who);
+		if (ok < 0)
+			t->order++;
+	}
+	if (ok <= 0)
+		t->bad++;
+	t->got++;
+}
+
+/* The batch consumer: runs of 1 to 16 records, each released at once. */
+static void consume_batches(struct run *run, struct tally *t)
+{
+	uint64_t total = run->producers * run->per_producer;
+	uint64_t next[MAX_PRODUCERS] = { 0 }, seed = 1, seq = 0, pick = 7;
+	int64_t last = now_ns();
+	struct lfq_rec_batch b;
+	struct lfq_rec_cons c;
+	const uint8_t *p;
+	__u64 off;
+	uint32_t len, n;
+
+	lfq_rec_cons_init(&c, &run->ring);
+	while (t->got + c.discarded < total && now_ns() - last < 20000000000ll) {
+		lfq_rec_peek_batch(&c, 1 + (uint32_t)(rnd_next(&pick) % 16), &b);
+		if (!b.bytes) {
+			if (c.corrupt)
+				break;
+			sched_yield();
+			continue;
+		}
+		last = now_ns();
+		off = 0;
+		n = 0;
+		while ((p = lfq_rec_batch_next(&b, &off, &len))) {
+			check_rec(run, t, p, len, next, &seed, &seq);
+			n++;
+		}
+		if (n != b.count || off != b.bytes)
+			t->bad++;
+		lfq_rec_release_batch(&c, &b);
+	}
+	t->skipped = c.discarded;
+	t->corrupt = c.corrupt;
+}
+
 static void consume(struct run *run, struct tally *t)
 {
 	uint64_t total = run->producers * run->per_producer;
@@ -170,8 +232,7 @@ static void consume(struct run *run, struct tally *t)
 	int64_t last = now_ns();
 	struct lfq_rec_cons c;
 	const uint8_t *b;
-	uint32_t len, who;
-	int ok;
+	uint32_t len;
 
 	lfq_rec_cons_init(&c, &run->ring);
 	/* Until all is there; 20 s without a record is a stall. */
@@ -184,36 +245,21 @@ static void consume(struct run *run, struct tally *t)
 			continue;
 		}
 		last = now_ns();
-		if (run->producers == 1) {
-			/* Replay the producer: the length and every byte. */
-			uint32_t want = next_len(&seed, run->min_len,
-						 run->max_len);
-
-			ok = len == want && rec_same(b, seq, 0, len);
-			seq++;
-		} else {
-			ok = mpsc_rec_ok(b, len, next, run, &who);
-			if (ok < 0)
-				t->order++;
-		}
-		if (ok <= 0)
-			t->bad++;
-		t->got++;
+		check_rec(run, t, b, len, next, &seed, &seq);
 		lfq_rec_release(&c, len);
 	}
 	t->skipped = c.discarded;
 	t->corrupt = c.corrupt;
-	for (uint32_t i = 0; i < run->ring.size; i += 8)
-		t->nonzero += *(const uint64_t *)(run->ring.data + i) != 0;
 }
 
 static void run_threads(unsigned int producers, uint32_t min_len,
-			int discard_one_in)
+			int discard_one_in, int batch)
 {
 	struct run run = { .producers = producers,
 			   .per_producer = PER_RUN / producers,
 			   .min_len = min_len,
-			   .discard_one_in = discard_one_in };
+			   .discard_one_in = discard_one_in,
+			   .batch = batch };
 	struct producer who[MAX_PRODUCERS];
 	pthread_t th[MAX_PRODUCERS];
 	struct tally t = { 0 };
@@ -230,16 +276,22 @@ static void run_threads(unsigned int producers, uint32_t min_len,
 		who[i] = (struct producer){ .run = &run, .id = i };
 		pthread_create(&th[i], NULL, produce, &who[i]);
 	}
-	consume(&run, &t);
+	if (batch)
+		consume_batches(&run, &t);
+	else
+		consume(&run, &t);
 	__atomic_store_n(&run.stop, 1, __ATOMIC_RELAXED);
+	for (uint32_t i = 0; i < run.ring.size; i += 8)
+		t.nonzero += *(const uint64_t *)(run.ring.data + i) != 0;
 	for (unsigned int i = 0; i < producers; i++)
 		pthread_join(th[i], NULL);
 	if (!tap_ok(t.got + t.skipped == total && !t.bad && !t.order &&
 		    t.skipped == run.discards && !t.corrupt && !t.nonzero,
-		    "%s, %u producer%s, records of %u to %u bytes in a %u-byte ring%s: %llu arrived once, whole, in order; %llu discarded and skipped; the area is zero behind the consumer (%.2f s)",
+		    "%s, %u producer%s, records of %u to %u bytes in a %u-byte ring%s%s: %llu arrived once, whole, in order; %llu discarded and skipped; the area is zero behind the consumer (%.2f s)",
 		    producers == 1 ? "SPSC" : "MPSC", producers,
 		    producers == 1 ? "" : "s", min_len, run.max_len,
 		    RING_BYTES, discard_one_in ? ", random discards" : "",
+		    batch ? ", consumed in runs of 1 to 16" : "",
 		    (unsigned long long)t.got, (unsigned long long)t.skipped,
 		    (double)(now_ns() - t0) / 1e9))
 		tap_diag("  got %llu bad %llu order %llu skipped %llu discards %llu corrupt %llu nonzero words %llu",
@@ -306,12 +358,14 @@ static void forged(void)
 
 int main(void)
 {
-	tap_plan(8);
-	run_threads(1, 1, 0);
-	run_threads(2, ID_BYTES, 0);
-	run_threads(4, ID_BYTES, 0);
-	run_threads(2, ID_BYTES, 7);
-	run_threads(4, ID_BYTES, 3);
+	tap_plan(10);
+	run_threads(1, 1, 0, 0);
+	run_threads(2, ID_BYTES, 0, 0);
+	run_threads(4, ID_BYTES, 0, 0);
+	run_threads(2, ID_BYTES, 7, 0);
+	run_threads(4, ID_BYTES, 3, 0);
+	run_threads(1, 1, 0, 1);
+	run_threads(4, ID_BYTES, 3, 1);
 	forged();
 	return tap_done();
 }
