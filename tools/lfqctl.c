@@ -298,7 +298,8 @@ static void print_entry_json(const struct lfq_list_entry *e)
 	       ",\"full_events\":%" PRIu64 ",\"empty_events\":%" PRIu64
 	       ",\"wakeups\":%" PRIu64 ",\"wake_calls\":%" PRIu64
 	       ",\"waits\":%" PRIu64 ",\"dropped\":%" PRIu64
-	       ",\"orphaned\":%" PRIu64 ",\"wake_mode\":\"%s\""
+	       ",\"orphaned\":%" PRIu64 ",\"lost\":%" PRIu64
+	       ",\"wake_mode\":\"%s\""
 	       ",\"seg_min\":%u,\"seg_max\":%u"
 	       ",\"segments\":%" PRIu64 ",\"segments_peak\":%" PRIu64
 	       ",\"grows\":%" PRIu64 ",\"shrinks\":%" PRIu64
@@ -311,7 +312,8 @@ static void print_entry_json(const struct lfq_list_entry *e)
 	       (uint64_t)e->full_events, (uint64_t)e->empty_events,
 	       (uint64_t)e->wakeups, (uint64_t)e->wake_calls,
 	       (uint64_t)e->waits, (uint64_t)e->dropped,
-	       (uint64_t)e->orphaned, wake_mode_name(e->wake_mode),
+	       (uint64_t)e->orphaned, (uint64_t)e->lost,
+	       wake_mode_name(e->wake_mode),
 	       e->seg_min, e->seg_max,
 	       (uint64_t)e->segments, (uint64_t)e->segments_peak,
 	       (uint64_t)e->grows, (uint64_t)e->shrinks, (uint64_t)e->pool,
@@ -435,6 +437,7 @@ static int cmd_stat(int argc, char **argv)
 	printf("%-13s %" PRIu64 "\n", "waits", (uint64_t)e.waits);
 	printf("%-13s %" PRIu64 "\n", "dropped", (uint64_t)e.dropped);
 	printf("%-13s %" PRIu64 "\n", "orphaned", (uint64_t)e.orphaned);
+	printf("%-13s %" PRIu64 "\n", "lost", (uint64_t)e.lost);
 	return 0;
 }
 

@@ -31,10 +31,10 @@ static int lfq_queues_show(struct seq_file *m, void *v)
 	struct lfq_stats st;
 	unsigned long id;
 
-	seq_printf(m, "%-8s %-31s %-4s %9s %10s %5s %10s %10s %4s %5s %20s %20s %20s %20s %9s %12s\n",
+	seq_printf(m, "%-8s %-31s %-4s %9s %10s %5s %10s %10s %4s %5s %20s %20s %20s %20s %20s %9s %12s\n",
 		   "id", "name", "type", "slot_size", "slot_count", "flags",
 		   "uid", "gid", "mode", "files", "produced", "consumed",
-		   "dropped", "orphaned", "segments", "bytes");
+		   "dropped", "orphaned", "lost", "segments", "bytes");
 	lfq_names_lock_all();	/* keeps names and owners still */
 	rcu_read_lock();	/* ORDERING registry: queues stay allocated */
 	for (id = 0; (q = lfq_queue_find(&id)); id++) {
@@ -49,9 +49,9 @@ static int lfq_queues_show(struct seq_file *m, void *v)
 				   from_kgid_munged(ns, n->gid), n->mode);
 		else
 			seq_printf(m, "%10s %10s %4s ", "-", "-", "-");
-		seq_printf(m, "%5d %20llu %20llu %20llu %20llu %4llu/%-4u %12llu\n",
+		seq_printf(m, "%5d %20llu %20llu %20llu %20llu %20llu %4llu/%-4u %12llu\n",
 			   atomic_read(&q->files), st.produced, st.consumed,
-			   st.dropped, st.orphaned, st.segments,
+			   st.dropped, st.orphaned, st.lost, st.segments,
 			   q->hdr.seg_max ?: 1, st.bytes);
 	}
 	rcu_read_unlock();

@@ -162,8 +162,9 @@ static void check_elastic(void)
 	      pushed);
 	rc = ctl(0, "stat", "t-ctl-el", "--json", NULL);
 	CHECK(rc == 0 && strstr(out, "\"seg_min\":2,\"seg_max\":8") &&
-	      strstr(out, "\"segments\":3,\"segments_peak\":3,\"grows\":2,\"shrinks\":0"),
-	      "stat t-ctl-el --json: seg_min, seg_max and the segment counters");
+	      strstr(out, "\"segments\":3,\"segments_peak\":3,\"grows\":2,\"shrinks\":0") &&
+	      strstr(out, "\"orphaned\":0,\"lost\":0,"),
+	      "stat t-ctl-el --json: seg_min, seg_max, the segment counters and lost");
 	/* The debugfs list: "3/8" segments in t-ctl-el's row. */
 	d = fopen("/sys/kernel/debug/lfq/queues", "r");
 	while (d && fgets(line, sizeof(line), d))
