@@ -9,6 +9,7 @@
 #define LFQ_HANDLE_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "liblfq.h"
 #include "lfq_common.h"
@@ -144,6 +145,7 @@ struct lfq {
 	uint32_t role;		/* LFQ_ROLE_*: what this handle may write */
 	int claim;		/* LFQ_IOC_CLAIM index, or -1 */
 	int cclaim;		/* MPMC consumer: its claim's index, or -1 */
+	pid_t claim_pid;	/* the process that registered them */
 	int wakeups;
 	unsigned int wait_spins;
 };

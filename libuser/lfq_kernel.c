@@ -35,6 +35,7 @@ static int lfq_claim_register(struct lfq *q)
 	if (arg.index >= LFQ_MPSC_CLAIMS)
 		return -EPROTO;
 	q->claim = (int)arg.index;
+	q->claim_pid = getpid();
 	lfq_mpsc_prod_set_claim(&q->prod.mpsc.view,
 				&q->ring.prod->claims[arg.index]);
 	return 0;
@@ -53,12 +54,18 @@ static int lfq_cclaim_register(struct lfq *q)
 	if (arg.index >= LFQ_MPMC_CLAIMS)
 		return -EPROTO;
 	q->cclaim = (int)arg.index;
+	q->claim_pid = getpid();
 	lfq_mpmc_cons_set_claim(&q->cons.mpmc.view,
 				&q->ring.cons->claims[arg.index]);
 	return 0;
 }
 
-/* Give the claims back: the fd may outlive the handle (fd passing). */
+/*
+ * Give the claims back: the fd may outlive the handle (fd passing). Only
+ * the process that registered them does: a forked child's copy of the
+ * handle names the same claims, on the same open file, and closing it must
+ * not free the parent's.
+ */
 static void lfq_kernel_unbind(struct lfq *q)
 {
 	struct lfq_claim arg = {
@@ -67,6 +74,8 @@ static void lfq_kernel_unbind(struct lfq *q)
 		.index = (uint32_t)q->claim,
 	};
 
+	if (q->claim_pid != getpid())
+		return;
 	if (q->claim >= 0)
 		(void)ioctl(q->fd, LFQ_IOC_CLAIM, &arg);
 	if (q->cclaim >= 0) {

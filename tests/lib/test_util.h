@@ -165,6 +165,15 @@ static inline int ioc_source_attach(int fd, const struct lfq_source *src)
 	return r < 0 ? -errno : r;
 }
 
+/* LFQ_IOC_CLAIM on @fd: the claim's index, or a negative errno. */
+static inline int ioc_claim(int fd, uint32_t flags, uint32_t index)
+{
+	struct lfq_claim c = { .size = sizeof(c), .flags = flags,
+			       .index = index };
+
+	return ioctl(fd, LFQ_IOC_CLAIM, &c) ? -errno : (int)c.index;
+}
+
 /* LFQ_IOC_SOURCE_DETACH of source @id on @fd: 0 or a negative errno. */
 static inline int ioc_source_detach(int fd, unsigned long id)
 {

@@ -7,7 +7,8 @@
  * Also: the queue outlives the creator's lfq_close() while the child still
  * maps it; after a child exits (or is killed asleep in LFQ_IOC_WAIT) the
  * parent carries on, reopening the queue by fd to resume at the current
- * indices.
+ * indices. A child's lfq_close() of its copy of a handle leaves the
+ * parent's claims alone.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "liblfq.h"
+#include "lfq_ring.h"
 #include "tap.h"
 #include "test_util.h"
 
@@ -245,12 +247,44 @@ static void test_killed_sleeper(void)
 	lfq_close(q);
 }
 
+/*
+ * A forked child that closes its copy of the parent's MPSC producer handle
+ * leaves the parent's claim registered: it names the same claim on the
+ * same open file, and only the process that registered a claim frees it.
+ */
+static void test_child_close_keeps_claims(void)
+{
+	struct lfq *q = mpsc_queue_or_exit(16, SLOTS);
+	int free_left = 0, idx[LFQ_MPSC_CLAIMS], k, status;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (!pid) {
+		lfq_close(q);
+		_exit(0);
+	}
+	status = child_status(pid);
+	/* What the parent's file still has free: all but the parent's one. */
+	while (free_left < LFQ_MPSC_CLAIMS &&
+	       (idx[free_left] = ioc_claim(lfq_fd(q), 0, 0)) >= 0)
+		free_left++;
+	for (k = 0; k < free_left; k++)
+		ioc_claim(lfq_fd(q), LFQ_CLAIM_FREE, (uint32_t)idx[k]);
+	tap_ok(WIFEXITED(status) && !WEXITSTATUS(status) &&
+	       free_left == LFQ_MPSC_CLAIMS - 1,
+	       "a forked child's lfq_close() of the parent's MPSC handle leaves the parent's claim registered (%d of %d claims free)",
+	       free_left, LFQ_MPSC_CLAIMS);
+	lfq_close(q);
+}
+
 int main(void)
 {
-	tap_plan(7);
+	tap_plan(8);
 	test_child_to_parent();
 	test_parent_to_child();
 	test_creator_closes();
 	test_killed_sleeper();
+	test_child_close_keeps_claims();
 	return tap_done();
 }

@@ -377,14 +377,6 @@ static void test_echo(void)
 }
 
 /* LFQ_IOC_CLAIM with @flags on @fd: the index, or a negative errno. */
-static int claim(int fd, uint32_t flags, uint32_t index)
-{
-	struct lfq_claim c = { .size = sizeof(c), .flags = flags,
-			       .index = index };
-
-	return ioctl(fd, LFQ_IOC_CLAIM, &c) ? -errno : (int)c.index;
-}
-
 /* Writable mapping of [@off, @off + @len) of @fd: 0 or the errno. */
 static int map_rw(int fd, uint64_t off, uint64_t len)
 {
@@ -452,19 +444,19 @@ static void test_mpmc(void)
 	       k);
 	if (k >= 0)
 		lfq_source_detach(p, k);
-	expect(-claim(lfq_fd(p), LFQ_CLAIM_CONSUMER, 0), EPERM,
+	expect(-ioc_claim(lfq_fd(p), LFQ_CLAIM_CONSUMER, 0), EPERM,
 	       "MPMC: a consumer claim on a producer-only file");
-	k = claim(c[1], LFQ_CLAIM_CONSUMER, 0);
+	k = ioc_claim(c[1], LFQ_CLAIM_CONSUMER, 0);
 	tap_ok(k >= 0 && k < LFQ_MPMC_CLAIMS,
 	       "MPMC: a consumer file registers a consumer claim (%d)", k);
-	expect(-claim(c[2], LFQ_CLAIM_CONSUMER | LFQ_CLAIM_FREE, (uint32_t)k),
+	expect(-ioc_claim(c[2], LFQ_CLAIM_CONSUMER | LFQ_CLAIM_FREE, (uint32_t)k),
 	       EINVAL, "MPMC: freeing another file's consumer claim");
 	mfd = open_role_fd("t-rolempsc", C);
-	expect(-claim(mfd, LFQ_CLAIM_CONSUMER, 0), EINVAL,
+	expect(-ioc_claim(mfd, LFQ_CLAIM_CONSUMER, 0), EINVAL,
 	       "a consumer claim on an MPSC queue");
-	for (n = 1; claim(c[2], LFQ_CLAIM_CONSUMER, 0) >= 0; n++)
+	for (n = 1; ioc_claim(c[2], LFQ_CLAIM_CONSUMER, 0) >= 0; n++)
 		;
-	expect(-claim(c[2], LFQ_CLAIM_CONSUMER, 0), ENOSPC,
+	expect(-ioc_claim(c[2], LFQ_CLAIM_CONSUMER, 0), ENOSPC,
 	       "MPMC: claim %d of %d", n + 1, LFQ_MPMC_CLAIMS);
 	{
 		struct lfq *cons = NULL;
