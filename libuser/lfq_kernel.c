@@ -74,11 +74,9 @@ static void lfq_kernel_unbind(struct lfq *q)
 		.index = (uint32_t)q->claim,
 	};
 
-	if (q->claim_pid != getpid())
-		return;
-	if (q->claim >= 0)
+	if (q->claim >= 0 && q->claim_pid == getpid())
 		(void)ioctl(q->fd, LFQ_IOC_CLAIM, &arg);
-	if (q->cclaim >= 0) {
+	if (q->cclaim >= 0 && q->claim_pid == getpid()) {
 		arg.flags = LFQ_CLAIM_FREE | LFQ_CLAIM_CONSUMER;
 		arg.index = (uint32_t)q->cclaim;
 		(void)ioctl(q->fd, LFQ_IOC_CLAIM, &arg);

@@ -60,12 +60,16 @@ static inline __u64 lfq_rec_size(__u32 len)
  * lfq_rec_max_len() - the largest payload a ring of @size bytes takes: a
  * quarter of the ring, less its header, so that several records are in
  * flight and a reservation never needs the whole ring.
- * @size:	the ring's bytes (a power of two, at least 64).
+ * @size:	the ring's bytes.
  *
- * Return: the limit, a multiple of 8.
+ * Return: the limit, a multiple of 8; 0 (no record fits, and every header
+ * reads as forged) unless @size is a power of two of at least 64 bytes
+ * and at most 2^34.
  */
 static inline __u32 lfq_rec_max_len(__u64 size)
 {
+	if (size < 64 || size > (1ull << 34) || (size & (size - 1)))
+		return 0;
 	return (__u32)(size / 4 - LFQ_REC_HDR_SIZE);
 }
 
@@ -89,12 +93,17 @@ struct lfq_rec_ring {
  * @head:	SPSC: the producer's own head; MPSC: unused.
  * @multi:	MPSC: reserve by compare-and-swap of the shared head.
  * @max_len:	the largest payload.
+ * @max_tries:	MPSC: compare-and-swap attempts before a reservation gives
+ *		up as if the ring were full; 0 for no limit (HOSTILE MEMORY
+ *		H5: a kernel producer sets one, against a process rewriting
+ *		head in a loop).
  */
 struct lfq_rec_prod {
 	struct lfq_rec_ring ring;
 	__u64 head;
 	__u32 multi;
 	__u32 max_len;
+	__u32 max_tries;
 };
 
 /**
@@ -111,13 +120,16 @@ struct lfq_rec_resv {
  * struct lfq_rec_cons - the consumer's view (private memory).
  * @ring:	the ring.
  * @tail:	the consumer's own tail: the truth, whatever the page says.
+ * @held:	bytes of the record the last peek returned (0: none), what
+ *		lfq_rec_release() gives back: never a length read again.
  * @max_len:	the largest payload.
  * @discarded:	discarded records skipped.
- * @corrupt:	times a header with a length beyond @max_len stopped it.
+ * @corrupt:	times a forged header stopped it, or cut a run short.
  */
 struct lfq_rec_cons {
 	struct lfq_rec_ring ring;
 	__u64 tail;
+	__u64 held;
 	__u32 max_len;
 	__u32 __pad;
 	__u64 discarded;
@@ -134,9 +146,11 @@ static inline void lfq_rec_prod_init(struct lfq_rec_prod *p,
 				     const struct lfq_rec_ring *r, int multi)
 {
 	p->ring = *r;
-	p->head = lfq_load_relaxed(r->head);
+	/* HOSTILE MEMORY: records start 8-aligned, whatever the page says. */
+	p->head = lfq_load_relaxed(r->head) & ~7ull;
 	p->multi = !!multi;
 	p->max_len = lfq_rec_max_len(r->size);
+	p->max_tries = 0;
 }
 
 /**
@@ -148,7 +162,9 @@ static inline void lfq_rec_cons_init(struct lfq_rec_cons *c,
 				     const struct lfq_rec_ring *r)
 {
 	c->ring = *r;
-	c->tail = lfq_load_relaxed(r->tail);
+	/* HOSTILE MEMORY: records start 8-aligned, whatever the page says. */
+	c->tail = lfq_load_relaxed(r->tail) & ~7ull;
+	c->held = 0;
 	c->max_len = lfq_rec_max_len(r->size);
 	c->__pad = 0;
 	c->discarded = 0;
@@ -168,28 +184,39 @@ static inline __u64 *lfq_rec_hdr(const struct lfq_rec_ring *r, __u64 pos)
  * @r:		the reservation, for lfq_rec_commit() or lfq_rec_discard().
  *
  * Lock-free for MPSC: a failed compare-and-swap means another producer
- * reserved, and the loop retries from the head it saw.
+ * reserved, and the loop retries from the head it saw (@p->max_tries
+ * times at most, if set).
  *
  * Return: the payload (contiguous, 8-aligned; its header reads 0 until
  * the commit), or NULL if @len is 0 or beyond the limit, or the ring has
- * no room for it.
+ * no room for it, or its head is forged.
  */
 static inline void *lfq_rec_reserve(struct lfq_rec_prod *p, __u32 len,
 				    struct lfq_rec_resv *r)
 {
 	__u64 need = lfq_rec_size(len), head, tail;
+	__u32 tries = 0;
 
 	if (lfq_unlikely(!len || len > p->max_len))
 		return (void *)0;
 	head = p->multi ? lfq_load_relaxed(p->ring.head) : p->head;
 	do {
+		/* HOSTILE MEMORY H5: a bounded number of ways round. */
+		if (lfq_unlikely(p->max_tries && tries++ == p->max_tries))
+			return (void *)0;
+		/* HOSTILE MEMORY: an unaligned head is forged. */
+		if (lfq_unlikely(head & 7))
+			return (void *)0;
 		/*
 		 * ORDERING rec-release: pairs with the consumer's release of
 		 * tail; the bytes below it are zeroed before we reuse them.
 		 */
 		tail = lfq_load_acquire(p->ring.tail);
-		/* HOSTILE MEMORY: a tail ahead of head reads as full. */
-		if (lfq_unlikely(head + need - tail > p->ring.size))
+		/*
+		 * HOSTILE MEMORY: a tail ahead of head, or more than a ring
+		 * behind less this record, reads as full (need <= size / 4).
+		 */
+		if (lfq_unlikely(head - tail > p->ring.size - need))
 			return (void *)0;
 		if (!p->multi) {
 			p->head = head + need;
@@ -260,10 +287,11 @@ static inline void lfq_rec_pass(struct lfq_rec_cons *c, __u64 need)
  */
 static inline const void *lfq_rec_peek(struct lfq_rec_cons *c, __u32 *len)
 {
-	__u64 h, n;
+	__u64 h, n, need;
 
-	/* HOSTILE MEMORY: at most a ring's worth of discards per call. */
-	for (n = 0; n < c->ring.size; n += LFQ_REC_HDR_SIZE) {
+	c->held = 0;
+	/* HOSTILE MEMORY: a ring's worth of discarded bytes per call. */
+	for (n = 0; n < c->ring.size; n += need) {
 		/* ORDERING rec-commit: pairs with the producer's header. */
 		h = lfq_load_acquire(lfq_rec_hdr(&c->ring, c->tail));
 		if (!h)
@@ -274,23 +302,28 @@ static inline const void *lfq_rec_peek(struct lfq_rec_cons *c, __u32 *len)
 			c->corrupt++;
 			return (const void *)0;
 		}
-		if (!(h & LFQ_REC_DISCARD))
+		need = lfq_rec_size(*len);
+		if (!(h & LFQ_REC_DISCARD)) {
+			c->held = need;
 			return c->ring.data + (c->tail & (c->ring.size - 1)) +
 			       LFQ_REC_HDR_SIZE;
+		}
 		c->discarded++;
-		lfq_rec_pass(c, lfq_rec_size(*len));
+		lfq_rec_pass(c, need);
 	}
 	return (const void *)0;
 }
 
 /**
- * lfq_rec_release() - give the peeked record's bytes back to producers.
+ * lfq_rec_release() - give the peeked record's bytes back to producers:
+ * as many as lfq_rec_peek() found, never a length read again.
  * @c:		consumer view.
- * @len:	its payload bytes, as lfq_rec_peek() said.
  */
-static inline void lfq_rec_release(struct lfq_rec_cons *c, __u32 len)
+static inline void lfq_rec_release(struct lfq_rec_cons *c)
 {
-	lfq_rec_pass(c, lfq_rec_size(len));
+	if (c->held)
+		lfq_rec_pass(c, c->held);
+	c->held = 0;
 }
 
 /**
@@ -299,12 +332,15 @@ static inline void lfq_rec_release(struct lfq_rec_cons *c, __u32 len)
  * @bytes:	bytes of the run, headers and discarded records included.
  * @count:	records in it (discarded ones not counted).
  * @discards:	discarded records in it.
+ * @cut:	lfq_rec_batch_next() found a header rewritten under it and
+ *		stopped early (counted as corrupt when the run is released).
  */
 struct lfq_rec_batch {
 	const unsigned char *at;
 	__u64 bytes;
 	__u32 count;
 	__u32 discards;
+	__u32 cut;
 };
 
 /**
@@ -332,6 +368,7 @@ static inline __u32 lfq_rec_peek_batch(struct lfq_rec_cons *c, __u32 max,
 	b->bytes = 0;
 	b->count = 0;
 	b->discards = 0;
+	b->cut = 0;
 	/* HOSTILE MEMORY: a ring's worth at most, so a contiguous span. */
 	while (b->count < max && b->bytes < c->ring.size) {
 		/* ORDERING rec-commit: pairs with the producer's header. */
@@ -359,14 +396,15 @@ static inline __u32 lfq_rec_peek_batch(struct lfq_rec_cons *c, __u32 max,
  * @off:	the reader's place in it, from 0; advanced past the record.
  * @len:	set to the record's payload bytes.
  *
- * The headers were checked by lfq_rec_peek_batch() and are final (only
- * the consumer changes them now, when it releases): an honest producer
- * cannot change them, a hostile one could, so they are checked again
- * against the run's bounds.
+ * lfq_rec_peek_batch() checked the headers, which are final (only the
+ * consumer changes them now, when it releases): an honest producer cannot
+ * change them, a hostile one could, so each is read a second time here
+ * and checked again against the run's bounds; one that changed ends the
+ * run (@b->cut).
  *
  * Return: the record's payload, or NULL at the end of the run.
  */
-static inline const void *lfq_rec_batch_next(const struct lfq_rec_batch *b,
+static inline const void *lfq_rec_batch_next(struct lfq_rec_batch *b,
 					     __u64 *off, __u32 *len)
 {
 	__u64 h, need;
@@ -375,8 +413,10 @@ static inline const void *lfq_rec_batch_next(const struct lfq_rec_batch *b,
 		h = lfq_load_relaxed((const __u64 *)(b->at + *off));
 		*len = (__u32)(h & LFQ_REC_LEN_MASK);
 		need = lfq_rec_size(*len);
-		if (lfq_unlikely(!*len || need > b->bytes - *off))
+		if (lfq_unlikely(!*len || need > b->bytes - *off)) {
+			b->cut = 1;
 			return (const void *)0;
+		}
 		*off += need;
 		if (!(h & LFQ_REC_DISCARD))
 			return b->at + *off - need + LFQ_REC_HDR_SIZE;
@@ -394,6 +434,7 @@ static inline void lfq_rec_release_batch(struct lfq_rec_cons *c,
 					 const struct lfq_rec_batch *b)
 {
 	c->discarded += b->discards;
+	c->corrupt += b->cut;
 	if (b->bytes)
 		lfq_rec_pass(c, b->bytes);
 }

@@ -19,7 +19,11 @@
  *     call.
  *
  * Built twice: normally, and with ThreadSanitizer (LFQ_TSAN, fewer
- * records).
+ * records). ThreadSanitizer tracks addresses: the bytes of a record that
+ * wraps are reached through the second mapping, and in the next lap
+ * through the first, so races between those two views of a byte go
+ * unseen; the SPIN model (tests/model/records.pml) is the check of the
+ * ordering itself.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -141,12 +145,40 @@ struct tally {
 	uint64_t got, bad, order, skipped, corrupt, nonzero;
 };
 
-/* Check one MPSC record: its id bytes, then every other byte. */
-static int mpsc_rec_ok(const uint8_t *b, uint32_t len, uint64_t *next,
-		       struct run *run, uint32_t *who)
+/*
+ * Replay producer @p's random draws for its record @seq: the lengths and
+ * discard decisions of the ones skipped since @next[p] (each must have been
+ * discarded), then this one's length (it must have been committed).
+ */
+static uint32_t replay_len(struct run *run, uint64_t *seeds, uint64_t *next,
+			   uint32_t p, uint64_t seq, int *ok)
 {
-	uint64_t seq, id;
+	uint32_t len = 0;
+
+	for (uint64_t s = next[p]; s <= seq; s++) {
+		int discarded;
+
+		len = next_len(&seeds[p], run->min_len, run->max_len);
+		discarded = run->discard_one_in &&
+			    !(rnd_next(&seeds[p]) %
+			      (uint64_t)run->discard_one_in);
+		if (discarded != (s < seq))
+			*ok = 0;	/* a committed one missing */
+	}
+	next[p] = seq + 1;
+	return len;
+}
+
+/*
+ * Check one MPSC record: its id bytes, its length (replayed from its
+ * producer's draws), then every other byte.
+ */
+static int mpsc_rec_ok(const uint8_t *b, uint32_t len, uint64_t *next,
+		       uint64_t *seeds, struct run *run)
+{
+	uint64_t seq, id, w1;
 	uint32_t p;
+	int ok = 1;
 
 	if (len < ID_BYTES)
 		return 0;
@@ -154,33 +186,47 @@ static int mpsc_rec_ok(const uint8_t *b, uint32_t len, uint64_t *next,
 	memcpy(&seq, b + 4, 8);
 	if (p >= run->producers || seq >= run->per_producer)
 		return 0;
-	*who = p;
-	id = (uint64_t)p << 40 | seq;
-	/* The words after the id's (bytes 12-15 are half id, half fill). */
-	if (!rec_same(b, id, 16, len))
-		return 0;
 	if (seq < next[p])
 		return -1;		/* out of order, or twice */
-	next[p] = seq + 1;
-	return 1;
+	if (replay_len(run, seeds, next, p, seq, &ok) != len)
+		return 0;
+	id = (uint64_t)p << 40 | seq;
+	/* Bytes 12-15: the upper half of fill word 1 (the id has the rest). */
+	w1 = mix64(id * 4096 + 1);
+	if (memcmp(b + 12, (const uint8_t *)&w1 + 4, len < 16 ? len - 12 : 4))
+		return 0;
+	return ok && rec_same(b, id, 16, len);
 }
 
 /* Check one record the consumer got; count it. */
-static void check_rec(struct run *run, struct tally *t, const uint8_t *b,
-		      uint32_t len, uint64_t *next, uint64_t *seed,
-		      uint64_t *seq)
+/* What the consumer expects next of each producer, and their draws. */
+struct checker {
+	uint64_t next[MAX_PRODUCERS];
+	uint64_t seeds[MAX_PRODUCERS];
+};
+
+static void checker_init(struct checker *ck)
 {
-	uint32_t who;
+	for (uint32_t p = 0; p < MAX_PRODUCERS; p++) {
+		ck->next[p] = 0;
+		ck->seeds[p] = p + 1;	/* as produce() seeds them */
+	}
+}
+
+static void check_rec(struct run *run, struct tally *t, struct checker *ck,
+		      const uint8_t *b, uint32_t len)
+{
 	int ok;
 
 	if (run->producers == 1) {
 		/* Replay the producer: the length and every byte. */
-		uint32_t want = next_len(seed, run->min_len, run->max_len);
+		uint32_t want = next_len(&ck->seeds[0], run->min_len,
+					 run->max_len);
 
-		ok = len == want && rec_same(b, *seq, 0, len);
-		(*seq)++;
+		ok = len == want && rec_same(b, ck->next[0], 0, len);
+		ck->next[0]++;
 	} else {
-		ok = mpsc_rec_ok(b, len, next, run, &who);
+		ok = mpsc_rec_ok(b, len, ck->next, ck->seeds, run);
 		if (ok < 0)
 			t->order++;
 	}
@@ -193,7 +239,8 @@ static void check_rec(struct run *run, struct tally *t, const uint8_t *b,
 static void consume_batches(struct run *run, struct tally *t)
 {
 	uint64_t total = run->producers * run->per_producer;
-	uint64_t next[MAX_PRODUCERS] = { 0 }, seed = 1, seq = 0, pick = 7;
+	uint64_t pick = 7;
+	struct checker ck;
 	int64_t last = now_ns();
 	struct lfq_rec_batch b;
 	struct lfq_rec_cons c;
@@ -201,6 +248,7 @@ static void consume_batches(struct run *run, struct tally *t)
 	__u64 off;
 	uint32_t len, n;
 
+	checker_init(&ck);
 	lfq_rec_cons_init(&c, &run->ring);
 	while (t->got + c.discarded < total && now_ns() - last < 20000000000ll) {
 		lfq_rec_peek_batch(&c, 1 + (uint32_t)(rnd_next(&pick) % 16), &b);
@@ -214,7 +262,7 @@ static void consume_batches(struct run *run, struct tally *t)
 		off = 0;
 		n = 0;
 		while ((p = lfq_rec_batch_next(&b, &off, &len))) {
-			check_rec(run, t, p, len, next, &seed, &seq);
+			check_rec(run, t, &ck, p, len);
 			n++;
 		}
 		if (n != b.count || off != b.bytes)
@@ -228,12 +276,13 @@ static void consume_batches(struct run *run, struct tally *t)
 static void consume(struct run *run, struct tally *t)
 {
 	uint64_t total = run->producers * run->per_producer;
-	uint64_t next[MAX_PRODUCERS] = { 0 }, seed = 1, seq = 0;
 	int64_t last = now_ns();
+	struct checker ck;
 	struct lfq_rec_cons c;
 	const uint8_t *b;
 	uint32_t len;
 
+	checker_init(&ck);
 	lfq_rec_cons_init(&c, &run->ring);
 	/* Until all is there; 20 s without a record is a stall. */
 	while (t->got + c.discarded < total && now_ns() - last < 20000000000ll) {
@@ -245,8 +294,8 @@ static void consume(struct run *run, struct tally *t)
 			continue;
 		}
 		last = now_ns();
-		check_rec(run, t, b, len, next, &seed, &seq);
-		lfq_rec_release(&c, len);
+		check_rec(run, t, &ck, b, len);
+		lfq_rec_release(&c);
 	}
 	t->skipped = c.discarded;
 	t->corrupt = c.corrupt;
@@ -334,14 +383,23 @@ static void forged(void)
 	tap_ok(ok, "a length of 0 or beyond %u is not reserved; a forged length or flag stops the consumer where it is (counted)",
 	       max);
 
-	/* A tail forged ahead of head, or a ring behind: full. */
+	/* A tail forged ahead of head (far, or by a word), a ring behind. */
 	*ring.tail = 1ull << 40;
 	ok = !lfq_rec_reserve(&p, 8, &r);
+	*ring.tail = 8;
+	ok &= !lfq_rec_reserve(&p, 8, &r);
 	*ring.tail = 0;
 	*ring.head = 2ull * RING_BYTES;
 	ok &= !lfq_rec_reserve(&p, 8, &r);
+	*ring.head = 4;				/* unaligned */
+	ok &= !lfq_rec_reserve(&p, 8, &r);
 	*ring.head = 0;
-	tap_ok(ok, "a tail forged ahead of head, or head a ring ahead of tail: the ring reads as full");
+	tap_ok(ok, "a tail forged ahead of head (by 2^40 or by one word), head a ring ahead, or head unaligned: the ring reads as full");
+
+	/* Geometry: no record fits a ring that is too small or not 2^n. */
+	ok = !lfq_rec_max_len(32) && !lfq_rec_max_len(RING_BYTES + 64) &&
+	     !lfq_rec_max_len(1ull << 35) && lfq_rec_max_len(64) == 8;
+	tap_ok(ok, "rings under 64 bytes, over 2^34 or not a power of two take no record");
 
 	/* A whole ring of discards (records of 8 bytes: 16 bytes each). */
 	while (lfq_rec_reserve(&p, 8, &r)) {
@@ -356,9 +414,77 @@ static void forged(void)
 	munmap(base, mlen);
 }
 
+/* A hostile producer discarding the largest records as fast as it can. */
+struct discarder {
+	struct lfq_rec_ring ring;
+	int stop;
+};
+
+static void *discard_loop(void *arg)
+{
+	struct discarder *d = arg;
+	struct lfq_rec_prod p;
+	struct lfq_rec_resv r;
+
+	lfq_rec_prod_init(&p, &d->ring, 1);
+	while (!__atomic_load_n(&d->stop, __ATOMIC_RELAXED))
+		if (lfq_rec_reserve(&p, p.max_len, &r))
+			lfq_rec_discard(&p, &r);
+	return NULL;
+}
+
+/*
+ * One peek passes a ring's worth of discarded bytes at most, however
+ * fast a producer discards; and a producer with a limit on its tries
+ * gives up when head keeps moving.
+ */
+static void bounded(void)
+{
+	struct discarder d = { 0 };
+	uint64_t before, most = 0;
+	struct lfq_rec_prod p;
+	struct lfq_rec_cons c;
+	struct lfq_rec_resv r;
+	unsigned char *base;
+	pthread_t th;
+	uint32_t len;
+	size_t mlen;
+	int ok;
+
+	if (memfd_rec_init(&d.ring, RING_BYTES, &base, &mlen)) {
+		tap_ok(0, "map a record ring");
+		return;
+	}
+	lfq_rec_cons_init(&c, &d.ring);
+	pthread_create(&th, NULL, discard_loop, &d);
+	/* The discarder is at work, then 300 ms of peeks against it. */
+	while (!__atomic_load_n(d.ring.head, __ATOMIC_RELAXED))
+		sched_yield();
+	for (int64_t t0 = now_ns(); now_ns() - t0 < 300000000ll;) {
+		before = c.tail;
+		lfq_rec_peek(&c, &len);
+		most = c.tail - before > most ? c.tail - before : most;
+	}
+	__atomic_store_n(&d.stop, 1, __ATOMIC_RELAXED);
+	pthread_join(th, NULL);
+	tap_ok(most <= RING_BYTES && c.discarded > 0,
+	       "against a producer discarding %u-byte records: at most %llu of %u bytes passed in one peek (%llu skipped)",
+	       lfq_rec_max_len(RING_BYTES), (unsigned long long)most,
+	       RING_BYTES, (unsigned long long)c.discarded);
+
+	/* A head that is never where the producer read it: give up. */
+	lfq_rec_prod_init(&p, &d.ring, 1);
+	p.max_tries = 3;
+	*d.ring.head = *d.ring.tail = 1ull << 20;
+	ok = lfq_rec_reserve(&p, 8, &r) != NULL;	/* a quiet ring: yes */
+	lfq_rec_discard(&p, &r);
+	munmap(base, mlen);
+	tap_ok(ok, "a producer with a limit on its compare-and-swap tries still reserves on a quiet ring");
+}
+
 int main(void)
 {
-	tap_plan(10);
+	tap_plan(13);
 	run_threads(1, 1, 0, 0);
 	run_threads(2, ID_BYTES, 0, 0);
 	run_threads(4, ID_BYTES, 0, 0);
@@ -367,5 +493,6 @@ int main(void)
 	run_threads(1, 1, 0, 1);
 	run_threads(4, ID_BYTES, 3, 1);
 	forged();
+	bounded();
 	return tap_done();
 }

@@ -15,8 +15,9 @@
  *   - the consumer reads only payload its producer wrote for the record
  *     (assert); producers write only words the consumer zeroed (assert);
  *   - every committed record is consumed once, in per-producer order,
- *     every discarded one skipped (asserts; a consumer left waiting is
- *     an invalid end state).
+ *     every discarded one skipped (asserts); a consumer waiting for a
+ *     header, or a producer for space, that nobody will give is an
+ *     invalid end state (a producer waits for space, it does not spin).
  *
  * Mutations, each selected with -D and each required to FAIL the check
  * (tests/model/check.sh runs them all):
@@ -59,16 +60,22 @@ proctype producer(byte id)
 retry:
 		h = head;
 		t = tail;	/* acquire: the zeroing below it is visible */
-		atomic {
-			if
+		if
 #ifdef NO_SPACE_CHECK
-			:: head == h -> head = h + k + 1
+		:: atomic { head == h -> head = h + k + 1 }
 #else
-			:: head == h && h + k + 1 - t <= CAP -> head = h + k + 1
+		:: atomic { head == h && h + k + 1 - t <= CAP ->
+			    head = h + k + 1 }
+		/*
+		 * Full: wait for the consumer (not a spin, so that a consumer
+		 * that never frees space is an invalid end state).
+		 */
+		:: atomic { head == h && h + k + 1 - t > CAP } ->
+			(tail != t || head != h);
+			goto retry
 #endif
-			:: else -> goto retry
-			fi
-		}
+		:: atomic { head != h } -> goto retry	/* the CAS failed */
+		fi;
 #ifdef HDR_BEFORE_DATA
 		assert(kind[h & MASK] == 0);
 		if
