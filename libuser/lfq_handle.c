@@ -54,6 +54,10 @@ void lfq_bind_views(struct lfq *q)
 	/* MPMC producers are MPSC producers (their view has release words). */
 	int mpsc = lfq_type_committed(q->hdr.type);
 
+	if (q->ring.records) {
+		lfq_rec_bind(q);
+		return;
+	}
 	if (q->role & LFQ_ROLE_PRODUCER) {
 		if (mpsc)
 			lfq_mpsc_prod_init(&q->prod.mpsc.view, &q->ring);

@@ -17,6 +17,7 @@
 #include "lfq_layout.h"
 #include "lfq_mpmc.h"
 #include "lfq_mpsc.h"
+#include "lfq_rec.h"
 #include "lfq_segment.h"
 #include "lfq_spsc.h"
 
@@ -82,10 +83,59 @@ struct lfq_backend_ops {
 	void (*read_unlock)(void);
 };
 
+/*
+ * Ops that refuse every call with @err: NAME_prod_ops and NAME_cons_ops,
+ * for a side a handle may not use (its role lacks it: -EPERM), or that
+ * its queue does not have (slot calls on a record queue: -EOPNOTSUPP).
+ */
+#define LFQ_REFUSING_OPS(NAME, err)					\
+static int NAME##_reserve(struct lfq *q, uint32_t want, void **span)	\
+{									\
+	(void)q;							\
+	(void)want;							\
+	*span = NULL;							\
+	return err;							\
+}									\
+static int NAME##_commit(struct lfq *q, uint32_t n)			\
+{									\
+	(void)q;							\
+	(void)n;							\
+	return err;							\
+}									\
+static int NAME##_discard(struct lfq *q)				\
+{									\
+	(void)q;							\
+	return err;							\
+}									\
+static int NAME##_peek(struct lfq *q, uint32_t want, const void **span) \
+{									\
+	(void)q;							\
+	(void)want;							\
+	*span = NULL;							\
+	return err;							\
+}									\
+static int NAME##_release(struct lfq *q, uint32_t n)			\
+{									\
+	(void)q;							\
+	(void)n;							\
+	return err;							\
+}									\
+const struct lfq_prod_ops NAME##_prod_ops = {				\
+	.reserve	= NAME##_reserve,				\
+	.commit		= NAME##_commit,				\
+	.discard	= NAME##_discard,				\
+};									\
+const struct lfq_cons_ops NAME##_cons_ops = {				\
+	.peek		= NAME##_peek,					\
+	.release	= NAME##_release,				\
+}
+
 extern const struct lfq_prod_ops lfq_spsc_prod_ops;
 extern const struct lfq_prod_ops lfq_mpsc_prod_ops;
 extern const struct lfq_prod_ops lfq_elastic_prod_ops;
 extern const struct lfq_prod_ops lfq_denied_prod_ops;
+extern const struct lfq_prod_ops lfq_rec_slot_prod_ops;
+extern const struct lfq_cons_ops lfq_rec_slot_cons_ops;
 extern const struct lfq_cons_ops lfq_spsc_cons_ops;
 extern const struct lfq_cons_ops lfq_mpsc_cons_ops;
 extern const struct lfq_cons_ops lfq_mpmc_cons_ops;
@@ -118,6 +168,10 @@ struct lfq {
 			struct lfq_mpsc_prod view;
 			struct lfq_mpsc_resv resv;
 		} mpsc;
+		struct {
+			struct lfq_rec_prod view;
+			struct lfq_rec_resv resv;
+		} rec;
 	} prod;
 	struct lfq_ring_loc ploc;	/* elastic: the producer's segment */
 	uint32_t pframe;		/* elastic: its frame */
@@ -128,6 +182,7 @@ struct lfq {
 		struct lfq_spsc_cons spsc;
 		struct lfq_mpsc_cons mpsc;
 		struct lfq_mpmc_view mpmc;
+		struct lfq_rec_cons rec;
 	} cons;
 	struct lfq_ring_loc cloc;	/* elastic: the consumer's segment */
 	uint32_t cframe;		/* elastic: its frame */
@@ -193,6 +248,11 @@ int lfq_fence_heavy(void);
 uint32_t lfq_ready_count(struct lfq *q, int data, unsigned int how,
 			 uint32_t min_count);
 uint32_t lfq_arm_count(const struct lfq *q, uint32_t min_count);
+
+/* lfq_rec_ops.c: record queues' handles. */
+void lfq_rec_bind(struct lfq *q);
+int lfq_rec_push(struct lfq *q, const void *msg, size_t len);
+int lfq_rec_pop(struct lfq *q, void *buf, size_t len);
 
 /* lfq_elastic_ops.c: elastic queues' handles. */
 void lfq_elastic_bind(struct lfq *q);

@@ -36,8 +36,11 @@ static int lfq_claim_register(struct lfq *q)
 		return -EPROTO;
 	q->claim = (int)arg.index;
 	q->claim_pid = getpid();
-	lfq_mpsc_prod_set_claim(&q->prod.mpsc.view,
-				&q->ring.prod->claims[arg.index]);
+	if (q->ring.records)
+		q->prod.rec.view.claim = &q->ring.prod->claims[arg.index];
+	else
+		lfq_mpsc_prod_set_claim(&q->prod.mpsc.view,
+					&q->ring.prod->claims[arg.index]);
 	return 0;
 }
 

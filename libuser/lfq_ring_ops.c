@@ -11,52 +11,8 @@
 
 #include "lfq_handle.h"
 
-static int lfq_denied_reserve(struct lfq *q, uint32_t want, void **span)
-{
-	(void)q;
-	(void)want;
-	*span = NULL;
-	return -EPERM;
-}
-
-static int lfq_denied_commit(struct lfq *q, uint32_t n)
-{
-	(void)q;
-	(void)n;
-	return -EPERM;
-}
-
-static int lfq_denied_discard(struct lfq *q)
-{
-	(void)q;
-	return -EPERM;
-}
-
-static int lfq_denied_peek(struct lfq *q, uint32_t want, const void **span)
-{
-	(void)q;
-	(void)want;
-	*span = NULL;
-	return -EPERM;
-}
-
-static int lfq_denied_release(struct lfq *q, uint32_t n)
-{
-	(void)q;
-	(void)n;
-	return -EPERM;
-}
-
-const struct lfq_prod_ops lfq_denied_prod_ops = {
-	.reserve	= lfq_denied_reserve,
-	.commit		= lfq_denied_commit,
-	.discard	= lfq_denied_discard,
-};
-
-const struct lfq_cons_ops lfq_denied_cons_ops = {
-	.peek		= lfq_denied_peek,
-	.release	= lfq_denied_release,
-};
+/* The side a handle's role lacks. */
+LFQ_REFUSING_OPS(lfq_denied, -EPERM);
 
 int lfq_reserve(struct lfq *q, uint32_t want, void **span)
 {
@@ -97,6 +53,8 @@ int lfq_push(struct lfq *q, const void *msg, size_t len)
 	void *span;
 	int got;
 
+	if (q->ring.records)
+		return lfq_rec_push(q, msg, len);
 	if (lfq_unlikely(len > q->hdr.slot_size))
 		return -EMSGSIZE;
 	while ((got = q->pops->reserve(q, 1, &span)) == -EAGAIN) {
@@ -122,6 +80,8 @@ int lfq_pop(struct lfq *q, void *buf, size_t len)
 	const void *slot;
 	int got;
 
+	if (q->ring.records)
+		return lfq_rec_pop(q, buf, len);
 	if (lfq_unlikely(len > q->hdr.slot_size))
 		return -EMSGSIZE;
 	got = q->cops->peek(q, 1, &slot);

@@ -63,6 +63,7 @@ static int lfq_wait_common(struct lfq *q, int data, uint32_t min_count,
 
 	if (!min_count || min_count > q->hdr.slot_count)
 		return -EINVAL;
+	min_count = lfq_ready_want(&q->ring, data, min_count);
 	/*
 	 * The first look may ask the backend; the spins look at memory only,
 	 * with no system call each (the sleep asks again).

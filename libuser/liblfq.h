@@ -338,13 +338,15 @@ LFQ_API int lfq_release(struct lfq *q, uint32_t n);
  * @q:		the handle.
  * @msg:	the message.
  * @len:	its length, at most slot_size; the rest of the slot is zeroed.
+ *		A record queue: a record of @len bytes, 1 to its limit.
  *
  * A full ring fails the push, or, on a queue created with
  * LFQ_CREATE_BLOCK, makes it wait for space.
  *
  * Context: producer side.
  * Return: 0, -EAGAIN when full, -EPERM, -EMSGSIZE when @len exceeds the
- * slot, or an error of lfq_wait_space() while blocking.
+ * slot (or the record limit), or an error of lfq_wait_space() while
+ * blocking.
  */
 LFQ_API int lfq_push(struct lfq *q, const void *msg, size_t len);
 
@@ -352,18 +354,21 @@ LFQ_API int lfq_push(struct lfq *q, const void *msg, size_t len);
  * lfq_pop() - copy the next message out and free its slot.
  * @q:		the handle.
  * @buf:	destination.
- * @len:	bytes to copy, at most slot_size.
+ * @len:	bytes to copy, at most slot_size. A record queue: the size of
+ *		@buf; the whole record is copied.
  *
  * Context: consumer side.
- * Return: 0, -EAGAIN when empty, -EPERM, -EMSGSIZE when @len exceeds the
- * slot.
+ * Return: 0 (a record queue: the record's length), -EAGAIN when empty,
+ * -EPERM, -EMSGSIZE when @len exceeds the slot (a record queue: when the
+ * record is longer than @len; it stays in the ring).
  */
 LFQ_API int lfq_pop(struct lfq *q, void *buf, size_t len);
 
 /**
  * lfq_wait_data() - sleep until at least @min_count slots are readable.
  * @q:		the handle.
- * @min_count:	1..slot_count.
+ * @min_count:	1..slot_count; a record queue waits for one record,
+ *		whatever it asks.
  * @timeout_ns:	< 0 forever, 0 only checks, else a relative timeout.
  *
  * Spins briefly first (lfq_set_wait_spin()), then arms the wakeup flag
@@ -379,7 +384,8 @@ LFQ_API int lfq_wait_data(struct lfq *q, uint32_t min_count,
 /**
  * lfq_wait_space() - sleep until at least @min_count slots are free.
  * @q:		the handle.
- * @min_count:	1..slot_count.
+ * @min_count:	1..slot_count; a record queue: free bytes (a record of
+ *		len bytes needs 8 + len rounded up to 8).
  * @timeout_ns:	as lfq_wait_data().
  *
  * Context: producer side.
@@ -387,6 +393,104 @@ LFQ_API int lfq_wait_data(struct lfq *q, uint32_t min_count,
  */
 LFQ_API int lfq_wait_space(struct lfq *q, uint32_t min_count,
 			   int64_t timeout_ns);
+
+/*
+ * Record queues (LFQ_CREATE_RECORDS in struct lfq_create_opts.flags,
+ * slot_size 1, slot_count the ring's bytes; SPSC or MPSC): records of 1
+ * byte to LFQ_REC_MAX_LEN(slot_count), each behind an 8-byte header, in
+ * the order they were reserved. The slot calls (lfq_reserve(), lfq_peek()
+ * and their kin) answer -EOPNOTSUPP on them; lfq_push() and lfq_pop()
+ * copy whole records. A handle holds at most one reserved record and
+ * one peeked one.
+ */
+
+/**
+ * lfq_record_reserve() - reserve a record of @len bytes.
+ * @q:		a record queue's handle.
+ * @len:	payload bytes, 1..LFQ_REC_MAX_LEN(slot_count).
+ * @payload:	set to the record's payload (contiguous, 8-aligned), or
+ *		NULL.
+ *
+ * A record still reserved on this handle is discarded first. MPSC
+ * producers reserve lock-free and commit in any order.
+ *
+ * Context: producer side.
+ * Return: 0, -EAGAIN when the ring has no room for it, -EMSGSIZE for a
+ * @len of 0 or over the limit, -EPERM without the producer role,
+ * -EOPNOTSUPP on a slot queue.
+ */
+LFQ_API int lfq_record_reserve(struct lfq *q, uint32_t len, void **payload);
+
+/**
+ * lfq_record_commit() - publish the reserved record.
+ * @q:		the handle.
+ *
+ * Context: producer side.
+ * Return: 0, -ENOENT with no record reserved, -EPERM, -EOPNOTSUPP.
+ */
+LFQ_API int lfq_record_commit(struct lfq *q);
+
+/**
+ * lfq_record_discard() - give the reserved record up: the consumer skips it.
+ * @q:		the handle.
+ *
+ * Context: producer side.
+ * Return: as lfq_record_commit().
+ */
+LFQ_API int lfq_record_discard(struct lfq *q);
+
+/**
+ * lfq_record_peek() - the next record, discarded ones skipped.
+ * @q:		a record queue's handle.
+ * @payload:	set to its payload (contiguous), or NULL.
+ *
+ * The record stays in the ring until lfq_record_release(); a peek before
+ * that returns it again. A record not yet committed holds back those
+ * reserved after it. A forged header (a length over the limit) stops the
+ * consumer there, as if the ring were empty.
+ *
+ * Context: consumer side.
+ * Return: the record's length (> 0), -EAGAIN when there is none, -EPERM
+ * without the consumer role, -EOPNOTSUPP on a slot queue.
+ */
+LFQ_API int lfq_record_peek(struct lfq *q, const void **payload);
+
+/**
+ * lfq_record_release() - free the record lfq_record_peek() returned.
+ * @q:		the handle.
+ *
+ * Context: consumer side.
+ * Return: 0 (also with nothing peeked), -EPERM, -EOPNOTSUPP.
+ */
+LFQ_API int lfq_record_release(struct lfq *q);
+
+/**
+ * typedef lfq_record_fn - what lfq_record_consume() calls for each record.
+ * @ctx:	the caller's pointer.
+ * @payload:	the record's payload, valid during the call only.
+ * @len:	its length.
+ *
+ * Return: 0 to go on; anything else stops the consume after this record.
+ */
+typedef int (*lfq_record_fn)(void *ctx, const void *payload, uint32_t len);
+
+/**
+ * lfq_record_consume() - hand up to @max records to @fn and free them, as
+ * one run: the headers are read once, and the ring is given back with
+ * one store (libbpf's ring_buffer__consume_n()).
+ * @q:		a record queue's handle.
+ * @max:	records wanted, at least 1.
+ * @fn:		called for each, in order.
+ * @ctx:	passed to @fn.
+ *
+ * A record peeked with lfq_record_peek() and not released is handed first.
+ *
+ * Context: consumer side.
+ * Return: records handed to @fn (0 when there is none), -EINVAL for a
+ * @max of 0 or no @fn, -EPERM, -EOPNOTSUPP.
+ */
+LFQ_API int lfq_record_consume(struct lfq *q, uint32_t max, lfq_record_fn fn,
+			    void *ctx);
 
 /**
  * lfq_get_stats() - read the queue's counters (see struct lfq_stats).

@@ -27,7 +27,7 @@
 
 static const char usage_text[] =
 "Usage: lfq-stream [--json] [-t SECONDS] [-c COUNT] [-q] [-n SLOTS]\n"
-"                  [-s SLOT_SIZE] [-e MIN:MAX] SOURCE\n"
+"                  [-s SLOT_SIZE] [-e MIN:MAX] [-r BYTES] SOURCE\n"
 "Sources:\n"
 "  proc                  process exec, fork and exit, system-wide\n"
 "  synth [--threads N] [--hardirq N | --nmi N] [--softirq N] [--count N]\n"
@@ -47,6 +47,9 @@ static const char usage_text[] =
 "  -s SLOT_SIZE  bytes per slot, a multiple of 8 (default 256)\n"
 "  -e MIN:MAX    an elastic queue: segments of SLOTS slots, MIN kept at\n"
 "                rest, up to MAX under a burst (the status line shows them)\n"
+"  -r BYTES      a record queue of BYTES (a power of two): each event\n"
+"                takes the bytes it needs; exec events carry the whole\n"
+"                path and argv, syscall events all six arguments\n"
 "Needs the lfq module (/dev/lfq) and CAP_PERFMON or root. SIGINT/SIGTERM\n"
 "detach the source, drain the ring and print a summary.\n";
 
@@ -67,6 +70,7 @@ struct field {
 		F_HEX,			/* @num, in hex in columns */
 		F_TEXT,			/* at most @max bytes of @str */
 		F_BARE,			/* F_TEXT with no "key=" in columns */
+		F_ARGV,			/* @max bytes of NUL-separated words */
 	} kind;
 	uint64_t num;
 	const char *str;
@@ -80,7 +84,7 @@ struct event {
 	const char *name;
 	long long pid, ppid, uid;	/* NO_VALUE when absent */
 	const char *comm;		/* NULL when absent; at most 16 bytes */
-	struct field f[4];
+	struct field f[8];
 	int nf;
 };
 
@@ -234,7 +238,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *optstring = "+t:c:qn:s:e:h";	/* '+': stop at SOURCE */
+	const char *optstring = "+t:c:qn:s:e:r:h";	/* '+': stop at SOURCE */
 	char *end;
 	int c;
 
@@ -253,6 +257,11 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			o->queue.seg_min = parse_u32(optarg, "-e");
 			o->queue.seg_max = parse_u32(end + 1, "-e");
 			o->queue.flags |= LFQ_CREATE_ELASTIC;
+			break;
+		case 'r':
+			o->queue.slot_count = parse_u32(optarg, "-r");
+			o->queue.slot_size = 1;
+			o->queue.flags |= LFQ_CREATE_RECORDS;
 			break;
 		case 't':
 			o->seconds = strtod(optarg, &end);
@@ -284,6 +293,21 @@ static int put_text(const char *s, size_t max, int json)
 			putchar('?');
 	}
 	return (int)n;
+}
+
+/*
+ * Print @len bytes of NUL-separated words (an exec's argv), one space
+ * between them, as execsnoop does; "..." after an argv that was cut.
+ */
+static void put_argv(const char *s, size_t len, int json)
+{
+	size_t at = 0;
+
+	while (at < len) {
+		if (at)
+			putchar(' ');
+		at += put_text(s + at, len - at, json) + 1;
+	}
 }
 
 static void put_column(long long v, int width)
@@ -329,8 +353,12 @@ static void print_text(const struct stream *s, const struct event *e)
 			printf("%" PRIu64, f->num);
 		else if (f->kind == F_HEX)
 			printf("%#" PRIx64, f->num);
+		else if (f->kind == F_ARGV)
+			put_argv(f->str, f->max, 0);
 		else
 			put_text(f->str, f->max, 0);
+		if (f->kind == F_ARGV && f->num)
+			fputs(" ...", stdout);
 	}
 	putchar('\n');
 }
@@ -357,6 +385,11 @@ static void print_json(const struct stream *s, const struct event *e)
 		printf(",\"%s\":", f->key);
 		if (f->kind == F_NUM || f->kind == F_HEX) {
 			printf("%" PRIu64, f->num);
+		} else if (f->kind == F_ARGV) {
+			putchar('"');
+			put_argv(f->str, f->max, 1);
+			printf("\",\"%s_cut\":%s", f->key,
+			       f->num ? "true" : "false");
 		} else {
 			putchar('"');
 			put_text(f->str, f->max, 1);
@@ -384,10 +417,19 @@ static void decode_proc(const struct lfq_event_proc *p, size_t len,
 	if (p->pid != p->tgid)
 		add_field(e, "tid", F_NUM, p->pid, NULL, 0);
 	if (p->hdr.type == LFQ_EVENT_EXEC) {
+		size_t room = len - sizeof(*p);
+		/* Untrusted: the argv only where the record holds it. */
+		size_t args = p->args_size < room ? p->args_size : 0;
+
 		e->name = "exec";
 		add_field(e, "filename", F_BARE, 0,
-			  LFQ_EVENT_PROC_FILENAME(p),
-			  len - sizeof(*p));
+			  LFQ_EVENT_PROC_FILENAME(p), room - args);
+		if (args)
+			add_field(e, "args", F_ARGV,
+				  !!(p->cut & LFQ_PROC_ARGS_CUT),
+				  (const char *)p +
+				  LFQ_EVENT_PROC_ARGS_OFFSET(len, args),
+				  args);
 	} else if (p->hdr.type == LFQ_EVENT_FORK) {
 		e->name = "fork";
 		add_field(e, p->child_tgid == p->tgid ? "thread" : "child",
@@ -415,22 +457,34 @@ static void decode_synth(const struct lfq_event_synth *r, struct event *e)
 	add_field(e, "seq", F_NUM, r->seq, NULL, 0);
 }
 
-static void decode_syscall(const struct lfq_event_syscall *r, struct event *e)
+static void decode_syscall(const struct lfq_event_syscall *r, size_t len,
+			   struct event *e)
 {
+	static const char *const key[] = {
+		"arg1", "arg2", "arg3", "arg4", "arg5"
+	};
+	int i;
+
 	e->name = "syscall";
 	e->pid = r->pid;
 	add_field(e, "nr", F_NUM, (uint32_t)r->nr, NULL, 0);
 	add_field(e, "arg0", F_HEX, r->arg0, NULL, 0);
+	/* A record queue's record carries all six. */
+	if (len >= LFQ_EVENT_SYSCALL_FULL)
+		for (i = 0; i < 5; i++)
+			add_field(e, key[i], F_HEX,
+				  LFQ_EVENT_SYSCALL_ARGS(r)[i], NULL, 0);
 }
 
 /*
- * Copy one slot out of the shared ring (once: a writer cannot change it
- * under the decoder), decode it within min(hdr.size, slot size), print it.
+ * Copy one slot (a record queue: one record of @slot_size bytes) out of
+ * the shared ring (once: a writer cannot change it under the decoder),
+ * decode it within min(hdr.size, slot size), print it.
  */
-static void show_record(struct stream *s, const void *slot)
+static void show_record(struct stream *s, const void *slot, size_t slot_size)
 {
 	static union record r;
-	size_t slot_size = lfq_slot_size(s->q), len;
+	size_t len;
 	struct event e = { .pid = NO_VALUE, .ppid = NO_VALUE, .uid = NO_VALUE };
 	int type;
 
@@ -447,7 +501,7 @@ static void show_record(struct stream *s, const void *slot)
 	} else if (type == LFQ_EVENT_SYNTH && len >= sizeof(r.synth)) {
 		decode_synth(&r.synth, &e);
 	} else if (type == LFQ_EVENT_SYSCALL && len >= sizeof(r.sys)) {
-		decode_syscall(&r.sys, &e);
+		decode_syscall(&r.sys, len, &e);
 	} else {
 		e.name = "bad";
 		add_field(&e, "type", F_NUM, (uint64_t)type, NULL, 0);
@@ -531,6 +585,38 @@ static void status_tick(struct stream *s, uint64_t now)
 	s->next_status_ns = now + 1000000000u;
 }
 
+static int count_one(void *ctx, const void *rec, uint32_t len)
+{
+	(void)ctx;
+	(void)rec;
+	(void)len;
+	return 0;
+}
+
+static int show_one(void *ctx, const void *rec, uint32_t len)
+{
+	show_record(ctx, rec, len);
+	return 0;
+}
+
+/* drain_batch() of a record queue: lfq_record_consume() hands them over. */
+static uint32_t drain_records(struct stream *s, uint32_t want)
+{
+	int redraw = !s->o->quiet && s->stdout_tty && status_hide(s);
+	int n;
+
+	n = lfq_record_consume(s->q, want, s->o->quiet ? count_one : show_one,
+			       s);
+	if (n < 0)
+		fail("reading the ring", n, NULL);
+	if (!s->o->quiet)
+		fflush(stdout);
+	if (redraw)
+		status_draw(s);
+	s->events += (uint32_t)n;
+	return (uint32_t)n;
+}
+
 /* Print and release up to one batch (fewer to honour -c); 0 when empty. */
 static uint32_t drain_batch(struct stream *s)
 {
@@ -544,6 +630,8 @@ static uint32_t drain_batch(struct stream *s)
 		want = (uint32_t)(s->o->count - s->events);
 	if (!want)
 		return 0;
+	if (s->o->queue.flags & LFQ_CREATE_RECORDS)
+		return drain_records(s, want);
 	n = lfq_peek(s->q, want, &first);
 	if (n == -EAGAIN)
 		return 0;
@@ -556,7 +644,8 @@ static uint32_t drain_batch(struct stream *s)
 		int redraw = s->stdout_tty && status_hide(s);
 
 		for (i = 0; i < got; i++)
-			show_record(s, span + (size_t)i * lfq_slot_size(s->q));
+			show_record(s, span + (size_t)i * lfq_slot_size(s->q),
+				    lfq_slot_size(s->q));
 		fflush(stdout);
 		if (redraw)
 			status_draw(s);
@@ -627,7 +716,7 @@ static const char *attach_hint(int err, uint32_t type)
 	if (err == -ENOENT)
 		return "this kernel lacks that syscall or tracepoint";
 	if (err == -EMSGSIZE)
-		return "a record does not fit a slot: raise -s";
+		return "a record does not fit a slot: raise -s (or -r)";
 	if (err != -EINVAL || type != LFQ_SOURCE_SYNTH)
 		return NULL;
 	snprintf(limits, sizeof(limits),
@@ -649,9 +738,14 @@ static void start(struct stream *s, const struct opts *o)
 	if (err == -ENOENT)
 		fail(LFQ_DEVICE_PATH, err, "the lfq module is not loaded");
 	if (err) {
-		snprintf(what, sizeof(what),
-			 "creating a queue of %u slots of %u bytes",
-			 o->queue.slot_count, o->queue.slot_size);
+		if (o->queue.flags & LFQ_CREATE_RECORDS)
+			snprintf(what, sizeof(what),
+				 "creating a record queue of %u bytes",
+				 o->queue.slot_count);
+		else
+			snprintf(what, sizeof(what),
+				 "creating a queue of %u slots of %u bytes",
+				 o->queue.slot_count, o->queue.slot_size);
 		fail(what, err, NULL);
 	}
 	sigemptyset(&sa.sa_mask);

@@ -23,11 +23,12 @@
 static const char usage_text[] =
 "Usage: lfqctl COMMAND [ARGS]\n"
 "  create NAME [--type spsc|mpsc|mpmc] [--slot-size N] [--slots N] [--mode OCTAL]\n"
-"              [--block] [--elastic MIN:MAX]\n"
+"              [--block] [--elastic MIN:MAX] [--records BYTES]\n"
 "                             create a named queue (default spsc, 64 bytes x\n"
 "                             1024 slots, mode 0600); it lives until unlinked.\n"
 "                             --elastic: segments of --slots slots, MIN kept\n"
-"                             at rest, MAX at most\n"
+"                             at rest, MAX at most; --records: a record queue\n"
+"                             of a BYTES ring (records of any size)\n"
 "  attach-test NAME           attach as producer and as consumer, push one\n"
 "                             message and pop it back (the queue must be empty)\n"
 "  list [--json]              every named queue\n"
@@ -132,6 +133,7 @@ static int cmd_create(int argc, char **argv)
 		{ "mode", required_argument, NULL, 'm' },
 		{ "block", no_argument, NULL, 'b' },
 		{ "elastic", required_argument, NULL, 'e' },
+		{ "records", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
 	LFQ_OPTS(lfq_create_opts, p, .type = LFQ_TYPE_SPSC, .slot_size = 64,
@@ -177,6 +179,12 @@ static int cmd_create(int argc, char **argv)
 				return usage();
 			p.flags |= LFQ_CREATE_ELASTIC;
 			break;
+		case 'r':
+			if (parse_u32(optarg, 0, &p.slot_count))
+				return usage();
+			p.slot_size = 1;
+			p.flags |= LFQ_CREATE_RECORDS;
+			break;
 		default:
 			return usage();
 		}
@@ -187,7 +195,11 @@ static int cmd_create(int argc, char **argv)
 	err = lfq_create(&p, &q);
 	if (err)
 		return fail("create", argv[optind], err);
-	if (p.flags & LFQ_CREATE_ELASTIC)
+	if (p.flags & LFQ_CREATE_RECORDS)
+		printf("created %s: id %d, %s, records in a %u-byte ring, mode %04o\n",
+		       argv[optind], lfq_id(q), type_name(p.type),
+		       p.slot_count, p.mode);
+	else if (p.flags & LFQ_CREATE_ELASTIC)
 		printf("created %s: id %d, %s, elastic: %u to %u segments of %u slots of %u bytes, mode %04o\n",
 		       argv[optind], lfq_id(q), type_name(p.type), p.seg_min,
 		       p.seg_max, p.slot_count, p.slot_size, p.mode);
@@ -404,8 +416,9 @@ static int cmd_stat(int argc, char **argv)
 	}
 	printf("%-13s %.*s\n", "name", LFQ_NAME_MAX, e.name);
 	printf("%-13s %u\n", "id", e.id);
-	printf("%-13s %s%s%s\n", "type", type_name(e.type),
+	printf("%-13s %s%s%s%s\n", "type", type_name(e.type),
 	       e.flags & LFQ_CREATE_ELASTIC ? " elastic" : "",
+	       e.flags & LFQ_CREATE_RECORDS ? " records" : "",
 	       e.flags & LFQ_CREATE_BLOCK ? " (blocking producers)" : "");
 	printf("%-13s %u\n", "slot_size", e.slot_size);
 	printf("%-13s %s\n", "wake_mode", wake_mode_name(e.wake_mode));

@@ -72,8 +72,22 @@
  * got (LFQ_WAKE_* in lfq_ring.h).
  */
 #define LFQ_CREATE_WAKE_SYMMETRIC (1u << 2)
+/*
+ * A record queue: records of 1 byte to LFQ_REC_MAX_LEN(ring bytes), each
+ * behind an 8-byte header, one after another in a ring of bytes
+ * (slot_size must be 1 and slot_count is the ring's bytes; SPSC or MPSC,
+ * not elastic). The protocol is kmod/proto/lfq_rec.h in the lfq sources;
+ * liblfq's lfq_rec_*() and the kernel's lfq_queue_rec_*() use it.
+ */
+#define LFQ_CREATE_RECORDS	(1u << 3)
 #define LFQ_CREATE_FLAGS_ALL	(LFQ_CREATE_BLOCK | LFQ_CREATE_ELASTIC | \
-				 LFQ_CREATE_WAKE_SYMMETRIC)
+				 LFQ_CREATE_WAKE_SYMMETRIC | \
+				 LFQ_CREATE_RECORDS)
+/*
+ * A record queue's largest payload: a quarter of its ring less the
+ * header, so that several records are in flight at once.
+ */
+#define LFQ_REC_MAX_LEN(ring_bytes)	((ring_bytes) / 4 - 8)
 
 /* Bounds on elastic queues (checked by LFQ_IOC_CREATE). */
 #define LFQ_SEGS_MAX		1024u		/* seg_max at most */
@@ -98,9 +112,12 @@
  * @type:	LFQ_TYPE_SPSC, LFQ_TYPE_MPSC or LFQ_TYPE_MPMC (not
  *		elastic).
  * @slot_size:	bytes per slot, a multiple of 8 in
- *		[LFQ_SLOT_SIZE_MIN, LFQ_SLOT_SIZE_MAX].
+ *		[LFQ_SLOT_SIZE_MIN, LFQ_SLOT_SIZE_MAX]; 1 for a record queue
+ *		(LFQ_CREATE_RECORDS).
  * @slot_count:	slots in the ring, a power of two in
  *		[LFQ_SLOT_COUNT_MIN, LFQ_SLOT_COUNT_MAX]; all of them usable.
+ *		A record queue: the ring's bytes, a power of two and a
+ *		whole number of pages, up to LFQ_DATA_BYTES_MAX.
  * @__reserved:	must be zero.
  * @mode:	named queues: permission bits (LFQ_MODE_MASK) checked by
  *		LFQ_IOC_OPEN, as a file's are (no umask is applied); an

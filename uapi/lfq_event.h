@@ -2,8 +2,9 @@
 /*
  * lfq_event.h - the records the module's event sources (LFQ_IOC_SOURCE_ATTACH
  * in lfq.h) write into a queue's slots: one record per slot, starting with
- * struct lfq_event. Readers dispatch on @type and trust @size only up to
- * the slot size.
+ * struct lfq_event; in a record queue (LFQ_CREATE_RECORDS) one record of
+ * the queue per event. Readers dispatch on @type and trust @size only up
+ * to the slot size (the record's length).
  */
 #ifndef _UAPI_LINUX_LFQ_EVENT_H
 #define _UAPI_LINUX_LFQ_EVENT_H
@@ -64,13 +65,19 @@ struct lfq_event_synth {
  * @child_pid:	FORK: the new thread; else 0.
  * @child_tgid:	FORK: the new thread's process (== @tgid for a thread).
  * @exit_code:	EXIT: the status as wait(2) reports it; else 0.
- * @__pad:	zero.
+ * @args_size:	EXEC into a record queue: bytes of argv at the record's
+ *		end (LFQ_EVENT_PROC_ARGS_OFFSET()); else 0.
+ * @cut:	EXEC: LFQ_PROC_PATH_CUT if the path was cut to fit,
+ *		LFQ_PROC_ARGS_CUT if the argv was (or could not be read).
  * @comm:	the command name, NUL-terminated (for EXEC, the new one).
  *
  * The record continues with the filename, at LFQ_EVENT_PROC_FILENAME(ev):
- * for EXEC the path executed, NUL-terminated, cut to fit the slot; else
- * empty. (No flexible array member: this header compiles as C89, C11
- * and pedantic C++.)
+ * for EXEC the path executed, NUL-terminated, cut to fit the slot (a
+ * record queue: the record, whose limit is the source's record_size, by
+ * default LFQ_EVENT_PROC_RECORD_DEFAULT); else empty. In a record queue
+ * an EXEC record then carries the new image's argv: @args_size bytes,
+ * each argument NUL-terminated, as in /proc/PID/cmdline. (No flexible
+ * array member: this header compiles as C89, C11 and pedantic C++.)
  */
 struct lfq_event_proc {
 	struct lfq_event hdr;
@@ -81,12 +88,25 @@ struct lfq_event_proc {
 	__u32 child_pid;
 	__u32 child_tgid;
 	__s32 exit_code;
-	__u32 __pad;
+	__u16 args_size;
+	__u16 cut;
 	char comm[16];
 };
 
+/* struct lfq_event_proc.cut */
+#define LFQ_PROC_PATH_CUT	(1u << 0)
+#define LFQ_PROC_ARGS_CUT	(1u << 1)
+
 /* The filename that follows a struct lfq_event_proc *@ev in its slot. */
 #define LFQ_EVENT_PROC_FILENAME(ev)	((char *)((ev) + 1))
+/*
+ * An EXEC record's argv is its last args_size bytes: at this offset from
+ * the record's start, given its hdr.size and args_size.
+ */
+#define LFQ_EVENT_PROC_ARGS_OFFSET(size, args_size)	((size) - (args_size))
+
+/* An LFQ_SOURCE_PROC's largest record in a record queue, by default. */
+#define LFQ_EVENT_PROC_RECORD_DEFAULT	4096u
 
 /* Smallest slot an LFQ_SOURCE_PROC source accepts: 16 bytes of filename. */
 #define LFQ_EVENT_PROC_SLOT_MIN	(sizeof(struct lfq_event_proc) + 16)
@@ -97,6 +117,9 @@ struct lfq_event_proc {
  * @pid:	the calling thread, in the attacher's pid namespace.
  * @nr:		the syscall number.
  * @arg0:	its first argument.
+ *
+ * In a record queue the record goes on with the other five arguments
+ * (LFQ_EVENT_SYSCALL_ARGS(), hdr.size LFQ_EVENT_SYSCALL_FULL or more).
  */
 struct lfq_event_syscall {
 	struct lfq_event hdr;
@@ -104,5 +127,9 @@ struct lfq_event_syscall {
 	__s32 nr;
 	__u64 arg0;
 };
+
+/* Arguments 1 to 5, in a record of at least LFQ_EVENT_SYSCALL_FULL bytes. */
+#define LFQ_EVENT_SYSCALL_ARGS(ev)	((__u64 *)((ev) + 1))
+#define LFQ_EVENT_SYSCALL_FULL	(sizeof(struct lfq_event_syscall) + 40)
 
 #endif /* _UAPI_LINUX_LFQ_EVENT_H */

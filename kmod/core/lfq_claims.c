@@ -18,7 +18,16 @@
  * compared with indices (HOSTILE MEMORY H4), and a forged one can only
  * make the scan keep a slot (the consumer waits) or give up a slot whose
  * owner lied.
+ *
+ * Record queues (LFQ_CREATE_RECORDS) have no commit words: a record is
+ * committed by its header (proto/lfq_rec.h), and only its first word is
+ * one. Their scan walks the headers from the consumer's tail instead
+ * (lfq_orphans_walk_rec()): a record not committed that a live claim
+ * covers stops the walk until it is committed; one a dead claim starts at
+ * is discarded with that claim's length (claims are copied into kernel
+ * memory as they die: a record's end is known only from its claim).
  */
+#include <kunit/visibility.h>
 #include <linux/bitmap.h>
 #include <linux/bitops.h>
 #include <linux/slab.h>
@@ -28,6 +37,7 @@
 #include "lfq_queue.h"
 #include "lfq_seg.h"
 #include "proto/lfq_mpsc.h"
+#include "proto/lfq_rec.h"
 
 /* Kernel claims per queue: kernel reservations in flight at once. */
 #define LFQ_KCLAIMS		BITS_PER_LONG
@@ -35,6 +45,8 @@
 #define LFQ_KCLAIM_TRIES	8
 /* The scan's retry delay grows to this while covered slots remain. */
 #define LFQ_ORPHAN_DELAY_MAX	(HZ / 8)
+/* Record queues: dead claims remembered (the oldest are forgotten). */
+#define LFQ_DEAD_CLAIMS		(2 * LFQ_MPSC_CLAIMS)
 
 struct lfq_claim_range {
 	u64 start;
@@ -52,6 +64,9 @@ struct lfq_claim_range {
  * @work:	the scan.
  * @kqueue:	the queue they belong to.
  * @snap:	the live ranges, copied by the scan (under @lock).
+ * @dead:	record queues: the ranges of claims that died, as they died
+ *		(under @lock); a slot of the ring, the oldest overwritten.
+ * @dead_next:	the next slot of @dead to fill.
  */
 struct lfq_claims {
 	struct mutex lock;	/* see above */
@@ -63,6 +78,8 @@ struct lfq_claims {
 	struct delayed_work work;
 	struct lfq_queue *kqueue;
 	struct lfq_claim_range snap[LFQ_MPSC_CLAIMS + LFQ_KCLAIMS];
+	struct lfq_claim_range dead[LFQ_DEAD_CLAIMS];
+	unsigned int dead_next;
 };
 
 static void lfq_claim_read(struct lfq_claim_range *r,
@@ -165,6 +182,157 @@ static void lfq_orphans_scan_seg(const struct lfq_ring_loc *r, u64 head,
 	w->found += lfq_orphans_scan_ring(w->c, w->n, r, end, &w->retry);
 }
 
+/* Whether a record may end at @e: the next one is there, or the head. */
+static bool lfq_rec_end_plausible(const struct lfq_claims *c, unsigned int n,
+				  const struct lfq_ring_loc *r, u64 e, u64 end)
+{
+	u64 size = r->slot_count, h;
+	unsigned int i;
+
+	if (e == end)
+		return true;
+	h = READ_ONCE(*lfq_rec_hdr_at(r, e));
+	if (lfq_rec_hdr_state(h, e, lfq_rec_order(size),
+			      lfq_rec_max_len(size)) > 0)
+		return true;
+	for (i = 0; i < n; i++)
+		if (c->snap[i].start == e)
+			return true;
+	for (i = 0; i < LFQ_DEAD_CLAIMS; i++)
+		if (c->dead[i].start == e && c->dead[i].end != e)
+			return true;
+	return false;
+}
+
+/*
+ * The end of the record at @pos a dead claim gives: true with *@rend set
+ * if one does. Two that disagree (a producer died between its claim and
+ * a compare-and-swap another one won, and that one died too): the one
+ * whose end the next record or the head confirms, else none.
+ */
+static bool lfq_claims_dead_end(const struct lfq_claims *c, unsigned int n,
+				const struct lfq_ring_loc *r, u64 pos, u64 end,
+				u64 *rend)
+{
+	unsigned int i, ends = 0, fits = 0;
+	u64 e = 0;
+
+	for (i = 0; i < LFQ_DEAD_CLAIMS; i++) {
+		const struct lfq_claim_range *d = &c->dead[i];
+
+		if (d->start != pos || d->end == pos || (ends && d->end == e))
+			continue;
+		if (ends++)
+			break;		/* two that disagree */
+		e = d->end;
+	}
+	if (ends == 1) {
+		*rend = e;
+		return true;
+	}
+	if (!ends)
+		return false;
+	for (i = 0; i < LFQ_DEAD_CLAIMS; i++) {
+		const struct lfq_claim_range *d = &c->dead[i];
+
+		if (d->start != pos || d->end == pos || (fits && d->end == e) ||
+		    !lfq_rec_end_plausible(c, n, r, d->end, end))
+			continue;
+		if (fits++)
+			return false;	/* both fit: leave it */
+		e = d->end;
+	}
+	*rend = e;
+	return fits == 1;
+}
+
+/*
+ * A record queue's orphans below @end: walk the headers from the
+ * consumer's tail. A record not committed that a live claim covers is
+ * (or may be) a live producer's: the walk stops there and retries later
+ * (the consumer waits there anyway). One a dead claim starts at is
+ * discarded, its header written with the dead claim's length (the
+ * producer's reservation: the next record starts there). One that
+ * nothing covers stops the walk for good (a producer without a claim:
+ * nothing tells its length; the consumer stalls there, as it would).
+ *
+ * Why the walk can trust what it reads: the consumer keeps the headers
+ * it consumed (proto/lfq_rec.h), so a header of this lap read at a
+ * position the walk reached through headers is committed, consumed or
+ * not; a header not of this lap is a record not yet committed. Each
+ * header is re-checked against the tail read after it: once the consumer
+ * is past it, later laps may write there, and the walk starts again from
+ * the new tail. The discard is a compare-and-exchange from the word the
+ * walk read: a commit in between wins.
+ *
+ * HOSTILE MEMORY H5: at most a ring's worth of bytes per walk, and a few
+ * restarts. Lengths come from claims, which producers can forge: a forged
+ * one can only garble this queue's records (the consumer checks every
+ * header it reads), never move a kernel access outside the ring.
+ */
+static u64 lfq_orphans_walk_rec(struct lfq_claims *c, unsigned int n,
+				const struct lfq_ring_loc *r, u64 end,
+				bool *retry)
+{
+	u64 size = r->slot_count, pos, done, h, rend, tail, found = 0;
+	u32 order = lfq_rec_order(size), max = lfq_rec_max_len(size), len;
+	int restarts = 0, st;
+
+again:
+	/* ORDERING rec-release: what the consumer released is passed. */
+	pos = smp_load_acquire(r->tail) & ~7ull;
+	if ((s64)(end - pos) <= 0)
+		return found;
+	done = 0;
+	while ((s64)(end - pos) > 0 && done < size) {
+		/* ORDERING rec-commit: the header, then the tail below. */
+		h = smp_load_acquire(lfq_rec_hdr_at(r, pos));
+		/* ORDERING rec-release: pairs with the consumer's tail. */
+		tail = smp_load_acquire(r->tail);
+		if ((s64)(tail - pos) > 0) {
+			if (++restarts < 4)
+				goto again;
+			*retry = true;
+			return found;
+		}
+		st = lfq_rec_hdr_state(h, pos, order, max);
+		if (st < 0)
+			return found;	/* forged: the consumer stops there */
+		if (st > 0) {
+			len = (u32)(h & LFQ_REC_LEN_MASK);
+			done += lfq_rec_size(len);
+			pos += lfq_rec_size(len);
+			continue;
+		}
+		/*
+		 * A live claim covers it: its producer commits it, or dies
+		 * and the scan comes back (the consumer waits there anyway).
+		 */
+		if (lfq_claims_cover(c, n, pos)) {
+			*retry = true;
+			return found;
+		}
+		if (!lfq_claims_dead_end(c, n, r, pos, end, &rend))
+			return found;
+		/* HOSTILE MEMORY: a claim's length is checked like a header. */
+		if (rend - pos <= LFQ_REC_HDR_SIZE || (rend & 7) ||
+		    rend - pos - LFQ_REC_HDR_SIZE > max)
+			return found;
+		len = (u32)(rend - pos - LFQ_REC_HDR_SIZE);
+		/* ORDERING wake-data: a full barrier, as the scan's. */
+		if (!try_cmpxchg(lfq_rec_hdr_at(r, pos), &h,
+				 len | LFQ_REC_DISCARD |
+				 lfq_rec_lap(pos, order))) {
+			*retry = true;
+			return found;
+		}
+		found++;
+		done += rend - pos;
+		pos = rend;
+	}
+	return found;
+}
+
 /*
  * Discard the orphans below the horizon. Returns true if an outstanding
  * slot was covered by a live claim, so the scan must look again.
@@ -180,7 +348,10 @@ static bool lfq_orphans_scan(struct lfq_queue *q)
 	head = lfq_queue_head(q, true);
 	w.n = lfq_claims_snapshot(q);
 	w.end = (s64)(w.c->horizon - head) > 0 ? head : w.c->horizon;
-	if (q->el)
+	if (q->ring.records)
+		w.found = lfq_orphans_walk_rec(w.c, w.n, &q->ring, w.end,
+					       &w.retry);
+	else if (q->el)
 		lfq_seg_walk(q->el, lfq_orphans_scan_seg, &w);
 	else
 		w.found = lfq_orphans_scan_ring(w.c, w.n, &q->ring, w.end,
@@ -210,6 +381,30 @@ static void lfq_orphans_work(struct work_struct *work)
 		c->delay = 0;
 	}
 	mutex_unlock(&c->lock);
+}
+
+/*
+ * Record queues: remember the range of claim @i as it dies (the walk
+ * needs a dead record's end). Lock held.
+ */
+static void lfq_claims_bury_one(struct lfq_queue *q, unsigned int i)
+{
+	struct lfq_claims *c = q->claims;
+
+	lockdep_assert_held(&c->lock);
+	if (!q->ring.records)
+		return;
+	lfq_claim_read(&c->dead[c->dead_next], &q->ring.prod->claims[i]);
+	c->dead_next = (c->dead_next + 1) % LFQ_DEAD_CLAIMS;
+}
+
+/* The same for every claim in @held. */
+static void lfq_claims_bury(struct lfq_queue *q, const unsigned long *held)
+{
+	unsigned int i;
+
+	for_each_set_bit(i, held, LFQ_MPSC_CLAIMS)
+		lfq_claims_bury_one(q, i);
 }
 
 /* Claims died: scan everything reserved until now. Lock held. */
@@ -296,6 +491,7 @@ int lfq_claim_register(struct lfq_queue *q, unsigned long *held)
 	mutex_unlock(&c->lock);
 	return i;
 }
+EXPORT_SYMBOL_IF_KUNIT(lfq_claim_register);
 
 /**
  * lfq_claim_unregister() - free one claim: it dies, and the slots it may
@@ -317,6 +513,7 @@ int lfq_claim_unregister(struct lfq_queue *q, unsigned long *held, u32 index)
 	if (index >= LFQ_MPSC_CLAIMS || !test_bit(index, held)) {
 		err = -EINVAL;
 	} else {
+		lfq_claims_bury_one(q, index);
 		__clear_bit(index, held);
 		__clear_bit(index, c->live);
 		lfq_orphans_kick(q);
@@ -338,11 +535,25 @@ void lfq_claims_drop(struct lfq_queue *q, unsigned long *held)
 	if (!c || bitmap_empty(held, LFQ_MPSC_CLAIMS))
 		return;
 	mutex_lock(&c->lock);
+	lfq_claims_bury(q, held);
 	bitmap_andnot(c->live, c->live, held, LFQ_MPSC_CLAIMS);
 	bitmap_zero(held, LFQ_MPSC_CLAIMS);
 	lfq_orphans_kick(q);
 	mutex_unlock(&c->lock);
 }
+EXPORT_SYMBOL_IF_KUNIT(lfq_claims_drop);
+
+/**
+ * lfq_claims_flush() - run the orphan scan now, if one is pending, and
+ * wait for it (KUnit: a scan that has happened, not one that may have).
+ * @q:		an MPSC or MPMC queue.
+ */
+void lfq_claims_flush(struct lfq_queue *q)
+{
+	if (q->claims)
+		flush_delayed_work(&q->claims->work);
+}
+EXPORT_SYMBOL_IF_KUNIT(lfq_claims_flush);
 
 /**
  * lfq_kclaim_get() - give a kernel producer view a claim of its own.
@@ -356,6 +567,23 @@ void lfq_claims_drop(struct lfq_queue *q, unsigned long *held)
 bool lfq_kclaim_get(struct lfq_queue *q, struct lfq_mpsc_prod *p,
 		    struct lfq_mpsc_resv *r)
 {
+	struct lfq_mpsc_claim *cl = lfq_kclaim_take(q, &r->claim);
+
+	if (cl)
+		lfq_mpsc_prod_set_claim(p, cl);
+	return cl;
+}
+
+/**
+ * lfq_kclaim_take() - take a free kernel claim.
+ * @q:		an MPSC queue.
+ * @index:	set to the claim's index, for lfq_kclaim_give().
+ *
+ * Context: any, NMI included; lock-free.
+ * Return: the claim, or NULL if every kernel claim is in use.
+ */
+struct lfq_mpsc_claim *lfq_kclaim_take(struct lfq_queue *q, u32 *index)
+{
 	struct lfq_claims *c = q->claims;
 	unsigned long busy;
 	unsigned int i, tries;
@@ -363,16 +591,37 @@ bool lfq_kclaim_get(struct lfq_queue *q, struct lfq_mpsc_prod *p,
 	for (tries = 0; tries < LFQ_KCLAIM_TRIES; tries++) {
 		busy = READ_ONCE(c->kbusy);
 		if (busy == ~0UL)
-			return false;
+			return NULL;
 		i = ffz(busy);
 		/* ORDERING kclaim. */
 		if (!test_and_set_bit_lock(i, &c->kbusy)) {
-			r->claim = i;
-			lfq_mpsc_prod_set_claim(p, &c->kclaims[i]);
-			return true;
+			*index = i;
+			return &c->kclaims[i];
 		}
 	}
-	return false;
+	return NULL;
+}
+
+/**
+ * lfq_kclaim_give() - give back a kernel claim of a record queue, its
+ * range emptied: a free claim's stale range must not hold back the
+ * recovery walk (it covers nothing once empty).
+ * @q:		the queue.
+ * @index:	from lfq_kclaim_take().
+ *
+ * Context: any, NMI included.
+ */
+void lfq_kclaim_give(struct lfq_queue *q, u32 index)
+{
+	struct lfq_mpsc_claim *cl = &q->claims->kclaims[index];
+
+	/*
+	 * ORDERING claim: after our header (the walk that reads the empty
+	 * range with acquire sees the commit).
+	 */
+	smp_store_release(&cl->end, READ_ONCE(cl->start));
+	/* ORDERING kclaim: the range before the claim is free again. */
+	clear_bit_unlock(index, &q->claims->kbusy);
 }
 
 /**

@@ -20,9 +20,12 @@ int lfq_claim_register(struct lfq_queue *q, unsigned long *held);
 int lfq_claim_unregister(struct lfq_queue *q, unsigned long *held,
 			 u32 index);
 void lfq_claims_drop(struct lfq_queue *q, unsigned long *held);
+void lfq_claims_flush(struct lfq_queue *q);
 
 bool lfq_kclaim_get(struct lfq_queue *q, struct lfq_mpsc_prod *p,
 		    struct lfq_mpsc_resv *r);
 void lfq_kclaim_put(struct lfq_queue *q, const struct lfq_mpsc_resv *r);
+struct lfq_mpsc_claim *lfq_kclaim_take(struct lfq_queue *q, u32 *index);
+void lfq_kclaim_give(struct lfq_queue *q, u32 index);
 
 #endif /* _LFQ_CORE_CLAIMS_H */

@@ -7,6 +7,10 @@
  * counts a drop: kernel producers never wait. A sleeping consumer is
  * woken through irq_work, which is safe from every one of those contexts.
  *
+ * Record queues (LFQ_CREATE_RECORDS, MPSC) take records of any size up to
+ * their limit the same way: lfq_queue_rec_reserve(), then
+ * lfq_queue_rec_commit() or lfq_queue_rec_discard().
+ *
  * The ring's control words live in user-writable pages: HOSTILE MEMORY
  * H1-H6 (proto/lfq_rules.h) keep every kernel write inside the queue and
  * off slots another producer is still writing.
@@ -131,7 +135,8 @@ static void *lfq_kapi_reserve_elastic(struct lfq_queue *q,
  * counted) if the ring is full (an elastic queue: at seg_max segments, or
  * without a spare segment), @q is SPSC, the shared head kept
  * changing under LFQ_KAPI_MAX_TRIES attempts, or more kernel reservations
- * than the queue has kernel claims are in flight.
+ * than the queue has kernel claims are in flight; NULL without a drop for
+ * a record queue (lfq_queue_rec_reserve() is its API).
  */
 void *lfq_queue_reserve(struct lfq_queue *q, u32 want,
 			struct lfq_mpsc_resv *r)
@@ -141,7 +146,8 @@ void *lfq_queue_reserve(struct lfq_queue *q, u32 want,
 
 	r->count = 0;
 	r->seg = NULL;
-	if (unlikely(!lfq_type_committed(q->hdr.type) || !want))
+	if (unlikely(!lfq_type_committed(q->hdr.type) || q->ring.records ||
+		     !want))
 		return NULL;
 	lfq_kapi_view(&q->ring, &p);
 	/* A claim, so the orphan scan leaves our slots alone. */
@@ -206,3 +212,98 @@ void lfq_queue_discard(struct lfq_queue *q, const struct lfq_mpsc_resv *r)
 	lfq_kapi_publish(q, r, false);
 }
 EXPORT_SYMBOL_GPL(lfq_queue_discard);
+
+/**
+ * lfq_queue_rec_reserve() - reserve a record of @len bytes in a record
+ * queue.
+ * @q:		an MPSC record queue (LFQ_CREATE_RECORDS; a reference held
+ *		by the caller).
+ * @len:	payload bytes, 1 to the queue's limit (LFQ_REC_MAX_LEN() of
+ *		its ring bytes).
+ * @r:		the reservation, to pass to lfq_queue_rec_commit() or
+ *		lfq_queue_rec_discard() from any context.
+ *
+ * Lock-free and allocation-free, as lfq_queue_reserve(). The payload is
+ * contiguous even across the ring's end, and 8-aligned. The reservation
+ * holds one of the queue's kernel claims until it is published: the
+ * recovery of a dead process producer's records never mistakes it for
+ * theirs.
+ *
+ * Context: any, NMI included.
+ * Return: the payload, or NULL (and a drop counted) if @len is 0 or
+ * beyond the limit, the ring has no room for it, the shared head kept
+ * changing under LFQ_KAPI_MAX_TRIES attempts, or every kernel claim is
+ * in use; NULL without a drop if @q is not an MPSC record queue.
+ */
+void *lfq_queue_rec_reserve(struct lfq_queue *q, u32 len,
+			    struct lfq_rec_kresv *r)
+{
+	struct lfq_rec_ring ring;
+	struct lfq_rec_prod p;
+	void *span;
+
+	r->resv.len = 0;
+	if (unlikely(!q->ring.records || q->hdr.type != LFQ_TYPE_MPSC))
+		return NULL;
+	lfq_rec_ring_init(&ring, &q->ring);
+	lfq_rec_prod_init(&p, &ring, 1);
+	p.max_tries = LFQ_KAPI_MAX_TRIES;
+	p.claim = lfq_kclaim_take(q, &r->claim);
+	span = p.claim ? lfq_rec_reserve(&p, len, &r->resv) : NULL;
+	if (unlikely(!span)) {
+		if (p.claim)
+			lfq_kclaim_give(q, r->claim);
+		r->resv.len = 0;
+		atomic64_inc(&q->dropped);
+	}
+	return span;
+}
+EXPORT_SYMBOL_GPL(lfq_queue_rec_reserve);
+
+/* Commit or discard @r, then wake a sleeping consumer through irq_work. */
+static void lfq_kapi_rec_publish(struct lfq_queue *q,
+				 struct lfq_rec_kresv *r, bool keep)
+{
+	struct lfq_rec_ring ring;
+	struct lfq_rec_prod p;
+	bool wake;
+
+	if (!r->resv.len)
+		return;
+	lfq_rec_ring_init(&ring, &q->ring);
+	lfq_rec_prod_init(&p, &ring, 1);
+	wake = keep ? lfq_rec_commit(&p, &r->resv) :
+		      lfq_rec_discard(&p, &r->resv);
+	lfq_kclaim_give(q, r->claim);
+	r->resv.len = 0;
+	if (wake)
+		irq_work_queue(&q->wake_work);
+}
+
+/**
+ * lfq_queue_rec_commit() - publish a record reserved by
+ * lfq_queue_rec_reserve(), in any order relative to other producers.
+ * @q:		the queue.
+ * @r:		the reservation, its payload written; emptied.
+ *
+ * Context: any, NMI included.
+ */
+void lfq_queue_rec_commit(struct lfq_queue *q, struct lfq_rec_kresv *r)
+{
+	lfq_kapi_rec_publish(q, r, true);
+}
+EXPORT_SYMBOL_GPL(lfq_queue_rec_commit);
+
+/**
+ * lfq_queue_rec_discard() - give a reserved record up; the consumer skips
+ * it and counts it.
+ * @q:		the queue.
+ * @r:		the reservation; emptied.
+ *
+ * Context: any, NMI included.
+ */
+void lfq_queue_rec_discard(struct lfq_queue *q, struct lfq_rec_kresv *r)
+{
+	lfq_kapi_rec_publish(q, r, false);
+}
+EXPORT_SYMBOL_GPL(lfq_queue_rec_discard);

@@ -12,6 +12,7 @@
 
 #include "proto/lfq_mpmc.h"
 #include "proto/lfq_mpsc.h"
+#include "proto/lfq_rec.h"
 #include "proto/lfq_spsc.h"
 
 struct lfq_queue;
@@ -49,6 +50,22 @@ void *lfq_queue_reserve(struct lfq_queue *q, u32 want,
 			struct lfq_mpsc_resv *r);
 void lfq_queue_commit(struct lfq_queue *q, const struct lfq_mpsc_resv *r);
 void lfq_queue_discard(struct lfq_queue *q, const struct lfq_mpsc_resv *r);
+
+/**
+ * struct lfq_rec_kresv - a kernel producer's record, reserved in a record
+ * queue (LFQ_CREATE_RECORDS) until its commit or discard.
+ * @resv:	where it is and its length (0: nothing reserved).
+ * @claim:	the kernel claim it holds (crash safety of the others).
+ */
+struct lfq_rec_kresv {
+	struct lfq_rec_resv resv;
+	u32 claim;
+};
+
+void *lfq_queue_rec_reserve(struct lfq_queue *q, u32 len,
+			    struct lfq_rec_kresv *r);
+void lfq_queue_rec_commit(struct lfq_queue *q, struct lfq_rec_kresv *r);
+void lfq_queue_rec_discard(struct lfq_queue *q, struct lfq_rec_kresv *r);
 
 int lfq_consumer_init(struct lfq_consumer *c, struct lfq_queue *q);
 void lfq_consumer_fini(struct lfq_consumer *c);

@@ -76,10 +76,13 @@ static int lfq_consumer_init_mpmc(struct lfq_consumer *c, struct lfq_queue *q)
  * Context: any context for an SPSC or MPSC queue that is not elastic;
  * process context for an elastic or an MPMC one.
  * Return: 0, or -ENOSPC when an MPMC queue has its limit of in-kernel
- * consumers (LFQ_MPMC_KCLAIMS).
+ * consumers (LFQ_MPMC_KCLAIMS), -EOPNOTSUPP for a record queue (not yet
+ * consumed by the kernel).
  */
 int lfq_consumer_init(struct lfq_consumer *c, struct lfq_queue *q)
 {
+	if (q->ring.records)
+		return -EOPNOTSUPP;
 	if (q->hdr.type == LFQ_TYPE_MPMC)
 		return lfq_consumer_init_mpmc(c, q);
 	c->q = q;

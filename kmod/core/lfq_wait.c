@@ -89,6 +89,8 @@ static bool lfq_heavy_fence(void)
 static bool lfq_queue_count(struct lfq_queue *q, u32 flags, u32 min_count,
 			    bool arm, u32 *available)
 {
+	min_count = lfq_ready_want(&q->ring, flags == LFQ_WAIT_DATA,
+				   min_count);
 	if (q->el)
 		*available = flags == LFQ_WAIT_DATA ?
 			     lfq_seg_ready_data(q->el, min_count, arm) :

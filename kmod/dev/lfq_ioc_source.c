@@ -32,6 +32,9 @@ static void lfq_source_encode(const struct lfq_src_args *a, s32 target_fd,
 		u->timer_period_ns = a->synth.timer_period_ns;
 		u->flags = a->synth.nmi ? LFQ_SOURCE_SYNTH_NMI : 0;
 		break;
+	case LFQ_SOURCE_PROC:
+		u->record_size = a->proc.record_size;
+		break;
 	case LFQ_SOURCE_SYSCALL:
 		u->syscall_nr = a->syscall.nr;
 		u->record_size = a->syscall.record_size;
@@ -68,6 +71,7 @@ static int lfq_source_decode(const struct lfq_source *u,
 		};
 		break;
 	case LFQ_SOURCE_PROC:
+		a->proc.record_size = u->record_size;
 		break;
 	case LFQ_SOURCE_SYSCALL:
 		a->syscall.nr = u->syscall_nr;

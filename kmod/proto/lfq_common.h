@@ -35,6 +35,9 @@
  * @type:	LFQ_TYPE_*.
  * @segment:	an elastic segment: @head may carry LFQ_SEG_SEALED, and
  *		indices below @base have no previous lap in the ring.
+ * @records:	a record queue (LFQ_CREATE_RECORDS): @slot_size is 1,
+ *		@slot_count the ring's bytes, @head and @tail byte indices,
+ *		and the protocol lfq_rec.h's (no commit words).
  * @light:	publishers through this location may use the light half of
  *		the asymmetric handshake (the queue is LFQ_WAKE_ASYMMETRIC
  *		and its sleepers' heavy fence reaches this publisher:
@@ -56,6 +59,7 @@ struct lfq_ring_loc {
 	__u32 slot_count;
 	__u32 type;
 	__u32 segment;
+	__u32 records;
 	__u32 light;
 };
 
@@ -99,6 +103,7 @@ static inline void lfq_ring_loc_init(struct lfq_ring_loc *r, void *base,
 	r->slot_count = h->slot_count;
 	r->type = h->type;
 	r->segment = 0;
+	r->records = !!(h->flags & LFQ_CREATE_RECORDS);
 	r->light = 0;	/* lfq_ring_loc_light() where the fence reaches */
 }
 

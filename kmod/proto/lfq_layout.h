@@ -62,6 +62,8 @@ struct lfq_geometry {
  * @frames_offset: elastic: frame 0.
  * @frame_size:	elastic: bytes of one frame (commit words, slots twice).
  * @seg_max:	elastic: frames in the layout; 0 for a fixed queue.
+ * @records:	a record queue (LFQ_CREATE_RECORDS): its consumer writes the
+ *		data area too (it zeroes what it consumed, lfq_rec.h).
  * @map_size:	bytes of the whole layout, both copies of every slot area
  *		included.
  */
@@ -84,6 +86,7 @@ struct lfq_layout {
 	__u64 frames_offset;
 	__u64 frame_size;
 	__u64 seg_max;
+	__u64 records;
 	__u64 map_size;
 };
 
@@ -107,7 +110,8 @@ static inline __u64 lfq_page_align(__u64 bytes, __u64 page_size)
  * <= seg_max <= LFQ_SEGS_MAX segments, seg_max 2 at least (a full segment
  * is sealed for good and the queue goes on in the next: with one there is
  * no next), and seg_max of them hold at most LFQ_ELASTIC_BYTES_MAX bytes
- * of slots; a fixed one has neither.
+ * of slots; a fixed one has neither. A record queue (LFQ_CREATE_RECORDS)
+ * is an SPSC or MPSC ring of slot_count bytes (slot_size 1), fixed.
  *
  * Return: 0, or -EINVAL if any rule is broken.
  */
@@ -121,6 +125,13 @@ static inline int lfq_geometry_check(const struct lfq_geometry *g,
 		return -EINVAL;
 	if (g->flags & ~LFQ_CREATE_FLAGS_ALL)
 		return -EINVAL;
+	/* A ring of bytes, SPSC or MPSC, fixed (lfq_rec.h). */
+	if (g->flags & LFQ_CREATE_RECORDS)
+		return g->type == LFQ_TYPE_MPMC || g->slot_size != 1 ||
+		       (g->flags & LFQ_CREATE_ELASTIC) || g->seg_min ||
+		       g->seg_max || !lfq_is_pow2(g->slot_count) ||
+		       bytes > LFQ_DATA_BYTES_MAX || !lfq_is_pow2(page_size) ||
+		       bytes % page_size ? -EINVAL : 0;
 	if (g->slot_size < LFQ_SLOT_SIZE_MIN ||
 	    g->slot_size > LFQ_SLOT_SIZE_MAX || g->slot_size % 8)
 		return -EINVAL;
@@ -156,7 +167,8 @@ static inline void lfq_layout_init(struct lfq_layout *l,
 {
 	__u64 commit = 0, segs = g->seg_max;
 
-	if (lfq_type_committed(g->type))
+	/* Record queues commit in their headers: no commit words. */
+	if (lfq_type_committed(g->type) && !(g->flags & LFQ_CREATE_RECORDS))
 		commit = lfq_page_align((__u64)g->slot_count * 8, page_size);
 	l->hdr_offset = 0;
 	l->prod_offset = page_size;
@@ -167,6 +179,7 @@ static inline void lfq_layout_init(struct lfq_layout *l,
 	l->release_size = g->type == LFQ_TYPE_MPMC ? commit : 0;
 	l->data_size = (__u64)g->slot_size * g->slot_count;
 	l->seg_max = segs;
+	l->records = !!(g->flags & LFQ_CREATE_RECORDS);
 	if (!(g->flags & LFQ_CREATE_ELASTIC)) {
 		l->data_offset = l->release_offset + l->release_size;
 		l->segtab_offset = 0;
@@ -224,9 +237,11 @@ enum lfq_part {
  * when it maps a queue. The header and the segment table are never
  * writable, the consumer page, the release words (MPMC) and the segments'
  * tail words only by a consumer, the rest (producer page, commit words,
- * slots, head words, frames) only by a producer.
+ * slots, head words, frames) only by a producer; but a record queue's
+ * data area by both (its consumer zeroes the records it consumed).
  *
- * Return: the LFQ_ROLE_* bit a file needs to map the part writable, or 0
+ * Return: the LFQ_ROLE_* bits a file needs one of to map the part
+ * writable, or 0
  * if no file may.
  */
 static inline __u32 lfq_layout_part(const struct lfq_layout *l,
@@ -259,7 +274,7 @@ static inline __u32 lfq_layout_part(const struct lfq_layout *l,
 	case LFQ_PART_DATA:
 		*off = l->data_offset;
 		*size = fixed ? 2 * l->data_size : 0;
-		return LFQ_ROLE_PRODUCER;
+		return l->records ? LFQ_ROLE_ALL : LFQ_ROLE_PRODUCER;
 	case LFQ_PART_SEGTAB:
 		*off = l->segtab_offset;
 		*size = l->segtab_size;

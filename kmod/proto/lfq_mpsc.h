@@ -303,6 +303,21 @@ static inline __u32 lfq_mpsc_lap_free(const struct lfq_mpsc_prod *p,
 	return n;
 }
 
+/*
+ * A reservation failed: empty the claim, which may still name the range
+ * of a compare-and-swap another producer won. Left as it was, it would
+ * cover that producer's slots; were that one to die, the orphan scan
+ * would wait for us, and we for space (ORDERING claim: a release, as the
+ * claim's other stores). Return: NULL, for the caller to return.
+ */
+static inline void *lfq_mpsc_unclaim(struct lfq_mpsc_prod *p)
+{
+	if (p->claim)
+		lfq_store_release(&p->claim->end,
+				  lfq_load_relaxed(&p->claim->start));
+	return (void *)0;
+}
+
 /**
  * lfq_mpsc_reserve() - reserve up to @want consecutive slots.
  * @p:		producer view.
@@ -340,7 +355,7 @@ static inline void *lfq_mpsc_reserve(struct lfq_mpsc_prod *p, __u32 want,
 		n = lfq_mpsc_lap_free(p, head, n);
 		if (lfq_unlikely(!n)) {
 			r->count = 0;
-			return (void *)0;
+			return lfq_mpsc_unclaim(p);
 		}
 		if (p->claim) {
 			/* ORDERING claim: claim [head, head + n) before
@@ -361,7 +376,7 @@ static inline void *lfq_mpsc_reserve(struct lfq_mpsc_prod *p, __u32 want,
 		}
 		if (lfq_unlikely(++tries == p->max_tries)) {
 			r->count = 0;
-			return (void *)0;
+			return lfq_mpsc_unclaim(p);
 		}
 	}
 	r->index = head;

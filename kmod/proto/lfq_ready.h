@@ -10,7 +10,54 @@
 
 #include "lfq.h"
 #include "lfq_mpsc.h"
+#include "lfq_rec.h"
 #include "lfq_spsc.h"
+
+/**
+ * lfq_rec_ready_data() - whether a record queue has a record (committed
+ * or discarded) at its tail: 1 or 0, arming need_data first if @arm.
+ * @r:		the ring (@r->records).
+ * @arm:	as lfq_ready_data()'s; a record queue's waiter waits for one
+ *		record, whatever it asks.
+ *
+ * A forged header at the tail reads as "none": the consumer would only
+ * stop there (HOSTILE MEMORY), so its waiter sleeps until a commit.
+ *
+ * Return: 1 or 0.
+ */
+static inline __u32 lfq_rec_ready_data(const struct lfq_ring_loc *r,
+				       __u32 arm)
+{
+	__u64 size = r->slot_count, tail, h;
+
+	if (arm)
+		lfq_arm_flag(r->need_data, 1);
+	/* HOSTILE MEMORY: records start 8-aligned, whatever the page says. */
+	tail = lfq_load_relaxed(r->tail) & ~7ull;
+	/*
+	 * ORDERING wake-data: after the barrier lfq_arm_flag() ends with,
+	 * pairs with the producer's one after its header (lfq_rec_publish()).
+	 */
+	h = lfq_load_after_mb((__u64 *)(r->data + (tail & (size - 1))));
+	return lfq_rec_hdr_state(h, tail, lfq_rec_order(size),
+				 lfq_rec_max_len(size)) > 0;
+}
+
+/**
+ * lfq_ready_want() - what a waiter for @min_count waits for: a record
+ * queue's data waiter for one record (lfq_rec_ready_data() counts no
+ * further), every other waiter for @min_count.
+ * @r:		the ring.
+ * @data:	waiting for data (else for space).
+ * @min_count:	what the waiter asked for.
+ *
+ * Return: the count to wait for.
+ */
+static inline __u32 lfq_ready_want(const struct lfq_ring_loc *r, int data,
+				   __u32 min_count)
+{
+	return data && r->records ? 1 : min_count;
+}
 
 /**
  * lfq_ready_data() - readable slots, arming need_data first if @arm.
@@ -26,6 +73,8 @@
 static inline __u32 lfq_ready_data(const struct lfq_ring_loc *r, __u32 max,
 				   __u32 arm)
 {
+	if (r->records)
+		return lfq_rec_ready_data(r, arm);
 	if (lfq_type_committed(r->type))
 		return arm ? lfq_mpsc_arm_data_wait(r, max, arm) :
 			     lfq_mpsc_ready(r->commit, r->slot_count - 1,
@@ -64,7 +113,8 @@ static inline __u32 lfq_ready_space(const struct lfq_ring_loc *r, __u32 max,
 	__u32 n = arm ? lfq_arm_space_wait(r, arm) : lfq_free_slots(r);
 	__u64 head;
 
-	if (!lfq_type_committed(r->type))
+	/* A record queue: free bytes (a slot is a byte). */
+	if (!lfq_type_committed(r->type) || r->records)
 		return n;
 	if (n > max)
 		n = max;

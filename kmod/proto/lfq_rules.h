@@ -50,14 +50,19 @@
  *		covered by a record the recovery sees, or released. The
  *		records of in-kernel consumers (in kernel memory) are read
  *		with the live ones.
- * rec-commit	P: lfq_store_release(header) in lfq_rec_commit()
- *		C: lfq_load_acquire(header) in lfq_rec_peek().
+ * rec-commit	P: lfq_store_release(header) in lfq_rec_publish()
+ *		C: lfq_load_acquire(header) in lfq_rec_peek(),
+ *		   _peek_batch(); K: smp_load_acquire(header) in
+ *		   lfq_orphans_walk_rec().
  *		A record's payload is written before its header shows it.
- * rec-release	C: zeroing of the record's words, then
- *		   lfq_store_release(tail) in lfq_rec_pass()
+ * rec-release	C: zeroing of the record's payload words, then
+ *		   lfq_store_release(tail) in lfq_rec_tail()
  *		P: lfq_load_acquire(tail) in lfq_rec_reserve().
- *		Bytes a producer reserves read zero until it writes them:
- *		a later record's header is never a stale word.
+ *		Bytes a producer reserves read zero, or a header of an
+ *		earlier lap, until it writes them: a later record's header
+ *		is never a stale payload word. K: the walk's acquire of tail
+ *		after each header: a header read before the consumer passed
+ *		it belongs to this lap.
  * mpmc-release	C: lfq_store_release(release word) in lfq_mpmc_publish()
  *		P: lfq_load_acquire(release word) in lfq_mpsc_laps_done(),
  *		   for lfq_mpsc_lap_free() on an MPMC ring.

@@ -94,18 +94,19 @@ static void lfq_src_table_trim(struct lfq_queue *q, struct lfq_src_table *t)
  * The record size @a asks for, against the type and @q's slots: 0 (the
  * type's natural size) or a multiple of 8 from the type's smallest record
  * up to LFQ_SOURCE_RECORD_SIZE_MAX, for types that honour it; it must fit
- * a slot.
+ * a slot (a record queue: its limit).
  */
 static int lfq_src_check_size(const struct lfq_src_type *type,
 			      const struct lfq_src_args *a,
 			      const struct lfq_queue *q)
 {
-	u32 size = a->type == LFQ_SOURCE_SYSCALL ? a->syscall.record_size : 0;
+	u32 size = a->type == LFQ_SOURCE_SYSCALL ? a->syscall.record_size :
+		   a->type == LFQ_SOURCE_PROC ? a->proc.record_size : 0;
 
 	if (size && (!type->sized || size % 8 || size < type->rec_size ||
 		     size > LFQ_SOURCE_RECORD_SIZE_MAX))
 		return -EINVAL;
-	if (q->hdr.slot_size < max_t(size_t, size, type->rec_size))
+	if (lfq_src_room(q) < max_t(size_t, size, type->rec_size))
 		return -EMSGSIZE;
 	return 0;
 }

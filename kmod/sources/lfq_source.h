@@ -50,6 +50,14 @@ struct lfq_src_syscall_args {
 };
 
 /**
+ * struct lfq_src_proc_args - LFQ_SOURCE_PROC's arguments.
+ * @record_size: the largest record, 0 for the default (lfq_source.h).
+ */
+struct lfq_src_proc_args {
+	u32 record_size;
+};
+
+/**
  * struct lfq_src_echo_args - LFQ_SOURCE_ECHO's arguments.
  * @target:	the queue the copies go to, already found and checked for
  *		the caller's producer role (the caller keeps its reference;
@@ -75,6 +83,7 @@ struct lfq_src_args {
 	union {
 		struct lfq_src_synth_args synth;
 		struct lfq_src_syscall_args syscall;
+		struct lfq_src_proc_args proc;
 		struct lfq_src_echo_args echo;
 	};
 };
@@ -139,16 +148,43 @@ void lfq_synth_module_exit(void);
 unsigned int lfq_src_consumed(struct lfq_queue *q);
 void lfq_src_set_consumed(struct lfq_queue *q, bool consumed);
 
+/**
+ * struct lfq_src_resv - a source's reservation: one slot, or, in a record
+ * queue (LFQ_CREATE_RECORDS), one record of the event's size.
+ * @slot:	a slot queue's.
+ * @rec:	a record queue's.
+ */
+struct lfq_src_resv {
+	union {
+		struct lfq_mpsc_resv slot;
+		struct lfq_rec_kresv rec;
+	};
+};
+
 /*
- * Reserve one slot of @src's queue for a record of @size bytes of @type
- * and fill in its header; NULL (a drop counted) if the ring is full.
- * Commit with lfq_queue_commit(). Any context, NMI included.
+ * The largest record a source may write into @q: a slot, or a record
+ * queue's limit.
+ */
+static inline u32 lfq_src_room(const struct lfq_queue *q)
+{
+	return q->ring.records ? lfq_rec_max_len(q->hdr.slot_count) :
+				 q->hdr.slot_size;
+}
+
+/*
+ * Reserve a slot of @src's queue (a record queue: a record of @size
+ * bytes) for an event of @size bytes of @type and fill in its header;
+ * NULL (a drop counted) if the ring is full. Publish with
+ * lfq_src_commit(). Any context, NMI included.
  */
 static inline void *lfq_src_reserve(struct lfq_src *src, u16 type, u16 size,
-				    struct lfq_mpsc_resv *r)
+				    struct lfq_src_resv *r)
 {
-	struct lfq_event *ev = lfq_queue_reserve(src->q, 1, r);
+	struct lfq_queue *q = src->q;
+	struct lfq_event *ev;
 
+	ev = q->ring.records ? lfq_queue_rec_reserve(q, size, &r->rec) :
+			       lfq_queue_reserve(q, 1, &r->slot);
 	if (unlikely(!ev))
 		return NULL;
 	ev->type = type;
@@ -156,6 +192,15 @@ static inline void *lfq_src_reserve(struct lfq_src *src, u16 type, u16 size,
 	ev->cpu = raw_smp_processor_id();
 	ev->time_ns = ktime_get_mono_fast_ns();
 	return ev;
+}
+
+/* Publish what lfq_src_reserve() reserved. Any context, NMI included. */
+static inline void lfq_src_commit(struct lfq_src *src, struct lfq_src_resv *r)
+{
+	if (src->q->ring.records)
+		lfq_queue_rec_commit(src->q, &r->rec);
+	else
+		lfq_queue_commit(src->q, &r->slot);
 }
 
 #endif /* _LFQ_SOURCES_SOURCE_H */

@@ -89,14 +89,14 @@ static bool lfq_synth_emit(struct lfq_synth_prod *p)
 {
 	struct lfq_synth *s = p->synth;
 	struct lfq_event_synth *ev;
-	struct lfq_mpsc_resv r;
+	struct lfq_src_resv r;
 
 	ev = lfq_src_reserve(&s->src, LFQ_EVENT_SYNTH, sizeof(*ev), &r);
 	if (ev) {
 		ev->producer = p->id;
 		ev->context = lfq_synth_context();
 		ev->seq = p->seq;
-		lfq_queue_commit(s->src.q, &r);
+		lfq_src_commit(&s->src, &r);
 	}
 	/* A dropped record still takes its number: the consumer sees a gap. */
 	p->seq++;

@@ -9,7 +9,9 @@
  *
  * Probes run with preemption disabled, in the traced task's context, and
  * write through the lock-free in-kernel producer API: a full ring drops
- * the record and counts it.
+ * the record and counts it. In a record queue (LFQ_CREATE_RECORDS) each
+ * record takes the bytes it needs: an exec carries its whole path and its
+ * argv, a syscall entry all six arguments.
  */
 #include <linux/compat.h>
 #include <linux/binfmts.h>
@@ -21,6 +23,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/tracepoint.h>
+#include <linux/uaccess.h>
 #include <asm/syscall.h>
 
 #include "lfq_source.h"
@@ -45,7 +48,10 @@ struct lfq_trace_probe {
  * @syscall_nr:	SYSCALL: the syscall recorded.
  * @rec_size:	SYSCALL: bytes of each record, the tail past struct
  *		lfq_event_syscall zeroed.
- * @name_room:	PROC: bytes for an exec's filename, NUL included.
+ * @name_room:	PROC: bytes for an exec's filename, NUL included (a slot
+ *		queue's; a record queue's exec records take @rec_max).
+ * @rec_max:	PROC on a record queue: the largest record (path and argv
+ *		are cut to fit it).
  * @nr_probes:	entries of @probes in use.
  * @nr_registered: entries of @probes registered.
  * @probes:	the tracepoints hooked.
@@ -55,6 +61,7 @@ struct lfq_trace_src {
 	long syscall_nr;
 	u32 rec_size;
 	u32 name_room;
+	u32 rec_max;
 	u32 nr_probes;
 	u32 nr_registered;
 	struct lfq_trace_probe probes[LFQ_TRACE_PROBES_MAX];
@@ -74,23 +81,73 @@ static void lfq_proc_fill(struct lfq_trace_src *t, struct lfq_event_proc *ev,
 	ev->child_pid = 0;
 	ev->child_tgid = 0;
 	ev->exit_code = 0;
-	ev->__pad = 0;
+	ev->args_size = 0;
+	ev->cut = 0;
 	/* As the sched tracepoints copy it: racing renames give a mix. */
 	memcpy(ev->comm, p->comm, TASK_COMM_LEN);
 	ev->comm[TASK_COMM_LEN - 1] = '\0';
 	LFQ_EVENT_PROC_FILENAME(ev)[0] = '\0';
 }
 
+/* @extra: bytes after the event (a slot queue's filename room aside). */
 static struct lfq_event_proc *lfq_proc_reserve(struct lfq_trace_src *t,
 					       u16 type, struct task_struct *p,
-					       struct lfq_mpsc_resv *r)
+					       u32 extra,
+					       struct lfq_src_resv *r)
 {
 	struct lfq_event_proc *ev;
 
-	ev = lfq_src_reserve(&t->src, type, sizeof(*ev) + 1, r);
+	ev = lfq_src_reserve(&t->src, type, sizeof(*ev) + extra, r);
 	if (ev)
 		lfq_proc_fill(t, ev, p);
 	return ev;
+}
+
+/*
+ * An exec into a record queue: the record is as long as the path and the
+ * argv (the new image's, from its stack: mm->arg_start to arg_end), cut
+ * to t->rec_max and flagged. The argv is read without faulting (a probe
+ * cannot sleep): pages not present give an empty argv, flagged cut.
+ */
+static void lfq_probe_exec_rec(struct lfq_trace_src *t, struct task_struct *p,
+			       struct linux_binprm *bprm)
+{
+	u32 room = t->rec_max - sizeof(struct lfq_event_proc), name, args;
+	struct mm_struct *mm = p->mm;
+	struct lfq_event_proc *ev;
+	unsigned long from = 0;
+	struct lfq_src_resv r;
+	u16 cut = 0;
+	char *at;
+
+	name = strnlen(bprm->filename, room - 1) + 1;
+	if (bprm->filename[name - 1])
+		cut |= LFQ_PROC_PATH_CUT;
+	args = 0;
+	if (mm && mm->arg_end > mm->arg_start) {
+		from = mm->arg_start;
+		args = min_t(unsigned long, mm->arg_end - from, room - name);
+		if (args < mm->arg_end - from)
+			cut |= LFQ_PROC_ARGS_CUT;
+	}
+	ev = lfq_proc_reserve(t, LFQ_EVENT_EXEC, p, name + args, &r);
+	if (!ev)
+		return;
+	at = LFQ_EVENT_PROC_FILENAME(ev);
+	memcpy(at, bprm->filename, name - 1);
+	at[name - 1] = '\0';
+	at += name;
+	if (args && copy_from_user_nofault(at, (const void __user *)from,
+					   args)) {
+		memset(at, 0, args);
+		cut |= LFQ_PROC_ARGS_CUT;
+	}
+	/* A cut argv still ends its last argument. */
+	if (args)
+		at[args - 1] = '\0';
+	ev->args_size = args;
+	ev->cut = cut;
+	lfq_src_commit(&t->src, &r);
 }
 
 static void lfq_probe_exec(void *data, struct task_struct *p, pid_t old_pid,
@@ -98,18 +155,24 @@ static void lfq_probe_exec(void *data, struct task_struct *p, pid_t old_pid,
 {
 	struct lfq_trace_src *t = data;
 	struct lfq_event_proc *ev;
-	struct lfq_mpsc_resv r;
+	struct lfq_src_resv r;
 	ssize_t len;
 
-	ev = lfq_proc_reserve(t, LFQ_EVENT_EXEC, p, &r);
+	if (t->src.q->ring.records) {
+		lfq_probe_exec_rec(t, p, bprm);
+		return;
+	}
+	ev = lfq_proc_reserve(t, LFQ_EVENT_EXEC, p, 1, &r);
 	if (!ev)
 		return;
 	len = strscpy(LFQ_EVENT_PROC_FILENAME(ev), bprm->filename,
 		      t->name_room);
-	if (len < 0)
+	if (len < 0) {
 		len = t->name_room - 1;	/* cut to fit, still terminated */
+		ev->cut |= LFQ_PROC_PATH_CUT;
+	}
 	ev->hdr.size = sizeof(*ev) + len + 1;
-	lfq_queue_commit(t->src.q, &r);
+	lfq_src_commit(&t->src, &r);
 }
 
 static void lfq_probe_fork(void *data, struct task_struct *parent,
@@ -117,28 +180,28 @@ static void lfq_probe_fork(void *data, struct task_struct *parent,
 {
 	struct lfq_trace_src *t = data;
 	struct lfq_event_proc *ev;
-	struct lfq_mpsc_resv r;
+	struct lfq_src_resv r;
 
-	ev = lfq_proc_reserve(t, LFQ_EVENT_FORK, parent, &r);
+	ev = lfq_proc_reserve(t, LFQ_EVENT_FORK, parent, 1, &r);
 	if (!ev)
 		return;
 	ev->child_pid = task_pid_nr_ns(child, t->src.pid_ns);
 	ev->child_tgid = task_tgid_nr_ns(child, t->src.pid_ns);
-	lfq_queue_commit(t->src.q, &r);
+	lfq_src_commit(&t->src, &r);
 }
 
 static void lfq_probe_exit(void *data, struct task_struct *p)
 {
 	struct lfq_trace_src *t = data;
 	struct lfq_event_proc *ev;
-	struct lfq_mpsc_resv r;
+	struct lfq_src_resv r;
 
-	ev = lfq_proc_reserve(t, LFQ_EVENT_EXIT, p, &r);
+	ev = lfq_proc_reserve(t, LFQ_EVENT_EXIT, p, 1, &r);
 	if (!ev)
 		return;
 	/* do_exit() stored the wait(2) status before this tracepoint. */
 	ev->exit_code = READ_ONCE(p->exit_code);
-	lfq_queue_commit(t->src.q, &r);
+	lfq_src_commit(&t->src, &r);
 }
 
 static void lfq_probe_sys_enter(void *data, struct pt_regs *regs, long id)
@@ -146,7 +209,7 @@ static void lfq_probe_sys_enter(void *data, struct pt_regs *regs, long id)
 	struct lfq_trace_src *t = data;
 	struct lfq_event_syscall *ev;
 	unsigned long args[6];
-	struct lfq_mpsc_resv r;
+	struct lfq_src_resv r;
 
 	/* Compat tasks number their syscalls differently. */
 	if (id != t->syscall_nr || in_compat_syscall())
@@ -161,7 +224,11 @@ static void lfq_probe_sys_enter(void *data, struct pt_regs *regs, long id)
 	/* The slot held an older record: no stale bytes past ours. */
 	if (t->rec_size > sizeof(*ev))
 		memset(ev + 1, 0, t->rec_size - sizeof(*ev));
-	lfq_queue_commit(t->src.q, &r);
+	/* A record queue's records carry the other five arguments too. */
+	if (t->src.q->ring.records && t->rec_size >= LFQ_EVENT_SYSCALL_FULL)
+		memcpy(LFQ_EVENT_SYSCALL_ARGS(ev), &args[1],
+		       5 * sizeof(args[0]));
+	lfq_src_commit(&t->src, &r);
 }
 
 static void lfq_trace_find(struct tracepoint *tp, void *priv)
@@ -236,8 +303,13 @@ static struct lfq_src *lfq_proc_attach(const struct lfq_src *tmpl,
 	t = kzalloc(sizeof(*t), GFP_KERNEL_ACCOUNT);
 	if (!t)
 		return ERR_PTR(-ENOMEM);
-	t->name_room = min_t(u32, tmpl->q->hdr.slot_size -
+	t->name_room = min_t(u32, (args->proc.record_size ?:
+				   tmpl->q->hdr.slot_size) -
 			     sizeof(struct lfq_event_proc), PATH_MAX);
+	/* lfq_src_check() checked a record_size against the queue's limit. */
+	t->rec_max = args->proc.record_size ?:
+		     min_t(u32, LFQ_EVENT_PROC_RECORD_DEFAULT,
+			   lfq_src_room(tmpl->q));
 	t->probes[0] = (struct lfq_trace_probe){
 		"sched_process_fork", (void *)lfq_probe_fork };
 	t->probes[1] = (struct lfq_trace_probe){
@@ -262,8 +334,14 @@ static struct lfq_src *lfq_syscall_attach(const struct lfq_src *tmpl,
 	if (!t)
 		return ERR_PTR(-ENOMEM);
 	t->syscall_nr = a->nr;
-	/* lfq_src_check() checked it against the slot size. */
-	t->rec_size = a->record_size ?: sizeof(struct lfq_event_syscall);
+	/*
+	 * lfq_src_check() checked it against the slot size (a record
+	 * queue's limit); a record queue's natural record has all six
+	 * arguments.
+	 */
+	t->rec_size = a->record_size ?:
+		      (tmpl->q->ring.records ? LFQ_EVENT_SYSCALL_FULL :
+					       sizeof(struct lfq_event_syscall));
 	t->probes[0] = (struct lfq_trace_probe){
 		"sys_enter", (void *)lfq_probe_sys_enter };
 	t->nr_probes = 1;
@@ -275,6 +353,7 @@ const struct lfq_src_type lfq_src_proc = {
 	.detach		= lfq_trace_detach,
 	.rec_size	= LFQ_EVENT_PROC_SLOT_MIN,
 	.producer	= true,
+	.sized		= true,
 };
 
 const struct lfq_src_type lfq_src_syscall = {

@@ -7,16 +7,22 @@
  * skips them in one peek, frees them at once and counts them. Then many
  * laps of a small ring, three producers finishing reservations in random
  * order (some discarded) from several start indices up to the discard
- * bit, every peek checked against a model of the slot states.
+ * bit, every peek checked against a model of the slot states. And the
+ * orphan a dead producer leaves is discarded even when a live producer's
+ * claim last named it (lfq_mpsc_unclaim()).
  */
 #include <kunit/test.h>
+#include <linux/delay.h>
 #include <linux/kernel.h>
 #include <linux/limits.h>
 #include <linux/minmax.h>
 #include <linux/module.h>
 #include <linux/string.h>
 
+#include "core/lfq_claims.h"
 #include "lfq_kunit_util.h"
+
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 
 static void lfq_mpsc_discard_front_test(struct kunit *test)
 {
@@ -318,11 +324,65 @@ static void lfq_mpsc_laps_test(struct kunit *test)
 	KUNIT_EXPECT_LT(test, head, 1ULL << 63);
 }
 
+/*
+ * A live producer whose compare-and-swap lost to one that then died, and
+ * whose next try found the ring full: its failed reservation empties its
+ * claim, or the claim would cover the dead producer's slot and the orphan
+ * scan would wait for the live one, which waits for the space the scan
+ * frees. Fails without lfq_mpsc_unclaim().
+ */
+static void lfq_mpsc_unclaim_test(struct kunit *test)
+{
+	struct lfq_queue *q = lfq_kunit_queue(test, LFQ_TYPE_MPSC, 64, 64);
+	DECLARE_BITMAP(dead, LFQ_MPSC_CLAIMS);
+	DECLARE_BITMAP(live, LFQ_MPSC_CLAIMS);
+	struct lfq_mpsc_prod *pd = kunit_kzalloc(test, sizeof(*pd), GFP_KERNEL);
+	struct lfq_mpsc_prod *pl = kunit_kzalloc(test, sizeof(*pl), GFP_KERNEL);
+	struct lfq_stats *st = kunit_kzalloc(test, sizeof(*st), GFP_KERNEL);
+	struct lfq_mpsc_resv d, k, l;
+	struct lfq_mpsc_claim *lc;
+	u64 start, end;
+	int cd, cl, i;
+
+	KUNIT_ASSERT_TRUE(test, pd && pl && st);
+	bitmap_zero(dead, LFQ_MPSC_CLAIMS);
+	bitmap_zero(live, LFQ_MPSC_CLAIMS);
+	cd = lfq_claim_register(q, dead);
+	cl = lfq_claim_register(q, live);
+	KUNIT_ASSERT_GE(test, cd, 0);
+	KUNIT_ASSERT_GE(test, cl, 0);
+	lfq_mpsc_prod_init(pd, &q->ring);
+	lfq_mpsc_prod_set_claim(pd, &q->ring.prod->claims[cd]);
+	KUNIT_ASSERT_NOT_NULL(test, lfq_mpsc_reserve(pd, 1, &d));
+	KUNIT_ASSERT_NOT_NULL(test, lfq_queue_reserve(q, 63, &k));
+	KUNIT_ASSERT_EQ(test, k.count, 63);
+	lfq_queue_commit(q, &k);
+	/* The live claim as its lost compare-and-swap left it. */
+	lc = &q->ring.prod->claims[cl];
+	WRITE_ONCE(lc->start, d.index);
+	WRITE_ONCE(lc->end, d.index + 2);
+	lfq_mpsc_prod_init(pl, &q->ring);
+	lfq_mpsc_prod_set_claim(pl, lc);
+	KUNIT_EXPECT_NULL(test, lfq_mpsc_reserve(pl, 1, &l));
+	start = READ_ONCE(lc->start);
+	end = READ_ONCE(lc->end);
+	KUNIT_EXPECT_EQ(test, end, start);
+	lfq_claims_drop(q, dead);
+	for (i = 0; i < 4; i++) {
+		lfq_claims_flush(q);
+		msleep(150);	/* past the scan's longest retry delay */
+	}
+	lfq_claims_flush(q);
+	lfq_queue_stats(q, st);
+	KUNIT_EXPECT_EQ(test, st->orphaned, 1);
+}
+
 static struct kunit_case lfq_mpsc_discard_cases[] = {
 	KUNIT_CASE(lfq_mpsc_discard_front_test),
 	KUNIT_CASE(lfq_mpsc_discard_middle_test),
 	KUNIT_CASE(lfq_mpsc_discard_all_test),
 	KUNIT_CASE_PARAM(lfq_mpsc_laps_test, lfq_mpsc_start_gen_params),
+	KUNIT_CASE(lfq_mpsc_unclaim_test),
 	{}
 };
 

@@ -330,13 +330,24 @@ static void run_threads(unsigned int producers, uint32_t min_len,
 	else
 		consume(&run, &t);
 	__atomic_store_n(&run.stop, 1, __ATOMIC_RELAXED);
-	for (uint32_t i = 0; i < run.ring.size; i += 8)
-		t.nonzero += *(const uint64_t *)(run.ring.data + i) != 0;
+	/*
+	 * Behind the consumer: zeroed payload words, and the headers of the
+	 * records of the last lap (their position from the lap bits).
+	 */
+	for (uint32_t i = 0; i < run.ring.size; i += 8) {
+		uint64_t w = *(const uint64_t *)(run.ring.data + i);
+		uint64_t lap = (w >> LFQ_REC_LAP_SHIFT) << lfq_rec_order(run.ring.size);
+		uint64_t end = lap + i + lfq_rec_size((uint32_t)w);
+
+		t.nonzero += w && ((uint32_t)w > run.max_len ||
+				   lap + i >= *run.ring.head ||
+				   end + run.ring.size <= *run.ring.head);
+	}
 	for (unsigned int i = 0; i < producers; i++)
 		pthread_join(th[i], NULL);
 	if (!tap_ok(t.got + t.skipped == total && !t.bad && !t.order &&
 		    t.skipped == run.discards && !t.corrupt && !t.nonzero,
-		    "%s, %u producer%s, records of %u to %u bytes in a %u-byte ring%s%s: %llu arrived once, whole, in order; %llu discarded and skipped; the area is zero behind the consumer (%.2f s)",
+		    "%s, %u producer%s, records of %u to %u bytes in a %u-byte ring%s%s: %llu arrived once, whole, in order; %llu discarded and skipped; behind the consumer the payload is zero and only the last lap's headers remain (%.2f s)",
 		    producers == 1 ? "SPSC" : "MPSC", producers,
 		    producers == 1 ? "" : "s", min_len, run.max_len,
 		    RING_BYTES, discard_one_in ? ", random discards" : "",
@@ -377,10 +388,12 @@ static void forged(void)
 	h = (uint64_t *)ring.data;
 	*h = (uint64_t)max + 8;			/* beyond the limit */
 	ok &= !lfq_rec_peek(&c, &len) && c.corrupt == 1 && c.tail == 0;
-	*h = 16 | 1ull << 40;			/* an unknown flag */
+	*h = ((uint64_t)max + 8) | LFQ_REC_DISCARD;	/* discarded, too long */
+	ok &= !lfq_rec_peek(&c, &len) && c.corrupt == 2 && c.tail == 0;
+	*h = 16 | 1ull << 40;			/* another lap's header */
 	ok &= !lfq_rec_peek(&c, &len) && c.corrupt == 2 && c.tail == 0;
 	*h = 0;
-	tap_ok(ok, "a length of 0 or beyond %u is not reserved; a forged length or flag stops the consumer where it is (counted)",
+	tap_ok(ok, "a length of 0 or beyond %u is not reserved; a forged length stops the consumer where it is (counted); a header of another lap reads as not committed",
 	       max);
 
 	/* A tail forged ahead of head (far, or by a word), a ring behind. */

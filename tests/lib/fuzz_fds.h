@@ -71,6 +71,11 @@ static void op_close(void)
 			c.slot_count = 4096 / c.slot_size;
 			c.seg_min = 1 + below(2);
 			c.seg_max = c.seg_min + 1 + below(14);
+		} else if (chance(30)) {
+			/* Records: a ring of 4 to 32 KiB. */
+			c.flags = LFQ_CREATE_RECORDS;
+			c.slot_size = 1;
+			c.slot_count = 4096u << below(4);
 		}
 		if (chance(50)) {
 			if (chance(30))
@@ -143,6 +148,12 @@ static void setup_fds(uint64_t seed)
 				c.flags = LFQ_CREATE_ELASTIC;
 				c.seg_min = 1 + i % 2;
 				c.seg_max = 8;
+			}
+			/* Two record queues: an anonymous MPSC, a named SPSC. */
+			if (i == 5 || i == 2) {
+				c.flags = LFQ_CREATE_RECORDS;
+				c.slot_size = 1;
+				c.slot_count = 8192;
 			}
 
 			if (i < NAMES * 2 && i % 2)

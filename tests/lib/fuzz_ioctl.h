@@ -78,6 +78,15 @@ static size_t plausible(unsigned int nr, unsigned char *b)
 			put32(b, 64, chance(80) ? below(4) : (uint32_t)interesting());
 			put32(b, 68, chance(80) ? 1 + below(16) :
 						  (uint32_t)interesting());
+		} else if (chance(25)) {
+			/* A record queue: a ring of bytes (slot_size 1). */
+			if (chance(80)) {
+				ss = 1;
+				sc = 4096u << below(5);
+			}
+			put32(b, 0, LFQ_CREATE_SIZE_VER1);
+			put32(b, 4, chance(80) ? LFQ_CREATE_RECORDS | below(2) :
+						 (uint32_t)interesting());
 		} else {
 			put32(b, 0, LFQ_CREATE_SIZE_VER1);
 			put32(b, 4, chance(80) ? below(2) : (uint32_t)interesting());
@@ -415,6 +424,9 @@ static void op_ioctl(void)
 			memcpy(&flags, b + 4, 4);
 		if (flags & LFQ_CREATE_ELASTIC)
 			__atomic_fetch_add(&sh->created_el, 1, __ATOMIC_RELAXED);
+		if (flags & LFQ_CREATE_RECORDS)
+			__atomic_fetch_add(&sh->created_rec, 1,
+					   __ATOMIC_RELAXED);
 	}
 	if (cmd == LFQ_IOC_OPEN)
 		__atomic_fetch_add(&sh->opened, 1, __ATOMIC_RELAXED);

@@ -83,6 +83,8 @@ static int fuzz_report(uint64_t calls, unsigned int secs, uint64_t seed,
 		if (sh->errs[i])
 			tap_diag("  errno %s: %llu", i ? ename(i) : "?",
 				 (unsigned long long)sh->errs[i]);
+	tap_diag("record queues: %llu creates",
+		 (unsigned long long)sh->created_rec);
 	tap_diag("elastic queues: %llu creates, %llu GROW calls (%llu gave a "
 		 "frame), %llu touches aimed at their words and frames, %llu "
 		 "faults caught on their mappings",

@@ -111,6 +111,9 @@ static inline int memfd_rec_init(struct lfq_rec_ring *r, uint64_t size,
 	r->tail = (__u64 *)(b + 128);
 	r->data = b + MEMFD_RING_PAGE;
 	r->size = size;
+	r->need_data = NULL;	/* a bare ring: nobody sleeps */
+	r->need_space = NULL;
+	r->light = 0;
 	return 0;
 }
 

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -178,6 +179,23 @@ static inline int ioc_claim(int fd, uint32_t flags, uint32_t index)
 static inline int ioc_source_detach(int fd, unsigned long id)
 {
 	return ioctl(fd, LFQ_IOC_SOURCE_DETACH, id) < 0 ? -errno : 0;
+}
+
+/*
+ * Map the whole layout of the queue bound to /dev/lfq fd @fd, as LFQ_IOC_INFO
+ * (into @in) reports it, with @prot (the file's role must allow it): for
+ * tests that look at, or scribble on, the shared words themselves.
+ * Returns the mapping, or NULL.
+ */
+static inline unsigned char *mmap_queue(int fd, struct lfq_info *in, int prot)
+{
+	void *p;
+
+	*in = (struct lfq_info){ .size = sizeof(*in) };
+	if (ioctl(fd, LFQ_IOC_INFO, in))
+		return NULL;
+	p = mmap(NULL, in->map_size, prot, MAP_SHARED, fd, 0);
+	return p == MAP_FAILED ? NULL : p;
 }
 
 /* One TAP line: errno @got (0: success) must be @want. */

@@ -409,17 +409,18 @@ int main(int argc, char **argv)
 			ours = 1;
 		if (p->hdr.type < LFQ_EVENT_EXEC || p->hdr.type > LFQ_EVENT_EXIT ||
 		    p->hdr.size < sizeof(*p) + 1 || p->hdr.size > SLOT ||
-		    p->hdr.cpu >= ncpus || p->__pad ||
+		    p->hdr.cpu >= ncpus || p->args_size ||
+		    (p->cut & ~LFQ_PROC_PATH_CUT) ||
 		    !memchr(p->comm, 0, sizeof(p->comm)) ||
 		    (p->hdr.type != LFQ_EVENT_EXEC && LFQ_EVENT_PROC_FILENAME(p)[0]) ||
 		    (ours && ((int64_t)p->hdr.time_ns < t_start ||
 			      (int64_t)p->hdr.time_ns > t_end))) {
 			if (hdr_bad++ < 5)
-				tap_diag("  record %u: type %u size %u cpu %u time %llu pad %u",
+				tap_diag("  record %u: type %u size %u cpu %u time %llu args %u cut %u",
 					 k, p->hdr.type, p->hdr.size,
 					 p->hdr.cpu,
 					 (unsigned long long)p->hdr.time_ns,
-					 p->__pad);
+					 p->args_size, p->cut);
 		}
 	}
 	tap_ok(n > 0 && !hdr_bad,

@@ -45,7 +45,7 @@ struct peer {
 };
 
 extern const struct peer peer_lfq, peer_lfq_nowake, peer_lfq_inline,
-	peer_lfq_sym, peer_rte_ring, peer_rte_ring_zc, peer_ck_ring, peer_boost, peer_wfcqueue,
+	peer_lfq_sym, peer_lfq_rec, peer_rte_ring, peer_rte_ring_zc, peer_ck_ring, peer_boost, peer_wfcqueue,
 	peer_mutex;
 
 static inline void msg_fill(void *slot, uint32_t size, uint64_t tag)

@@ -12,7 +12,8 @@
 #include "bench_inmem.h"
 
 static const struct peer *const mpsc_peers[] = {
-	&peer_lfq, &peer_rte_ring, &peer_ck_ring, &peer_wfcqueue, &peer_mutex,
+	&peer_lfq, &peer_lfq_rec, &peer_rte_ring, &peer_ck_ring, &peer_wfcqueue,
+	&peer_mutex,
 };
 
 #define NPEERS (sizeof(mpsc_peers) / sizeof(mpsc_peers[0]))

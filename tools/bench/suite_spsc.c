@@ -18,7 +18,7 @@
 
 static const struct peer *const spsc_peers[] = {
 	&peer_lfq, &peer_lfq_inline, &peer_lfq_sym, &peer_lfq_nowake,
-	&peer_rte_ring,
+	&peer_lfq_rec, &peer_rte_ring,
 	&peer_rte_ring_zc, &peer_ck_ring, &peer_boost, &peer_wfcqueue, &peer_mutex,
 };
 

@@ -13,7 +13,11 @@
  *                (stream_ringbuf.bpf.c) writing with
  *                bpf_ringbuf_reserve()/submit(); the consumer is libbpf's
  *                ring_buffer__poll()/ring_buffer__consume().
- *   Both keep only the trigger's syscall (getppid, which nothing else in
+ *   lfq_records: the same source writing into a record queue
+ *                (LFQ_CREATE_RECORDS) of the same ring bytes: each record
+ *                takes its size plus an 8-byte header, as in the BPF ring
+ *                buffer; the consumer is lfq_record_consume().
+ *   All keep only the trigger's syscall (getppid, which nothing else in
  *   the guest calls), record every call of it system-wide, and count the
  *   records they drop when the ring is full. Both rings have RING_BYTES
  *   bytes of record space.
@@ -108,8 +112,16 @@
 #define WAIT_MS		20		/* default: a wait's timeout */
 #define PRODUCERS_MAX	2
 
-enum { SYS_LFQ, SYS_BPF, NSYS };
-static const char *const sys_name[NSYS] = { "lfq", "bpf_ringbuf" };
+enum { SYS_LFQ, SYS_BPF, SYS_LFQ_REC, NSYS };
+static const char *const sys_name[NSYS] = {
+	"lfq", "bpf_ringbuf", "lfq_records"
+};
+
+/* Both lfq systems: a slot queue, and a record queue. */
+static int sys_is_lfq(int sys)
+{
+	return sys != SYS_BPF;
+}
 
 /* A record size: what each system writes. */
 struct rsize {
@@ -257,6 +269,31 @@ static uint64_t lfq_drain(struct run *r)
 	return n;
 }
 
+/* lfq_records: lfq_record_consume()'s callback. */
+static int lfq_rec_sample(void *ctx, const void *data, uint32_t len)
+{
+	struct run *r = ctx;
+	const struct lfq_event_syscall *e = data;
+
+	tally(r, len == r->rec && e->hdr.type == LFQ_EVENT_SYSCALL &&
+		 e->hdr.size == r->rec, e->nr, e->pid);
+	return 0;
+}
+
+/* lfq_records: everything readable, up to a ring's worth per call. */
+static uint64_t lfq_rec_drain(struct run *r)
+{
+	uint64_t n = 0;
+	int got;
+
+	while ((got = lfq_record_consume(r->q, RING_BYTES / 8,
+					 lfq_rec_sample, r)) > 0)
+		n += (uint64_t)got;
+	if (got < 0 && !r->cons_err)
+		r->cons_err = got;
+	return n;
+}
+
 /* libbpf's per-record callback; same layout as stream_ringbuf.bpf.c. */
 struct bpf_rec_small {
 	uint32_t pid;
@@ -289,10 +326,17 @@ static uint64_t bpf_drain(struct run *r)
 	return n > 0 ? (uint64_t)n : 0;
 }
 
+/* The drain of @r's system. */
+static uint64_t drain(struct run *r)
+{
+	return r->sys == SYS_LFQ ? lfq_drain(r) :
+	       r->sys == SYS_LFQ_REC ? lfq_rec_drain(r) : bpf_drain(r);
+}
+
 static void *consumer_fn(void *p)
 {
 	struct run *r = p;
-	int lfq = r->sys == SYS_LFQ, phase;
+	int lfq = sys_is_lfq(r->sys), phase;
 	uint64_t n;
 
 	bench_pin(bench_opts.cpus > 0 ? bench_opts.cpus - 1 : 0);
@@ -301,15 +345,12 @@ static void *consumer_fn(void *p)
 		phase = atomic_load(&r->phase);
 		if (phase == PHASE_DETACHED) {
 			/* Only other processes' records can come now. */
-			if (lfq)
-				lfq_drain(r);
-			else
-				bpf_drain(r);
+			drain(r);
 			break;
 		}
 		if (phase == PHASE_STOPPED) {
 			/* Every record of the trigger is in: take them all. */
-			n = lfq ? lfq_drain(r) : bpf_drain(r);
+			n = drain(r);
 			if (n) {
 				r->t_last = bench_now_ns();
 				continue;
@@ -321,11 +362,11 @@ static void *consumer_fn(void *p)
 		}
 		if (r->sc->batched) {
 			sleep_ns(BATCH_PERIOD_NS);
-			n = lfq ? lfq_drain(r) : bpf_drain(r);
+			n = drain(r);
 		} else if (lfq) {
 			int err;
 
-			n = lfq_drain(r);
+			n = drain(r);
 			if (n)
 				r->t_last = bench_now_ns();
 			err = lfq_wait_data(r->q, 1, WAIT_MS * 1000000ll);
@@ -358,7 +399,20 @@ static int lfq_setup(struct run *r, int *src_id)
 		.record_size = r->rec == sizeof(struct lfq_event_syscall) ?
 			       0 : r->rec,
 	};
-	int err = lfq_create(&p, &r->q);
+	int err;
+
+	/*
+	 * lfq_records: a record queue of the same ring bytes; each record
+	 * takes rec + 8 of them, as in the BPF ring buffer (its natural
+	 * SYSCALL record has all six arguments: ask for rec bytes).
+	 */
+	if (r->sys == SYS_LFQ_REC) {
+		p.slot_size = 1;
+		p.slot_count = RING_BYTES;
+		p.flags = LFQ_CREATE_RECORDS;
+		s.record_size = r->rec;
+	}
+	err = lfq_create(&p, &r->q);
 
 	if (err) {
 		bench_progress(SUITE, "lfq_create: %s", strerror(-err));
@@ -520,7 +574,7 @@ static int run_one(const struct scen *sc, int sys, struct sample *out)
 		return -ENOMEM;
 	r->sc = sc;
 	r->sys = sys;
-	if (sys == SYS_LFQ) {
+	if (sys_is_lfq(sys)) {
 		r->rec = sc->rs->lfq_rec;
 		err = lfq_setup(r, &src_id);
 		if (err)
@@ -568,7 +622,7 @@ static int run_one(const struct scen *sc, int sys, struct sample *out)
 		sleep_ns(100000);
 
 	/* Stop the producer side: nothing more is written after this. */
-	if (sys == SYS_LFQ)
+	if (sys_is_lfq(sys))
 		err = lfq_source_detach(r->q, src_id);
 	else
 		err = bpf_link__destroy(link);
@@ -581,7 +635,7 @@ static int run_one(const struct scen *sc, int sys, struct sample *out)
 		goto out_close;
 	}
 
-	if (sys == SYS_LFQ) {
+	if (sys_is_lfq(sys)) {
 		err = lfq_get_stats(r->q, &st);
 		dropped = st.dropped;
 		produced = st.produced;
@@ -634,7 +688,7 @@ static int run_one(const struct scen *sc, int sys, struct sample *out)
 			       (unsigned long long)r->own);
 	}
 out_close:
-	if (sys == SYS_LFQ)
+	if (sys_is_lfq(sys))
 		lfq_close(r->q);
 	else
 		ring_buffer__free(r->rb);
@@ -748,6 +802,11 @@ int suite_stream(void)
 				     rsizes[i].bpf_rec + 8,
 				     rsizes[i].bpf_rec + 8,
 				     rsizes[i].bpf_rec + 8);
+			bench_result(SUITE, rsizes[i].name, "lfq_records",
+				     "ring bytes/rec", "B", BENCH_LOWER,
+				     rsizes[i].lfq_rec + 8,
+				     rsizes[i].lfq_rec + 8,
+				     rsizes[i].lfq_rec + 8);
 		}
 	}
 

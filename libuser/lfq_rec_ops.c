@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: MIT
+/*
+ * lfq_rec_ops.c - liblfq's record queues (LFQ_CREATE_RECORDS): binding a
+ * handle to the record protocol (kmod/proto/lfq_rec.h), the lfq_rec_*()
+ * calls over it, and what lfq_push() and lfq_pop() do on such a queue.
+ * The slot calls answer -EOPNOTSUPP on a record handle. No system call,
+ * lock or allocation, but a peer's wakeup.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "lfq_handle.h"
+
+/*
+ * The slot calls on a record handle's sides; also what marks a side as a
+ * record one (lfq_rec_prod_check()).
+ */
+LFQ_REFUSING_OPS(lfq_rec_slot, -EOPNOTSUPP);
+
+/**
+ * lfq_rec_bind() - build a record handle's views (lfq_bind_views()).
+ * @q:		a handle on a record queue, q->ring set.
+ *
+ * The producer's claim (a /dev/lfq MPSC queue) is set afterwards, when
+ * it is registered (lfq_kernel.c).
+ */
+void lfq_rec_bind(struct lfq *q)
+{
+	struct lfq_rec_ring ring;
+
+	lfq_rec_ring_init(&ring, &q->ring);
+	if (q->role & LFQ_ROLE_PRODUCER) {
+		lfq_rec_prod_init(&q->prod.rec.view, &ring,
+				  q->hdr.type == LFQ_TYPE_MPSC);
+		q->prod.rec.resv.len = 0;
+		q->pops = &lfq_rec_slot_prod_ops;
+	}
+	if (q->role & LFQ_ROLE_CONSUMER) {
+		lfq_rec_cons_init(&q->cons.rec, &ring);
+		q->cops = &lfq_rec_slot_cons_ops;
+	}
+}
+
+/* 0 if @q's producer side is a record one, else the error to return. */
+static int lfq_rec_prod_check(const struct lfq *q)
+{
+	if (lfq_likely(q->pops == &lfq_rec_slot_prod_ops))
+		return 0;
+	return q->ring.records ? -EPERM : -EOPNOTSUPP;
+}
+
+static int lfq_rec_cons_check(const struct lfq *q)
+{
+	if (lfq_likely(q->cops == &lfq_rec_slot_cons_ops))
+		return 0;
+	return q->ring.records ? -EPERM : -EOPNOTSUPP;
+}
+
+/* Publish (or give up) the handle's reservation; wake a sleeper. */
+static int lfq_rec_publish_resv(struct lfq *q, int keep)
+{
+	struct lfq_rec_resv *r = &q->prod.rec.resv;
+	int wake;
+
+	if (!r->len)
+		return -ENOENT;
+	wake = keep ? lfq_rec_commit(&q->prod.rec.view, r) :
+		      lfq_rec_discard(&q->prod.rec.view, r);
+	r->len = 0;
+	if (lfq_unlikely(wake) && q->wakeups)
+		q->backend->wake(q, LFQ_WAKE_CONSUMER);
+	return 0;
+}
+
+int lfq_record_reserve(struct lfq *q, uint32_t len, void **payload)
+{
+	struct lfq_rec_prod *p = &q->prod.rec.view;
+	int err = lfq_rec_prod_check(q);
+
+	*payload = NULL;
+	if (lfq_unlikely(err))
+		return err;
+	if (lfq_unlikely(!len || len > p->max_len))
+		return -EMSGSIZE;
+	/* An unfinished reservation would hold the consumer back. */
+	if (lfq_unlikely(q->prod.rec.resv.len))
+		lfq_rec_publish_resv(q, 0);
+	*payload = lfq_rec_reserve(p, len, &q->prod.rec.resv);
+	if (lfq_likely(*payload))
+		return 0;
+	q->prod.rec.resv.len = 0;
+	__atomic_fetch_add(&q->ring.prod->full_events, 1, __ATOMIC_RELAXED);
+	return -EAGAIN;
+}
+
+int lfq_record_commit(struct lfq *q)
+{
+	return lfq_rec_prod_check(q) ?: lfq_rec_publish_resv(q, 1);
+}
+
+int lfq_record_discard(struct lfq *q)
+{
+	return lfq_rec_prod_check(q) ?: lfq_rec_publish_resv(q, 0);
+}
+
+/* After a release or skip: wake producers asleep for the space freed. */
+static void lfq_rec_wake_producers(struct lfq *q)
+{
+	if (lfq_unlikely(q->cons.rec.wake)) {
+		q->cons.rec.wake = 0;
+		if (q->wakeups)
+			q->backend->wake(q, LFQ_WAKE_PRODUCER);
+	}
+}
+
+int lfq_record_peek(struct lfq *q, const void **payload)
+{
+	struct lfq_rec_cons *c = &q->cons.rec;
+	int err = lfq_rec_cons_check(q);
+	uint32_t len = 0;
+
+	*payload = NULL;
+	if (lfq_unlikely(err))
+		return err;
+	*payload = lfq_rec_peek(c, &len);
+	lfq_rec_wake_producers(q);
+	if (lfq_likely(*payload))
+		return (int)len;
+	/* Only this consumer writes empty_events: a plain increment. */
+	lfq_store_relaxed(&q->ring.cons->empty_events,
+			  q->ring.cons->empty_events + 1);
+	return -EAGAIN;
+}
+
+int lfq_record_release(struct lfq *q)
+{
+	int err = lfq_rec_cons_check(q);
+
+	if (lfq_unlikely(err))
+		return err;
+	lfq_rec_release(&q->cons.rec);
+	lfq_rec_wake_producers(q);
+	return 0;
+}
+
+int lfq_record_consume(struct lfq *q, uint32_t max, lfq_record_fn fn, void *ctx)
+{
+	struct lfq_rec_cons *c = &q->cons.rec;
+	int err = lfq_rec_cons_check(q);
+	struct lfq_rec_batch b;
+	const void *rec;
+	__u64 off = 0;
+	uint32_t len, n = 0;
+
+	if (lfq_unlikely(err))
+		return err;
+	if (!max || !fn)
+		return -EINVAL;
+	/* A peeked record is the run's first: the peek already passed the
+	 * discarded ones before it.
+	 */
+	c->held = 0;
+	if (!lfq_rec_peek_batch(c, max, &b)) {
+		lfq_rec_release_batch(c, &b);	/* discards only, if any */
+		lfq_rec_wake_producers(q);
+		return 0;
+	}
+	while ((rec = lfq_rec_batch_next(&b, &off, &len))) {
+		n++;
+		if (fn(ctx, rec, len)) {
+			lfq_rec_batch_cut(&b, off);
+			break;
+		}
+	}
+	lfq_rec_release_batch(c, &b);
+	lfq_rec_wake_producers(q);
+	return (int)n;
+}
+
+int lfq_rec_push(struct lfq *q, const void *msg, size_t len)
+{
+	void *payload;
+	int err;
+
+	if (len > UINT32_MAX)
+		return -EMSGSIZE;
+	while ((err = lfq_record_reserve(q, (uint32_t)len, &payload)) == -EAGAIN) {
+		if (!(q->hdr.flags & LFQ_CREATE_BLOCK))
+			return -EAGAIN;
+		err = lfq_wait_space(q, (uint32_t)lfq_rec_size((uint32_t)len),
+				     -1);
+		if (err)
+			return err;
+	}
+	if (err)
+		return err;
+	memcpy(payload, msg, len);
+	return lfq_record_commit(q);
+}
+
+int lfq_rec_pop(struct lfq *q, void *buf, size_t len)
+{
+	const void *payload;
+	int got = lfq_record_peek(q, &payload);
+
+	if (got < 0)
+		return got;
+	if ((size_t)got > len)
+		return -EMSGSIZE;	/* it stays: the caller needs more */
+	memcpy(buf, payload, (size_t)got);
+	lfq_rec_release(&q->cons.rec);
+	lfq_rec_wake_producers(q);
+	return got;
+}
