@@ -54,6 +54,19 @@ struct lfq_claim_range {
 };
 
 /**
+ * struct lfq_dead_claim - a record queue's claim as it died.
+ * @start:	its range (LFQ_REC_CLAIM_WON cleared)...
+ * @end:	...; an empty range is a free entry.
+ * @won:	its producer's compare-and-swap took the range: the record
+ *		at @start is this producer's, and @end is its end.
+ */
+struct lfq_dead_claim {
+	u64 start;
+	u64 end;
+	bool won;
+};
+
+/**
  * struct lfq_claims - a queue's claim bookkeeping (MPSC queues only).
  * @lock:	guards @live, each file's claims, @horizon, @delay.
  * @live:	registered claims in the producer page.
@@ -64,9 +77,10 @@ struct lfq_claim_range {
  * @work:	the scan.
  * @kqueue:	the queue they belong to.
  * @snap:	the live ranges, copied by the scan (under @lock).
- * @dead:	record queues: the ranges of claims that died, as they died
- *		(under @lock); a slot of the ring, the oldest overwritten.
- * @dead_next:	the next slot of @dead to fill.
+ * @dead:	record queues: the claims that died holding a record the
+ *		consumer has not passed (under @lock); entries it passed are
+ *		freed as claims die, and when none is free the oldest goes.
+ * @dead_next:	the entry to take when none is free.
  */
 struct lfq_claims {
 	struct mutex lock;	/* see above */
@@ -78,7 +92,7 @@ struct lfq_claims {
 	struct delayed_work work;
 	struct lfq_queue *kqueue;
 	struct lfq_claim_range snap[LFQ_MPSC_CLAIMS + LFQ_KCLAIMS];
-	struct lfq_claim_range dead[LFQ_DEAD_CLAIMS];
+	struct lfq_dead_claim dead[LFQ_DEAD_CLAIMS];
 	unsigned int dead_next;
 };
 
@@ -107,6 +121,9 @@ static unsigned int lfq_claims_snapshot(struct lfq_queue *q)
 	/* Free kernel claims hold stale ranges: harmless (see lfq_ring.h). */
 	for (i = 0; i < LFQ_KCLAIMS; i++)
 		lfq_claim_read(&c->snap[n++], &c->kclaims[i]);
+	/* A record queue's starts may carry LFQ_REC_CLAIM_WON. */
+	for (i = 0; q->ring.records && i < n; i++)
+		c->snap[i].start &= ~LFQ_REC_CLAIM_WON;
 	return n;
 }
 
@@ -182,7 +199,10 @@ static void lfq_orphans_scan_seg(const struct lfq_ring_loc *r, u64 head,
 	w->found += lfq_orphans_scan_ring(w->c, w->n, r, end, &w->retry);
 }
 
-/* Whether a record may end at @e: the next one is there, or the head. */
+/*
+ * Whether a record may end at @e: the next one is there (its header, or a
+ * claim starting there), or the scan's end.
+ */
 static bool lfq_rec_end_plausible(const struct lfq_claims *c, unsigned int n,
 				  const struct lfq_ring_loc *r, u64 e, u64 end)
 {
@@ -196,7 +216,7 @@ static bool lfq_rec_end_plausible(const struct lfq_claims *c, unsigned int n,
 			      lfq_rec_max_len(size)) > 0)
 		return true;
 	for (i = 0; i < n; i++)
-		if (c->snap[i].start == e)
+		if (c->snap[i].start == e && c->snap[i].end != e)
 			return true;
 	for (i = 0; i < LFQ_DEAD_CLAIMS; i++)
 		if (c->dead[i].start == e && c->dead[i].end != e)
@@ -205,45 +225,63 @@ static bool lfq_rec_end_plausible(const struct lfq_claims *c, unsigned int n,
 }
 
 /*
- * The end of the record at @pos a dead claim gives: true with *@rend set
- * if one does. Two that disagree (a producer died between its claim and
- * a compare-and-swap another one won, and that one died too): the one
- * whose end the next record or the head confirms, else none.
+ * The one end the dead claims starting at @pos agree on, among those
+ * marked @won (or, unmarked, whose end what follows confirms): 0 for no
+ * candidate at all, 1 with *@e set, -1 if they disagree or none fits yet.
+ * A candidate must end past the header, 8-aligned, within the scan's
+ * @end, with no live claim starting inside it.
  */
-static bool lfq_claims_dead_end(const struct lfq_claims *c, unsigned int n,
-				const struct lfq_ring_loc *r, u64 pos, u64 end,
-				u64 *rend)
+static int lfq_claims_dead_pick(const struct lfq_claims *c, unsigned int n,
+				const struct lfq_ring_loc *r, u64 pos,
+				u64 end, bool won, u64 *e)
 {
-	unsigned int i, ends = 0, fits = 0;
-	u64 e = 0;
+	u32 max = lfq_rec_max_len(r->slot_count);
+	unsigned int i, k;
+	int found = 0, seen = 0;
 
 	for (i = 0; i < LFQ_DEAD_CLAIMS; i++) {
-		const struct lfq_claim_range *d = &c->dead[i];
+		const struct lfq_dead_claim *d = &c->dead[i];
+		bool inside = false;
 
-		if (d->start != pos || d->end == pos || (ends && d->end == e))
+		if (d->start != pos || d->won != won)
 			continue;
-		if (ends++)
-			break;		/* two that disagree */
-		e = d->end;
+		seen = 1;
+		/* HOSTILE MEMORY: the length is checked like a header's. */
+		if (d->end - pos <= LFQ_REC_HDR_SIZE || (d->end & 7) ||
+		    d->end - pos - LFQ_REC_HDR_SIZE > max ||
+		    (s64)(end - d->end) < 0)
+			continue;
+		for (k = 0; k < n; k++)
+			inside |= c->snap[k].start - pos - 1 <
+				  d->end - pos - 1;
+		if (inside || (found && d->end == *e) ||
+		    (!won && !lfq_rec_end_plausible(c, n, r, d->end, end)))
+			continue;
+		if (found)
+			return -1;
+		*e = d->end;
+		found = 1;
 	}
-	if (ends == 1) {
-		*rend = e;
-		return true;
-	}
-	if (!ends)
-		return false;
-	for (i = 0; i < LFQ_DEAD_CLAIMS; i++) {
-		const struct lfq_claim_range *d = &c->dead[i];
+	return found ? 1 : -seen;
+}
 
-		if (d->start != pos || d->end == pos || (fits && d->end == e) ||
-		    !lfq_rec_end_plausible(c, n, r, d->end, end))
-			continue;
-		if (fits++)
-			return false;	/* both fit: leave it */
-		e = d->end;
-	}
-	*rend = e;
-	return fits == 1;
+/*
+ * The end of the record at @pos a dead claim gives: 1 with *@rend set,
+ * 0 if no dead claim starts there, -1 if it is not clear yet (retry). A
+ * claim marked won (LFQ_REC_CLAIM_WON: its compare-and-swap took the
+ * range) names its record. An unmarked one may be a producer's that died
+ * between its claim and a compare-and-swap another won (with another
+ * length), or the winner's, dead before it marked: an unmarked end is
+ * taken only when it alone is confirmed by what follows it.
+ */
+static int lfq_claims_dead_end(const struct lfq_claims *c, unsigned int n,
+			       const struct lfq_ring_loc *r, u64 pos, u64 end,
+			       u64 *rend)
+{
+	int got = lfq_claims_dead_pick(c, n, r, pos, end, true, rend);
+
+	return got ? got : lfq_claims_dead_pick(c, n, r, pos, end, false,
+						rend);
 }
 
 /*
@@ -275,8 +313,8 @@ static u64 lfq_orphans_walk_rec(struct lfq_claims *c, unsigned int n,
 				bool *retry)
 {
 	u64 size = r->slot_count, pos, done, h, rend, tail, found = 0;
-	u32 order = lfq_rec_order(size), max = lfq_rec_max_len(size), len;
-	int restarts = 0, st;
+	u32 order = lfq_rec_order(size), len, steps = 0;
+	int restarts = 0, st, got;
 
 again:
 	/* ORDERING rec-release: what the consumer released is passed. */
@@ -288,14 +326,17 @@ again:
 		/* ORDERING rec-commit: the header, then the tail below. */
 		h = smp_load_acquire(lfq_rec_hdr_at(r, pos));
 		/* ORDERING rec-release: pairs with the consumer's tail. */
-		tail = smp_load_acquire(r->tail);
+		tail = smp_load_acquire(r->tail) & ~7ull;
 		if ((s64)(tail - pos) > 0) {
 			if (++restarts < 4)
 				goto again;
 			*retry = true;
 			return found;
 		}
-		st = lfq_rec_hdr_state(h, pos, order, max);
+		/* Up to a ring of headers, under the claims' mutex. */
+		if (!(++steps & 1023))
+			cond_resched();
+		st = lfq_rec_hdr_state(h, pos, order, lfq_rec_max_len(size));
 		if (st < 0)
 			return found;	/* forged: the consumer stops there */
 		if (st > 0) {
@@ -312,12 +353,11 @@ again:
 			*retry = true;
 			return found;
 		}
-		if (!lfq_claims_dead_end(c, n, r, pos, end, &rend))
+		got = lfq_claims_dead_end(c, n, r, pos, end, &rend);
+		if (got <= 0) {
+			*retry = got < 0;
 			return found;
-		/* HOSTILE MEMORY: a claim's length is checked like a header. */
-		if (rend - pos <= LFQ_REC_HDR_SIZE || (rend & 7) ||
-		    rend - pos - LFQ_REC_HDR_SIZE > max)
-			return found;
+		}
 		len = (u32)(rend - pos - LFQ_REC_HDR_SIZE);
 		/* ORDERING wake-data: a full barrier, as the scan's. */
 		if (!try_cmpxchg(lfq_rec_hdr_at(r, pos), &h,
@@ -384,18 +424,46 @@ static void lfq_orphans_work(struct work_struct *work)
 }
 
 /*
- * Record queues: remember the range of claim @i as it dies (the walk
- * needs a dead record's end). Lock held.
+ * Record queues: remember claim @i as it dies, if it may name a record
+ * the consumer has not passed and nobody committed (the walk needs that
+ * record's end). Entries the consumer has passed are freed first; with
+ * none free, the oldest goes. Lock held.
  */
 static void lfq_claims_bury_one(struct lfq_queue *q, unsigned int i)
 {
 	struct lfq_claims *c = q->claims;
+	const struct lfq_ring_loc *r = &q->ring;
+	u64 tail = READ_ONCE(*r->tail) & ~7ull, size = r->slot_count;
+	struct lfq_claim_range cl;
+	struct lfq_dead_claim *d;
+	unsigned int k, free = LFQ_DEAD_CLAIMS;
+	bool won;
 
 	lockdep_assert_held(&c->lock);
-	if (!q->ring.records)
+	if (!r->records)
 		return;
-	lfq_claim_read(&c->dead[c->dead_next], &q->ring.prod->claims[i]);
-	c->dead_next = (c->dead_next + 1) % LFQ_DEAD_CLAIMS;
+	lfq_claim_read(&cl, &r->prod->claims[i]);
+	won = cl.start & LFQ_REC_CLAIM_WON;
+	cl.start &= ~LFQ_REC_CLAIM_WON;
+	/* Empty, passed, or committed: no record to recover there. */
+	if ((s64)(cl.end - cl.start) <= 0 || (s64)(cl.end - tail) <= 0 ||
+	    (cl.start & 7) ||
+	    lfq_rec_hdr_state(READ_ONCE(*lfq_rec_hdr_at(r, cl.start)),
+			      cl.start, lfq_rec_order(size),
+			      lfq_rec_max_len(size)) > 0)
+		return;
+	for (k = 0; k < LFQ_DEAD_CLAIMS; k++) {
+		d = &c->dead[k];
+		if (d->end != d->start && (s64)(d->end - tail) <= 0)
+			d->start = d->end;	/* passed: free it */
+		if (d->end == d->start && free == LFQ_DEAD_CLAIMS)
+			free = k;
+	}
+	if (free == LFQ_DEAD_CLAIMS) {
+		free = c->dead_next;
+		c->dead_next = (c->dead_next + 1) % LFQ_DEAD_CLAIMS;
+	}
+	c->dead[free] = (struct lfq_dead_claim){ cl.start, cl.end, won };
 }
 
 /* The same for every claim in @held. */

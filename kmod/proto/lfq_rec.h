@@ -29,7 +29,7 @@
  * producer reserves only below the tail it read with acquire. Every word
  * then holds 0, or a header of an earlier lap, or what this lap's
  * producer wrote. The consumer leaves header words as they are: the
- * recovery of a dead producer's record (lfq_rec_claims.c) walks the
+ * recovery of a dead producer's record (kmod/core/lfq_claims.c) walks the
  * headers from tail, and a header zeroed under it would look like a
  * record not yet committed. (The BPF ring buffer writes its headers
  * under a producer spinlock instead; this protocol reserves lock-free.)
@@ -53,6 +53,13 @@
 #define LFQ_REC_LEN_MASK	0xffffffffull
 #define LFQ_REC_LAP_SHIFT	33
 #define LFQ_REC_HDR_SIZE	8u
+
+/*
+ * Set in a record producer's claim start (8-aligned, so bit 0 is free)
+ * once its compare-and-swap took the range: the recovery then knows the
+ * claim names a record of this length, not a range another producer won.
+ */
+#define LFQ_REC_CLAIM_WON	1ull
 
 /**
  * lfq_rec_order() - log2 of a ring's size.
@@ -314,7 +321,7 @@ static inline void *lfq_rec_reserve(struct lfq_rec_prod *p, __u32 len,
 				    struct lfq_rec_resv *r)
 {
 	__u64 need = lfq_rec_size(len), head, tail;
-	__u32 tries = 0;
+	__u32 tries = 0, fresh = 0;
 
 	if (lfq_unlikely(!len || len > p->max_len))
 		return (void *)0;
@@ -331,6 +338,17 @@ static inline void *lfq_rec_reserve(struct lfq_rec_prod *p, __u32 len,
 		 * tail; the bytes below it are zeroed before we reuse them.
 		 */
 		tail = lfq_load_acquire(p->ring.tail);
+		/*
+		 * Our head is older than the consumer's tail (others
+		 * reserved and were consumed since we read it): read it
+		 * again, once, or the ring would look full. The tail's
+		 * acquire orders this load after their head updates.
+		 */
+		if (p->multi && lfq_unlikely((__s64)(tail - head) > 0) &&
+		    !fresh++) {
+			head = lfq_load_relaxed(p->ring.head);
+			continue;
+		}
 		/*
 		 * HOSTILE MEMORY: a tail ahead of head, or more than a ring
 		 * behind less this record, reads as full (need <= size / 4).
@@ -354,8 +372,12 @@ static inline void *lfq_rec_reserve(struct lfq_rec_prod *p, __u32 len,
 		 */
 		lfq_store_release(&p->claim->start, head);
 		lfq_store_release(&p->claim->end, head + need);
-		if (lfq_try_cmpxchg_full(p->ring.head, &head, head + need))
+		if (lfq_try_cmpxchg_full(p->ring.head, &head, head + need)) {
+			/* ORDERING claim: the mark after the range it took. */
+			lfq_store_release(&p->claim->start,
+					  head | LFQ_REC_CLAIM_WON);
 			break;
+		}
 	}
 	r->pos = head;
 	r->len = len;

@@ -107,7 +107,7 @@ static struct lfq_event_proc *lfq_proc_reserve(struct lfq_trace_src *t,
  * An exec into a record queue: the record is as long as the path and the
  * argv (the new image's, from its stack: mm->arg_start to arg_end), cut
  * to t->rec_max and flagged. The argv is read without faulting (a probe
- * cannot sleep): pages not present give an empty argv, flagged cut.
+ * cannot sleep): pages not present leave its bytes zero, flagged cut.
  */
 static void lfq_probe_exec_rec(struct lfq_trace_src *t, struct task_struct *p,
 			       struct linux_binprm *bprm)

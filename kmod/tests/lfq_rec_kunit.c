@@ -247,9 +247,11 @@ static void lfq_rec_recover_test(struct kunit *test)
  * Two producers died: one had won the compare-and-swap at a position
  * (its record is there, uncommitted), the other had claimed the same
  * position for a compare-and-swap it lost, with another length. The
- * walk takes the end the next record confirms.
+ * walk takes the winner's end: its claim is marked won
+ * (LFQ_REC_CLAIM_WON); or, with @unmark (the winner died before it
+ * marked), the end the next record confirms.
  */
-static void lfq_rec_recover_ambiguous_test(struct kunit *test)
+static void rec_ambiguous(struct kunit *test, bool unmark)
 {
 	struct lfq_queue *q = rec_queue(test, REC_RING);
 	DECLARE_BITMAP(a, LFQ_MPSC_CLAIMS);
@@ -263,6 +265,10 @@ static void lfq_rec_recover_ambiguous_test(struct kunit *test)
 	rec_two_claims(test, q, a, b, &ca, &cb);
 	rec_cons(q, &c);
 	KUNIT_ASSERT_NOT_NULL(test, rec_claimed(q, ca, 100, &d));
+	KUNIT_EXPECT_EQ(test, READ_ONCE(q->ring.prod->claims[ca].start),
+			d.pos | LFQ_REC_CLAIM_WON);
+	if (unmark)
+		WRITE_ONCE(q->ring.prod->claims[ca].start, d.pos);
 	/* The loser's claim: the same start, a shorter record. */
 	stale = &q->ring.prod->claims[cb];
 	WRITE_ONCE(stale->start, d.pos);
@@ -276,6 +282,16 @@ static void lfq_rec_recover_ambiguous_test(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, rec_get(&c, 50, 9));
 	KUNIT_EXPECT_EQ(test, c.discarded, 1);
 	KUNIT_EXPECT_EQ(test, c.corrupt, 0);
+}
+
+static void lfq_rec_recover_ambiguous_test(struct kunit *test)
+{
+	rec_ambiguous(test, false);
+}
+
+static void lfq_rec_recover_unmarked_test(struct kunit *test)
+{
+	rec_ambiguous(test, true);
 }
 
 /*
@@ -477,6 +493,7 @@ static struct kunit_case lfq_rec_cases[] = {
 	KUNIT_CASE(lfq_rec_kapi_test),
 	KUNIT_CASE(lfq_rec_recover_test),
 	KUNIT_CASE(lfq_rec_recover_ambiguous_test),
+	KUNIT_CASE(lfq_rec_recover_unmarked_test),
 	KUNIT_CASE(lfq_rec_unclaim_test),
 	KUNIT_CASE(lfq_rec_contexts_test),
 	KUNIT_CASE(lfq_rec_forged_test),
