@@ -610,7 +610,12 @@ struct lfq_claim {
  *		LFQ_SOURCE_RECORD_SIZE_MAX; the bytes past the natural
  *		record are zero and the header's size says @record_size (a
  *		fixed stride for consumers that want one, and a way to
- *		measure larger records). Other types need 0.
+ *		measure larger records); on a record queue 0 is
+ *		LFQ_EVENT_SYSCALL_FULL, all six arguments. PROC: the largest
+ *		record, 0 for the slot (a record queue:
+ *		LFQ_EVENT_PROC_RECORD_DEFAULT), else a multiple of 8 from
+ *		LFQ_EVENT_PROC_SLOT_MIN: exec paths and argv are cut to fit
+ *		it. Other types need 0.
  * @__reserved:	must be zero.
  *
  * SYNTH, PROC and SYSCALL need an MPSC or MPMC queue whose slots hold the

@@ -5,8 +5,9 @@
  * each: capabilities (EPERM from an unprivileged uid, for every type),
  * the argument's size, type and flags, the fields each type must leave
  * zero, producer sources on SPSC queues, SYNTH producer counts and
- * periods, record_size, records that do not fit a slot, ECHO targets
- * (EBADF, EBADFD, EINVAL, EMSGSIZE, EBUSY, ELOOP), DETACH ids, and
+ * periods, record_size (SYSCALL and PROC), records that do not fit a
+ * slot, ECHO targets (EBADF, EBADFD, EINVAL, EMSGSIZE, EBUSY, ELOOP),
+ * DETACH ids, and
  * LFQ_SOURCES_MAX on one queue (ENOSPC; a freed id is reused). Also the
  * numbering of the largest SYNTH: LFQ_SYNTH_PRODUCERS_MAX producers,
  * threads first, then the hardirq and the softirq timer.
@@ -312,9 +313,17 @@ static void test_errnos(void)
 	s = good;
 	s.record_size = 64;
 	expect_attach(m, &s, EINVAL, "SYNTH with record_size set");
+	/* PROC: record_size caps its records (path, argv): 8-aligned, >= 80. */
 	s = of_type(LFQ_SOURCE_PROC);
 	s.record_size = 128;
-	expect_attach(m, &s, EINVAL, "PROC with record_size set");
+	expect_attach(m, &s, 0, "PROC record_size 128 on 128-byte slots (accepted)");
+	s.record_size = 84;
+	expect_attach(m, &s, EINVAL, "PROC record_size 84 (not a multiple of 8)");
+	s.record_size = (uint32_t)LFQ_EVENT_PROC_SLOT_MIN - 8;
+	expect_attach(m, &s, EINVAL,
+		      "PROC record_size 72 (< LFQ_EVENT_PROC_SLOT_MIN)");
+	s.record_size = 136;
+	expect_attach(m, &s, EMSGSIZE, "PROC record_size 136 on 128-byte slots");
 	s = priv[3];
 	s.record_size = 64;
 	expect_attach(sp, &s, EINVAL, "ECHO with record_size set");
@@ -487,7 +496,7 @@ static void test_errnos(void)
 
 int main(void)
 {
-	tap_plan(87);
+	tap_plan(90);
 	test_errnos();
 	return tap_done();
 }
