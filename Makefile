@@ -29,7 +29,7 @@ BINDIR	?= $(PREFIX)/bin
 INCLUDEDIR ?= $(PREFIX)/include
 LIBDIR	?= $(PREFIX)/lib
 MANDIR	?= $(PREFIX)/share/man
-VERSION	:= 0.4.0
+VERSION	:= 0.5.0
 SOVER	:= 2
 B	:= build
 
@@ -115,6 +115,7 @@ $(B)/tests/vm/mpmc_kernel: tests/host/mpmc_lib_mt.c
 $(B)/tests/vm/space_liar_kernel: tests/host/space_liar.c
 $(B)/tests/vm/wake_threshold_kernel: tests/host/wake_threshold_mt.c
 $(B)/tests/vm/rec_kernel: tests/host/rec_lib.c
+$(B)/tests/vm/rec_ow_kernel: tests/host/rec_ow_lib.c
 
 $(B)/tools/%: tools/%.c $(LIB_A)
 	@mkdir -p $(@D)

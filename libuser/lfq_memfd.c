@@ -239,6 +239,7 @@ static int lfq_memfd_stats(struct lfq *q, struct lfq_stats *st)
 	st->consumed = lfq_load_relaxed(&q->ring.cons->tail);
 	st->full_events = lfq_load_relaxed(&q->ring.prod->full_events);
 	st->empty_events = lfq_load_relaxed(&q->ring.cons->empty_events);
+	st->overwritten = lfq_load_relaxed(&q->ring.prod->overwritten);
 	return 0;
 }
 

@@ -86,6 +86,11 @@ int lfq_record_reserve(struct lfq *q, uint32_t len, void **payload)
 	if (lfq_unlikely(q->prod.rec.resv.len))
 		lfq_rec_publish_resv(q, 0);
 	*payload = lfq_rec_reserve(p, len, &q->prod.rec.resv);
+	if (lfq_unlikely(p->overwritten)) {
+		__atomic_fetch_add(&q->ring.prod->overwritten, p->overwritten,
+				   __ATOMIC_RELAXED);
+		p->overwritten = 0;
+	}
 	if (lfq_likely(*payload))
 		return 0;
 	q->prod.rec.resv.len = 0;
@@ -175,6 +180,45 @@ int lfq_record_consume(struct lfq *q, uint32_t max, lfq_record_fn fn, void *ctx)
 	lfq_rec_release_batch(c, &b);
 	lfq_rec_wake_producers(q);
 	return (int)n;
+}
+
+int lfq_record_snapshot(struct lfq *q, void *buf, size_t size,
+			lfq_record_fn fn, void *ctx)
+{
+	unsigned char *out = buf;
+	struct lfq_rec_ring ring;
+	struct lfq_rec_snap s;
+	const void *src;
+	size_t off = 0, at;
+	__u64 h, need;
+	uint32_t len;
+	int n = 0;
+
+	if (!q->ring.records || !q->ring.overwrite)
+		return -EOPNOTSUPP;
+	if ((uintptr_t)buf & 7)
+		return -EINVAL;
+	lfq_rec_ring_init(&ring, &q->ring);
+	lfq_rec_snap_init(&s, &ring);
+	while ((src = lfq_rec_snap_next(&s, &h))) {
+		len = (uint32_t)(h & LFQ_REC_LEN_MASK);
+		need = lfq_rec_size(len);
+		if (need > size - off)
+			break;
+		lfq_rec_snap_copy(out + off + LFQ_REC_HDR_SIZE, src, len);
+		if (!lfq_rec_snap_check(&s, h))
+			continue;
+		*(__u64 *)(out + off) = len;
+		off += need;
+		n++;
+	}
+	for (at = 0; fn && at < off; at += need) {
+		len = (uint32_t)*(__u64 *)(out + at);
+		need = lfq_rec_size(len);
+		if (fn(ctx, out + at + LFQ_REC_HDR_SIZE, len))
+			break;
+	}
+	return n;
 }
 
 int lfq_rec_push(struct lfq *q, const void *msg, size_t len)

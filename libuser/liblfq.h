@@ -493,6 +493,32 @@ LFQ_API int lfq_record_consume(struct lfq *q, uint32_t max, lfq_record_fn fn,
 			    void *ctx);
 
 /**
+ * lfq_record_snapshot() - copy the records of a queue in overwrite mode
+ * (LFQ_CREATE_OVERWRITE) without consuming them: the flight recorder's
+ * dump, while producers go on.
+ * @q:		a handle on the queue, either role.
+ * @buf:	8-aligned; filled as LFQ_IOC_SNAPSHOT fills its buffer: each
+ *		record as an 8-byte length word, then its payload padded to
+ *		8 bytes (LFQ_SNAPSHOT_NEXT()). The ring's bytes always
+ *		suffice.
+ * @size:	bytes at @buf.
+ * @fn:		NULL, or called for each record copied, oldest first, once
+ *		the copy is done (a non-zero return stops the calls).
+ * @ctx:	passed to @fn.
+ *
+ * Records are copied from the consumer's position to the head found at
+ * the start, until the first one not yet committed or a full @buf.
+ * Discarded records, records the consumer holds, and records overwritten
+ * while being copied are left out; no copy is torn.
+ *
+ * Context: either side; no system call, no lock.
+ * Return: records copied, or -EINVAL for a misaligned @buf,
+ * -EOPNOTSUPP for a queue not in overwrite mode.
+ */
+LFQ_API int lfq_record_snapshot(struct lfq *q, void *buf, size_t size,
+				lfq_record_fn fn, void *ctx);
+
+/**
  * lfq_get_stats() - read the queue's counters (see struct lfq_stats).
  * @q:		the handle.
  * @st:		filled in as below; the caller need not initialise it.

@@ -5,7 +5,10 @@
  * prints its records as they arrive, as aligned columns or JSON lines,
  * with a status line (rate, total, drops) on stderr about once a second.
  * The ring is shared memory: each record is copied out of its slot once
- * and every length in it is bounded by the slot size.
+ * and every length in it is bounded by the slot size. As a flight
+ * recorder (--flight-recorder SIZE: a record queue in overwrite mode) it
+ * reads nothing while it runs, and prints a snapshot of the last SIZE
+ * bytes of events on SIGUSR1 and at the end.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -50,6 +53,10 @@ static const char usage_text[] =
 "  -r BYTES      a record queue of BYTES (a power of two): each event\n"
 "                takes the bytes it needs; exec events carry the whole\n"
 "                path and argv, syscall events all six arguments\n"
+"  --flight-recorder BYTES\n"
+"                keep only the last BYTES (a power of two) of events, in a\n"
+"                record queue whose producers overwrite the oldest; print\n"
+"                them on SIGUSR1 and at the end (nothing before)\n"
 "Needs the lfq module (/dev/lfq) and CAP_PERFMON or root. SIGINT/SIGTERM\n"
 "detach the source, drain the ring and print a summary.\n";
 
@@ -60,6 +67,7 @@ struct opts {
 	struct lfq_create_opts queue;
 	struct lfq_source src;
 	const char *source_name;
+	int recorder;			/* --flight-recorder */
 };
 
 /* One decoded detail: "key=value" in columns, "key":value in JSON. */
@@ -94,6 +102,8 @@ struct stream {
 	int id;				/* the attached source */
 	uint64_t t0_ns, deadline_ns, next_status_ns, last_status_ns;
 	uint64_t events, last_events;
+	void *snap;			/* recorder: a ring's bytes */
+	uint64_t snapshots;
 	int status_tty, stdout_tty;
 	int status_len;			/* status chars on the tty; 0: none */
 	char status[192];
@@ -108,12 +118,14 @@ union record {
 	char bytes[LFQ_SLOT_SIZE_MAX];
 };
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, dump;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGUSR1)
+		dump = 1;
+	else
+		stop = 1;
 }
 
 static uint64_t now_ns(void)
@@ -236,6 +248,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "flight-recorder", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *optstring = "+t:c:qn:s:e:r:h";	/* '+': stop at SOURCE */
@@ -262,6 +275,14 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			o->queue.slot_count = parse_u32(optarg, "-r");
 			o->queue.slot_size = 1;
 			o->queue.flags |= LFQ_CREATE_RECORDS;
+			break;
+		case 'F':
+			o->queue.slot_count = parse_u32(optarg,
+							"--flight-recorder");
+			o->queue.slot_size = 1;
+			o->queue.flags |= LFQ_CREATE_RECORDS |
+					  LFQ_CREATE_OVERWRITE;
+			o->recorder = 1;
 			break;
 		case 't':
 			o->seconds = strtod(optarg, &end);
@@ -676,9 +697,52 @@ static void wait_data(struct stream *s, uint64_t now)
 		fail("waiting for events", err, NULL);
 }
 
+/*
+ * The flight recorder's dump: the records in the ring, oldest first,
+ * copied without consuming them (lfq_record_snapshot()).
+ */
+static void print_snapshot(struct stream *s, const char *why)
+{
+	int redraw = s->stdout_tty && status_hide(s), n;
+
+	n = lfq_record_snapshot(s->q, s->snap, s->o->queue.slot_count,
+				s->o->quiet ? count_one : show_one, s);
+	if (n < 0)
+		fail("taking a snapshot", n, NULL);
+	fflush(stdout);
+	s->snapshots++;
+	fprintf(stderr, "# lfq-stream: snapshot %" PRIu64 " (%s): %d events,"
+		" %" PRIu64 " overwritten so far\n", s->snapshots, why, n,
+		(uint64_t)counters(s).overwritten);
+	s->events = (uint64_t)n;
+	if (redraw)
+		status_draw(s);
+}
+
+/* The recorder reads nothing until SIGUSR1 or the end. */
+static void record(struct stream *s)
+{
+	uint64_t now = now_ns();
+	struct timespec nap = { 0, 100000000 };
+
+	while (!stop && !(s->deadline_ns && now >= s->deadline_ns)) {
+		if (dump) {
+			dump = 0;
+			print_snapshot(s, "SIGUSR1");
+		}
+		nanosleep(&nap, NULL);	/* a signal cuts it short */
+		now = now_ns();
+	}
+}
+
 static void run(struct stream *s)
 {
 	uint64_t now = now_ns();
+
+	if (s->o->recorder) {
+		record(s);
+		return;
+	}
 
 	while (!stop && !limit_reached(s, now)) {
 		if (!drain_batch(s))
@@ -695,8 +759,11 @@ static int finish(struct stream *s)
 	double secs = (now_ns() - s->t0_ns) / 1e9;
 	uint64_t d;
 
-	while (drain_batch(s))
-		;
+	if (s->o->recorder)
+		print_snapshot(s, "end");
+	else
+		while (drain_batch(s))
+			;
 	d = dropped(s);
 	status_hide(s);
 	fprintf(stderr, "# lfq-stream: %" PRIu64 " events, %" PRIu64
@@ -751,6 +818,12 @@ static void start(struct stream *s, const struct opts *o)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	if (o->recorder) {
+		sigaction(SIGUSR1, &sa, NULL);
+		s->snap = aligned_alloc(8, o->queue.slot_count);
+		if (!s->snap)
+			fail("allocating the snapshot buffer", -ENOMEM, NULL);
+	}
 	s->t0_ns = now_ns();
 	s->id = lfq_source_attach(s->q, &o->src);
 	if (s->id < 0) {

@@ -1,19 +1,23 @@
 // SPDX-License-Identifier: MIT
 /*
  * lfqctl.c - manage named /dev/lfq queues from the shell: create, list,
- * stat, watch, unlink, and attach-test (attach as producer and consumer
- * and round-trip one message). Listing, stat and watch need no access to
- * the queue: they read LFQ_IOC_LIST. Exit status: 0 success, 1 failure
- * (the reason on stderr), 2 usage.
+ * stat, watch, unlink, attach-test (attach as producer and consumer and
+ * round-trip one message), and snapshot (copy an overwrite-mode queue's
+ * records as a reader, LFQ_IOC_SNAPSHOT). Listing, stat and watch need no
+ * access to the queue: they read LFQ_IOC_LIST. Exit status: 0 success, 1
+ * failure (the reason on stderr), 2 usage.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,14 +27,19 @@
 static const char usage_text[] =
 "Usage: lfqctl COMMAND [ARGS]\n"
 "  create NAME [--type spsc|mpsc|mpmc] [--slot-size N] [--slots N] [--mode OCTAL]\n"
-"              [--block] [--elastic MIN:MAX] [--records BYTES]\n"
+"              [--block] [--elastic MIN:MAX] [--records BYTES] [--overwrite]\n"
 "                             create a named queue (default spsc, 64 bytes x\n"
 "                             1024 slots, mode 0600); it lives until unlinked.\n"
 "                             --elastic: segments of --slots slots, MIN kept\n"
 "                             at rest, MAX at most; --records: a record queue\n"
-"                             of a BYTES ring (records of any size)\n"
+"                             of a BYTES ring (records of any size);\n"
+"                             --overwrite: with --records, a flight recorder\n"
+"                             (producers overwrite the oldest records)\n"
 "  attach-test NAME           attach as producer and as consumer, push one\n"
 "                             message and pop it back (the queue must be empty)\n"
+"  snapshot [--raw] [--] NAME copy an overwrite-mode queue's records without\n"
+"                             consuming them: one line each (length, then text\n"
+"                             or hex), or --raw: the LFQ_IOC_SNAPSHOT bytes\n"
 "  list [--json]              every named queue\n"
 "  stat [--json] [--] NAME    one queue's geometry, owner and counters\n"
 "  watch NAME [--interval-ms MS] [--count N]\n"
@@ -134,6 +143,7 @@ static int cmd_create(int argc, char **argv)
 		{ "block", no_argument, NULL, 'b' },
 		{ "elastic", required_argument, NULL, 'e' },
 		{ "records", required_argument, NULL, 'r' },
+		{ "overwrite", no_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
 	LFQ_OPTS(lfq_create_opts, p, .type = LFQ_TYPE_SPSC, .slot_size = 64,
@@ -185,6 +195,9 @@ static int cmd_create(int argc, char **argv)
 			p.slot_size = 1;
 			p.flags |= LFQ_CREATE_RECORDS;
 			break;
+		case 'o':
+			p.flags |= LFQ_CREATE_OVERWRITE;
+			break;
 		default:
 			return usage();
 		}
@@ -196,9 +209,10 @@ static int cmd_create(int argc, char **argv)
 	if (err)
 		return fail("create", argv[optind], err);
 	if (p.flags & LFQ_CREATE_RECORDS)
-		printf("created %s: id %d, %s, records in a %u-byte ring, mode %04o\n",
+		printf("created %s: id %d, %s, records in a %u-byte ring%s, mode %04o\n",
 		       argv[optind], lfq_id(q), type_name(p.type),
-		       p.slot_count, p.mode);
+		       p.slot_count, p.flags & LFQ_CREATE_OVERWRITE ?
+		       " (overwrite)" : "", p.mode);
 	else if (p.flags & LFQ_CREATE_ELASTIC)
 		printf("created %s: id %d, %s, elastic: %u to %u segments of %u slots of %u bytes, mode %04o\n",
 		       argv[optind], lfq_id(q), type_name(p.type), p.seg_min,
@@ -539,6 +553,91 @@ static int cmd_watch(int argc, char **argv)
 	return 0;
 }
 
+/* One record of a snapshot as a line: its length, then text or hex. */
+static void print_record(uint64_t i, const unsigned char *p, uint32_t len)
+{
+	uint32_t k, shown = len < 64 ? len : 64, text = 1;
+
+	for (k = 0; k < shown; k++)
+		text &= isprint(p[k]) || (p[k] == 0 && k == len - 1);
+	printf("%" PRIu64 " %u ", i, len);
+	for (k = 0; k < shown; k++) {
+		if (text && p[k])
+			putchar(p[k]);
+		else if (!text)
+			printf("%02x", p[k]);
+	}
+	puts(shown < len ? " ..." : "");
+}
+
+static int cmd_snapshot(int argc, char **argv)
+{
+	struct lfq_open o = { .size = sizeof(o), .role = LFQ_ROLE_READER };
+	struct lfq_snapshot s = { .size = sizeof(s) };
+	struct lfq_list_entry e;
+	const char *name = NULL;
+	unsigned char *buf;
+	uint64_t off, n = 0;
+	int i, raw = 0, fd, err;
+	uint32_t len;
+	long got;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--raw") && !name)
+			raw = 1;
+		else if (!strcmp(argv[i], "--") && i == argc - 2)
+			continue;
+		else if (!name && i == argc - 1)
+			name = argv[i];
+		else
+			return usage();
+	}
+	if (!name || strlen(name) >= LFQ_NAME_MAX)
+		return usage();
+	err = find_entry(name, &e);
+	if (err)
+		return fail("snapshot", name, err);
+	if (!(e.flags & LFQ_CREATE_OVERWRITE))
+		return fail("snapshot (not an overwrite-mode queue)", name,
+			    -EOPNOTSUPP);
+	strcpy(o.name, name);
+	fd = open("/dev/lfq", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return fail("open /dev/lfq for", name, -errno);
+	if (ioctl(fd, LFQ_IOC_OPEN, &o)) {
+		err = -errno;
+		close(fd);
+		return fail("open", name, err);
+	}
+	/* The ring's bytes always hold what a snapshot copies. */
+	buf = aligned_alloc(8, e.slot_count);
+	if (!buf) {
+		close(fd);
+		return fail("snapshot", name, -ENOMEM);
+	}
+	s.buf = (uintptr_t)buf;
+	s.buf_size = e.slot_count;
+	got = ioctl(fd, LFQ_IOC_SNAPSHOT, &s);
+	err = got < 0 ? -errno : 0;
+	close(fd);
+	if (err) {
+		free(buf);
+		return fail("snapshot", name, err);
+	}
+	if (raw) {
+		err = fwrite(buf, 1, (size_t)got, stdout) == (size_t)got ? 0 : -EIO;
+		free(buf);
+		return err ? fail("write snapshot of", name, err) : 0;
+	}
+	for (off = 0; off < (uint64_t)got; off += LFQ_SNAPSHOT_NEXT(len)) {
+		len = (uint32_t)*(uint64_t *)(buf + off);
+		print_record(n++, buf + off + 8, len);
+	}
+	fprintf(stderr, "%s: %" PRIu64 " records, %ld bytes\n", name, n, got);
+	free(buf);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd;
@@ -560,6 +659,8 @@ int main(int argc, char **argv)
 		return cmd_watch(argc, argv);
 	if (!strcmp(cmd, "unlink"))
 		return cmd_unlink(argc, argv);
+	if (!strcmp(cmd, "snapshot"))
+		return cmd_snapshot(argc, argv);
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
 		fputs(usage_text, stdout);
 		return 0;

@@ -80,9 +80,19 @@
  * liblfq's lfq_rec_*() and the kernel's lfq_queue_rec_*() use it.
  */
 #define LFQ_CREATE_RECORDS	(1u << 3)
+/*
+ * A record queue in overwrite mode (with LFQ_CREATE_RECORDS, not with
+ * LFQ_CREATE_BLOCK): the flight recorder. A producer that finds the ring
+ * full overwrites the oldest committed records, counted in
+ * lfq_stats.overwritten, and fails (a drop) only when the oldest record is
+ * still being written or is held by the consumer. The consumer never gets
+ * a record that is being overwritten; LFQ_IOC_SNAPSHOT copies the records
+ * in the ring without consuming them.
+ */
+#define LFQ_CREATE_OVERWRITE	(1u << 4)
 #define LFQ_CREATE_FLAGS_ALL	(LFQ_CREATE_BLOCK | LFQ_CREATE_ELASTIC | \
 				 LFQ_CREATE_WAKE_SYMMETRIC | \
-				 LFQ_CREATE_RECORDS)
+				 LFQ_CREATE_RECORDS | LFQ_CREATE_OVERWRITE)
 /*
  * A record queue's largest payload: a quarter of its ring less the
  * header, so that several records are in flight at once.
@@ -177,13 +187,20 @@ struct lfq_create {
 #define LFQ_ROLE_PRODUCER	(1u << 0)	/* OPEN: needs a write bit */
 #define LFQ_ROLE_CONSUMER	(1u << 1)	/* OPEN: needs a read bit */
 #define LFQ_ROLE_ALL		(LFQ_ROLE_PRODUCER | LFQ_ROLE_CONSUMER)
+/*
+ * LFQ_IOC_OPEN only, alone: a reader, which neither produces nor consumes
+ * and is not counted against either role (needs a read bit). It maps
+ * nothing writable; LFQ_IOC_SNAPSHOT and LFQ_IOC_STATS are its calls.
+ */
+#define LFQ_ROLE_READER		(1u << 2)
 
 /**
  * struct lfq_open - LFQ_IOC_OPEN argument: bind the file to a named queue.
  * @size:	sizeof(struct lfq_open) as the caller knows it.
  * @flags:	must be zero.
- * @role:	LFQ_ROLE_PRODUCER and/or LFQ_ROLE_CONSUMER; other bits, or
- *		none, give -EINVAL.
+ * @role:	LFQ_ROLE_PRODUCER and/or LFQ_ROLE_CONSUMER, or LFQ_ROLE_READER
+ *		alone; other bits, none, or the reader with another give
+ *		-EINVAL.
  * @__reserved:	must be zero.
  * @name:	the queue's name (see LFQ_NAME_MAX).
  *
@@ -469,6 +486,9 @@ struct lfq_wait {
  * @lost:	MPMC slots the kernel released on behalf of a consumer that
  *		was released holding them (LFQ_STATS_SIZE_VER4): their
  *		records are lost, not redelivered (see LFQ_IOC_CLAIM).
+ * @overwritten: overwrite mode (LFQ_STATS_SIZE_VER5): committed records
+ *		producers overwrote before the consumer took them (the
+ *		kernel's count, plus the processes' as found).
  *
  * @produced, @consumed, @full_events and @empty_events live in pages the
  * processes can write; the kernel reports them as found. The rest are kept
@@ -493,6 +513,7 @@ struct lfq_stats {
 	__u64 pool;
 	__u64 bytes;
 	__u64 lost;
+	__u64 overwritten;
 };
 
 #define LFQ_STATS_SIZE_VER0	64
@@ -500,6 +521,7 @@ struct lfq_stats {
 #define LFQ_STATS_SIZE_VER2	80	/* orphaned */
 #define LFQ_STATS_SIZE_VER3	128	/* segments .. bytes */
 #define LFQ_STATS_SIZE_VER4	136	/* lost */
+#define LFQ_STATS_SIZE_VER5	144	/* overwritten */
 
 /*
  * Crash safety of MPSC queues. Every producer (each thread or process that
@@ -695,5 +717,40 @@ struct lfq_source {
  * frame out of range; -EPERM without the producer role.
  */
 #define LFQ_IOC_GROW		_IO(LFQ_IOC_MAGIC, 0x0c)	/* frame by value */
+
+/**
+ * struct lfq_snapshot - LFQ_IOC_SNAPSHOT argument: copy the committed
+ * records of a record queue in overwrite mode without consuming them (the
+ * flight recorder's dump; producers go on meanwhile).
+ * @size:	sizeof(struct lfq_snapshot) as the caller knows it.
+ * @flags:	must be zero.
+ * @buf:	where the records go, oldest first, each as an 8-byte word
+ *		holding its length (bits 0-31; the rest zero), then its
+ *		payload, padded to 8 bytes (LFQ_SNAPSHOT_NEXT(); what the
+ *		padding holds is unspecified).
+ * @buf_size:	bytes at @buf; the ring's bytes always suffice.
+ *
+ * Records are copied from the consumer's tail to the head read at the
+ * start, stopping before the first one not committed and when @buf is
+ * full; discarded records, records the consumer holds, and records
+ * overwritten while they were being copied are left out: no copy is
+ * torn. Any bound file may ask, a LFQ_ROLE_READER one included.
+ *
+ * Returns the bytes written, or -EINVAL for flags, a misaligned @buf or
+ * a queue not in overwrite mode, -EFAULT for a bad @buf, -EINTR when a
+ * fatal signal came.
+ */
+struct lfq_snapshot {
+	__u32 size;
+	__u32 flags;
+	__u64 buf;
+	__u64 buf_size;
+};
+
+#define LFQ_SNAPSHOT_SIZE_VER0	24
+/* The bytes a record of @len bytes takes in an LFQ_IOC_SNAPSHOT buffer. */
+#define LFQ_SNAPSHOT_NEXT(len)	(8 + (((__u64)(len) + 7) & ~7ull))
+
+#define LFQ_IOC_SNAPSHOT	_IO(LFQ_IOC_MAGIC, 0x0d)	/* struct lfq_snapshot * */
 
 #endif /* _UAPI_LINUX_LFQ_H */

@@ -221,6 +221,8 @@ struct lfq_mpsc_claim {
  *		whoever releases slots must wake it. Set by the waiter,
  *		cleared by the waker.
  * @full_events: times the producer found the ring full (statistics).
+ * @overwritten: overwrite mode: records process producers overwrote
+ *		(statistics; kernel producers count theirs in the kernel).
  * @claims:	MPSC: the producers' claim records, by LFQ_IOC_CLAIM index.
  */
 struct lfq_prod_ctl {
@@ -230,7 +232,8 @@ struct lfq_prod_ctl {
 	__u32 __pad1;
 	__u8 __pad2[LFQ_CACHELINE - 8];
 	__u64 full_events;
-	__u8 __pad3[LFQ_CACHELINE - 8];
+	__u64 overwritten;
+	__u8 __pad3[LFQ_CACHELINE - 16];
 	struct lfq_mpsc_claim claims[LFQ_MPSC_CLAIMS];
 };
 

@@ -35,6 +35,7 @@
 
 #include "lfq_claims.h"
 #include "lfq_queue.h"
+#include "lfq_rec_ow.h"
 #include "lfq_seg.h"
 #include "proto/lfq_mpsc.h"
 #include "proto/lfq_rec.h"
@@ -121,9 +122,9 @@ static unsigned int lfq_claims_snapshot(struct lfq_queue *q)
 	/* Free kernel claims hold stale ranges: harmless (see lfq_ring.h). */
 	for (i = 0; i < LFQ_KCLAIMS; i++)
 		lfq_claim_read(&c->snap[n++], &c->kclaims[i]);
-	/* A record queue's starts may carry LFQ_REC_CLAIM_WON. */
+	/* A record queue's starts may carry LFQ_REC_CLAIM_FLAGS. */
 	for (i = 0; q->ring.records && i < n; i++)
-		c->snap[i].start &= ~LFQ_REC_CLAIM_WON;
+		c->snap[i].start &= ~LFQ_REC_CLAIM_FLAGS;
 	return n;
 }
 
@@ -355,7 +356,7 @@ again:
 		}
 		got = lfq_claims_dead_end(c, n, r, pos, end, &rend);
 		if (got <= 0) {
-			*retry = got < 0;
+			*retry = *retry || got < 0;
 			return found;
 		}
 		len = (u32)(rend - pos - LFQ_REC_HDR_SIZE);
@@ -374,12 +375,53 @@ again:
 }
 
 /*
+ * Overwrite mode: a producer owns tail (LFQ_REC_TAIL_RECLAIM): is it dead?
+ * An owner names tail in its claim before its compare-and-swap takes
+ * tail, and changes its claim only after its store gives tail up. The
+ * scan first marks tail (LFQ_REC_TAIL_RECOVER, a compare-and-swap from
+ * the owned value: no one takes it meanwhile), then reads the claims: a
+ * live owner's is there, covering tail (it took tail before our mark),
+ * and the mark is taken off; with none, and tail still as marked (an
+ * owner that gave it up and changed its claim stored tail first), the
+ * owner is dead and its overwrite is finished here. Lock held; returns
+ * true if the scan must look again.
+ */
+static bool lfq_orphans_reclaim(struct lfq_queue *q)
+{
+	const struct lfq_ring_loc *r = &q->ring;
+	u64 raw, mark, found = 0;
+	unsigned int n;
+
+	/* ORDERING rec-reclaim: pairs with the owner's compare-and-swap. */
+	raw = smp_load_acquire(r->tail);
+	if ((raw & LFQ_REC_TAIL_BITS) != LFQ_REC_TAIL_RECLAIM)
+		return false;
+	mark = raw | LFQ_REC_TAIL_RECOVER;
+	/* ORDERING claim: fully ordered, before the claims' loads. */
+	if (!try_cmpxchg(r->tail, &raw, mark))
+		return false;
+	n = lfq_claims_snapshot(q);
+	if (lfq_claims_cover(q->claims, n, raw & ~LFQ_REC_TAIL_BITS)) {
+		/* Alive: unmarked (unless its store replaced the mark). */
+		try_cmpxchg(r->tail, &mark, raw);
+		return true;
+	}
+	/* ORDERING claim: pairs with an owner's tail before its claim. */
+	if (smp_load_acquire(r->tail) != mark)
+		return false;
+	lfq_rec_ow_finish(r, mark, &found);
+	atomic64_add(found, &q->overwritten);
+	return false;
+}
+
+/*
  * Discard the orphans below the horizon. Returns true if an outstanding
  * slot was covered by a live claim, so the scan must look again.
  */
 static bool lfq_orphans_scan(struct lfq_queue *q)
 {
 	struct lfq_orphans_walk w = { .c = q->claims };
+	bool retry = q->ring.overwrite && lfq_orphans_reclaim(q);
 	u64 head;
 
 	/* ORDERING claim: every reservation below head is claimed in the
@@ -387,6 +429,7 @@ static bool lfq_orphans_scan(struct lfq_queue *q)
 	 */
 	head = lfq_queue_head(q, true);
 	w.n = lfq_claims_snapshot(q);
+	w.retry = retry;
 	w.end = (s64)(w.c->horizon - head) > 0 ? head : w.c->horizon;
 	if (q->ring.records)
 		w.found = lfq_orphans_walk_rec(w.c, w.n, &q->ring, w.end,
@@ -687,7 +730,8 @@ void lfq_kclaim_give(struct lfq_queue *q, u32 index)
 	 * ORDERING claim: after our header (the walk that reads the empty
 	 * range with acquire sees the commit).
 	 */
-	smp_store_release(&cl->end, READ_ONCE(cl->start));
+	smp_store_release(&cl->end,
+			  READ_ONCE(cl->start) & ~LFQ_REC_CLAIM_FLAGS);
 	/* ORDERING kclaim: the range before the claim is free again. */
 	clear_bit_unlock(index, &q->claims->kbusy);
 }

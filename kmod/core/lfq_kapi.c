@@ -230,6 +230,10 @@ EXPORT_SYMBOL_GPL(lfq_queue_discard);
  * theirs.
  *
  * Context: any, NMI included.
+ * In overwrite mode (LFQ_CREATE_OVERWRITE) a full ring gives up its oldest
+ * records, counted in lfq_stats.overwritten; it has no room only while
+ * its oldest record is being written or is held by the consumer.
+ *
  * Return: the payload, or NULL (and a drop counted) if @len is 0 or
  * beyond the limit, the ring has no room for it, the shared head kept
  * changing under LFQ_KAPI_MAX_TRIES attempts, or every kernel claim is
@@ -250,6 +254,8 @@ void *lfq_queue_rec_reserve(struct lfq_queue *q, u32 len,
 	p.max_tries = LFQ_KAPI_MAX_TRIES;
 	p.claim = lfq_kclaim_take(q, &r->claim);
 	span = p.claim ? lfq_rec_reserve(&p, len, &r->resv) : NULL;
+	if (unlikely(p.overwritten))
+		atomic64_add(p.overwritten, &q->overwritten);
 	if (unlikely(!span)) {
 		if (p.claim)
 			lfq_kclaim_give(q, r->claim);

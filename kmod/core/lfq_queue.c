@@ -304,6 +304,9 @@ void lfq_queue_stats(struct lfq_queue *q, struct lfq_stats *st)
 		.dropped	= atomic64_read(&q->dropped),
 		.orphaned	= atomic64_read(&q->orphaned),
 		.lost		= atomic64_read(&q->lost),
+		/* HOSTILE MEMORY: processes' share reported as found. */
+		.overwritten	= atomic64_read(&q->overwritten) +
+				  READ_ONCE(q->ring.prod->overwritten),
 		.segments	= 1,
 		.segments_peak	= 1,
 		.bytes		= (u64)q->nr_pages << PAGE_SHIFT,

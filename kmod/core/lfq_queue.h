@@ -55,6 +55,7 @@ struct lfq_user;
  * @dropped:	kernel reservations that found the ring full.
  * @orphaned:	slots discarded for released producers.
  * @lost:	MPMC slots released for released consumers.
+ * @overwritten: records kernel producers overwrote (LFQ_CREATE_OVERWRITE).
  * @wakeups:	wakeups that found a sleeper.
  * @wake_calls:	LFQ_IOC_WAKE calls.
  * @waits:	times an LFQ_IOC_WAIT caller went to sleep.
@@ -84,6 +85,7 @@ struct lfq_queue {
 	atomic64_t dropped;
 	atomic64_t orphaned;
 	atomic64_t lost;
+	atomic64_t overwritten;
 	atomic64_t wakeups;
 	atomic64_t wake_calls;
 	atomic64_t waits;

@@ -11,6 +11,7 @@
 #include "core/lfq_cclaims.h"
 #include "core/lfq_claims.h"
 #include "core/lfq_queue.h"
+#include "core/lfq_rec_ow.h"
 #include "core/lfq_seg.h"
 #include "lfq_file.h"
 #include "sources/lfq_source.h"
@@ -110,6 +111,8 @@ void lfq_file_release(struct file *file)
 	lfq_claims_drop(f->q, f->claims);
 	/* What its MPMC claim held and it did not release is released. */
 	lfq_cclaims_drop(f->q, f->cclaims);
+	/* Overwrite mode: what it held or was taking goes back. */
+	lfq_rec_ow_released(f->q, f->role);
 	/* The role is free again: a new consumer may attach. */
 	lfq_queue_leave(f->q, f->role);
 	atomic_dec(&f->q->files);

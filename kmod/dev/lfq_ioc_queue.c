@@ -13,6 +13,7 @@
 #include "core/lfq_cclaims.h"
 #include "core/lfq_claims.h"
 #include "core/lfq_queue.h"
+#include "core/lfq_rec_ow.h"
 #include "core/lfq_seg.h"
 #include "core/lfq_wait.h"
 #include "lfq_file.h"
@@ -227,4 +228,22 @@ long lfq_ioc_grow(struct lfq_ioc *io)
 	if (io->arg > U32_MAX)
 		return -EINVAL;
 	return lfq_seg_grow_frame(io->f->q, io->arg);
+}
+
+/**
+ * lfq_ioc_snapshot() - LFQ_IOC_SNAPSHOT: copy a record queue's records
+ * without consuming them.
+ * @io:		the call; @io->karg is a struct lfq_snapshot.
+ *
+ * Return: bytes written, or the errors listed at struct lfq_snapshot.
+ */
+long lfq_ioc_snapshot(struct lfq_ioc *io)
+{
+	struct lfq_snapshot *arg = io->karg;
+
+	BUILD_BUG_ON(sizeof(*arg) != LFQ_SNAPSHOT_SIZE_VER0);
+	if (arg->flags)
+		return -EINVAL;
+	return lfq_rec_snapshot(io->f->q, u64_to_user_ptr(arg->buf),
+				arg->buf_size);
 }

@@ -122,6 +122,12 @@ static const struct lfq_ioc_desc lfq_ioc_table[] = {
 		.bind = LFQ_BIND_BOUND, .argk = LFQ_ARG_IN,
 		/* The role the claim's kind needs: lfq_ioc_claim(). */
 	},
+	[_IOC_NR(LFQ_IOC_SNAPSHOT)] = {
+		.cmd = LFQ_IOC_SNAPSHOT, .fn = lfq_ioc_snapshot,
+		.ksize = sizeof(struct lfq_snapshot),
+		.min_size = LFQ_SNAPSHOT_SIZE_VER0,
+		.bind = LFQ_BIND_BOUND, .argk = LFQ_ARG_IN,
+	},
 };
 
 /* Every argument struct, for the one buffer the dispatcher copies into. */
@@ -135,6 +141,7 @@ union lfq_ioc_karg {
 	struct lfq_unlink unlink;
 	struct lfq_list list;
 	struct lfq_claim claim;
+	struct lfq_snapshot snapshot;
 };
 
 /* The table entry of @cmd, or NULL for a command lfq does not have. */

@@ -40,6 +40,7 @@ long lfq_ioc_wait(struct lfq_ioc *io);
 long lfq_ioc_wake(struct lfq_ioc *io);
 long lfq_ioc_claim(struct lfq_ioc *io);
 long lfq_ioc_grow(struct lfq_ioc *io);
+long lfq_ioc_snapshot(struct lfq_ioc *io);
 
 /* lfq_names.c */
 long lfq_ioc_open(struct lfq_ioc *io);

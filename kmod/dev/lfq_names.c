@@ -268,7 +268,7 @@ static bool lfq_name_permitted(const struct lfq_name *n, u32 role)
 	lockdep_assert_held(&lfq_names_lock);
 	if (role & LFQ_ROLE_PRODUCER)
 		want |= 2;
-	if (role & LFQ_ROLE_CONSUMER)
+	if (role & (LFQ_ROLE_CONSUMER | LFQ_ROLE_READER))
 		want |= 4;
 	if (uid_eq(current_fsuid(), n->uid))
 		granted >>= 6;
@@ -295,7 +295,7 @@ long lfq_ioc_open(struct lfq_ioc *io)
 
 	BUILD_BUG_ON(sizeof(*arg) != LFQ_OPEN_SIZE_VER0);
 	if (arg->flags || arg->__reserved || !arg->role ||
-	    (arg->role & ~LFQ_ROLE_ALL))
+	    ((arg->role & ~LFQ_ROLE_ALL) && arg->role != LFQ_ROLE_READER))
 		return -EINVAL;
 	err = lfq_name_check(arg->name, false);
 	if (err)

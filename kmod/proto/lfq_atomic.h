@@ -43,6 +43,10 @@
 #define lfq_compiler_barrier()		barrier()
 /* Dekker half after several stores: pairs with the other side's barrier. */
 #define lfq_smp_mb()			smp_mb()
+/* Seqlock read side: pairs with the writer's fully ordered take. */
+#define lfq_smp_rmb()			smp_rmb()
+/* Seqlock write side: the marks before the zeroing they announce. */
+#define lfq_smp_wmb()			smp_wmb()
 #define lfq_xchg(p, v)			xchg((p), (v))
 /* Reservation CAS: ordering comes from the acquire of tail before it. */
 #define lfq_try_cmpxchg_relaxed(p, oldp, v)	try_cmpxchg_relaxed((p), (oldp), (v))
@@ -83,8 +87,12 @@ static inline void lfq_tsan_mb(void)
 }
 
 #define lfq_smp_mb()			lfq_tsan_mb()
+#define lfq_smp_rmb()			lfq_tsan_mb()
+#define lfq_smp_wmb()			lfq_tsan_mb()
 #else
 #define lfq_smp_mb()			__atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define lfq_smp_rmb()			__atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define lfq_smp_wmb()			__atomic_thread_fence(__ATOMIC_RELEASE)
 #endif
 #define lfq_xchg(p, v)			__atomic_exchange_n((p), (v), __ATOMIC_SEQ_CST)
 #define lfq_try_cmpxchg_relaxed(p, oldp, v)				\

@@ -38,6 +38,8 @@
  * @records:	a record queue (LFQ_CREATE_RECORDS): @slot_size is 1,
  *		@slot_count the ring's bytes, @head and @tail byte indices,
  *		and the protocol lfq_rec.h's (no commit words).
+ * @overwrite:	a record queue in overwrite mode (LFQ_CREATE_OVERWRITE):
+ *		producers take the oldest records when the ring is full.
  * @light:	publishers through this location may use the light half of
  *		the asymmetric handshake (the queue is LFQ_WAKE_ASYMMETRIC
  *		and its sleepers' heavy fence reaches this publisher:
@@ -60,6 +62,7 @@ struct lfq_ring_loc {
 	__u32 type;
 	__u32 segment;
 	__u32 records;
+	__u32 overwrite;
 	__u32 light;
 };
 
@@ -104,6 +107,7 @@ static inline void lfq_ring_loc_init(struct lfq_ring_loc *r, void *base,
 	r->type = h->type;
 	r->segment = 0;
 	r->records = !!(h->flags & LFQ_CREATE_RECORDS);
+	r->overwrite = !!(h->flags & LFQ_CREATE_OVERWRITE);
 	r->light = 0;	/* lfq_ring_loc_light() where the fence reaches */
 }
 

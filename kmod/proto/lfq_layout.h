@@ -64,6 +64,9 @@ struct lfq_geometry {
  * @seg_max:	elastic: frames in the layout; 0 for a fixed queue.
  * @records:	a record queue (LFQ_CREATE_RECORDS): its consumer writes the
  *		data area too (it zeroes what it consumed, lfq_rec.h).
+ * @overwrite:	in overwrite mode (LFQ_CREATE_OVERWRITE): its producers
+ *		write the consumer page too (they move tail past the
+ *		records they overwrite).
  * @map_size:	bytes of the whole layout, both copies of every slot area
  *		included.
  */
@@ -87,6 +90,7 @@ struct lfq_layout {
 	__u64 frame_size;
 	__u64 seg_max;
 	__u64 records;
+	__u64 overwrite;
 	__u64 map_size;
 };
 
@@ -111,7 +115,8 @@ static inline __u64 lfq_page_align(__u64 bytes, __u64 page_size)
  * is sealed for good and the queue goes on in the next: with one there is
  * no next), and seg_max of them hold at most LFQ_ELASTIC_BYTES_MAX bytes
  * of slots; a fixed one has neither. A record queue (LFQ_CREATE_RECORDS)
- * is an SPSC or MPSC ring of slot_count bytes (slot_size 1), fixed.
+ * is an SPSC or MPSC ring of slot_count bytes (slot_size 1), fixed; only
+ * a record queue may overwrite (LFQ_CREATE_OVERWRITE), and not block.
  *
  * Return: 0, or -EINVAL if any rule is broken.
  */
@@ -124,6 +129,11 @@ static inline int lfq_geometry_check(const struct lfq_geometry *g,
 	    g->type != LFQ_TYPE_MPMC)
 		return -EINVAL;
 	if (g->flags & ~LFQ_CREATE_FLAGS_ALL)
+		return -EINVAL;
+	/* Overwrite mode: records only; producers never wait for space. */
+	if ((g->flags & LFQ_CREATE_OVERWRITE) &&
+	    (!(g->flags & LFQ_CREATE_RECORDS) ||
+	     (g->flags & LFQ_CREATE_BLOCK)))
 		return -EINVAL;
 	/* A ring of bytes, SPSC or MPSC, fixed (lfq_rec.h). */
 	if (g->flags & LFQ_CREATE_RECORDS)
@@ -180,6 +190,7 @@ static inline void lfq_layout_init(struct lfq_layout *l,
 	l->data_size = (__u64)g->slot_size * g->slot_count;
 	l->seg_max = segs;
 	l->records = !!(g->flags & LFQ_CREATE_RECORDS);
+	l->overwrite = !!(g->flags & LFQ_CREATE_OVERWRITE);
 	if (!(g->flags & LFQ_CREATE_ELASTIC)) {
 		l->data_offset = l->release_offset + l->release_size;
 		l->segtab_offset = 0;
@@ -238,7 +249,8 @@ enum lfq_part {
  * writable, the consumer page, the release words (MPMC) and the segments'
  * tail words only by a consumer, the rest (producer page, commit words,
  * slots, head words, frames) only by a producer; but a record queue's
- * data area by both (its consumer zeroes the records it consumed).
+ * data area by both (its consumer zeroes the records it consumed), and
+ * in overwrite mode its consumer page by both (producers move tail).
  *
  * Return: the LFQ_ROLE_* bits a file needs one of to map the part
  * writable, or 0
@@ -262,7 +274,7 @@ static inline __u32 lfq_layout_part(const struct lfq_layout *l,
 	case LFQ_PART_CONS:
 		*off = l->cons_offset;
 		*size = page;
-		return LFQ_ROLE_CONSUMER;
+		return l->overwrite ? LFQ_ROLE_ALL : LFQ_ROLE_CONSUMER;
 	case LFQ_PART_COMMIT:
 		*off = l->commit_offset;
 		*size = fixed ? l->commit_size : 0;

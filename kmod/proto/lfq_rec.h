@@ -39,6 +39,25 @@
  * can stall the consumer (counted in @corrupt) but never move a read or
  * a zeroing outside the double mapping (HOSTILE MEMORY H1-H5,
  * lfq_rules.h). Orderings: ORDERING rec-commit, rec-release below.
+ *
+ * Overwrite mode (LFQ_CREATE_OVERWRITE, the flight recorder): a producer
+ * that finds the ring full takes the oldest committed record itself, as
+ * the consumer would, and goes on. Whoever takes the record at tail owns
+ * tail first: a compare-and-swap sets a low bit in it (LFQ_REC_TAIL_RECLAIM
+ * for a producer, LFQ_REC_TAIL_HELD for the consumer, from its peek to its
+ * release), so one taker only, and only the owner reads the header there:
+ * with tail owned it is the oldest record's, never a stale position whose
+ * word a newer record's payload fills (a header read at a tail read
+ * earlier could be). The producer reads the header; a record committed it
+ * zeroes and moves tail past, which ends its ownership (ORDERING
+ * rec-reclaim); one still being written it leaves, giving tail back, and
+ * fails as on a full ring (a drop), as it does when the consumer holds
+ * tail. So a record is consumed or overwritten, never both, never torn,
+ * and never overwritten while it is written. A snapshot copies records
+ * without taking them and keeps a copy only if, after it, neither the
+ * record's header changed nor tail reached it (ORDERING rec-snapshot, a
+ * seqlock's read side): the consumer marks what it releases
+ * (LFQ_REC_RELEASED) before it zeroes it.
  */
 #ifndef _LFQ_PROTO_REC_H
 #define _LFQ_PROTO_REC_H
@@ -50,7 +69,23 @@
  * the record's lap from bit LFQ_REC_LAP_SHIFT up (lfq_rec_lap()).
  */
 #define LFQ_REC_DISCARD		0x100000000ull	/* bit 32 */
-#define LFQ_REC_LEN_MASK	0xffffffffull
+#define LFQ_REC_LEN_MASK	0x3fffffffull
+/*
+ * Overwrite mode only: a record the consumer released, marked before its
+ * payload is zeroed (a snapshot drops its copy; the kernel finishes the
+ * release of a consumer that died in it).
+ */
+#define LFQ_REC_RELEASED	0x40000000ull	/* bit 30 */
+#define LFQ_REC_FLAGS		(LFQ_REC_DISCARD | LFQ_REC_RELEASED)
+
+/*
+ * Overwrite mode only: the low bits of the shared tail (8-aligned
+ * otherwise) say who owns the record at tail.
+ */
+#define LFQ_REC_TAIL_RECLAIM	1ull	/* a producer overwriting it */
+#define LFQ_REC_TAIL_HELD	2ull	/* the consumer, peek to release */
+#define LFQ_REC_TAIL_RECOVER	4ull	/* the kernel, checking the owner */
+#define LFQ_REC_TAIL_BITS	7ull
 #define LFQ_REC_LAP_SHIFT	33
 #define LFQ_REC_HDR_SIZE	8u
 
@@ -60,6 +95,13 @@
  * claim names a record of this length, not a range another producer won.
  */
 #define LFQ_REC_CLAIM_WON	1ull
+/*
+ * Set in a producer's claim start (the claim covering the tail) while it
+ * overwrites the record at tail: the recovery finishes the overwrite of a
+ * producer that died owning tail, and waits for a live one's.
+ */
+#define LFQ_REC_CLAIM_RECLAIM	2ull
+#define LFQ_REC_CLAIM_FLAGS	(LFQ_REC_CLAIM_WON | LFQ_REC_CLAIM_RECLAIM)
 
 /**
  * lfq_rec_order() - log2 of a ring's size.
@@ -97,15 +139,15 @@ static inline __u64 lfq_rec_lap(__u64 pos, __u32 order)
  * @max_len:	the ring's limit (lfq_rec_max_len()).
  *
  * Return: 0 if the record at @pos is not committed (a word of another
- * lap, or 0), 1 if it is, -1 if the word is of this lap but its length
- * is 0 or beyond @max_len (forged: HOSTILE MEMORY).
+ * lap, or 0), 1 if it is (whatever its flags), -1 if the word is of this
+ * lap but its length is 0 or beyond @max_len (forged: HOSTILE MEMORY).
  */
 static inline int lfq_rec_hdr_state(__u64 h, __u64 pos, __u32 order,
 				    __u32 max_len)
 {
 	__u32 len = (__u32)(h & LFQ_REC_LEN_MASK);
 
-	if (!h || (h & ~(LFQ_REC_LEN_MASK | LFQ_REC_DISCARD)) !=
+	if (!h || (h & ~(LFQ_REC_LEN_MASK | LFQ_REC_FLAGS)) !=
 		  lfq_rec_lap(pos, order))
 		return 0;
 	return len && len <= max_len ? 1 : -1;
@@ -130,11 +172,11 @@ static inline __u64 lfq_rec_size(__u32 len)
  *
  * Return: the limit, a multiple of 8; 0 (no record fits, and every header
  * reads as forged) unless @size is a power of two of at least 64 bytes
- * and at most 2^34.
+ * and at most 2^32 (the limit then fits LFQ_REC_LEN_MASK).
  */
 static inline __u32 lfq_rec_max_len(__u64 size)
 {
-	if (size < 64 || size > (1ull << 34) || (size & (size - 1)))
+	if (size < 64 || size > (1ull << 32) || (size & (size - 1)))
 		return 0;
 	return (__u32)(size / 4 - LFQ_REC_HDR_SIZE);
 }
@@ -150,6 +192,8 @@ static inline __u32 lfq_rec_max_len(__u64 size)
  * @need_space:	the producers' need-wakeup flag, or NULL.
  * @light:	publish with the light half of the asymmetric handshake
  *		(struct lfq_ring_loc.light).
+ * @overwrite:	overwrite mode: producers take the oldest records when
+ *		the ring is full (struct lfq_ring_loc.overwrite).
  */
 struct lfq_rec_ring {
 	__u64 *head;
@@ -159,6 +203,7 @@ struct lfq_rec_ring {
 	__u32 *need_data;
 	__u32 *need_space;
 	__u32 light;
+	__u32 overwrite;
 };
 
 /**
@@ -176,6 +221,7 @@ static inline void lfq_rec_ring_init(struct lfq_rec_ring *rr,
 	rr->need_data = r->need_data;
 	rr->need_space = r->need_space;
 	rr->light = r->light;
+	rr->overwrite = r->overwrite;
 }
 
 /**
@@ -192,6 +238,9 @@ static inline void lfq_rec_ring_init(struct lfq_rec_ring *rr,
  * @claim:	MPSC: this producer's claim record (crash safety, as
  *		lfq_mpsc.h's: the range it is about to reserve, written
  *		before the compare-and-swap), or NULL for none.
+ * @overwritten: overwrite mode: committed records (not discarded ones)
+ *		this producer took to make room; the caller adds them to
+ *		its statistics and clears it.
  */
 struct lfq_rec_prod {
 	struct lfq_rec_ring ring;
@@ -201,6 +250,7 @@ struct lfq_rec_prod {
 	__u32 max_tries;
 	__u32 order;
 	struct lfq_mpsc_claim *claim;
+	__u64 overwritten;
 };
 
 /**
@@ -216,9 +266,12 @@ struct lfq_rec_resv {
 /**
  * struct lfq_rec_cons - the consumer's view (private memory).
  * @ring:	the ring.
- * @tail:	the consumer's own tail: the truth, whatever the page says.
+ * @tail:	the consumer's own tail: the truth, whatever the page says
+ *		(overwrite mode: producers move the shared one; read while
+ *		the consumer owns it).
  * @held:	bytes of the record the last peek returned (0: none), what
  *		lfq_rec_release() gives back: never a length read again.
+ * @own:	overwrite mode: the consumer owns tail (LFQ_REC_TAIL_HELD).
  * @max_len:	the largest payload.
  * @order:	log2 of the ring's size, for the lap bits.
  * @discarded:	discarded records skipped.
@@ -231,6 +284,7 @@ struct lfq_rec_cons {
 	struct lfq_rec_ring ring;
 	__u64 tail;
 	__u64 held;
+	__u32 own;
 	__u32 max_len;
 	__u32 order;
 	__u64 discarded;
@@ -255,6 +309,7 @@ static inline void lfq_rec_prod_init(struct lfq_rec_prod *p,
 	p->max_tries = 0;
 	p->order = lfq_rec_order(r->size);
 	p->claim = (struct lfq_mpsc_claim *)0;
+	p->overwritten = 0;
 }
 
 /**
@@ -269,6 +324,7 @@ static inline void lfq_rec_cons_init(struct lfq_rec_cons *c,
 	/* HOSTILE MEMORY: records start 8-aligned, whatever the page says. */
 	c->tail = lfq_load_relaxed(r->tail) & ~7ull;
 	c->held = 0;
+	c->own = 0;
 	c->max_len = lfq_rec_max_len(r->size);
 	c->order = lfq_rec_order(r->size);
 	c->discarded = 0;
@@ -288,6 +344,19 @@ static inline __u64 *lfq_rec_hdr_at(const struct lfq_ring_loc *r, __u64 pos)
 	return (__u64 *)(r->data + (pos & ((__u64)r->slot_count - 1)));
 }
 
+/* Zero the payload words of @need bytes from @b (whole records). */
+static inline void lfq_rec_zero(unsigned char *b, __u64 need)
+{
+	__u64 i;
+
+	/*
+	 * Word by word: the words a later lap's header may land on; marked
+	 * stores, as a snapshot may be reading them (it checks afterwards).
+	 */
+	for (i = LFQ_REC_HDR_SIZE; i < need; i += 8)
+		lfq_store_relaxed((__u64 *)(b + i), 0);
+}
+
 /*
  * A reservation failed: empty the claim, which may still name the range
  * of a compare-and-swap another producer won. Left as it was, it would
@@ -299,8 +368,82 @@ static inline void *lfq_rec_unclaim(struct lfq_rec_prod *p)
 {
 	if (p->claim)
 		lfq_store_release(&p->claim->end,
-				  lfq_load_relaxed(&p->claim->start));
+				  lfq_load_relaxed(&p->claim->start) &
+				  ~LFQ_REC_CLAIM_FLAGS);
 	return (void *)0;
+}
+
+/* How often a taker waits for another's overwrite at tail to finish. */
+#define LFQ_REC_TAKEN_SPINS	64
+
+/**
+ * lfq_rec_reclaim() - overwrite mode: take the oldest record to make room
+ * for a reservation.
+ * @p:		producer view.
+ * @raw:	the shared tail as the producer read it, with acquire.
+ *
+ * The producer owns tail first (LFQ_REC_TAIL_RECLAIM, by compare-and-swap
+ * from the value it checked: one taker only, and a tail that moved since
+ * makes it read again), then reads the header there. A committed (or
+ * discarded) record it zeroes, as the consumer does on release, and it
+ * moves tail past it, which gives tail up. A claimed producer names tail
+ * in its claim first: were it to die owning tail, the kernel's recovery
+ * finishes the overwrite.
+ *
+ * Return: 1 if it took the record (counted in @p->overwritten unless it
+ * was discarded), 0 if it must read tail again (tail moved, or another
+ * taker won), -1 if the ring is full for now: the oldest record is not
+ * committed yet (or forged), the consumer holds tail, or another
+ * producer's overwrite does not finish.
+ */
+static inline int lfq_rec_reclaim(struct lfq_rec_prod *p, __u64 raw)
+{
+	__u64 t = raw & ~LFQ_REC_TAIL_BITS, h, need;
+	__u32 spins = 0;
+	int st;
+
+	/* Another producer's overwrite: its tail comes soon, bounded. */
+	while (raw & LFQ_REC_TAIL_RECLAIM) {
+		if (++spins > LFQ_REC_TAKEN_SPINS)
+			return -1;
+		/* ORDERING rec-reclaim: pairs with the owner's tail. */
+		raw = lfq_load_acquire(p->ring.tail);
+		if ((raw & ~LFQ_REC_TAIL_BITS) != t)
+			return 0;
+	}
+	if (raw & LFQ_REC_TAIL_BITS)
+		return -1;	/* the consumer holds it (or forged bits) */
+	if (p->claim) {
+		/* ORDERING claim: the range before the compare-and-swap. */
+		lfq_store_release(&p->claim->start, t | LFQ_REC_CLAIM_RECLAIM);
+		lfq_store_release(&p->claim->end, t + LFQ_REC_HDR_SIZE);
+	}
+	/*
+	 * ORDERING rec-reclaim: fully ordered, before the header's load and
+	 * the zeroing: a snapshot that read a zeroed word reads this tail.
+	 */
+	if (!lfq_try_cmpxchg_full(p->ring.tail, &raw,
+				  t | LFQ_REC_TAIL_RECLAIM))
+		return 0;
+	/* ORDERING rec-commit: pairs with the producer's header. */
+	h = lfq_load_acquire(lfq_rec_hdr(&p->ring, t));
+	st = lfq_rec_hdr_state(h, t, p->order, p->max_len);
+	if (st <= 0) {
+		/* Being written: tail back as it was (nothing changed). */
+		lfq_store_release(p->ring.tail, t);
+		return -1;
+	}
+	need = lfq_rec_size((__u32)(h & LFQ_REC_LEN_MASK));
+	/* ORDERING rec-snapshot: our tail before the zeroing (C11 too). */
+	lfq_smp_wmb();
+	lfq_rec_zero(p->ring.data + (t & (p->ring.size - 1)), need);
+	p->overwritten += !(h & LFQ_REC_DISCARD);
+	/*
+	 * ORDERING rec-release (rec-reclaim): the zeroing before the tail
+	 * that lets producers reserve these bytes and ends our ownership.
+	 */
+	lfq_store_release(p->ring.tail, t + need);
+	return 1;
 }
 
 /**
@@ -320,8 +463,9 @@ static inline void *lfq_rec_unclaim(struct lfq_rec_prod *p)
 static inline void *lfq_rec_reserve(struct lfq_rec_prod *p, __u32 len,
 				    struct lfq_rec_resv *r)
 {
-	__u64 need = lfq_rec_size(len), head, tail;
+	__u64 need = lfq_rec_size(len), head, tail, raw;
 	__u32 tries = 0, fresh = 0;
+	int got;
 
 	if (lfq_unlikely(!len || len > p->max_len))
 		return (void *)0;
@@ -336,8 +480,10 @@ static inline void *lfq_rec_reserve(struct lfq_rec_prod *p, __u32 len,
 		/*
 		 * ORDERING rec-release: pairs with the consumer's release of
 		 * tail; the bytes below it are zeroed before we reuse them.
+		 * Overwrite mode: its low bits name an owner (lfq_rec_reclaim).
 		 */
-		tail = lfq_load_acquire(p->ring.tail);
+		raw = lfq_load_acquire(p->ring.tail);
+		tail = p->ring.overwrite ? raw & ~LFQ_REC_TAIL_BITS : raw;
 		/*
 		 * Our head is older than the consumer's tail (others
 		 * reserved and were consumed since we read it): read it
@@ -352,9 +498,18 @@ static inline void *lfq_rec_reserve(struct lfq_rec_prod *p, __u32 len,
 		/*
 		 * HOSTILE MEMORY: a tail ahead of head, or more than a ring
 		 * behind less this record, reads as full (need <= size / 4).
+		 * In overwrite mode a full ring gives up its oldest record.
 		 */
-		if (lfq_unlikely(head - tail > p->ring.size - need))
-			return lfq_rec_unclaim(p);
+		if (lfq_unlikely(head - tail > p->ring.size - need)) {
+			if (!p->ring.overwrite || head - tail > p->ring.size)
+				return lfq_rec_unclaim(p);
+			got = lfq_rec_reclaim(p, raw);
+			if (got < 0)
+				return lfq_rec_unclaim(p);
+			if (p->multi)
+				head = lfq_load_relaxed(p->ring.head);
+			continue;
+		}
 		if (!p->multi) {
 			p->head = head + need;
 			lfq_store_relaxed(p->ring.head, p->head);
@@ -428,22 +583,16 @@ static inline int lfq_rec_discard(struct lfq_rec_prod *p,
 	return lfq_rec_publish(p, r, LFQ_REC_DISCARD);
 }
 
-/* Zero the payload words of @need bytes from @b (whole records). */
-static inline void lfq_rec_zero(unsigned char *b, __u64 need)
-{
-	__u64 i;
-
-	/* Word by word: the words a later lap's header may land on. */
-	for (i = LFQ_REC_HDR_SIZE; i < need; i += 8)
-		*(__u64 *)(b + i) = 0;
-}
-
-/* Publish the consumer's tail; note producers asleep for the space. */
+/*
+ * Publish the consumer's tail (overwrite mode: this gives tail up); note
+ * producers asleep for the space.
+ */
 static inline void lfq_rec_tail(struct lfq_rec_cons *c)
 {
 	__u64 used;
 	__u32 want;
 
+	c->own = 0;
 	if (!c->ring.need_space) {
 		/*
 		 * ORDERING rec-release: the zeroing before the tail that
@@ -465,12 +614,85 @@ static inline void lfq_rec_tail(struct lfq_rec_cons *c)
 				(__u32)c->ring.size);
 }
 
+/*
+ * Overwrite mode: mark the records of @need bytes at @b released
+ * (LFQ_REC_RELEASED) before their zeroing: a snapshot reading them drops
+ * its copy, and the kernel finishes the release of a consumer that died
+ * in it instead of handing zeroed records out again.
+ */
+static inline void lfq_rec_mark_released(const struct lfq_rec_cons *c,
+					 unsigned char *b, __u64 need)
+{
+	__u64 off, h;
+
+	if (!c->ring.overwrite)
+		return;
+	for (off = 0; off < need; off += lfq_rec_size((__u32)(h &
+						     LFQ_REC_LEN_MASK))) {
+		h = lfq_load_relaxed((__u64 *)(b + off));
+		/* HOSTILE MEMORY: a header rewritten since ends the marks. */
+		if (!(h & LFQ_REC_LEN_MASK) ||
+		    lfq_rec_size((__u32)(h & LFQ_REC_LEN_MASK)) > need - off)
+			break;
+		lfq_store_relaxed((__u64 *)(b + off), h | LFQ_REC_RELEASED);
+	}
+	/* ORDERING rec-snapshot: the marks before the zeroing. */
+	lfq_smp_wmb();
+}
+
 /* Zero the record of @need bytes at the consumer's tail and pass it. */
 static inline void lfq_rec_pass(struct lfq_rec_cons *c, __u64 need)
 {
-	lfq_rec_zero(c->ring.data + (c->tail & (c->ring.size - 1)), need);
+	unsigned char *b = c->ring.data + (c->tail & (c->ring.size - 1));
+
+	lfq_rec_mark_released(c, b, need);
+	lfq_rec_zero(b, need);
 	c->tail += need;
 	lfq_rec_tail(c);
+}
+
+/**
+ * lfq_rec_own() - overwrite mode: own the shared tail for the consumer
+ * (LFQ_REC_TAIL_HELD), so that producers leave the records from there on
+ * alone until it is published again (a release, or lfq_rec_disown()).
+ * @c:		consumer view; its tail is set to the shared one.
+ *
+ * Return: 1 if the consumer owns tail, 0 if producers kept it (their
+ * overwrites come one after another: the caller reads nothing now).
+ */
+static inline int lfq_rec_own(struct lfq_rec_cons *c)
+{
+	__u32 spins = 0;
+	__u64 raw;
+
+	if (c->own)
+		return 1;
+	do {
+		/* ORDERING rec-reclaim: pairs with a producer's tail. */
+		raw = lfq_load_acquire(c->ring.tail);
+		/*
+		 * ORDERING rec-reclaim: fully ordered, before the header
+		 * loads (a producer's overwrite has ended, or not begun).
+		 */
+		if (!(raw & LFQ_REC_TAIL_BITS) &&
+		    lfq_try_cmpxchg_full(c->ring.tail, &raw,
+					 raw | LFQ_REC_TAIL_HELD)) {
+			c->tail = raw;
+			c->own = 1;
+			return 1;
+		}
+	} while (++spins < LFQ_REC_TAKEN_SPINS);
+	return 0;
+}
+
+/* Overwrite mode: give tail back untouched (nothing was consumed). */
+static inline void lfq_rec_disown(struct lfq_rec_cons *c)
+{
+	if (!c->own)
+		return;
+	/* ORDERING rec-reclaim: pairs with a producer's acquire of tail. */
+	lfq_store_release(c->ring.tail, c->tail);
+	c->own = 0;
 }
 
 /**
@@ -496,13 +718,19 @@ static inline const void *lfq_rec_peek(struct lfq_rec_cons *c, __u32 *len)
 	c->held = 0;
 	/* HOSTILE MEMORY: a ring's worth of discarded bytes per call. */
 	for (n = 0; n < c->ring.size; n += need) {
+		/* Overwrite mode: the header is read with tail owned. */
+		if (c->ring.overwrite && !lfq_rec_own(c))
+			return (const void *)0;
 		/* ORDERING rec-commit: pairs with the producer's header. */
 		h = lfq_load_acquire(lfq_rec_hdr(&c->ring, c->tail));
 		st = lfq_rec_hdr_state(h, c->tail, c->order, c->max_len);
-		if (!st)
+		if (!st) {
+			lfq_rec_disown(c);
 			return (const void *)0;
+		}
 		if (lfq_unlikely(st < 0)) {
 			c->corrupt++;
+			lfq_rec_disown(c);
 			return (const void *)0;
 		}
 		*len = (__u32)(h & LFQ_REC_LEN_MASK);
@@ -515,6 +743,7 @@ static inline const void *lfq_rec_peek(struct lfq_rec_cons *c, __u32 *len)
 		c->discarded++;
 		lfq_rec_pass(c, need);
 	}
+	lfq_rec_disown(c);
 	return (const void *)0;
 }
 
@@ -569,11 +798,19 @@ static inline __u32 lfq_rec_peek_batch(struct lfq_rec_cons *c, __u32 max,
 	__u32 len;
 	int st;
 
-	b->at = c->ring.data + (c->tail & (c->ring.size - 1));
 	b->bytes = 0;
 	b->count = 0;
 	b->discards = 0;
 	b->cut = 0;
+	/*
+	 * Overwrite mode: with tail owned, producers leave the run alone
+	 * until its release (lfq_rec_release_batch() gives tail up).
+	 */
+	if (c->ring.overwrite && !lfq_rec_own(c)) {
+		b->at = c->ring.data;
+		return 0;
+	}
+	b->at = c->ring.data + (c->tail & (c->ring.size - 1));
 	/* HOSTILE MEMORY: a ring's worth at most, so a contiguous span. */
 	while (b->count < max && b->bytes < c->ring.size) {
 		pos = c->tail + b->bytes;
@@ -672,8 +909,12 @@ static inline void lfq_rec_release_batch(struct lfq_rec_cons *c,
 
 	c->discarded += b->discards;
 	c->corrupt += b->cut;
-	if (!b->bytes)
+	/* Overwrite mode: an empty run gives tail back; a cut one, the rest. */
+	if (!b->bytes) {
+		lfq_rec_disown(c);
 		return;
+	}
+	lfq_rec_mark_released(c, at, b->bytes);
 	/*
 	 * The payload words of each record, found by its header read once
 	 * more; from a header rewritten since the peek on, every word of
@@ -685,7 +926,7 @@ static inline void lfq_rec_release_batch(struct lfq_rec_cons *c,
 		if (lfq_unlikely(need == LFQ_REC_HDR_SIZE ||
 				 need > b->bytes - off)) {
 			for (; off < b->bytes; off += 8)
-				*(__u64 *)(at + off) = 0;
+				lfq_store_relaxed((__u64 *)(at + off), 0);
 			break;
 		}
 		lfq_rec_zero(at + off, need);
@@ -693,6 +934,151 @@ static inline void lfq_rec_release_batch(struct lfq_rec_cons *c,
 	}
 	c->tail += b->bytes;
 	lfq_rec_tail(c);
+}
+
+/**
+ * struct lfq_rec_snap - a snapshot's walk over the records from tail to
+ * the head it started at, taking none (private memory).
+ * @ring:	the ring.
+ * @pos:	the next record's byte index.
+ * @end:	the head read at the start (at most a ring past @pos).
+ * @at:		the record lfq_rec_snap_next() returned last.
+ * @order:	log2 of the ring's size.
+ * @max_len:	the largest payload.
+ * @skipped:	records passed because they were taken (overwritten,
+ *		consumed, held) before or while they were copied.
+ */
+struct lfq_rec_snap {
+	struct lfq_rec_ring ring;
+	__u64 pos;
+	__u64 end;
+	__u64 at;
+	__u32 order;
+	__u32 max_len;
+	__u64 skipped;
+};
+
+/**
+ * lfq_rec_snap_init() - start a snapshot of an overwrite-mode ring.
+ * @s:		the walk.
+ * @r:		the ring.
+ */
+static inline void lfq_rec_snap_init(struct lfq_rec_snap *s,
+				     const struct lfq_rec_ring *r)
+{
+	s->ring = *r;
+	/* ORDERING rec-reclaim: pairs with the tail's store. */
+	s->pos = lfq_load_acquire(r->tail) & ~LFQ_REC_TAIL_BITS;
+	s->end = lfq_load_relaxed(r->head);
+	/* HOSTILE MEMORY: one ring at most. */
+	if (s->end - s->pos > r->size)
+		s->end = s->pos + r->size;
+	s->at = s->pos;
+	s->order = lfq_rec_order(r->size);
+	s->max_len = lfq_rec_max_len(r->size);
+	s->skipped = 0;
+}
+
+/**
+ * lfq_rec_snap_next() - the next record a snapshot may copy.
+ * @s:		the walk.
+ * @hdr:	set to its header, to pass to lfq_rec_snap_check().
+ *
+ * Committed records only, not discarded, not released; the walk ends at
+ * the first record not committed (or forged). Each header is read before
+ * tail: a tail past it means producers overwrote that record (the word
+ * read may be a newer record's payload), and the walk jumps to tail.
+ *
+ * Return: the record's payload, to copy (lfq_rec_snap_copy()) before
+ * lfq_rec_snap_check() says whether the copy is whole; NULL at the end.
+ */
+static inline const void *lfq_rec_snap_next(struct lfq_rec_snap *s, __u64 *hdr)
+{
+	__u64 h, raw, t, need;
+	int st;
+
+	while ((__s64)(s->end - s->pos) > 0) {
+		/* ORDERING rec-commit: pairs with the producer's header. */
+		h = lfq_load_acquire(lfq_rec_hdr(&s->ring, s->pos));
+		/* ORDERING rec-snapshot: tail after the header. */
+		raw = lfq_load_acquire(s->ring.tail);
+		t = raw & ~LFQ_REC_TAIL_BITS;
+		if ((__s64)(t - s->pos) > 0) {
+			s->skipped++;	/* at least one overwritten */
+			s->pos = t;
+			continue;	/* and past @end: all of them */
+		}
+		st = lfq_rec_hdr_state(h, s->pos, s->order, s->max_len);
+		if (st <= 0)
+			return (const void *)0;
+		need = lfq_rec_size((__u32)(h & LFQ_REC_LEN_MASK));
+		s->at = s->pos;
+		s->pos += need;
+		/* Being taken (overwritten, or held by the consumer). */
+		if ((t == s->at && (raw & LFQ_REC_TAIL_BITS)) ||
+		    (h & LFQ_REC_RELEASED)) {
+			s->skipped++;
+			continue;
+		}
+		if (h & LFQ_REC_DISCARD)
+			continue;
+		*hdr = h;
+		return s->ring.data + (s->at & (s->ring.size - 1)) +
+		       LFQ_REC_HDR_SIZE;
+	}
+	return (const void *)0;
+}
+
+/**
+ * lfq_rec_snap_check() - whether the copy of the record
+ * lfq_rec_snap_next() returned last is whole.
+ * @s:		the walk.
+ * @hdr:	the header lfq_rec_snap_next() gave.
+ *
+ * Return: 1 if, after the copy, the header is unchanged (the consumer
+ * did not release it) and tail has not reached it (no producer took it,
+ * no later lap wrote there): every byte copied is the committed record's;
+ * 0 if not (counted in @s->skipped; the copy is to be dropped).
+ */
+static inline int lfq_rec_snap_check(struct lfq_rec_snap *s, __u64 hdr)
+{
+	__u64 raw, t;
+
+	/*
+	 * ORDERING rec-snapshot: the copy's loads before the header's and
+	 * tail's second loads; pairs with a taker's fully ordered ownership
+	 * of tail, and the consumer's marks, before their zeroing.
+	 */
+	lfq_smp_rmb();
+	if (lfq_load_relaxed(lfq_rec_hdr(&s->ring, s->at)) != hdr)
+		goto torn;
+	raw = lfq_load_relaxed(s->ring.tail);
+	t = raw & ~LFQ_REC_TAIL_BITS;
+	if ((__s64)(t - s->at) > 0 ||
+	    (t == s->at && (raw & LFQ_REC_TAIL_BITS)))
+		goto torn;
+	return 1;
+torn:
+	s->skipped++;
+	return 0;
+}
+
+/**
+ * lfq_rec_snap_copy() - copy a record's payload for a snapshot, word by
+ * word with marked loads (producers may be writing there: the copy is
+ * checked afterwards, never trusted before).
+ * @dst:	room for @len rounded up to 8 bytes.
+ * @src:	the payload lfq_rec_snap_next() returned (8-aligned).
+ * @len:	its bytes.
+ */
+static inline void lfq_rec_snap_copy(void *dst, const void *src, __u32 len)
+{
+	const __u64 *w = (const __u64 *)src;
+	__u64 *d = (__u64 *)dst;
+	__u32 i;
+
+	for (i = 0; i < (len + 7) / 8; i++)
+		d[i] = lfq_load_relaxed(&w[i]);
 }
 
 #endif /* _LFQ_PROTO_REC_H */

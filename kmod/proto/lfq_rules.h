@@ -63,6 +63,24 @@
  *		is never a stale payload word. K: the walk's acquire of tail
  *		after each header: a header read before the consumer passed
  *		it belongs to this lap.
+ * rec-reclaim	Overwrite mode. T (a taker: a producer in
+ *		   lfq_rec_reclaim(), the consumer in lfq_rec_own()): fully
+ *		   ordered compare-and-swap of tail to tail | owner bit, then
+ *		   the header's load; its store of tail, release, ends it.
+ *		Others: lfq_load_acquire(tail) before any header they act on.
+ *		One taker at a time, and only it reads the header at tail:
+ *		never a newer record's payload word at a stale position.
+ *		K: the same compare-and-swap in lfq_orphans_reclaim(),
+ *		   before the claims' loads (an owner's claim precedes its
+ *		   take of tail).
+ * rec-snapshot	T: the take of tail (fully ordered) or the consumer's
+ *		   LFQ_REC_RELEASED marks, then lfq_smp_wmb(), then zeroing
+ *		S: the copy, lfq_smp_rmb(), then the header's and tail's
+ *		   loads in lfq_rec_snap_check(); in lfq_rec_snap_next() the
+ *		   header, then tail.
+ *		A snapshot that read a zeroed or rewritten word sees the
+ *		header changed or tail at (with an owner) or past the
+ *		record, and drops its copy: no copy kept is torn.
  * mpmc-release	C: lfq_store_release(release word) in lfq_mpmc_publish()
  *		P: lfq_load_acquire(release word) in lfq_mpsc_laps_done(),
  *		   for lfq_mpsc_lap_free() on an MPMC ring.
@@ -234,6 +252,10 @@
  * mapping cannot be made writable later); liblfq maps by the same rule.
  * The wakeup handshake never needs one side to write the other's page:
  * a waker asks the kernel (LFQ_IOC_WAKE) to clear the sleeper's flag.
+ * Record queues widen the rule: their consumer writes the data area (it
+ * zeroes what it consumed), and in overwrite mode their producers write
+ * the consumer page (they move tail past what they overwrite). A reader
+ * (LFQ_ROLE_READER) writes nothing.
  */
 #ifndef _LFQ_PROTO_RULES_H
 #define _LFQ_PROTO_RULES_H

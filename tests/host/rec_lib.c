@@ -27,6 +27,7 @@
 
 #include "liblfq.h"
 #include "lfq_ring.h"
+#include "rec_queue.h"
 #include "tap.h"
 #include "test_util.h"
 
@@ -35,63 +36,23 @@
 #define TIMEOUT_NS	10000000000ll
 #ifdef LFQ_KERNEL_QUEUE
 #define PER_PRODUCER	50000ull	/* TCG is slow */
-#define QUEUE_BACKEND	LFQ_BACKEND_KERNEL
 #else
 #define PER_PRODUCER	500000ull
-#define QUEUE_BACKEND	LFQ_BACKEND_MEMFD
 #endif
 
 static uint32_t max_len;
 
-/*
- * A /dev/lfq queue is named, so that each producer process opens a file
- * of its own: its claims die with it (a fork's inherited fd would keep
- * them alive). A memfd queue is opened by fd.
- */
-static char name[LFQ_NAME_MAX];
+/* The creator's role on /dev/lfq (0: both); the producers open their own. */
 static uint32_t creator_role = LFQ_ROLE_CONSUMER;
 
 static int make_queue(uint32_t type, uint32_t flags, struct lfq **q)
 {
-	static unsigned int made;
-	LFQ_OPTS(lfq_create_opts, o, .type = type, .slot_size = 1,
-		 .slot_count = RING_BYTES, .flags = LFQ_CREATE_RECORDS | flags,
-		 .backend = QUEUE_BACKEND);
-
-#ifdef LFQ_KERNEL_QUEUE
-	snprintf(name, sizeof(name), "t-rec-%u", made++);
-	o.name = name;
-	o.mode = 0600;
-	o.role = creator_role;
-#else
-	(void)made;
-	(void)name;
-	(void)creator_role;
-#endif
-	return lfq_create(&o, q);
+	return rec_queue_make(type, flags, RING_BYTES, "t-rec", creator_role,
+			      q);
 }
 
-/* The producer's own handle on the consumer's queue @c. */
-static struct lfq *open_producer(struct lfq *c)
-{
-#ifdef LFQ_KERNEL_QUEUE
-	LFQ_OPTS(lfq_open_opts, o, .name = name, .role = LFQ_ROLE_PRODUCER);
-	struct lfq *q = NULL;
-
-	(void)c;
-	return lfq_open(&o, &q) ? NULL : q;
-#else
-	return open_fd(lfq_fd(c));
-#endif
-}
-
-static void close_queue(struct lfq *q)
-{
-#ifdef LFQ_KERNEL_QUEUE
-	lfq_unlink(name);
-#endif
-	lfq_close(q);
-}
+#define open_producer	rec_open_producer
+#define close_queue	rec_close_queue
 
 /*
  * A record's length: mostly small, sometimes up to the limit; 8 at least
@@ -250,7 +211,7 @@ static void refusals(void)
 {
 	LFQ_OPTS(lfq_create_opts, o, .type = LFQ_TYPE_MPSC, .slot_size = 8,
 		 .slot_count = RING_BYTES, .flags = LFQ_CREATE_RECORDS,
-		 .backend = QUEUE_BACKEND);
+		 .backend = REC_BACKEND);
 	struct lfq *q = NULL, *slot = NULL;
 	const void *cp;
 	void *p;
@@ -289,7 +250,7 @@ static void refusals(void)
 	expect(-lfq_record_peek(q, &cp), EAGAIN, "lfq_record_peek() when empty");
 	if (!lfq_create(&(struct lfq_create_opts){ .sz = sizeof(o),
 			.type = LFQ_TYPE_SPSC, .slot_size = 64,
-			.slot_count = 64, .backend = QUEUE_BACKEND }, &slot)) {
+			.slot_count = 64, .backend = REC_BACKEND }, &slot)) {
 		expect(-lfq_record_reserve(slot, 8, &p), EOPNOTSUPP,
 		       "lfq_record_reserve() on a slot queue");
 		expect(-lfq_record_peek(slot, &cp), EOPNOTSUPP,

@@ -85,7 +85,9 @@ static size_t plausible(unsigned int nr, unsigned char *b)
 				sc = 4096u << below(5);
 			}
 			put32(b, 0, LFQ_CREATE_SIZE_VER1);
-			put32(b, 4, chance(80) ? LFQ_CREATE_RECORDS | below(2) :
+			put32(b, 4, chance(80) ? LFQ_CREATE_RECORDS | below(2) |
+						 (chance(40) ?
+						  LFQ_CREATE_OVERWRITE : 0) :
 						 (uint32_t)interesting());
 		} else {
 			put32(b, 0, LFQ_CREATE_SIZE_VER1);
@@ -152,7 +154,8 @@ static size_t plausible(unsigned int nr, unsigned char *b)
 	case 0x08:	/* OPEN */
 		put32(b, 0, LFQ_OPEN_SIZE_VER0);
 		put32(b, 4, chance(90) ? 0 : (uint32_t)interesting());
-		put32(b, 8, chance(90) ? below(4) : (uint32_t)interesting());
+		/* Roles 0-3, or the reader (4), or noise. */
+		put32(b, 8, chance(90) ? below(5) : (uint32_t)interesting());
 		put_name(b, 16);
 		return LFQ_OPEN_SIZE_VER0;
 	case 0x09:	/* UNLINK */
@@ -206,6 +209,22 @@ static size_t plausible(unsigned int nr, unsigned char *b)
 		put32(b, 12, chance(90) ? cnt : (uint32_t)interesting());
 		put64(b, 24, ptr);
 		return LFQ_LIST_SIZE_VER0;
+	}
+	case 0x0d: {	/* SNAPSHOT: into the list buffer, or a bad one */
+		static const uint64_t bad[] = { 0, 0xffff888000000000ull, 8 };
+		uint64_t ptr = chance(70) ? (uintptr_t)cur->list_buf :
+			       chance(50) ? (uintptr_t)cur->list_buf + 4 :
+			       chance(50) ? (uintptr_t)ro_page :
+			       chance(50) ? (uintptr_t)hole : bad[below(3)];
+
+		put32(b, 0, LFQ_SNAPSHOT_SIZE_VER0);
+		put32(b, 4, chance(90) ? 0 : (uint32_t)interesting());
+		put64(b, 8, ptr);
+		/* Into our buffer: never more than it holds. */
+		put64(b, 16, ptr - (uintptr_t)cur->list_buf < 8 || chance(80) ?
+			     below(sizeof(cur->list_buf) - 7) :
+			     (uint64_t)interesting());
+		return LFQ_SNAPSHOT_SIZE_VER0;
 	}
 	default:
 		put32(b, 0, sizes[below(5)]);
@@ -280,7 +299,7 @@ static unsigned int pick_cmd(unsigned int *nr)
 {
 	unsigned int c;
 
-	*nr = chance(90) ? below(0x0d) : below(256);
+	*nr = chance(90) ? below(0x0e) : below(256);
 	switch (below(12)) {
 	case 0:
 		/* random _IOC direction and size */

@@ -19,6 +19,7 @@ LFQ_KUNIT_MODULES="
 	lfq_mpmc_kunit
 	lfq_mpmc_kconsumer_kunit
 	lfq_rec_kunit
+	lfq_rec_ow_kunit
 	lfq_kapi_kunit
 	lfq_kconsumer_kunit
 	lfq_elastic_kunit

@@ -27,6 +27,7 @@
 #include "liblfq.h"
 #include "lfq_event.h"
 #include "lfq_ring.h"
+#include "synth_tally.h"
 #include "tap.h"
 #include "test_util.h"
 
@@ -50,34 +51,6 @@ static struct lfq *record_queue(uint32_t bytes)
 }
 
 /* ---------------------------------------------------------------------- */
-
-struct synth_tally {
-	uint64_t next[LFQ_SYNTH_PRODUCERS_MAX];
-	uint64_t got, bad, order, ctx[5];
-};
-
-static int synth_rec(void *ctx, const void *p, uint32_t len)
-{
-	struct synth_tally *t = ctx;
-	struct lfq_event_synth ev;
-
-	if (len != sizeof(ev)) {
-		t->bad++;
-		return 0;
-	}
-	memcpy(&ev, p, sizeof(ev));
-	if (ev.hdr.type != LFQ_EVENT_SYNTH || ev.hdr.size != sizeof(ev) ||
-	    ev.producer >= LFQ_SYNTH_PRODUCERS_MAX || ev.context > 4) {
-		t->bad++;
-		return 0;
-	}
-	if (ev.seq < t->next[ev.producer])
-		t->order++;
-	t->next[ev.producer] = ev.seq + 1;
-	t->ctx[ev.context]++;
-	t->got++;
-	return 0;
-}
 
 /* SYNTH: every context's producers, each record once and in order. */
 static void synth(int nmi)
