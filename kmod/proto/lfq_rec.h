@@ -829,6 +829,9 @@ static inline __u32 lfq_rec_peek_batch(struct lfq_rec_cons *c, __u32 max,
 		b->count += !(h & LFQ_REC_DISCARD);
 		b->discards += !!(h & LFQ_REC_DISCARD);
 	}
+	/* Overwrite mode: nothing to hold, tail back at once. */
+	if (!b->bytes)
+		lfq_rec_disown(c);
 	return b->count;
 }
 

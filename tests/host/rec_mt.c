@@ -367,7 +367,7 @@ static void run_threads(unsigned int producers, uint32_t min_len,
 /* Forged headers and indices, one thread. */
 static void forged(void)
 {
-	struct lfq_rec_ring ring;
+	struct lfq_rec_ring ring = { 0 };
 	struct lfq_rec_prod p;
 	struct lfq_rec_cons c;
 	struct lfq_rec_resv r;

@@ -584,6 +584,11 @@ static void reader(void)
 
 int main(void)
 {
+#ifdef LFQ_KERNEL_QUEUE
+	tap_plan(23);
+#else
+	tap_plan(11);
+#endif
 	refusals();
 	single(LFQ_TYPE_SPSC);
 	single(LFQ_TYPE_MPSC);

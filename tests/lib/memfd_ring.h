@@ -114,6 +114,7 @@ static inline int memfd_rec_init(struct lfq_rec_ring *r, uint64_t size,
 	r->need_data = NULL;	/* a bare ring: nobody sleeps */
 	r->need_space = NULL;
 	r->light = 0;
+	r->overwrite = 0;	/* rec_ow_mt.c sets it */
 	return 0;
 }
 
