@@ -79,7 +79,8 @@ $(B)/lib/%.o: libuser/%.c $(LIB_HDRS)
 $(LIB_A): $(LIB_OBJS)
 	rm -f $@
 	$(LD) -r -o $(B)/lib/liblfq-all.o $^
-	objcopy --localize-hidden $(B)/lib/liblfq-all.o
+	objcopy --localize-hidden --localize-symbol=lfq_get_stats_v2 \
+		--localize-symbol=lfq_get_stats_v5 $(B)/lib/liblfq-all.o
 	ar rcs $@ $(B)/lib/liblfq-all.o
 
 $(LIB_SO): $(LIB_OBJS) libuser/liblfq.map

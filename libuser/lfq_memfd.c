@@ -236,7 +236,9 @@ static void lfq_memfd_wake(struct lfq *q, uint32_t which)
 static int lfq_memfd_stats(struct lfq *q, struct lfq_stats *st)
 {
 	st->produced = lfq_load_relaxed(&q->ring.prod->head);
-	st->consumed = lfq_load_relaxed(&q->ring.cons->tail);
+	/* Overwrite mode: without the owner bits (lfq_rec.h). */
+	st->consumed = lfq_load_relaxed(&q->ring.cons->tail) &
+		       (q->ring.overwrite ? ~LFQ_REC_TAIL_BITS : ~0ull);
 	st->full_events = lfq_load_relaxed(&q->ring.prod->full_events);
 	st->empty_events = lfq_load_relaxed(&q->ring.cons->empty_events);
 	st->overwritten = lfq_load_relaxed(&q->ring.prod->overwritten);

@@ -200,7 +200,9 @@ int lfq_record_snapshot(struct lfq *q, void *buf, size_t size,
 		return -EINVAL;
 	lfq_rec_ring_init(&ring, &q->ring);
 	lfq_rec_snap_init(&s, &ring);
-	while ((src = lfq_rec_snap_next(&s, &h))) {
+	while ((src = lfq_rec_snap_next(&s, &h)) || s.paused) {
+		if (!src)
+			continue;	/* a pause: the kernel's, to yield */
 		len = (uint32_t)(h & LFQ_REC_LEN_MASK);
 		need = lfq_rec_size(len);
 		if (need > size - off)
@@ -249,8 +251,15 @@ int lfq_rec_pop(struct lfq *q, void *buf, size_t len)
 
 	if (got < 0)
 		return got;
-	if ((size_t)got > len)
-		return -EMSGSIZE;	/* it stays: the caller needs more */
+	if ((size_t)got > len) {
+		/*
+		 * It stays: the caller needs more. Overwrite mode: not held
+		 * meanwhile, or producers would stop at it.
+		 */
+		q->cons.rec.held = 0;
+		lfq_rec_disown(&q->cons.rec);
+		return -EMSGSIZE;
+	}
 	memcpy(buf, payload, (size_t)got);
 	lfq_rec_release(&q->cons.rec);
 	lfq_rec_wake_producers(q);

@@ -6,6 +6,7 @@
  * the counters.
  */
 #include <errno.h>
+#include <string.h>
 
 #include "lfq_handle.h"
 #include "lfq_ready.h"
@@ -90,8 +91,37 @@ int lfq_wait_space(struct lfq *q, uint32_t min_count, int64_t timeout_ns)
 	return lfq_wait_common(q, 0, min_count, timeout_ns);
 }
 
-int lfq_get_stats(struct lfq *q, struct lfq_stats *st)
+static int lfq_stats_fill(struct lfq *q, struct lfq_stats *st)
 {
 	*st = (struct lfq_stats){ .size = sizeof(*st) };
 	return q->backend->stats(q, st);
 }
+
+/*
+ * struct lfq_stats grew in 0.5 (overwritten), and the caller passes no
+ * size: lfq_get_stats@@LIBLFQ_0.5 fills the whole struct, for programs
+ * built with these headers; lfq_get_stats@LIBLFQ_0.2, which programs
+ * built before bound to, fills the LFQ_STATS_SIZE_VER4 bytes their struct
+ * has. (Both are local names in the .a and the .so: only the versioned
+ * lfq_get_stats is exported.)
+ */
+LFQ_API int lfq_get_stats_v5(struct lfq *q, struct lfq_stats *st);
+LFQ_API int lfq_get_stats_v2(struct lfq *q, struct lfq_stats *st);
+
+int lfq_get_stats_v5(struct lfq *q, struct lfq_stats *st)
+{
+	return lfq_stats_fill(q, st);
+}
+__asm__(".symver lfq_get_stats_v5, lfq_get_stats@@LIBLFQ_0.5");
+
+int lfq_get_stats_v2(struct lfq *q, struct lfq_stats *st)
+{
+	struct lfq_stats all;
+	int err = lfq_stats_fill(q, &all);
+
+	if (all.size > LFQ_STATS_SIZE_VER4)
+		all.size = LFQ_STATS_SIZE_VER4;
+	memcpy(st, &all, LFQ_STATS_SIZE_VER4);
+	return err;
+}
+__asm__(".symver lfq_get_stats_v2, lfq_get_stats@LIBLFQ_0.2");

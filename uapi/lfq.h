@@ -190,7 +190,8 @@ struct lfq_create {
 /*
  * LFQ_IOC_OPEN only, alone: a reader, which neither produces nor consumes
  * and is not counted against either role (needs a read bit). It maps
- * nothing writable; LFQ_IOC_SNAPSHOT and LFQ_IOC_STATS are its calls.
+ * nothing writable, and makes the calls that need no role (LFQ_IOC_INFO,
+ * _STATS, _WAIT, _WAKE, and LFQ_IOC_SNAPSHOT, what it is for).
  */
 #define LFQ_ROLE_READER		(1u << 2)
 
@@ -732,13 +733,14 @@ struct lfq_source {
  *
  * Records are copied from the consumer's tail to the head read at the
  * start, stopping before the first one not committed and when @buf is
- * full; discarded records, records the consumer holds, and records
- * overwritten while they were being copied are left out: no copy is
- * torn. Any bound file may ask, a LFQ_ROLE_READER one included.
+ * full; discarded records, the record at tail while a producer or the
+ * consumer owns it, records the consumer released or is releasing, and
+ * records overwritten while they were being copied are left out: no copy
+ * is torn. Any bound file may ask, a LFQ_ROLE_READER one included.
  *
- * Returns the bytes written, or -EINVAL for flags, a misaligned @buf or
- * a queue not in overwrite mode, -EFAULT for a bad @buf, -EINTR when a
- * fatal signal came.
+ * Returns the bytes written, or -EOPNOTSUPP for a queue not in overwrite
+ * mode, -EINVAL for flags or a misaligned @buf, -EFAULT for a bad @buf,
+ * -EINTR when a fatal signal came.
  */
 struct lfq_snapshot {
 	__u32 size;

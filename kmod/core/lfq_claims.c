@@ -375,22 +375,52 @@ again:
 }
 
 /*
+ * Whether a live claim names the overwrite of the record at @t exactly as
+ * lfq_rec_reclaim() writes it: start t | LFQ_REC_CLAIM_RECLAIM, end t + 8
+ * (a record claim covering @t, an idle producer's last one, says nothing
+ * about who owns tail). Read unmasked, after the caller's fully ordered
+ * mark of tail (ORDERING claim). Lock held.
+ */
+static bool lfq_claims_owner(struct lfq_queue *q, u64 t)
+{
+	struct lfq_claims *c = q->claims;
+	struct lfq_claim_range r;
+	unsigned int i;
+
+	for_each_set_bit(i, c->live, LFQ_MPSC_CLAIMS) {
+		lfq_claim_read(&r, &q->ring.prod->claims[i]);
+		if (r.start == (t | LFQ_REC_CLAIM_RECLAIM) &&
+		    r.end == t + LFQ_REC_HDR_SIZE)
+			return true;
+	}
+	for (i = 0; i < LFQ_KCLAIMS; i++) {
+		lfq_claim_read(&r, &c->kclaims[i]);
+		if (r.start == (t | LFQ_REC_CLAIM_RECLAIM) &&
+		    r.end == t + LFQ_REC_HDR_SIZE)
+			return true;
+	}
+	return false;
+}
+
+/*
  * Overwrite mode: a producer owns tail (LFQ_REC_TAIL_RECLAIM): is it dead?
  * An owner names tail in its claim before its compare-and-swap takes
  * tail, and changes its claim only after its store gives tail up. The
  * scan first marks tail (LFQ_REC_TAIL_RECOVER, a compare-and-swap from
- * the owned value: no one takes it meanwhile), then reads the claims: a
- * live owner's is there, covering tail (it took tail before our mark),
- * and the mark is taken off; with none, and tail still as marked (an
- * owner that gave it up and changed its claim stored tail first), the
- * owner is dead and its overwrite is finished here. Lock held; returns
- * true if the scan must look again.
+ * the owned value: producers and the consumer take tail only from a value
+ * without owner bits, so no one takes it meanwhile, and no one else makes
+ * the marked value), then reads the claims: a live owner's is there,
+ * naming tail (it took tail before our mark), and the mark is taken off;
+ * with none, and tail still as marked (an owner that gave it up and
+ * changed its claim stored tail first), the owner is dead and its
+ * overwrite is finished here. A live producer that lost the race for
+ * tail still names it until its next reservation: the scan retries.
+ * Lock held; returns true if the scan must look again.
  */
 static bool lfq_orphans_reclaim(struct lfq_queue *q)
 {
 	const struct lfq_ring_loc *r = &q->ring;
 	u64 raw, mark, found = 0;
-	unsigned int n;
 
 	/* ORDERING rec-reclaim: pairs with the owner's compare-and-swap. */
 	raw = smp_load_acquire(r->tail);
@@ -400,8 +430,7 @@ static bool lfq_orphans_reclaim(struct lfq_queue *q)
 	/* ORDERING claim: fully ordered, before the claims' loads. */
 	if (!try_cmpxchg(r->tail, &raw, mark))
 		return false;
-	n = lfq_claims_snapshot(q);
-	if (lfq_claims_cover(q->claims, n, raw & ~LFQ_REC_TAIL_BITS)) {
+	if (lfq_claims_owner(q, raw & ~LFQ_REC_TAIL_BITS)) {
 		/* Alive: unmarked (unless its store replaced the mark). */
 		try_cmpxchg(r->tail, &mark, raw);
 		return true;

@@ -30,6 +30,11 @@
  * context spinning.
  */
 #define LFQ_KAPI_MAX_TRIES	64
+/*
+ * Overwrite mode: bytes a kernel reservation may zero beyond its own
+ * record's to make room (older records of processes can be huge).
+ */
+#define LFQ_KAPI_ZERO_MAX	65536
 
 /* Attempts at moving to a next segment before an elastic reservation drops. */
 #define LFQ_KAPI_SEG_TRIES	8
@@ -229,11 +234,13 @@ EXPORT_SYMBOL_GPL(lfq_queue_discard);
  * recovery of a dead process producer's records never mistakes it for
  * theirs.
  *
- * Context: any, NMI included.
  * In overwrite mode (LFQ_CREATE_OVERWRITE) a full ring gives up its oldest
  * records, counted in lfq_stats.overwritten; it has no room only while
- * its oldest record is being written or is held by the consumer.
+ * its oldest record is being written, is held by the consumer, is in
+ * another producer's overwrite that does not finish, or is bigger than
+ * this reservation may zero (its size and LFQ_KAPI_ZERO_MAX bytes).
  *
+ * Context: any, NMI included.
  * Return: the payload, or NULL (and a drop counted) if @len is 0 or
  * beyond the limit, the ring has no room for it, the shared head kept
  * changing under LFQ_KAPI_MAX_TRIES attempts, or every kernel claim is
@@ -252,6 +259,8 @@ void *lfq_queue_rec_reserve(struct lfq_queue *q, u32 len,
 	lfq_rec_ring_init(&ring, &q->ring);
 	lfq_rec_prod_init(&p, &ring, 1);
 	p.max_tries = LFQ_KAPI_MAX_TRIES;
+	/* Overwrite mode: bounded zeroing, in any context. */
+	p.zero_left = lfq_rec_size(len) + LFQ_KAPI_ZERO_MAX;
 	p.claim = lfq_kclaim_take(q, &r->claim);
 	span = p.claim ? lfq_rec_reserve(&p, len, &r->resv) : NULL;
 	if (unlikely(p.overwritten))

@@ -24,6 +24,7 @@
 #include "lfq_queue.h"
 #include "lfq_seg.h"
 #include "lfq_wait.h"
+#include "proto/lfq_rec.h"
 
 /* id -> struct lfq_queue; readers use RCU, writers take the irq-safe lock. */
 static DEFINE_XARRAY_FLAGS(lfq_registry, XA_FLAGS_ALLOC | XA_FLAGS_LOCK_IRQ);
@@ -295,7 +296,9 @@ void lfq_queue_stats(struct lfq_queue *q, struct lfq_stats *st)
 	 */
 	*st = (struct lfq_stats) {
 		.produced	= READ_ONCE(q->ring.prod->head),
-		.consumed	= READ_ONCE(q->ring.cons->tail),
+		/* Overwrite mode: without the owner bits (lfq_rec.h). */
+		.consumed	= READ_ONCE(q->ring.cons->tail) &
+				  (q->ring.overwrite ? ~LFQ_REC_TAIL_BITS : ~0ull),
 		.full_events	= READ_ONCE(q->ring.prod->full_events),
 		.empty_events	= READ_ONCE(q->ring.cons->empty_events),
 		.wakeups	= atomic64_read(&q->wakeups),

@@ -8,9 +8,11 @@
  * a queue's records out for LFQ_IOC_SNAPSHOT without consuming them.
  *
  * HOSTILE MEMORY: every header and the tail are read once, validated
- * (lap, length, alignment) and changed only by compare-and-exchange from
- * the value read; lengths never move an access outside the double
- * mapping, and each walk covers one ring at most.
+ * (lap, length, alignment); the repairs change tail only by
+ * compare-and-exchange from the value read (an owner, kernel producers
+ * included, ends its ownership with a release store); lengths never move
+ * an access outside the double mapping, and each walk covers one ring at
+ * most.
  */
 #include <kunit/visibility.h>
 #include <linux/compiler.h>
@@ -115,12 +117,13 @@ EXPORT_SYMBOL_IF_KUNIT(lfq_rec_ow_released);
  * taken meanwhile (overwritten, or consumed) is left out, so no copy in
  * @buf is torn (proto/lfq_rec.h, ORDERING rec-snapshot).
  *
- * Context: process context; may sleep (faults on @buf).
- * Only in overwrite mode, where every taker marks a record's header before
- * it zeroes the payload (the consumer of a plain record queue does not).
+ * Only in overwrite mode, where every taker owns tail or marks a record
+ * before it zeroes the payload (the consumer of a plain record queue
+ * does neither).
  *
- * Return: bytes written, or -EINVAL (not in overwrite mode, misaligned
- * @buf), -EFAULT, -EINTR (a fatal signal).
+ * Context: process context; may sleep (faults on @buf).
+ * Return: bytes written, or -EOPNOTSUPP (not in overwrite mode), -EINVAL
+ * (a misaligned @buf), -EFAULT, -EINTR (a fatal signal).
  */
 long lfq_rec_snapshot(struct lfq_queue *q, void __user *buf, u64 size)
 {
@@ -129,13 +132,25 @@ long lfq_rec_snapshot(struct lfq_queue *q, void __user *buf, u64 size)
 	struct lfq_rec_snap s;
 	u64 h, off = 0, need;
 	const void *src;
-	u32 len, n = 0;
+	u32 len;
 
-	if (!q->ring.overwrite || ((unsigned long)buf & 7))
+	if (!q->ring.overwrite)
+		return -EOPNOTSUPP;
+	if ((unsigned long)buf & 7)
 		return -EINVAL;
 	lfq_rec_ring_init(&ring, &q->ring);
 	lfq_rec_snap_init(&s, &ring);
-	while ((src = lfq_rec_snap_next(&s, &h))) {
+	for (;;) {
+		src = lfq_rec_snap_next(&s, &h);
+		if (!src && !s.paused)
+			break;
+		/* A ring's worth of headers at most; faults on @buf. */
+		if (!src) {
+			if (fatal_signal_pending(current))
+				return -EINTR;
+			cond_resched();
+			continue;
+		}
 		len = (u32)(h & LFQ_REC_LEN_MASK);
 		need = lfq_rec_size(len);
 		if (need > size - off)
@@ -152,12 +167,6 @@ long lfq_rec_snapshot(struct lfq_queue *q, void __user *buf, u64 size)
 		if (put_user((u64)len, (u64 __user *)(out + off)))
 			return -EFAULT;
 		off += need;
-		/* At most a ring's worth of records, and faults on @buf. */
-		if (!(++n & 255)) {
-			if (fatal_signal_pending(current))
-				return -EINTR;
-			cond_resched();
-		}
 	}
 	return off;
 }

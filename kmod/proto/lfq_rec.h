@@ -241,6 +241,9 @@ static inline void lfq_rec_ring_init(struct lfq_rec_ring *rr,
  * @overwritten: overwrite mode: committed records (not discarded ones)
  *		this producer took to make room; the caller adds them to
  *		its statistics and clears it.
+ * @zero_left:	overwrite mode: bytes this producer may still zero to make
+ *		room, ~0 for no limit (a kernel producer sets one: a ring
+ *		of huge records must not be zeroed from an NMI).
  */
 struct lfq_rec_prod {
 	struct lfq_rec_ring ring;
@@ -251,6 +254,7 @@ struct lfq_rec_prod {
 	__u32 order;
 	struct lfq_mpsc_claim *claim;
 	__u64 overwritten;
+	__u64 zero_left;
 };
 
 /**
@@ -310,6 +314,7 @@ static inline void lfq_rec_prod_init(struct lfq_rec_prod *p,
 	p->order = lfq_rec_order(r->size);
 	p->claim = (struct lfq_mpsc_claim *)0;
 	p->overwritten = 0;
+	p->zero_left = ~0ull;
 }
 
 /**
@@ -393,8 +398,8 @@ static inline void *lfq_rec_unclaim(struct lfq_rec_prod *p)
  * Return: 1 if it took the record (counted in @p->overwritten unless it
  * was discarded), 0 if it must read tail again (tail moved, or another
  * taker won), -1 if the ring is full for now: the oldest record is not
- * committed yet (or forged), the consumer holds tail, or another
- * producer's overwrite does not finish.
+ * committed yet (or forged), the consumer holds tail, another producer's
+ * overwrite does not finish, or the record is more than @p->zero_left.
  */
 static inline int lfq_rec_reclaim(struct lfq_rec_prod *p, __u64 raw)
 {
@@ -434,6 +439,12 @@ static inline int lfq_rec_reclaim(struct lfq_rec_prod *p, __u64 raw)
 		return -1;
 	}
 	need = lfq_rec_size((__u32)(h & LFQ_REC_LEN_MASK));
+	if (lfq_unlikely(need > p->zero_left)) {
+		/* Too big for this producer to zero: tail back, as it was. */
+		lfq_store_release(p->ring.tail, t);
+		return -1;
+	}
+	p->zero_left -= need;
 	/* ORDERING rec-snapshot: our tail before the zeroing (C11 too). */
 	lfq_smp_wmb();
 	lfq_rec_zero(p->ring.data + (t & (p->ring.size - 1)), need);
@@ -950,6 +961,9 @@ static inline void lfq_rec_release_batch(struct lfq_rec_cons *c,
  * @max_len:	the largest payload.
  * @skipped:	records passed because they were taken (overwritten,
  *		consumed, held) before or while they were copied.
+ * @steps:	headers lfq_rec_snap_next() may read before it pauses.
+ * @paused:	lfq_rec_snap_next() returned NULL to pause, not at the
+ *		end: the caller may yield, then calls it again.
  */
 struct lfq_rec_snap {
 	struct lfq_rec_ring ring;
@@ -959,7 +973,12 @@ struct lfq_rec_snap {
 	__u32 order;
 	__u32 max_len;
 	__u64 skipped;
+	__u32 steps;
+	__u32 paused;
 };
+
+/* Headers a snapshot reads between two pauses (lfq_rec_snap_next()). */
+#define LFQ_REC_SNAP_STEPS	256
 
 /**
  * lfq_rec_snap_init() - start a snapshot of an overwrite-mode ring.
@@ -980,6 +999,8 @@ static inline void lfq_rec_snap_init(struct lfq_rec_snap *s,
 	s->order = lfq_rec_order(r->size);
 	s->max_len = lfq_rec_max_len(r->size);
 	s->skipped = 0;
+	s->steps = LFQ_REC_SNAP_STEPS;
+	s->paused = 0;
 }
 
 /**
@@ -993,14 +1014,22 @@ static inline void lfq_rec_snap_init(struct lfq_rec_snap *s,
  * read may be a newer record's payload), and the walk jumps to tail.
  *
  * Return: the record's payload, to copy (lfq_rec_snap_copy()) before
- * lfq_rec_snap_check() says whether the copy is whole; NULL at the end.
+ * lfq_rec_snap_check() says whether the copy is whole; NULL at the end,
+ * or with @s->paused set after LFQ_REC_SNAP_STEPS headers passed over
+ * (a ring of discarded or taken records is long: the kernel yields).
  */
 static inline const void *lfq_rec_snap_next(struct lfq_rec_snap *s, __u64 *hdr)
 {
 	__u64 h, raw, t, need;
 	int st;
 
+	s->paused = 0;
 	while ((__s64)(s->end - s->pos) > 0) {
+		if (!s->steps--) {
+			s->steps = LFQ_REC_SNAP_STEPS;
+			s->paused = 1;
+			return (const void *)0;
+		}
 		/* ORDERING rec-commit: pairs with the producer's header. */
 		h = lfq_load_acquire(lfq_rec_hdr(&s->ring, s->pos));
 		/* ORDERING rec-snapshot: tail after the header. */

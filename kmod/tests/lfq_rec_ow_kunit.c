@@ -108,7 +108,9 @@ static u32 ow_snapshot(struct lfq_queue *q, u64 *last, u64 *bad)
 	*last = 0;
 	lfq_rec_ring_init(&rr, &q->ring);
 	lfq_rec_snap_init(&s, &rr);
-	while ((src = lfq_rec_snap_next(&s, &h))) {
+	while ((src = lfq_rec_snap_next(&s, &h)) || s.paused) {
+		if (!src)
+			continue;
 		len = (u32)(h & LFQ_REC_LEN_MASK);
 		lfq_rec_snap_copy(buf, src, len);
 		if (!lfq_rec_snap_check(&s, h))

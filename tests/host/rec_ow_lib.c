@@ -576,6 +576,21 @@ static void reader(void)
 	got = ioctl(fd, LFQ_IOC_SNAPSHOT, &s);
 	tap_ok(got >= 0 && got <= 200, "a small buffer takes the oldest records that fit (%ld bytes of 200)", got);
 	close(fd);
+	/* A record queue not in overwrite mode: nothing to snapshot. */
+	{
+		struct lfq *plain = NULL;
+
+		s.buf_size = sizeof(snap_buf);
+		if (make_queue(LFQ_TYPE_MPSC, 0, &plain)) {
+			tap_ok(0, "create a record queue");
+		} else {
+			got = ioctl(lfq_fd(plain), LFQ_IOC_SNAPSHOT, &s);
+			expect(got < 0 ? -errno : 0, -EOPNOTSUPP,
+			       "LFQ_IOC_SNAPSHOT of a record queue not in overwrite mode: EOPNOTSUPP");
+			lfq_unlink(rec_name);
+			lfq_close(plain);
+		}
+	}
 	if (p)
 		lfq_close(p);
 	close_queue(q);
@@ -585,7 +600,7 @@ static void reader(void)
 int main(void)
 {
 #ifdef LFQ_KERNEL_QUEUE
-	tap_plan(23);
+	tap_plan(24);
 #else
 	tap_plan(11);
 #endif

@@ -506,7 +506,9 @@ static void *snapshot(void *arg)
 		kept = 0;
 		any = 0;
 		prev = 0;
-		while ((src = lfq_rec_snap_next(&s, &hdr))) {
+		while ((src = lfq_rec_snap_next(&s, &hdr)) || s.paused) {
+			if (!src)
+				continue;
 			len = (uint32_t)(hdr & LFQ_REC_LEN_MASK);
 			lfq_rec_snap_copy(buf, src, len);
 			if (!lfq_rec_snap_check(&s, hdr)) {
@@ -1162,7 +1164,9 @@ static void m_snap(struct model *m)
 	__u64 hdr;
 
 	lfq_rec_snap_init(&s, &m->ring);
-	while ((src = lfq_rec_snap_next(&s, &hdr))) {
+	while ((src = lfq_rec_snap_next(&s, &hdr)) || s.paused) {
+		if (!src)
+			continue;
 		struct mrec *f = NULL;
 
 		while (i < m->qn) {

@@ -131,8 +131,10 @@ static void test_unbound(void)
 	expect(io_val(fd, LFQ_IOC_WAKE, LFQ_WAKE_CONSUMER), EBADFD,
 	       "WAKE on an unbound fd");
 	expect(io(fd, LFQ_IOC_STATS, &st), EBADFD, "STATS on an unbound fd");
+	expect(io(fd, LFQ_IOC_SNAPSHOT, NULL), EBADFD,
+	       "SNAPSHOT on an unbound fd");
 	/* Command validity is checked before binding. */
-	expect(io(fd, _IO(LFQ_IOC_MAGIC, 0x0d), NULL), ENOTTY,
+	expect(io(fd, _IO(LFQ_IOC_MAGIC, 0x0e), NULL), ENOTTY,
 	       "unknown cmd on an unbound fd");
 	/* Bad pointers on an unbound fd: the binding check comes first. */
 	expect(io(fd, LFQ_IOC_INFO, NULL), EBADFD,
@@ -438,10 +440,10 @@ static void test_stats(int fd)
 	st = (struct lfq_stats){ .size = sizeof(st) };
 	expect(io(fd, LFQ_IOC_STATS, &st), 0, "STATS");
 	/* test_wake() made exactly three successful WAKE calls. */
-	if (!tap_ok(st.size == LFQ_STATS_SIZE_VER4 && st.wake_calls == 3 &&
+	if (!tap_ok(st.size == LFQ_STATS_SIZE_VER5 && st.wake_calls == 3 &&
 		    st.produced == 0 && st.consumed == 0 && st.wakeups == 0 &&
 		    st.dropped == 0,
-		    "STATS: size 136, 3 wake_calls, nothing produced or dropped"))
+		    "STATS: size 144, 3 wake_calls, nothing produced or dropped"))
 		tap_diag("  size %u wake_calls %llu wakeups %llu produced %llu consumed %llu",
 			 st.size, (unsigned long long)st.wake_calls,
 			 (unsigned long long)st.wakeups,
@@ -452,11 +454,11 @@ static void test_stats(int fd)
 	*(uint32_t *)buf = sizeof(buf);
 	expect(io(fd, LFQ_IOC_STATS, buf), 0, "STATS size 256");
 	memcpy(&st, buf, sizeof(st));
-	ok = st.size == LFQ_STATS_SIZE_VER4 && st.__reserved == 0 &&
+	ok = st.size == LFQ_STATS_SIZE_VER5 && st.__reserved == 0 &&
 	     st.wake_calls == 3 && st.produced == 0;
-	for (i = LFQ_STATS_SIZE_VER4; i < (int)sizeof(buf); i++)
+	for (i = LFQ_STATS_SIZE_VER5; i < (int)sizeof(buf); i++)
 		ok &= buf[i] == 0xa5;
-	if (!tap_ok(ok, "STATS size 256: size=136 back, known fields filled, tail untouched"))
+	if (!tap_ok(ok, "STATS size 256: size=144 back, known fields filled, tail untouched"))
 		tap_diag("  size %u wake_calls %llu", st.size,
 			 (unsigned long long)st.wake_calls);
 
@@ -470,7 +472,7 @@ static void test_unknown(int fd)
 	struct lfq_create c = geo(64, 1024);
 
 	expect(io(fd, _IO(LFQ_IOC_MAGIC, 0x00), NULL), ENOTTY, "cmd nr 0x00");
-	expect(io(fd, _IO(LFQ_IOC_MAGIC, 0x0d), NULL), ENOTTY, "cmd nr 0x0d");
+	expect(io(fd, _IO(LFQ_IOC_MAGIC, 0x0e), NULL), ENOTTY, "cmd nr 0x0e");
 	expect(io(fd, _IO(LFQ_IOC_MAGIC, 0xff), NULL), ENOTTY, "cmd nr 0xff");
 	expect(io(fd, _IOWR(LFQ_IOC_MAGIC, 0x08, struct lfq_open), NULL),
 	       ENOTTY, "_IOWR(OPEN)");
@@ -489,7 +491,7 @@ int main(void)
 	struct lfq_create c = geo(64, 1024);
 	int fd;
 
-	tap_plan(113);
+	tap_plan(114);
 	test_unbound();
 	test_order();
 	test_create();
