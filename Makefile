@@ -147,7 +147,8 @@ BENCH_HOST   := $(BENCH_COMMON) tools/bench/suite_spsc.c \
 		tools/bench/suite_phys.c tools/bench/bench_vm.c \
 		tools/bench/bench_inmem.c \
 		$(wildcard tools/bench/peer_*.c)
-BENCH_VM     := $(BENCH_COMMON) tools/bench/suite_stream.c
+BENCH_VM     := $(BENCH_COMMON) tools/bench/suite_stream.c \
+		tools/bench/suite_flight.c
 BENCH_CFLAGS := $(filter-out -std=c11,$(TEST_CFLAGS)) -std=gnu11 \
 		-Itools/bench -DALLOW_EXPERIMENTAL_API \
 		$(shell pkg-config --cflags libdpdk 2>/dev/null)

@@ -576,6 +576,9 @@ static void reader(void)
 	got = ioctl(fd, LFQ_IOC_SNAPSHOT, &s);
 	tap_ok(got >= 0 && got <= 200, "a small buffer takes the oldest records that fit (%ld bytes of 200)", got);
 	close(fd);
+	if (p)
+		lfq_close(p);
+	close_queue(q);
 	/* A record queue not in overwrite mode: nothing to snapshot. */
 	{
 		struct lfq *plain = NULL;
@@ -591,9 +594,6 @@ static void reader(void)
 			lfq_close(plain);
 		}
 	}
-	if (p)
-		lfq_close(p);
-	close_queue(q);
 }
 #endif
 

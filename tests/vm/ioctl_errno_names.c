@@ -149,8 +149,10 @@ static void test_open_unlink(void)
 	       "OPEN size 56 with a non-zero unknown byte");
 	o = open_arg("t-open", 0);
 	expect(io(fd, LFQ_IOC_OPEN, &o), EINVAL, "OPEN role 0");
-	o.role = 4;
-	expect(io(fd, LFQ_IOC_OPEN, &o), EINVAL, "OPEN role 0x4");
+	o.role = 8;
+	expect(io(fd, LFQ_IOC_OPEN, &o), EINVAL, "OPEN role 0x8");
+	o.role = LFQ_ROLE_READER | LFQ_ROLE_CONSUMER;
+	expect(io(fd, LFQ_IOC_OPEN, &o), EINVAL, "OPEN role READER|CONSUMER");
 	o.role = LFQ_ROLE_CONSUMER | 0x80000000u;
 	expect(io(fd, LFQ_IOC_OPEN, &o), EINVAL, "OPEN role CONSUMER|0x80000000");
 	o = open_arg("t-open", LFQ_ROLE_CONSUMER);
@@ -382,7 +384,7 @@ static void test_list(void)
 
 int main(void)
 {
-	tap_plan(109);
+	tap_plan(110);
 	test_create_named();
 	test_open_unlink();
 	test_list();

@@ -116,6 +116,7 @@ int suite_phys(void);
 int suite_ipc(void);
 int suite_elastic(void);
 int suite_stream(void);
+int suite_flight(void);
 int suite_vm(void);		/* host: boots the VM running lfq-bench-vm */
 int icount_child(const char *spec);	/* suite_icount, under callgrind */
 

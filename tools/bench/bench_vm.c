@@ -198,7 +198,7 @@ int suite_vm(void)
 	}
 	unlink(log);
 
-	bench_progress(SUITE, "booting the test VM (stock kernel, %s vCPUs, TCG): lfq-bench-vm %.*s --suites ipc,stream; console log %s",
+	bench_progress(SUITE, "booting the test VM (stock kernel, %s vCPUs, TCG): lfq-bench-vm %.*s --suites ipc,stream,flight; console log %s",
 		       VM_CPUS, (int)strlen(args) - 1, args, log);
 	fflush(stdout);
 	pid = fork();

@@ -39,6 +39,7 @@ static const struct suite suites[] = {
 #else
 	{ "ipc", suite_ipc, "processes: lfq (/dev/lfq) vs pipe, socketpair, mq" },
 	{ "stream", suite_stream, "kernel to user: lfq vs BPF ring buffer" },
+	{ "flight", suite_flight, "flight recorders: lfq overwrite vs perf's" },
 #endif
 };
 
