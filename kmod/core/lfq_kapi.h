@@ -43,8 +43,15 @@ struct lfq_consumer {
 			struct lfq_mpmc_cons view;
 			struct lfq_mpmc_hold hold;
 		} mpmc;
+		struct lfq_rec_cons rec;
 	};
 };
+
+const void *lfq_consumer_rec_peek(struct lfq_consumer *c, u32 *len);
+void lfq_consumer_rec_release(struct lfq_consumer *c);
+int lfq_consumer_rec_consume(struct lfq_consumer *c, u32 max,
+			     int (*fn)(void *ctx, const void *rec, u32 len),
+			     void *ctx);
 
 void *lfq_queue_reserve(struct lfq_queue *q, u32 want,
 			struct lfq_mpsc_resv *r);

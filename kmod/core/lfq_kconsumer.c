@@ -4,7 +4,8 @@
  * that processes produce (the userspace-to-kernel direction), zero-copy,
  * in order from an SPSC or MPSC queue, or its share of them from an MPMC
  * queue whose other consumers may be processes; and sleeps when it is
- * empty.
+ * empty. Record queues (LFQ_CREATE_RECORDS) have their own peek, release
+ * and batch consume (lfq_consumer_rec_*()), overwrite mode included.
  *
  * The producer side, and an MPMC queue's claim index and release words,
  * live in user-writable pages: by HOSTILE MEMORY H1-H5
@@ -32,6 +33,8 @@
 /* SPSC or MPSC: the consumer's private index, whatever the page says. */
 static u64 lfq_consumer_tail(const struct lfq_consumer *c)
 {
+	if (c->q->ring.records)
+		return c->rec.tail;
 	return c->q->hdr.type == LFQ_TYPE_MPSC ? c->mpsc.tail : c->spsc.tail;
 }
 
@@ -73,16 +76,25 @@ static int lfq_consumer_init_mpmc(struct lfq_consumer *c, struct lfq_queue *q)
  * of its own (the crash safety of process consumers must not release
  * what it holds). Call lfq_consumer_fini() when done.
  *
+ * A record queue is read with lfq_consumer_rec_peek(), _release() and
+ * _consume() instead of lfq_consumer_peek() and _release().
+ *
  * Context: any context for an SPSC or MPSC queue that is not elastic;
  * process context for an elastic or an MPMC one.
  * Return: 0, or -ENOSPC when an MPMC queue has its limit of in-kernel
- * consumers (LFQ_MPMC_KCLAIMS), -EOPNOTSUPP for a record queue (not yet
- * consumed by the kernel).
+ * consumers (LFQ_MPMC_KCLAIMS).
  */
 int lfq_consumer_init(struct lfq_consumer *c, struct lfq_queue *q)
 {
-	if (q->ring.records)
-		return -EOPNOTSUPP;
+	struct lfq_rec_ring rr;
+
+	if (q->ring.records) {
+		c->q = q;
+		c->seg = NULL;
+		lfq_rec_ring_init(&rr, &q->ring);
+		lfq_rec_cons_init(&c->rec, &rr);
+		return 0;
+	}
 	if (q->hdr.type == LFQ_TYPE_MPMC)
 		return lfq_consumer_init_mpmc(c, q);
 	c->q = q;
@@ -106,6 +118,12 @@ void lfq_consumer_fini(struct lfq_consumer *c)
 {
 	struct lfq_mpmc_hold *h = &c->mpmc.hold;
 
+	if (c->q->ring.records) {
+		/* A record peeked stays in the ring; tail is given back. */
+		c->rec.held = 0;
+		lfq_rec_disown(&c->rec);
+		return;
+	}
 	if (c->q->hdr.type == LFQ_TYPE_MPMC) {
 		/* Held and never released: lost, as a dead consumer's. */
 		if (h->take.count)
@@ -163,6 +181,9 @@ const void *lfq_consumer_peek(struct lfq_consumer *c, u32 want, u32 *got)
 	const void *span;
 	struct lfq_seg *n;
 
+	*got = 0;
+	if (c->q->ring.records)
+		return NULL;	/* lfq_consumer_rec_peek() */
 	for (;;) {
 		span = lfq_consumer_peek_ring(c, want, got);
 		if (span || !c->seg)
@@ -192,6 +213,8 @@ void lfq_consumer_release(struct lfq_consumer *c, u32 n)
 {
 	int sleeper;
 
+	if (c->q->ring.records)
+		return;		/* lfq_consumer_rec_release() */
 	if (c->q->hdr.type == LFQ_TYPE_MPMC)
 		sleeper = lfq_mpmc_hold_release(&c->mpmc.view, &c->mpmc.hold,
 						n);
@@ -227,8 +250,8 @@ int lfq_consumer_wait(struct lfq_consumer *c, u32 min_count, s64 timeout_ns)
 
 	if (!min_count || min_count > c->q->hdr.slot_count)
 		return -EINVAL;
-	if (c->q->hdr.type == LFQ_TYPE_MPMC)
-		goto wait;	/* the shared claim index is the truth */
+	if (c->q->hdr.type == LFQ_TYPE_MPMC || c->q->ring.overwrite)
+		goto wait;	/* the shared index is the truth */
 	/*
 	 * lfq_queue_wait() judges readiness by the shared tail, which a
 	 * process may have rewritten: put ours back first, or a stale one
@@ -242,3 +265,103 @@ wait:
 			      &available);
 }
 EXPORT_SYMBOL_GPL(lfq_consumer_wait);
+
+/* After a record consumer's release or skip: wake producers asleep. */
+static void lfq_consumer_rec_wake(struct lfq_consumer *c)
+{
+	if (c->rec.wake) {
+		c->rec.wake = 0;
+		lfq_queue_wake_producers(c->q);
+	}
+}
+
+/**
+ * lfq_consumer_rec_peek() - the next record of a record queue, discarded
+ * ones skipped.
+ * @c:		the consumer (lfq_consumer_init() on a record queue).
+ * @len:	set to the record's payload bytes.
+ *
+ * The record stays until lfq_consumer_rec_release(); a peek before that
+ * returns it again. Its length was checked against the queue's limit,
+ * but its bytes live in memory processes can write: copy before
+ * validating anything in them. In overwrite mode the consumer owns the
+ * queue's tail from here to the release: producers do not overwrite the
+ * record meanwhile (they drop).
+ *
+ * Context: any context but NMI; does not sleep.
+ * Return: the payload (contiguous), or NULL if no record is ready (or a
+ * forged header stops the consumer there) or @c is not on a record queue.
+ */
+const void *lfq_consumer_rec_peek(struct lfq_consumer *c, u32 *len)
+{
+	const void *p;
+
+	*len = 0;
+	if (!c->q->ring.records)
+		return NULL;
+	p = lfq_rec_peek(&c->rec, len);
+	lfq_consumer_rec_wake(c);
+	return p;
+}
+EXPORT_SYMBOL_GPL(lfq_consumer_rec_peek);
+
+/**
+ * lfq_consumer_rec_release() - free the record lfq_consumer_rec_peek()
+ * returned (its size as the peek found it); wake producers that sleep
+ * for space.
+ * @c:		the consumer.
+ *
+ * Context: any context but NMI.
+ */
+void lfq_consumer_rec_release(struct lfq_consumer *c)
+{
+	if (!c->q->ring.records)
+		return;
+	lfq_rec_release(&c->rec);
+	lfq_consumer_rec_wake(c);
+}
+EXPORT_SYMBOL_GPL(lfq_consumer_rec_release);
+
+/**
+ * lfq_consumer_rec_consume() - hand up to @max records to @fn and free
+ * them as one run (headers read once, one store of the tail).
+ * @c:		the consumer.
+ * @max:	records wanted, at least 1.
+ * @fn:		called for each record in order, with its payload (in
+ *		memory processes can write: copy before validating) and
+ *		length; non-zero stops after that record (the rest stays).
+ * @ctx:	passed to @fn.
+ *
+ * A record peeked and not released is the run's first.
+ *
+ * Context: any context but NMI (as @fn allows).
+ * Return: records handed to @fn, -EINVAL for a @max of 0 or no @fn or
+ * a queue that is not a record queue.
+ */
+int lfq_consumer_rec_consume(struct lfq_consumer *c, u32 max,
+			     int (*fn)(void *ctx, const void *rec, u32 len),
+			     void *ctx)
+{
+	struct lfq_rec_batch b;
+	const void *rec;
+	u64 off = 0;
+	u32 len;
+	int n = 0;
+
+	if (!c->q->ring.records || !max || !fn)
+		return -EINVAL;
+	c->rec.held = 0;
+	if (lfq_rec_peek_batch(&c->rec, max, &b)) {
+		while ((rec = lfq_rec_batch_next(&b, &off, &len))) {
+			n++;
+			if (fn(ctx, rec, len)) {
+				lfq_rec_batch_cut(&b, off);
+				break;
+			}
+		}
+	}
+	lfq_rec_release_batch(&c->rec, &b);
+	lfq_consumer_rec_wake(c);
+	return n;
+}
+EXPORT_SYMBOL_GPL(lfq_consumer_rec_consume);

@@ -10,7 +10,9 @@
  * claim, held while a live claim covers it, the right end chosen when two
  * dead claims disagree, no stale claim left by a live producer's failed
  * reservation. Forged heads and tails make reservations fail,
- * never write outside the ring. NMI producers: tests/vm/rec_sources.c
+ * never write outside the ring. The in-kernel consumer of record queues
+ * (lfq_consumer_rec_peek(), _release(), _consume()). NMI producers:
+ * tests/vm/rec_sources.c
  * (SYNTH with LFQ_SOURCE_SYNTH_NMI into a record queue).
  */
 #include <kunit/test.h>
@@ -489,6 +491,76 @@ static void lfq_rec_forged_test(struct kunit *test)
 			LFQ_REC_LEN_MASK, 8);
 }
 
+/* ---------------------------------------------------------------------- */
+
+struct rec_kcons_tally {
+	u64 next;
+	u64 bad;
+	u32 max;
+};
+
+static int rec_kcons_one(void *ctx, const void *rec, u32 len)
+{
+	struct rec_kcons_tally *t = ctx;
+
+	if (len != rec_len_of(t->next, t->max) ||
+	    !rec_id_ok(rec, len, t->next))
+		t->bad++;
+	t->next++;
+	return 0;
+}
+
+/*
+ * The in-kernel consumer on a record queue: peek/release and the batch
+ * consume take what kernel producers wrote (lengths from 1 byte to the
+ * limit, discards among them) whole and in order over many laps; a
+ * callback that stops a run leaves the rest; the slot calls refuse.
+ */
+static void lfq_rec_kconsumer_test(struct kunit *test)
+{
+	struct lfq_queue *q = rec_queue(test, REC_RING);
+	struct rec_kcons_tally t = { .max = lfq_rec_max_len(REC_RING) };
+	struct lfq_consumer *c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	struct lfq_rec_kresv r;
+	u64 id = 0, i;
+	const u8 *p;
+	u32 len, got;
+	int n;
+
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	KUNIT_ASSERT_EQ(test, lfq_consumer_init(c, q), 0);
+	KUNIT_EXPECT_NULL(test, lfq_consumer_peek(c, 1, &got));
+	KUNIT_EXPECT_EQ(test, got, 0);
+	KUNIT_EXPECT_EQ(test, lfq_consumer_rec_consume(c, 0, rec_kcons_one,
+						       &t), -EINVAL);
+	for (i = 0; i < 100 * REC_RING / 64; i++) {
+		/* One in 7 a discarded record between two real ones. */
+		if (!(i % 7) && lfq_queue_rec_reserve(q, 24, &r))
+			lfq_queue_rec_discard(q, &r);
+		while (!rec_put(q, rec_len_of(id, t.max), id)) {
+			if (i & 1) {
+				p = lfq_consumer_rec_peek(c, &len);
+				KUNIT_ASSERT_NOT_NULL(test, p);
+				rec_kcons_one(&t, p, len);
+				lfq_consumer_rec_release(c);
+			} else {
+				n = lfq_consumer_rec_consume(c, 1 + i % 16,
+							     rec_kcons_one, &t);
+				KUNIT_ASSERT_GT(test, n, 0);
+			}
+		}
+		id++;
+	}
+	while (lfq_consumer_rec_consume(c, 16, rec_kcons_one, &t) > 0)
+		;
+	KUNIT_EXPECT_EQ(test, t.next, id);
+	KUNIT_EXPECT_EQ(test, t.bad, 0);
+	KUNIT_EXPECT_GT(test, c->rec.discarded, 0);
+	KUNIT_EXPECT_EQ(test, c->rec.corrupt, 0);
+	KUNIT_EXPECT_NULL(test, lfq_consumer_rec_peek(c, &len));
+	lfq_consumer_fini(c);
+}
+
 static struct kunit_case lfq_rec_cases[] = {
 	KUNIT_CASE(lfq_rec_kapi_test),
 	KUNIT_CASE(lfq_rec_recover_test),
@@ -497,6 +569,7 @@ static struct kunit_case lfq_rec_cases[] = {
 	KUNIT_CASE(lfq_rec_unclaim_test),
 	KUNIT_CASE(lfq_rec_contexts_test),
 	KUNIT_CASE(lfq_rec_forged_test),
+	KUNIT_CASE(lfq_rec_kconsumer_test),
 	{}
 };
 

@@ -9,7 +9,8 @@
  * records one by one and in runs and snapshots copy them: every record is
  * delivered or overwritten, never both, never torn. The kernel's repairs
  * (kmod/core/lfq_rec_ow.c): the overwrite of a producer that died in it
- * is finished, a released consumer's held records go back. NMI producers:
+ * is finished, a released consumer's held records go back. The in-kernel
+ * consumer holds tail from its peek to its release. NMI producers:
  * tests/vm/rec_ow_sources.c (SYNTH with LFQ_SOURCE_SYNTH_NMI).
  */
 #include <kunit/test.h>
@@ -447,12 +448,52 @@ static void lfq_rec_ow_consumer_gone_test(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, ow_put(q, 5002));
 }
 
+/*
+ * The in-kernel consumer in overwrite mode: a peeked record holds tail
+ * (producers drop), its release and lfq_consumer_fini() give it back.
+ */
+static void lfq_rec_ow_kconsumer_test(struct kunit *test)
+{
+	struct lfq_queue *q = ow_queue(test, OW_RING);
+	struct lfq_consumer *c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	u64 i, id, fails = 0;
+	const u8 *p;
+	u32 len;
+
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	KUNIT_ASSERT_EQ(test, lfq_consumer_init(c, q), 0);
+	for (i = 0; i < 3 * OW_RING / 72; i++)
+		KUNIT_ASSERT_TRUE(test, ow_put(q, i));
+	p = lfq_consumer_rec_peek(c, &len);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	id = ow_check(p, len);
+	KUNIT_EXPECT_NE(test, id, U64_MAX);
+	/* The ring fills up to the held record, then producers drop. */
+	for (i = 0; i < OW_RING / 16; i++)
+		fails += !ow_put(q, 9000 + i);
+	KUNIT_EXPECT_GT(test, fails, 0);
+	KUNIT_EXPECT_EQ(test, ow_check(p, len), id);
+	lfq_consumer_rec_release(c);
+	KUNIT_EXPECT_TRUE(test, ow_put(q, 20000));
+	/* Held again, then the consumer goes: tail comes back. */
+	KUNIT_ASSERT_NOT_NULL(test, lfq_consumer_rec_peek(c, &len));
+	for (i = 0, fails = 0; i < OW_RING / 16; i++)
+		fails += !ow_put(q, 20001 + i);
+	KUNIT_EXPECT_GT(test, fails, 0);
+	lfq_consumer_fini(c);
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(*q->ring.tail) & LFQ_REC_TAIL_BITS);
+	for (i = 0, fails = 0; i < OW_RING / 16; i++)
+		fails += !ow_put(q, 30000 + i);
+	KUNIT_EXPECT_EQ(test, fails, 0);
+}
+
 static struct kunit_case lfq_rec_ow_cases[] = {
 	KUNIT_CASE(lfq_rec_ow_wrap_test),
 	KUNIT_CASE(lfq_rec_ow_held_test),
 	KUNIT_CASE(lfq_rec_ow_races_test),
 	KUNIT_CASE(lfq_rec_ow_finish_test),
 	KUNIT_CASE(lfq_rec_ow_consumer_gone_test),
+	KUNIT_CASE(lfq_rec_ow_kconsumer_test),
 	{}
 };
 
