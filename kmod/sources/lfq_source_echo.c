@@ -83,7 +83,8 @@ static int lfq_echo_target(struct lfq_queue *q, struct lfq_queue *t)
 {
 	if (t == q || !lfq_type_committed(t->hdr.type))
 		return -EINVAL;
-	if (t->ring.records)
+	/* ECHO copies slots: neither side may be a record queue. */
+	if (t->ring.records || q->ring.records)
 		return -EOPNOTSUPP;
 	if (lfq_src_consumed(t))	/* echoed itself: chains could loop */
 		return -ELOOP;
