@@ -216,18 +216,41 @@ static void lfq_mpmc_kconsumer_limit_test(struct kunit *test)
 			lfq_consumer_fini(&c[i]);
 }
 
-/* A hostile process rewriting the claim index, from a thread. */
+/*
+ * A hostile process rewriting the claim index, from a thread. The thread
+ * says when it runs (@started) and returns only at kthread_stop(): a
+ * thread stopped before it first ran never calls its function, so the
+ * test must not wait for anything the function would do at its end.
+ */
 struct kc_forger {
 	struct lfq_queue *q;
-	struct completion done;
+	struct completion started;
 	u64 seed;
 };
+
+/* Start @fn on @f and wait (bounded) until it runs. */
+static struct task_struct *kc_forger_run(struct kunit *test,
+					 int (*fn)(void *),
+					 struct kc_forger *f)
+{
+	struct task_struct *task;
+
+	init_completion(&f->started);
+	task = kthread_run(fn, f, "lfq-kc-forger");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	if (!wait_for_completion_timeout(&f->started, 30 * HZ)) {
+		kthread_stop(task);
+		KUNIT_ASSERT_FAILURE(test, "forger thread never ran");
+	}
+	return task;
+}
 
 static int kc_forger(void *data)
 {
 	struct kc_forger *f = data;
 	u64 v;
 
+	complete(&f->started);
 	while (!kthread_should_stop()) {
 		v = lfq_kunit_rand(&f->seed);
 		/* Near the truth (CAS failures), or anywhere. */
@@ -235,7 +258,6 @@ static int kc_forger(void *data)
 		WRITE_ONCE(f->q->ring.release[v & (KC_N - 1)], v >> 8);
 		cond_resched();
 	}
-	complete(&f->done);
 	return 0;
 }
 
@@ -263,9 +285,7 @@ static void lfq_mpmc_kconsumer_forged_test(struct kunit *test)
 		KUNIT_EXPECT_TRUE(test, lfq_span_ok(q, s, got));
 		lfq_consumer_release(&c, got);
 	}
-	init_completion(&f.done);
-	task = kthread_run(kc_forger, &f, "lfq-kc-forger");
-	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	task = kc_forger_run(test, kc_forger, &f);
 	for (i = 0; i < 20000; i++) {
 		s = lfq_consumer_peek(&c, 1 + i % 7, &got);
 		KUNIT_EXPECT_TRUE(test, lfq_span_ok(q, s, got));
@@ -275,7 +295,6 @@ static void lfq_mpmc_kconsumer_forged_test(struct kunit *test)
 			cond_resched();
 	}
 	kthread_stop(task);
-	wait_for_completion(&f.done);
 	lfq_consumer_fini(&c);
 }
 
@@ -287,6 +306,7 @@ static int kc_discarder(void *data)
 	u32 mask = q->hdr.slot_count - 1, k;
 	u64 tail;
 
+	complete(&f->started);
 	while (!kthread_should_stop()) {
 		tail = READ_ONCE(q->ring.cons->tail);
 		for (k = 0; k <= mask; k++)
@@ -294,7 +314,6 @@ static int kc_discarder(void *data)
 				   (tail + k + 1) | LFQ_MPSC_DISCARDED);
 		cond_resched();
 	}
-	complete(&f->done);
 	return 0;
 }
 
@@ -313,9 +332,7 @@ static void lfq_mpmc_kconsumer_discards_test(struct kunit *test)
 	u32 got, i;
 
 	KUNIT_ASSERT_EQ(test, lfq_consumer_init(&c, q), 0);
-	init_completion(&f.done);
-	task = kthread_run(kc_discarder, &f, "lfq-kc-discarder");
-	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	task = kc_forger_run(test, kc_discarder, &f);
 	/* The forger is at work before the first peek. */
 	lfq_el_poll(READ_ONCE(q->ring.commit[0]) & LFQ_MPSC_DISCARDED, 2000);
 	for (i = 0; i < 200; i++) {
@@ -326,7 +343,6 @@ static void lfq_mpmc_kconsumer_discards_test(struct kunit *test)
 		usleep_range(50, 100);	/* the forger fills ahead again */
 	}
 	kthread_stop(task);
-	wait_for_completion(&f.done);
 	lfq_consumer_fini(&c);
 	kunit_info(test, "most slots passed in one peek: %llu of 4096", most);
 	KUNIT_EXPECT_LE(test, most, 4096ULL + 1);
