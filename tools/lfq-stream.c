@@ -39,7 +39,9 @@ static const char usage_text[] =
 "                        (--nmi: hardirq timers producing from an NMI they\n"
 "                        raise; default: 1 thread, flat out; timers every\n"
 "                        1 ms; --count is per producer, 0 = until detached)\n"
-"  syscall NR            every entry of system call number NR\n"
+"  syscall NR [--data]   every entry of system call number NR (--data, with\n"
+"                        -r: and the buffer its 2nd and 3rd arguments name,\n"
+"                        as write(2) and pwrite64(2) do, up to 256 bytes)\n"
 "Options:\n"
 "  --json        one JSON object per line instead of columns\n"
 "  -t SECONDS    stop after SECONDS\n"
@@ -92,7 +94,7 @@ struct event {
 	const char *name;
 	long long pid, ppid, uid;	/* NO_VALUE when absent */
 	const char *comm;		/* NULL when absent; at most 16 bytes */
-	struct field f[8];
+	struct field f[10];
 	int nf;
 };
 
@@ -234,10 +236,13 @@ static void parse_source(int argc, char **argv, struct opts *o)
 		o->src.type = LFQ_SOURCE_PROC;
 	} else if (!strcmp(argv[0], "synth")) {
 		parse_synth(argc - 1, argv + 1, &o->src);
-	} else if (!strcmp(argv[0], "syscall") && argc == 2) {
+	} else if (!strcmp(argv[0], "syscall") &&
+		   (argc == 2 || (argc == 3 && !strcmp(argv[2], "--data")))) {
 		o->src.type = LFQ_SOURCE_SYSCALL;
 		o->src.syscall_nr = (int32_t)parse_u64(argv[1], "NR",
 						       INT32_MAX);
+		if (argc == 3)
+			o->src.flags |= LFQ_SOURCE_SYSCALL_DATA;
 	} else {
 		usage_error("bad source", argv[0]);
 	}
@@ -495,6 +500,19 @@ static void decode_syscall(const struct lfq_event_syscall *r, size_t len,
 		for (i = 0; i < 5; i++)
 			add_field(e, key[i], F_HEX,
 				  LFQ_EVENT_SYSCALL_ARGS(r)[i], NULL, 0);
+	/* LFQ_SOURCE_SYSCALL_DATA: the buffer, where the record holds it. */
+	if (len >= LFQ_EVENT_SYSCALL_DATA_MIN &&
+	    LFQ_EVENT_SYSCALL_DATA(r)->size == len - LFQ_EVENT_SYSCALL_DATA_MIN) {
+		add_field(e, "data_size", F_NUM, LFQ_EVENT_SYSCALL_DATA(r)->size,
+			  NULL, 0);
+		if (LFQ_EVENT_SYSCALL_DATA(r)->flags)
+			add_field(e, "data_flags", F_NUM,
+				  LFQ_EVENT_SYSCALL_DATA(r)->flags, NULL, 0);
+		add_field(e, "data", F_TEXT, 0,
+			  (const char *)LFQ_EVENT_SYSCALL_DATA_BYTES(r),
+			  LFQ_EVENT_SYSCALL_DATA(r)->size < 64 ?
+			  LFQ_EVENT_SYSCALL_DATA(r)->size : 64);
+	}
 }
 
 /*

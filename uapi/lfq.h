@@ -596,7 +596,18 @@ struct lfq_claim {
  *	kernel that cannot send itself an NMI (not x86, or no local APIC).
  */
 #define LFQ_SOURCE_SYNTH_NMI	(1u << 0)
-#define LFQ_SOURCE_FLAGS_ALL	LFQ_SOURCE_SYNTH_NMI
+/*
+ * LFQ_SOURCE_SYSCALL_DATA: SYSCALL into a record queue (else -EINVAL):
+ *	each record also carries the user buffer the call's second argument
+ *	points to, as many bytes as its third says (write(2), pwrite64(2),
+ *	sendto(2)), read without faulting and cut at record_size (which is
+ *	then the largest record: 0 for LFQ_EVENT_SYSCALL_DATA_DEFAULT, or a
+ *	multiple of 8 from LFQ_EVENT_SYSCALL_DATA_MIN); see struct
+ *	lfq_syscall_data in lfq_event.h. Records take the bytes they need,
+ *	so one queue holds a mix of sizes.
+ */
+#define LFQ_SOURCE_SYSCALL_DATA	(1u << 1)
+#define LFQ_SOURCE_FLAGS_ALL	(LFQ_SOURCE_SYNTH_NMI | LFQ_SOURCE_SYSCALL_DATA)
 
 #define LFQ_SOURCES_MAX		8	/* attached to one queue at a time */
 #define LFQ_SYNTH_PRODUCERS_MAX	64	/* threads + timers of one source */
@@ -606,7 +617,8 @@ struct lfq_claim {
  * struct lfq_source - LFQ_IOC_SOURCE_ATTACH argument: start kernel code
  * producing into (or, for LFQ_SOURCE_ECHO, consuming from) the file's queue.
  * @size:	sizeof(struct lfq_source) as the caller knows it.
- * @flags:	LFQ_SOURCE_* flags (LFQ_SOURCE_SYNTH_NMI).
+ * @flags:	LFQ_SOURCE_* flags (LFQ_SOURCE_SYNTH_NMI,
+ *		LFQ_SOURCE_SYSCALL_DATA).
  * @type:	LFQ_SOURCE_SYNTH, _PROC, _SYSCALL or _ECHO.
  * @threads:	SYNTH: kernel threads, each a producer (process context).
  * @hardirq_timers: SYNTH: hrtimers firing in hardirq context, each a producer
@@ -634,7 +646,8 @@ struct lfq_claim {
  *		record are zero and the header's size says @record_size (a
  *		fixed stride for consumers that want one, and a way to
  *		measure larger records); on a record queue 0 is
- *		LFQ_EVENT_SYSCALL_FULL, all six arguments. PROC: the largest
+ *		LFQ_EVENT_SYSCALL_FULL, all six arguments; with
+ *		LFQ_SOURCE_SYSCALL_DATA the largest record (see there). PROC: the largest
  *		record, 0 for the slot (a record queue:
  *		LFQ_EVENT_PROC_RECORD_DEFAULT), else a multiple of 8 from
  *		LFQ_EVENT_PROC_SLOT_MIN: exec paths and argv are cut to fit

@@ -132,4 +132,36 @@ struct lfq_event_syscall {
 #define LFQ_EVENT_SYSCALL_ARGS(ev)	((__u64 *)((ev) + 1))
 #define LFQ_EVENT_SYSCALL_FULL	(sizeof(struct lfq_event_syscall) + 40)
 
+/**
+ * struct lfq_syscall_data - what follows the six arguments of a SYSCALL
+ * record when the source has LFQ_SOURCE_SYSCALL_DATA (record queues only),
+ * at LFQ_EVENT_SYSCALL_DATA(ev): then @size bytes of the user buffer the
+ * call's second argument points to, as long as its third argument says
+ * (the buffer of write(2), pwrite64(2) or sendto(2)), cut to fit the
+ * source's record_size. The record's hdr.size is
+ * LFQ_EVENT_SYSCALL_DATA_MIN + @size.
+ * @size:	bytes of the buffer in the record.
+ * @flags:	LFQ_SYSCALL_DATA_CUT if the call's length was more than
+ *		@size; LFQ_SYSCALL_DATA_FAULT if the buffer could not be read
+ *		without faulting (a probe cannot sleep): its @size bytes are
+ *		then zero.
+ */
+struct lfq_syscall_data {
+	__u32 size;
+	__u32 flags;
+};
+
+#define LFQ_SYSCALL_DATA_CUT	(1u << 0)
+#define LFQ_SYSCALL_DATA_FAULT	(1u << 1)
+
+#define LFQ_EVENT_SYSCALL_DATA(ev)	\
+	((struct lfq_syscall_data *)((__u8 *)(ev) + LFQ_EVENT_SYSCALL_FULL))
+/* The buffer's bytes, after the struct lfq_syscall_data. */
+#define LFQ_EVENT_SYSCALL_DATA_BYTES(ev)	\
+	((__u8 *)(ev) + LFQ_EVENT_SYSCALL_DATA_MIN)
+#define LFQ_EVENT_SYSCALL_DATA_MIN	\
+	(LFQ_EVENT_SYSCALL_FULL + sizeof(struct lfq_syscall_data))
+/* An LFQ_SOURCE_SYSCALL_DATA source's largest record, by default. */
+#define LFQ_EVENT_SYSCALL_DATA_DEFAULT	(LFQ_EVENT_SYSCALL_DATA_MIN + 256)
+
 #endif /* _UAPI_LINUX_LFQ_EVENT_H */

@@ -38,6 +38,7 @@ static void lfq_source_encode(const struct lfq_src_args *a, s32 target_fd,
 	case LFQ_SOURCE_SYSCALL:
 		u->syscall_nr = a->syscall.nr;
 		u->record_size = a->syscall.record_size;
+		u->flags = a->syscall.data ? LFQ_SOURCE_SYSCALL_DATA : 0;
 		break;
 	case LFQ_SOURCE_ECHO:
 		u->target_fd = target_fd;
@@ -76,6 +77,7 @@ static int lfq_source_decode(const struct lfq_source *u,
 	case LFQ_SOURCE_SYSCALL:
 		a->syscall.nr = u->syscall_nr;
 		a->syscall.record_size = u->record_size;
+		a->syscall.data = !!(u->flags & LFQ_SOURCE_SYSCALL_DATA);
 		break;
 	case LFQ_SOURCE_ECHO:
 		break;

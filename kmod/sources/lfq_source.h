@@ -42,11 +42,14 @@ struct lfq_src_synth_args {
 /**
  * struct lfq_src_syscall_args - LFQ_SOURCE_SYSCALL's arguments.
  * @nr:		the system call recorded.
- * @record_size: bytes per record, 0 for the natural size.
+ * @record_size: bytes per record, 0 for the natural size; with @data
+ *		the largest record, 0 for LFQ_EVENT_SYSCALL_DATA_DEFAULT.
+ * @data:	records carry the call's user buffer (LFQ_SOURCE_SYSCALL_DATA).
  */
 struct lfq_src_syscall_args {
 	s32 nr;
 	u32 record_size;
+	bool data;
 };
 
 /**

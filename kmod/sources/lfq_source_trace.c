@@ -11,7 +11,8 @@
  * write through the lock-free in-kernel producer API: a full ring drops
  * the record and counts it. In a record queue (LFQ_CREATE_RECORDS) each
  * record takes the bytes it needs: an exec carries its whole path and its
- * argv, a syscall entry all six arguments.
+ * argv, a syscall entry all six arguments (and, with
+ * LFQ_SOURCE_SYSCALL_DATA, the user buffer the call names).
  */
 #include <linux/compat.h>
 #include <linux/binfmts.h>
@@ -47,7 +48,9 @@ struct lfq_trace_probe {
  * @src:	the common part.
  * @syscall_nr:	SYSCALL: the syscall recorded.
  * @rec_size:	SYSCALL: bytes of each record, the tail past struct
- *		lfq_event_syscall zeroed.
+ *		lfq_event_syscall zeroed; with @data the largest record.
+ * @data:	SYSCALL: records carry the call's user buffer
+ *		(LFQ_SOURCE_SYSCALL_DATA; record queues only).
  * @name_room:	PROC: bytes for an exec's filename, NUL included (a slot
  *		queue's; a record queue's exec records take @rec_max).
  * @rec_max:	PROC on a record queue: the largest record (path and argv
@@ -60,6 +63,7 @@ struct lfq_trace_src {
 	struct lfq_src src;
 	long syscall_nr;
 	u32 rec_size;
+	bool data;
 	u32 name_room;
 	u32 rec_max;
 	u32 nr_probes;
@@ -204,6 +208,44 @@ static void lfq_probe_exit(void *data, struct task_struct *p)
 	lfq_src_commit(&t->src, &r);
 }
 
+/*
+ * A SYSCALL record with the call's buffer (LFQ_SOURCE_SYSCALL_DATA): as
+ * long as the buffer (args[2] bytes at args[1]), cut to t->rec_size. The
+ * buffer is read without faulting, straight into the reserved record (a
+ * probe cannot sleep): bytes not present are zero, flagged.
+ */
+static void lfq_probe_sys_data(struct lfq_trace_src *t, long id,
+			       const unsigned long *args)
+{
+	u32 room = t->rec_size - LFQ_EVENT_SYSCALL_DATA_MIN, size, flags = 0;
+	struct lfq_event_syscall *ev;
+	struct lfq_syscall_data *d;
+	struct lfq_src_resv r;
+	u8 *bytes;
+
+	size = min_t(unsigned long, args[2], room);
+	if (size < args[2])
+		flags |= LFQ_SYSCALL_DATA_CUT;
+	ev = lfq_src_reserve(&t->src, LFQ_EVENT_SYSCALL,
+			     LFQ_EVENT_SYSCALL_DATA_MIN + size, &r);
+	if (!ev)
+		return;
+	ev->pid = task_pid_nr_ns(current, t->src.pid_ns);
+	ev->nr = id;
+	ev->arg0 = args[0];
+	memcpy(LFQ_EVENT_SYSCALL_ARGS(ev), &args[1], 5 * sizeof(args[0]));
+	d = LFQ_EVENT_SYSCALL_DATA(ev);
+	bytes = LFQ_EVENT_SYSCALL_DATA_BYTES(ev);
+	if (size && copy_from_user_nofault(bytes, (const void __user *)args[1],
+					   size)) {
+		memset(bytes, 0, size);
+		flags |= LFQ_SYSCALL_DATA_FAULT;
+	}
+	d->size = size;
+	d->flags = flags;
+	lfq_src_commit(&t->src, &r);
+}
+
 static void lfq_probe_sys_enter(void *data, struct pt_regs *regs, long id)
 {
 	struct lfq_trace_src *t = data;
@@ -214,10 +256,14 @@ static void lfq_probe_sys_enter(void *data, struct pt_regs *regs, long id)
 	/* Compat tasks number their syscalls differently. */
 	if (id != t->syscall_nr || in_compat_syscall())
 		return;
+	syscall_get_arguments(current, regs, args);
+	if (t->data) {
+		lfq_probe_sys_data(t, id, args);
+		return;
+	}
 	ev = lfq_src_reserve(&t->src, LFQ_EVENT_SYSCALL, t->rec_size, &r);
 	if (!ev)
 		return;
-	syscall_get_arguments(current, regs, args);
 	ev->pid = task_pid_nr_ns(current, t->src.pid_ns);
 	ev->nr = id;
 	ev->arg0 = args[0];
@@ -330,6 +376,13 @@ static struct lfq_src *lfq_syscall_attach(const struct lfq_src *tmpl,
 		return ERR_PTR(-EINVAL);
 	if (a->nr >= NR_syscalls)
 		return ERR_PTR(-ENOENT);
+	if (a->data && (!tmpl->q->ring.records ||
+			(a->record_size &&
+			 a->record_size < LFQ_EVENT_SYSCALL_DATA_MIN)))
+		return ERR_PTR(-EINVAL);
+	if (a->data && !a->record_size &&
+	    lfq_src_room(tmpl->q) < LFQ_EVENT_SYSCALL_DATA_MIN)
+		return ERR_PTR(-EMSGSIZE);
 	t = kzalloc(sizeof(*t), GFP_KERNEL_ACCOUNT);
 	if (!t)
 		return ERR_PTR(-ENOMEM);
@@ -342,6 +395,10 @@ static struct lfq_src *lfq_syscall_attach(const struct lfq_src *tmpl,
 	t->rec_size = a->record_size ?:
 		      (tmpl->q->ring.records ? LFQ_EVENT_SYSCALL_FULL :
 					       sizeof(struct lfq_event_syscall));
+	t->data = a->data;
+	if (a->data && !a->record_size)
+		t->rec_size = min_t(u32, LFQ_EVENT_SYSCALL_DATA_DEFAULT,
+				    lfq_src_room(tmpl->q));
 	t->probes[0] = (struct lfq_trace_probe){
 		"sys_enter", (void *)lfq_probe_sys_enter };
 	t->nr_probes = 1;

@@ -145,6 +145,19 @@ static size_t plausible(unsigned int nr, unsigned char *b)
 				put64(b, 32, chance(50) ? 0 : 1000 * below(100));
 			if (hard + soft)
 				put64(b, 40, 50000 + 1000 * below(1000));
+		} else if (type == LFQ_SOURCE_SYSCALL && chance(40)) {
+			/* Buffers: write(2)'s, which the tests make all along. */
+			static const uint32_t rs[] = {
+				0, LFQ_EVENT_SYSCALL_DATA_MIN,
+				LFQ_EVENT_SYSCALL_DATA_MIN + 8,
+				LFQ_EVENT_SYSCALL_DATA_DEFAULT, 4096 };
+
+			put32(b, 0, LFQ_SOURCE_SIZE_VER1);
+			put32(b, 4, LFQ_SOURCE_SYSCALL_DATA);
+			put32(b, 48, chance(80) ? SYS_write : below(500));
+			put32(b, 56, chance(90) ? rs[below(5)] :
+						  (uint32_t)interesting());
+			return LFQ_SOURCE_SIZE_VER1;
 		} else if (type == LFQ_SOURCE_SYSCALL) {
 			put32(b, 48, chance(70) ? SYS_getppid : below(500));
 		} else if (type == LFQ_SOURCE_ECHO) {

@@ -11,12 +11,15 @@
  * buffer's zero-copy API. When the ring is full the reservation fails and
  * the program counts a drop in a per-CPU array, as lfq counts its own.
  *
- * Three programs, one per record size; the suite loads one of them:
+ * Four programs, one per record size; the suite loads one of them:
  *   rb_small  8 bytes: pid and syscall nr (the smallest useful record);
  *   rb_32     the 32 bytes of lfq's struct lfq_event_syscall, same fields
  *             (type, size, cpu, time_ns, pid, nr, arg0);
  *   rb_64     the same 32 bytes and 32 zero bytes, as lfq's source writes
- *             with lfq_source.record_size 64.
+ *             with lfq_source.record_size 64;
+ *   rb_data   mixed sizes: lfq's SYSCALL record with LFQ_SOURCE_SYSCALL_DATA
+ *             (all six arguments, then the call's user buffer, up to 256
+ *             bytes), as long as the buffer (see rb_data()).
  * The ring adds its own 8-byte header to each (lfq's records carry theirs
  * inside the 32).
  *
@@ -32,7 +35,7 @@
 
 /* The one register read; its offset comes from the kernel's BTF. */
 struct pt_regs {
-	unsigned long di;
+	unsigned long di, si, dx, r10, r8, r9;
 } __attribute__((preserve_access_index));
 
 /* Same layout as struct lfq_event_syscall (uapi/lfq_event.h). */
@@ -50,6 +53,24 @@ struct rec64 {
 	struct rec32 r;
 	__u64 pad[4];
 };
+
+/*
+ * Same layout as an lfq SYSCALL record with LFQ_SOURCE_SYSCALL_DATA: the
+ * 32 bytes above, arguments 1 to 5, struct lfq_syscall_data, the buffer.
+ */
+#define DATA_MAX		256	/* lfq's LFQ_EVENT_SYSCALL_DATA_DEFAULT */
+#define DATA_CUT		1	/* LFQ_SYSCALL_DATA_CUT */
+#define DATA_FAULT		2	/* LFQ_SYSCALL_DATA_FAULT */
+
+struct rec_data {
+	struct rec32 r;
+	__u64 args[5];
+	__u32 size;
+	__u32 flags;
+	__u8 bytes[DATA_MAX];
+};
+
+#define REC_DATA_MIN	(sizeof(struct rec_data) - DATA_MAX)
 
 struct rec_small {
 	__u32 pid;
@@ -72,6 +93,14 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } drops SEC(".maps");
+
+/* rb_data builds its record here, then copies the bytes it needs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rec_data);
+} scratch SEC(".maps");
 
 static __always_inline void count_drop(void)
 {
@@ -153,6 +182,46 @@ int rb_64(__u64 *ctx)
 	r->pad[2] = 0;
 	r->pad[3] = 0;
 	bpf_ringbuf_submit(r, submit_flags);
+	return 0;
+}
+
+/*
+ * Mixed sizes: the buffer of the call (pwrite64(fd, buf, count, pos):
+ * count bytes at buf, at most DATA_MAX), so each record is as long as its
+ * buffer. The ring's zero-copy reservation needs a size the verifier
+ * knows; a record of a size known only at run time is built in a per-CPU
+ * scratch record and copied in with bpf_ringbuf_output(), the ring
+ * buffer's way for variable sizes on 6.1.
+ */
+SEC("tp_btf/sys_enter")
+int rb_data(__u64 *ctx)
+{
+	struct pt_regs *regs = (struct pt_regs *)ctx[0];
+	long id = (long)ctx[1];
+	struct rec_data *r;
+	__u32 key = 0;
+	__u64 len, n;
+
+	if (id != target_nr)
+		return 0;
+	r = bpf_map_lookup_elem(&scratch, &key);
+	if (!r)
+		return 0;
+	len = regs->dx;
+	n = len < DATA_MAX ? len : DATA_MAX;
+	fill32(&r->r, regs, id, REC_DATA_MIN + n);
+	r->args[0] = regs->si;
+	r->args[1] = len;
+	r->args[2] = regs->r10;
+	r->args[3] = regs->r8;
+	r->args[4] = regs->r9;
+	r->size = n;
+	r->flags = n < len ? DATA_CUT : 0;
+	/* On a fault the helper zeroes the bytes, as lfq does. */
+	if (n && bpf_probe_read_user(r->bytes, n, (const void *)regs->si))
+		r->flags |= DATA_FAULT;
+	if (bpf_ringbuf_output(&rb, r, REC_DATA_MIN + n, submit_flags))
+		count_drop();
 	return 0;
 }
 

@@ -59,6 +59,17 @@
  *          cpu, bpf_ktime_get_ns(), pid, nr and arg0 itself).
  *   "64B": those 32 bytes and 32 zero bytes in both (lfq: the source's
  *          record_size 64, which zeroes the tail in the kernel).
+ *   "mixed": records as long as a buffer of 1 to 256 bytes (a cycle of
+ *          64 lengths spread over that range, mean 128.5), the trigger
+ *          being pwrite64(-1, buf, len, 0) instead: lfq_records with
+ *          LFQ_SOURCE_SYSCALL_DATA (all six arguments, struct
+ *          lfq_syscall_data, the buffer: 80 + len bytes), BPF the same
+ *          layout from rb_data (built in a per-CPU scratch record, then
+ *          bpf_ringbuf_output(): a size known only at run time cannot be
+ *          reserved on 6.1). lfq's slot queue holds one size and does not
+ *          run. Ring bytes per record are measured from the records
+ *          received (header and padding added as each ring does), and for
+ *          lfq checked against the kernel's count of ring bytes written.
  *   The BPF ring buffer adds an 8-byte header to each record, so it uses
  *   16, 40 and 72 bytes of ring per record against lfq's 32, 32 and 64;
  *   the "ring bytes/rec" rows say so.
@@ -123,10 +134,13 @@ static int sys_is_lfq(int sys)
 	return sys != SYS_BPF;
 }
 
-/* A record size: what each system writes. */
+/*
+ * A record size: what each system writes. "mixed": records as long as
+ * the trigger's buffer (rec 0), the same bytes in both.
+ */
 struct rsize {
 	const char *name;
-	uint32_t lfq_rec;	/* lfq record and slot size */
+	uint32_t lfq_rec;	/* lfq record and slot size; 0: mixed */
 	uint32_t bpf_rec;	/* BPF record (the ring adds 8 bytes) */
 };
 
@@ -134,7 +148,27 @@ static const struct rsize rsizes[] = {
 	{ "min", 32, 8 },
 	{ "32B", 32, 32 },
 	{ "64B", 64, 64 },
+	{ "mixed", 0, 0 },
 };
+
+#define MIXED_NR	SYS_pwrite64	/* mixed: pwrite64(-1, buf, len, 0) */
+#define MIXED_MAX	256u		/* bytes of buffer a record takes */
+#define MIXED_LENS	64u		/* the trigger's cycle of lengths */
+
+/* The buffer lengths of the mixed trigger: 1 to MIXED_MAX, spread. */
+static uint32_t mixed_len[MIXED_LENS];
+
+/* A system that writes records of @rs (lfq's slots hold one size). */
+static int sys_runs(int sys, const struct rsize *rs)
+{
+	return rs->lfq_rec || sys != SYS_LFQ;
+}
+
+/* The syscall the trigger makes for @rs, and each system keeps. */
+static long rs_nr(const struct rsize *rs)
+{
+	return rs->lfq_rec ? TRIGGER_NR : MIXED_NR;
+}
 
 #define NSIZES	(sizeof(rsizes) / sizeof(rsizes[0]))
 
@@ -176,6 +210,7 @@ struct run {
 
 	/* consumer's tally */
 	uint64_t own, foreign, bad;
+	uint64_t ring_bytes;		/* mixed: ring bytes of the own records */
 	uint64_t t_start;
 	uint64_t t_last;		/* end of the last drain that got records */
 	atomic_int empty;		/* ring found empty after the trigger */
@@ -214,12 +249,23 @@ static void *trigger_fn(void *p)
 	struct run *r = a->r;
 	uint64_t n = 0;
 
+	unsigned char buf[MIXED_MAX];
+
 	bench_pin(bench_cpu(a->i));
 	r->tids[a->i] = gettid();
+	memset(buf, 0x5a, sizeof(buf));	/* present: read without faulting */
 	pthread_barrier_wait(&r->go);
-	while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
-		syscall(TRIGGER_NR);
-		n++;
+	if (!r->sc->rs->lfq_rec) {
+		while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
+			syscall(MIXED_NR, -1L, buf,
+				(long)mixed_len[n % MIXED_LENS], 0L);
+			n++;
+		}
+	} else {
+		while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
+			syscall(TRIGGER_NR);
+			n++;
+		}
 	}
 	r->calls[a->i] = n;
 	return NULL;
@@ -230,7 +276,7 @@ static void *trigger_fn(void *p)
 /* One record's identity, the same checks for both systems. */
 static inline void tally(struct run *r, int hdr_ok, int nr, uint32_t pid)
 {
-	if (__builtin_expect(!hdr_ok || nr != TRIGGER_NR, 0)) {
+	if (__builtin_expect(!hdr_ok || nr != rs_nr(r->sc->rs), 0)) {
 		if (r->bad++ < 3)
 			bench_progress(SUITE, "%s: bad record (header %s, nr %d)",
 				       sys_name[r->sys], hdr_ok ? "ok" : "wrong",
@@ -269,12 +315,43 @@ static uint64_t lfq_drain(struct run *r)
 	return n;
 }
 
+/*
+ * A mixed record of @len bytes, the same checks in both systems: the
+ * header, and the buffer's length in struct lfq_syscall_data (the BPF
+ * program writes the same layout). Its ring bytes are @ring.
+ */
+static void mixed_sample(struct run *r, const void *data, size_t len,
+			 uint64_t ring)
+{
+	const struct lfq_event_syscall *e = data;
+	const struct lfq_syscall_data *d = LFQ_EVENT_SYSCALL_DATA(e);
+	uint64_t own = r->own;
+
+	tally(r, len >= LFQ_EVENT_SYSCALL_DATA_MIN &&
+		 len <= LFQ_EVENT_SYSCALL_DATA_MIN + MIXED_MAX &&
+		 e->hdr.type == LFQ_EVENT_SYSCALL && e->hdr.size == len &&
+		 d->size == len - LFQ_EVENT_SYSCALL_DATA_MIN && !d->flags,
+	      e->nr, e->pid);
+	if (r->own != own)
+		r->ring_bytes += ring;
+}
+
+/* Ring bytes of a record of @len: an 8-byte header, padded to 8 (both). */
+static uint64_t rec_ring_bytes(size_t len)
+{
+	return 8 + ((len + 7) & ~(size_t)7);
+}
+
 /* lfq_records: lfq_record_consume()'s callback. */
 static int lfq_rec_sample(void *ctx, const void *data, uint32_t len)
 {
 	struct run *r = ctx;
 	const struct lfq_event_syscall *e = data;
 
+	if (!r->rec) {
+		mixed_sample(r, data, len, rec_ring_bytes(len));
+		return 0;
+	}
 	tally(r, len == r->rec && e->hdr.type == LFQ_EVENT_SYSCALL &&
 		 e->hdr.size == r->rec, e->nr, e->pid);
 	return 0;
@@ -304,6 +381,10 @@ static int bpf_sample(void *ctx, void *data, size_t size)
 {
 	struct run *r = ctx;
 
+	if (!r->rec) {
+		mixed_sample(r, data, size, rec_ring_bytes(size));
+		return 0;
+	}
 	if (r->rec == sizeof(struct bpf_rec_small)) {
 		const struct bpf_rec_small *s = data;
 
@@ -392,10 +473,11 @@ static void *consumer_fn(void *p)
 static int lfq_setup(struct run *r, int *src_id)
 {
 	LFQ_OPTS(lfq_create_opts, p, .type = LFQ_TYPE_MPSC,
-		 .slot_size = r->rec, .slot_count = RING_BYTES / r->rec);
+		 .slot_size = r->rec,
+		 .slot_count = r->rec ? RING_BYTES / r->rec : 0);
 	struct lfq_source s = {
 		.type = LFQ_SOURCE_SYSCALL,
-		.syscall_nr = TRIGGER_NR,
+		.syscall_nr = (int32_t)rs_nr(r->sc->rs),
 		.record_size = r->rec == sizeof(struct lfq_event_syscall) ?
 			       0 : r->rec,
 	};
@@ -411,6 +493,11 @@ static int lfq_setup(struct run *r, int *src_id)
 		p.slot_count = RING_BYTES;
 		p.flags = LFQ_CREATE_RECORDS;
 		s.record_size = r->rec;
+		/* mixed: the buffer too, up to MIXED_MAX bytes of it. */
+		if (!r->rec) {
+			s.flags = LFQ_SOURCE_SYSCALL_DATA;
+			s.record_size = LFQ_EVENT_SYSCALL_DATA_MIN + MIXED_MAX;
+		}
 	}
 	err = lfq_create(&p, &r->q);
 
@@ -444,7 +531,7 @@ static int bpf_load(unsigned int i, int batched)
 {
 	struct bpf_side *b = &bpf_sides[i][batched];
 	struct stream_ringbuf *skel = stream_ringbuf__open();
-	struct bpf_program *progs[3];
+	struct bpf_program *progs[4];
 	unsigned int k;
 	int err;
 
@@ -453,11 +540,13 @@ static int bpf_load(unsigned int i, int batched)
 	progs[0] = skel->progs.rb_small;
 	progs[1] = skel->progs.rb_32;
 	progs[2] = skel->progs.rb_64;
-	b->prog = rsizes[i].bpf_rec == 8 ? progs[0] :
+	progs[3] = skel->progs.rb_data;
+	b->prog = !rsizes[i].bpf_rec ? progs[3] :
+		  rsizes[i].bpf_rec == 8 ? progs[0] :
 		  rsizes[i].bpf_rec == 32 ? progs[1] : progs[2];
-	for (k = 0; k < 3; k++)
+	for (k = 0; k < 4; k++)
 		bpf_program__set_autoload(progs[k], progs[k] == b->prog);
-	skel->rodata->target_nr = TRIGGER_NR;
+	skel->rodata->target_nr = (int)rs_nr(&rsizes[i]);
 	skel->rodata->submit_flags = batched ? BPF_RB_NO_WAKEUP : 0;
 	err = bpf_map__set_max_entries(skel->maps.rb, RING_BYTES);
 	if (!err)
@@ -558,7 +647,8 @@ static int run_baseline(const struct scen *sc, int kind, double *rate)
 	return err;
 }
 
-static int run_one(const struct scen *sc, int sys, struct sample *out)
+static int run_one(const struct scen *sc, int sys, struct sample *out,
+		   double *ring_per_rec)
 {
 	struct bpf_side *b = &bpf_sides[sc->rs_idx][sc->batched];
 	struct run *r = calloc(1, sizeof(*r));
@@ -686,6 +776,23 @@ static int run_one(const struct scen *sc, int sys, struct sample *out)
 			       sc->name, sys_name[sys], out->recs,
 			       out->calls, out->drop_pct,
 			       (unsigned long long)r->own);
+		/*
+		 * mixed: ring bytes per record, from the records themselves;
+		 * for lfq the kernel's own count agrees (a record queue's
+		 * produced is its head, in bytes).
+		 */
+		if (!r->rec && r->own) {
+			*ring_per_rec = (double)r->ring_bytes /
+					(double)r->own;
+			if (sys == SYS_LFQ_REC && !r->foreign &&
+			    produced != r->ring_bytes) {
+				bench_progress(SUITE, "%s %s: %llu ring bytes in the records, the kernel says %llu",
+					       sys_name[sys], sc->name,
+					       (unsigned long long)r->ring_bytes,
+					       (unsigned long long)produced);
+				err = -EPROTO;
+			}
+		}
 	}
 out_close:
 	if (sys_is_lfq(sys))
@@ -704,7 +811,7 @@ int suite_stream(void)
 	struct scen sc[NSCEN];
 	unsigned int nrep = bench_opts.repeats ? bench_opts.repeats : 1;
 	unsigned int rep, s, i, j, n = 0;
-	double *v[NSCEN][NSYS][3], *base[NBASE][2];
+	double *v[NSCEN][NSYS][4], *base[NBASE][2];
 	int err = 0, sys, k;
 
 	memset(v, 0, sizeof(v));
@@ -740,9 +847,12 @@ int suite_stream(void)
 	for (i = 0; i < NSIZES && !err; i++)
 		for (k = 0; k < 2 && !err; k++)
 			err = bpf_load(i, k);
+	for (i = 0; i < MIXED_LENS; i++)
+		mixed_len[i] = 1 + (uint32_t)(((uint64_t)i * 2654435761u +
+					       12345u) % MIXED_MAX);
 	for (s = 0; s < NSCEN && !err; s++)
 		for (sys = 0; sys < NSYS; sys++)
-			for (k = 0; k < 3; k++) {
+			for (k = 0; k < 4; k++) {
 				v[s][sys][k] = calloc(nrep, sizeof(double));
 				if (!v[s][sys][k])
 					err = -ENOMEM;
@@ -760,7 +870,10 @@ int suite_stream(void)
 
 				/* lfq first on even repeats, BPF on odd. */
 				sys = (k + (int)rep) % NSYS;
-				err = run_one(&sc[s], sys, &smp);
+				if (!sys_runs(sys, sc[s].rs))
+					continue;
+				err = run_one(&sc[s], sys, &smp,
+					      &v[s][sys][3][rep]);
 				v[s][sys][0][rep] = smp.recs;
 				v[s][sys][1][rep] = smp.drop_pct;
 				v[s][sys][2][rep] = smp.calls;
@@ -771,6 +884,15 @@ int suite_stream(void)
 	if (!err) {
 		for (s = 0; s < NSCEN; s++)
 			for (sys = 0; sys < NSYS; sys++) {
+				if (!sys_runs(sys, sc[s].rs))
+					continue;
+				if (!sc[s].rs->lfq_rec)
+					bench_result_samples(SUITE, sc[s].name,
+							     sys_name[sys],
+							     "ring bytes/rec",
+							     "B", BENCH_LOWER,
+							     v[s][sys][3],
+							     nrep);
 				bench_result_samples(SUITE, sc[s].name,
 						     sys_name[sys], "records/s",
 						     "Mrec/s", BENCH_HIGHER,
@@ -792,7 +914,7 @@ int suite_stream(void)
 						     "trigger calls/s",
 						     "Mcall/s", BENCH_HIGHER,
 						     base[k][j], nrep);
-		for (i = 0; i < NSIZES; i++) {
+		for (i = 0; i < NSIZES && rsizes[i].lfq_rec; i++) {
 			bench_result(SUITE, rsizes[i].name, "lfq",
 				     "ring bytes/rec", "B", BENCH_LOWER,
 				     rsizes[i].lfq_rec, rsizes[i].lfq_rec,
@@ -812,7 +934,7 @@ int suite_stream(void)
 
 	for (s = 0; s < NSCEN; s++)
 		for (sys = 0; sys < NSYS; sys++)
-			for (k = 0; k < 3; k++)
+			for (k = 0; k < 4; k++)
 				free(v[s][sys][k]);
 	for (k = 0; k < NBASE; k++)
 		for (j = 0; j < 2; j++)
