@@ -766,6 +766,56 @@ void lfq_kclaim_give(struct lfq_queue *q, u32 index)
 }
 
 /**
+ * lfq_kclaims_lap_guard() - may a kernel producer take [@start, @end) of a
+ * record queue? Not if another kernel producer still holds a record a lap
+ * or more behind @end: the bytes would be its bytes. Only a forged tail
+ * lets a reservation get that far ahead (an honest one is at most the
+ * ring's size past the oldest record still held), so this refuses nothing
+ * honest, but for a claim caught between its range and its
+ * compare-and-swap (which then fails and is written again). HOSTILE
+ * MEMORY H6 for records: the lap guard of struct lfq_rec_prod.
+ * @ctx:	a struct lfq_kguard.
+ * @start:	the range's first byte index.
+ * @end:	one past its last.
+ *
+ * Kernel claims live in kernel memory: the ranges are exact. Processes'
+ * records in flight are not protected from a forged tail this way (their
+ * claims are in the producer page, written by them, and stay set after
+ * their commits).
+ *
+ * Context: any, NMI included; lock-free; at most LFQ_KCLAIMS ranges read.
+ * Return: 1 if the range may be taken, 0 if not (the reservation fails
+ * and counts a drop).
+ */
+int lfq_kclaims_lap_guard(void *ctx, u64 start, u64 end)
+{
+	const struct lfq_kguard *g = ctx;
+	struct lfq_claims *c = g->q->claims;
+	u64 floor = end - g->q->ring.slot_count, s, e;
+	unsigned long busy;
+	unsigned int i;
+
+	/*
+	 * ORDERING rec-lap-guard: after the head @start came from (a load
+	 * or a failed compare-and-swap); pairs with the claim stores and
+	 * the bit another producer took before its fully ordered
+	 * compare-and-swap moved head to where we read it.
+	 */
+	smp_rmb();
+	busy = READ_ONCE(c->kbusy);
+	for_each_set_bit(i, &busy, LFQ_KCLAIMS) {
+		if (i == g->self)
+			continue;
+		/* ORDERING claim: the start, then the end it was stored with. */
+		s = smp_load_acquire(&c->kclaims[i].start) & ~LFQ_REC_CLAIM_FLAGS;
+		e = READ_ONCE(c->kclaims[i].end);
+		if ((s64)(e - s) > 0 && (s64)(floor - s) > 0)
+			return 0;
+	}
+	return 1;
+}
+
+/**
  * lfq_kclaim_put() - give back the claim of a published reservation.
  * @q:		the queue.
  * @r:		the reservation, committed or discarded.

@@ -28,4 +28,16 @@ void lfq_kclaim_put(struct lfq_queue *q, const struct lfq_mpsc_resv *r);
 struct lfq_mpsc_claim *lfq_kclaim_take(struct lfq_queue *q, u32 *index);
 void lfq_kclaim_give(struct lfq_queue *q, u32 index);
 
+/**
+ * struct lfq_kguard - what lfq_kclaims_lap_guard() is asked with.
+ * @q:		the record queue.
+ * @self:	the asking producer's kernel claim (its own range is skipped).
+ */
+struct lfq_kguard {
+	struct lfq_queue *q;
+	u32 self;
+};
+
+int lfq_kclaims_lap_guard(void *ctx, u64 start, u64 end);
+
 #endif /* _LFQ_CORE_CLAIMS_H */

@@ -241,8 +241,12 @@ EXPORT_SYMBOL_GPL(lfq_queue_discard);
  * this reservation may zero (its size and LFQ_KAPI_ZERO_MAX bytes).
  *
  * Context: any, NMI included.
+ * A forged tail cannot make it reserve over a record another kernel
+ * producer is still writing (lfq_kclaims_lap_guard()): it drops instead.
+ *
  * Return: the payload, or NULL (and a drop counted) if @len is 0 or
- * beyond the limit, the ring has no room for it, the shared head kept
+ * beyond the limit, the ring has no room for it (or a forged tail would
+ * put it on a record a kernel producer still writes), the shared head kept
  * changing under LFQ_KAPI_MAX_TRIES attempts, or every kernel claim is
  * in use; NULL without a drop if @q is not an MPSC record queue.
  */
@@ -251,6 +255,7 @@ void *lfq_queue_rec_reserve(struct lfq_queue *q, u32 len,
 {
 	struct lfq_rec_ring ring;
 	struct lfq_rec_prod p;
+	struct lfq_kguard g;
 	void *span;
 
 	r->resv.len = 0;
@@ -262,6 +267,10 @@ void *lfq_queue_rec_reserve(struct lfq_queue *q, u32 len,
 	/* Overwrite mode: bounded zeroing, in any context. */
 	p.zero_left = lfq_rec_size(len) + LFQ_KAPI_ZERO_MAX;
 	p.claim = lfq_kclaim_take(q, &r->claim);
+	/* HOSTILE MEMORY H6: never onto another kernel producer's record. */
+	g = (struct lfq_kguard){ .q = q, .self = r->claim };
+	p.lap_guard = lfq_kclaims_lap_guard;
+	p.guard_ctx = &g;
 	span = p.claim ? lfq_rec_reserve(&p, len, &r->resv) : NULL;
 	if (unlikely(p.overwritten))
 		atomic64_add(p.overwritten, &q->overwritten);

@@ -244,6 +244,14 @@ static inline void lfq_rec_ring_init(struct lfq_rec_ring *rr,
  * @zero_left:	overwrite mode: bytes this producer may still zero to make
  *		room, ~0 for no limit (a kernel producer sets one: a ring
  *		of huge records must not be zeroed from an NMI).
+ * @lap_guard:	MPSC, or NULL: asked before each compare-and-swap of head
+ *		whether the range [start, end) may be taken; 0 fails the
+ *		reservation as a full ring does. The kernel's refuses a
+ *		range a lap or more ahead of a record another kernel
+ *		producer is still writing, whatever tail says (HOSTILE
+ *		MEMORY H6: a forged tail cannot make two writers share
+ *		bytes).
+ * @guard_ctx:	@lap_guard's first argument.
  */
 struct lfq_rec_prod {
 	struct lfq_rec_ring ring;
@@ -255,6 +263,8 @@ struct lfq_rec_prod {
 	struct lfq_mpsc_claim *claim;
 	__u64 overwritten;
 	__u64 zero_left;
+	int (*lap_guard)(void *ctx, __u64 start, __u64 end);
+	void *guard_ctx;
 };
 
 /**
@@ -315,6 +325,8 @@ static inline void lfq_rec_prod_init(struct lfq_rec_prod *p,
 	p->claim = (struct lfq_mpsc_claim *)0;
 	p->overwritten = 0;
 	p->zero_left = ~0ull;
+	p->lap_guard = (void *)0;
+	p->guard_ctx = (void *)0;
 }
 
 /**
@@ -526,6 +538,10 @@ static inline void *lfq_rec_reserve(struct lfq_rec_prod *p, __u32 len,
 			lfq_store_relaxed(p->ring.head, p->head);
 			break;
 		}
+		/* HOSTILE MEMORY H6: the room tail shows may be forged. */
+		if (p->lap_guard &&
+		    !p->lap_guard(p->guard_ctx, head, head + need))
+			return lfq_rec_unclaim(p);
 		if (!p->claim) {
 			if (lfq_try_cmpxchg_relaxed(p->ring.head, &head,
 						    head + need))

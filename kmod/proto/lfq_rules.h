@@ -81,6 +81,13 @@
  *		A snapshot that read a zeroed or rewritten word sees the
  *		header changed or tail at (with an owner) or past the
  *		record, and drops its copy: no copy kept is torn.
+ * rec-lap-guard	P: the claim's lfq_store_release()s, then the fully
+ *		   ordered CAS of head (claim above), in lfq_rec_reserve()
+ *		K: the head a range starts at, smp_rmb(), then the kernel
+ *		   claims' bits and ranges in lfq_kclaims_lap_guard().
+ *		A kernel producer sees every kernel record reserved below
+ *		the head it read and not yet published, and reserves
+ *		nothing a lap or more ahead of one.
  * mpmc-release	C: lfq_store_release(release word) in lfq_mpmc_publish()
  *		P: lfq_load_acquire(release word) in lfq_mpsc_laps_done(),
  *		   for lfq_mpsc_lap_free() on an MPMC ring.
@@ -232,7 +239,9 @@
  *	worth, or a fixed number of tries;
  * H6	writes no slot before its previous lap is published
  *	(lfq_mpsc_lap_free()), so a forged tail cannot make two writers
- *	share a slot (the CVE-2024-41009 class);
+ *	share a slot (the CVE-2024-41009 class); in a record queue a
+ *	kernel producer reserves nothing a lap or more ahead of a record
+ *	another kernel producer still holds (lfq_kclaims_lap_guard());
  * H7	keeps its own copy of the header and the layout, and never reads
  *	them back from the shared header page;
  * H8	reads a need-wakeup flag as a count to compare only, and one no

@@ -10,7 +10,8 @@
  * claim, held while a live claim covers it, the right end chosen when two
  * dead claims disagree, no stale claim left by a live producer's failed
  * reservation. Forged heads and tails make reservations fail,
- * never write outside the ring. The in-kernel consumer of record queues
+ * never write outside the ring, nor onto a record a kernel producer still
+ * writes (the lap guard). The in-kernel consumer of record queues
  * (lfq_consumer_rec_peek(), _release(), _consume()). NMI producers:
  * tests/vm/rec_sources.c
  * (SYNTH with LFQ_SOURCE_SYNTH_NMI into a record queue).
@@ -491,6 +492,52 @@ static void lfq_rec_forged_test(struct kunit *test)
 			LFQ_REC_LEN_MASK, 8);
 }
 
+/*
+ * The lap guard (HOSTILE MEMORY H6): while a kernel producer holds a
+ * record, the ring fills honestly up to it and no further; a tail forged
+ * past it makes every reservation that would reach its bytes fail (a
+ * drop), and its payload stays as written; once it is committed the
+ * forged tail's room is used again.
+ */
+static void lfq_rec_lap_guard_test(struct kunit *test)
+{
+	struct lfq_queue *q = rec_queue(test, REC_RING);
+	u64 *tail = q->ring.tail, head, now;
+	struct lfq_rec_kresv held, r;
+	u32 n = 0, i, refused = 0;
+	struct lfq_stats st;
+	u8 *a;
+
+	a = lfq_queue_rec_reserve(q, 64, &held);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	rec_fill_id(a, 64, 77);
+	/* Honest: 8-byte records up to a ring past the held one's start. */
+	while (rec_put(q, 8, n))
+		n++;
+	KUNIT_EXPECT_EQ(test, n, (REC_RING - lfq_rec_size(64) - 16) / 16 + 1);
+	head = READ_ONCE(*q->ring.head);
+	/* A consumer that says it passed everything, the held record too. */
+	WRITE_ONCE(*tail, head);
+	for (i = 0; i < 64; i++) {
+		u8 *p = lfq_queue_rec_reserve(q, 8 + 8 * (i % 8), &r);
+
+		if (!p) {
+			refused++;
+			continue;
+		}
+		lfq_queue_rec_commit(q, &r);
+	}
+	KUNIT_EXPECT_EQ(test, refused, 64U);
+	KUNIT_EXPECT_TRUE(test, rec_id_ok(a, 64, 77));
+	now = READ_ONCE(*q->ring.head);
+	KUNIT_EXPECT_EQ(test, now, head);
+	lfq_queue_rec_commit(q, &held);
+	/* Published: the forged room is the consumer's to lose again. */
+	KUNIT_EXPECT_TRUE(test, rec_put(q, 8, n));
+	lfq_queue_stats(q, &st);
+	KUNIT_EXPECT_EQ(test, st.dropped, 1 + 64ULL);
+}
+
 /* ---------------------------------------------------------------------- */
 
 struct rec_kcons_tally {
@@ -569,6 +616,7 @@ static struct kunit_case lfq_rec_cases[] = {
 	KUNIT_CASE(lfq_rec_unclaim_test),
 	KUNIT_CASE(lfq_rec_contexts_test),
 	KUNIT_CASE(lfq_rec_forged_test),
+	KUNIT_CASE(lfq_rec_lap_guard_test),
 	KUNIT_CASE(lfq_rec_kconsumer_test),
 	{}
 };
