@@ -766,14 +766,46 @@ void lfq_kclaim_give(struct lfq_queue *q, u32 index)
 }
 
 /**
+ * lfq_kclaim_unmark() - a kernel record is about to be published: it is
+ * not held any more (lfq_kclaims_lap_guard()).
+ * @q:		the queue.
+ * @index:	the record's kernel claim, from lfq_kclaim_take().
+ *
+ * The range stays (the recovery walk leaves the record alone until the
+ * claim is given back after the commit); only LFQ_REC_CLAIM_WON goes.
+ *
+ * Context: any, NMI included.
+ */
+void lfq_kclaim_unmark(struct lfq_queue *q, u32 index)
+{
+	struct lfq_mpsc_claim *cl = &q->claims->kclaims[index];
+
+	/*
+	 * ORDERING rec-lap-guard: before the header's release store that
+	 * publishes the record, so a producer whose tail shows the record
+	 * passed finds the mark gone.
+	 */
+	WRITE_ONCE(cl->start, READ_ONCE(cl->start) & ~LFQ_REC_CLAIM_WON);
+}
+
+/**
  * lfq_kclaims_lap_guard() - may a kernel producer take [@start, @end) of a
- * record queue? Not if another kernel producer still holds a record a lap
- * or more behind @end: the bytes would be its bytes. Only a forged tail
- * lets a reservation get that far ahead (an honest one is at most the
- * ring's size past the oldest record still held), so this refuses nothing
- * honest, but for a claim caught between its range and its
- * compare-and-swap (which then fails and is written again). HOSTILE
- * MEMORY H6 for records: the lap guard of struct lfq_rec_prod.
+ * record queue? Not if another kernel producer still holds a record that
+ * starts more than a ring's size before @end: a lap on, the range would
+ * reach its bytes. Only a forged tail lets a reservation get that far
+ * ahead (an honest one ends at most the ring's size past the oldest
+ * record still held), so nothing honest is refused. A held record is a
+ * claim marked LFQ_REC_CLAIM_WON: from the store right after the
+ * compare-and-swap that took it to the one right before its header is
+ * published (lfq_kclaim_unmark()). A claim without the mark is a range
+ * about to be tried (stale if its producer is held up, even by an
+ * interrupt or a hypervisor), a record about to be published, or an
+ * overwrite's (LFQ_REC_CLAIM_RECLAIM: a committed record at tail):
+ * counting those would refuse honest reservations. So a record whose
+ * producer is stopped at one of those two stores, at the moment a tail is
+ * forged past it, is not protected.
+ * HOSTILE MEMORY H6 for records: the lap guard of struct lfq_rec_prod.
+ * Refusals are counted in the queue's lap_refused.
  * @ctx:	a struct lfq_kguard.
  * @start:	the range's first byte index.
  * @end:	one past its last.
@@ -806,11 +838,20 @@ int lfq_kclaims_lap_guard(void *ctx, u64 start, u64 end)
 	for_each_set_bit(i, &busy, LFQ_KCLAIMS) {
 		if (i == g->self)
 			continue;
-		/* ORDERING claim: the start, then the end it was stored with. */
-		s = smp_load_acquire(&c->kclaims[i].start) & ~LFQ_REC_CLAIM_FLAGS;
-		e = READ_ONCE(c->kclaims[i].end);
-		if ((s64)(e - s) > 0 && (s64)(floor - s) > 0)
+		/*
+		 * ORDERING claim: the end, then the start stored before it
+		 * (a new end comes with its start; an old end with a new
+		 * start reads as empty).
+		 */
+		e = smp_load_acquire(&c->kclaims[i].end);
+		s = READ_ONCE(c->kclaims[i].start);
+		if (!(s & LFQ_REC_CLAIM_WON))
+			continue;
+		s &= ~LFQ_REC_CLAIM_FLAGS;
+		if ((s64)(e - s) > 0 && (s64)(floor - s) > 0) {
+			atomic64_inc(&g->q->lap_refused);
 			return 0;
+		}
 	}
 	return 1;
 }

@@ -38,6 +38,7 @@ struct lfq_kguard {
 	u32 self;
 };
 
+void lfq_kclaim_unmark(struct lfq_queue *q, u32 index);
 int lfq_kclaims_lap_guard(void *ctx, u64 start, u64 end);
 
 #endif /* _LFQ_CORE_CLAIMS_H */

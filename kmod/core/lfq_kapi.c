@@ -271,7 +271,13 @@ void *lfq_queue_rec_reserve(struct lfq_queue *q, u32 len,
 	g = (struct lfq_kguard){ .q = q, .self = r->claim };
 	p.lap_guard = lfq_kclaims_lap_guard;
 	p.guard_ctx = &g;
+	/*
+	 * Preemption off from our claim's range to its compare-and-swap and
+	 * the mark that it won: others' lap guards see the mark at once.
+	 */
+	preempt_disable();
 	span = p.claim ? lfq_rec_reserve(&p, len, &r->resv) : NULL;
+	preempt_enable();
 	if (unlikely(p.overwritten))
 		atomic64_add(p.overwritten, &q->overwritten);
 	if (unlikely(!span)) {
@@ -296,6 +302,8 @@ static void lfq_kapi_rec_publish(struct lfq_queue *q,
 		return;
 	lfq_rec_ring_init(&ring, &q->ring);
 	lfq_rec_prod_init(&p, &ring, 1);
+	/* Not held from here: the lap guard lets the ring past it. */
+	lfq_kclaim_unmark(q, r->claim);
 	wake = keep ? lfq_rec_commit(&p, &r->resv) :
 		      lfq_rec_discard(&p, &r->resv);
 	lfq_kclaim_give(q, r->claim);

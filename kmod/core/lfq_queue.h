@@ -56,6 +56,8 @@ struct lfq_user;
  * @orphaned:	slots discarded for released producers.
  * @lost:	MPMC slots released for released consumers.
  * @overwritten: records kernel producers overwrote (LFQ_CREATE_OVERWRITE).
+ * @lap_refused: record queues: kernel reservations the lap guard refused
+ *		(lfq_kclaims_lap_guard(); counted in @dropped too).
  * @wakeups:	wakeups that found a sleeper.
  * @wake_calls:	LFQ_IOC_WAKE calls.
  * @waits:	times an LFQ_IOC_WAIT caller went to sleep.
@@ -86,6 +88,7 @@ struct lfq_queue {
 	atomic64_t orphaned;
 	atomic64_t lost;
 	atomic64_t overwritten;
+	atomic64_t lap_refused;
 	atomic64_t wakeups;
 	atomic64_t wake_calls;
 	atomic64_t waits;

@@ -244,13 +244,13 @@ static inline void lfq_rec_ring_init(struct lfq_rec_ring *rr,
  * @zero_left:	overwrite mode: bytes this producer may still zero to make
  *		room, ~0 for no limit (a kernel producer sets one: a ring
  *		of huge records must not be zeroed from an NMI).
- * @lap_guard:	MPSC, or NULL: asked before each compare-and-swap of head
- *		whether the range [start, end) may be taken; 0 fails the
- *		reservation as a full ring does. The kernel's refuses a
- *		range a lap or more ahead of a record another kernel
- *		producer is still writing, whatever tail says (HOSTILE
- *		MEMORY H6: a forged tail cannot make two writers share
- *		bytes).
+ * @lap_guard:	MPSC, or NULL: asked for each head a reservation tries,
+ *		once tail shows room, whether the range [start, end) may be
+ *		taken; 0 fails the reservation as a full ring does. The
+ *		kernel's refuses a range that, a lap on, reaches a record
+ *		another kernel producer is still writing, whatever tail
+ *		says (HOSTILE MEMORY H6: a forged tail cannot make two
+ *		writers share bytes).
  * @guard_ctx:	@lap_guard's first argument.
  */
 struct lfq_rec_prod {
@@ -529,6 +529,12 @@ static inline void *lfq_rec_reserve(struct lfq_rec_prod *p, __u32 len,
 			got = lfq_rec_reclaim(p, raw);
 			if (got < 0)
 				return lfq_rec_unclaim(p);
+			/*
+			 * A record taken is progress (bounded by zero_left),
+			 * not a try: room for a large record may take many.
+			 */
+			if (got > 0 && tries)
+				tries--;
 			if (p->multi)
 				head = lfq_load_relaxed(p->ring.head);
 			continue;
@@ -538,7 +544,10 @@ static inline void *lfq_rec_reserve(struct lfq_rec_prod *p, __u32 len,
 			lfq_store_relaxed(p->ring.head, p->head);
 			break;
 		}
-		/* HOSTILE MEMORY H6: the room tail shows may be forged. */
+		/*
+		 * HOSTILE MEMORY H6: the room tail shows may be forged. (After
+		 * an honest overwrite nothing held is a lap behind our range.)
+		 */
 		if (p->lap_guard &&
 		    !p->lap_guard(p->guard_ctx, head, head + need))
 			return lfq_rec_unclaim(p);

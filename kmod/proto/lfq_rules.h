@@ -82,12 +82,17 @@
  *		header changed or tail at (with an owner) or past the
  *		record, and drops its copy: no copy kept is torn.
  * rec-lap-guard	P: the claim's lfq_store_release()s, then the fully
- *		   ordered CAS of head (claim above), in lfq_rec_reserve()
- *		K: the head a range starts at, smp_rmb(), then the kernel
- *		   claims' bits and ranges in lfq_kclaims_lap_guard().
+ *		   ordered CAS of head (claim above), in lfq_rec_reserve();
+ *		   at the publication, lfq_kclaim_unmark() before the
+ *		   header's release (rec-commit).
+ *		K: the head a range starts at (and tail, acquired),
+ *		   smp_rmb(), then the kernel claims' bits and ranges in
+ *		   lfq_kclaims_lap_guard().
  *		A kernel producer sees every kernel record reserved below
- *		the head it read and not yet published, and reserves
- *		nothing a lap or more ahead of one.
+ *		the head it read and not yet published, and no mark on one
+ *		the tail it read has passed: it reserves nothing that
+ *		reaches a held record a lap on, and refuses nothing
+ *		honest.
  * mpmc-release	C: lfq_store_release(release word) in lfq_mpmc_publish()
  *		P: lfq_load_acquire(release word) in lfq_mpsc_laps_done(),
  *		   for lfq_mpsc_lap_free() on an MPMC ring.

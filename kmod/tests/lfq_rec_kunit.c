@@ -12,9 +12,9 @@
  * reservation. Forged heads and tails make reservations fail,
  * never write outside the ring, nor onto a record a kernel producer still
  * writes (the lap guard). The in-kernel consumer of record queues
- * (lfq_consumer_rec_peek(), _release(), _consume()). NMI producers:
- * tests/vm/rec_sources.c
- * (SYNTH with LFQ_SOURCE_SYNTH_NMI into a record queue).
+ * (lfq_consumer_rec_peek(), _release(), _consume()). NMI producers: the
+ * suite lfq_rec_nmi, and tests/vm/rec_sources.c (SYNTH with
+ * LFQ_SOURCE_SYNTH_NMI into a record queue).
  */
 #include <kunit/test.h>
 #include <linux/atomic.h>
@@ -458,6 +458,8 @@ static void lfq_rec_contexts_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, got, (MT_THREADS + 1) * MT_PER);
 	KUNIT_EXPECT_EQ(test, bad, 0);
 	KUNIT_EXPECT_EQ(test, c.corrupt, 0);
+	/* Honest producers: the lap guard never refused one. */
+	KUNIT_EXPECT_EQ(test, atomic64_read(&m->q->lap_refused), 0);
 	kunit_info(test, "%llu records from %u threads and a hardirq timer, %lld full rings met",
 		   got, MT_THREADS, (s64)atomic64_read(&m->drops));
 }
@@ -528,6 +530,7 @@ static void lfq_rec_lap_guard_test(struct kunit *test)
 		lfq_queue_rec_commit(q, &r);
 	}
 	KUNIT_EXPECT_EQ(test, refused, 64U);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&q->lap_refused), 64);
 	KUNIT_EXPECT_TRUE(test, rec_id_ok(a, 64, 77));
 	now = READ_ONCE(*q->ring.head);
 	KUNIT_EXPECT_EQ(test, now, head);

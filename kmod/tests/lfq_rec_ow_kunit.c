@@ -10,8 +10,9 @@
  * delivered or overwritten, never both, never torn. The kernel's repairs
  * (kmod/core/lfq_rec_ow.c): the overwrite of a producer that died in it
  * is finished, a released consumer's held records go back. The in-kernel
- * consumer holds tail from its peek to its release. NMI producers:
- * tests/vm/rec_ow_sources.c (SYNTH with LFQ_SOURCE_SYNTH_NMI).
+ * consumer holds tail from its peek to its release. A large record takes
+ * as many small ones as it needs. NMI producers: the suite lfq_rec_nmi,
+ * and tests/vm/rec_ow_sources.c (SYNTH with LFQ_SOURCE_SYNTH_NMI).
  */
 #include <kunit/test.h>
 #include <linux/atomic.h>
@@ -128,6 +129,45 @@ static u32 ow_snapshot(struct lfq_queue *q, u64 *last, u64 *bad)
 		n++;
 	}
 	return n;
+}
+
+/*
+ * A ring full of the smallest records, then one of the largest: it takes
+ * as many as it needs (64 here, past a kernel producer's
+ * LFQ_KAPI_MAX_TRIES), is not refused, and arrives whole.
+ */
+static void lfq_rec_ow_many_test(struct kunit *test)
+{
+	struct lfq_queue *q = ow_queue(test, OW_RING);
+	u32 max = lfq_rec_max_len(OW_RING), len, i;
+	struct lfq_rec_kresv r;
+	struct lfq_rec_cons c;
+	struct lfq_stats st;
+	const u8 *p;
+	u8 *w;
+
+	ow_cons(q, &c);
+	for (i = 0; i < OW_RING / 16; i++) {
+		w = lfq_queue_rec_reserve(q, 1 + i % 8, &r);
+		KUNIT_ASSERT_NOT_NULL(test, w);
+		memset(w, 0x11, 1 + i % 8);
+		lfq_queue_rec_commit(q, &r);
+	}
+	w = lfq_queue_rec_reserve(q, max, &r);
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	memset(w, 0x77, max);
+	lfq_queue_rec_commit(q, &r);
+	lfq_queue_stats(q, &st);
+	KUNIT_EXPECT_EQ(test, st.dropped, 0);
+	KUNIT_EXPECT_EQ(test, st.overwritten, (u64)lfq_rec_size(max) / 16);
+	/* The small records left, then the large one. */
+	while ((p = lfq_rec_peek(&c, &len)) && len <= 8)
+		lfq_rec_release(&c);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_EQ(test, len, max);
+	KUNIT_EXPECT_EQ(test, p[0], 0x77);
+	KUNIT_EXPECT_EQ(test, p[max - 1], 0x77);
+	lfq_rec_release(&c);
 }
 
 /* 50 laps from one producer: none refused, the newest kept, counted. */
@@ -360,6 +400,8 @@ static void lfq_rec_ow_races_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, got + st->overwritten +
 			(u64)atomic64_read(&m->drops), total);
 	KUNIT_EXPECT_GT(test, st->overwritten, 0);
+	/* Honest producers: the lap guard never refused one. */
+	KUNIT_EXPECT_EQ(test, atomic64_read(&m->q->lap_refused), 0);
 	kunit_info(test, "%llu delivered, %llu overwritten, %lld dropped, %llu snapshots",
 		   got, st->overwritten, (s64)atomic64_read(&m->drops), snaps);
 }
@@ -489,6 +531,7 @@ static void lfq_rec_ow_kconsumer_test(struct kunit *test)
 
 static struct kunit_case lfq_rec_ow_cases[] = {
 	KUNIT_CASE(lfq_rec_ow_wrap_test),
+	KUNIT_CASE(lfq_rec_ow_many_test),
 	KUNIT_CASE(lfq_rec_ow_held_test),
 	KUNIT_CASE(lfq_rec_ow_races_test),
 	KUNIT_CASE(lfq_rec_ow_finish_test),
