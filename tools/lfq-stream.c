@@ -428,7 +428,8 @@ static void print_json(const struct stream *s, const struct event *e)
 static void add_field(struct event *e, const char *key, int kind,
 		      uint64_t num, const char *str, size_t max)
 {
-	e->f[e->nf++] = (struct field){ key, kind, num, str, max };
+	if (e->nf < (int)(sizeof(e->f) / sizeof(e->f[0])))
+		e->f[e->nf++] = (struct field){ key, kind, num, str, max };
 }
 
 static void decode_proc(const struct lfq_event_proc *p, size_t len,
@@ -484,7 +485,7 @@ static void decode_synth(const struct lfq_event_synth *r, struct event *e)
 }
 
 static void decode_syscall(const struct lfq_event_syscall *r, size_t len,
-			   struct event *e)
+			   int data, struct event *e)
 {
 	static const char *const key[] = {
 		"arg1", "arg2", "arg3", "arg4", "arg5"
@@ -501,7 +502,7 @@ static void decode_syscall(const struct lfq_event_syscall *r, size_t len,
 			add_field(e, key[i], F_HEX,
 				  LFQ_EVENT_SYSCALL_ARGS(r)[i], NULL, 0);
 	/* LFQ_SOURCE_SYSCALL_DATA: the buffer, where the record holds it. */
-	if (len >= LFQ_EVENT_SYSCALL_DATA_MIN &&
+	if (data && len >= LFQ_EVENT_SYSCALL_DATA_MIN &&
 	    LFQ_EVENT_SYSCALL_DATA(r)->size == len - LFQ_EVENT_SYSCALL_DATA_MIN) {
 		add_field(e, "data_size", F_NUM, LFQ_EVENT_SYSCALL_DATA(r)->size,
 			  NULL, 0);
@@ -540,7 +541,8 @@ static void show_record(struct stream *s, const void *slot, size_t slot_size)
 	} else if (type == LFQ_EVENT_SYNTH && len >= sizeof(r.synth)) {
 		decode_synth(&r.synth, &e);
 	} else if (type == LFQ_EVENT_SYSCALL && len >= sizeof(r.sys)) {
-		decode_syscall(&r.sys, len, &e);
+		decode_syscall(&r.sys, len,
+			       !!(s->o->src.flags & LFQ_SOURCE_SYSCALL_DATA), &e);
 	} else {
 		e.name = "bad";
 		add_field(&e, "type", F_NUM, (uint64_t)type, NULL, 0);

@@ -600,9 +600,12 @@ struct lfq_claim {
  * LFQ_SOURCE_SYSCALL_DATA: SYSCALL into a record queue (else -EINVAL):
  *	each record also carries the user buffer the call's second argument
  *	points to, as many bytes as its third says (write(2), pwrite64(2),
- *	sendto(2)), read without faulting and cut at record_size (which is
- *	then the largest record: 0 for LFQ_EVENT_SYSCALL_DATA_DEFAULT, or a
- *	multiple of 8 from LFQ_EVENT_SYSCALL_DATA_MIN); see struct
+ *	sendto(2); for any other call these two arguments are taken as
+ *	pointer and length all the same), read without faulting and cut at
+ *	record_size, which is then the largest record: 0 for
+ *	LFQ_EVENT_SYSCALL_DATA_DEFAULT (or the queue's limit if smaller), or
+ *	a multiple of 8 from LFQ_EVENT_SYSCALL_DATA_MIN (else -EINVAL; a
+ *	queue whose limit is below that: -EMSGSIZE); see struct
  *	lfq_syscall_data in lfq_event.h. Records take the bytes they need,
  *	so one queue holds a mix of sizes.
  */

@@ -142,9 +142,9 @@ struct lfq_event_syscall {
  * LFQ_EVENT_SYSCALL_DATA_MIN + @size.
  * @size:	bytes of the buffer in the record.
  * @flags:	LFQ_SYSCALL_DATA_CUT if the call's length was more than
- *		@size; LFQ_SYSCALL_DATA_FAULT if the buffer could not be read
- *		without faulting (a probe cannot sleep): its @size bytes are
- *		then zero.
+ *		@size; LFQ_SYSCALL_DATA_FAULT if some of those bytes could not
+ *		be read without faulting (a probe cannot sleep): all @size of
+ *		them are then zero.
  */
 struct lfq_syscall_data {
 	__u32 size;

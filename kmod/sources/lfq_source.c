@@ -102,7 +102,14 @@ static int lfq_src_check_size(const struct lfq_src_type *type,
 {
 	u32 size = a->type == LFQ_SOURCE_SYSCALL ? a->syscall.record_size :
 		   a->type == LFQ_SOURCE_PROC ? a->proc.record_size : 0;
+	bool data = a->type == LFQ_SOURCE_SYSCALL && a->syscall.data;
 
+	/* LFQ_SOURCE_SYSCALL_DATA: record queues, room for the buffer's size. */
+	if (data && (!q->ring.records ||
+		     (size && size < LFQ_EVENT_SYSCALL_DATA_MIN)))
+		return -EINVAL;
+	if (data && lfq_src_room(q) < LFQ_EVENT_SYSCALL_DATA_MIN)
+		return -EMSGSIZE;
 	if (size && (!type->sized || size % 8 || size < type->rec_size ||
 		     size > LFQ_SOURCE_RECORD_SIZE_MAX))
 		return -EINVAL;

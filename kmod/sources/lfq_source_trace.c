@@ -210,9 +210,10 @@ static void lfq_probe_exit(void *data, struct task_struct *p)
 
 /*
  * A SYSCALL record with the call's buffer (LFQ_SOURCE_SYSCALL_DATA): as
- * long as the buffer (args[2] bytes at args[1]), cut to t->rec_size. The
- * buffer is read without faulting, straight into the reserved record (a
- * probe cannot sleep): bytes not present are zero, flagged.
+ * long as the buffer (args[2] bytes at args[1], whatever the call), cut
+ * to t->rec_size. The buffer is read without faulting, straight into the
+ * reserved record (a probe cannot sleep): if any of it is not present,
+ * all of it reads zero, flagged.
  */
 static void lfq_probe_sys_data(struct lfq_trace_src *t, long id,
 			       const unsigned long *args)
@@ -376,21 +377,14 @@ static struct lfq_src *lfq_syscall_attach(const struct lfq_src *tmpl,
 		return ERR_PTR(-EINVAL);
 	if (a->nr >= NR_syscalls)
 		return ERR_PTR(-ENOENT);
-	if (a->data && (!tmpl->q->ring.records ||
-			(a->record_size &&
-			 a->record_size < LFQ_EVENT_SYSCALL_DATA_MIN)))
-		return ERR_PTR(-EINVAL);
-	if (a->data && !a->record_size &&
-	    lfq_src_room(tmpl->q) < LFQ_EVENT_SYSCALL_DATA_MIN)
-		return ERR_PTR(-EMSGSIZE);
 	t = kzalloc(sizeof(*t), GFP_KERNEL_ACCOUNT);
 	if (!t)
 		return ERR_PTR(-ENOMEM);
 	t->syscall_nr = a->nr;
 	/*
 	 * lfq_src_check() checked it against the slot size (a record
-	 * queue's limit); a record queue's natural record has all six
-	 * arguments.
+	 * queue's limit; with @data, that the buffer's size has room);
+	 * a record queue's natural record has all six arguments.
 	 */
 	t->rec_size = a->record_size ?:
 		      (tmpl->q->ring.records ? LFQ_EVENT_SYSCALL_FULL :

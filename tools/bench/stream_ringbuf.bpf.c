@@ -11,7 +11,8 @@
  * buffer's zero-copy API. When the ring is full the reservation fails and
  * the program counts a drop in a per-CPU array, as lfq counts its own.
  *
- * Four programs, one per record size; the suite loads one of them:
+ * Five programs, one per record size (two for mixed sizes); the suite
+ * loads those of one size:
  *   rb_small  8 bytes: pid and syscall nr (the smallest useful record);
  *   rb_32     the 32 bytes of lfq's struct lfq_event_syscall, same fields
  *             (type, size, cpu, time_ns, pid, nr, arg0);
@@ -19,7 +20,8 @@
  *             with lfq_source.record_size 64;
  *   rb_data   mixed sizes: lfq's SYSCALL record with LFQ_SOURCE_SYSCALL_DATA
  *             (all six arguments, then the call's user buffer, up to 256
- *             bytes), as long as the buffer (see rb_data()).
+ *             bytes), as long as the buffer (see rb_data());
+ *   rb_data_max  the same records, each reserved at the largest size.
  * The ring adds its own 8-byte header to each (lfq's records carry theirs
  * inside the 32).
  *
@@ -185,29 +187,12 @@ int rb_64(__u64 *ctx)
 	return 0;
 }
 
-/*
- * Mixed sizes: the buffer of the call (pwrite64(fd, buf, count, pos):
- * count bytes at buf, at most DATA_MAX), so each record is as long as its
- * buffer. The ring's zero-copy reservation needs a size the verifier
- * knows; a record of a size known only at run time is built in a per-CPU
- * scratch record and copied in with bpf_ringbuf_output(), the ring
- * buffer's way for variable sizes on 6.1.
- */
-SEC("tp_btf/sys_enter")
-int rb_data(__u64 *ctx)
+/* Fill @r for a call with @len bytes at regs->si; the bytes kept. */
+static __always_inline __u64 fill_data(struct rec_data *r,
+				       struct pt_regs *regs, long id)
 {
-	struct pt_regs *regs = (struct pt_regs *)ctx[0];
-	long id = (long)ctx[1];
-	struct rec_data *r;
-	__u32 key = 0;
-	__u64 len, n;
+	__u64 len = regs->dx, n;
 
-	if (id != target_nr)
-		return 0;
-	r = bpf_map_lookup_elem(&scratch, &key);
-	if (!r)
-		return 0;
-	len = regs->dx;
 	n = len < DATA_MAX ? len : DATA_MAX;
 	fill32(&r->r, regs, id, REC_DATA_MIN + n);
 	r->args[0] = regs->si;
@@ -220,8 +205,59 @@ int rb_data(__u64 *ctx)
 	/* On a fault the helper zeroes the bytes, as lfq does. */
 	if (n && bpf_probe_read_user(r->bytes, n, (const void *)regs->si))
 		r->flags |= DATA_FAULT;
+	return n;
+}
+
+/*
+ * Mixed sizes: the buffer of the call (pwrite64(fd, buf, count, pos):
+ * count bytes at buf, at most DATA_MAX), so each record is as long as its
+ * buffer. bpf_ringbuf_reserve() takes only a size the verifier knows, and
+ * on 6.1 user memory cannot be read into a bpf_ringbuf_reserve_dynptr()
+ * record: a record of a size known at run time is built in a per-CPU
+ * scratch record and copied in with bpf_ringbuf_output(). rb_data_max is
+ * the zero-copy alternative.
+ */
+SEC("tp_btf/sys_enter")
+int rb_data(__u64 *ctx)
+{
+	struct pt_regs *regs = (struct pt_regs *)ctx[0];
+	long id = (long)ctx[1];
+	struct rec_data *r;
+	__u32 key = 0;
+	__u64 n;
+
+	if (id != target_nr)
+		return 0;
+	r = bpf_map_lookup_elem(&scratch, &key);
+	if (!r)
+		return 0;
+	n = fill_data(r, regs, id);
 	if (bpf_ringbuf_output(&rb, r, REC_DATA_MIN + n, submit_flags))
 		count_drop();
+	return 0;
+}
+
+/*
+ * Mixed sizes, zero-copy: every record reserved at the largest size (the
+ * buffer read straight into it), whatever the buffer's length: no copy,
+ * but 344 bytes of ring per record.
+ */
+SEC("tp_btf/sys_enter")
+int rb_data_max(__u64 *ctx)
+{
+	struct pt_regs *regs = (struct pt_regs *)ctx[0];
+	long id = (long)ctx[1];
+	struct rec_data *r;
+
+	if (id != target_nr)
+		return 0;
+	r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
+	if (!r) {
+		count_drop();
+		return 0;
+	}
+	fill_data(r, regs, id);
+	bpf_ringbuf_submit(r, submit_flags);
 	return 0;
 }
 

@@ -63,13 +63,17 @@
  *          64 lengths spread over that range, mean 128.5), the trigger
  *          being pwrite64(-1, buf, len, 0) instead: lfq_records with
  *          LFQ_SOURCE_SYSCALL_DATA (all six arguments, struct
- *          lfq_syscall_data, the buffer: 80 + len bytes), BPF the same
- *          layout from rb_data (built in a per-CPU scratch record, then
- *          bpf_ringbuf_output(): a size known only at run time cannot be
- *          reserved on 6.1). lfq's slot queue holds one size and does not
- *          run. Ring bytes per record are measured from the records
- *          received (header and padding added as each ring does), and for
- *          lfq checked against the kernel's count of ring bytes written.
+ *          lfq_syscall_data, the buffer: 80 + len bytes); bpf_ringbuf
+ *          the same layout from rb_data, built in a per-CPU scratch
+ *          record and copied in with bpf_ringbuf_output() (on 6.1 a
+ *          record of a run-time size cannot be reserved and then filled
+ *          from user memory); bpf_ringbuf_max the zero-copy way, every
+ *          record reserved at the largest size (rb_data_max). lfq's slot
+ *          queue holds one size and does not run. Ring bytes per record
+ *          are the ring's own count (lfq: the record queue's head in
+ *          bytes; BPF: its producer position, read from the producer
+ *          page) over the records received, checked against the sum of
+ *          the received records' sizes with header and padding.
  *   The BPF ring buffer adds an 8-byte header to each record, so it uses
  *   16, 40 and 72 bytes of ring per record against lfq's 32, 32 and 64;
  *   the "ring bytes/rec" rows say so.
@@ -105,6 +109,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -123,15 +128,15 @@
 #define WAIT_MS		20		/* default: a wait's timeout */
 #define PRODUCERS_MAX	2
 
-enum { SYS_LFQ, SYS_BPF, SYS_LFQ_REC, NSYS };
+enum { SYS_LFQ, SYS_BPF, SYS_LFQ_REC, SYS_BPF_MAX, NSYS };
 static const char *const sys_name[NSYS] = {
-	"lfq", "bpf_ringbuf", "lfq_records"
+	"lfq", "bpf_ringbuf", "lfq_records", "bpf_ringbuf_max"
 };
 
 /* Both lfq systems: a slot queue, and a record queue. */
 static int sys_is_lfq(int sys)
 {
-	return sys != SYS_BPF;
+	return sys == SYS_LFQ || sys == SYS_LFQ_REC;
 }
 
 /*
@@ -158,10 +163,14 @@ static const struct rsize rsizes[] = {
 /* The buffer lengths of the mixed trigger: 1 to MIXED_MAX, spread. */
 static uint32_t mixed_len[MIXED_LENS];
 
-/* A system that writes records of @rs (lfq's slots hold one size). */
+/*
+ * A system that writes records of @rs: lfq's slots hold one size, and
+ * bpf_ringbuf_max (every record reserved at the largest size) is a way
+ * to write mixed sizes.
+ */
 static int sys_runs(int sys, const struct rsize *rs)
 {
-	return rs->lfq_rec || sys != SYS_LFQ;
+	return rs->lfq_rec ? sys != SYS_BPF_MAX : sys != SYS_LFQ;
 }
 
 /* The syscall the trigger makes for @rs, and each system keeps. */
@@ -186,6 +195,9 @@ struct scen {
 struct bpf_side {
 	struct stream_ringbuf *skel;
 	struct bpf_program *prog;
+	struct bpf_program *prog_max;	/* mixed: rb_data_max */
+	const volatile unsigned long *prod_pos;	/* the ring's, read-only */
+	size_t page;
 };
 
 static struct bpf_side bpf_sides[NSIZES][2];
@@ -315,31 +327,33 @@ static uint64_t lfq_drain(struct run *r)
 	return n;
 }
 
-/*
- * A mixed record of @len bytes, the same checks in both systems: the
- * header, and the buffer's length in struct lfq_syscall_data (the BPF
- * program writes the same layout). Its ring bytes are @ring.
- */
-static void mixed_sample(struct run *r, const void *data, size_t len,
-			 uint64_t ring)
-{
-	const struct lfq_event_syscall *e = data;
-	const struct lfq_syscall_data *d = LFQ_EVENT_SYSCALL_DATA(e);
-	uint64_t own = r->own;
-
-	tally(r, len >= LFQ_EVENT_SYSCALL_DATA_MIN &&
-		 len <= LFQ_EVENT_SYSCALL_DATA_MIN + MIXED_MAX &&
-		 e->hdr.type == LFQ_EVENT_SYSCALL && e->hdr.size == len &&
-		 d->size == len - LFQ_EVENT_SYSCALL_DATA_MIN && !d->flags,
-	      e->nr, e->pid);
-	if (r->own != own)
-		r->ring_bytes += ring;
-}
-
 /* Ring bytes of a record of @len: an 8-byte header, padded to 8 (both). */
 static uint64_t rec_ring_bytes(size_t len)
 {
 	return 8 + ((len + 7) & ~(size_t)7);
+}
+
+/*
+ * A mixed record of @len ring bytes, the same checks in every system: the
+ * header, and the buffer's length in struct lfq_syscall_data (the BPF
+ * programs write the same layout; bpf_ringbuf_max's records are all of
+ * the largest size, the event's own size inside). Its ring bytes are
+ * added up, to be checked against the ring's own count.
+ */
+static void mixed_sample(struct run *r, const void *data, size_t len)
+{
+	const struct lfq_event_syscall *e = data;
+	const struct lfq_syscall_data *d = LFQ_EVENT_SYSCALL_DATA(e);
+	size_t want = r->sys == SYS_BPF_MAX ? LFQ_EVENT_SYSCALL_DATA_MIN +
+					      MIXED_MAX : e->hdr.size;
+
+	tally(r, len >= LFQ_EVENT_SYSCALL_DATA_MIN && len == want &&
+		 e->hdr.size >= LFQ_EVENT_SYSCALL_DATA_MIN &&
+		 e->hdr.size <= LFQ_EVENT_SYSCALL_DATA_MIN + MIXED_MAX &&
+		 e->hdr.type == LFQ_EVENT_SYSCALL &&
+		 d->size == e->hdr.size - LFQ_EVENT_SYSCALL_DATA_MIN &&
+		 !d->flags, e->nr, e->pid);
+	r->ring_bytes += rec_ring_bytes(len);
 }
 
 /* lfq_records: lfq_record_consume()'s callback. */
@@ -349,7 +363,7 @@ static int lfq_rec_sample(void *ctx, const void *data, uint32_t len)
 	const struct lfq_event_syscall *e = data;
 
 	if (!r->rec) {
-		mixed_sample(r, data, len, rec_ring_bytes(len));
+		mixed_sample(r, data, len);
 		return 0;
 	}
 	tally(r, len == r->rec && e->hdr.type == LFQ_EVENT_SYSCALL &&
@@ -382,7 +396,7 @@ static int bpf_sample(void *ctx, void *data, size_t size)
 	struct run *r = ctx;
 
 	if (!r->rec) {
-		mixed_sample(r, data, size, rec_ring_bytes(size));
+		mixed_sample(r, data, size);
 		return 0;
 	}
 	if (r->rec == sizeof(struct bpf_rec_small)) {
@@ -531,7 +545,7 @@ static int bpf_load(unsigned int i, int batched)
 {
 	struct bpf_side *b = &bpf_sides[i][batched];
 	struct stream_ringbuf *skel = stream_ringbuf__open();
-	struct bpf_program *progs[4];
+	struct bpf_program *progs[5];
 	unsigned int k;
 	int err;
 
@@ -541,11 +555,14 @@ static int bpf_load(unsigned int i, int batched)
 	progs[1] = skel->progs.rb_32;
 	progs[2] = skel->progs.rb_64;
 	progs[3] = skel->progs.rb_data;
+	progs[4] = skel->progs.rb_data_max;
 	b->prog = !rsizes[i].bpf_rec ? progs[3] :
 		  rsizes[i].bpf_rec == 8 ? progs[0] :
 		  rsizes[i].bpf_rec == 32 ? progs[1] : progs[2];
-	for (k = 0; k < 4; k++)
-		bpf_program__set_autoload(progs[k], progs[k] == b->prog);
+	b->prog_max = !rsizes[i].bpf_rec ? progs[4] : NULL;
+	for (k = 0; k < 5; k++)
+		bpf_program__set_autoload(progs[k], progs[k] == b->prog ||
+					  progs[k] == b->prog_max);
 	skel->rodata->target_nr = (int)rs_nr(&rsizes[i]);
 	skel->rodata->submit_flags = batched ? BPF_RB_NO_WAKEUP : 0;
 	err = bpf_map__set_max_entries(skel->maps.rb, RING_BYTES);
@@ -558,6 +575,20 @@ static int bpf_load(unsigned int i, int batched)
 		return err;
 	}
 	b->skel = skel;
+	/*
+	 * The producer position (the ring's count of bytes written), read
+	 * from its producer page, mapped read-only as a consumer may.
+	 */
+	b->page = (size_t)sysconf(_SC_PAGESIZE);
+	b->prod_pos = mmap(NULL, b->page, PROT_READ, MAP_SHARED,
+			   bpf_map__fd(skel->maps.rb), (off_t)b->page);
+	if (b->prod_pos == MAP_FAILED) {
+		err = -errno;
+		bench_progress(SUITE, "mapping the ring's producer page: %s",
+			       strerror(-err));
+		b->prod_pos = NULL;
+		return err;
+	}
 	return 0;
 }
 
@@ -656,6 +687,7 @@ static int run_one(const struct scen *sc, int sys, struct sample *out,
 	pthread_t trig[PRODUCERS_MAX], cons;
 	struct bpf_link *link = NULL;
 	uint64_t calls = 0, dropped = 0, drops0 = 0, t_trig, produced = 0;
+	uint64_t prod0 = 0;
 	int src_id = -1, err, i;
 	struct lfq_stats st;
 	double secs;
@@ -674,6 +706,7 @@ static int run_one(const struct scen *sc, int sys, struct sample *out,
 		err = bpf_drops(b, &drops0);
 		if (err)
 			goto out_free;
+		prod0 = *b->prod_pos;
 		r->rb = ring_buffer__new(bpf_map__fd(b->skel->maps.rb),
 					 bpf_sample, r, NULL);
 		if (!r->rb) {
@@ -682,7 +715,8 @@ static int run_one(const struct scen *sc, int sys, struct sample *out,
 				       strerror(-err));
 			goto out_free;
 		}
-		link = bpf_program__attach(b->prog);
+		link = bpf_program__attach(sys == SYS_BPF_MAX ? b->prog_max :
+							     b->prog);
 		if (!link) {
 			err = errno ? -errno : -EINVAL;
 			bench_progress(SUITE, "attaching the BPF program: %s",
@@ -732,6 +766,7 @@ static int run_one(const struct scen *sc, int sys, struct sample *out,
 	} else {
 		err = bpf_drops(b, &dropped);
 		dropped -= drops0;
+		produced = *b->prod_pos - prod0;	/* bytes written */
 	}
 	if (!err)
 		err = r->cons_err;
@@ -777,16 +812,16 @@ static int run_one(const struct scen *sc, int sys, struct sample *out,
 			       out->calls, out->drop_pct,
 			       (unsigned long long)r->own);
 		/*
-		 * mixed: ring bytes per record, from the records themselves;
-		 * for lfq the kernel's own count agrees (a record queue's
-		 * produced is its head, in bytes).
+		 * mixed: ring bytes per record, as the ring counts them (lfq:
+		 * a record queue's produced is its head, in bytes; BPF: its
+		 * producer position), which must equal the sum over the
+		 * records received.
 		 */
 		if (!r->rec && r->own) {
-			*ring_per_rec = (double)r->ring_bytes /
-					(double)r->own;
-			if (sys == SYS_LFQ_REC && !r->foreign &&
-			    produced != r->ring_bytes) {
-				bench_progress(SUITE, "%s %s: %llu ring bytes in the records, the kernel says %llu",
+			*ring_per_rec = (double)produced /
+					(double)(r->own + r->foreign);
+			if (produced != r->ring_bytes) {
+				bench_progress(SUITE, "%s %s: %llu ring bytes in the records, the ring says %llu",
 					       sys_name[sys], sc->name,
 					       (unsigned long long)r->ring_bytes,
 					       (unsigned long long)produced);
@@ -847,9 +882,9 @@ int suite_stream(void)
 	for (i = 0; i < NSIZES && !err; i++)
 		for (k = 0; k < 2 && !err; k++)
 			err = bpf_load(i, k);
+	/* Each of 1..256 in steps of about 4, shuffled: mean 128.5. */
 	for (i = 0; i < MIXED_LENS; i++)
-		mixed_len[i] = 1 + (uint32_t)(((uint64_t)i * 2654435761u +
-					       12345u) % MIXED_MAX);
+		mixed_len[i] = 1 + (i * 29 % MIXED_LENS) * 4 + i % 4;
 	for (s = 0; s < NSCEN && !err; s++)
 		for (sys = 0; sys < NSYS; sys++)
 			for (k = 0; k < 4; k++) {
@@ -940,7 +975,12 @@ int suite_stream(void)
 		for (j = 0; j < 2; j++)
 			free(base[k][j]);
 	for (i = 0; i < NSIZES; i++)
-		for (k = 0; k < 2; k++)
-			stream_ringbuf__destroy(bpf_sides[i][k].skel);
+		for (k = 0; k < 2; k++) {
+			struct bpf_side *b = &bpf_sides[i][k];
+
+			if (b->prod_pos)
+				munmap((void *)b->prod_pos, b->page);
+			stream_ringbuf__destroy(b->skel);
+		}
 	return err;
 }
