@@ -56,7 +56,7 @@ TSAN_TESTS := $(patsubst tests/host/%.c,$(B)/tests/tsan/%,$(wildcard tests/host/
 VM_TESTS   := $(patsubst tests/vm/%.c,$(B)/tests/vm/%,$(wildcard tests/vm/*.c))
 TOOLS	   := $(patsubst tools/%.c,$(B)/tools/%,$(wildcard tools/*.c))
 
-.PHONY: all kmod lib tools tests check demo fuzz deps install uninstall \
+.PHONY: all kmod lib tools tests check demo fuzz stress deps install uninstall \
 	clean bench bench-tools dist-tools dkms dkms-src deb check-install
 all: kmod lib tools tests dist-tools
 
@@ -203,6 +203,13 @@ check: deps
 demo: deps
 	$(MAKE) all
 	tools/demo.sh
+
+# The record protocol's stress: STRESS_RECORDS records of random sizes in
+# each of rec_mt's seven configurations (threads on a bare ring, host).
+STRESS_RECORDS	?= 100000000
+stress: deps
+	$(MAKE) all
+	LFQ_REC_RECORDS=$(STRESS_RECORDS) $(B)/tests/host/rec_mt
 
 FUZZ_CALLS	?= 10000000
 FUZZ_MINUTES	?= 60

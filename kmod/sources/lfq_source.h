@@ -11,6 +11,7 @@
 #ifndef _LFQ_SOURCES_SOURCE_H
 #define _LFQ_SOURCES_SOURCE_H
 
+#include <linux/preempt.h>
 #include <linux/timekeeping.h>
 #include <linux/types.h>
 
@@ -172,6 +173,18 @@ static inline u32 lfq_src_room(const struct lfq_queue *q)
 {
 	return q->ring.records ? lfq_rec_max_len(q->hdr.slot_count) :
 				 q->hdr.slot_size;
+}
+
+/* Where the caller runs, as LFQ_CONTEXT_* (lfq_event.h): measured. */
+static inline u32 lfq_src_context(void)
+{
+	if (in_nmi())
+		return LFQ_CONTEXT_NMI;
+	if (in_hardirq())
+		return LFQ_CONTEXT_HARDIRQ;
+	if (in_serving_softirq())
+		return LFQ_CONTEXT_SOFTIRQ;
+	return LFQ_CONTEXT_THREAD;
 }
 
 /*

@@ -72,18 +72,6 @@ struct lfq_synth {
 	struct lfq_synth_prod prod[];
 };
 
-/* Where we run, as the record reports it: measured, not assumed. */
-static u32 lfq_synth_context(void)
-{
-	if (in_nmi())
-		return LFQ_CONTEXT_NMI;
-	if (in_hardirq())
-		return LFQ_CONTEXT_HARDIRQ;
-	if (in_serving_softirq())
-		return LFQ_CONTEXT_SOFTIRQ;
-	return LFQ_CONTEXT_THREAD;
-}
-
 /* Produce @p's next record; true when @p has produced its count. */
 static bool lfq_synth_emit(struct lfq_synth_prod *p)
 {
@@ -94,7 +82,7 @@ static bool lfq_synth_emit(struct lfq_synth_prod *p)
 	ev = lfq_src_reserve(&s->src, LFQ_EVENT_SYNTH, sizeof(*ev), &r);
 	if (ev) {
 		ev->producer = p->id;
-		ev->context = lfq_synth_context();
+		ev->context = lfq_src_context();
 		ev->seq = p->seq;
 		lfq_src_commit(&s->src, &r);
 	}

@@ -19,7 +19,8 @@
  *     call.
  *
  * Built twice: normally, and with ThreadSanitizer (LFQ_TSAN, fewer
- * records). ThreadSanitizer tracks addresses: the bytes of a record that
+ * records). LFQ_REC_RECORDS=N runs N records per configuration instead
+ * (`make stress`: 10^8 each). ThreadSanitizer tracks addresses: the bytes of a record that
  * wraps are reached through the second mapping, and in the next lap
  * through the first, so races between those two views of a byte go
  * unseen; the SPIN model (tests/model/records.pml) is the check of the
@@ -44,6 +45,11 @@
 #define PER_RUN		1000000ull
 #endif
 #define RING_BYTES	16384u
+/*
+ * LFQ_REC_RECORDS in the environment sets the records of each run
+ * instead (make stress: 10^8).
+ */
+static uint64_t per_run = PER_RUN;
 #define MAX_PRODUCERS	4
 #define ID_BYTES	12u	/* MPSC records: producer (4), seq (8) */
 
@@ -305,7 +311,7 @@ static void run_threads(unsigned int producers, uint32_t min_len,
 			int discard_one_in, int batch)
 {
 	struct run run = { .producers = producers,
-			   .per_producer = PER_RUN / producers,
+			   .per_producer = per_run / producers,
 			   .min_len = min_len,
 			   .discard_one_in = discard_one_in,
 			   .batch = batch };
@@ -497,6 +503,10 @@ static void bounded(void)
 
 int main(void)
 {
+	const char *env = getenv("LFQ_REC_RECORDS");
+
+	if (env && strtoull(env, NULL, 0))
+		per_run = strtoull(env, NULL, 0);
 	tap_plan(13);
 	run_threads(1, 1, 0, 0);
 	run_threads(2, ID_BYTES, 0, 0);

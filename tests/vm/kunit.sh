@@ -20,6 +20,7 @@ LFQ_KUNIT_MODULES="
 	lfq_mpmc_kconsumer_kunit
 	lfq_rec_kunit
 	lfq_rec_ow_kunit
+	lfq_rec_nmi_kunit
 	lfq_kapi_kunit
 	lfq_kconsumer_kunit
 	lfq_elastic_kunit
