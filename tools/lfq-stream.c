@@ -80,6 +80,7 @@ struct field {
 		F_HEX,			/* @num, in hex in columns */
 		F_TEXT,			/* at most @max bytes of @str */
 		F_BARE,			/* F_TEXT with no "key=" in columns */
+		F_BYTES,		/* @max bytes of @str, NULs and all */
 		F_ARGV,			/* @max bytes of NUL-separated words */
 	} kind;
 	uint64_t num;
@@ -322,6 +323,26 @@ static int put_text(const char *s, size_t max, int json)
 }
 
 /*
+ * Print @n bytes of untrusted binary @s: printable ones as they are, the
+ * rest (NUL included) as \xNN in columns, \u00NN in JSON.
+ */
+static void put_bytes(const char *s, size_t n, int json)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch == '\\' || (json && ch == '"'))
+			printf("\\%c", ch);
+		else if (ch >= 0x20 && ch < 0x7f)
+			putchar(ch);
+		else
+			printf(json ? "\\u%04x" : "\\x%02x", ch);
+	}
+}
+
+/*
  * Print @len bytes of NUL-separated words (an exec's argv), one space
  * between them, as execsnoop does; "..." after an argv that was cut.
  */
@@ -381,6 +402,8 @@ static void print_text(const struct stream *s, const struct event *e)
 			printf("%#" PRIx64, f->num);
 		else if (f->kind == F_ARGV)
 			put_argv(f->str, f->max, 0);
+		else if (f->kind == F_BYTES)
+			put_bytes(f->str, f->max, 0);
 		else
 			put_text(f->str, f->max, 0);
 		if (f->kind == F_ARGV && f->num)
@@ -418,7 +441,10 @@ static void print_json(const struct stream *s, const struct event *e)
 			       f->num ? "true" : "false");
 		} else {
 			putchar('"');
-			put_text(f->str, f->max, 1);
+			if (f->kind == F_BYTES)
+				put_bytes(f->str, f->max, 1);
+			else
+				put_text(f->str, f->max, 1);
 			putchar('"');
 		}
 	}
@@ -509,7 +535,7 @@ static void decode_syscall(const struct lfq_event_syscall *r, size_t len,
 		if (LFQ_EVENT_SYSCALL_DATA(r)->flags)
 			add_field(e, "data_flags", F_NUM,
 				  LFQ_EVENT_SYSCALL_DATA(r)->flags, NULL, 0);
-		add_field(e, "data", F_TEXT, 0,
+		add_field(e, "data", F_BYTES, 0,
 			  (const char *)LFQ_EVENT_SYSCALL_DATA_BYTES(r),
 			  LFQ_EVENT_SYSCALL_DATA(r)->size < 64 ?
 			  LFQ_EVENT_SYSCALL_DATA(r)->size : 64);

@@ -404,10 +404,10 @@ static void flood(void)
 	free(f);
 }
 
-/* lfq-stream syscall NR --data prints the buffer. */
+/* lfq-stream syscall NR --data prints the buffer, binary bytes escaped. */
 static void stream_data(void)
 {
-	static const char msg[] = "hello lfq";
+	static const char msg[] = "hello lfq\0\xff";
 	char cmd[160], line[1024];
 	int found = 0, i, st;
 	FILE *f;
@@ -424,11 +424,12 @@ static void stream_data(void)
 		msleep(100);
 	}
 	while (fgets(line, sizeof(line), f))
-		if (strstr(line, "data_size=9") && strstr(line, "data=hello lfq"))
+		if (strstr(line, "data_size=11") &&
+		    strstr(line, "data=hello lfq\\x00\\xff"))
 			found = 1;
 	st = pclose(f);
 	tap_ok(found && !st,
-	       "lfq-stream syscall %d --data prints data_size=9 data=hello lfq (exit status %d)",
+	       "lfq-stream syscall %d --data prints data_size=11 data=hello lfq\\x00\\xff (exit status %d)",
 	       (int)SYS_pwrite64, st);
 }
 
