@@ -116,6 +116,7 @@ $(B)/tests/vm/mpmc_kernel: tests/host/mpmc_lib_mt.c
 $(B)/tests/vm/space_liar_kernel: tests/host/space_liar.c
 $(B)/tests/vm/wake_threshold_kernel: tests/host/wake_threshold_mt.c
 $(B)/tests/vm/rec_kernel: tests/host/rec_lib.c
+$(B)/tests/vm/rec_elastic_kernel: tests/host/rec_elastic_mt.c
 $(B)/tests/vm/rec_ow_kernel: tests/host/rec_ow_lib.c
 
 $(B)/tools/%: tools/%.c $(LIB_A)

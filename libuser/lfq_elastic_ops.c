@@ -43,10 +43,19 @@ static uint32_t lfq_elastic_hint(struct lfq *q)
 static void lfq_elastic_prod_move(struct lfq *q, uint32_t frame)
 {
 	struct lfq_mpsc_claim *claim;
+	struct lfq_rec_ring rr;
 
 	q->pframe = frame;
 	q->psealed = 0;
 	lfq_elastic_loc(q, frame, &q->ploc);
+	if (q->ring.records) {
+		claim = q->prod.rec.view.claim;
+		lfq_rec_ring_init(&rr, &q->ploc);
+		lfq_rec_prod_init(&q->prod.rec.view, &rr,
+				  q->hdr.type == LFQ_TYPE_MPSC);
+		q->prod.rec.view.claim = claim;
+		return;
+	}
 	if (q->hdr.type == LFQ_TYPE_SPSC) {
 		lfq_spsc_prod_init(&q->prod.spsc, &q->ploc);
 		return;
@@ -63,10 +72,15 @@ static void lfq_elastic_prod_move(struct lfq *q, uint32_t frame)
  */
 static void lfq_elastic_cons_move(struct lfq *q, uint32_t frame)
 {
+	struct lfq_rec_ring rr;
+
 	lfq_store_release(&q->ring.cons->seg, frame);
 	q->cframe = frame;
 	lfq_elastic_loc(q, frame, &q->cloc);
-	if (q->hdr.type == LFQ_TYPE_SPSC)
+	if (q->ring.records) {
+		lfq_rec_ring_init(&rr, &q->cloc);
+		lfq_rec_cons_rebind(&q->cons.rec, &rr);
+	} else if (q->hdr.type == LFQ_TYPE_SPSC)
 		lfq_spsc_cons_init(&q->cons.spsc, &q->cloc);
 	else
 		lfq_mpsc_cons_init(&q->cons.mpsc, &q->cloc);
@@ -118,7 +132,12 @@ static void lfq_elastic_lock(struct lfq *q)
 	}
 }
 
-static void lfq_elastic_unlock(struct lfq *q)
+/**
+ * lfq_elastic_unlock() - end the producer's read-side section, if open:
+ * its reservation is published (ORDERING seg-grace).
+ * @q:		the handle.
+ */
+void lfq_elastic_unlock(struct lfq *q)
 {
 	if (q->plocked) {
 		q->plocked = 0;
@@ -127,18 +146,23 @@ static void lfq_elastic_unlock(struct lfq *q)
 }
 
 /*
- * The producer's segment refused a reservation: seal it if it is full and
- * move to the next one. Returns 0 to try again, -EAGAIN when the queue is
- * full: it cannot grow (seg_max, the user's byte limit, or no memory for a
- * segment; each clears as the consumer drains), or another errno.
+ * The producer's segment refused a reservation of @want slots (a record
+ * queue: a record of @want bytes): seal it if it is full (has no room for
+ * the record) and move to the next one. Returns 0 to try again, -EAGAIN
+ * when the queue is full: it cannot grow (seg_max, the user's byte limit,
+ * or no memory for a segment; each clears as the consumer drains), or
+ * another errno.
  */
-static int lfq_elastic_prod_next(struct lfq *q)
+static int lfq_elastic_prod_next(struct lfq *q, uint32_t want)
 {
 	uint64_t v = lfq_load_acquire(q->ploc.head);
-	int next;
+	int next, full;
 
+	full = q->ring.records ?
+	       lfq_rec_seg_full(&q->ploc, v, lfq_rec_size(want)) :
+	       lfq_seg_full(&q->ploc, v);
 	/* Contended, or held by the lap guard: not a reason to grow. */
-	if (!lfq_seg_sealed(v) && !lfq_seg_full(&q->ploc, v))
+	if (!lfq_seg_sealed(v) && !full)
 		return -EAGAIN;
 	if (!lfq_seg_seal(&q->ploc, v))
 		return 0;
@@ -163,6 +187,12 @@ static void *lfq_elastic_try_reserve(struct lfq *q, uint32_t want,
 {
 	void *span;
 
+	if (q->ring.records) {
+		span = lfq_rec_reserve(&q->prod.rec.view, want,
+				       &q->prod.rec.resv);
+		*got = span ? want : 0;
+		return span;
+	}
 	if (q->hdr.type == LFQ_TYPE_SPSC)
 		return lfq_spsc_reserve(&q->prod.spsc, want, got);
 	span = lfq_mpsc_reserve(&q->prod.mpsc.view, want, &q->prod.mpsc.resv);
@@ -170,16 +200,23 @@ static void *lfq_elastic_try_reserve(struct lfq *q, uint32_t want,
 	return span;
 }
 
-static int lfq_elastic_op_discard(struct lfq *q);
-
-static int lfq_elastic_op_reserve(struct lfq *q, uint32_t want, void **span)
+/**
+ * lfq_elastic_reserve() - reserve @want slots (a record queue: a record of
+ * @want bytes) in the producer's segment, or, while it is full, in the
+ * next one; on success the producer stays in its read-side section until
+ * the commit or discard (lfq_elastic_unlock()).
+ * @q:		the handle.
+ * @want:	slots, or the record's payload bytes (1..limit).
+ * @span:	set to the first slot or the payload, or NULL.
+ *
+ * Return: slots (bytes) reserved, or -EAGAIN (full: the queue cannot
+ * grow now, or contended) or another negative errno.
+ */
+int lfq_elastic_reserve(struct lfq *q, uint32_t want, void **span)
 {
 	uint32_t got = 0;
 	int tries, err = -EAGAIN;
 
-	/* An unfinished MPSC reservation would wedge the consumer. */
-	if (q->hdr.type == LFQ_TYPE_MPSC && q->prod.mpsc.resv.count)
-		lfq_elastic_op_discard(q);
 	lfq_elastic_lock(q);
 	/*
 	 * Our segment, from an earlier section, may have been retired since:
@@ -194,14 +231,29 @@ static int lfq_elastic_op_reserve(struct lfq *q, uint32_t want, void **span)
 			lfq_elastic_try_reserve(q, want, &got);
 		if (lfq_likely(got))
 			return (int)got;
-		err = lfq_elastic_prod_next(q);
+		err = lfq_elastic_prod_next(q, want);
 		if (err)
 			break;
 	}
 	lfq_elastic_unlock(q);
 	*span = NULL;
-	__atomic_fetch_add(&q->ring.prod->full_events, 1, __ATOMIC_RELAXED);
 	return err ? err : -EAGAIN;
+}
+
+static int lfq_elastic_op_discard(struct lfq *q);
+
+static int lfq_elastic_op_reserve(struct lfq *q, uint32_t want, void **span)
+{
+	int got;
+
+	/* An unfinished MPSC reservation would wedge the consumer. */
+	if (q->hdr.type == LFQ_TYPE_MPSC && q->prod.mpsc.resv.count)
+		lfq_elastic_op_discard(q);
+	got = lfq_elastic_reserve(q, want, span);
+	if (lfq_unlikely(got < 0))
+		__atomic_fetch_add(&q->ring.prod->full_events, 1,
+				   __ATOMIC_RELAXED);
+	return got;
 }
 
 static int lfq_elastic_op_commit(struct lfq *q, uint32_t n)
@@ -235,15 +287,50 @@ static int lfq_elastic_op_discard(struct lfq *q)
 /* The consumer's private index in its segment. */
 static uint64_t lfq_elastic_tail(const struct lfq *q)
 {
+	if (q->ring.records)
+		return q->cons.rec.tail;
 	return q->hdr.type == LFQ_TYPE_SPSC ? q->cons.spsc.tail :
 					      q->cons.mpsc.tail;
+}
+
+/**
+ * lfq_elastic_cons_next() - the consumer found nothing in its segment: go
+ * on where another handle of the same consumer went, if that one retired
+ * our segment (ORDERING seg-cons; once per call, *@lost), or in the next
+ * segment once ours is drained to its seal (and retire ours).
+ * @q:		the handle.
+ * @lost:	0 before the first call of a peek.
+ *
+ * Return: 1 if the consumer moved (look again), 0 if not.
+ */
+int lfq_elastic_cons_next(struct lfq *q, int *lost)
+{
+	uint32_t old;
+	int next;
+
+	if (lfq_unlikely(!*lost && lfq_elastic_cons_lost(q))) {
+		*lost = 1;
+		lfq_elastic_cons_move(q, lfq_elastic_cons_start(q));
+		return 1;
+	}
+	/* Empty: a segment drained to its seal gives way. */
+	if (!lfq_seg_drained(&q->cloc, lfq_elastic_tail(q)))
+		return 0;
+	next = lfq_seg_next(&q->meta[q->cframe], q->hdr.seg_max);
+	if (next < 0)
+		return 0;
+	old = q->cframe;
+	lfq_elastic_cons_move(q, (uint32_t)next);
+	if (q->backend->retire)
+		q->backend->retire(q, old);
+	return 1;
 }
 
 static int lfq_elastic_op_peek(struct lfq *q, uint32_t want,
 			       const void **span)
 {
-	uint32_t got, old;
-	int wake = 0, next, lost = 0;
+	uint32_t got;
+	int wake = 0, lost = 0;
 
 	for (;;) {
 		if (q->hdr.type == LFQ_TYPE_SPSC)
@@ -255,25 +342,8 @@ static int lfq_elastic_op_peek(struct lfq *q, uint32_t want,
 			q->backend->wake(q, LFQ_WAKE_PRODUCER);
 		if (lfq_likely(got))
 			return (int)got;
-		/*
-		 * Our segment retired: another handle of this consumer moved
-		 * on past it (ORDERING seg-cons). Go on where it says.
-		 */
-		if (lfq_unlikely(!lost && lfq_elastic_cons_lost(q))) {
-			lost = 1;
-			lfq_elastic_cons_move(q, lfq_elastic_cons_start(q));
-			continue;
-		}
-		/* Empty: a segment drained to its seal gives way. */
-		if (!lfq_seg_drained(&q->cloc, lfq_elastic_tail(q)))
+		if (!lfq_elastic_cons_next(q, &lost))
 			break;
-		next = lfq_seg_next(&q->meta[q->cframe], q->hdr.seg_max);
-		if (next < 0)
-			break;
-		old = q->cframe;
-		lfq_elastic_cons_move(q, (uint32_t)next);
-		if (q->backend->retire)
-			q->backend->retire(q, old);
 	}
 	lfq_store_relaxed(&q->ring.cons->empty_events,
 			  q->ring.cons->empty_events + 1);
@@ -328,13 +398,18 @@ void lfq_elastic_bind(struct lfq *q)
 	if (pseg >= q->hdr.seg_max)	/* HOSTILE MEMORY H3 */
 		pseg = 0;
 	cseg = lfq_elastic_cons_start(q);
+	/* A record queue's sides: lfq_rec_ops.c (the slot calls refused). */
 	if (q->role & LFQ_ROLE_PRODUCER) {
 		lfq_elastic_prod_move(q, pseg);
-		q->pops = &lfq_elastic_prod_ops;
+		if (q->ring.records)
+			q->prod.rec.resv.len = 0;
+		q->pops = q->ring.records ? &lfq_rec_slot_prod_ops :
+					    &lfq_elastic_prod_ops;
 	}
 	if (q->role & LFQ_ROLE_CONSUMER) {
 		lfq_elastic_cons_move(q, cseg);
-		q->cops = &lfq_elastic_cons_ops;
+		q->cops = q->ring.records ? &lfq_rec_slot_cons_ops :
+					    &lfq_elastic_cons_ops;
 	}
 }
 

@@ -109,6 +109,17 @@ void lfq_close(struct lfq *q)
 {
 	if (!q)
 		return;
+	/*
+	 * An elastic queue's unfinished reservation holds a read-side
+	 * section (ORDERING seg-grace) that would stop every retirement,
+	 * and the last handle's wait for them: given up here.
+	 */
+	if (q->plocked) {
+		if (q->ring.records)
+			lfq_record_discard(q);
+		else
+			q->pops->discard(q);
+	}
 	if (q->backend->unbind)
 		q->backend->unbind(q);
 	if (q->map != MAP_FAILED)

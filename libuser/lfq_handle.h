@@ -254,8 +254,11 @@ void lfq_rec_bind(struct lfq *q);
 int lfq_rec_push(struct lfq *q, const void *msg, size_t len);
 int lfq_rec_pop(struct lfq *q, void *buf, size_t len);
 
-/* lfq_elastic_ops.c: elastic queues' handles. */
+/* lfq_elastic_ops.c: elastic queues' handles (records too). */
 void lfq_elastic_bind(struct lfq *q);
+int lfq_elastic_reserve(struct lfq *q, uint32_t want, void **span);
+void lfq_elastic_unlock(struct lfq *q);
+int lfq_elastic_cons_next(struct lfq *q, int *lost);
 uint32_t lfq_elastic_ready(struct lfq *q, int data, unsigned int how,
 			   uint32_t min_count);
 

@@ -344,6 +344,13 @@ static void lfq_local_retired(struct rcu_head *head)
 	if (lfq_load_acquire(&m[f].state) == LFQ_SEG_RETIRED) {
 		lfq_local_loc(L, f, &r);
 		lfq_store_release(r.head, LFQ_SEG_SEALED);
+		/*
+		 * A record segment's next life starts zeroed: no header kept
+		 * from this one, however many laps on, reads as committed
+		 * there (as the kernel's lfq_seg_retire_work()).
+		 */
+		if (r.records)
+			memset(r.data, 0, r.slot_count);
 		lfq_store_relaxed(&m[f].next, 0u);
 		lfq_store_release(&m[f].state, (uint32_t)LFQ_SEG_FREE);
 		lfq_bit_put(L->pool, f, 1);

@@ -4,7 +4,8 @@
  * handle to the record protocol (kmod/proto/lfq_rec.h), the lfq_rec_*()
  * calls over it, and what lfq_push() and lfq_pop() do on such a queue.
  * The slot calls answer -EOPNOTSUPP on a record handle. No system call,
- * lock or allocation, but a peer's wakeup.
+ * lock or allocation, but a peer's wakeup (and, on an elastic queue, the
+ * step to the next segment: lfq_elastic_ops.c).
  */
 #include <errno.h>
 #include <string.h>
@@ -67,6 +68,9 @@ static int lfq_rec_publish_resv(struct lfq *q, int keep)
 	wake = keep ? lfq_rec_commit(&q->prod.rec.view, r) :
 		      lfq_rec_discard(&q->prod.rec.view, r);
 	r->len = 0;
+	/* Elastic: the end of the reservation's read-side section. */
+	if (q->hdr.seg_max)
+		lfq_elastic_unlock(q);
 	if (lfq_unlikely(wake) && q->wakeups)
 		q->backend->wake(q, LFQ_WAKE_CONSUMER);
 	return 0;
@@ -85,6 +89,16 @@ int lfq_record_reserve(struct lfq *q, uint32_t len, void **payload)
 	/* An unfinished reservation would hold the consumer back. */
 	if (lfq_unlikely(q->prod.rec.resv.len))
 		lfq_rec_publish_resv(q, 0);
+	if (q->hdr.seg_max) {
+		/* A full segment gives way to the next (lfq_segment.h). */
+		err = lfq_elastic_reserve(q, len, payload);
+		if (lfq_likely(err > 0))
+			return 0;
+		q->prod.rec.resv.len = 0;
+		__atomic_fetch_add(&q->ring.prod->full_events, 1,
+				   __ATOMIC_RELAXED);
+		return err;
+	}
 	*payload = lfq_rec_reserve(p, len, &q->prod.rec.resv);
 	if (lfq_unlikely(p->overwritten)) {
 		__atomic_fetch_add(&q->ring.prod->overwritten, p->overwritten,
@@ -121,16 +135,19 @@ static void lfq_rec_wake_producers(struct lfq *q)
 int lfq_record_peek(struct lfq *q, const void **payload)
 {
 	struct lfq_rec_cons *c = &q->cons.rec;
-	int err = lfq_rec_cons_check(q);
+	int err = lfq_rec_cons_check(q), lost = 0;
 	uint32_t len = 0;
 
 	*payload = NULL;
 	if (lfq_unlikely(err))
 		return err;
-	*payload = lfq_rec_peek(c, &len);
-	lfq_rec_wake_producers(q);
-	if (lfq_likely(*payload))
-		return (int)len;
+	do {
+		*payload = lfq_rec_peek(c, &len);
+		lfq_rec_wake_producers(q);
+		if (lfq_likely(*payload))
+			return (int)len;
+		/* Elastic: a segment drained to its seal gives way. */
+	} while (q->hdr.seg_max && lfq_elastic_cons_next(q, &lost));
 	/* Only this consumer writes empty_events: a plain increment. */
 	lfq_store_relaxed(&q->ring.cons->empty_events,
 			  q->ring.cons->empty_events + 1);
@@ -151,11 +168,9 @@ int lfq_record_release(struct lfq *q)
 int lfq_record_consume(struct lfq *q, uint32_t max, lfq_record_fn fn, void *ctx)
 {
 	struct lfq_rec_cons *c = &q->cons.rec;
-	int err = lfq_rec_cons_check(q);
+	int err = lfq_rec_cons_check(q), lost = 0;
 	struct lfq_rec_batch b;
-	const void *rec;
-	__u64 off = 0;
-	uint32_t len, n = 0;
+	int n;
 
 	if (lfq_unlikely(err))
 		return err;
@@ -165,21 +180,17 @@ int lfq_record_consume(struct lfq *q, uint32_t max, lfq_record_fn fn, void *ctx)
 	 * discarded ones before it.
 	 */
 	c->held = 0;
-	if (!lfq_rec_peek_batch(c, max, &b)) {
+	while (!lfq_rec_peek_batch(c, max, &b)) {
 		lfq_rec_release_batch(c, &b);	/* discards only, if any */
 		lfq_rec_wake_producers(q);
-		return 0;
+		/* Elastic: a segment drained to its seal gives way. */
+		if (!q->hdr.seg_max || !lfq_elastic_cons_next(q, &lost))
+			return 0;
 	}
-	while ((rec = lfq_rec_batch_next(&b, &off, &len))) {
-		n++;
-		if (fn(ctx, rec, len)) {
-			lfq_rec_batch_cut(&b, off);
-			break;
-		}
-	}
+	n = lfq_rec_batch_hand(&b, fn, ctx);
 	lfq_rec_release_batch(c, &b);
 	lfq_rec_wake_producers(q);
-	return (int)n;
+	return n;
 }
 
 int lfq_record_snapshot(struct lfq *q, void *buf, size_t size,

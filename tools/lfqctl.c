@@ -32,7 +32,8 @@ static const char usage_text[] =
 "                             1024 slots, mode 0600); it lives until unlinked.\n"
 "                             --elastic: segments of --slots slots, MIN kept\n"
 "                             at rest, MAX at most; --records: a record queue\n"
-"                             of a BYTES ring (records of any size);\n"
+"                             of a BYTES ring (records of any size; with\n"
+"                             --elastic, segments of BYTES);\n"
 "                             --overwrite: with --records, a flight recorder\n"
 "                             (producers overwrite the oldest records)\n"
 "  attach-test NAME           attach as producer and as consumer, push one\n"
@@ -208,7 +209,11 @@ static int cmd_create(int argc, char **argv)
 	err = lfq_create(&p, &q);
 	if (err)
 		return fail("create", argv[optind], err);
-	if (p.flags & LFQ_CREATE_RECORDS)
+	if ((p.flags & LFQ_CREATE_RECORDS) && (p.flags & LFQ_CREATE_ELASTIC))
+		printf("created %s: id %d, %s, records, elastic: %u to %u segments of %u bytes, mode %04o\n",
+		       argv[optind], lfq_id(q), type_name(p.type), p.seg_min,
+		       p.seg_max, p.slot_count, p.mode);
+	else if (p.flags & LFQ_CREATE_RECORDS)
 		printf("created %s: id %d, %s, records in a %u-byte ring%s, mode %04o\n",
 		       argv[optind], lfq_id(q), type_name(p.type),
 		       p.slot_count, p.flags & LFQ_CREATE_OVERWRITE ?

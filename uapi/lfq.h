@@ -75,14 +75,16 @@
 /*
  * A record queue: records of 1 byte to LFQ_REC_MAX_LEN(ring bytes), each
  * behind an 8-byte header, one after another in a ring of bytes
- * (slot_size must be 1 and slot_count is the ring's bytes; SPSC or MPSC,
- * not elastic). The protocol is kmod/proto/lfq_rec.h in the lfq sources;
+ * (slot_size must be 1 and slot_count is the ring's bytes; SPSC or MPSC;
+ * with LFQ_CREATE_ELASTIC each segment is such a ring, of slot_count
+ * bytes, and a record that does not fit the rest of the producers'
+ * segment goes in the next one). The protocol is kmod/proto/lfq_rec.h in the lfq sources;
  * liblfq's lfq_rec_*() and the kernel's lfq_queue_rec_*() use it.
  */
 #define LFQ_CREATE_RECORDS	(1u << 3)
 /*
  * A record queue in overwrite mode (with LFQ_CREATE_RECORDS, not with
- * LFQ_CREATE_BLOCK): the flight recorder. A producer that finds the ring
+ * LFQ_CREATE_BLOCK nor LFQ_CREATE_ELASTIC): the flight recorder. A producer that finds the ring
  * full overwrites the oldest committed records, counted in
  * lfq_stats.overwritten, and fails (a drop) only when the oldest record is
  * still being written or is held by the consumer. The consumer never gets

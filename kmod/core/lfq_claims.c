@@ -320,6 +320,9 @@ static u64 lfq_orphans_walk_rec(struct lfq_claims *c, unsigned int n,
 again:
 	/* ORDERING rec-release: what the consumer released is passed. */
 	pos = smp_load_acquire(r->tail) & ~7ull;
+	/* HOSTILE MEMORY: a segment's records start at its base. */
+	if (r->segment && (s64)(pos - r->base) < 0)
+		pos = r->base;
 	if ((s64)(end - pos) <= 0)
 		return found;
 	done = 0;
@@ -372,6 +375,16 @@ again:
 		pos = rend;
 	}
 	return found;
+}
+
+/* One live segment of an elastic record queue: walk it to its own head. */
+static void lfq_orphans_walk_seg(const struct lfq_ring_loc *r, u64 head,
+				 void *arg)
+{
+	struct lfq_orphans_walk *w = arg;
+	u64 end = (s64)(w->end - head) > 0 ? head : w->end;
+
+	w->found += lfq_orphans_walk_rec(w->c, w->n, r, end, &w->retry);
 }
 
 /*
@@ -460,11 +473,13 @@ static bool lfq_orphans_scan(struct lfq_queue *q)
 	w.n = lfq_claims_snapshot(q);
 	w.retry = retry;
 	w.end = (s64)(w.c->horizon - head) > 0 ? head : w.c->horizon;
-	if (q->ring.records)
+	if (q->el)
+		lfq_seg_walk(q->el, q->ring.records ? lfq_orphans_walk_seg :
+						      lfq_orphans_scan_seg,
+			     &w);
+	else if (q->ring.records)
 		w.found = lfq_orphans_walk_rec(w.c, w.n, &q->ring, w.end,
 					       &w.retry);
-	else if (q->el)
-		lfq_seg_walk(q->el, lfq_orphans_scan_seg, &w);
 	else
 		w.found = lfq_orphans_scan_ring(w.c, w.n, &q->ring, w.end,
 						&w.retry);
@@ -505,7 +520,7 @@ static void lfq_claims_bury_one(struct lfq_queue *q, unsigned int i)
 {
 	struct lfq_claims *c = q->claims;
 	const struct lfq_ring_loc *r = &q->ring;
-	u64 tail = READ_ONCE(*r->tail) & ~7ull, size = r->slot_count;
+	u64 tail, size = r->slot_count;
 	struct lfq_claim_range cl;
 	struct lfq_dead_claim *d;
 	unsigned int k, free = LFQ_DEAD_CLAIMS;
@@ -514,15 +529,20 @@ static void lfq_claims_bury_one(struct lfq_queue *q, unsigned int i)
 	lockdep_assert_held(&c->lock);
 	if (!r->records)
 		return;
+	/* An elastic queue's consumer reads one of its segments. */
+	tail = q->el ? lfq_seg_consumed(q->el) : READ_ONCE(*r->tail) & ~7ull;
 	lfq_claim_read(&cl, &r->prod->claims[i]);
 	won = cl.start & LFQ_REC_CLAIM_WON;
 	cl.start &= ~LFQ_REC_CLAIM_WON;
 	/* Empty, passed, or committed: no record to recover there. */
 	if ((s64)(cl.end - cl.start) <= 0 || (s64)(cl.end - tail) <= 0 ||
-	    (cl.start & 7) ||
-	    lfq_rec_hdr_state(READ_ONCE(*lfq_rec_hdr_at(r, cl.start)),
-			      cl.start, lfq_rec_order(size),
-			      lfq_rec_max_len(size)) > 0)
+	    (cl.start & 7))
+		return;
+	/* An elastic queue's header is in the segment that holds it. */
+	if (q->el ? lfq_seg_rec_committed(q->el, cl.start) :
+		    lfq_rec_hdr_state(READ_ONCE(*lfq_rec_hdr_at(r, cl.start)),
+				      cl.start, lfq_rec_order(size),
+				      lfq_rec_max_len(size)) > 0)
 		return;
 	for (k = 0; k < LFQ_DEAD_CLAIMS; k++) {
 		d = &c->dead[k];
@@ -810,6 +830,9 @@ void lfq_kclaim_unmark(struct lfq_queue *q, u32 index)
  * @start:	the range's first byte index.
  * @end:	one past its last.
  *
+ * On an elastic queue the ring is the producer's segment: records held in
+ * older segments (below its base) are in other memory, and never refuse.
+ *
  * Kernel claims live in kernel memory: the ranges are exact. Processes'
  * records in flight are not protected from a forged tail this way (their
  * claims are in the producer page, written by them, and stay set after
@@ -848,6 +871,9 @@ int lfq_kclaims_lap_guard(void *ctx, u64 start, u64 end)
 		if (!(s & LFQ_REC_CLAIM_WON))
 			continue;
 		s &= ~LFQ_REC_CLAIM_FLAGS;
+		/* An older segment's record: another segment's bytes. */
+		if ((s64)(s - g->base) < 0)
+			continue;
 		if ((s64)(e - s) > 0 && (s64)(floor - s) > 0) {
 			atomic64_inc(&g->q->lap_refused);
 			return 0;

@@ -32,10 +32,14 @@ void lfq_kclaim_give(struct lfq_queue *q, u32 index);
  * struct lfq_kguard - what lfq_kclaims_lap_guard() is asked with.
  * @q:		the record queue.
  * @self:	the asking producer's kernel claim (its own range is skipped).
+ * @base:	where the ring asked about begins its life: 0, or an elastic
+ *		segment's base (records held in older segments are in other
+ *		memory, and skipped).
  */
 struct lfq_kguard {
 	struct lfq_queue *q;
 	u32 self;
+	u64 base;
 };
 
 void lfq_kclaim_unmark(struct lfq_queue *q, u32 index);

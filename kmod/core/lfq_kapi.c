@@ -7,9 +7,9 @@
  * counts a drop: kernel producers never wait. A sleeping consumer is
  * woken through irq_work, which is safe from every one of those contexts.
  *
- * Record queues (LFQ_CREATE_RECORDS, MPSC) take records of any size up to
- * their limit the same way: lfq_queue_rec_reserve(), then
- * lfq_queue_rec_commit() or lfq_queue_rec_discard().
+ * Record queues (LFQ_CREATE_RECORDS, MPSC, fixed or elastic) take records
+ * of any size up to their limit the same way: lfq_queue_rec_reserve(),
+ * then lfq_queue_rec_commit() or lfq_queue_rec_discard().
  *
  * The ring's control words live in user-writable pages: HOSTILE MEMORY
  * H1-H6 (proto/lfq_rules.h) keep every kernel write inside the queue and
@@ -75,6 +75,46 @@ static void lfq_kapi_wait_link(struct lfq_elastic *el, struct lfq_seg *s)
 }
 
 /*
+ * A reservation in @s failed: the segment to try next, or NULL to drop.
+ * @need: a record's bytes (lfq_rec_size()), or 0 for slots. A segment
+ * that refused with room left (contended, or held by the lap guard) is no
+ * reason to grow: NULL. A full one is sealed and the next one followed or
+ * linked; @s again when a reservation moved its head first, or while
+ * another producer links. Preemption disabled (ORDERING seg-grace).
+ */
+static struct lfq_seg *lfq_kapi_seg_next(struct lfq_elastic *el,
+					 struct lfq_seg *s, u64 need)
+{
+	struct lfq_seg *n;
+	int err;
+	u64 v;
+
+	/* HOSTILE MEMORY H1: one read, used to seal or as an end. */
+	v = READ_ONCE(*s->ring.head);
+	if (!lfq_seg_sealed(v) &&
+	    !(need ? lfq_rec_seg_full(&s->ring, v, need) :
+		     lfq_seg_full(&s->ring, v)))
+		return NULL;
+	/*
+	 * A record segment with room left for smaller records is sealed
+	 * only if the queue can go on after it: sealed for nothing, it
+	 * would drop every record until the consumer made room.
+	 */
+	if (need && !lfq_seg_sealed(v) && !lfq_seg_full(&s->ring, v) &&
+	    !lfq_seg_may_grow(el, s))
+		return NULL;
+	if (!lfq_seg_seal(&s->ring, v))
+		return s;	/* a reservation moved the head */
+	n = lfq_seg_advance(el, s, &err);
+	if (n)
+		return n;
+	if (err != -EAGAIN)
+		return NULL;	/* at seg_max, or no spare: drop */
+	lfq_kapi_wait_link(el, s);
+	return s;
+}
+
+/*
  * Reserve in an elastic queue: in the producers' segment, or, when it is
  * full, in the next one (linked with a spare from the pool: no
  * allocation). Returns with preemption disabled on success, an RCU
@@ -87,14 +127,13 @@ static void *lfq_kapi_reserve_elastic(struct lfq_queue *q,
 {
 	struct lfq_elastic *el = q->el;
 	struct lfq_mpsc_prod p;
-	struct lfq_seg *s, *n;
-	int tries, err;
+	struct lfq_seg *s;
+	int tries;
 	void *span;
-	u64 v;
 
 	preempt_disable();
 	s = lfq_seg_producer(el);
-	for (tries = 0; tries < LFQ_KAPI_SEG_TRIES; tries++) {
+	for (tries = 0; s && tries < LFQ_KAPI_SEG_TRIES; tries++) {
 		lfq_kapi_view(&s->ring, &p);
 		lfq_mpsc_prod_set_claim(&p, claim->claim);
 		span = lfq_mpsc_reserve(&p, want, r);
@@ -102,20 +141,7 @@ static void *lfq_kapi_reserve_elastic(struct lfq_queue *q,
 			r->seg = s;
 			return span;
 		}
-		/* HOSTILE MEMORY H1: one read, used to seal or as an end. */
-		v = READ_ONCE(*s->ring.head);
-		if (!lfq_seg_sealed(v) && !lfq_seg_full(&s->ring, v))
-			break;		/* contended or held by the lap guard */
-		if (!lfq_seg_seal(&s->ring, v))
-			continue;	/* a reservation moved the head */
-		n = lfq_seg_advance(el, s, &err);
-		if (n) {
-			s = n;
-			continue;
-		}
-		if (err != -EAGAIN)
-			break;		/* at seg_max, or no spare: drop */
-		lfq_kapi_wait_link(el, s);
+		s = lfq_kapi_seg_next(el, s, 0);
 	}
 	preempt_enable();
 	return NULL;
@@ -218,6 +244,29 @@ void lfq_queue_discard(struct lfq_queue *q, const struct lfq_mpsc_resv *r)
 }
 EXPORT_SYMBOL_GPL(lfq_queue_discard);
 
+/*
+ * A kernel record producer's view of @ring (the queue's, or a segment's):
+ * bounded tries and zeroing, claim @claim (index @self), and the lap guard
+ * (HOSTILE MEMORY H6: never onto another kernel producer's record).
+ */
+static void lfq_kapi_rec_view(struct lfq_queue *q,
+			      const struct lfq_ring_loc *ring, u32 len,
+			      u32 self, struct lfq_mpsc_claim *claim,
+			      struct lfq_rec_prod *p, struct lfq_kguard *g)
+{
+	struct lfq_rec_ring rr;
+
+	lfq_rec_ring_init(&rr, ring);
+	lfq_rec_prod_init(p, &rr, 1);
+	p->max_tries = LFQ_KAPI_MAX_TRIES;
+	/* Overwrite mode: bounded zeroing, in any context. */
+	p->zero_left = lfq_rec_size(len) + LFQ_KAPI_ZERO_MAX;
+	p->claim = claim;
+	*g = (struct lfq_kguard){ .q = q, .self = self, .base = ring->base };
+	p->lap_guard = lfq_kclaims_lap_guard;
+	p->guard_ctx = g;
+}
+
 /**
  * lfq_queue_rec_reserve() - reserve a record of @len bytes in a record
  * queue.
@@ -240,48 +289,79 @@ EXPORT_SYMBOL_GPL(lfq_queue_discard);
  * another producer's overwrite that does not finish, or is bigger than
  * this reservation may zero (its size and LFQ_KAPI_ZERO_MAX bytes).
  *
+ * On an elastic queue (LFQ_CREATE_ELASTIC) a record that does not fit the
+ * rest of the producers' segment seals it and goes on in the next one,
+ * linked with a spare from the queue's pool, as lfq_queue_reserve() does;
+ * between a successful reservation and its commit or discard preemption
+ * is disabled (an RCU read-side section): the caller must not sleep, and
+ * publishes the record in the same context, before that context ends.
+ * A record that does not fit the rest of a segment seals it only while
+ * the queue may grow (a linked or pooled segment, below seg_max): at the
+ * limit that record drops alone, and smaller ones still fit.
+ *
  * Context: any, NMI included.
  * A forged tail cannot make it reserve over a record another kernel
  * producer is still writing (lfq_kclaims_lap_guard()): it drops instead.
  *
  * Return: the payload, or NULL (and a drop counted) if @len is 0 or
- * beyond the limit, the ring has no room for it (or a forged tail would
- * put it on a record a kernel producer still writes), the shared head kept
+ * beyond the limit, the ring has no room for it (an elastic queue: at
+ * seg_max segments, or without a spare; or a forged tail would put it on
+ * a record a kernel producer still writes), the shared head kept
  * changing under LFQ_KAPI_MAX_TRIES attempts, or every kernel claim is
  * in use; NULL without a drop if @q is not an MPSC record queue.
  */
 void *lfq_queue_rec_reserve(struct lfq_queue *q, u32 len,
 			    struct lfq_rec_kresv *r)
 {
-	struct lfq_rec_ring ring;
+	const struct lfq_ring_loc *ring = &q->ring;
+	struct lfq_mpsc_claim *claim;
+	struct lfq_seg *s = NULL;
 	struct lfq_rec_prod p;
 	struct lfq_kguard g;
-	void *span;
+	void *span = NULL;
+	int tries;
 
 	r->resv.len = 0;
+	r->seg = NULL;
 	if (unlikely(!q->ring.records || q->hdr.type != LFQ_TYPE_MPSC))
 		return NULL;
-	lfq_rec_ring_init(&ring, &q->ring);
-	lfq_rec_prod_init(&p, &ring, 1);
-	p.max_tries = LFQ_KAPI_MAX_TRIES;
-	/* Overwrite mode: bounded zeroing, in any context. */
-	p.zero_left = lfq_rec_size(len) + LFQ_KAPI_ZERO_MAX;
-	p.claim = lfq_kclaim_take(q, &r->claim);
-	/* HOSTILE MEMORY H6: never onto another kernel producer's record. */
-	g = (struct lfq_kguard){ .q = q, .self = r->claim };
-	p.lap_guard = lfq_kclaims_lap_guard;
-	p.guard_ctx = &g;
+	/* Before any segment is judged full for it: it fits none. */
+	if (unlikely(!len || len > lfq_rec_max_len(q->hdr.slot_count))) {
+		atomic64_inc(&q->dropped);
+		return NULL;
+	}
+	claim = lfq_kclaim_take(q, &r->claim);
+	p.overwritten = 0;
 	/*
 	 * Preemption off from our claim's range to its compare-and-swap and
-	 * the mark that it won: others' lap guards see the mark at once.
+	 * the mark that it won: others' lap guards see the mark at once. On
+	 * an elastic queue until the record is published: an RCU read-side
+	 * section, the segment is not reused under us (ORDERING seg-grace).
 	 */
 	preempt_disable();
-	span = p.claim ? lfq_rec_reserve(&p, len, &r->resv) : NULL;
-	preempt_enable();
+	if (q->el) {
+		s = lfq_seg_producer(q->el);
+		ring = &s->ring;
+	}
+	/* An elastic queue: a full segment gives way to the next one. */
+	for (tries = 0; claim && tries < LFQ_KAPI_SEG_TRIES; tries++) {
+		lfq_kapi_rec_view(q, ring, len, r->claim, claim, &p, &g);
+		span = lfq_rec_reserve(&p, len, &r->resv);
+		if (span || !s)
+			break;
+		s = lfq_kapi_seg_next(q->el, s, lfq_rec_size(len));
+		if (!s)
+			break;
+		ring = &s->ring;
+	}
+	if (span && s)
+		r->seg = s;	/* preemption stays off to the publish */
+	else
+		preempt_enable();
 	if (unlikely(p.overwritten))
 		atomic64_add(p.overwritten, &q->overwritten);
 	if (unlikely(!span)) {
-		if (p.claim)
+		if (claim)
 			lfq_kclaim_give(q, r->claim);
 		r->resv.len = 0;
 		atomic64_inc(&q->dropped);
@@ -300,7 +380,10 @@ static void lfq_kapi_rec_publish(struct lfq_queue *q,
 
 	if (!r->resv.len)
 		return;
-	lfq_rec_ring_init(&ring, &q->ring);
+	/* An elastic reservation is published where it was made. */
+	WARN_ON_ONCE(r->seg && preemptible());
+	lfq_rec_ring_init(&ring, r->seg ? &((struct lfq_seg *)r->seg)->ring :
+					  &q->ring);
 	lfq_rec_prod_init(&p, &ring, 1);
 	/* Not held from here: the lap guard lets the ring past it. */
 	lfq_kclaim_unmark(q, r->claim);
@@ -308,6 +391,10 @@ static void lfq_kapi_rec_publish(struct lfq_queue *q,
 		      lfq_rec_discard(&p, &r->resv);
 	lfq_kclaim_give(q, r->claim);
 	r->resv.len = 0;
+	/* The end of the read-side section lfq_queue_rec_reserve() began. */
+	if (r->seg)
+		preempt_enable();
+	r->seg = NULL;
 	if (wake)
 		irq_work_queue(&q->wake_work);
 }

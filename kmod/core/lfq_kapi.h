@@ -63,10 +63,13 @@ void lfq_queue_discard(struct lfq_queue *q, const struct lfq_mpsc_resv *r);
  * queue (LFQ_CREATE_RECORDS) until its commit or discard.
  * @resv:	where it is and its length (0: nothing reserved).
  * @claim:	the kernel claim it holds (crash safety of the others).
+ * @seg:	an elastic queue: the segment it is in (struct lfq_seg);
+ *		else NULL.
  */
 struct lfq_rec_kresv {
 	struct lfq_rec_resv resv;
 	u32 claim;
+	void *seg;
 };
 
 void *lfq_queue_rec_reserve(struct lfq_queue *q, u32 len,

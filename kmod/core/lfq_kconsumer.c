@@ -5,7 +5,8 @@
  * in order from an SPSC or MPSC queue, or its share of them from an MPMC
  * queue whose other consumers may be processes; and sleeps when it is
  * empty. Record queues (LFQ_CREATE_RECORDS) have their own peek, release
- * and batch consume (lfq_consumer_rec_*()), overwrite mode included.
+ * and batch consume (lfq_consumer_rec_*()), in overwrite mode and on
+ * elastic queues too.
  *
  * The producer side, and an MPMC queue's claim index and release words,
  * live in user-writable pages: by HOSTILE MEMORY H1-H5
@@ -42,10 +43,16 @@ static u64 lfq_consumer_tail(const struct lfq_consumer *c)
 static void lfq_consumer_bind(struct lfq_consumer *c,
 			      const struct lfq_ring_loc *ring)
 {
-	if (c->q->hdr.type == LFQ_TYPE_MPSC)
+	struct lfq_rec_ring rr;
+
+	if (c->q->ring.records) {
+		lfq_rec_ring_init(&rr, ring);
+		lfq_rec_cons_rebind(&c->rec, &rr);
+	} else if (c->q->hdr.type == LFQ_TYPE_MPSC) {
 		lfq_mpsc_cons_init(&c->mpsc, ring);
-	else
+	} else {
 		lfq_spsc_cons_init(&c->spsc, ring);
+	}
 }
 
 /* An MPMC consumer: a claim record of its own, the view with its tries. */
@@ -86,18 +93,12 @@ static int lfq_consumer_init_mpmc(struct lfq_consumer *c, struct lfq_queue *q)
  */
 int lfq_consumer_init(struct lfq_consumer *c, struct lfq_queue *q)
 {
-	struct lfq_rec_ring rr;
-
-	if (q->ring.records) {
-		c->q = q;
-		c->seg = NULL;
-		lfq_rec_ring_init(&rr, &q->ring);
-		lfq_rec_cons_init(&c->rec, &rr);
-		return 0;
-	}
 	if (q->hdr.type == LFQ_TYPE_MPMC)
 		return lfq_consumer_init_mpmc(c, q);
 	c->q = q;
+	/* A record consumer's counts start here (lfq_consumer_bind()). */
+	if (q->ring.records)
+		c->rec = (struct lfq_rec_cons){};
 	c->seg = q->el ? lfq_seg_consumer_start(q->el) : NULL;
 	lfq_consumer_bind(c, c->seg ? &c->seg->ring : &q->ring);
 	return 0;
@@ -122,9 +123,7 @@ void lfq_consumer_fini(struct lfq_consumer *c)
 		/* A record peeked stays in the ring; tail is given back. */
 		c->rec.held = 0;
 		lfq_rec_disown(&c->rec);
-		return;
-	}
-	if (c->q->hdr.type == LFQ_TYPE_MPMC) {
+	} else if (c->q->hdr.type == LFQ_TYPE_MPMC) {
 		/* Held and never released: lost, as a dead consumer's. */
 		if (h->take.count)
 			atomic64_add(h->take.count - h->done, &c->q->lost);
@@ -140,6 +139,27 @@ void lfq_consumer_fini(struct lfq_consumer *c)
 	c->seg = NULL;
 }
 EXPORT_SYMBOL_GPL(lfq_consumer_fini);
+
+/*
+ * An elastic queue's consumer found nothing: if its segment is drained to
+ * its seal, go on in the next one. Returns true if it moved.
+ */
+static bool lfq_consumer_next_seg(struct lfq_consumer *c)
+{
+	struct lfq_seg *n;
+
+	if (!c->seg || !lfq_seg_drained(&c->seg->ring, lfq_consumer_tail(c)))
+		return false;
+	n = lfq_seg_consumer_next(c->q->el, c->seg);
+	if (!n)
+		return false;
+	c->seg = n;
+	lfq_consumer_bind(c, &n->ring);
+	/* HOSTILE MEMORY: a record segment is new to us: read from its base. */
+	if (c->q->ring.records)
+		c->rec.tail = n->ring.base;
+	return true;
+}
 
 /* Peek in the ring being read, waking producers a skip freed space for. */
 static const void *lfq_consumer_peek_ring(struct lfq_consumer *c, u32 want,
@@ -179,24 +199,17 @@ static const void *lfq_consumer_peek_ring(struct lfq_consumer *c, u32 want,
 const void *lfq_consumer_peek(struct lfq_consumer *c, u32 want, u32 *got)
 {
 	const void *span;
-	struct lfq_seg *n;
+	u32 moves = 0;
 
 	*got = 0;
 	if (c->q->ring.records)
 		return NULL;	/* lfq_consumer_rec_peek() */
-	for (;;) {
+	/* HOSTILE MEMORY H5: seg_max moves per call at most. */
+	do {
 		span = lfq_consumer_peek_ring(c, want, got);
-		if (span || !c->seg)
-			return span;
-		/* Empty: a segment drained to its seal gives way to the next. */
-		if (!lfq_seg_drained(&c->seg->ring, lfq_consumer_tail(c)))
-			return NULL;
-		n = lfq_seg_consumer_next(c->q->el, c->seg);
-		if (!n)
-			return NULL;
-		c->seg = n;
-		lfq_consumer_bind(c, &n->ring);
-	}
+	} while (!span && moves++ < c->q->hdr.seg_max &&
+		 lfq_consumer_next_seg(c));
+	return span;
 }
 EXPORT_SYMBOL_GPL(lfq_consumer_peek);
 
@@ -295,12 +308,17 @@ static void lfq_consumer_rec_wake(struct lfq_consumer *c)
 const void *lfq_consumer_rec_peek(struct lfq_consumer *c, u32 *len)
 {
 	const void *p;
+	u32 moves = 0;
 
 	*len = 0;
 	if (!c->q->ring.records)
 		return NULL;
-	p = lfq_rec_peek(&c->rec, len);
-	lfq_consumer_rec_wake(c);
+	/* HOSTILE MEMORY H5: seg_max moves per call at most. */
+	do {
+		p = lfq_rec_peek(&c->rec, len);
+		lfq_consumer_rec_wake(c);
+	} while (!p && moves++ < c->q->hdr.seg_max &&
+		 lfq_consumer_next_seg(c));
 	return p;
 }
 EXPORT_SYMBOL_GPL(lfq_consumer_rec_peek);
@@ -343,23 +361,23 @@ int lfq_consumer_rec_consume(struct lfq_consumer *c, u32 max,
 			     void *ctx)
 {
 	struct lfq_rec_batch b;
-	const void *rec;
-	u64 off = 0;
-	u32 len;
-	int n = 0;
+	u32 moves = 0;
+	int n;
 
 	if (!c->q->ring.records || !max || !fn)
 		return -EINVAL;
 	c->rec.held = 0;
-	if (lfq_rec_peek_batch(&c->rec, max, &b)) {
-		while ((rec = lfq_rec_batch_next(&b, &off, &len))) {
-			n++;
-			if (fn(ctx, rec, len)) {
-				lfq_rec_batch_cut(&b, off);
-				break;
-			}
-		}
+	for (;;) {
+		if (lfq_rec_peek_batch(&c->rec, max, &b))
+			break;
+		/* Discarded records only, if any; then the next segment. */
+		lfq_rec_release_batch(&c->rec, &b);
+		lfq_consumer_rec_wake(c);
+		/* HOSTILE MEMORY H5: seg_max moves per call at most. */
+		if (moves++ >= c->q->hdr.seg_max || !lfq_consumer_next_seg(c))
+			return 0;
 	}
+	n = lfq_rec_batch_hand(&b, fn, ctx);
 	lfq_rec_release_batch(&c->rec, &b);
 	lfq_consumer_rec_wake(c);
 	return n;

@@ -3,12 +3,12 @@
  * lfq_seg.c - the segments of an elastic queue in the kernel, by the
  * protocol of proto/lfq_segment.h (modelled in tests/model/segments.pml).
  *
- * Memory. A segment is its commit words (MPSC) and its slots, vmapped as
- * commit words, slots, slots again, charged to the creator's memory cgroup
- * and user. Its head and tail words live in the queue's word arrays (one
- * cache line each), its table entry in the read-only segment table. It
- * keeps one frame (its place in every mapping of the queue) from
- * allocation to free.
+ * Memory. A segment is its commit words (MPSC slots) and its slots (a
+ * record queue's: its bytes), vmapped as commit words, slots, slots
+ * again, charged to the creator's memory cgroup and user. Its head and
+ * tail words live in the queue's word arrays (one cache line each), its
+ * table entry in the read-only segment table. It keeps one frame (its
+ * place in every mapping of the queue) from allocation to free.
  *
  * The pool. Producers may run in NMI, so they never allocate: a producer
  * that must grow the queue takes a spare segment from a bitmap of frames
@@ -430,6 +430,30 @@ struct lfq_seg *lfq_seg_advance(struct lfq_elastic *el, struct lfq_seg *s,
 	return n;
 }
 
+/**
+ * lfq_seg_may_grow() - whether a segment after @s can be had now: one is
+ * linked, or a spare is pooled below seg_max. An empty pool has the work
+ * refill it (a producer found it empty).
+ * @el:		the queue's segments.
+ * @s:		the producers' segment.
+ *
+ * Context: any, NMI included; in an RCU read-side section.
+ * Return: true if lfq_seg_advance() would likely succeed (it may still
+ * lose a race for the spare).
+ */
+bool lfq_seg_may_grow(struct lfq_elastic *el, struct lfq_seg *s)
+{
+	if (lfq_seg_next(&el->meta[s->frame], el->seg_max) >= 0)
+		return true;
+	if (atomic_read(&el->live) >= el->seg_max)
+		return false;
+	if (atomic_read(&el->pooled) > 0)
+		return true;
+	atomic_set(&el->starved, 1);
+	lfq_seg_kick(el);
+	return false;
+}
+
 /*
  * Room for a producer in process context that could not grow (@why:
  * -ENOSPC, seg_max segments live; -ENOMEM, no spare). A process consumer's
@@ -479,7 +503,12 @@ static int lfq_seg_grow_once(struct lfq_elastic *el, struct lfq_seg *s)
 	u64 v;
 
 	v = READ_ONCE(*s->ring.head);
-	/* Not full (any more): the producer goes on here. */
+	/*
+	 * Not full (any more): the producer goes on here. A record producer
+	 * seals its segment itself before it asks (only it knows the length
+	 * that did not fit); unsealed, a record segment is full only with
+	 * no byte free.
+	 */
 	if (!lfq_seg_sealed(v) && !lfq_seg_full(&s->ring, v))
 		return s->frame;
 	if (!lfq_seg_seal(&s->ring, v))
@@ -681,6 +710,8 @@ u32 lfq_seg_ready_space(struct lfq_elastic *el, u32 max, bool arm)
 	if (atomic_read(&el->live) < el->seg_max)
 		return el->q->hdr.slot_count;
 	rcu_read_lock();
+	/* At seg_max: retire what a process consumer left, for the waiter. */
+	lfq_seg_kick_drained(el);
 	s = lfq_seg_newest(el);
 	if (!lfq_seg_sealed(READ_ONCE(*s->ring.head)))
 		n = lfq_ready_space(&s->ring, max, false);
@@ -747,7 +778,15 @@ static void lfq_seg_reclaim(struct lfq_elastic *el)
 		/* HOSTILE MEMORY H1: a lie only retires the liar's data. */
 		if (READ_ONCE(*s->ring.tail) != end)
 			break;
-		if (el->q->hdr.type == LFQ_TYPE_MPSC &&
+		/*
+		 * Slots: every reservation published. A record segment has
+		 * no commit words: the consumer passes only published
+		 * records, and kernel producers are covered by the grace
+		 * period; a consumer that lies about its tail can make a
+		 * process producer's record land in the frame's next life
+		 * (the consumer checks every header it reads).
+		 */
+		if (el->q->hdr.type == LFQ_TYPE_MPSC && !el->q->ring.records &&
 		    !lfq_seg_committed(&s->ring, end))
 			break;
 		/*
@@ -801,6 +840,16 @@ static void lfq_seg_retire_work(struct work_struct *work)
 
 	mutex_lock(&el->lock);
 	WRITE_ONCE(*s->ring.head, LFQ_SEG_SEALED);
+	/*
+	 * A record segment's next life starts zeroed: no header kept from
+	 * this one, however many laps on, can read as committed there
+	 * (the bytes past a seal and a long-pooled frame are never
+	 * refreshed otherwise). Nobody reaches the segment now (ORDERING
+	 * seg-grace), and its sealed head stops a process producer that
+	 * still holds the frame.
+	 */
+	if (el->q->ring.records)
+		memset(s->ring.data, 0, (size_t)el->data_pages << PAGE_SHIFT);
 	WRITE_ONCE(el->meta[s->frame].next, 0);
 	WRITE_ONCE(el->meta[s->frame].state, LFQ_SEG_FREE);
 	lfq_pool_push(el, s);
@@ -889,6 +938,62 @@ static void lfq_seg_kick_work(struct irq_work *work)
 }
 
 /**
+ * lfq_seg_rec_committed() - whether the record at @pos of an elastic
+ * record queue is committed (or discarded): its header, in the live
+ * segment that holds @pos, is of its lap.
+ * @el:		the queue's segments.
+ * @pos:	a byte index (from a claim: HOSTILE MEMORY, only an index).
+ *
+ * Context: any but NMI.
+ * Return: true if it is; false if not, or if no live segment holds @pos.
+ */
+bool lfq_seg_rec_committed(struct lfq_elastic *el, u64 pos)
+{
+	u64 size = el->q->hdr.slot_count, end, h;
+	struct lfq_seg *s;
+	bool ret = false;
+	int next;
+	u32 i;
+
+	rcu_read_lock();
+	s = rcu_dereference(el->cseg);
+	for (i = 0; s && i < el->seg_max; i++) {
+		end = lfq_seg_end(READ_ONCE(*s->ring.head));
+		if ((s64)(pos - s->ring.base) >= 0 && (s64)(end - pos) > 0) {
+			/* ORDERING rec-commit: pairs with the header's store. */
+			h = smp_load_acquire(lfq_rec_hdr_at(&s->ring, pos));
+			ret = lfq_rec_hdr_state(h, pos, lfq_rec_order(size),
+						lfq_rec_max_len(size)) > 0;
+			break;
+		}
+		next = lfq_seg_next(&el->meta[s->frame], el->seg_max);
+		s = next >= 0 ? lfq_seg_at(el, next) : NULL;
+	}
+	rcu_read_unlock();
+	return ret;
+}
+
+/**
+ * lfq_seg_consumed() - where the consumer stands: its index in the segment
+ * it reads (after the ones it drained).
+ * @el:		the queue's segments.
+ *
+ * HOSTILE MEMORY: a user-writable word, for comparing indices only.
+ *
+ * Context: any but NMI.
+ * Return: the index.
+ */
+u64 lfq_seg_consumed(struct lfq_elastic *el)
+{
+	u64 tail;
+
+	rcu_read_lock();
+	lfq_seg_reading(el, &tail);
+	rcu_read_unlock();
+	return tail;
+}
+
+/**
  * lfq_seg_stats() - the segment counters of a queue's statistics.
  * @el:		the queue's segments.
  * @st:		produced, consumed and the segment counters are set.
@@ -896,14 +1001,12 @@ static void lfq_seg_kick_work(struct irq_work *work)
 void lfq_seg_stats(struct lfq_elastic *el, struct lfq_stats *st)
 {
 	struct lfq_seg *s;
-	u64 tail;
 
 	rcu_read_lock();
 	s = lfq_seg_newest(el);
 	st->produced = lfq_seg_end(READ_ONCE(*s->ring.head));
-	lfq_seg_reading(el, &tail);
-	st->consumed = tail;
 	rcu_read_unlock();
+	st->consumed = lfq_seg_consumed(el);
 	st->segments = atomic_read(&el->live);
 	st->segments_peak = atomic_read(&el->peak);
 	st->grows = atomic64_read(&el->grows);

@@ -143,6 +143,9 @@ u32 lfq_seg_ready_data(struct lfq_elastic *el, u32 max, bool arm);
 u32 lfq_seg_ready_space(struct lfq_elastic *el, u32 max, bool arm);
 void lfq_seg_kick(struct lfq_elastic *el);
 void lfq_seg_reclaim_sync(struct lfq_elastic *el);
+u64 lfq_seg_consumed(struct lfq_elastic *el);
+bool lfq_seg_rec_committed(struct lfq_elastic *el, u64 pos);
+bool lfq_seg_may_grow(struct lfq_elastic *el, struct lfq_seg *s);
 void lfq_seg_stats(struct lfq_elastic *el, struct lfq_stats *st);
 
 struct address_space *lfq_seg_mapping(struct lfq_elastic *el);

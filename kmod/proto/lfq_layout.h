@@ -115,8 +115,9 @@ static inline __u64 lfq_page_align(__u64 bytes, __u64 page_size)
  * is sealed for good and the queue goes on in the next: with one there is
  * no next), and seg_max of them hold at most LFQ_ELASTIC_BYTES_MAX bytes
  * of slots; a fixed one has neither. A record queue (LFQ_CREATE_RECORDS)
- * is an SPSC or MPSC ring of slot_count bytes (slot_size 1), fixed; only
- * a record queue may overwrite (LFQ_CREATE_OVERWRITE), and not block.
+ * is an SPSC or MPSC ring of slot_count bytes (slot_size 1), fixed or
+ * elastic (segments of slot_count bytes); only a fixed record queue may
+ * overwrite (LFQ_CREATE_OVERWRITE), and not block.
  *
  * Return: 0, or -EINVAL if any rule is broken.
  */
@@ -135,13 +136,24 @@ static inline int lfq_geometry_check(const struct lfq_geometry *g,
 	    (!(g->flags & LFQ_CREATE_RECORDS) ||
 	     (g->flags & LFQ_CREATE_BLOCK)))
 		return -EINVAL;
-	/* A ring of bytes, SPSC or MPSC, fixed (lfq_rec.h). */
-	if (g->flags & LFQ_CREATE_RECORDS)
-		return g->type == LFQ_TYPE_MPMC || g->slot_size != 1 ||
-		       (g->flags & LFQ_CREATE_ELASTIC) || g->seg_min ||
-		       g->seg_max || !lfq_is_pow2(g->slot_count) ||
-		       bytes > LFQ_DATA_BYTES_MAX || !lfq_is_pow2(page_size) ||
-		       bytes % page_size ? -EINVAL : 0;
+	/*
+	 * A ring of bytes, SPSC or MPSC (lfq_rec.h), fixed or elastic (each
+	 * segment a ring of slot_count bytes); an elastic one grows rather
+	 * than overwrite.
+	 */
+	if (g->flags & LFQ_CREATE_RECORDS) {
+		if (g->type == LFQ_TYPE_MPMC || g->slot_size != 1 ||
+		    !lfq_is_pow2(g->slot_count) ||
+		    bytes > LFQ_DATA_BYTES_MAX || !lfq_is_pow2(page_size) ||
+		    bytes % page_size)
+			return -EINVAL;
+		if (!(g->flags & LFQ_CREATE_ELASTIC))
+			return g->seg_min || g->seg_max ? -EINVAL : 0;
+		return (g->flags & LFQ_CREATE_OVERWRITE) || !g->seg_min ||
+		       g->seg_min > g->seg_max || g->seg_max < 2 ||
+		       g->seg_max > LFQ_SEGS_MAX ||
+		       bytes * g->seg_max > LFQ_ELASTIC_BYTES_MAX ? -EINVAL : 0;
+	}
 	if (g->slot_size < LFQ_SLOT_SIZE_MIN ||
 	    g->slot_size > LFQ_SLOT_SIZE_MAX || g->slot_size % 8)
 		return -EINVAL;
@@ -249,7 +261,8 @@ enum lfq_part {
  * writable, the consumer page, the release words (MPMC) and the segments'
  * tail words only by a consumer, the rest (producer page, commit words,
  * slots, head words, frames) only by a producer; but a record queue's
- * data area by both (its consumer zeroes the records it consumed), and
+ * data area or frames by both (its consumer zeroes the records it
+ * consumed), and
  * in overwrite mode its consumer page by both (producers move tail).
  *
  * Return: the LFQ_ROLE_* bits a file needs one of to map the part
@@ -302,7 +315,7 @@ static inline __u32 lfq_layout_part(const struct lfq_layout *l,
 	default:
 		*off = l->frames_offset;
 		*size = l->seg_max * l->frame_size;
-		return LFQ_ROLE_PRODUCER;
+		return l->records ? LFQ_ROLE_ALL : LFQ_ROLE_PRODUCER;
 	}
 }
 

@@ -349,6 +349,22 @@ static inline void lfq_rec_cons_init(struct lfq_rec_cons *c,
 	c->wake = 0;
 }
 
+/**
+ * lfq_rec_cons_rebind() - move the consumer view to another ring (an
+ * elastic queue's next segment), keeping its counts.
+ * @c:		the view (nothing held).
+ * @r:		the ring.
+ */
+static inline void lfq_rec_cons_rebind(struct lfq_rec_cons *c,
+				       const struct lfq_rec_ring *r)
+{
+	__u64 discarded = c->discarded, corrupt = c->corrupt;
+
+	lfq_rec_cons_init(c, r);
+	c->discarded = discarded;
+	c->corrupt = corrupt;
+}
+
 /* The header word of the record at byte index @pos. */
 static inline __u64 *lfq_rec_hdr(const struct lfq_rec_ring *r, __u64 pos)
 {
@@ -497,8 +513,13 @@ static inline void *lfq_rec_reserve(struct lfq_rec_prod *p, __u32 len,
 		/* HOSTILE MEMORY H5: a bounded number of ways round. */
 		if (lfq_unlikely(p->max_tries && tries++ == p->max_tries))
 			return lfq_rec_unclaim(p);
-		/* HOSTILE MEMORY: an unaligned head is forged. */
-		if (lfq_unlikely(head & 7))
+		/*
+		 * HOSTILE MEMORY: an unaligned head is forged. A sealed one
+		 * (an elastic segment's, ORDERING seg-seal) takes no more
+		 * records: the producer goes on in the next segment
+		 * (tests/model/rec_segments.pml, NO_SEAL_CHECK).
+		 */
+		if (lfq_unlikely(head & (7 | LFQ_SEG_SEALED)))
 			return lfq_rec_unclaim(p);
 		/*
 		 * ORDERING rec-release: pairs with the consumer's release of
@@ -642,8 +663,11 @@ static inline void lfq_rec_tail(struct lfq_rec_cons *c)
 				 c->ring.light);
 	if (lfq_likely(!want))
 		return;
-	/* HOSTILE MEMORY H8: a count to compare, clamped to the ring. */
-	used = lfq_load_relaxed(c->ring.head) - c->tail;
+	/*
+	 * HOSTILE MEMORY H8: a count to compare, clamped to the ring (an
+	 * elastic segment's head may carry its seal).
+	 */
+	used = (lfq_load_relaxed(c->ring.head) & ~LFQ_SEG_SEALED) - c->tail;
 	if (used > c->ring.size)
 		used = c->ring.size;
 	c->wake |= lfq_wake_due(want, (__u32)(c->ring.size - used),
@@ -932,6 +956,36 @@ static inline void lfq_rec_batch_cut(struct lfq_rec_batch *b, __u64 off)
 		at += need;
 	}
 	b->bytes = at;
+}
+
+/**
+ * lfq_rec_batch_hand() - hand a run's records to @fn, in order; a non-zero
+ * return stops after that record and cuts the run there (the rest stays
+ * in the ring for the next call).
+ * @b:		the run (lfq_rec_peek_batch()).
+ * @fn:		called with @ctx, each record's payload and its length.
+ * @ctx:	passed to @fn.
+ *
+ * Return: the records handed to @fn.
+ */
+static inline int lfq_rec_batch_hand(struct lfq_rec_batch *b,
+				     int (*fn)(void *ctx, const void *rec,
+					       __u32 len),
+				     void *ctx)
+{
+	const void *rec;
+	__u64 off = 0;
+	__u32 len;
+	int n = 0;
+
+	while ((rec = lfq_rec_batch_next(b, &off, &len))) {
+		n++;
+		if (fn(ctx, rec, len)) {
+			lfq_rec_batch_cut(b, off);
+			break;
+		}
+	}
+	return n;
 }
 
 /**

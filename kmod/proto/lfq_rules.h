@@ -202,7 +202,11 @@
  *		   hint is inside an RCU read-side section, from reservation
  *		   to commit (kernel producers: preemption disabled).
  *		No producer writes into a segment's next life (mutation
- *		NO_GRACE of tests/model/segments.pml).
+ *		NO_GRACE of tests/model/segments.pml). A record segment is
+ *		zeroed after the grace period, before it is pooled
+ *		(lfq_seg_retire_work(), lfq_local_retired()): its next life
+ *		holds no header of this one (tests/model/rec_segments.pml,
+ *		REUSE_UNDRAINED for the wait).
  * seg-cons	C: every access to the segment it leaves, then the release
  *		   store of the next frame to cons_ctl->seg
  *		   (lfq_elastic_cons_move())
@@ -246,7 +250,9 @@
  *	(lfq_mpsc_lap_free()), so a forged tail cannot make two writers
  *	share a slot (the CVE-2024-41009 class); in a record queue a
  *	kernel producer reserves nothing a lap or more ahead of a record
- *	another kernel producer still holds (lfq_kclaims_lap_guard());
+ *	another kernel producer still holds in the same ring (an elastic
+ *	queue's: in the same segment, from its base up;
+ *	lfq_kclaims_lap_guard());
  * H7	keeps its own copy of the header and the layout, and never reads
  *	them back from the shared header page;
  * H8	reads a need-wakeup flag as a count to compare only, and one no
@@ -266,8 +272,8 @@
  * mapping cannot be made writable later); liblfq maps by the same rule.
  * The wakeup handshake never needs one side to write the other's page:
  * a waker asks the kernel (LFQ_IOC_WAKE) to clear the sleeper's flag.
- * Record queues widen the rule: their consumer writes the data area (it
- * zeroes what it consumed), and in overwrite mode their producers write
+ * Record queues widen the rule: their consumer writes the data area, or
+ * an elastic one's frames (it zeroes what it consumed), and in overwrite mode their producers write
  * the consumer page (they move tail past what they overwrite). A reader
  * (LFQ_ROLE_READER) writes nothing.
  */

@@ -4,8 +4,9 @@
  * the kernel and liblfq. Modelled in tests/model/segments.pml.
  *
  * An elastic queue is a list of segments; each is a ring of slot_count
- * slots run by lfq_spsc.h or lfq_mpsc.h on its own head and tail words,
- * with global indices: a segment's life starts at its base, the index
+ * slots run by lfq_spsc.h or lfq_mpsc.h (a record queue's: of slot_count
+ * bytes, run by lfq_rec.h) on its own head and tail words, with global
+ * indices: a segment's life starts at its base, the index
  * where the segment before it ended. The producers work in the newest
  * segment. One that finds it full:
  *   1. seals it: LFQ_SEG_SEALED in its head word (SPSC: a release store by
@@ -24,7 +25,14 @@
  * period in the kernel and in liblfq's in-process queues), reopened from
  * the pool or freed. A frame (the place of a segment in the mapping)
  * therefore holds one life after another; a segment's first lap has no
- * previous lap in its life (lfq_mpsc_lap_free()).
+ * previous lap in its life (lfq_mpsc_lap_free()). In a record segment a
+ * record never straddles the segment's end (lfq_rec_seg_full()), and a
+ * header left in the frame by an earlier life is of an earlier lap than
+ * any index of this one (indices only grow from life to life), so it
+ * reads as "not committed", as a header of this life's earlier lap does;
+ * the payload words of that life were zeroed by the consumer that drained
+ * it (lfq_rec.h's invariant holds across lives). Modelled in
+ * tests/model/rec_segments.pml.
  *
  * Every value read from a shared word follows HOSTILE MEMORY (lfq_rules.h):
  * an end is only ever used as an index (masked into the segment), a frame
@@ -36,6 +44,7 @@
 #include "lfq_common.h"
 #include "lfq_layout.h"
 #include "lfq_mpsc.h"
+#include "lfq_rec.h"
 
 /* struct lfq_seg_meta.next while a producer links a segment after it. */
 #define LFQ_SEG_LINKING		0xffffffffu
@@ -94,6 +103,29 @@ static inline int lfq_seg_full(const struct lfq_ring_loc *r, __u64 v)
 {
 	return lfq_ring_count(lfq_seg_end(v), lfq_load_acquire(r->tail),
 			      r->slot_count) == r->slot_count;
+}
+
+/**
+ * lfq_rec_seg_full() - the same for a record queue's segment (a ring of
+ * slot_count bytes): whether it lacks room for a record of @need bytes
+ * (lfq_rec_size()), so that the producer seals it and goes on in the next
+ * segment. The rest of a sealed segment stays unused: records never
+ * straddle two segments.
+ * @r:		the segment.
+ * @v:		its head word, as the producer read it (not sealed).
+ * @need:	the record's bytes in the ring.
+ *
+ * ORDERING rec-release: the acquire of tail (the consumer's release).
+ *
+ * Return: true if the record does not fit; a tail ahead of head or a
+ * ring behind it (forged: HOSTILE MEMORY H2) reads as full.
+ */
+static inline int lfq_rec_seg_full(const struct lfq_ring_loc *r, __u64 v,
+				   __u64 need)
+{
+	__u64 used = lfq_seg_end(v) - lfq_load_acquire(r->tail);
+
+	return used > r->slot_count || r->slot_count - used < need;
 }
 
 /**

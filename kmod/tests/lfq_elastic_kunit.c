@@ -16,7 +16,6 @@
 #include <linux/bitops.h>
 #include <linux/delay.h>
 #include <linux/err.h>
-#include <linux/fs.h>
 #include <linux/jiffies.h>
 #include <linux/kernel.h>
 #include <linux/module.h>
@@ -53,21 +52,6 @@ static u8 *el_reserve(struct lfq_queue *q, u32 want, struct lfq_mpsc_resv *r)
 	return s;
 }
 
-static int el_create(const struct lfq_geometry *g)
-{
-	struct lfq_queue *q = lfq_queue_create(g);
-
-	if (IS_ERR(q))
-		return PTR_ERR(q);
-	lfq_queue_put(q);
-	return 0;
-}
-
-#define EL_GEO(t, sz, n, fl, lo, hi)					\
-	(&(struct lfq_geometry){ .type = (t), .flags = (fl),		\
-				 .slot_size = (sz), .slot_count = (n),	\
-				 .seg_min = (lo), .seg_max = (hi) })
-
 /* Creation: the geometry's rules, and a new queue at rest. */
 static void lfq_elastic_geometry_test(struct kunit *test)
 {
@@ -77,28 +61,23 @@ static void lfq_elastic_geometry_test(struct kunit *test)
 	struct lfq_stats st;
 	u32 f;
 
-	KUNIT_EXPECT_EQ(test, el_create(EL_GEO(M, EL_SZ, EL_N, E, 0, 4)),
-			-EINVAL);
-	KUNIT_EXPECT_EQ(test, el_create(EL_GEO(M, EL_SZ, EL_N, E, 5, 4)),
-			-EINVAL);
+	KUNIT_EXPECT_EQ(test, lfq_el_create(M, EL_SZ, EL_N, E, 0, 4), -EINVAL);
+	KUNIT_EXPECT_EQ(test, lfq_el_create(M, EL_SZ, EL_N, E, 5, 4), -EINVAL);
 	/* One segment: sealed when full, it could never be followed. */
-	KUNIT_EXPECT_EQ(test, el_create(EL_GEO(M, EL_SZ, EL_N, E, 1, 1)),
-			-EINVAL);
-	KUNIT_EXPECT_EQ(test, el_create(EL_GEO(M, EL_SZ, EL_N, E, 1,
-					       LFQ_SEGS_MAX + 1)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, lfq_el_create(M, EL_SZ, EL_N, E, 1, 1), -EINVAL);
+	KUNIT_EXPECT_EQ(test, lfq_el_create(M, EL_SZ, EL_N, E, 1,
+					    LFQ_SEGS_MAX + 1), -EINVAL);
 	/* seg_max segments of 4 MiB of slots: 1 GiB is the most. */
-	KUNIT_EXPECT_EQ(test, el_create(EL_GEO(M, 4096, 1024, E, 1, 257)),
-			-EINVAL);
+	KUNIT_EXPECT_EQ(test, lfq_el_create(M, 4096, 1024, E, 1, 257), -EINVAL);
 	/* Segment counts without the flag, a segment not in whole pages. */
-	KUNIT_EXPECT_EQ(test, el_create(EL_GEO(M, EL_SZ, EL_N, 0, 1, 4)),
+	KUNIT_EXPECT_EQ(test, lfq_el_create(M, EL_SZ, EL_N, 0, 1, 4), -EINVAL);
+	KUNIT_EXPECT_EQ(test, lfq_el_create(M, EL_SZ, EL_N / 2, E, 1, 4),
 			-EINVAL);
-	KUNIT_EXPECT_EQ(test, el_create(EL_GEO(M, EL_SZ, EL_N / 2, E, 1, 4)),
-			-EINVAL);
-	KUNIT_EXPECT_EQ(test, el_create(EL_GEO(M, 4096, 1024, E, 1, 256)), 0);
-	KUNIT_EXPECT_EQ(test, el_create(EL_GEO(M, EL_SZ, EL_N, E, 1,
-					       LFQ_SEGS_MAX)), 0);
-	KUNIT_EXPECT_EQ(test, el_create(EL_GEO(LFQ_TYPE_SPSC, EL_SZ, EL_N, E,
-					       2, 2)), 0);
+	KUNIT_EXPECT_EQ(test, lfq_el_create(M, 4096, 1024, E, 1, 256), 0);
+	KUNIT_EXPECT_EQ(test, lfq_el_create(M, EL_SZ, EL_N, E, 1, LFQ_SEGS_MAX),
+			0);
+	KUNIT_EXPECT_EQ(test, lfq_el_create(LFQ_TYPE_SPSC, EL_SZ, EL_N, E, 2, 2),
+			0);
 
 	q = lfq_kunit_elastic(test, M, EL_SZ, EL_N, 3, 8);
 	el = q->el;
@@ -444,26 +423,6 @@ static void lfq_elastic_hostile_tail_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, lfq_el_stats(q, &st)->shrinks, 1ULL);
 }
 
-/* seg_idle_ms, as lfq.ko's parameter says (the default if unreadable). */
-static unsigned int el_idle_ms(struct kunit *test)
-{
-	char buf[16] = "";
-	unsigned int v = 1000;
-	struct file *f;
-	loff_t pos = 0;
-
-	f = filp_open("/sys/module/lfq/parameters/seg_idle_ms", O_RDONLY, 0);
-	if (IS_ERR(f)) {
-		kunit_info(test, "seg_idle_ms unreadable, taking 1000");
-		return v;
-	}
-	if (kernel_read(f, buf, sizeof(buf) - 1, &pos) <= 0 ||
-	    kstrtouint(buf, 10, &v))
-		v = 1000;
-	filp_close(f, NULL);
-	return v;
-}
-
 /*
  * After a burst and a drain the queue keeps its spares for the idle
  * period (the hysteresis), then holds seg_min segments' bytes again; a
@@ -473,7 +432,7 @@ static void lfq_elastic_idle_shrink_test(struct kunit *test)
 {
 	struct lfq_queue *q = lfq_kunit_elastic(test, LFQ_TYPE_MPSC, EL_SZ,
 						EL_N, 2, 16);
-	unsigned int idle_ms = el_idle_ms(test);
+	unsigned int idle_ms = lfq_kunit_seg_idle_ms(test);
 	unsigned long last_grow, deadline;
 	struct lfq_elastic *el = q->el;
 	u64 rest, pushed = 0, next = 0;

@@ -13,7 +13,11 @@
  *
  * Also here: the shared words of a queue as a peer reads them
  * (lfq_shared_*), the span check every reserve and peek is held to
- * (lfq_span_ok()) and a deterministic random source.
+ * (lfq_span_ok()), a deterministic random source, and elastic queues'
+ * fixtures (lfq_kunit_elastic(), lfq_el_*, lfq_kunit_seg_idle_ms()),
+ * and a step of a record queue's in-kernel consumer (lfq_kunit_rec_take()).
+ * The self-NMIs of the suites that produce in NMI context are in
+ * lfq_kunit_nmi.h.
  */
 #ifndef _LFQ_TESTS_KUNIT_UTIL_H
 #define _LFQ_TESTS_KUNIT_UTIL_H
@@ -22,7 +26,9 @@
 #include <linux/compiler.h>
 #include <linux/delay.h>
 #include <linux/err.h>
+#include <linux/fs.h>
 #include <linux/jiffies.h>
+#include <linux/kernel.h>
 #include <linux/mm.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
@@ -51,6 +57,30 @@ static inline void lfq_kunit_queue_put(struct kunit_resource *res)
 #define LFQ_GEO(t, size, count)						\
 	(&(struct lfq_geometry){ .type = (t), .slot_size = (size),	\
 				 .slot_count = (count) })
+
+/* An elastic queue's geometry (@fl: its flags), likewise. */
+#define LFQ_EL_GEO(t, sz, n, fl, lo, hi)				\
+	(&(struct lfq_geometry){ .type = (t), .flags = (fl),		\
+				 .slot_size = (sz), .slot_count = (n),	\
+				 .seg_min = (lo), .seg_max = (hi) })
+
+/*
+ * Whether lfq_queue_create() takes the elastic geometry LFQ_EL_GEO() makes
+ * of these arguments: 0 if it does (the queue is put at once), else its
+ * error.
+ */
+static inline int lfq_el_create(u32 type, u32 slot_size, u32 slot_count,
+				u32 flags, u32 seg_min, u32 seg_max)
+{
+	struct lfq_queue *q;
+
+	q = lfq_queue_create(LFQ_EL_GEO(type, slot_size, slot_count, flags,
+					seg_min, seg_max));
+	if (IS_ERR(q))
+		return PTR_ERR(q);
+	lfq_queue_put(q);
+	return 0;
+}
 
 /*
  * A new queue, or the test ends here. It is put when the test ends,
@@ -422,6 +452,30 @@ static inline struct lfq_queue *lfq_kunit_elastic(struct kunit *test,
 }
 
 /*
+ * seg_idle_ms, as lfq.ko's parameter says (1000, the default, if
+ * unreadable): how long an elastic queue keeps its spares after it last
+ * grew.
+ */
+static inline unsigned int lfq_kunit_seg_idle_ms(struct kunit *test)
+{
+	char buf[16] = "";
+	unsigned int v = 1000;
+	struct file *f;
+	loff_t pos = 0;
+
+	f = filp_open("/sys/module/lfq/parameters/seg_idle_ms", O_RDONLY, 0);
+	if (IS_ERR(f)) {
+		kunit_info(test, "seg_idle_ms unreadable, taking 1000");
+		return v;
+	}
+	if (kernel_read(f, buf, sizeof(buf) - 1, &pos) <= 0 ||
+	    kstrtouint(strim(buf), 10, &v))
+		v = 1000;
+	filp_close(f, NULL);
+	return v;
+}
+
+/*
  * The record of global index @index in a slot of @slot_size bytes (16 or
  * more): the index first, its complement last, its low byte in between
  * (checked from 24 bytes on: a 16-byte slot has nothing in between).
@@ -551,5 +605,39 @@ static inline bool lfq_el_drain(struct lfq_consumer *c, u64 *next)
 		usleep_range(5000, 10000);				\
 	__ok;								\
 })
+
+/* ---------------------------------------------------------------------- */
+/* Record queues' in-kernel consumer                                       */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * One step of the in-kernel consumer @c of a record queue: a peek and
+ * release at an odd @step, a run of up to 1 + @step % 16
+ * (lfq_consumer_rec_consume()) at an even one, alternately; @check sees
+ * every record taken, with @ctx. Return: records taken, 0 for none; a
+ * run that failed counts in *@bad.
+ */
+static inline int
+lfq_kunit_rec_take(struct lfq_consumer *c, u64 step,
+		   int (*check)(void *ctx, const void *rec, u32 len),
+		   void *ctx, u64 *bad)
+{
+	const void *rec;
+	u32 len;
+	int n;
+
+	if (step & 1) {
+		rec = lfq_consumer_rec_peek(c, &len);
+		if (!rec)
+			return 0;
+		check(ctx, rec, len);
+		lfq_consumer_rec_release(c);
+		return 1;
+	}
+	n = lfq_consumer_rec_consume(c, 1 + step % 16, check, ctx);
+	if (n < 0)
+		(*bad)++;
+	return max(n, 0);
+}
 
 #endif /* _LFQ_TESTS_KUNIT_UTIL_H */

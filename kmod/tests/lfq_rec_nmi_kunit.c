@@ -24,12 +24,13 @@
  *   is never overwritten); and an NMI's commit wakes a consumer asleep in
  *   lfq_consumer_wait() (irq_work).
  *
- * The NMIs are this suite's own: a handler registered on NMI_LOCAL for the
- * test's duration, self-NMIs sent through the local APIC with interrupts
- * off, as kmod/sources/lfq_source_synth.c sends them (its SYNTH records
- * have one fixed size, and the producer side of SYNTH is covered from
- * userspace by tests/vm/rec_sources.c and rec_ow_sources.c). A CPU whose
- * self-NMI never comes makes the case skip, saying so.
+ * The NMIs are this suite's own (lfq_kunit_nmi.h): a handler registered
+ * on NMI_LOCAL for the test's duration, self-NMIs sent through the local
+ * APIC with interrupts off, as kmod/sources/lfq_source_synth.c sends them
+ * (its SYNTH records have one fixed size, and the producer side of SYNTH
+ * is covered from userspace by tests/vm/rec_sources.c and
+ * rec_ow_sources.c). A CPU whose self-NMI never comes makes the case
+ * skip, saying so.
  */
 #include <kunit/test.h>
 #include <linux/atomic.h>
@@ -39,16 +40,11 @@
 #include <linux/irqflags.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
-#include <linux/percpu.h>
-#include <linux/sched/clock.h>
 #include <linux/sched/task.h>
 #include <linux/smp.h>
-#ifdef CONFIG_X86_LOCAL_APIC
-#include <asm/apic.h>
-#include <asm/nmi.h>
-#endif
 
 #include "lfq_event.h"
+#include "lfq_kunit_nmi.h"
 #include "lfq_kunit_util.h"
 #include "proto/lfq_rec.h"
 #include "sources/lfq_source.h"
@@ -147,145 +143,11 @@ static bool nrec_wraps(const struct lfq_queue *q, u64 pos, u32 len)
 /* Self-NMIs                                                               */
 /* ---------------------------------------------------------------------- */
 
-/**
- * struct rn_req - work for the NMI a CPU sends itself.
- * @fn:		called by the NMI handler, in NMI context.
- */
-struct rn_req {
-	void (*fn)(struct rn_req *req);
-};
-
-#ifdef CONFIG_X86_LOCAL_APIC
-/*
- * A CPU's slot: the request its next NMI of ours runs. The sender stores
- * it, sends the NMI to itself through the local APIC's ICR (as hw_nmi.c
- * and lfq_source_synth.c do) and waits with interrupts off until the
- * handler has taken it: one sender per CPU at a time (an interrupt cannot
- * come between), and once the slot reads empty, the handler that took it
- * has returned (it ran on this CPU, interrupting us). Another NMI (perf,
- * a watchdog) that comes between the store and ours runs the request; for
- * RN_STRAY_NS after one the handler then claims one empty-handed NMI as
- * ours, as lfq_source_synth.c does, rather than let x86 call it unknown.
- */
-struct rn_slot {
-	struct rn_req *req;
-	u64 stray_until;
-};
-
-static DEFINE_PER_CPU(struct rn_slot, rn_slot);
-
-#define RN_NAME	"lfq_rec_nmi_kunit"
 /* How long a sender waits for its NMI before it takes the request back. */
 #define RN_WAIT_NS	(50 * NSEC_PER_MSEC)
-#define RN_STRAY_NS	(1 * NSEC_PER_MSEC)
-
-static int rn_nmi(unsigned int type, struct pt_regs *regs)
-{
-	struct rn_req *req = this_cpu_xchg(rn_slot.req, NULL);
-	u64 now = local_clock();
-
-	if (req) {
-		req->fn(req);
-		this_cpu_write(rn_slot.stray_until, now + RN_STRAY_NS);
-		return NMI_HANDLED;
-	}
-	if (now < this_cpu_read(rn_slot.stray_until)) {
-		this_cpu_write(rn_slot.stray_until, 0);
-		return NMI_HANDLED;
-	}
-	return NMI_DONE;
-}
-
-/*
- * Run @req in an NMI of this CPU and wait for it. Interrupts off (see
- * struct rn_slot). True if the NMI ran it; false if it never came (the
- * request taken back, not run).
- */
-static bool rn_raise(struct rn_req *req)
-{
-	u64 start = local_clock();
-
-	lockdep_assert_irqs_disabled();
-	/*
-	 * The handler runs on this CPU: program order orders the slot's
-	 * store and loads against it; nothing pairs across CPUs.
-	 */
-	this_cpu_write(rn_slot.req, req);
-	apic->send_IPI_mask(cpumask_of(smp_processor_id()), NMI_VECTOR);
-	while (this_cpu_read(rn_slot.req)) {
-		if (local_clock() - start < RN_WAIT_NS) {
-			cpu_relax();
-			continue;
-		}
-		/* Take it back, unless the NMI takes it first (atomic). */
-		if (this_cpu_xchg(rn_slot.req, NULL)) {
-			/* Should it come after all: not unknown. */
-			this_cpu_write(rn_slot.stray_until,
-				       local_clock() + RN_STRAY_NS);
-			return false;
-		}
-		break;
-	}
-	return true;
-}
-
-static void rn_unregister(struct kunit_resource *res)
-{
-	/* Waits for a grace period: no handler of ours runs after it. */
-	unregister_nmi_handler(NMI_LOCAL, RN_NAME);
-}
-
-static int rn_register(void)
-{
-	if (!boot_cpu_has(X86_FEATURE_APIC))
-		return -EOPNOTSUPP;
-	return register_nmi_handler(NMI_LOCAL, rn_nmi, 0, RN_NAME);
-}
-#else
-static bool rn_raise(struct rn_req *req)
-{
-	return false;
-}
-
-static void rn_unregister(struct kunit_resource *res)
-{
-}
-
-static int rn_register(void)
-{
-	return -EOPNOTSUPP;
-}
-#endif
 
 /* The CPUs the NMI cases use: the first RN_CPUS online ones. */
 #define RN_CPUS	4
-
-/**
- * struct rn_probe - one self-NMI on a CPU, to see that it comes.
- * @req:	the NMI's work.
- * @nmi:	the handler ran in NMI context.
- * @raised:	rn_raise() said it ran.
- */
-struct rn_probe {
-	struct rn_req req;
-	bool nmi;
-	bool raised;
-};
-
-static void rn_probe_fn(struct rn_req *req)
-{
-	struct rn_probe *p = container_of(req, struct rn_probe, req);
-
-	p->nmi = in_nmi();
-}
-
-/* On the probed CPU, interrupts off (smp_call_function_single()). */
-static void rn_probe_on(void *arg)
-{
-	struct rn_probe *p = arg;
-
-	p->raised = rn_raise(&p->req);
-}
 
 /*
  * Register the handler for the test's duration (unregistered when it
@@ -294,26 +156,20 @@ static void rn_probe_on(void *arg)
  */
 static void rn_setup(struct kunit *test, u32 *cpus, u32 *n)
 {
-	struct rn_probe p;
+	struct lfq_kunit_nmi_probe p;
 	int err, cpu;
 
 	*n = 0;
-	err = rn_register();
+	err = lfq_kunit_nmi_register(test);
+	if (err == -ENOMEM)
+		KUNIT_ASSERT_FAILURE(test, "no memory to track the handler");
 	if (err)
 		kunit_skip(test, "no NMI handler (%d): no local APIC?", err);
-	/* Its data is what it returns: anything but NULL. */
-	if (!kunit_alloc_resource(test, NULL, rn_unregister, GFP_KERNEL,
-				  test)) {
-		rn_unregister(NULL);
-		KUNIT_ASSERT_FAILURE(test, "no memory to track the handler");
-	}
 	cpus_read_lock();
 	for_each_online_cpu(cpu) {
 		if (*n == RN_CPUS)
 			break;
-		p = (struct rn_probe){ .req.fn = rn_probe_fn };
-		smp_call_function_single(cpu, rn_probe_on, &p, 1);
-		if (!p.raised || !p.nmi) {
+		if (!lfq_kunit_nmi_probe(cpu, RN_WAIT_NS, &p)) {
 			cpus_read_unlock();
 			kunit_skip(test, "CPU %d: a self-NMI never came (%d/%d)",
 				   cpu, p.raised, p.nmi);
@@ -365,7 +221,7 @@ struct nrun;
  * @not_nmi:	times the NMI's work ran outside NMI context.
  */
 struct ncpu {
-	struct rn_req req;
+	struct lfq_kunit_nmi_req req;
 	struct nrun *run;
 	struct hrtimer timer;
 	u32 nmi;
@@ -478,7 +334,7 @@ static bool nrun_put(struct nrun *run, u32 who)
 }
 
 /* In the NMI: 1 to 3 records of the CPU's NMI producer. */
-static void nrun_nmi(struct rn_req *req)
+static void nrun_nmi(struct lfq_kunit_nmi_req *req)
 {
 	struct ncpu *nc = container_of(req, struct ncpu, req);
 	struct nrun *run = nc->run;
@@ -515,7 +371,7 @@ static enum hrtimer_restart nrun_timer(struct hrtimer *timer)
 	struct lfq_rec_kresv r;
 	void *rec = nrun_reserve(run, nc->irq, &r);
 
-	if (!rn_raise(&nc->req))
+	if (!lfq_kunit_nmi_raise(&nc->req, RN_WAIT_NS))
 		nc->lost++;
 	if (rec)
 		lfq_queue_rec_commit(run->q, &r);
@@ -626,29 +482,11 @@ static int nrun_check(void *ctx, const void *rec, u32 len)
 	return 0;
 }
 
-/*
- * One step of the consumer: a peek and release, or a run of up to 16
- * (alternately). Return: records taken, 0 for none.
- */
+/* One step of the consumer (lfq_kunit_rec_take()): records taken. */
 static int nrun_take(struct nrun *run, u64 step)
 {
-	const void *rec;
-	u32 len;
-	int n;
-
-	if (step & 1) {
-		rec = lfq_consumer_rec_peek(&run->c, &len);
-		if (!rec)
-			return 0;
-		nrun_check(&run->t, rec, len);
-		lfq_consumer_rec_release(&run->c);
-		return 1;
-	}
-	n = lfq_consumer_rec_consume(&run->c, 1 + step % 16, nrun_check,
-				     &run->t);
-	if (n < 0)
-		run->t.bad++;
-	return max(n, 0);
+	return lfq_kunit_rec_take(&run->c, step, nrun_check, &run->t,
+				  &run->t.bad);
 }
 
 /*
@@ -821,7 +659,7 @@ static void nrun_quiet_on(void *arg)
 {
 	struct ncpu *nc = arg;
 
-	if (!rn_raise(&nc->req))
+	if (!lfq_kunit_nmi_raise(&nc->req, RN_WAIT_NS))
 		nc->lost++;
 }
 
@@ -930,11 +768,11 @@ enum {
  * @got_b:	the NMI reserved B.
  * @pos_b:	its byte index.
  * @nmi:	the NMI's work ran in NMI context.
- * @raised:	rn_raise() said it ran.
+ * @raised:	lfq_kunit_nmi_raise() said it ran.
  */
 struct nmid {
 	struct lfq_queue *q;
-	struct rn_req req;
+	struct lfq_kunit_nmi_req req;
 	atomic_t phase;
 	u64 round;
 	u32 len_a;
@@ -950,7 +788,7 @@ struct nmid {
 };
 
 /* In the NMI, the thread interrupted with A reserved: B, committed. */
-static void nmid_nmi(struct rn_req *req)
+static void nmid_nmi(struct lfq_kunit_nmi_req *req)
 {
 	struct nmid *m = container_of(req, struct nmid, req);
 	struct lfq_rec_kresv r;
@@ -985,7 +823,7 @@ static void nmid_pass(struct nmid *m, int phase)
 	atomic_set_release(&m->phase, phase);
 }
 
-/* Raise the NMI with interrupts off (struct rn_slot). */
+/* Raise the NMI with interrupts off (struct lfq_kunit_nmi_slot). */
 static void nmid_raise(struct nmid *m)
 {
 	unsigned long flags;
@@ -993,7 +831,7 @@ static void nmid_raise(struct nmid *m)
 	m->nmi = false;
 	m->got_b = false;
 	local_irq_save(flags);
-	m->raised = rn_raise(&m->req);
+	m->raised = lfq_kunit_nmi_raise(&m->req, RN_WAIT_NS);
 	local_irq_restore(flags);
 }
 

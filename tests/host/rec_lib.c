@@ -225,10 +225,17 @@ static void refusals(void)
 	o.slot_count = RING_BYTES + 1;
 	expect(-lfq_create(&o, &q), EINVAL, "a record ring of 2^16 + 1 bytes");
 	o.slot_count = RING_BYTES;
-	o.flags |= LFQ_CREATE_ELASTIC;
+	o.flags |= LFQ_CREATE_ELASTIC | LFQ_CREATE_OVERWRITE;
 	o.seg_min = 1;
 	o.seg_max = 2;
-	expect(-lfq_create(&o, &q), EINVAL, "an elastic record queue");
+	expect(-lfq_create(&o, &q), EINVAL,
+	       "an elastic record queue in overwrite mode");
+	o.flags &= ~LFQ_CREATE_OVERWRITE;
+	o.seg_max = 1;
+	expect(-lfq_create(&o, &q), EINVAL, "an elastic record queue of 1 segment");
+	o.flags = LFQ_CREATE_RECORDS;
+	o.seg_min = 0;
+	o.seg_max = 0;
 
 	creator_role = 0;	/* both */
 	err = make_queue(LFQ_TYPE_MPSC, 0, &q);
@@ -550,9 +557,9 @@ static void kill_storm(void)
 int main(void)
 {
 #ifdef LFQ_KERNEL_QUEUE
-	tap_plan(20);
+	tap_plan(21);
 #else
-	tap_plan(18);
+	tap_plan(19);
 #endif
 	max_len = LFQ_REC_MAX_LEN(RING_BYTES);
 	refusals();

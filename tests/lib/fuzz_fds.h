@@ -71,6 +71,12 @@ static void op_close(void)
 			c.slot_count = 4096 / c.slot_size;
 			c.seg_min = 1 + below(2);
 			c.seg_max = c.seg_min + 1 + below(14);
+			if (chance(30)) {
+				/* Elastic records: 4 KiB segments of bytes. */
+				c.flags |= LFQ_CREATE_RECORDS;
+				c.slot_size = 1;
+				c.slot_count = 4096;
+			}
 		} else if (chance(30)) {
 			/* Records: a ring of 4 to 32 KiB. */
 			c.flags = LFQ_CREATE_RECORDS;
@@ -143,11 +149,19 @@ static void setup_fds(uint64_t seed)
 				.role = i % 4 == 1 ? LFQ_ROLE_PRODUCER : 0,
 			};
 
-			/* Two elastic: an anonymous SPSC, a named MPSC. */
+			/*
+			 * Two elastic: an anonymous SPSC, a named MPSC of
+			 * records.
+			 */
 			if (i == 4 || i == 7) {
 				c.flags = LFQ_CREATE_ELASTIC;
 				c.seg_min = 1 + i % 2;
 				c.seg_max = 8;
+			}
+			if (i == 7) {
+				c.flags |= LFQ_CREATE_RECORDS;
+				c.slot_size = 1;
+				c.slot_count = 8192;
 			}
 			/* Two record queues: an anonymous MPSC, a named SPSC. */
 			if (i == 5 || i == 2) {

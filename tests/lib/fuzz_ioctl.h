@@ -75,6 +75,13 @@ static size_t plausible(unsigned int nr, unsigned char *b)
 			put32(b, 0, LFQ_CREATE_SIZE_VER2);
 			put32(b, 4, chance(80) ? LFQ_CREATE_ELASTIC | below(2) :
 						 (uint32_t)interesting());
+			/* Elastic records: segments of 4 to 16 KiB. */
+			if (chance(30)) {
+				ss = 1;
+				sc = 4096u << below(3);
+				put32(b, 4, LFQ_CREATE_ELASTIC |
+					    LFQ_CREATE_RECORDS | below(2));
+			}
 			put32(b, 64, chance(80) ? below(4) : (uint32_t)interesting());
 			put32(b, 68, chance(80) ? 1 + below(16) :
 						  (uint32_t)interesting());

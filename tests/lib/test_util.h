@@ -54,6 +54,20 @@ static inline const char *ename(int e)
 	return n ? n : "?";
 }
 
+/* The lfq module's reference count (/sys/module/lfq/refcnt), or -1. */
+static inline int lfq_module_refcnt(void)
+{
+	FILE *f = fopen("/sys/module/lfq/refcnt", "r");
+	int n = -1;
+
+	if (f) {
+		if (fscanf(f, "%d", &n) != 1)
+			n = -1;
+		fclose(f);
+	}
+	return n;
+}
+
 /* A fresh, unbound /dev/lfq file; exits the test program if it can't. */
 static inline int open_lfq(void)
 {

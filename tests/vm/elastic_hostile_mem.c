@@ -668,19 +668,6 @@ static int fresh_queue_works(void)
 	return ok;
 }
 
-static int refcnt(void)
-{
-	FILE *f = fopen("/sys/module/lfq/refcnt", "r");
-	int n = -1;
-
-	if (f) {
-		if (fscanf(f, "%d", &n) != 1)
-			n = -1;
-		fclose(f);
-	}
-	return n;
-}
-
 int main(int argc, char **argv)
 {
 	struct lfq_stats st0[NQ], st1[NQ], st2[NQ];
@@ -845,9 +832,9 @@ int main(int argc, char **argv)
 	       "records arrive in order through its segments, each gap a "
 	       "counted drop (empty pool, never seg_max), >= 3/4 arrived",
 	       20 * SEG);
-	for (i = 0; i < 50 && refcnt() > 0; i++)
+	for (i = 0; i < 50 && lfq_module_refcnt() > 0; i++)
 		msleep(100);
-	tap_ok(refcnt() == 0, "every module reference gone with the files and "
-	       "mappings (refcnt %d)", refcnt());
+	tap_ok(lfq_module_refcnt() == 0, "every module reference gone with the files and "
+	       "mappings (refcnt %d)", lfq_module_refcnt());
 	return tap_failed ? 1 : 0;
 }

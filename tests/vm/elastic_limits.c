@@ -56,19 +56,6 @@ static void restore(void)
 		el_param_set("user_names_max", names_saved);
 }
 
-static int refcnt(void)
-{
-	FILE *f = fopen("/sys/module/lfq/refcnt", "r");
-	int n = -1;
-
-	if (f) {
-		if (fscanf(f, "%d", &n) != 1)
-			n = -1;
-		fclose(f);
-	}
-	return n;
-}
-
 /*
  * Every queue of the last step freed, and so uncharged: the module refs
  * are gone at once, the pages (lfq.ko's vmaps) a grace period later, in
@@ -78,10 +65,10 @@ static void settle(void)
 {
 	int i;
 
-	for (i = 0; i < 250 && refcnt() != refcnt0; i++)
+	for (i = 0; i < 250 && lfq_module_refcnt() != refcnt0; i++)
 		msleep(20);
-	if (refcnt() != refcnt0)
-		tap_diag("  module refcnt %d, want %lld", refcnt(), refcnt0);
+	if (lfq_module_refcnt() != refcnt0)
+		tap_diag("  module refcnt %d, want %lld", lfq_module_refcnt(), refcnt0);
 	if (el_wait_vmap(0, 5000) < 0)
 		tap_diag("  lfq vmaps left: %lld bytes", el_lfq_vmap_bytes(NULL));
 	msleep(50);
@@ -427,7 +414,7 @@ int main(void)
 	tap_plan(1 + 5 + 3 + 5 + 1 + 3 + 1 + 1);
 	bytes_saved = el_param("user_bytes_max");
 	names_saved = el_param("user_names_max");
-	refcnt0 = refcnt();
+	refcnt0 = lfq_module_refcnt();
 	if (bytes_saved < 0 || names_saved < 0 || refcnt0 < 0) {
 		tap_diag("no lfq module parameters");
 		return 1;
@@ -482,8 +469,8 @@ int main(void)
 	restore();
 	b = el_param("user_bytes_max");
 	n = el_param("user_names_max");
-	tap_ok(b == bytes_saved && n == names_saved && refcnt() == refcnt0,
+	tap_ok(b == bytes_saved && n == names_saved && lfq_module_refcnt() == refcnt0,
 	       "parameters restored (user_bytes_max %lld, user_names_max %lld); no queue left (module refcnt %d)",
-	       b, n, refcnt());
+	       b, n, lfq_module_refcnt());
 	return tap_done();
 }

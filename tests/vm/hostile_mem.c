@@ -383,19 +383,6 @@ static int spsc_push_pop(void)
 	return ok;
 }
 
-static int refcnt(void)
-{
-	FILE *f = fopen("/sys/module/lfq/refcnt", "r");
-	int n = -1;
-
-	if (f) {
-		if (fscanf(f, "%d", &n) != 1)
-			n = -1;
-		fclose(f);
-	}
-	return n;
-}
-
 int main(int argc, char **argv)
 {
 	struct lfq_stats st0[NQ], st1[NQ], st2[NQ];
@@ -520,9 +507,9 @@ int main(int argc, char **argv)
 	}
 	tap_ok(fresh_queue_works(), "a fresh MPSC queue: SYNTH's 100 records arrive in order, none dropped");
 	tap_ok(spsc_push_pop(), "a fresh SPSC queue pushes and pops");
-	for (i = 0; i < 50 && refcnt() > 0; i++)
+	for (i = 0; i < 50 && lfq_module_refcnt() > 0; i++)
 		msleep(100);
-	tap_ok(refcnt() == 0, "every module reference gone with the files and mappings (refcnt %d)",
-	       refcnt());
+	tap_ok(lfq_module_refcnt() == 0, "every module reference gone with the files and mappings (refcnt %d)",
+	       lfq_module_refcnt());
 	return tap_failed ? 1 : 0;
 }

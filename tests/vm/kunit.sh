@@ -26,6 +26,7 @@ LFQ_KUNIT_MODULES="
 	lfq_elastic_kunit
 	lfq_elastic_ctx_kunit
 	lfq_elastic_rcu_kunit
+	lfq_elastic_rec_kunit
 "
 
 # Each /lfq/*_kunit.ko must be in LFQ_KUNIT_MODULES (else it never runs).

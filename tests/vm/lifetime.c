@@ -139,19 +139,6 @@ static int raw_cycle(struct rawq *r, uint32_t n, uint64_t tag)
 	return 0;
 }
 
-static long module_refcnt(void)
-{
-	FILE *f = fopen("/sys/module/lfq/refcnt", "r");
-	long v = -1;
-
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
-
 /* Count /dev/lfq lines in /proc/self/maps; record those at @base. */
 static int maps_lines(const void *base, char *hdr_line, char *rest_line)
 {
@@ -253,7 +240,7 @@ static void test_close_then_munmap(long r0)
 		tap_diag("  %d (%s)", err, strerror(-err));
 	if (err)
 		exit(1);
-	rc = module_refcnt();
+	rc = lfq_module_refcnt();
 	if (!tap_ok(rc == r0 + 1, "an open queue file holds one module reference"))
 		tap_diag("  refcnt %ld, baseline %ld", rc, r0);
 
@@ -266,7 +253,7 @@ static void test_close_then_munmap(long r0)
 	for (i = 0; i < 5; i++)
 		raw_push(&r, 500 + i);
 	close(r.fd);
-	rc = module_refcnt();
+	rc = lfq_module_refcnt();
 	if (!tap_ok(rc == r0 + 1,
 		    "after close(fd) the mapping still holds the file (refcnt unchanged)"))
 		tap_diag("  refcnt %ld, baseline %ld", rc, r0);
@@ -298,7 +285,7 @@ static void test_close_then_munmap(long r0)
 		tap_diag("  status 0x%x bad %d", status, bad);
 
 	munmap(r.base, r.info.map_size);
-	rc = module_refcnt();
+	rc = lfq_module_refcnt();
 	if (!tap_ok(rc == r0, "munmap after close releases the file (refcnt back)"))
 		tap_diag("  refcnt %ld, baseline %ld", rc, r0);
 	n = maps_lines(NULL, NULL, NULL);
@@ -321,7 +308,7 @@ static void test_munmap_then_close(long r0)
 	}
 	raw_push(&r, 77);
 	munmap(r.base, r.info.map_size);
-	rc = module_refcnt();
+	rc = lfq_module_refcnt();
 	if (!tap_ok(rc == r0 + 1, "munmap with the fd still open keeps the file"))
 		tap_diag("  refcnt %ld, baseline %ld", rc, r0);
 	err = ioctl(r.fd, LFQ_IOC_INFO, &info) ? errno : 0;
@@ -335,7 +322,7 @@ static void test_munmap_then_close(long r0)
 	if (p != MAP_FAILED)
 		munmap(p, r.info.map_size - PG);
 	close(r.fd);
-	rc = module_refcnt();
+	rc = lfq_module_refcnt();
 	if (!tap_ok(rc == r0, "close after munmap releases the file (refcnt back)"))
 		tap_diag("  refcnt %ld, baseline %ld", rc, r0);
 
@@ -348,7 +335,7 @@ static void test_munmap_then_close(long r0)
 	close(r.fd);
 	munmap(r.base, PG);	/* the header */
 	munmap(r.base + r.info.data_offset, r.info.data_size); /* 1st copy */
-	rc = module_refcnt();
+	rc = lfq_module_refcnt();
 	/* The ring code reads the header only at init: point it at the
 	 * second copy of the slot area, which is still mapped. */
 	r.p.data += r.info.data_size;
@@ -360,7 +347,7 @@ static void test_munmap_then_close(long r0)
 	munmap(r.base + PG, r.info.data_offset - PG);
 	munmap(r.base + r.info.data_offset + r.info.data_size,
 	       r.info.data_size);
-	rc = module_refcnt();
+	rc = lfq_module_refcnt();
 	if (!tap_ok(rc == r0, "the last partial munmap releases the file"))
 		tap_diag("  refcnt %ld, baseline %ld", rc, r0);
 }
@@ -419,7 +406,7 @@ static void test_cycles(long r0)
 		}
 	}
 	tap_ok(!fail, "%d create/map/push/pop/unmap/close cycles", CYCLES);
-	rc = module_refcnt();
+	rc = lfq_module_refcnt();
 	if (!tap_ok(rc == r0, "module refcount back to baseline after the cycles"))
 		tap_diag("  refcnt %ld, baseline %ld", rc, r0);
 	if (!tap_ok(other_ids == 0,
@@ -448,7 +435,7 @@ static void test_cycles(long r0)
 			fail++;
 		close(fd);
 	}
-	rc = module_refcnt();
+	rc = lfq_module_refcnt();
 	if (!tap_ok(!fail && rc == r0,
 		    "%d open/(CREATE)/close cycles without mmap, refcount back",
 		    CYCLES))
@@ -536,7 +523,7 @@ static void test_create_race(long r0)
 	id2 = queue_id(fd2);
 	if (!tap_ok(((id1 == base && id2 == base + 1) ||
 		     (id2 == base && id1 == base + 1)) &&
-		    module_refcnt() == r0 + 2,
+		    lfq_module_refcnt() == r0 + 2,
 		    "no losing queue outlived its race (ids %u and %u free again)",
 		    base, base + 1))
 		tap_diag("  ids now %u and %u", id1, id2);
@@ -565,7 +552,7 @@ static void test_many(long r0)
 			dup += ids[i] == ids[j];
 		bad += raw_pop(&q[i], 0xabc00000ull + (uint64_t)i) != 0;
 	}
-	rc = module_refcnt();
+	rc = lfq_module_refcnt();
 	if (!tap_ok(n == NQ && !dup && !bad && rc == r0 + NQ,
 		    "%d queues live at once: distinct ids, no crosstalk, one module ref each",
 		    NQ))
@@ -575,7 +562,7 @@ static void test_many(long r0)
 		close(q[i].fd);
 		munmap(q[i].base, q[i].info.map_size);
 	}
-	rc = module_refcnt();
+	rc = lfq_module_refcnt();
 	if (!tap_ok(rc == r0, "all %d released: refcnt back to baseline", NQ))
 		tap_diag("  refcnt %ld, baseline %ld", rc, r0);
 }
@@ -588,7 +575,7 @@ int main(int argc, char **argv)
 		return hold(argv[2]);
 
 	tap_plan(27);
-	r0 = module_refcnt();
+	r0 = lfq_module_refcnt();
 	if (!tap_ok(r0 >= 0, "/sys/module/lfq/refcnt readable (baseline %ld)",
 		    r0))
 		return 1;

@@ -90,19 +90,6 @@ static int as_user(uid_t uid, gid_t gid, gid_t group, struct op op)
 	return WEXITSTATUS(status);
 }
 
-static int module_refcnt(void)
-{
-	FILE *f = fopen("/sys/module/lfq/refcnt", "r");
-	int n = -1;
-
-	if (f) {
-		if (fscanf(f, "%d", &n) != 1)
-			n = -1;
-		fclose(f);
-	}
-	return n;
-}
-
 /* The LIST entry of @name; 0, or -ENOENT. */
 static int list_find(const char *name, struct lfq_list_entry *out)
 {
@@ -185,15 +172,15 @@ static void test_module_ref(void)
 	struct lfq *q = NULL;
 	int r0, r1, r2;
 
-	r0 = module_refcnt();
+	r0 = lfq_module_refcnt();
 	if (create_named(spsc64, "t-ref", 0600, 0, &q)) {
 		tap_ok(0, "create t-ref");
 		return;
 	}
 	lfq_close(q);
-	r1 = module_refcnt();
+	r1 = lfq_module_refcnt();
 	expect(-lfq_unlink("t-ref"), 0, "unlink t-ref");
-	r2 = module_refcnt();
+	r2 = lfq_module_refcnt();
 	if (!tap_ok(r0 >= 0 && r1 == r0 + 1 && r2 == r0,
 		    "a name holds one module reference (refcnt %d -> %d -> %d)",
 		    r0, r1, r2))
@@ -521,7 +508,7 @@ static void test_races(void)
 		"LIST and debugfs reads",
 	};
 	double deadline = now_s() + 3;
-	int i, status, r0 = module_refcnt();
+	int i, status, r0 = lfq_module_refcnt();
 	pid_t pid[4];
 	struct lfq *q;
 	long n;
@@ -546,7 +533,7 @@ static void test_races(void)
 	}
 	expect(-open_named("t-race", LFQ_ROLE_CONSUMER, &q), ENOENT,
 	       "race: the name is gone at the end");
-	tap_ok(module_refcnt() == r0, "race: module refcnt back to %d", r0);
+	tap_ok(lfq_module_refcnt() == r0, "race: module refcnt back to %d", r0);
 }
 
 int main(void)
