@@ -646,7 +646,8 @@ int lfq_claim_register(struct lfq_queue *q, unsigned long *held)
 	}
 	WRITE_ONCE(q->ring.prod->claims[i].start, 0);
 	WRITE_ONCE(q->ring.prod->claims[i].end, 0);
-	__set_bit(i, c->live);
+	/* Atomic: the lap guard reads @live without the lock. */
+	set_bit(i, c->live);
 	__set_bit(i, held);
 	mutex_unlock(&c->lock);
 	return i;
@@ -675,7 +676,7 @@ int lfq_claim_unregister(struct lfq_queue *q, unsigned long *held, u32 index)
 	} else {
 		lfq_claims_bury_one(q, index);
 		__clear_bit(index, held);
-		__clear_bit(index, c->live);
+		clear_bit(index, c->live);
 		lfq_orphans_kick(q);
 	}
 	mutex_unlock(&c->lock);
@@ -691,12 +692,14 @@ int lfq_claim_unregister(struct lfq_queue *q, unsigned long *held, u32 index)
 void lfq_claims_drop(struct lfq_queue *q, unsigned long *held)
 {
 	struct lfq_claims *c = q->claims;
+	unsigned int i;
 
 	if (!c || bitmap_empty(held, LFQ_MPSC_CLAIMS))
 		return;
 	mutex_lock(&c->lock);
 	lfq_claims_bury(q, held);
-	bitmap_andnot(c->live, c->live, held, LFQ_MPSC_CLAIMS);
+	for_each_set_bit(i, held, LFQ_MPSC_CLAIMS)
+		clear_bit(i, c->live);	/* atomic, as in lfq_claim_register() */
 	bitmap_zero(held, LFQ_MPSC_CLAIMS);
 	lfq_orphans_kick(q);
 	mutex_unlock(&c->lock);
@@ -808,20 +811,47 @@ void lfq_kclaim_unmark(struct lfq_queue *q, u32 index)
 	WRITE_ONCE(cl->start, READ_ONCE(cl->start) & ~LFQ_REC_CLAIM_WON);
 }
 
+/*
+ * Whether claim @cl holds a record (marked LFQ_REC_CLAIM_WON: from its
+ * compare-and-swap to right before its header is published) that starts
+ * in this ring's life (at or after @base) below @floor: a lap behind the
+ * end of the range asked about. HOSTILE MEMORY H4: a process's claim is
+ * only compared; a forged one can only refuse (drops in its own queue).
+ */
+static bool lfq_claim_held(const struct lfq_mpsc_claim *cl, u64 base,
+			   u64 floor)
+{
+	/*
+	 * ORDERING claim: the end, then the start stored before it (a new
+	 * end comes with its start; an old end with a new start reads as
+	 * empty).
+	 */
+	u64 e = smp_load_acquire(&cl->end), s = READ_ONCE(cl->start);
+
+	if (!(s & LFQ_REC_CLAIM_WON))
+		return false;
+	s &= ~LFQ_REC_CLAIM_FLAGS;
+	/* An older segment's record: another segment's bytes. */
+	if ((s64)(s - base) < 0)
+		return false;
+	return (s64)(e - s) > 0 && (s64)(floor - s) > 0;
+}
+
 /**
  * lfq_kclaims_lap_guard() - may a kernel producer take [@start, @end) of a
- * record queue? Not if another kernel producer still holds a record that
- * starts more than a ring's size before @end: a lap on, the range would
- * reach its bytes. Only a forged tail lets a reservation get that far
- * ahead (an honest one ends at most the ring's size past the oldest
- * record still held), so nothing honest is refused. A held record is a
- * claim marked LFQ_REC_CLAIM_WON: from the store right after the
- * compare-and-swap that took it to the one right before its header is
- * published (lfq_kclaim_unmark()). A claim without the mark is a range
- * about to be tried (stale if its producer is held up, even by an
- * interrupt or a hypervisor), a record about to be published, or an
- * overwrite's (LFQ_REC_CLAIM_RECLAIM: a committed record at tail):
- * counting those would refuse honest reservations. So a record whose
+ * record queue? Not if another producer (a kernel one, or a process with
+ * a registered claim) still holds a record that starts more than a ring's
+ * size before @end: a lap on, the range would reach its bytes. Only a
+ * forged tail lets a reservation get that far ahead (an honest one ends
+ * at most the ring's size past the oldest record still held), so nothing
+ * honest is refused. A held record is a claim marked LFQ_REC_CLAIM_WON:
+ * from the store right after the compare-and-swap that took it to the
+ * one right before its header is published (lfq_rec_publish() for a
+ * process's claim, lfq_kclaim_unmark() for a kernel one). A claim without
+ * the mark is a range about to be tried (stale if its producer is held
+ * up, even by an interrupt or a hypervisor), a record about to be
+ * published, or an overwrite's (LFQ_REC_CLAIM_RECLAIM: a committed record
+ * at tail): counting those would refuse honest reservations. So a record whose
  * producer is stopped at one of those two stores, at the moment a tail is
  * forged past it, is not protected.
  * HOSTILE MEMORY H6 for records: the lap guard of struct lfq_rec_prod.
@@ -833,12 +863,15 @@ void lfq_kclaim_unmark(struct lfq_queue *q, u32 index)
  * On an elastic queue the ring is the producer's segment: records held in
  * older segments (below its base) are in other memory, and never refuse.
  *
- * Kernel claims live in kernel memory: the ranges are exact. Processes'
- * records in flight are not protected from a forged tail this way (their
- * claims are in the producer page, written by them, and stay set after
- * their commits).
+ * Kernel claims live in kernel memory: the ranges are exact. A process's
+ * claims are in the producer page, written by the process: an honest one
+ * (liblfq) marks and unmarks them as the kernel does, so its records in
+ * flight are protected too; a lying one can only make kernel producers
+ * refuse (drops in its own queue), and one that registers no claim gets
+ * no protection.
  *
- * Context: any, NMI included; lock-free; at most LFQ_KCLAIMS ranges read.
+ * Context: any, NMI included; lock-free; at most LFQ_KCLAIMS and
+ * LFQ_MPSC_CLAIMS ranges read.
  * Return: 1 if the range may be taken, 0 if not (the reservation fails
  * and counts a drop).
  */
@@ -846,8 +879,8 @@ int lfq_kclaims_lap_guard(void *ctx, u64 start, u64 end)
 {
 	const struct lfq_kguard *g = ctx;
 	struct lfq_claims *c = g->q->claims;
-	u64 floor = end - g->q->ring.slot_count, s, e;
-	unsigned long busy;
+	u64 floor = end - g->q->ring.slot_count;
+	unsigned long busy, live;
 	unsigned int i;
 
 	/*
@@ -858,28 +891,21 @@ int lfq_kclaims_lap_guard(void *ctx, u64 start, u64 end)
 	 */
 	smp_rmb();
 	busy = READ_ONCE(c->kbusy);
-	for_each_set_bit(i, &busy, LFQ_KCLAIMS) {
-		if (i == g->self)
-			continue;
-		/*
-		 * ORDERING claim: the end, then the start stored before it
-		 * (a new end comes with its start; an old end with a new
-		 * start reads as empty).
-		 */
-		e = smp_load_acquire(&c->kclaims[i].end);
-		s = READ_ONCE(c->kclaims[i].start);
-		if (!(s & LFQ_REC_CLAIM_WON))
-			continue;
-		s &= ~LFQ_REC_CLAIM_FLAGS;
-		/* An older segment's record: another segment's bytes. */
-		if ((s64)(s - g->base) < 0)
-			continue;
-		if ((s64)(e - s) > 0 && (s64)(floor - s) > 0) {
-			atomic64_inc(&g->q->lap_refused);
-			return 0;
-		}
-	}
+	for_each_set_bit(i, &busy, LFQ_KCLAIMS)
+		if (i != g->self &&
+		    lfq_claim_held(&c->kclaims[i], g->base, floor))
+			goto refuse;
+	/* Process producers' claims: set under the lock, read without it. */
+	BUILD_BUG_ON(LFQ_MPSC_CLAIMS > BITS_PER_LONG);
+	live = READ_ONCE(c->live[0]);
+	for_each_set_bit(i, &live, LFQ_MPSC_CLAIMS)
+		if (lfq_claim_held(&g->q->ring.prod->claims[i], g->base,
+				   floor))
+			goto refuse;
 	return 1;
+refuse:
+	atomic64_inc(&g->q->lap_refused);
+	return 0;
 }
 
 /**

@@ -152,7 +152,8 @@ static void *lfq_kapi_reserve_elastic(struct lfq_queue *q,
  * @q:		an MPSC or MPMC queue (a reference held by the caller).
  * @want:	slots wanted, at least 1.
  * @r:		the reservation, to pass to lfq_queue_commit() or
- *		lfq_queue_discard() from any context.
+ *		lfq_queue_discard() from any context (an elastic queue's:
+ *		from the context that made it, before that context ends).
  *
  * Lock-free and allocation-free. The span is contiguous even across the
  * ring's end (the slot area is mapped twice). On an elastic queue a full
@@ -207,6 +208,8 @@ static void lfq_kapi_publish(struct lfq_queue *q,
 
 	if (!r->count)
 		return;
+	/* An elastic reservation is published where it was made. */
+	WARN_ON_ONCE(r->seg && preemptible());
 	lfq_kapi_view(lfq_kapi_ring(q, r), &p);
 	wake = keep ? lfq_mpsc_commit(&p, r) : lfq_mpsc_discard(&p, r);
 	lfq_kclaim_put(q, r);
@@ -275,7 +278,8 @@ static void lfq_kapi_rec_view(struct lfq_queue *q,
  * @len:	payload bytes, 1 to the queue's limit (LFQ_REC_MAX_LEN() of
  *		its ring bytes).
  * @r:		the reservation, to pass to lfq_queue_rec_commit() or
- *		lfq_queue_rec_discard() from any context.
+ *		lfq_queue_rec_discard() from any context (an elastic queue's:
+ *		from the context that made it, before that context ends).
  *
  * Lock-free and allocation-free, as lfq_queue_reserve(). The payload is
  * contiguous even across the ring's end, and 8-aligned. The reservation

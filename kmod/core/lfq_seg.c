@@ -432,8 +432,9 @@ struct lfq_seg *lfq_seg_advance(struct lfq_elastic *el, struct lfq_seg *s,
 
 /**
  * lfq_seg_may_grow() - whether a segment after @s can be had now: one is
- * linked, or a spare is pooled below seg_max. An empty pool has the work
- * refill it (a producer found it empty).
+ * linked, or a spare is pooled below seg_max. At seg_max the work retires
+ * what a process consumer drained; an empty pool has it refilled (a
+ * producer found it empty).
  * @el:		the queue's segments.
  * @s:		the producers' segment.
  *
@@ -445,8 +446,11 @@ bool lfq_seg_may_grow(struct lfq_elastic *el, struct lfq_seg *s)
 {
 	if (lfq_seg_next(&el->meta[s->frame], el->seg_max) >= 0)
 		return true;
-	if (atomic_read(&el->live) >= el->seg_max)
+	if (atomic_read(&el->live) >= el->seg_max) {
+		/* As lfq_seg_advance() at seg_max: retire what was drained. */
+		lfq_seg_kick_drained(el);
 		return false;
+	}
 	if (atomic_read(&el->pooled) > 0)
 		return true;
 	atomic_set(&el->starved, 1);

@@ -600,6 +600,13 @@ static inline void *lfq_rec_reserve(struct lfq_rec_prod *p, __u32 len,
 static inline int lfq_rec_publish(struct lfq_rec_prod *p,
 				  const struct lfq_rec_resv *r, __u64 flags)
 {
+	/*
+	 * Not held from here (the kernel's lap guard lets the ring past
+	 * it): LFQ_REC_CLAIM_WON off the claim, which keeps its range.
+	 * ORDERING rec-lap-guard: before the header's release below.
+	 */
+	if (p->claim)
+		lfq_store_relaxed(&p->claim->start, r->pos);
 	/* ORDERING rec-commit: the payload before the header that shows it. */
 	lfq_store_release(lfq_rec_hdr(&p->ring, r->pos),
 			  (__u64)r->len | flags | lfq_rec_lap(r->pos, p->order));

@@ -83,13 +83,15 @@
  *		record, and drops its copy: no copy kept is torn.
  * rec-lap-guard	P: the claim's lfq_store_release()s, then the fully
  *		   ordered CAS of head (claim above), in lfq_rec_reserve();
- *		   at the publication, lfq_kclaim_unmark() before the
- *		   header's release (rec-commit).
+ *		   at the publication, the mark taken off (lfq_rec_publish()
+ *		   for a process's claim, lfq_kclaim_unmark() for a kernel
+ *		   one) before the header's release (rec-commit).
  *		K: the head a range starts at (and tail, acquired),
- *		   smp_rmb(), then the kernel claims' bits and ranges in
+ *		   smp_rmb(), then the kernel claims' bits and ranges, and
+ *		   the registered process claims' bits and ranges, in
  *		   lfq_kclaims_lap_guard().
- *		A kernel producer sees every kernel record reserved below
- *		the head it read and not yet published, and no mark on one
+ *		A kernel producer sees every record reserved below the head
+ *		it read by a claimed producer and not yet published, and no mark on one
  *		the tail it read has passed: it reserves nothing that
  *		reaches a held record a lap on, and refuses nothing
  *		honest.
@@ -250,7 +252,8 @@
  *	(lfq_mpsc_lap_free()), so a forged tail cannot make two writers
  *	share a slot (the CVE-2024-41009 class); in a record queue a
  *	kernel producer reserves nothing a lap or more ahead of a record
- *	another kernel producer still holds in the same ring (an elastic
+ *	another producer still holds (a kernel producer's, or a process
+ *	producer's with a registered claim) in the same ring (an elastic
  *	queue's: in the same segment, from its base up;
  *	lfq_kclaims_lap_guard());
  * H7	keeps its own copy of the header and the layout, and never reads

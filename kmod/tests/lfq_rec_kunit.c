@@ -170,13 +170,16 @@ static void *rec_claimed(struct lfq_queue *q, u32 claim, u32 len,
 	return lfq_rec_reserve(&p, len, r);
 }
 
-static void rec_commit_claimed(struct lfq_queue *q, struct lfq_rec_resv *r)
+/* Its commit, through a view with its claim (as liblfq's). */
+static void rec_commit_claimed(struct lfq_queue *q, u32 claim,
+			       struct lfq_rec_resv *r)
 {
 	struct lfq_rec_ring rr;
 	struct lfq_rec_prod p;
 
 	lfq_rec_ring_init(&rr, &q->ring);
 	lfq_rec_prod_init(&p, &rr, 1);
+	p.claim = &q->ring.prod->claims[claim];
 	lfq_rec_commit(&p, r);
 }
 
@@ -233,7 +236,7 @@ static void lfq_rec_recover_test(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, lfq_rec_peek(&c, &len));
 
 	/* Once it commits, the next scan discards the dead record. */
-	rec_commit_claimed(q, &l);
+	rec_commit_claimed(q, cl, &l);
 	lfq_claims_drop(q, live);
 	rec_scan(q);
 	lfq_queue_stats(q, &st);
@@ -495,6 +498,36 @@ static void lfq_rec_forged_test(struct kunit *test)
 }
 
 /*
+ * With a record held at the ring's start and the ring filled honestly up
+ * to it with 8-byte records (@n of them, the count checked), forge the
+ * tail to head (a consumer that says it passed everything, the held
+ * record too) and try 64 kernel reservations of 8 to 64 bytes. Returns
+ * how many were refused; *@head is head before them.
+ */
+static u32 rec_forged_tries(struct kunit *test, struct lfq_queue *q, u32 *n,
+			    u64 *head)
+{
+	struct lfq_rec_kresv r;
+	u32 i, refused = 0;
+	u8 *p;
+
+	while (rec_put(q, 8, *n))
+		(*n)++;
+	KUNIT_EXPECT_EQ(test, *n, (REC_RING - lfq_rec_size(64) - 16) / 16 + 1);
+	*head = READ_ONCE(*q->ring.head);
+	WRITE_ONCE(*q->ring.tail, *head);
+	for (i = 0; i < 64; i++) {
+		p = lfq_queue_rec_reserve(q, 8 + 8 * (i % 8), &r);
+		if (!p) {
+			refused++;
+			continue;
+		}
+		lfq_queue_rec_commit(q, &r);
+	}
+	return refused;
+}
+
+/*
  * The lap guard (HOSTILE MEMORY H6): while a kernel producer holds a
  * record, the ring fills honestly up to it and no further; a tail forged
  * past it makes every reservation that would reach its bytes fail (a
@@ -504,32 +537,17 @@ static void lfq_rec_forged_test(struct kunit *test)
 static void lfq_rec_lap_guard_test(struct kunit *test)
 {
 	struct lfq_queue *q = rec_queue(test, REC_RING);
-	u64 *tail = q->ring.tail, head, now;
-	struct lfq_rec_kresv held, r;
-	u32 n = 0, i, refused = 0;
+	struct lfq_rec_kresv held;
 	struct lfq_stats st;
+	u64 head, now;
+	u32 n = 0;
 	u8 *a;
 
 	a = lfq_queue_rec_reserve(q, 64, &held);
 	KUNIT_ASSERT_NOT_NULL(test, a);
 	rec_fill_id(a, 64, 77);
-	/* Honest: 8-byte records up to a ring past the held one's start. */
-	while (rec_put(q, 8, n))
-		n++;
-	KUNIT_EXPECT_EQ(test, n, (REC_RING - lfq_rec_size(64) - 16) / 16 + 1);
-	head = READ_ONCE(*q->ring.head);
-	/* A consumer that says it passed everything, the held record too. */
-	WRITE_ONCE(*tail, head);
-	for (i = 0; i < 64; i++) {
-		u8 *p = lfq_queue_rec_reserve(q, 8 + 8 * (i % 8), &r);
-
-		if (!p) {
-			refused++;
-			continue;
-		}
-		lfq_queue_rec_commit(q, &r);
-	}
-	KUNIT_EXPECT_EQ(test, refused, 64U);
+	/* Honest up to it, then the forged tail: every try refused. */
+	KUNIT_EXPECT_EQ(test, rec_forged_tries(test, q, &n, &head), 64U);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&q->lap_refused), 64);
 	KUNIT_EXPECT_TRUE(test, rec_id_ok(a, 64, 77));
 	now = READ_ONCE(*q->ring.head);
@@ -539,6 +557,62 @@ static void lfq_rec_lap_guard_test(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, rec_put(q, 8, n));
 	lfq_queue_stats(q, &st);
 	KUNIT_EXPECT_EQ(test, st.dropped, 1 + 64ULL);
+}
+
+/*
+ * The same for a process producer's record (its claim registered in the
+ * producer page and marked as liblfq's is): a tail forged past it makes
+ * every kernel reservation that would reach its bytes fail, and its
+ * payload stays as written; its commit takes the mark off the claim (the
+ * range stays) and the forged room is used again, and honest laps past
+ * the committed record's claim are never refused.
+ */
+static void lfq_rec_lap_guard_proc_test(struct kunit *test)
+{
+	struct lfq_queue *q = rec_queue(test, REC_RING);
+	DECLARE_BITMAP(files, LFQ_MPSC_CLAIMS);
+	struct lfq_rec_resv held;
+	struct lfq_rec_cons c;
+	struct lfq_stats st;
+	u32 n = 0, i;
+	u64 head;
+	int cl;
+	u8 *a;
+
+	bitmap_zero(files, LFQ_MPSC_CLAIMS);
+	cl = lfq_claim_register(q, files);
+	KUNIT_ASSERT_GE(test, cl, 0);
+	a = rec_claimed(q, cl, 64, &held);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(q->ring.prod->claims[cl].start),
+			held.pos | LFQ_REC_CLAIM_WON);
+	rec_fill_id(a, 64, 77);
+	KUNIT_EXPECT_EQ(test, rec_forged_tries(test, q, &n, &head), 64U);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&q->lap_refused), 64);
+	KUNIT_EXPECT_TRUE(test, rec_id_ok(a, 64, 77));
+	KUNIT_EXPECT_EQ(test, READ_ONCE(*q->ring.head), head);
+	rec_commit_claimed(q, cl, &held);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(q->ring.prod->claims[cl].start),
+			held.pos);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(q->ring.prod->claims[cl].end),
+			held.pos + lfq_rec_size(64));
+	KUNIT_EXPECT_TRUE(test, rec_put(q, 8, n));
+	/*
+	 * Honest laps with the claim still registered (its range kept, the
+	 * mark off): nothing is refused. A mark left on after the commit
+	 * would refuse every reservation a lap past it.
+	 */
+	rec_cons(q, &c);
+	KUNIT_EXPECT_TRUE(test, rec_get(&c, 8, n));
+	for (i = 0; i < 3 * REC_RING / 64; i++) {
+		if (!rec_put(q, 56, 1000 + i) || !rec_get(&c, 56, 1000 + i))
+			break;
+	}
+	KUNIT_EXPECT_EQ(test, i, 3 * REC_RING / 64);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&q->lap_refused), 64);
+	lfq_queue_stats(q, &st);
+	KUNIT_EXPECT_EQ(test, st.dropped, 1 + 64ULL);
+	lfq_claims_drop(q, files);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -620,6 +694,7 @@ static struct kunit_case lfq_rec_cases[] = {
 	KUNIT_CASE(lfq_rec_contexts_test),
 	KUNIT_CASE(lfq_rec_forged_test),
 	KUNIT_CASE(lfq_rec_lap_guard_test),
+	KUNIT_CASE(lfq_rec_lap_guard_proc_test),
 	KUNIT_CASE(lfq_rec_kconsumer_test),
 	{}
 };

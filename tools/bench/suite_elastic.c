@@ -17,7 +17,11 @@
  *     elastic one grows;
  *   - memory over a burst and its drain: the memfd's allocated bytes,
  *     sampled every 20 ms, against a fixed queue sized for the burst (a
- *     plot of memory over time).
+ *     plot of memory over time);
+ *   - record queues (LFQ_CREATE_RECORDS): the steady state and a growing
+ *     queue again, with 56-byte records (64 bytes in the ring with their
+ *     header) written one at a time and read in runs of up to 32
+ *     (lfq_record_consume()), elastic against fixed.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -36,14 +40,27 @@
 #define PAUSE_EVERY	4096
 #define PAUSE_NS	50000
 
-static struct lfq *make(uint32_t slots, uint32_t seg_min, uint32_t seg_max)
+/* A record's payload: with its 8-byte header, one SLOT of the ring. */
+#define REC_LEN		(SLOT - 8)
+
+/*
+ * A queue of @slots SLOT-byte slots (@rec: a record queue of as many
+ * bytes), elastic if @seg_max (segments of that size).
+ */
+static struct lfq *make(uint32_t slots, uint32_t seg_min, uint32_t seg_max,
+			int rec)
 {
 	LFQ_OPTS(lfq_create_opts, o, .type = LFQ_TYPE_SPSC, .slot_size = SLOT,
 		 .slot_count = slots, .backend = LFQ_BACKEND_MEMFD);
 	struct lfq *q;
 
+	if (rec) {
+		o.slot_size = 1;
+		o.slot_count = slots * SLOT;
+		o.flags = LFQ_CREATE_RECORDS;
+	}
 	if (seg_max) {
-		o.flags = LFQ_CREATE_ELASTIC;
+		o.flags |= LFQ_CREATE_ELASTIC;
 		o.seg_min = seg_min;
 		o.seg_max = seg_max;
 	}
@@ -63,6 +80,7 @@ struct run {
 	uint64_t msgs;
 	unsigned int batch;
 	int pause;
+	int rec;		/* records: one per reservation, runs to consume */
 	double *lat;		/* producer: each push's ns, or NULL */
 	uint64_t bad;
 };
@@ -75,6 +93,12 @@ static void *producer(void *arg)
 	int n, k;
 
 	bench_pin(bench_cpu(0));
+	while (r->rec && i < r->msgs) {
+		if (lfq_record_reserve(r->q, REC_LEN, &span))
+			continue;
+		*(uint64_t *)span = i++;
+		lfq_record_commit(r->q);
+	}
 	while (i < r->msgs) {
 		/* A push's time includes every retry while the queue is full. */
 		if (r->lat && !t0)
@@ -96,9 +120,24 @@ static void *producer(void *arg)
 	return NULL;
 }
 
+/* A record queue's consumer: each record's first word, in order. */
+struct rec_take {
+	uint64_t got, bad;
+};
+
+static int rec_take(void *ctx, const void *rec, uint32_t len)
+{
+	struct rec_take *t = ctx;
+
+	t->bad += len != REC_LEN || *(const uint64_t *)rec != t->got;
+	t->got++;
+	return 0;
+}
+
 /* Stream r->msgs through r->q; returns messages per second. */
 static double stream(struct run *r)
 {
+	struct rec_take rt = { 0, 0 };
 	uint64_t got = 0, t0;
 	const void *span;
 	pthread_t t;
@@ -108,7 +147,16 @@ static double stream(struct run *r)
 	t0 = bench_now_ns();
 	pthread_create(&t, NULL, producer, r);
 	bench_pin(bench_cpu(1));
-	while (got < r->msgs) {
+	while (r->rec && rt.got < r->msgs) {
+		n = lfq_record_consume(r->q, r->batch, rec_take, &rt);
+		if (n < 0)
+			break;
+		got += (uint64_t)n;
+		if (r->pause && n && got % PAUSE_EVERY < (uint64_t)n)
+			spin_ns(PAUSE_NS);
+	}
+	r->bad += rt.bad;
+	while (!r->rec && got < r->msgs) {
 		n = lfq_peek(r->q, r->batch, &span);
 		if (n == -EAGAIN)
 			continue;
@@ -130,7 +178,8 @@ static double stream(struct run *r)
 /* bench_opts.repeats runs of one case; recorded as Mmsg/s. */
 static int record_stream(const char *scen, const char *system,
 			 uint32_t slots, uint32_t seg_min, uint32_t seg_max,
-			 unsigned int batch, int pause, double *cycles_s)
+			 unsigned int batch, int pause, int rec,
+			 double *cycles_s)
 {
 	double v[8];
 	unsigned int i, n = bench_opts.repeats < 8 ? bench_opts.repeats : 8;
@@ -138,10 +187,10 @@ static int record_stream(const char *scen, const char *system,
 
 	for (i = 0; i < n; i++) {
 		struct run r = { .msgs = bench_opts.msgs, .batch = batch,
-				 .pause = pause };
+				 .pause = pause, .rec = rec };
 		uint64_t t0 = bench_now_ns();
 
-		r.q = make(slots, seg_min, seg_max);
+		r.q = make(slots, seg_min, seg_max, rec);
 		if (!r.q)
 			return -ENOMEM;
 		v[i] = stream(&r) / 1e6;
@@ -167,7 +216,7 @@ static int record_stream(const char *scen, const char *system,
  */
 static double push_then_pop(uint32_t slots, uint32_t segs, uint64_t n)
 {
-	struct lfq *q = make(slots, segs, segs);
+	struct lfq *q = make(slots, segs, segs, 0);
 	uint64_t i, t0, m[SLOT / 8] = { 0 };
 
 	if (!q)
@@ -214,7 +263,7 @@ static int record_latency(void)
 	if (!lat)
 		return -ENOMEM;
 	for (i = 0; i < 2; i++) {
-		r.q = i ? make(4096, 0, 0) : make(64, 64, 1024);
+		r.q = i ? make(4096, 0, 0, 0) : make(64, 64, 1024, 0);
 		if (!r.q)
 			break;
 		stream(&r);
@@ -255,7 +304,7 @@ static int record_memory(void)
 	int i, s, k;
 
 	for (i = 0; i < 2; i++) {
-		q = i ? make(65536, 0, 0) : make(64, 2, 1024);
+		q = i ? make(65536, 0, 0, 0) : make(64, 2, 1024, 0);
 		if (!q)
 			return -ENOMEM;
 		for (k = 0; k < (int)burst; k++)
@@ -292,22 +341,35 @@ int suite_elastic(void)
 	int rc = 0, err;
 
 	/* Two segments, both allocated: the elastic path's own cost. */
-	err = record_stream("steady 64B b32", "lfq", 4096, 2, 2, 32, 0, NULL);
+	err = record_stream("steady 64B b32", "lfq", 4096, 2, 2, 32, 0, 0, NULL);
 	rc = err ?: rc;
-	err = record_stream("steady 64B b32", "lfq fixed", 4096, 0, 0, 32, 0,
+	err = record_stream("steady 64B b32", "lfq fixed", 4096, 0, 0, 32, 0, 0,
 			    NULL);
 	rc = err ?: rc;
-	err = record_stream("steady 64B b1", "lfq", 4096, 2, 2, 1, 0, NULL);
+	err = record_stream("steady 64B b1", "lfq", 4096, 2, 2, 1, 0, 0, NULL);
 	rc = err ?: rc;
-	err = record_stream("steady 64B b1", "lfq fixed", 4096, 0, 0, 1, 0,
+	err = record_stream("steady 64B b1", "lfq fixed", 4096, 0, 0, 1, 0, 0,
 			    NULL);
 	rc = err ?: rc;
 	/* A pausing consumer: 64-slot segments grow and shrink. */
-	err = record_stream("growing 64B b32", "lfq", 64, 2, 1024, 32, 1,
+	err = record_stream("growing 64B b32", "lfq", 64, 2, 1024, 32, 1, 0,
 			    cycles);
 	rc = err ?: rc;
-	err = record_stream("growing 64B b32", "lfq fixed", 4096, 0, 0, 32, 1,
+	err = record_stream("growing 64B b32", "lfq fixed", 4096, 0, 0, 32, 1, 0,
 			    NULL);
+	rc = err ?: rc;
+	/* Records: the same, 56-byte records in 256 KiB (or 4 KiB) segments. */
+	err = record_stream("steady records 56B", "lfq", 4096, 2, 2, 32, 0, 1,
+			    NULL);
+	rc = err ?: rc;
+	err = record_stream("steady records 56B", "lfq fixed", 4096, 0, 0, 32,
+			    0, 1, NULL);
+	rc = err ?: rc;
+	err = record_stream("growing records 56B", "lfq", 64, 2, 1024, 32, 1,
+			    1, cycles);
+	rc = err ?: rc;
+	err = record_stream("growing records 56B", "lfq fixed", 4096, 0, 0, 32,
+			    1, 1, NULL);
 	rc = err ?: rc;
 	err = record_switch();
 	rc = err ?: rc;
