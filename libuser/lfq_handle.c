@@ -110,16 +110,17 @@ void lfq_close(struct lfq *q)
 	if (!q)
 		return;
 	/*
-	 * An elastic queue's unfinished reservation holds a read-side
-	 * section (ORDERING seg-grace) that would stop every retirement,
-	 * and the last handle's wait for them: given up here.
+	 * An unfinished record reservation would stop the consumer there
+	 * while another file (a fork's) keeps the claim alive; an elastic
+	 * queue's also holds a read-side section (ORDERING seg-grace) that
+	 * would stop every retirement, and the last handle's wait for them:
+	 * given up here.
 	 */
-	if (q->plocked) {
-		if (q->ring.records)
-			lfq_record_discard(q);
-		else
-			q->pops->discard(q);
-	}
+	if (q->ring.records && q->pops == &lfq_rec_slot_prod_ops &&
+	    q->prod.rec.resv.len)
+		lfq_record_discard(q);
+	else if (q->plocked)
+		q->pops->discard(q);
 	if (q->backend->unbind)
 		q->backend->unbind(q);
 	if (q->map != MAP_FAILED)

@@ -533,7 +533,7 @@ static void lfq_claims_bury_one(struct lfq_queue *q, unsigned int i)
 	tail = q->el ? lfq_seg_consumed(q->el) : READ_ONCE(*r->tail) & ~7ull;
 	lfq_claim_read(&cl, &r->prod->claims[i]);
 	won = cl.start & LFQ_REC_CLAIM_WON;
-	cl.start &= ~LFQ_REC_CLAIM_WON;
+	cl.start &= ~(LFQ_REC_CLAIM_WON | LFQ_REC_CLAIM_HELD);
 	/* Empty, passed, or committed: no record to recover there. */
 	if ((s64)(cl.end - cl.start) <= 0 || (s64)(cl.end - tail) <= 0 ||
 	    (cl.start & 7))
@@ -646,7 +646,12 @@ int lfq_claim_register(struct lfq_queue *q, unsigned long *held)
 	}
 	WRITE_ONCE(q->ring.prod->claims[i].start, 0);
 	WRITE_ONCE(q->ring.prod->claims[i].end, 0);
-	/* Atomic: the lap guard reads @live without the lock. */
+	/*
+	 * Atomic: the lap guard reads @live without the lock. ORDERING
+	 * claim: the emptied range before the bit (the guard's claim loads
+	 * depend on the bit it read), not a dead owner's held mark.
+	 */
+	smp_mb__before_atomic();
 	set_bit(i, c->live);
 	__set_bit(i, held);
 	mutex_unlock(&c->lock);
@@ -795,7 +800,7 @@ void lfq_kclaim_give(struct lfq_queue *q, u32 index)
  * @index:	the record's kernel claim, from lfq_kclaim_take().
  *
  * The range stays (the recovery walk leaves the record alone until the
- * claim is given back after the commit); only LFQ_REC_CLAIM_WON goes.
+ * claim is given back after the commit); only LFQ_REC_CLAIM_HELD goes.
  *
  * Context: any, NMI included.
  */
@@ -808,11 +813,11 @@ void lfq_kclaim_unmark(struct lfq_queue *q, u32 index)
 	 * publishes the record, so a producer whose tail shows the record
 	 * passed finds the mark gone.
 	 */
-	WRITE_ONCE(cl->start, READ_ONCE(cl->start) & ~LFQ_REC_CLAIM_WON);
+	WRITE_ONCE(cl->start, READ_ONCE(cl->start) & ~LFQ_REC_CLAIM_HELD);
 }
 
 /*
- * Whether claim @cl holds a record (marked LFQ_REC_CLAIM_WON: from its
+ * Whether claim @cl holds a record (marked LFQ_REC_CLAIM_HELD: from its
  * compare-and-swap to right before its header is published) that starts
  * in this ring's life (at or after @base) below @floor: a lap behind the
  * end of the range asked about. HOSTILE MEMORY H4: a process's claim is
@@ -828,7 +833,7 @@ static bool lfq_claim_held(const struct lfq_mpsc_claim *cl, u64 base,
 	 */
 	u64 e = smp_load_acquire(&cl->end), s = READ_ONCE(cl->start);
 
-	if (!(s & LFQ_REC_CLAIM_WON))
+	if (!(s & LFQ_REC_CLAIM_HELD))
 		return false;
 	s &= ~LFQ_REC_CLAIM_FLAGS;
 	/* An older segment's record: another segment's bytes. */
@@ -844,10 +849,11 @@ static bool lfq_claim_held(const struct lfq_mpsc_claim *cl, u64 base,
  * size before @end: a lap on, the range would reach its bytes. Only a
  * forged tail lets a reservation get that far ahead (an honest one ends
  * at most the ring's size past the oldest record still held), so nothing
- * honest is refused. A held record is a claim marked LFQ_REC_CLAIM_WON:
+ * honest is refused. A held record is a claim marked LFQ_REC_CLAIM_HELD:
  * from the store right after the compare-and-swap that took it to the
  * one right before its header is published (lfq_rec_publish() for a
- * process's claim, lfq_kclaim_unmark() for a kernel one). A claim without
+ * process's claim, lfq_kclaim_unmark() for a kernel one; an older liblfq
+ * never sets it, and its records are not protected). A claim without
  * the mark is a range about to be tried (stale if its producer is held
  * up, even by an interrupt or a hypervisor), a record about to be
  * published, or an overwrite's (LFQ_REC_CLAIM_RECLAIM: a committed record
@@ -880,7 +886,7 @@ int lfq_kclaims_lap_guard(void *ctx, u64 start, u64 end)
 	const struct lfq_kguard *g = ctx;
 	struct lfq_claims *c = g->q->claims;
 	u64 floor = end - g->q->ring.slot_count;
-	unsigned long busy, live;
+	unsigned long busy, live[BITS_TO_LONGS(LFQ_MPSC_CLAIMS)];
 	unsigned int i;
 
 	/*
@@ -896,9 +902,9 @@ int lfq_kclaims_lap_guard(void *ctx, u64 start, u64 end)
 		    lfq_claim_held(&c->kclaims[i], g->base, floor))
 			goto refuse;
 	/* Process producers' claims: set under the lock, read without it. */
-	BUILD_BUG_ON(LFQ_MPSC_CLAIMS > BITS_PER_LONG);
-	live = READ_ONCE(c->live[0]);
-	for_each_set_bit(i, &live, LFQ_MPSC_CLAIMS)
+	for (i = 0; i < ARRAY_SIZE(live); i++)
+		live[i] = READ_ONCE(c->live[i]);
+	for_each_set_bit(i, live, LFQ_MPSC_CLAIMS)
 		if (lfq_claim_held(&g->q->ring.prod->claims[i], g->base,
 				   floor))
 			goto refuse;

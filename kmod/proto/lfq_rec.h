@@ -101,7 +101,16 @@
  * producer that died owning tail, and waits for a live one's.
  */
 #define LFQ_REC_CLAIM_RECLAIM	2ull
-#define LFQ_REC_CLAIM_FLAGS	(LFQ_REC_CLAIM_WON | LFQ_REC_CLAIM_RECLAIM)
+/*
+ * Set with LFQ_REC_CLAIM_WON once the compare-and-swap took the range,
+ * and taken off (LFQ_REC_CLAIM_WON stays) right before the record's
+ * header is published: the kernel's lap guard protects a record while
+ * its claim says it is held. A producer that never sets it (an older
+ * liblfq) gets no protection and causes no refusal.
+ */
+#define LFQ_REC_CLAIM_HELD	4ull
+#define LFQ_REC_CLAIM_FLAGS	(LFQ_REC_CLAIM_WON | LFQ_REC_CLAIM_RECLAIM | \
+				 LFQ_REC_CLAIM_HELD)
 
 /**
  * lfq_rec_order() - log2 of a ring's size.
@@ -587,7 +596,8 @@ static inline void *lfq_rec_reserve(struct lfq_rec_prod *p, __u32 len,
 		if (lfq_try_cmpxchg_full(p->ring.head, &head, head + need)) {
 			/* ORDERING claim: the mark after the range it took. */
 			lfq_store_release(&p->claim->start,
-					  head | LFQ_REC_CLAIM_WON);
+					  head | LFQ_REC_CLAIM_WON |
+					  LFQ_REC_CLAIM_HELD);
 			break;
 		}
 	}
@@ -602,11 +612,13 @@ static inline int lfq_rec_publish(struct lfq_rec_prod *p,
 {
 	/*
 	 * Not held from here (the kernel's lap guard lets the ring past
-	 * it): LFQ_REC_CLAIM_WON off the claim, which keeps its range.
+	 * it): LFQ_REC_CLAIM_HELD off the claim, which keeps its range and
+	 * its LFQ_REC_CLAIM_WON (the recovery's).
 	 * ORDERING rec-lap-guard: before the header's release below.
 	 */
 	if (p->claim)
-		lfq_store_relaxed(&p->claim->start, r->pos);
+		lfq_store_relaxed(&p->claim->start,
+				  r->pos | LFQ_REC_CLAIM_WON);
 	/* ORDERING rec-commit: the payload before the header that shows it. */
 	lfq_store_release(lfq_rec_hdr(&p->ring, r->pos),
 			  (__u64)r->len | flags | lfq_rec_lap(r->pos, p->order));

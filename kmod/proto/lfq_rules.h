@@ -83,17 +83,18 @@
  *		record, and drops its copy: no copy kept is torn.
  * rec-lap-guard	P: the claim's lfq_store_release()s, then the fully
  *		   ordered CAS of head (claim above), in lfq_rec_reserve();
- *		   at the publication, the mark taken off (lfq_rec_publish()
- *		   for a process's claim, lfq_kclaim_unmark() for a kernel
- *		   one) before the header's release (rec-commit).
+ *		   at the publication, LFQ_REC_CLAIM_HELD taken off
+ *		   (lfq_rec_publish() for a process's claim,
+ *		   lfq_kclaim_unmark() for a kernel one) before the header's
+ *		   release (rec-commit).
  *		K: the head a range starts at (and tail, acquired),
  *		   smp_rmb(), then the kernel claims' bits and ranges, and
  *		   the registered process claims' bits and ranges, in
  *		   lfq_kclaims_lap_guard().
  *		A kernel producer sees every record reserved below the head
- *		it read by a claimed producer and not yet published, and no mark on one
- *		the tail it read has passed: it reserves nothing that
- *		reaches a held record a lap on, and refuses nothing
+ *		it read by a claimed producer and not yet published, and no
+ *		mark on one the tail it read has passed: it reserves nothing
+ *		that reaches a held record a lap on, and refuses nothing
  *		honest.
  * mpmc-release	C: lfq_store_release(release word) in lfq_mpmc_publish()
  *		P: lfq_load_acquire(release word) in lfq_mpsc_laps_done(),

@@ -272,7 +272,7 @@ static void rec_ambiguous(struct kunit *test, bool unmark)
 	rec_cons(q, &c);
 	KUNIT_ASSERT_NOT_NULL(test, rec_claimed(q, ca, 100, &d));
 	KUNIT_EXPECT_EQ(test, READ_ONCE(q->ring.prod->claims[ca].start),
-			d.pos | LFQ_REC_CLAIM_WON);
+			d.pos | LFQ_REC_CLAIM_WON | LFQ_REC_CLAIM_HELD);
 	if (unmark)
 		WRITE_ONCE(q->ring.prod->claims[ca].start, d.pos);
 	/* The loser's claim: the same start, a shorter record. */
@@ -563,9 +563,11 @@ static void lfq_rec_lap_guard_test(struct kunit *test)
  * The same for a process producer's record (its claim registered in the
  * producer page and marked as liblfq's is): a tail forged past it makes
  * every kernel reservation that would reach its bytes fail, and its
- * payload stays as written; its commit takes the mark off the claim (the
- * range stays) and the forged room is used again, and honest laps past
- * the committed record's claim are never refused.
+ * payload stays as written; its commit takes LFQ_REC_CLAIM_HELD off the
+ * claim (the range and LFQ_REC_CLAIM_WON stay) and the forged room is
+ * used again, and honest laps past the committed record's claim are never
+ * refused; nor are they past a claim marked won only, as an older
+ * liblfq leaves its claim after every commit.
  */
 static void lfq_rec_lap_guard_proc_test(struct kunit *test)
 {
@@ -585,7 +587,7 @@ static void lfq_rec_lap_guard_proc_test(struct kunit *test)
 	a = rec_claimed(q, cl, 64, &held);
 	KUNIT_ASSERT_NOT_NULL(test, a);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(q->ring.prod->claims[cl].start),
-			held.pos | LFQ_REC_CLAIM_WON);
+			held.pos | LFQ_REC_CLAIM_WON | LFQ_REC_CLAIM_HELD);
 	rec_fill_id(a, 64, 77);
 	KUNIT_EXPECT_EQ(test, rec_forged_tries(test, q, &n, &head), 64U);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&q->lap_refused), 64);
@@ -593,7 +595,7 @@ static void lfq_rec_lap_guard_proc_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, READ_ONCE(*q->ring.head), head);
 	rec_commit_claimed(q, cl, &held);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(q->ring.prod->claims[cl].start),
-			held.pos);
+			held.pos | LFQ_REC_CLAIM_WON);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(q->ring.prod->claims[cl].end),
 			held.pos + lfq_rec_size(64));
 	KUNIT_EXPECT_TRUE(test, rec_put(q, 8, n));
@@ -606,6 +608,18 @@ static void lfq_rec_lap_guard_proc_test(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, rec_get(&c, 8, n));
 	for (i = 0; i < 3 * REC_RING / 64; i++) {
 		if (!rec_put(q, 56, 1000 + i) || !rec_get(&c, 56, 1000 + i))
+			break;
+	}
+	KUNIT_EXPECT_EQ(test, i, 3 * REC_RING / 64);
+	/* An older liblfq's claim after its commits: won, never held. */
+	WRITE_ONCE(q->ring.prod->claims[cl].start,
+		   READ_ONCE(*q->ring.head) | LFQ_REC_CLAIM_WON);
+	WRITE_ONCE(q->ring.prod->claims[cl].end,
+		   READ_ONCE(*q->ring.head) + lfq_rec_size(56));
+	KUNIT_EXPECT_TRUE(test, rec_put(q, 48, 7));
+	KUNIT_EXPECT_TRUE(test, rec_get(&c, 48, 7));
+	for (i = 0; i < 3 * REC_RING / 64; i++) {
+		if (!rec_put(q, 56, 2000 + i) || !rec_get(&c, 56, 2000 + i))
 			break;
 	}
 	KUNIT_EXPECT_EQ(test, i, 3 * REC_RING / 64);
