@@ -56,7 +56,7 @@ struct lfq_claim_range {
 
 /**
  * struct lfq_dead_claim - a record queue's claim as it died.
- * @start:	its range (LFQ_REC_CLAIM_WON cleared)...
+ * @start:	its range (its flags cleared)...
  * @end:	...; an empty range is a free entry.
  * @won:	its producer's compare-and-swap took the range: the record
  *		at @start is this producer's, and @end is its end.
@@ -801,6 +801,8 @@ void lfq_kclaim_give(struct lfq_queue *q, u32 index)
  *
  * The range stays (the recovery walk leaves the record alone until the
  * claim is given back after the commit); only LFQ_REC_CLAIM_HELD goes.
+ * A plain read-modify-write: the guard's compare-and-swap touches only a
+ * pending word, and this one is promoted (LFQ_REC_CLAIM_WON).
  *
  * Context: any, NMI included.
  */
@@ -816,30 +818,59 @@ void lfq_kclaim_unmark(struct lfq_queue *q, u32 index)
 	WRITE_ONCE(cl->start, READ_ONCE(cl->start) & ~LFQ_REC_CLAIM_HELD);
 }
 
-/*
- * Whether claim @cl holds a record (marked LFQ_REC_CLAIM_HELD: from its
- * compare-and-swap to right before its header is published) that starts
- * in this ring's life (at or after @base) below @floor: a lap behind the
- * end of the range asked about. HOSTILE MEMORY H4: a process's claim is
- * only compared; a forged one can only refuse (drops in its own queue).
- */
-static bool lfq_claim_held(const struct lfq_mpsc_claim *cl, u64 base,
-			   u64 floor)
-{
-	/*
-	 * ORDERING claim: the end, then the start stored before it (a new
-	 * end comes with its start; an old end with a new start reads as
-	 * empty).
-	 */
-	u64 e = smp_load_acquire(&cl->end), s = READ_ONCE(cl->start);
+/* How often the guard reads a claim its producer keeps changing. */
+#define LFQ_GUARD_TRIES	4
 
-	if (!(s & LFQ_REC_CLAIM_HELD))
-		return false;
-	s &= ~LFQ_REC_CLAIM_FLAGS;
-	/* An older segment's record: another segment's bytes. */
-	if ((s64)(s - base) < 0)
-		return false;
-	return (s64)(e - s) > 0 && (s64)(floor - s) > 0;
+/*
+ * Whether claim @cl holds a record that starts in this ring's life (at or
+ * after @base) below @floor: a lap behind the end of the range asked
+ * about. Held is LFQ_REC_CLAIM_HELD with LFQ_REC_CLAIM_WON (promoted
+ * after its compare-and-swap, until right before its header is
+ * published). Pending, LFQ_REC_CLAIM_HELD alone (stored before the CAS),
+ * that far behind is a CAS that cannot win honestly (its producer held
+ * up while the ring went round), or one a forged tail let win: its mark
+ * is dropped, by a compare-and-swap that races the producer's promotion
+ * (lfq_rec_claim_promote()): whichever is first decides, and a producer
+ * that loses writes nothing. HOSTILE MEMORY H4: a process's claim is
+ * read and compared, and its start only ever loses the mark; a forged
+ * one can only refuse (drops in its own queue).
+ */
+static bool lfq_claim_held(struct lfq_mpsc_claim *cl, u64 base, u64 floor)
+{
+	unsigned int tries;
+	u64 e, s, raw;
+
+	for (tries = 0; tries < LFQ_GUARD_TRIES; tries++) {
+		/*
+		 * ORDERING claim: the end, then the start stored before it.
+		 * A claim whose CAS came before our head is read with its
+		 * own end or a later one (a range it tries next).
+		 */
+		e = smp_load_acquire(&cl->end);
+		raw = READ_ONCE(cl->start);
+		if (!(raw & LFQ_REC_CLAIM_HELD))
+			return false;
+		s = raw & ~LFQ_REC_CLAIM_FLAGS;
+		/*
+		 * An older segment's record (another segment's bytes), an
+		 * empty range, or one not a lap behind: nothing to guard.
+		 */
+		if ((s64)(s - base) < 0 || (s64)(e - s) <= 0 ||
+		    (s64)(floor - s) <= 0)
+			return false;
+		if (raw & LFQ_REC_CLAIM_WON)
+			return true;
+		/*
+		 * Pending a lap behind: drop the mark. Relaxed: the two
+		 * compare-and-swaps on this word order themselves; a failed
+		 * one means the producer moved on (promoted, or a new
+		 * range): read it again.
+		 */
+		if (try_cmpxchg_relaxed(&cl->start, &raw,
+					raw & ~LFQ_REC_CLAIM_HELD))
+			return false;
+	}
+	return true;
 }
 
 /**
@@ -850,16 +881,20 @@ static bool lfq_claim_held(const struct lfq_mpsc_claim *cl, u64 base,
  * forged tail lets a reservation get that far ahead (an honest one ends
  * at most the ring's size past the oldest record still held), so nothing
  * honest is refused. A held record is a claim marked LFQ_REC_CLAIM_HELD:
- * from the store right after the compare-and-swap that took it to the
- * one right before its header is published (lfq_rec_publish() for a
+ * stored with the range before the compare-and-swap that tries it
+ * (pending), promoted once that took it (lfq_rec_claim_promote()), taken
+ * off right before the header is published (lfq_rec_publish() for a
  * process's claim, lfq_kclaim_unmark() for a kernel one; an older liblfq
- * never sets it, and its records are not protected). A claim without
- * the mark is a range about to be tried (stale if its producer is held
- * up, even by an interrupt or a hypervisor), a record about to be
- * published, or an overwrite's (LFQ_REC_CLAIM_RECLAIM: a committed record
- * at tail): counting those would refuse honest reservations. So a record whose
- * producer is stopped at one of those two stores, at the moment a tail is
- * forged past it, is not protected.
+ * never sets it, and its records are not protected). A pending claim a
+ * lap behind loses its mark instead of refusing (lfq_claim_held(), a
+ * compare-and-swap on the claim: the guard writes other producers'
+ * claims): its producer then either fails its CAS or writes nothing. A
+ * claim without the mark is a published record's (or one whose payload
+ * is written and whose header is about to be), an emptied one, a
+ * pending one whose mark was dropped, or an overwrite's
+ * (LFQ_REC_CLAIM_RECLAIM: a committed record at tail). A claim its
+ * producer keeps rewriting under the guard is refused after
+ * LFQ_GUARD_TRIES reads.
  * HOSTILE MEMORY H6 for records: the lap guard of struct lfq_rec_prod.
  * Refusals are counted in the queue's lap_refused.
  * @ctx:	a struct lfq_kguard.
@@ -877,7 +912,7 @@ static bool lfq_claim_held(const struct lfq_mpsc_claim *cl, u64 base,
  * no protection.
  *
  * Context: any, NMI included; lock-free; at most LFQ_KCLAIMS and
- * LFQ_MPSC_CLAIMS ranges read.
+ * LFQ_MPSC_CLAIMS claims, each read LFQ_GUARD_TRIES times at most.
  * Return: 1 if the range may be taken, 0 if not (the reservation fails
  * and counts a drop).
  */

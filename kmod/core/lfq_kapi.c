@@ -304,15 +304,18 @@ static void lfq_kapi_rec_view(struct lfq_queue *q,
  * limit that record drops alone, and smaller ones still fit.
  *
  * Context: any, NMI included.
- * A forged tail cannot make it reserve over a record another kernel
- * producer is still writing (lfq_kclaims_lap_guard()): it drops instead.
+ * A forged tail cannot make it reserve over a record another producer
+ * with a claim is still writing (lfq_kclaims_lap_guard()): it drops
+ * instead.
  *
  * Return: the payload, or NULL (and a drop counted) if @len is 0 or
  * beyond the limit, the ring has no room for it (an elastic queue: at
  * seg_max segments, or without a spare; or a forged tail would put it on
- * a record a kernel producer still writes), the shared head kept
- * changing under LFQ_KAPI_MAX_TRIES attempts, or every kernel claim is
- * in use; NULL without a drop if @q is not an MPSC record queue.
+ * a record another producer still writes), the shared head kept
+ * changing under LFQ_KAPI_MAX_TRIES attempts, every kernel claim is in
+ * use, or another kernel producer's lap guard took the range its
+ * compare-and-swap won (a forged tail: head then is past a range no
+ * header closes); NULL without a drop if @q is not an MPSC record queue.
  */
 void *lfq_queue_rec_reserve(struct lfq_queue *q, u32 len,
 			    struct lfq_rec_kresv *r)

@@ -102,11 +102,14 @@
  */
 #define LFQ_REC_CLAIM_RECLAIM	2ull
 /*
- * Set with LFQ_REC_CLAIM_WON once the compare-and-swap took the range,
- * and taken off (LFQ_REC_CLAIM_WON stays) right before the record's
- * header is published: the kernel's lap guard protects a record while
- * its claim says it is held. A producer that never sets it (an older
- * liblfq) gets no protection and causes no refusal.
+ * Set with the range before the compare-and-swap that tries it (pending:
+ * without LFQ_REC_CLAIM_WON), promoted with LFQ_REC_CLAIM_WON once the
+ * compare-and-swap took it (lfq_rec_claim_promote()), and taken off
+ * (LFQ_REC_CLAIM_WON stays) right before the record's header is
+ * published: the kernel's lap guard protects a record while its claim
+ * says it is held, and drops the mark of a pending claim a lap behind
+ * (whose CAS cannot win honestly). A producer that never sets it (an
+ * older liblfq) gets no protection and causes no refusal.
  */
 #define LFQ_REC_CLAIM_HELD	4ull
 #define LFQ_REC_CLAIM_FLAGS	(LFQ_REC_CLAIM_WON | LFQ_REC_CLAIM_RECLAIM | \
@@ -246,7 +249,8 @@ static inline void lfq_rec_ring_init(struct lfq_rec_ring *rr,
  * @order:	log2 of the ring's size, for the lap bits.
  * @claim:	MPSC: this producer's claim record (crash safety, as
  *		lfq_mpsc.h's: the range it is about to reserve, written
- *		before the compare-and-swap), or NULL for none.
+ *		before the compare-and-swap; and the lap guard's mark,
+ *		LFQ_REC_CLAIM_HELD), or NULL for none.
  * @overwritten: overwrite mode: committed records (not discarded ones)
  *		this producer took to make room; the caller adds them to
  *		its statistics and clears it.
@@ -257,9 +261,10 @@ static inline void lfq_rec_ring_init(struct lfq_rec_ring *rr,
  *		once tail shows room, whether the range [start, end) may be
  *		taken; 0 fails the reservation as a full ring does. The
  *		kernel's refuses a range that, a lap on, reaches a record
- *		another kernel producer is still writing, whatever tail
- *		says (HOSTILE MEMORY H6: a forged tail cannot make two
- *		writers share bytes).
+ *		another producer with a claim is still writing, whatever
+ *		tail says (HOSTILE MEMORY H6: a forged tail cannot make two
+ *		writers share bytes), and drops the mark of a pending claim
+ *		that far behind (lfq_rec_claim_promote()).
  * @guard_ctx:	@lap_guard's first argument.
  */
 struct lfq_rec_prod {
@@ -415,6 +420,42 @@ static inline void *lfq_rec_unclaim(struct lfq_rec_prod *p)
 	return (void *)0;
 }
 
+/**
+ * lfq_rec_claim_promote() - a pending claim whose compare-and-swap won
+ * its range becomes a held record.
+ * @cl:		the producer's claim, marked pending (LFQ_REC_CLAIM_HELD
+ *		without LFQ_REC_CLAIM_WON) at @pos before the CAS.
+ * @pos:	the range's start, as the CAS took it.
+ *
+ * The kernel's lap guard drops the mark of a pending claim a lap behind
+ * the range it reserves (lfq_kclaims_lap_guard()): honestly only a CAS
+ * that will fail is that far behind, but a forged tail makes a won one
+ * look so too. The two compare-and-swaps on the claim's start decide it:
+ * either the mark is promoted first and the guard refuses, or the guard
+ * dropped it first and the producer writes nothing in its range
+ * (tests/model/rec_lap_guard.pml, PLAIN_PROMOTE). Relaxed: the order of
+ * the two on this word decides, and after a promotion the guard writes
+ * nothing, so no barrier need come before the payload's writes.
+ *
+ * The guard leaves exactly @pos. Any other value is a claim two
+ * producers share against the rule (each its own claim: a forked child
+ * producing through its copy of the parent's handle, or two threads on
+ * one handle): the record goes on unprotected, as records of producers
+ * without claims do, rather than leave a range no header will close.
+ *
+ * Return: 1 if the record is to be written, then published; 0 if the
+ * guard gave its bytes away.
+ */
+static inline int lfq_rec_claim_promote(struct lfq_mpsc_claim *cl,
+					__u64 pos)
+{
+	__u64 want = pos | LFQ_REC_CLAIM_HELD;
+
+	return lfq_try_cmpxchg_relaxed(&cl->start, &want,
+				       pos | LFQ_REC_CLAIM_WON |
+				       LFQ_REC_CLAIM_HELD) || want != pos;
+}
+
 /* How often a taker waits for another's overwrite at tail to finish. */
 #define LFQ_REC_TAKEN_SPINS	64
 
@@ -506,7 +547,9 @@ static inline int lfq_rec_reclaim(struct lfq_rec_prod *p, __u64 raw)
  *
  * Return: the payload (contiguous, 8-aligned; its header reads 0 until
  * the commit), or NULL if @len is 0 or beyond the limit, or the ring has
- * no room for it, or its head is forged.
+ * no room for it, or its head is forged; or, with a claim, if a lap
+ * guard took the range its compare-and-swap won (a tail forged past it):
+ * head then has moved past a range no header will close.
  */
 static inline void *lfq_rec_reserve(struct lfq_rec_prod *p, __u32 len,
 				    struct lfq_rec_resv *r)
@@ -588,17 +631,17 @@ static inline void *lfq_rec_reserve(struct lfq_rec_prod *p, __u32 len,
 			continue;
 		}
 		/*
-		 * ORDERING claim: the range, then the fully ordered CAS that
-		 * takes it; the recovery reads head, then the claims.
+		 * ORDERING claim: the range, marked pending (held, not won),
+		 * then the fully ordered CAS that takes it; the recovery and
+		 * the lap guard read head, then the claims.
 		 */
-		lfq_store_release(&p->claim->start, head);
+		lfq_store_release(&p->claim->start, head | LFQ_REC_CLAIM_HELD);
 		lfq_store_release(&p->claim->end, head + need);
 		if (lfq_try_cmpxchg_full(p->ring.head, &head, head + need)) {
-			/* ORDERING claim: the mark after the range it took. */
-			lfq_store_release(&p->claim->start,
-					  head | LFQ_REC_CLAIM_WON |
-					  LFQ_REC_CLAIM_HELD);
-			break;
+			if (lfq_rec_claim_promote(p->claim, head))
+				break;
+			/* A forged tail gave our bytes away: write nothing. */
+			return lfq_rec_unclaim(p);
 		}
 	}
 	r->pos = head;

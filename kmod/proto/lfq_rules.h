@@ -81,9 +81,13 @@
  *		A snapshot that read a zeroed or rewritten word sees the
  *		header changed or tail at (with an owner) or past the
  *		record, and drops its copy: no copy kept is torn.
- * rec-lap-guard	P: the claim's lfq_store_release()s, then the fully
- *		   ordered CAS of head (claim above), in lfq_rec_reserve();
- *		   at the publication, LFQ_REC_CLAIM_HELD taken off
+ * rec-lap-guard	P: the claim's lfq_store_release()s (the start marked
+ *		   pending, LFQ_REC_CLAIM_HELD), then the fully ordered CAS
+ *		   of head (claim above), in lfq_rec_reserve(); then the
+ *		   compare-and-swap that promotes the mark (with
+ *		   LFQ_REC_CLAIM_WON), before any write in the range
+ *		   (lfq_rec_claim_promote()); at the publication,
+ *		   LFQ_REC_CLAIM_HELD taken off
  *		   (lfq_rec_publish() for a process's claim,
  *		   lfq_kclaim_unmark() for a kernel one) before the header's
  *		   release (rec-commit).
@@ -91,11 +95,17 @@
  *		   smp_rmb(), then the kernel claims' bits and ranges, and
  *		   the registered process claims' bits and ranges, in
  *		   lfq_kclaims_lap_guard().
- *		A kernel producer sees every record reserved below the head
- *		it read by a claimed producer and not yet published, and no
- *		mark on one the tail it read has passed: it reserves nothing
- *		that reaches a held record a lap on, and refuses nothing
- *		honest.
+ *		   A pending mark a lap behind is dropped by a
+ *		   compare-and-swap on the same start word, which the
+ *		   promotion races: one of the two fails. Both relaxed:
+ *		   their order on the word decides, and the guard writes
+ *		   nothing in a promoted record.
+ *		A kernel producer sees the mark of every range reserved
+ *		below the head it read by a claimed producer and not yet
+ *		published (pending or held), and no mark on one the tail it
+ *		read has passed: it reserves nothing that reaches a record
+ *		being written a lap on, and refuses nothing honest
+ *		(tests/model/rec_lap_guard.pml).
  * mpmc-release	C: lfq_store_release(release word) in lfq_mpmc_publish()
  *		P: lfq_load_acquire(release word) in lfq_mpsc_laps_done(),
  *		   for lfq_mpsc_lap_free() on an MPMC ring.

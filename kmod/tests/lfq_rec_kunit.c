@@ -629,6 +629,87 @@ static void lfq_rec_lap_guard_proc_test(struct kunit *test)
 	lfq_claims_drop(q, files);
 }
 
+/*
+ * A process producer's claim marked pending (LFQ_REC_CLAIM_HELD without
+ * LFQ_REC_CLAIM_WON), as lfq_rec_reserve() stores it before its
+ * compare-and-swap of head. Stale (head went on without it, so its CAS
+ * fails): three honest laps past it refuse nothing, the mark is dropped
+ * once a reservation reaches a lap past it, and a promotion then fails.
+ * Won (head moved past its range, as its CAS does, before it promoted
+ * the mark) with a tail forged past it: the kernel's reservations go
+ * on, the mark is dropped, and the producer's promotion fails, so it
+ * writes nothing in bytes the kernel took. A mark promoted first is
+ * held: refused, and kept.
+ */
+static void lfq_rec_lap_guard_pending_test(struct kunit *test)
+{
+	struct lfq_queue *q = rec_queue(test, REC_RING);
+	DECLARE_BITMAP(files, LFQ_MPSC_CLAIMS);
+	struct lfq_mpsc_claim *cl;
+	struct lfq_rec_kresv r;
+	struct lfq_rec_cons c;
+	u32 i, laps = 3 * REC_RING / 64;
+	u64 pos, head, start;
+	int k;
+
+	bitmap_zero(files, LFQ_MPSC_CLAIMS);
+	k = lfq_claim_register(q, files);
+	KUNIT_ASSERT_GE(test, k, 0);
+	cl = &q->ring.prod->claims[k];
+	rec_cons(q, &c);
+
+	pos = READ_ONCE(*q->ring.head);
+	WRITE_ONCE(cl->start, pos | LFQ_REC_CLAIM_HELD);
+	WRITE_ONCE(cl->end, pos + lfq_rec_size(64));
+	for (i = 0; i < laps; i++) {
+		if (!rec_put(q, 56, 1000 + i) || !rec_get(&c, 56, 1000 + i))
+			break;
+	}
+	KUNIT_EXPECT_EQ(test, i, laps);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&q->lap_refused), 0);
+	start = READ_ONCE(cl->start);
+	KUNIT_EXPECT_EQ(test, start, pos);
+	KUNIT_EXPECT_FALSE(test, lfq_rec_claim_promote(cl, pos));
+
+	/* Won: its CAS took the range, then it was held up. */
+	pos = READ_ONCE(*q->ring.head);
+	WRITE_ONCE(cl->start, pos | LFQ_REC_CLAIM_HELD);
+	WRITE_ONCE(cl->end, pos + lfq_rec_size(64));
+	WRITE_ONCE(*q->ring.head, pos + lfq_rec_size(64));
+	for (i = 0; i < laps; i++) {
+		head = READ_ONCE(*q->ring.head);
+		WRITE_ONCE(*q->ring.tail, head);
+		if (!lfq_queue_rec_reserve(q, 56, &r))
+			break;
+		lfq_queue_rec_commit(q, &r);
+	}
+	KUNIT_EXPECT_EQ(test, i, laps);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&q->lap_refused), 0);
+	start = READ_ONCE(cl->start);
+	KUNIT_EXPECT_EQ(test, start, pos);
+	KUNIT_EXPECT_FALSE(test, lfq_rec_claim_promote(cl, pos));
+
+	/* Promoted before the guard came: held, refused, the mark kept. */
+	pos = READ_ONCE(*q->ring.head);
+	WRITE_ONCE(cl->start, pos | LFQ_REC_CLAIM_HELD);
+	WRITE_ONCE(cl->end, pos + lfq_rec_size(64));
+	WRITE_ONCE(*q->ring.head, pos + lfq_rec_size(64));
+	KUNIT_EXPECT_TRUE(test, lfq_rec_claim_promote(cl, pos));
+	for (i = 0; i < laps; i++) {
+		head = READ_ONCE(*q->ring.head);
+		WRITE_ONCE(*q->ring.tail, head);
+		if (!lfq_queue_rec_reserve(q, 56, &r))
+			break;
+		lfq_queue_rec_commit(q, &r);
+	}
+	KUNIT_EXPECT_LT(test, i, laps);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&q->lap_refused), 1);
+	start = READ_ONCE(cl->start);
+	KUNIT_EXPECT_EQ(test, start,
+			pos | LFQ_REC_CLAIM_WON | LFQ_REC_CLAIM_HELD);
+	lfq_claims_drop(q, files);
+}
+
 /* ---------------------------------------------------------------------- */
 
 struct rec_kcons_tally {
@@ -709,6 +790,7 @@ static struct kunit_case lfq_rec_cases[] = {
 	KUNIT_CASE(lfq_rec_forged_test),
 	KUNIT_CASE(lfq_rec_lap_guard_test),
 	KUNIT_CASE(lfq_rec_lap_guard_proc_test),
+	KUNIT_CASE(lfq_rec_lap_guard_pending_test),
 	KUNIT_CASE(lfq_rec_kconsumer_test),
 	{}
 };
