@@ -199,13 +199,14 @@ lfq_run -t 600 mpmc_kernel /lfq/mpmc_kernel -n 25000000
 # runs far slower than the producers' loop (0.35% to 26.8% seen in
 # elastic_stream's kernel case, 0.105% in elastic_burst's), so the bound
 # is only that half of the records arrive; that drops equal the gaps
-# exactly is checked on every kernel. Stock keeps 0.1% for the stream
-# (10^8 records) and 0.5% for the burst: its 102400 records come in 5 s
-# from two timers and two threads, and one late run of the refill work
-# item on a busy host costs ~100 of them (0.105% and 0.124% seen in CI).
+# exactly is checked on every kernel. Stock allows 0.5% for both: the
+# burst's 102400 records come in 5 s from two timers and two threads, and
+# one late run of the refill work item on a busy host costs ~100 of them
+# (0.105% and 0.124% seen in CI); the stream's runs drop 0% to 0.027%,
+# but once 0.133% (a CI run on a busy host, against the 0.1% it had).
 case $(uname -r) in
 *-lfq-*) _el_n=1e6 _el_c=100 _el_d=500000 _eb_d=500000 ;;
-*) _el_n=1e8 _el_c=1e4 _el_d=1000 _eb_d=5000 ;;
+*) _el_n=1e8 _el_c=1e4 _el_d=5000 _eb_d=5000 ;;
 esac
 # Sleep/wake cycles against kernel producers (hardirq, softirq, thread,
 # NMI): 10^5 on every kernel (about 15 s on stock, 30 s on KCSAN and 95 s
