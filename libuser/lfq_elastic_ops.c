@@ -28,6 +28,8 @@ static void lfq_elastic_loc(struct lfq *q, uint32_t frame,
 	/* ORDERING seg-link: the base was set before the link was seen. */
 	lfq_seg_loc_init(r, q->map, &q->hdr, &q->layout, frame,
 			 lfq_load_relaxed(&q->meta[frame].base));
+	/* Light where the handle's ring is (the sleepers' fence reaches us). */
+	r->light = q->ring.light;
 }
 
 /* The newest segment, as the producers' hint says. */

@@ -568,6 +568,8 @@ static int lfq_local_handle(struct lfq_local *L, struct lfq **out)
 	q->hdr = L->hdr;
 	q->layout = L->layout;
 	lfq_ring_loc_init(&q->ring, q->map, &q->hdr);
+	/* Asymmetric only if registered: membarrier(2) reaches us. */
+	lfq_ring_loc_light(&q->ring, &q->hdr);
 	lfq_elastic_bind(q);
 	*out = q;
 	return 0;
@@ -592,6 +594,9 @@ int lfq_local_create(const struct lfq_geometry *g, struct lfq **out)
 	L->refs = 1;
 	lfq_layout_init(&L->layout, g, lfq_page_size());
 	lfq_ring_hdr_init(&L->hdr, g, &L->layout);
+	/* Asymmetric when every process can be reached (lfq_fence.c). */
+	if (!(g->flags & LFQ_CREATE_WAKE_SYMMETRIC) && lfq_fence_register())
+		lfq_ring_hdr_set_wake(&L->hdr, LFQ_WAKE_ASYMMETRIC);
 	L->file_frame = L->layout.commit_size + L->layout.data_size;
 	L->fd = memfd_create("lfq-elastic", MFD_CLOEXEC);
 	err = L->fd < 0 ? -errno : 0;

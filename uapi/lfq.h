@@ -65,7 +65,7 @@
 /*
  * Fence the wakeup handshake symmetrically: every commit and release
  * executes a full barrier, and a sleeper none beyond its own. Without it a
- * fixed queue is asymmetric where the heavy fence is available (the
+ * queue (fixed or elastic) is asymmetric where the heavy fence is available (the
  * module's wake_asym parameter; liblfq's memfd queues: membarrier(2)):
  * publishers use a compiler barrier, and each sleep costs an IPI to every
  * CPU. struct lfq_info.wake_mode and the header page tell which a queue

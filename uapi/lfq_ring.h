@@ -66,12 +66,15 @@
  * (they would sleep without the heavy fence).
  */
 #define LFQ_RING_LAYOUT_ASYM	3u
+/* The same for an elastic queue: the layout of version 2. */
+#define LFQ_RING_LAYOUT_ELASTIC_ASYM	4u
 #define LFQ_CACHELINE		64
 
 /**
  * struct lfq_ring_hdr - the read-only first page of a queue's mapping.
  * @magic:	LFQ_RING_MAGIC.
- * @layout_version: LFQ_RING_LAYOUT_VERSION, _ELASTIC or _ASYM.
+ * @layout_version: LFQ_RING_LAYOUT_VERSION, _ELASTIC, _ASYM or
+ *		_ELASTIC_ASYM.
  * @type:	LFQ_TYPE_* (see lfq.h).
  * @flags:	creation flags.
  * @slot_size:	bytes per slot, a multiple of 8.

@@ -12,8 +12,8 @@
  * wakes it. The flags live in user-writable pages: a process that clears
  * or sets them only delays or adds its own wakeups.
  *
- * On an asymmetric queue (LFQ_WAKE_ASYMMETRIC, the default for fixed
- * queues: module parameter wake_asym) publishers skip their full barrier,
+ * On an asymmetric queue (LFQ_WAKE_ASYMMETRIC, the default: module
+ * parameter wake_asym) publishers skip their full barrier,
  * and the sleeper pays for both sides: after arming, an IPI makes every
  * CPU execute a full barrier, then the sleeper re-checks (ORDERING
  * wake-asym). A sleeper that cannot send IPIs (atomic context) reports
@@ -37,7 +37,7 @@
 static bool wake_asym = true;
 module_param(wake_asym, bool, 0644);
 MODULE_PARM_DESC(wake_asym,
-		 "new fixed queues fence wakeups asymmetrically: publishers use a compiler barrier, sleepers an IPI to every CPU (default on)");
+		 "new queues fence wakeups asymmetrically: publishers use a compiler barrier, sleepers an IPI to every CPU (default on)");
 
 /**
  * lfq_wake_mode_new() - the wakeup fencing of a queue being created.
@@ -45,15 +45,18 @@ MODULE_PARM_DESC(wake_asym,
  *
  * Symmetric when asked (LFQ_CREATE_WAKE_SYMMETRIC), and on a machine with
  * isolated CPUs (isolcpus=, nohz_full=), which the heavy fence's IPIs
- * would disturb. Elastic queues stay symmetric: their segment links are
- * published by paths that have not been proved against the light half.
+ * would disturb. Elastic queues too are asymmetric: their segments' views
+ * copy the queue's light flag (lfq_seg.c), their sleepers re-count after
+ * the heavy fence across segments (lfq_seg_ready_data(), _space(), armed
+ * for any publish), and the paths that link segments or retire them keep
+ * their own full barriers before they look at a flag.
  *
  * Return: LFQ_WAKE_ASYMMETRIC or LFQ_WAKE_SYMMETRIC.
  */
 u32 lfq_wake_mode_new(const struct lfq_geometry *g)
 {
 	if (READ_ONCE(wake_asym) &&
-	    !(g->flags & (LFQ_CREATE_ELASTIC | LFQ_CREATE_WAKE_SYMMETRIC)) &&
+	    !(g->flags & LFQ_CREATE_WAKE_SYMMETRIC) &&
 	    !housekeeping_enabled(HK_TYPE_DOMAIN) &&
 	    !housekeeping_enabled(HK_TYPE_TICK))
 		return LFQ_WAKE_ASYMMETRIC;

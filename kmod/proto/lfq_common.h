@@ -125,7 +125,7 @@ static inline void lfq_ring_loc_init(struct lfq_ring_loc *r, void *base,
 static inline void lfq_ring_loc_light(struct lfq_ring_loc *r,
 				      const struct lfq_ring_hdr *h)
 {
-	r->light = h->wake_mode == LFQ_WAKE_ASYMMETRIC && !h->seg_max;
+	r->light = h->wake_mode == LFQ_WAKE_ASYMMETRIC;
 }
 
 /**

@@ -357,15 +357,18 @@ static inline void lfq_ring_hdr_init(struct lfq_ring_hdr *h,
 /**
  * lfq_ring_hdr_set_wake() - record a new queue's wakeup fencing.
  * @h:		its header, from lfq_ring_hdr_init().
- * @mode:	LFQ_WAKE_ASYMMETRIC or LFQ_WAKE_SYMMETRIC; elastic queues
- *		are always symmetric.
+ * @mode:	LFQ_WAKE_ASYMMETRIC or LFQ_WAKE_SYMMETRIC.
+ *
+ * An asymmetric queue's layout version is one that readers which predate
+ * it refuse (they would sleep without the heavy fence).
  */
 static inline void lfq_ring_hdr_set_wake(struct lfq_ring_hdr *h, __u32 mode)
 {
-	if (mode != LFQ_WAKE_ASYMMETRIC || h->seg_max)
+	if (mode != LFQ_WAKE_ASYMMETRIC)
 		return;
 	h->wake_mode = LFQ_WAKE_ASYMMETRIC;
-	h->layout_version = LFQ_RING_LAYOUT_ASYM;
+	h->layout_version = h->seg_max ? LFQ_RING_LAYOUT_ELASTIC_ASYM :
+					 LFQ_RING_LAYOUT_ASYM;
 }
 
 /* The geometry a header states. */
@@ -397,14 +400,16 @@ static inline int lfq_ring_hdr_check(const struct lfq_ring_hdr *h,
 	__u32 version;
 
 	lfq_ring_hdr_geometry(h, &g);
-	version = g.flags & LFQ_CREATE_ELASTIC ? LFQ_RING_LAYOUT_ELASTIC :
-		  h->wake_mode == LFQ_WAKE_ASYMMETRIC ? LFQ_RING_LAYOUT_ASYM :
-							LFQ_RING_LAYOUT_VERSION;
+	if (g.flags & LFQ_CREATE_ELASTIC)
+		version = h->wake_mode == LFQ_WAKE_ASYMMETRIC ?
+			  LFQ_RING_LAYOUT_ELASTIC_ASYM :
+			  LFQ_RING_LAYOUT_ELASTIC;
+	else
+		version = h->wake_mode == LFQ_WAKE_ASYMMETRIC ?
+			  LFQ_RING_LAYOUT_ASYM : LFQ_RING_LAYOUT_VERSION;
 	if (h->magic != LFQ_RING_MAGIC || h->layout_version != version)
 		return -EPROTO;
-	/* Elastic queues are symmetric (lfq_ring_hdr_set_wake()). */
-	if (h->wake_mode > LFQ_WAKE_ASYMMETRIC || h->__reserved ||
-	    (h->wake_mode && (g.flags & LFQ_CREATE_ELASTIC)))
+	if (h->wake_mode > LFQ_WAKE_ASYMMETRIC || h->__reserved)
 		return -EINVAL;
 	if (lfq_geometry_check(&g, page_size))
 		return -EINVAL;

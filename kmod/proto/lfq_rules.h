@@ -165,7 +165,13 @@
  *		   CPU before its store (its load sees the flag), after its
  *		   load (the sleeper's count sees the store), or between
  *		   them (the Dekker pair). tests/model/wake_asym.pml, with
- *		   the mutants NO_HEAVY and LOAD_BEFORE_STORE.
+ *		   the mutants NO_HEAVY and LOAD_BEFORE_STORE. An elastic
+ *		   queue's publishers store in any segment; its sleeper's
+ *		   count after the fence reads its segment and the next
+ *		   (lfq_seg_ready_data(), lfq_elastic_ready()), which is
+ *		   where any store before the fence can be while it has
+ *		   not moved on; the paths that link or retire segments
+ *		   keep a full barrier before they read a flag.
  * wake-threshold	What the Dekker pairs above decide, with counts:
  *		   a sleeper arms its flag with the slots it waits for,
  *		   lowering it (lfq_arm_flag(): the flag holds the least

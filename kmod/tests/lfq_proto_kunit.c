@@ -244,6 +244,48 @@ static void lfq_hdr_init_check_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, memcmp(&h.magic, "LFQ1", 4), 0);
 }
 
+/*
+ * The wakeup fencing's layout versions: an asymmetric queue's header has
+ * one that readers which predate it refuse (_ASYM, _ELASTIC_ASYM for an
+ * elastic one), and a header whose version does not match its wake_mode
+ * and geometry is -EPROTO.
+ */
+static void lfq_hdr_wake_versions_test(struct kunit *test)
+{
+	const struct lfq_geometry *fx = LFQ_GEO(LFQ_TYPE_SPSC, 64, 128);
+	const struct lfq_geometry *el = LFQ_EL_GEO(LFQ_TYPE_MPSC, 64, 64,
+						   LFQ_CREATE_ELASTIC, 1, 8);
+	struct lfq_ring_hdr h = { }, bad;
+	struct lfq_layout l;
+
+	lfq_layout_init(&l, el, 4096);
+	lfq_ring_hdr_init(&h, el, &l);
+	KUNIT_EXPECT_EQ(test, h.layout_version, LFQ_RING_LAYOUT_ELASTIC);
+	KUNIT_EXPECT_EQ(test, lfq_ring_hdr_check(&h, 4096, &l), 0);
+	lfq_ring_hdr_set_wake(&h, LFQ_WAKE_ASYMMETRIC);
+	KUNIT_EXPECT_EQ(test, h.wake_mode, (u32)LFQ_WAKE_ASYMMETRIC);
+	KUNIT_EXPECT_EQ(test, h.layout_version, LFQ_RING_LAYOUT_ELASTIC_ASYM);
+	KUNIT_EXPECT_EQ(test, lfq_ring_hdr_check(&h, 4096, &l), 0);
+	bad = h;
+	bad.layout_version = LFQ_RING_LAYOUT_ELASTIC;
+	KUNIT_EXPECT_EQ(test, lfq_ring_hdr_check(&bad, 4096, &l), -EPROTO);
+	bad.layout_version = LFQ_RING_LAYOUT_ASYM;
+	KUNIT_EXPECT_EQ(test, lfq_ring_hdr_check(&bad, 4096, &l), -EPROTO);
+	bad = h;
+	bad.wake_mode = LFQ_WAKE_SYMMETRIC;
+	KUNIT_EXPECT_EQ(test, lfq_ring_hdr_check(&bad, 4096, &l), -EPROTO);
+
+	memset(&h, 0, sizeof(h));
+	lfq_layout_init(&l, fx, 4096);
+	lfq_ring_hdr_init(&h, fx, &l);
+	lfq_ring_hdr_set_wake(&h, LFQ_WAKE_ASYMMETRIC);
+	KUNIT_EXPECT_EQ(test, h.layout_version, LFQ_RING_LAYOUT_ASYM);
+	KUNIT_EXPECT_EQ(test, lfq_ring_hdr_check(&h, 4096, &l), 0);
+	bad = h;
+	bad.layout_version = LFQ_RING_LAYOUT_ELASTIC_ASYM;
+	KUNIT_EXPECT_EQ(test, lfq_ring_hdr_check(&bad, 4096, &l), -EPROTO);
+}
+
 static void lfq_hdr_check_rejects_test(struct kunit *test)
 {
 	struct lfq_ring_hdr good = { }, h;
@@ -319,6 +361,7 @@ static struct kunit_case lfq_proto_cases[] = {
 	KUNIT_CASE(lfq_layout_offsets_test),
 	KUNIT_CASE(lfq_hdr_init_check_test),
 	KUNIT_CASE(lfq_hdr_check_rejects_test),
+	KUNIT_CASE(lfq_hdr_wake_versions_test),
 	{}
 };
 

@@ -4,8 +4,9 @@
  * need_data/need_space words): a ping-pong where every message wakes a
  * sleeping thread, 10^5 round trips with no lost wakeup (a lost one shows
  * up as a 5 s timeout), on an asymmetric queue (membarrier(2) where the
- * host has it) and on a symmetric one, min_count waits, and wait
- * timeouts.
+ * host has it) and on a symmetric one, fixed and elastic (in bursts that
+ * fill segment after segment, so that the publishers' light half meets
+ * sleepers across segment moves), min_count waits, and wait timeouts.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -77,30 +78,62 @@ static void test_wake_mode(void)
 	int global = cmds > 0 && (cmds & 6) == 6;
 	struct lfq *a, *s;
 
+	struct lfq *e, *es;
+
 	a = queue_or_exit(&o);
 	o.flags = LFQ_CREATE_WAKE_SYMMETRIC;
 	s = queue_or_exit(&o);
+	o.flags = LFQ_CREATE_ELASTIC;
+	o.seg_min = 1;
+	o.seg_max = 4;
+	e = queue_or_exit(&o);
+	o.flags |= LFQ_CREATE_WAKE_SYMMETRIC;
+	es = queue_or_exit(&o);
 	tap_ok(memfd_wake_mode(a) == (global ? LFQ_WAKE_ASYMMETRIC :
 					       LFQ_WAKE_SYMMETRIC) &&
-	       memfd_wake_mode(s) == LFQ_WAKE_SYMMETRIC,
+	       memfd_wake_mode(s) == LFQ_WAKE_SYMMETRIC &&
+	       memfd_wake_mode(e) == memfd_wake_mode(a) &&
+	       memfd_wake_mode(es) == LFQ_WAKE_SYMMETRIC,
 	       "memfd queues: wake_mode %u by default (membarrier commands "
-	       "0x%lx), %u with LFQ_CREATE_WAKE_SYMMETRIC",
-	       memfd_wake_mode(a), cmds, memfd_wake_mode(s));
+	       "0x%lx), %u with LFQ_CREATE_WAKE_SYMMETRIC; elastic ones the "
+	       "same (%u, %u)",
+	       memfd_wake_mode(a), cmds, memfd_wake_mode(s),
+	       memfd_wake_mode(e), memfd_wake_mode(es));
 	lfq_close(a);
 	lfq_close(s);
+	lfq_close(e);
+	lfq_close(es);
 }
 
-static void test_pingpong(uint32_t flags, const char *mode)
+/*
+ * @burst messages sent before their echoes are awaited; on an elastic
+ * queue (@flags) of 8-slot segments a burst of 20 fills two segments and
+ * goes on in a third, on both queues, and pushes block for space while
+ * drained segments wait out their grace periods.
+ */
+static void test_pingpong(uint32_t flags, unsigned int burst,
+			  const char *mode)
 {
 	LFQ_OPTS(lfq_create_opts, o, .type = LFQ_TYPE_SPSC, .slot_size = 64,
 		 .slot_count = 64, .backend = LFQ_BACKEND_MEMFD,
 		 .flags = flags);
 	struct pingpong pp = { 0 };
-	unsigned int i, lost = 0, wrong = 0;
+	unsigned int i, j, lost = 0, wrong = 0;
 	pthread_t t;
 	double t0;
 	uint64_t v;
 
+	if (flags & LFQ_CREATE_ELASTIC) {
+		o.slot_size = 512;
+		o.slot_count = 8;
+		o.seg_min = 1;
+		o.seg_max = 16;
+		/*
+		 * A drained segment's frame is reused a grace period later:
+		 * pushes wait for space then (sleepers on need_space too).
+		 */
+		o.flags |= LFQ_CREATE_BLOCK;
+	}
 	pp.there = queue_or_exit(&o);
 	pp.back = queue_or_exit(&o);
 	/* No spinning: every wait takes the sleep path. */
@@ -108,21 +141,27 @@ static void test_pingpong(uint32_t flags, const char *mode)
 	lfq_set_wait_spin(pp.back, 0);
 	t0 = now_s();
 	pthread_create(&t, NULL, echo, &pp);
-	for (i = 0; i < ROUNDS; i++) {
-		v = i;
-		if (lfq_push(pp.there, &v, sizeof(v)))
-			wrong++;
-		if (lfq_wait_data(pp.back, 1, TIMEOUT_NS)) {
-			lost++;
-			break;
+	for (i = 0; i < ROUNDS && !lost; i += burst) {
+		for (j = i; j < i + burst; j++) {
+			v = j;
+			if (lfq_push(pp.there, &v, sizeof(v)))
+				wrong++;
 		}
-		if (lfq_pop(pp.back, &v, sizeof(v)) || v != i)
-			wrong++;
+		for (j = i; j < i + burst; j++) {
+			if (lfq_wait_data(pp.back, 1, TIMEOUT_NS)) {
+				lost++;
+				break;
+			}
+			if (lfq_pop(pp.back, &v, sizeof(v)) || v != j)
+				wrong++;
+		}
 	}
 	pthread_join(t, NULL);
-	tap_ok(!lost && !wrong && !pp.errors,
-	       "%s: %u sleep/wake round trips, no lost wakeup (%.1f us each)",
-	       mode, ROUNDS, (now_s() - t0) / ROUNDS * 1e6);
+	if (!tap_ok(!lost && !wrong && !pp.errors,
+		    "%s: %u sleep/wake round trips, no lost wakeup (%.1f us each)",
+		    mode, ROUNDS, (now_s() - t0) / ROUNDS * 1e6))
+		tap_diag("lost %u at %u, wrong %u, echo errors %u", lost, i,
+			 wrong, pp.errors);
 	lfq_close(pp.there);
 	lfq_close(pp.back);
 }
@@ -215,10 +254,15 @@ static void test_timeouts(void)
 
 int main(void)
 {
-	tap_plan(7);
+	tap_plan(10);
 	test_wake_mode();
-	test_pingpong(0, "default (asymmetric where membarrier allows)");
-	test_pingpong(LFQ_CREATE_WAKE_SYMMETRIC, "symmetric");
+	test_pingpong(0, 1, "default (asymmetric where membarrier allows)");
+	test_pingpong(LFQ_CREATE_WAKE_SYMMETRIC, 1, "symmetric");
+	test_pingpong(LFQ_CREATE_ELASTIC, 1, "elastic, default");
+	test_pingpong(LFQ_CREATE_ELASTIC, 20,
+		      "elastic, default, bursts of 20 across segments");
+	test_pingpong(LFQ_CREATE_ELASTIC | LFQ_CREATE_WAKE_SYMMETRIC, 20,
+		      "elastic, symmetric, bursts of 20 across segments");
 	test_min_count_and_space();
 	test_timeouts();
 	return tap_done();

@@ -209,9 +209,10 @@ case $(uname -r) in
 *) _el_n=1e8 _el_c=1e4 _el_d=5000 _eb_d=5000 ;;
 esac
 # Sleep/wake cycles against kernel producers (hardirq, softirq, thread,
-# NMI): 10^5 on every kernel (about 15 s on stock, 30 s on KCSAN and 95 s
-# on the debug kernel).
+# NMI): 10^5 on every kernel, on a fixed queue and on an elastic one
+# (each about 15 s on stock, 30 s on KCSAN and 95 s on the debug kernel).
 lfq_run -t 900 wakeups_kernel /lfq/wakeups_kernel 100000
+lfq_run -t 900 wakeups_kernel_elastic /lfq/wakeups_kernel -e 100000
 lfq_run -t 120 elastic_basic /lfq/elastic_basic
 lfq_run -t 120 elastic_hostile_seal /lfq/elastic_hostile_seal
 lfq_run -t 300 elastic_limits /lfq/elastic_limits

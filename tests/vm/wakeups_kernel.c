@@ -14,8 +14,12 @@
  * is a lost wakeup. Each record must say the context it was committed
  * in (an NMI producer's, LFQ_CONTEXT_NMI: its NMI really came).
  *
- * Usage: wakeups_kernel [CYCLES] (default 100000). Runs in the test VM
- * with lfq.ko loaded, as root (sources need CAP_PERFMON).
+ * With -e, the queue is elastic (LFQ_CREATE_ELASTIC, 8-slot segments):
+ * asymmetric as a fixed one, its sleeper re-counting across segments
+ * after the heavy fence (lfq_seg_ready_data()).
+ *
+ * Usage: wakeups_kernel [-e] [CYCLES] (default 100000). Runs in the test
+ * VM with lfq.ko loaded, as root (sources need CAP_PERFMON).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -43,7 +47,9 @@ static const uint32_t ctx_want[NCTX] = {
 
 int main(int argc, char **argv)
 {
-	uint32_t cycles = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 0) : CYCLES;
+	int elastic = argc > 1 && !strcmp(argv[1], "-e");
+	uint32_t cycles = argc > 1 + elastic ?
+			  (uint32_t)strtoul(argv[1 + elastic], NULL, 0) : CYCLES;
 	LFQ_OPTS(lfq_create_opts, o, .type = LFQ_TYPE_MPSC,
 		 .slot_size = 64, .slot_count = 64);
 	struct lfq_info info = { .size = sizeof(info) };
@@ -56,14 +62,21 @@ int main(int argc, char **argv)
 	tap_plan(4);
 	if (!cycles)
 		cycles = CYCLES;
+	if (elastic) {
+		o.flags = LFQ_CREATE_ELASTIC;
+		o.slot_size = 512;
+		o.slot_count = 8;
+		o.seg_min = 1;
+		o.seg_max = 4;
+	}
 	q = queue_or_exit(&o);
 	/* Every wait takes the sleep path. */
 	lfq_set_wait_spin(q, 0);
 	if (ioctl(lfq_fd(q), LFQ_IOC_INFO, &info))
 		info.wake_mode = ~0u;
 	tap_ok(info.wake_mode == LFQ_WAKE_ASYMMETRIC,
-	       "the queue fences wakeups asymmetrically (wake_mode %u)",
-	       info.wake_mode);
+	       "the %s queue fences wakeups asymmetrically (wake_mode %u)",
+	       elastic ? "elastic" : "fixed", info.wake_mode);
 	lfq_get_stats(q, &st);
 	sleeps0 = st.waits;
 	t0 = now_ns();
