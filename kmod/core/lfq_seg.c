@@ -669,8 +669,10 @@ static struct lfq_seg *lfq_seg_reading(struct lfq_elastic *el, u64 *tail)
  * @el:		the queue's segments.
  * @max:	MPSC slots are counted up to @max.
  * @arm:	arm need_data first (ORDERING wake-data: the full barrier
- *		pairs with the producers'; the loads after it see what was
- *		published before their barrier, links included).
+ *		pairs with the producers' on a symmetric queue; on an
+ *		asymmetric one the count after lfq_queue_ready()'s heavy
+ *		fence decides, wake-asym; either way the loads see what
+ *		was published before, links included).
  *
  * Return: readable slots.
  */
@@ -699,7 +701,8 @@ u32 lfq_seg_ready_data(struct lfq_elastic *el, u32 max, bool arm)
  *		segment is committed), so a consumer that forged its tail
  *		past records still being written makes the waiter sleep,
  *		not spin between "free" here and "full" in the reserve.
- * @arm:	arm need_space first (ORDERING wake-space).
+ * @arm:	arm need_space first (ORDERING wake-space; on an asymmetric
+ *		queue wake-asym: the count after the heavy fence decides).
  *
  * Return: free slots.
  */

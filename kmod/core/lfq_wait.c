@@ -48,8 +48,9 @@ MODULE_PARM_DESC(wake_asym,
  * would disturb. Elastic queues too are asymmetric: their segments' views
  * copy the queue's light flag (lfq_seg.c), their sleepers re-count after
  * the heavy fence across segments (lfq_seg_ready_data(), _space(), armed
- * for any publish), and the paths that link segments or retire them keep
- * their own full barriers before they look at a flag.
+ * for any publish); linking a segment keeps its full barrier before it
+ * looks at the space flag, and a retirement wakes the space waiters
+ * through the wait queue whatever the flag says.
  *
  * Return: LFQ_WAKE_ASYMMETRIC or LFQ_WAKE_SYMMETRIC.
  */

@@ -166,12 +166,18 @@
  *		   load (the sleeper's count sees the store), or between
  *		   them (the Dekker pair). tests/model/wake_asym.pml, with
  *		   the mutants NO_HEAVY and LOAD_BEFORE_STORE. An elastic
- *		   queue's publishers store in any segment; its sleeper's
- *		   count after the fence reads its segment and the next
- *		   (lfq_seg_ready_data(), lfq_elastic_ready()), which is
- *		   where any store before the fence can be while it has
- *		   not moved on; the paths that link or retire segments
- *		   keep a full barrier before they read a flag.
+ *		   queue's publishers store in any segment. Its data
+ *		   sleeper's count after the fence reads its segment and
+ *		   the ones after a drained, sealed one (lfq_seg_reading(),
+ *		   lfq_elastic_ready()): a store in a later segment comes
+ *		   after that segment's seal and link. Its space sleeper's
+ *		   count reads the live count and the newest segment (and
+ *		   in process memory the pool): a release there is a store
+ *		   it reads; a retirement or a link publishes with a full
+ *		   barrier before it reads the flag (lfq_seg_advance(),
+ *		   lfq_local_wake_space()), or wakes the wait queue
+ *		   whatever the flag says (the kernel's retirement). No
+ *		   model covers the segments' part: this argument does.
  * wake-threshold	What the Dekker pairs above decide, with counts:
  *		   a sleeper arms its flag with the slots it waits for,
  *		   lowering it (lfq_arm_flag(): the flag holds the least

@@ -630,6 +630,40 @@ static void lfq_rec_lap_guard_proc_test(struct kunit *test)
 }
 
 /*
+ * Mark claim @cl pending at head for a 64-byte record, as lfq_rec_reserve()
+ * does before its compare-and-swap; with @won, move head past the range
+ * as that compare-and-swap does. Returns the range's start.
+ */
+static u64 rec_pend(struct lfq_queue *q, struct lfq_mpsc_claim *cl, bool won)
+{
+	u64 pos = READ_ONCE(*q->ring.head);
+
+	WRITE_ONCE(cl->start, pos | LFQ_REC_CLAIM_HELD);
+	WRITE_ONCE(cl->end, pos + lfq_rec_size(64));
+	if (won)
+		WRITE_ONCE(*q->ring.head, pos + lfq_rec_size(64));
+	return pos;
+}
+
+/*
+ * Up to @n kernel reservations of 56 bytes, each behind a tail forged to
+ * head; returns how many were taken (and committed) before one failed.
+ */
+static u32 rec_forged_puts(struct lfq_queue *q, u32 n)
+{
+	struct lfq_rec_kresv r;
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		WRITE_ONCE(*q->ring.tail, READ_ONCE(*q->ring.head));
+		if (!lfq_queue_rec_reserve(q, 56, &r))
+			break;
+		lfq_queue_rec_commit(q, &r);
+	}
+	return i;
+}
+
+/*
  * A process producer's claim marked pending (LFQ_REC_CLAIM_HELD without
  * LFQ_REC_CLAIM_WON), as lfq_rec_reserve() stores it before its
  * compare-and-swap of head. Stale (head went on without it, so its CAS
@@ -646,10 +680,9 @@ static void lfq_rec_lap_guard_pending_test(struct kunit *test)
 	struct lfq_queue *q = rec_queue(test, REC_RING);
 	DECLARE_BITMAP(files, LFQ_MPSC_CLAIMS);
 	struct lfq_mpsc_claim *cl;
-	struct lfq_rec_kresv r;
 	struct lfq_rec_cons c;
 	u32 i, laps = 3 * REC_RING / 64;
-	u64 pos, head, start;
+	u64 pos, start;
 	int k;
 
 	bitmap_zero(files, LFQ_MPSC_CLAIMS);
@@ -658,9 +691,7 @@ static void lfq_rec_lap_guard_pending_test(struct kunit *test)
 	cl = &q->ring.prod->claims[k];
 	rec_cons(q, &c);
 
-	pos = READ_ONCE(*q->ring.head);
-	WRITE_ONCE(cl->start, pos | LFQ_REC_CLAIM_HELD);
-	WRITE_ONCE(cl->end, pos + lfq_rec_size(64));
+	pos = rec_pend(q, cl, false);
 	for (i = 0; i < laps; i++) {
 		if (!rec_put(q, 56, 1000 + i) || !rec_get(&c, 56, 1000 + i))
 			break;
@@ -672,37 +703,17 @@ static void lfq_rec_lap_guard_pending_test(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, lfq_rec_claim_promote(cl, pos));
 
 	/* Won: its CAS took the range, then it was held up. */
-	pos = READ_ONCE(*q->ring.head);
-	WRITE_ONCE(cl->start, pos | LFQ_REC_CLAIM_HELD);
-	WRITE_ONCE(cl->end, pos + lfq_rec_size(64));
-	WRITE_ONCE(*q->ring.head, pos + lfq_rec_size(64));
-	for (i = 0; i < laps; i++) {
-		head = READ_ONCE(*q->ring.head);
-		WRITE_ONCE(*q->ring.tail, head);
-		if (!lfq_queue_rec_reserve(q, 56, &r))
-			break;
-		lfq_queue_rec_commit(q, &r);
-	}
-	KUNIT_EXPECT_EQ(test, i, laps);
+	pos = rec_pend(q, cl, true);
+	KUNIT_EXPECT_EQ(test, rec_forged_puts(q, laps), laps);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&q->lap_refused), 0);
 	start = READ_ONCE(cl->start);
 	KUNIT_EXPECT_EQ(test, start, pos);
 	KUNIT_EXPECT_FALSE(test, lfq_rec_claim_promote(cl, pos));
 
 	/* Promoted before the guard came: held, refused, the mark kept. */
-	pos = READ_ONCE(*q->ring.head);
-	WRITE_ONCE(cl->start, pos | LFQ_REC_CLAIM_HELD);
-	WRITE_ONCE(cl->end, pos + lfq_rec_size(64));
-	WRITE_ONCE(*q->ring.head, pos + lfq_rec_size(64));
+	pos = rec_pend(q, cl, true);
 	KUNIT_EXPECT_TRUE(test, lfq_rec_claim_promote(cl, pos));
-	for (i = 0; i < laps; i++) {
-		head = READ_ONCE(*q->ring.head);
-		WRITE_ONCE(*q->ring.tail, head);
-		if (!lfq_queue_rec_reserve(q, 56, &r))
-			break;
-		lfq_queue_rec_commit(q, &r);
-	}
-	KUNIT_EXPECT_LT(test, i, laps);
+	KUNIT_EXPECT_LT(test, rec_forged_puts(q, laps), laps);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&q->lap_refused), 1);
 	start = READ_ONCE(cl->start);
 	KUNIT_EXPECT_EQ(test, start,

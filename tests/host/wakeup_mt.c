@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <sys/syscall.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,8 +36,26 @@ static long membarrier_query(void)
 
 struct pingpong {
 	struct lfq *there, *back;
+	unsigned int rounds;
 	unsigned int errors;
 };
+
+/*
+ * Push @v, sleeping for space while the queue is full (an elastic one at
+ * seg_max, its drained segments waiting out their grace periods); a
+ * wait that times out is a lost wakeup: -ETIMEDOUT.
+ */
+static int push_wait(struct lfq *q, uint64_t v)
+{
+	int err;
+
+	while ((err = lfq_push(q, &v, sizeof(v))) == -EAGAIN) {
+		err = lfq_wait_space(q, 1, TIMEOUT_NS);
+		if (err)
+			return err;
+	}
+	return err;
+}
 
 /* Echo side: sleep until a message arrives, send it back. */
 static void *echo(void *arg)
@@ -45,10 +64,10 @@ static void *echo(void *arg)
 	uint64_t v;
 	unsigned int i;
 
-	for (i = 0; i < ROUNDS; i++) {
+	for (i = 0; i < pp->rounds; i++) {
 		if (lfq_wait_data(pp->there, 1, TIMEOUT_NS) ||
 		    lfq_pop(pp->there, &v, sizeof(v)) ||
-		    lfq_push(pp->back, &v, sizeof(v))) {
+		    push_wait(pp->back, v)) {
 			pp->errors++;
 			break;
 		}
@@ -56,14 +75,20 @@ static void *echo(void *arg)
 	return NULL;
 }
 
-/* The wake_mode a memfd queue's header says, as any opener reads it. */
-static uint32_t memfd_wake_mode(struct lfq *q)
+/* A memfd queue's header, as any opener reads it (zeros if it cannot). */
+static struct lfq_ring_hdr memfd_hdr(struct lfq *q)
 {
-	struct lfq_ring_hdr h;
+	struct lfq_ring_hdr h = { 0 };
 
 	if (pread(lfq_fd(q), &h, sizeof(h), 0) != sizeof(h))
-		return ~0u;
-	return h.wake_mode;
+		memset(&h, 0, sizeof(h));
+	return h;
+}
+
+/* The wake_mode a memfd queue's header says. */
+static uint32_t memfd_wake_mode(struct lfq *q)
+{
+	return memfd_hdr(q).wake_mode;
 }
 
 /*
@@ -93,12 +118,17 @@ static void test_wake_mode(void)
 					       LFQ_WAKE_SYMMETRIC) &&
 	       memfd_wake_mode(s) == LFQ_WAKE_SYMMETRIC &&
 	       memfd_wake_mode(e) == memfd_wake_mode(a) &&
-	       memfd_wake_mode(es) == LFQ_WAKE_SYMMETRIC,
+	       memfd_wake_mode(es) == LFQ_WAKE_SYMMETRIC &&
+	       memfd_hdr(e).layout_version ==
+	       (global ? LFQ_RING_LAYOUT_ELASTIC_ASYM :
+			 LFQ_RING_LAYOUT_ELASTIC) &&
+	       memfd_hdr(es).layout_version == LFQ_RING_LAYOUT_ELASTIC,
 	       "memfd queues: wake_mode %u by default (membarrier commands "
 	       "0x%lx), %u with LFQ_CREATE_WAKE_SYMMETRIC; elastic ones the "
-	       "same (%u, %u)",
+	       "same (%u, %u; layout versions %u and %u)",
 	       memfd_wake_mode(a), cmds, memfd_wake_mode(s),
-	       memfd_wake_mode(e), memfd_wake_mode(es));
+	       memfd_wake_mode(e), memfd_wake_mode(es),
+	       memfd_hdr(e).layout_version, memfd_hdr(es).layout_version);
 	lfq_close(a);
 	lfq_close(s);
 	lfq_close(e);
@@ -107,18 +137,21 @@ static void test_wake_mode(void)
 
 /*
  * @burst messages sent before their echoes are awaited; on an elastic
- * queue (@flags) of 8-slot segments a burst of 20 fills two segments and
- * goes on in a third, on both queues, and pushes block for space while
- * drained segments wait out their grace periods.
+ * queue (@flags) of 8-slot segments, at most 4, a burst of 20 fills two
+ * segments and goes on in a third, on both queues, and pushes sleep for
+ * space while drained segments wait out their grace periods (checked:
+ * the queues grew, and found themselves full).
  */
 static void test_pingpong(uint32_t flags, unsigned int burst,
-			  const char *mode)
+			  unsigned int rounds, const char *mode)
 {
 	LFQ_OPTS(lfq_create_opts, o, .type = LFQ_TYPE_SPSC, .slot_size = 64,
 		 .slot_count = 64, .backend = LFQ_BACKEND_MEMFD,
 		 .flags = flags);
 	struct pingpong pp = { 0 };
 	unsigned int i, j, lost = 0, wrong = 0;
+	struct lfq_stats st = { .size = sizeof(st) }, sb = st;
+	int crossed;
 	pthread_t t;
 	double t0;
 	uint64_t v;
@@ -127,24 +160,23 @@ static void test_pingpong(uint32_t flags, unsigned int burst,
 		o.slot_size = 512;
 		o.slot_count = 8;
 		o.seg_min = 1;
-		o.seg_max = 16;
-		/*
-		 * A drained segment's frame is reused a grace period later:
-		 * pushes wait for space then (sleepers on need_space too).
-		 */
-		o.flags |= LFQ_CREATE_BLOCK;
+		o.seg_max = 4;
 	}
 	pp.there = queue_or_exit(&o);
 	pp.back = queue_or_exit(&o);
+	pp.rounds = rounds;
 	/* No spinning: every wait takes the sleep path. */
 	lfq_set_wait_spin(pp.there, 0);
 	lfq_set_wait_spin(pp.back, 0);
 	t0 = now_s();
 	pthread_create(&t, NULL, echo, &pp);
-	for (i = 0; i < ROUNDS && !lost; i += burst) {
-		for (j = i; j < i + burst; j++) {
-			v = j;
-			if (lfq_push(pp.there, &v, sizeof(v)))
+	for (i = 0; i < rounds && !lost; i += burst) {
+		for (j = i; j < i + burst && !lost; j++) {
+			int err = push_wait(pp.there, j);
+
+			if (err == -ETIMEDOUT)
+				lost++;
+			else if (err)
 				wrong++;
 		}
 		for (j = i; j < i + burst; j++) {
@@ -157,9 +189,17 @@ static void test_pingpong(uint32_t flags, unsigned int burst,
 		}
 	}
 	pthread_join(t, NULL);
-	if (!tap_ok(!lost && !wrong && !pp.errors,
-		    "%s: %u sleep/wake round trips, no lost wakeup (%.1f us each)",
-		    mode, ROUNDS, (now_s() - t0) / ROUNDS * 1e6))
+	lfq_get_stats(pp.there, &st);
+	lfq_get_stats(pp.back, &sb);
+	crossed = !(flags & LFQ_CREATE_ELASTIC) || burst == 1 ||
+		  (st.grows && sb.grows);
+	if (!tap_ok(!lost && !wrong && !pp.errors && crossed,
+		    "%s: %u sleep/wake round trips, no lost wakeup (%.1f us each; %llu and %llu grows, %llu and %llu full events)",
+		    mode, rounds, (now_s() - t0) / rounds * 1e6,
+		    (unsigned long long)st.grows,
+		    (unsigned long long)sb.grows,
+		    (unsigned long long)st.full_events,
+		    (unsigned long long)sb.full_events))
 		tap_diag("lost %u at %u, wrong %u, echo errors %u", lost, i,
 			 wrong, pp.errors);
 	lfq_close(pp.there);
@@ -256,12 +296,15 @@ int main(void)
 {
 	tap_plan(10);
 	test_wake_mode();
-	test_pingpong(0, 1, "default (asymmetric where membarrier allows)");
-	test_pingpong(LFQ_CREATE_WAKE_SYMMETRIC, 1, "symmetric");
-	test_pingpong(LFQ_CREATE_ELASTIC, 1, "elastic, default");
-	test_pingpong(LFQ_CREATE_ELASTIC, 20,
+	test_pingpong(0, 1, ROUNDS,
+		      "default (asymmetric where membarrier allows)");
+	test_pingpong(LFQ_CREATE_WAKE_SYMMETRIC, 1, ROUNDS, "symmetric");
+	test_pingpong(LFQ_CREATE_ELASTIC, 1, ROUNDS, "elastic, default");
+	/* Grace periods pace these: a fifth as many messages. */
+	test_pingpong(LFQ_CREATE_ELASTIC, 20, ROUNDS / 5,
 		      "elastic, default, bursts of 20 across segments");
 	test_pingpong(LFQ_CREATE_ELASTIC | LFQ_CREATE_WAKE_SYMMETRIC, 20,
+		      ROUNDS / 5,
 		      "elastic, symmetric, bursts of 20 across segments");
 	test_min_count_and_space();
 	test_timeouts();
