@@ -465,7 +465,11 @@ uint32_t lfq_elastic_ready(struct lfq *q, int data, unsigned int how,
 	if (next < 0)
 		return 0;
 	lfq_elastic_loc(q, (uint32_t)next, &next_loc);
-	/* Something to read there, or at least a segment to move to. */
-	n = lfq_ready_data(&next_loc, min_count, 0);
-	return n ? n : 1;
+	/*
+	 * What can be read there, and nothing else (as the module's count,
+	 * lfq_seg_ready_data()): a wait that returned for a segment to
+	 * move to would leave its pop nothing to take. The consumer moves
+	 * at its next peek.
+	 */
+	return lfq_ready_data(&next_loc, min_count, 0);
 }

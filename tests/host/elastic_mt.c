@@ -12,7 +12,9 @@
  *      segment's frame is ready again, a grace period later;
  *   4. after a drain and an idle period the queue's memory is back to
  *      seg_min segments;
- *   5. the fast path inside a segment makes no system call: a producer
+ *   5. a consumer that drained a sealed segment while the next one holds
+ *      nothing committed is not told that data is ready;
+ *   6. the fast path inside a segment makes no system call: a producer
  *      and a consumer alternate through one segment with the seccomp
  *      filter of no_syscalls.c's kind... (checked there for fixed queues;
  *      here the counters of a pass that never grows say so: no grow).
@@ -305,6 +307,53 @@ static void test_shrink(void)
 	lfq_close(q);
 }
 
+/*
+ * A consumer that drained a sealed segment while the next one, linked,
+ * holds only a reservation: nothing is ready, so a wait does not return
+ * (it used to answer "a segment to move to", and the pop that followed
+ * found nothing); once the reservation is committed, it is.
+ */
+static void test_wait_drained(uint32_t type)
+{
+	const char *name = type == LFQ_TYPE_SPSC ? "SPSC" : "MPSC";
+	struct lfq *q = elastic(type, 1, 4);
+	int i, popped = 0, w_now, w_timed, p_early, w_after, p_after;
+	struct msg m = { 0 };
+	struct lfq_stats st;
+	void *span = NULL;
+
+	for (i = 0; i < SEG_SLOTS; i++) {
+		m.seq = i;
+		if (lfq_push(q, &m, sizeof(m)))
+			break;
+	}
+	/* The segment is full: this seals it and reserves in the next. */
+	if (lfq_reserve(q, 1, &span) != 1)
+		span = NULL;
+	while (popped < SEG_SLOTS && !lfq_pop(q, &m, sizeof(m)) &&
+	       m.seq == (uint64_t)popped)
+		popped++;
+	w_now = lfq_wait_data(q, 1, 0);
+	w_timed = lfq_wait_data(q, 1, 20000000);	/* 20 ms */
+	p_early = lfq_pop(q, &m, sizeof(m));
+	if (span) {
+		m.seq = SEG_SLOTS;
+		memcpy(span, &m, sizeof(m));
+		lfq_commit(q, 1);
+	}
+	w_after = lfq_wait_data(q, 1, 0);
+	p_after = lfq_pop(q, &m, sizeof(m));
+	lfq_get_stats(q, &st);
+	tap_ok(i == SEG_SLOTS && span && popped == SEG_SLOTS && st.grows == 1 &&
+	       w_now == -EAGAIN && w_timed == -ETIMEDOUT &&
+	       p_early == -EAGAIN && !w_after && !p_after &&
+	       m.seq == SEG_SLOTS,
+	       "%s: drained to a seal, the next segment only reserved: a wait is %s, a timed one %s, a pop %s; committed: wait %s, pop %s (message %llu)",
+	       name, ename(-w_now), ename(-w_timed), ename(-p_early),
+	       ename(-w_after), ename(-p_after), (unsigned long long)m.seq);
+	lfq_close(q);
+}
+
 /* Another process cannot share an in-process queue: its RCU stays here. */
 static void test_private(void)
 {
@@ -326,10 +375,12 @@ static void test_private(void)
 
 int main(void)
 {
-	tap_plan(10);
+	tap_plan(12);
 	test_spsc();
 	test_mpsc();
 	test_max();
+	test_wait_drained(LFQ_TYPE_SPSC);
+	test_wait_drained(LFQ_TYPE_MPSC);
 	test_max_blocked();
 	test_shrink();
 	test_private();

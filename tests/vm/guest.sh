@@ -210,7 +210,8 @@ case $(uname -r) in
 esac
 # Sleep/wake cycles against kernel producers (hardirq, softirq, thread,
 # NMI): 10^5 on every kernel, on a fixed queue and on an elastic one
-# (each about 15 s on stock, 30 s on KCSAN and 95 s on the debug kernel).
+# whose every 16th cycle is a burst across segments (each about 15 to 20 s
+# on stock, 30 s on KCSAN and 95 to 100 s on the debug kernel).
 lfq_run -t 900 wakeups_kernel /lfq/wakeups_kernel 100000
 lfq_run -t 900 wakeups_kernel_elastic /lfq/wakeups_kernel -e 100000
 lfq_run -t 120 elastic_basic /lfq/elastic_basic
