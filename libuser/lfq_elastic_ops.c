@@ -41,6 +41,30 @@ static uint32_t lfq_elastic_hint(struct lfq *q)
 	return f < q->hdr.seg_max ? f : 0;	/* HOSTILE MEMORY H3 */
 }
 
+/*
+ * Is the producer's segment gone from under it? Retired (not live), or
+ * retired and reopened since (live, but another life: another base). A
+ * producer that stayed away while its frame went round would otherwise
+ * keep the old life's base, and its lap check would find every slot of
+ * the new life's first lap outstanding: each reservation would fail,
+ * neither sealed nor full, until other producers had gone a whole lap
+ * there.
+ */
+static int lfq_elastic_prod_lost(struct lfq *q)
+{
+	const struct lfq_seg_meta *m = &q->meta[q->pframe];
+
+	/*
+	 * Hints only (the table's words are stored relaxed by the opener
+	 * and published by the link's release, ORDERING seg-link): a stale
+	 * read costs one failed reservation (the head word, whose indices
+	 * only grow from life to life, refuses it), and the next one looks
+	 * again.
+	 */
+	return lfq_load_acquire(&m->state) != LFQ_SEG_LIVE ||
+	       lfq_load_relaxed(&m->base) != q->ploc.base;
+}
+
 /* The producer goes on in the segment in @frame. */
 static void lfq_elastic_prod_move(struct lfq *q, uint32_t frame)
 {
@@ -221,12 +245,12 @@ int lfq_elastic_reserve(struct lfq *q, uint32_t want, void **span)
 
 	lfq_elastic_lock(q);
 	/*
-	 * Our segment, from an earlier section, may have been retired since:
-	 * start again from the newest, which is reachable (ORDERING
-	 * seg-grace; only a segment seen LIVE in this section is grown).
+	 * Our segment, from an earlier section, may have been retired since
+	 * (and reopened): start again from the newest, which is reachable
+	 * (ORDERING seg-grace; only a segment seen LIVE in this section is
+	 * grown).
 	 */
-	if (lfq_unlikely(lfq_load_acquire(&q->meta[q->pframe].state) !=
-			 LFQ_SEG_LIVE))
+	if (lfq_unlikely(lfq_elastic_prod_lost(q)))
 		lfq_elastic_prod_move(q, lfq_elastic_hint(q));
 	for (tries = 0; tries < LFQ_ELASTIC_TRIES; tries++) {
 		*span = lfq_unlikely(q->psealed) ? NULL :
@@ -417,7 +441,8 @@ void lfq_elastic_bind(struct lfq *q)
 
 /**
  * lfq_elastic_ready() - slots ready for a waiter of an elastic queue:
- * readable in the consumer's segment (or, once it is drained, the next),
+ * readable in the consumer's segment (and, while all that is left of it
+ * up to its seal is ready, in the segments after it),
  * or free in the producers' newest segment (the producer's own, or, once
  * that is sealed, the one the producers' hint names: a handle that has
  * not moved on yet must not answer "a segment's worth" while the newest
@@ -440,15 +465,15 @@ void lfq_elastic_bind(struct lfq *q)
 uint32_t lfq_elastic_ready(struct lfq *q, int data, unsigned int how,
 			   uint32_t min_count)
 {
-	uint32_t arm = how & LFQ_READY_ARM ? 1 : 0;
+	uint32_t arm = how & LFQ_READY_ARM ? 1 : 0, n, seg, frame, hops;
+	const struct lfq_ring_loc *r;
 	struct lfq_ring_loc next_loc;
-	uint32_t n;
 	int next;
 
 	if (!data) {
-		const struct lfq_ring_loc *r = &q->ploc;
-
-		if (lfq_seg_sealed(lfq_load_relaxed(q->ploc.head))) {
+		r = &q->ploc;
+		if (lfq_seg_sealed(lfq_load_relaxed(q->ploc.head)) ||
+		    lfq_elastic_prod_lost(q)) {
 			lfq_elastic_loc(q, lfq_elastic_hint(q), &next_loc);
 			r = &next_loc;
 		}
@@ -459,17 +484,28 @@ uint32_t lfq_elastic_ready(struct lfq *q, int data, unsigned int how,
 		       q->backend->sealed_space(q, min_count) : 0;
 	}
 	n = lfq_ready_data(&q->cloc, min_count, arm);
-	if (n || !lfq_seg_drained(&q->cloc, lfq_load_relaxed(q->cloc.tail)))
-		return n;
-	next = lfq_seg_next(&q->meta[q->cframe], q->hdr.seg_max);
-	if (next < 0)
-		return 0;
-	lfq_elastic_loc(q, (uint32_t)next, &next_loc);
+	seg = n;
+	r = &q->cloc;
+	frame = q->cframe;
 	/*
-	 * What can be read there, and nothing else (as the module's count,
-	 * lfq_seg_ready_data()): a wait that returned for a segment to
-	 * move to would leave its pop nothing to take. The consumer moves
-	 * at its next peek.
+	 * A segment whose rest is all ready, up to its seal, adds what the
+	 * next one holds (as the module's count, lfq_seg_ready_data()),
+	 * and only that: a wait that returned for a segment to move to
+	 * would leave its pop nothing to take; one that counted only its
+	 * own segment would sleep with the rest of the queue ready. The
+	 * consumer moves at its next peek.
 	 */
-	return lfq_ready_data(&next_loc, min_count, 0);
+	for (hops = 0; n < min_count && hops < q->hdr.seg_max; hops++) {
+		if (!lfq_seg_ready_through(r, lfq_load_relaxed(r->tail), seg))
+			break;
+		next = lfq_seg_next(&q->meta[frame], q->hdr.seg_max);
+		if (next < 0)
+			break;
+		frame = (uint32_t)next;
+		lfq_elastic_loc(q, frame, &next_loc);
+		r = &next_loc;
+		seg = lfq_ready_data(r, min_count - n, 0);
+		n += seg;
+	}
+	return n;
 }

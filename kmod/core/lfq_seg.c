@@ -238,10 +238,17 @@ static void lfq_seg_release(struct lfq_elastic *el, struct lfq_seg *s)
 /* Put a spare in the pool. Process context. */
 static void lfq_pool_push(struct lfq_elastic *el, struct lfq_seg *s)
 {
+	atomic_set(&el->nomem, 0);
 	atomic_inc(&el->pooled);
 	/* ORDERING seg-pool: the spare is complete before its bit is seen. */
 	smp_mb__before_atomic();
 	set_bit(s->frame, el->pool);
+	/*
+	 * A producer waiting for space may grow now (one that slept on
+	 * @nomem, or at seg_max); wq_has_sleeper()'s barrier orders the bit
+	 * before the check (ORDERING wake-queue).
+	 */
+	lfq_queue_wake_producers(el->q);
 }
 
 /* Take a spare. Any context, NMI included; in an RCU read-side section. */
@@ -329,14 +336,35 @@ static void lfq_seg_peak(struct lfq_elastic *el)
 		;
 }
 
-/* Move the producers' hint from @s to @n, unless it moved on already. */
+/*
+ * Move the producers' hint from @s to @n, unless it moved on already. RCU
+ * or @lock held: every segment the hint names stays live meanwhile.
+ */
 static void lfq_seg_swing(struct lfq_elastic *el, struct lfq_seg *s,
 			  struct lfq_seg *n)
 {
+	struct lfq_seg *now;
+
 	/* The hint only moves forward: from @s, and only to its successor. */
-	if (cmpxchg((struct lfq_seg __force **)&el->pseg, s, n) == s)
+	if (cmpxchg((struct lfq_seg __force **)&el->pseg, s, n) != s)
+		return;
+	/*
+	 * The processes' copy follows, in a second store: a swing that came
+	 * after ours may store its frame before we store ours. So whoever
+	 * stores checks the hint again after its store and stores once more
+	 * while it moved (lock-free: each pass follows another swing), and
+	 * the last store names the hint, not an older segment that may be
+	 * retired and freed (its frame then maps the zero page).
+	 */
+	do {
+		now = rcu_dereference_check(el->pseg,
+					    rcu_read_lock_any_held() ||
+					    lockdep_is_held(&el->lock));
 		/* ORDERING seg-link: after the link, for processes. */
-		smp_store_release(&el->segtab->pseg, n->frame);
+		smp_store_release(&el->segtab->pseg, now->frame);
+		/* ORDERING seg-hint: our store, then the re-read. */
+		smp_mb();
+	} while (rcu_access_pointer(el->pseg) != now);
 }
 
 /*
@@ -478,7 +506,10 @@ static int lfq_seg_make_room(struct lfq_elastic *el, int why)
 		return -ENOSPC;
 	}
 	s = atomic_read(&el->pooled) ? NULL : lfq_seg_alloc(el);
-	if (!IS_ERR_OR_NULL(s))
+	/* No spare to be had: a waiter for space sleeps (ready_space). */
+	if (PTR_ERR_OR_ZERO(s) == -EDQUOT || PTR_ERR_OR_ZERO(s) == -ENOMEM)
+		atomic_set(&el->nomem, 1);
+	else if (!IS_ERR_OR_NULL(s))
 		lfq_pool_push(el, s);
 	retiring = atomic_read(&el->allocated) > atomic_read(&el->live) +
 						 atomic_read(&el->pooled);
@@ -665,7 +696,8 @@ static struct lfq_seg *lfq_seg_reading(struct lfq_elastic *el, u64 *tail)
 
 /**
  * lfq_seg_ready_data() - readable slots for a waiting consumer, in the
- * segment it reads (after the ones it drained).
+ * segment it reads (after the ones it drained), and, while all that is
+ * left of that one up to its seal is ready, in the segments after it.
  * @el:		the queue's segments.
  * @max:	MPSC slots are counted up to @max.
  * @arm:	arm need_data first (ORDERING wake-data: the full barrier
@@ -678,9 +710,10 @@ static struct lfq_seg *lfq_seg_reading(struct lfq_elastic *el, u64 *tail)
  */
 u32 lfq_seg_ready_data(struct lfq_elastic *el, u32 max, bool arm)
 {
+	u32 n, seg, hops;
 	struct lfq_seg *s;
 	u64 tail;
-	u32 n;
+	int next;
 
 	/* Any commit wakes: one segment's count is not the queue's. */
 	if (arm)
@@ -688,13 +721,31 @@ u32 lfq_seg_ready_data(struct lfq_elastic *el, u32 max, bool arm)
 	rcu_read_lock();
 	s = lfq_seg_reading(el, &tail);
 	n = lfq_ready_data(&s->ring, max, false);
+	seg = n;
+	/*
+	 * What is left of a sealed segment, all ready, adds what the next
+	 * one holds: a waiter for more than that must not sleep while the
+	 * rest of the queue holds it.
+	 */
+	for (hops = 0; n < max && hops < el->seg_max; hops++) {
+		if (!lfq_seg_ready_through(&s->ring, tail, seg))
+			break;
+		next = lfq_seg_next(&el->meta[s->frame], el->seg_max);
+		s = next >= 0 ? lfq_seg_at(el, next) : NULL;
+		if (!s)
+			break;
+		tail = READ_ONCE(*s->ring.tail);
+		seg = lfq_ready_data(&s->ring, max - n, false);
+		n += seg;
+	}
 	rcu_read_unlock();
 	return n;
 }
 
 /**
  * lfq_seg_ready_space() - free slots for a waiting producer: in its
- * segment, or a segment's worth while the queue may grow.
+ * segment, or a segment's worth while the queue may grow (below seg_max,
+ * and its last growth did not fail for memory since a spare was pooled).
  * @el:		the queue's segments.
  * @max:	MPSC slots are counted up to @max, and only those a producer
  *		could reserve (lfq_ready_space(): their previous lap in the
@@ -709,19 +760,36 @@ u32 lfq_seg_ready_data(struct lfq_elastic *el, u32 max, bool arm)
 u32 lfq_seg_ready_space(struct lfq_elastic *el, u32 max, bool arm)
 {
 	struct lfq_seg *s;
+	bool below;
 	u32 n = 0;
+	u64 v;
 
 	/* Any release wakes, as above. */
 	if (arm)
 		lfq_arm_flag(el->q->ring.need_space, 1);
-	if (atomic_read(&el->live) < el->seg_max)
+	/*
+	 * Below seg_max the queue may grow, unless its last growth found no
+	 * memory and nothing was pooled since: then, as at seg_max, the
+	 * newest segment's space (a retirement's pooling wakes the waiter).
+	 */
+	below = atomic_read(&el->live) < el->seg_max;
+	if (below && !atomic_read(&el->nomem))
 		return el->q->hdr.slot_count;
 	rcu_read_lock();
-	/* At seg_max: retire what a process consumer left, for the waiter. */
+	/* Retire what a process consumer left, for the waiter. */
 	lfq_seg_kick_drained(el);
 	s = lfq_seg_newest(el);
-	if (!lfq_seg_sealed(READ_ONCE(*s->ring.head)))
+	v = READ_ONCE(*s->ring.head);
+	if (!lfq_seg_sealed(v))
 		n = lfq_ready_space(&s->ring, max, false);
+	/*
+	 * No memory, and the newest segment sealed and drained: nothing is
+	 * left to retire, so no pooling would ever wake the waiter; memory
+	 * may come back from elsewhere (the user's other queues), and only
+	 * a try can tell. HOSTILE MEMORY H1: the tail is only compared.
+	 */
+	else if (below && lfq_seg_end(v) == READ_ONCE(*s->ring.tail))
+		n = el->q->hdr.slot_count;
 	rcu_read_unlock();
 	return n;
 }

@@ -67,6 +67,10 @@ struct lfq_seg {
  *		the pool empty, back to LFQ_POOL_LOW after an idle period.
  *		Written under @lock.
  * @starved:	set by a producer that found the pool empty.
+ * @nomem:	set when a process producer's growth found no spare and
+ *		could not allocate one (the user's byte limit, or no
+ *		memory); cleared when a spare is pooled. Meanwhile a waiter
+ *		for space counts the newest segment, as at seg_max.
  * @allocated:	segments allocated (live, pooled or being retired).
  * @peak:	@live at most.
  * @grows:	segments linked.
@@ -102,6 +106,7 @@ struct lfq_elastic {
 	atomic_t pooled;
 	u32 pool_low;
 	atomic_t starved;
+	atomic_t nomem;
 	atomic_t allocated;
 	atomic_t peak;
 	atomic64_t grows;

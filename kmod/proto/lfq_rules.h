@@ -232,6 +232,16 @@
  *		(lfq_seg_retire_work(), lfq_local_retired()): its next life
  *		holds no header of this one (tests/model/rec_segments.pml,
  *		REUSE_UNDRAINED for the wait).
+ * seg-hint	P: the fully ordered cmpxchg() that swings the kernel's hint
+ *		   (el->pseg) to a successor; then the store of its frame to
+ *		   segtab->pseg, smp_mb(), and a re-read of the hint, and
+ *		   the store again while it moved (lfq_seg_swing())
+ *		A swinger whose store lands after a later swinger's finds
+ *		the hint moved and stores the newer frame: the processes'
+ *		copy never stays on an older segment, which may be retired
+ *		and freed (the "R" shape: store, full barrier, load against
+ *		a fully ordered RMW, store; tests/model/seg_hint.pml for
+ *		the interleavings, NO_RECHECK and NO_LOOP).
  * seg-cons	C: every access to the segment it leaves, then the release
  *		   store of the next frame to cons_ctl->seg
  *		   (lfq_elastic_cons_move())

@@ -169,6 +169,36 @@ static inline int lfq_seg_drained(const struct lfq_ring_loc *r, __u64 tail)
 }
 
 /**
+ * lfq_seg_ready_through() - whether a waiter's count of what is ready in a
+ * segment runs to the segment's sealed end, so that what is ready in the
+ * next segment adds to it: a consumer waiting for more slots than its
+ * segment has left must not sleep while the rest of the queue holds them.
+ * @r:		the consumer's segment.
+ * @tail:	the consumer's index in it.
+ * @n:		what is ready in this segment from @tail (lfq_ready_data(),
+ *		below what the waiter still needs: not capped).
+ *
+ * ORDERING seg-seal: the acquire pairs with the sealing CAS (the end is
+ * where the last reservation of the segment ends). A record segment's
+ * count is of records, not bytes: it runs through only when nothing is
+ * left (record waits ask for one).
+ *
+ * Return: true if the count may go on in the next segment.
+ */
+static inline int lfq_seg_ready_through(const struct lfq_ring_loc *r,
+					__u64 tail, __u32 n)
+{
+	__u64 v = lfq_load_acquire(r->head);
+
+	if (!lfq_seg_sealed(v))
+		return 0;
+	/* HOSTILE MEMORY: both words user-writable; only compared. */
+	if (r->records || !n)
+		return !n && lfq_seg_end(v) == tail;
+	return lfq_seg_end(v) - tail == n;
+}
+
+/**
  * lfq_seg_open() - start a spare segment's life at @base, before anyone
  * can reach it: its tail, its table entry, then its head (unsealed last,
  * so a producer holding the frame from an earlier life sees either the

@@ -8,8 +8,9 @@
  * drop; MPSC reservations committed out of order across a segment
  * boundary; discards at a segment's end and a whole discarded segment,
  * skipped by the consumer into the next; a consumer tail word that lies
- * about an unpublished segment (it is not retired); and the return to
- * seg_min after the idle period. Producers in hardirq and NMI context,
+ * about an unpublished segment (it is not retired); the return to
+ * seg_min after the idle period; and a waiter's count that runs through
+ * a sealed segment's end into the next one. Producers in hardirq and NMI context,
  * RCU readers and concurrent producers are lfq_elastic_ctx_kunit.c's.
  */
 #include <kunit/test.h>
@@ -531,6 +532,44 @@ static void lfq_elastic_link_wakes_test(struct kunit *test)
 			2ULL);
 }
 
+/*
+ * A waiter for more slots than are left in the consumer's sealed segment:
+ * ready when the segment after it holds the rest (a count of its own
+ * segment only would sleep with the queue holding them).
+ */
+static void lfq_elastic_ready_through_test(struct kunit *test)
+{
+	struct lfq_queue *q = lfq_kunit_elastic(test, LFQ_TYPE_MPSC, EL_SZ,
+						EL_N, 2, 4);
+	struct lfq_mpsc_resv a, b;
+	struct lfq_consumer k;
+	u32 avail = 0, n;
+	bool three, twelve, thirteen;
+
+	KUNIT_ASSERT_EQ(test, lfq_consumer_init(&k, q), 0);
+	KUNIT_ASSERT_NOT_NULL(test, el_reserve(q, EL_N, &a));
+	lfq_queue_commit(q, &a);
+	/* The first segment is full: sealed, 10 in the next one. */
+	KUNIT_ASSERT_NOT_NULL(test, el_reserve(q, 10, &b));
+	lfq_queue_commit(q, &b);
+	KUNIT_ASSERT_PTR_NE(test, b.seg, a.seg);
+	n = lfq_el_pop(&k, EL_N - 2, 0);
+	KUNIT_ASSERT_EQ(test, n, (u32)EL_N - 2);
+	three = lfq_queue_ready(q, LFQ_WAIT_DATA, 3, false, &avail);
+	KUNIT_EXPECT_TRUE(test, three);
+	KUNIT_EXPECT_EQ(test, avail, 3U);
+	twelve = lfq_queue_ready(q, LFQ_WAIT_DATA, 12, false, &avail);
+	KUNIT_EXPECT_TRUE(test, twelve);
+	KUNIT_EXPECT_EQ(test, avail, 12U);
+	thirteen = lfq_queue_ready(q, LFQ_WAIT_DATA, 13, false, &avail);
+	KUNIT_EXPECT_FALSE(test, thirteen);
+	KUNIT_EXPECT_EQ(test, avail, 12U);
+	/* What the counts said: two, then ten in the next segment. */
+	KUNIT_EXPECT_EQ(test, lfq_el_pop(&k, EL_N, EL_N - 2), 2U);
+	KUNIT_EXPECT_EQ(test, lfq_el_pop(&k, EL_N, EL_N), 10U);
+	lfq_consumer_fini(&k);
+}
+
 static struct kunit_case lfq_elastic_cases[] = {
 	KUNIT_CASE(lfq_elastic_geometry_test),
 	KUNIT_CASE(lfq_elastic_seg_max_test),
@@ -539,6 +578,7 @@ static struct kunit_case lfq_elastic_cases[] = {
 	KUNIT_CASE(lfq_elastic_hostile_tail_test),
 	KUNIT_CASE(lfq_elastic_idle_shrink_test),
 	KUNIT_CASE(lfq_elastic_link_wakes_test),
+	KUNIT_CASE(lfq_elastic_ready_through_test),
 	{}
 };
 

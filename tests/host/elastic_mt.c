@@ -13,7 +13,10 @@
  *   4. after a drain and an idle period the queue's memory is back to
  *      seg_min segments;
  *   5. a consumer that drained a sealed segment while the next one holds
- *      nothing committed is not told that data is ready;
+ *      nothing committed is not told that data is ready; one that waits
+ *      for more than its sealed segment has left is, when the segments
+ *      after it hold the rest; an MPSC producer handle that stayed idle
+ *      while its segment was retired and reopened pushes again;
  *   6. the fast path inside a segment makes no system call: a producer
  *      and a consumer alternate through one segment with the seccomp
  *      filter of no_syscalls.c's kind... (checked there for fixed queues;
@@ -354,6 +357,86 @@ static void test_wait_drained(uint32_t type)
 	lfq_close(q);
 }
 
+/*
+ * A consumer waiting for more slots than are left in its sealed segment:
+ * ready when the next segments hold the rest (a wait that counted only
+ * its own segment slept with the queue full).
+ */
+static void test_wait_through(uint32_t type)
+{
+	const char *name = type == LFQ_TYPE_SPSC ? "SPSC" : "MPSC";
+	struct lfq *q = elastic(type, 1, 4);
+	int i, pushed = 0, popped = 0, w_three, w_seg, w_more, inorder = 1;
+	struct msg m = { 0 };
+
+	for (i = 0; i < 2 * SEG_SLOTS; i++) {
+		m.seq = i;
+		if (!lfq_push(q, &m, sizeof(m)))
+			pushed++;
+	}
+	/* Two left in the first segment, sealed; the second one full. */
+	for (i = 0; i < SEG_SLOTS - 2; i++)
+		if (!lfq_pop(q, &m, sizeof(m)) && m.seq == (uint64_t)popped)
+			popped++;
+	w_three = lfq_wait_data(q, 3, 0);
+	w_seg = lfq_wait_data(q, SEG_SLOTS, 0);
+	while (!lfq_pop(q, &m, sizeof(m)))
+		inorder &= m.seq == (uint64_t)popped++;
+	w_more = lfq_wait_data(q, 1, 0);
+	tap_ok(pushed == 2 * SEG_SLOTS && popped == 2 * SEG_SLOTS && inorder &&
+	       !w_three && !w_seg && w_more == -EAGAIN,
+	       "%s: 2 slots left before a seal and a full segment after it: a wait for 3 is %s, for %d %s; all %d popped in order, then a wait is %s",
+	       name, ename(-w_three), SEG_SLOTS, ename(-w_seg), popped,
+	       ename(-w_more));
+	lfq_close(q);
+}
+
+/*
+ * An MPSC producer handle that stays idle while its segment is drained,
+ * retired and reopened for a later life: its next push goes on (it used
+ * to keep the old life's base, and its lap check refused every slot of
+ * the new life's first lap: -EAGAIN until others went a lap there).
+ */
+#define IDLE_ROUNDS	50
+static void test_idle_producer(void)
+{
+	struct lfq *q = elastic(LFQ_TYPE_MPSC, 1, 4), *p1 = open_fd(lfq_fd(q));
+	int i, k, r, refused = 0, lost = 0, others = 0;
+	struct msg m = { 0 };
+	struct lfq_stats st;
+
+	for (r = 0; r < IDLE_ROUNDS; r++) {
+		/*
+		 * Two to five times: fill the newest segment and one more
+		 * slot (sealed, grown: a push waits for a retired frame's
+		 * grace period when none is pooled), and drain: p1's frame
+		 * goes round, and may be live again in a later life.
+		 */
+		for (k = 0; k <= 1 + r % 4; k++) {
+			for (i = 0; i < SEG_SLOTS + 1; i++)
+				while (lfq_push(q, &m, sizeof(m)) &&
+				       others++ < 100000)
+					msleep(1);
+			while (!lfq_pop(q, &m, sizeof(m)))
+				;
+		}
+		m.producer = 1;
+		if (lfq_push(p1, &m, sizeof(m)))
+			refused++;
+		else if (lfq_pop(q, &m, sizeof(m)) || m.producer != 1)
+			lost++;
+		m.producer = 0;
+	}
+	lfq_get_stats(q, &st);
+	tap_ok(!refused && !lost && others < 100000 &&
+	       st.grows >= 2 * IDLE_ROUNDS,
+	       "MPSC: an idle producer's push after its segment was retired and reopened: %d of %d refused, %d lost (%llu grows; the other handle's pushes waited %d ms for grace periods)",
+	       refused, IDLE_ROUNDS, lost, (unsigned long long)st.grows,
+	       others);
+	lfq_close(p1);
+	lfq_close(q);
+}
+
 /* Another process cannot share an in-process queue: its RCU stays here. */
 static void test_private(void)
 {
@@ -375,12 +458,15 @@ static void test_private(void)
 
 int main(void)
 {
-	tap_plan(12);
+	tap_plan(15);
 	test_spsc();
 	test_mpsc();
 	test_max();
 	test_wait_drained(LFQ_TYPE_SPSC);
 	test_wait_drained(LFQ_TYPE_MPSC);
+	test_wait_through(LFQ_TYPE_SPSC);
+	test_wait_through(LFQ_TYPE_MPSC);
+	test_idle_producer();
 	test_max_blocked();
 	test_shrink();
 	test_private();

@@ -8,8 +8,10 @@
  *     is -EDQUOT, for any process of that user, and not for another user;
  *     a queue freed gives its bytes back;
  *   - an elastic queue stops growing at the limit below seg_max: lfq_push
- *     is -EAGAIN, the queue holds exactly the bytes allowed, and takes
- *     records again once drained; kernel producers (SYNTH) drop there;
+ *     is -EAGAIN, the queue holds exactly the bytes allowed, a wait for
+ *     space sleeps there (it does not answer "a segment's worth"), and
+ *     the queue takes records again once drained; kernel producers
+ *     (SYNTH) drop there;
  *   - names: past user_names_max a name is -EDQUOT (and does not exist),
  *     anonymous queues and other users are not affected, an unlinked
  *     name is given back;
@@ -195,11 +197,13 @@ static void elastic_cap(void *arg)
 	uint64_t m[8] = { 0 }, n = 0, popped = 0;
 	struct lfq_stats st;
 	struct lfq *q = NULL;
-	int err, ms;
+	int err, ms, werr;
+	int64_t t0, dt;
 
 	err = make(elastic(64, SEG, 1), NULL, &q);
 	if (!tap_ok(!err, "uid %d, user_bytes_max %llu (%llu + 4 segments): elastic MPSC queue, seg_min 1, seg_max 64 (%s)",
 		    UA, limit, ef, ename(-err))) {
+		tap_ok(0, "not run");
 		tap_ok(0, "not run");
 		tap_ok(0, "not run");
 		return;
@@ -213,6 +217,17 @@ static void elastic_cap(void *arg)
 	       (unsigned long long)n, SEG, ename(-err),
 	       (unsigned long long)st.segments,
 	       (unsigned long long)st.bytes, limit);
+	/*
+	 * Below seg_max but at the limit: a wait for space sleeps until
+	 * the consumer frees some (it answered "a segment's worth" at once,
+	 * and a blocking push spun between that and the full reservation).
+	 */
+	t0 = now_ns();
+	werr = lfq_wait_space(q, 1, 300 * 1000000ll);
+	dt = now_ns() - t0;
+	tap_ok(werr == -ETIMEDOUT && dt >= 250 * 1000000ll,
+	       "at the limit, below seg_max, with no consumer: a wait for space sleeps its 300 ms (%s after %lld ms)",
+	       ename(-werr), (long long)(dt / 1000000));
 	while (!lfq_pop(q, m, sizeof(m)) && m[0] == popped)
 		popped++;
 	/* Drained segments are reused a grace period later. */
@@ -411,7 +426,7 @@ int main(void)
 	char name[32];
 	int i;
 
-	tap_plan(1 + 5 + 3 + 5 + 1 + 3 + 1 + 1);
+	tap_plan(1 + 5 + 4 + 5 + 1 + 3 + 1 + 1);
 	bytes_saved = el_param("user_bytes_max");
 	names_saved = el_param("user_names_max");
 	refcnt0 = lfq_module_refcnt();
