@@ -391,6 +391,60 @@ static void test_wait_through(uint32_t type)
 	lfq_close(q);
 }
 
+/* A consumer thread's wait for @min_count, and how it ended. */
+struct waiter {
+	struct lfq *q;
+	uint32_t min_count;
+	int rc;
+	int64_t ns;
+};
+
+static void *wait_data_thread(void *arg)
+{
+	struct waiter *w = arg;
+	int64_t t0 = now_ns();
+
+	w->rc = lfq_wait_data(w->q, w->min_count, 2000000000ll);
+	w->ns = now_ns() - t0;
+	return NULL;
+}
+
+/*
+ * The same wait asleep: 2 slots left before a seal and the next segment
+ * empty, a consumer thread waits for 3; a commit in the next segment
+ * wakes it, and its count then runs through the seal (it used to count
+ * 2 and sleep again until its timeout).
+ */
+static void test_wait_through_wakes(void)
+{
+	struct lfq *q = elastic(LFQ_TYPE_SPSC, 1, 4);
+	struct waiter w = { .q = q, .min_count = 3, .rc = 1 };
+	struct msg m = { 0 };
+	void *span = NULL;
+	int i, popped = 0;
+	pthread_t t;
+
+	for (i = 0; i < SEG_SLOTS; i++)
+		lfq_push(q, &m, sizeof(m));
+	/* Full: this seals it and reserves in the next one. */
+	if (lfq_reserve(q, 1, &span) != 1)
+		span = NULL;
+	for (i = 0; i < SEG_SLOTS - 2; i++)
+		popped += !lfq_pop(q, &m, sizeof(m));
+	pthread_create(&t, NULL, wait_data_thread, &w);
+	msleep(100);		/* asleep by now, most likely */
+	if (span) {
+		memcpy(span, &m, sizeof(m));
+		lfq_commit(q, 1);
+	}
+	pthread_join(t, NULL);
+	tap_ok(span && popped == SEG_SLOTS - 2 && !w.rc &&
+	       w.ns < 1000000000ll,
+	       "SPSC: a wait for 3 with 2 left before a seal is woken by a commit in the next segment (%s after %lld ms)",
+	       ename(-w.rc), (long long)(w.ns / 1000000));
+	lfq_close(q);
+}
+
 /*
  * An MPSC producer handle that stays idle while its segment is drained,
  * retired and reopened for a later life: its next push goes on (it used
@@ -458,7 +512,7 @@ static void test_private(void)
 
 int main(void)
 {
-	tap_plan(15);
+	tap_plan(16);
 	test_spsc();
 	test_mpsc();
 	test_max();
@@ -466,6 +520,7 @@ int main(void)
 	test_wait_drained(LFQ_TYPE_MPSC);
 	test_wait_through(LFQ_TYPE_SPSC);
 	test_wait_through(LFQ_TYPE_MPSC);
+	test_wait_through_wakes();
 	test_idle_producer();
 	test_max_blocked();
 	test_shrink();

@@ -9,8 +9,8 @@
  *     a queue freed gives its bytes back;
  *   - an elastic queue stops growing at the limit below seg_max: lfq_push
  *     is -EAGAIN, the queue holds exactly the bytes allowed, a wait for
- *     space sleeps there (it does not answer "a segment's worth"), and
- *     the queue takes records again once drained; kernel producers
+ *     space sleeps there (it does not answer "a segment's worth") until
+ *     the consumer drains, and the queue takes records again; kernel producers
  *     (SYNTH) drop there;
  *   - names: past user_names_max a name is -EDQUOT (and does not exist),
  *     anonymous queues and other users are not affected, an unlinked
@@ -27,6 +27,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/capability.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,6 +191,23 @@ static void bytes_back(void *arg)
 	       UA, ms, ename(-err));
 }
 
+/* A producer thread's wait for space, and how it ended. */
+struct space_waiter {
+	struct lfq *q;
+	int rc;
+	int64_t ns;
+};
+
+static void *wait_space_thread(void *arg)
+{
+	struct space_waiter *w = arg;
+	int64_t t0 = now_ns();
+
+	w->rc = lfq_wait_space(w->q, 1, 5 * 1000000000ll);
+	w->ns = now_ns() - t0;
+	return NULL;
+}
+
 /* Phase 2: an elastic queue grows up to the limit, not to seg_max. */
 static void elastic_cap(void *arg)
 {
@@ -197,12 +215,16 @@ static void elastic_cap(void *arg)
 	uint64_t m[8] = { 0 }, n = 0, popped = 0;
 	struct lfq_stats st;
 	struct lfq *q = NULL;
+	struct space_waiter w = { .q = NULL, .rc = 1 };
 	int err, ms, werr;
 	int64_t t0, dt;
+	pthread_t t;
 
 	err = make(elastic(64, SEG, 1), NULL, &q);
+	w.q = q;
 	if (!tap_ok(!err, "uid %d, user_bytes_max %llu (%llu + 4 segments): elastic MPSC queue, seg_min 1, seg_max 64 (%s)",
 		    UA, limit, ef, ename(-err))) {
+		tap_ok(0, "not run");
 		tap_ok(0, "not run");
 		tap_ok(0, "not run");
 		tap_ok(0, "not run");
@@ -228,8 +250,18 @@ static void elastic_cap(void *arg)
 	tap_ok(werr == -ETIMEDOUT && dt >= 250 * 1000000ll,
 	       "at the limit, below seg_max, with no consumer: a wait for space sleeps its 300 ms (%s after %lld ms)",
 	       ename(-werr), (long long)(dt / 1000000));
+	/*
+	 * Asleep there, it is woken once the consumer drains (the drained
+	 * segments retire and are pooled a grace period later).
+	 */
+	pthread_create(&t, NULL, wait_space_thread, &w);
+	msleep(100);
 	while (!lfq_pop(q, m, sizeof(m)) && m[0] == popped)
 		popped++;
+	pthread_join(t, NULL);
+	tap_ok(!w.rc && w.ns < 4 * 1000000000ll,
+	       "a wait for space asleep there is woken once the consumer drains (%s after %lld ms)",
+	       ename(-w.rc), (long long)(w.ns / 1000000));
 	/* Drained segments are reused a grace period later. */
 	for (ms = 0; (err = lfq_push(q, m, sizeof(m))) && ms < 3000; ms += 10)
 		msleep(10);
@@ -426,7 +458,7 @@ int main(void)
 	char name[32];
 	int i;
 
-	tap_plan(1 + 5 + 4 + 5 + 1 + 3 + 1 + 1);
+	tap_plan(1 + 5 + 5 + 5 + 1 + 3 + 1 + 1);
 	bytes_saved = el_param("user_bytes_max");
 	names_saved = el_param("user_names_max");
 	refcnt0 = lfq_module_refcnt();
