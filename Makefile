@@ -29,7 +29,7 @@ BINDIR	?= $(PREFIX)/bin
 INCLUDEDIR ?= $(PREFIX)/include
 LIBDIR	?= $(PREFIX)/lib
 MANDIR	?= $(PREFIX)/share/man
-VERSION	:= 0.5.0
+VERSION	:= 0.6.0
 SOVER	:= 2
 B	:= build
 
@@ -80,6 +80,7 @@ $(LIB_A): $(LIB_OBJS)
 	rm -f $@
 	$(LD) -r -o $(B)/lib/liblfq-all.o $^
 	objcopy --localize-hidden --localize-symbol=lfq_get_stats_v2 \
+		--localize-symbol=lfq_get_stats_v6 \
 		--localize-symbol=lfq_get_stats_v5 $(B)/lib/liblfq-all.o
 	ar rcs $@ $(B)/lib/liblfq-all.o
 

@@ -242,6 +242,7 @@ static int lfq_memfd_stats(struct lfq *q, struct lfq_stats *st)
 	st->full_events = lfq_load_relaxed(&q->ring.prod->full_events);
 	st->empty_events = lfq_load_relaxed(&q->ring.cons->empty_events);
 	st->overwritten = lfq_load_relaxed(&q->ring.prod->overwritten);
+	st->torn = lfq_load_relaxed(&q->ring.cons->torn);
 	return 0;
 }
 

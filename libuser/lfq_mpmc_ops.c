@@ -29,14 +29,25 @@ static int lfq_mpmc_op_peek(struct lfq *q, uint32_t want, const void **span)
 	return -EAGAIN;
 }
 
+/*
+ * Slots found torn as they are released (lfq_mpmc_torn(): overwritten
+ * while this handle held them, another consumer having forged their
+ * release words) are counted in the shared lfq_cons_ctl.torn, and the
+ * caller hears -ESTALE: what it read of them is not their records.
+ */
 static int lfq_mpmc_op_release(struct lfq *q, uint32_t n)
 {
 	struct lfq_mpmc_view *m = &q->cons.mpmc;
+	uint64_t torn = m->view.torn;
 
 	if (lfq_unlikely(lfq_mpmc_hold_release(&m->view, &m->hold, n)) &&
 	    q->wakeups)
 		q->backend->wake(q, LFQ_WAKE_PRODUCER);
-	return 0;
+	if (lfq_likely(m->view.torn == torn))
+		return 0;
+	__atomic_fetch_add(&q->ring.cons->torn, m->view.torn - torn,
+			   __ATOMIC_RELAXED);
+	return -ESTALE;
 }
 
 const struct lfq_cons_ops lfq_mpmc_cons_ops = {

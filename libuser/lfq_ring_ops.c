@@ -78,15 +78,26 @@ int lfq_push(struct lfq *q, const void *msg, size_t len)
 int lfq_pop(struct lfq *q, void *buf, size_t len)
 {
 	const void *slot;
+	uint32_t tries;
 	int got;
 
 	if (q->ring.records)
 		return lfq_rec_pop(q, buf, len);
 	if (lfq_unlikely(len > q->hdr.slot_size))
 		return -EMSGSIZE;
-	got = q->cops->peek(q, 1, &slot);
-	if (got < 0)
-		return got;
-	memcpy(buf, slot, len);
-	return q->cops->release(q, 1);
+	/*
+	 * An MPMC record overwritten while it was copied (-ESTALE: another
+	 * consumer forged its release) is dropped, counted, and the next one
+	 * taken; a ring's worth at most, then the caller hears -ESTALE.
+	 */
+	for (tries = 0; tries < q->hdr.slot_count; tries++) {
+		got = q->cops->peek(q, 1, &slot);
+		if (got < 0)
+			return got;
+		memcpy(buf, slot, len);
+		got = q->cops->release(q, 1);
+		if (lfq_likely(got != -ESTALE))
+			return got;
+	}
+	return -ESTALE;
 }

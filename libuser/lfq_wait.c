@@ -97,31 +97,46 @@ static int lfq_stats_fill(struct lfq *q, struct lfq_stats *st)
 	return q->backend->stats(q, st);
 }
 
-/*
- * struct lfq_stats grew in 0.5 (overwritten), and the caller passes no
- * size: lfq_get_stats@@LIBLFQ_0.5 fills the whole struct, for programs
- * built with these headers; lfq_get_stats@LIBLFQ_0.2, which programs
- * built before bound to, fills the LFQ_STATS_SIZE_VER4 bytes their struct
- * has. (Both are local names in the .a and the .so: only the versioned
- * lfq_get_stats is exported.)
- */
-LFQ_API int lfq_get_stats_v5(struct lfq *q, struct lfq_stats *st);
-LFQ_API int lfq_get_stats_v2(struct lfq *q, struct lfq_stats *st);
-
-int lfq_get_stats_v5(struct lfq *q, struct lfq_stats *st)
-{
-	return lfq_stats_fill(q, st);
-}
-__asm__(".symver lfq_get_stats_v5, lfq_get_stats@@LIBLFQ_0.5");
-
-int lfq_get_stats_v2(struct lfq *q, struct lfq_stats *st)
+/* The first @size bytes of the counters, for a struct that ends there. */
+static int lfq_stats_fill_old(struct lfq *q, struct lfq_stats *st,
+			      uint32_t size)
 {
 	struct lfq_stats all;
 	int err = lfq_stats_fill(q, &all);
 
-	if (all.size > LFQ_STATS_SIZE_VER4)
-		all.size = LFQ_STATS_SIZE_VER4;
-	memcpy(st, &all, LFQ_STATS_SIZE_VER4);
+	if (all.size > size)
+		all.size = size;
+	memcpy(st, &all, size);
 	return err;
+}
+
+/*
+ * struct lfq_stats grew in 0.5 (overwritten) and in 0.6 (torn), and the
+ * caller passes no size: lfq_get_stats@@LIBLFQ_0.6 fills the whole
+ * struct, for programs built with these headers; programs built before
+ * bound to lfq_get_stats@LIBLFQ_0.5 or @LIBLFQ_0.2, which fill the
+ * LFQ_STATS_SIZE_VER5 or _VER4 bytes their struct has. (All are local
+ * names in the .a and the .so: only the versioned lfq_get_stats is
+ * exported.)
+ */
+LFQ_API int lfq_get_stats_v6(struct lfq *q, struct lfq_stats *st);
+LFQ_API int lfq_get_stats_v5(struct lfq *q, struct lfq_stats *st);
+LFQ_API int lfq_get_stats_v2(struct lfq *q, struct lfq_stats *st);
+
+int lfq_get_stats_v6(struct lfq *q, struct lfq_stats *st)
+{
+	return lfq_stats_fill(q, st);
+}
+__asm__(".symver lfq_get_stats_v6, lfq_get_stats@@LIBLFQ_0.6");
+
+int lfq_get_stats_v5(struct lfq *q, struct lfq_stats *st)
+{
+	return lfq_stats_fill_old(q, st, LFQ_STATS_SIZE_VER5);
+}
+__asm__(".symver lfq_get_stats_v5, lfq_get_stats@LIBLFQ_0.5");
+
+int lfq_get_stats_v2(struct lfq *q, struct lfq_stats *st)
+{
+	return lfq_stats_fill_old(q, st, LFQ_STATS_SIZE_VER4);
 }
 __asm__(".symver lfq_get_stats_v2, lfq_get_stats@LIBLFQ_0.2");

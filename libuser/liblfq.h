@@ -328,8 +328,16 @@ LFQ_API int lfq_peek(struct lfq *q, uint32_t want, const void **span);
  * @q:		the handle.
  * @n:		slots to release (at most what was peeked).
  *
+ * On an MPMC queue a consumer that forges release words can let a
+ * producer overwrite slots another consumer still holds. The release
+ * finds that out: it returns -ESTALE when any of the @n slots changed
+ * after the peek (they are released all the same, and counted in
+ * lfq_stats.torn). What was read of them is then not their records:
+ * drop it. Whatever was read before a release that returns 0 is.
+ *
  * Context: consumer side.
- * Return: 0, or -EPERM without the consumer role.
+ * Return: 0, -ESTALE (MPMC: a released slot was overwritten while
+ * held), or -EPERM without the consumer role.
  */
 LFQ_API int lfq_release(struct lfq *q, uint32_t n);
 
@@ -357,10 +365,15 @@ LFQ_API int lfq_push(struct lfq *q, const void *msg, size_t len);
  * @len:	bytes to copy, at most slot_size. A record queue: the size of
  *		@buf; the whole record is copied.
  *
+ * On an MPMC queue a record overwritten while it was copied (see
+ * lfq_release()) is dropped, counted in lfq_stats.torn, and the next one
+ * is taken.
+ *
  * Context: consumer side.
  * Return: 0 (a record queue: the record's length), -EAGAIN when empty,
  * -EPERM, -EMSGSIZE when @len exceeds the slot (a record queue: when the
- * record is longer than @len; it stays in the ring).
+ * record is longer than @len; it stays in the ring), -ESTALE when a
+ * ring's worth of records in a row were torn.
  */
 LFQ_API int lfq_pop(struct lfq *q, void *buf, size_t len);
 
@@ -530,9 +543,10 @@ LFQ_API int lfq_record_snapshot(struct lfq *q, void *buf, size_t size,
  *
  * A memfd queue has no kernel side, and st->size is always
  * sizeof(struct lfq_stats): it does not tell which fields were set. A
- * fixed memfd queue sets only the four counters kept in its shared pages
- * (produced, consumed, full_events, empty_events); an in-process elastic
- * queue sets those and segments, segments_peak, grows, shrinks and bytes.
+ * fixed memfd queue sets only the counters kept in its shared pages
+ * (produced, consumed, full_events, empty_events, overwritten and torn);
+ * an in-process elastic queue sets those and segments, segments_peak,
+ * grows, shrinks and bytes.
  * Every other field is zero (a fixed memfd queue's segments too, where
  * the kernel reports 1).
  *

@@ -492,6 +492,14 @@ struct lfq_wait {
  * @overwritten: overwrite mode (LFQ_STATS_SIZE_VER5): committed records
  *		producers overwrote before the consumer took them (the
  *		kernel's count, plus the processes' as found).
+ * @torn:	MPMC records consumers found overwritten by the time they
+ *		released them (LFQ_STATS_SIZE_VER6): another consumer forged
+ *		their release words, and a producer of the next lap wrote
+ *		the slot. lfq_pop() drops them, lfq_release() returns
+ *		-ESTALE, and a kernel consumer never passes on a copy it
+ *		found torn (one it checked whole before the producer came
+ *		is passed on, and counted too). The kernel's consumers'
+ *		count, plus the processes' as found.
  *
  * @produced, @consumed, @full_events and @empty_events live in pages the
  * processes can write; the kernel reports them as found. The rest are kept
@@ -517,6 +525,7 @@ struct lfq_stats {
 	__u64 bytes;
 	__u64 lost;
 	__u64 overwritten;
+	__u64 torn;
 };
 
 #define LFQ_STATS_SIZE_VER0	64
@@ -525,6 +534,7 @@ struct lfq_stats {
 #define LFQ_STATS_SIZE_VER3	128	/* segments .. bytes */
 #define LFQ_STATS_SIZE_VER4	136	/* lost */
 #define LFQ_STATS_SIZE_VER5	144	/* overwritten */
+#define LFQ_STATS_SIZE_VER6	152	/* torn */
 
 /*
  * Crash safety of MPSC queues. Every producer (each thread or process that

@@ -254,6 +254,8 @@ struct lfq_prod_ctl {
  *		admitted; the consumer stores the next frame, with release
  *		ordering, when it moves on (it never touches the old segment
  *		again).
+ * @torn:	MPMC: records process consumers found overwritten while
+ *		they held them (statistics; see lfq_stats.torn).
  * @claims:	MPMC: the consumers' claim records, by LFQ_IOC_CLAIM
  *		(LFQ_CLAIM_CONSUMER) index: the range a consumer is claiming
  *		or holds (lfq_mpmc.h).
@@ -267,7 +269,8 @@ struct lfq_cons_ctl {
 	__u64 empty_events;
 	__u32 seg;
 	__u32 __pad3;
-	__u8 __pad4[LFQ_CACHELINE - 16];
+	__u64 torn;
+	__u8 __pad4[LFQ_CACHELINE - 24];
 	struct lfq_mpsc_claim claims[LFQ_MPMC_CLAIMS];
 };
 

@@ -26,8 +26,9 @@
  * compare-and-swap at masked indices (HOSTILE MEMORY H4, H5). A forged
  * record can keep a slot unreleased (producers wait, as they would for a
  * consumer that holds it), or have one released early (its records may
- * be overwritten under a consumer): never a write outside the ring, never
- * two producers in one slot (their commit-word check).
+ * be overwritten under a consumer, which finds them torn: lfq_mpmc.h):
+ * never a write outside the ring, never two producers in one slot (their
+ * commit-word check).
  */
 #include <kunit/visibility.h>
 #include <linux/bitmap.h>

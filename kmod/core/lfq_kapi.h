@@ -80,6 +80,7 @@ void lfq_queue_rec_discard(struct lfq_queue *q, struct lfq_rec_kresv *r);
 int lfq_consumer_init(struct lfq_consumer *c, struct lfq_queue *q);
 void lfq_consumer_fini(struct lfq_consumer *c);
 const void *lfq_consumer_peek(struct lfq_consumer *c, u32 want, u32 *got);
+bool lfq_consumer_intact(struct lfq_consumer *c, u32 k);
 void lfq_consumer_release(struct lfq_consumer *c, u32 n);
 int lfq_consumer_wait(struct lfq_consumer *c, u32 min_count, s64 timeout_ns);
 

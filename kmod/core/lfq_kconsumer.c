@@ -214,27 +214,58 @@ const void *lfq_consumer_peek(struct lfq_consumer *c, u32 want, u32 *got)
 EXPORT_SYMBOL_GPL(lfq_consumer_peek);
 
 /**
+ * lfq_consumer_intact() - whether slot @k of the span the last peek
+ * returned still holds the record peeked.
+ * @c:		the consumer.
+ * @k:		the slot, 0 for the span's first.
+ *
+ * Only an MPMC queue's records can change under their consumer: another
+ * consumer that forges release words lets a producer of the next lap in
+ * (lfq_mpmc_torn()). Call it after copying slot @k and before using the
+ * copy: a copy made before it returns true is the record. The records of
+ * other queues are the consumer's until it releases them (true).
+ *
+ * Context: any context but NMI.
+ * Return: true if the slot is intact.
+ */
+bool lfq_consumer_intact(struct lfq_consumer *c, u32 k)
+{
+	if (c->q->hdr.type != LFQ_TYPE_MPMC || c->q->ring.records)
+		return true;
+	return lfq_mpmc_hold_intact(&c->mpmc.view, &c->mpmc.hold, k);
+}
+EXPORT_SYMBOL_GPL(lfq_consumer_intact);
+
+/**
  * lfq_consumer_release() - free @n peeked slots; wake producers that sleep
  * for space.
  * @c:		the consumer.
  * @n:		slots to free (clamped to the last peek; on an MPMC queue,
  *		to what is held).
  *
+ * On an MPMC queue, slots found torn as they are released (see
+ * lfq_consumer_intact()) are counted in lfq_stats.torn.
+ *
  * Context: any context but NMI.
  */
 void lfq_consumer_release(struct lfq_consumer *c, u32 n)
 {
+	struct lfq_mpmc_cons *v = &c->mpmc.view;
 	int sleeper;
+	u64 torn;
 
 	if (c->q->ring.records)
 		return;		/* lfq_consumer_rec_release() */
-	if (c->q->hdr.type == LFQ_TYPE_MPMC)
-		sleeper = lfq_mpmc_hold_release(&c->mpmc.view, &c->mpmc.hold,
-						n);
-	else if (c->q->hdr.type == LFQ_TYPE_MPSC)
+	if (c->q->hdr.type == LFQ_TYPE_MPMC) {
+		torn = v->torn;
+		sleeper = lfq_mpmc_hold_release(v, &c->mpmc.hold, n);
+		if (unlikely(v->torn != torn))
+			atomic64_add(v->torn - torn, &c->q->torn);
+	} else if (c->q->hdr.type == LFQ_TYPE_MPSC) {
 		sleeper = lfq_mpsc_release(&c->mpsc, n);
-	else
+	} else {
 		sleeper = lfq_spsc_release_check(&c->spsc, n);
+	}
 	if (sleeper)
 		lfq_queue_wake_producers(c->q);
 }

@@ -310,6 +310,8 @@ void lfq_queue_stats(struct lfq_queue *q, struct lfq_stats *st)
 		/* HOSTILE MEMORY: processes' share reported as found. */
 		.overwritten	= atomic64_read(&q->overwritten) +
 				  READ_ONCE(q->ring.prod->overwritten),
+		.torn		= atomic64_read(&q->torn) +
+				  READ_ONCE(q->ring.cons->torn),
 		.segments	= 1,
 		.segments_peak	= 1,
 		.bytes		= (u64)q->nr_pages << PAGE_SHIFT,

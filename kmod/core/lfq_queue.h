@@ -56,6 +56,8 @@ struct lfq_user;
  * @orphaned:	slots discarded for released producers.
  * @lost:	MPMC slots released for released consumers.
  * @overwritten: records kernel producers overwrote (LFQ_CREATE_OVERWRITE).
+ * @torn:	MPMC records the kernel's consumers found overwritten while
+ *		they held them (lfq_mpmc_torn()).
  * @lap_refused: record queues: kernel reservations the lap guard refused
  *		(lfq_kclaims_lap_guard(); counted in @dropped too).
  * @wakeups:	wakeups that found a sleeper.
@@ -88,6 +90,7 @@ struct lfq_queue {
 	atomic64_t orphaned;
 	atomic64_t lost;
 	atomic64_t overwritten;
+	atomic64_t torn;
 	atomic64_t lap_refused;
 	atomic64_t wakeups;
 	atomic64_t wake_calls;

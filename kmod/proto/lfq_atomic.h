@@ -43,9 +43,9 @@
 #define lfq_compiler_barrier()		barrier()
 /* Dekker half after several stores: pairs with the other side's barrier. */
 #define lfq_smp_mb()			smp_mb()
-/* Seqlock read side: pairs with the writer's fully ordered take. */
+/* Seqlock read side: the reads before the re-check (ORDERING names whose). */
 #define lfq_smp_rmb()			smp_rmb()
-/* Seqlock write side: the marks before the zeroing they announce. */
+/* Seqlock write side: the marks before the stores they announce. */
 #define lfq_smp_wmb()			smp_wmb()
 #define lfq_xchg(p, v)			xchg((p), (v))
 /* Reservation CAS: ordering comes from the acquire of tail before it. */

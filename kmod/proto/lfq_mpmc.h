@@ -21,9 +21,17 @@
  * Nothing read from shared memory is trusted: counts are clamped to
  * [0, slot_count], offsets are "index & mask" and words are only
  * compared. A consumer that forges tail or release words disturbs the
- * consumers (records delivered twice, or skipped) and may have a record
- * overwritten while another consumer reads it, but it can never put two
- * producers in one slot: their commit-word check holds on every lap.
+ * consumers (records delivered twice, or skipped), but it can never put
+ * two producers in one slot: their commit-word check holds on every lap.
+ * Nor can it pass off a record overwritten under another consumer as
+ * that consumer's: a forged release word lets a producer of the next lap
+ * into a slot its holder still reads, but the producer marks the slot's
+ * commit word before it writes (lfq_mpsc_mark()), and the holder, which
+ * re-reads the word once it has read the record and before it releases
+ * it (lfq_mpmc_torn()), finds the record torn: it is counted
+ * (@torn), and the callers drop it (lfq_pop()) or say so (lfq_release()
+ * returns -ESTALE, the kernel's consumers check each slot they copy with
+ * lfq_consumer_intact()). Modelled in tests/model/mpmc_torn.pml.
  *
  * Crash safety: a consumer that has a claim record (struct
  * lfq_mpsc_claim, the producers' kind) writes the range it is about to
@@ -61,6 +69,8 @@
  * @data:	first copy of the slot area.
  * @claim:	this consumer's claim record, or NULL if it has none.
  * @discarded:	discarded slots this consumer skipped.
+ * @torn:	slots this consumer found overwritten when it released them
+ *		(lfq_mpmc_torn()): another consumer forged their release.
  * @slot_size:	bytes per slot.
  * @mask:	slot_count - 1.
  * @max_tries:	compare-and-swap attempts before a claim gives up as if
@@ -78,6 +88,7 @@ struct lfq_mpmc_cons {
 	const unsigned char *data;
 	struct lfq_mpsc_claim *claim;
 	__u64 discarded;
+	__u64 torn;
 	__u32 slot_size;
 	__u32 mask;
 	__u32 max_tries;
@@ -114,6 +125,7 @@ static inline void lfq_mpmc_cons_init(struct lfq_mpmc_cons *c,
 	c->data = r->data;
 	c->claim = (struct lfq_mpsc_claim *)0;
 	c->discarded = 0;
+	c->torn = 0;
 	c->slot_size = r->slot_size;
 	c->mask = r->slot_count - 1;
 	c->max_tries = 0;
@@ -252,9 +264,70 @@ static inline const void *lfq_mpmc_claim(struct lfq_mpmc_cons *c, __u32 want,
 }
 
 /**
+ * lfq_mpmc_torn() - how many of @n claimed slots from @index no longer
+ * hold the record claimed.
+ * @c:		consumer view.
+ * @index:	the first slot, claimed by this consumer and not released.
+ * @n:		slots.
+ *
+ * A slot is torn when its commit word has moved on from @index + 1: a
+ * producer of a later lap marked it (lfq_mpsc_mark()) or wrote it, which
+ * only a release word forged by another consumer lets it do. Whatever
+ * was read of a slot before this call and found intact by it is the
+ * record committed for @index.
+ *
+ * Return: torn slots, 0..@n.
+ */
+static inline __u32 lfq_mpmc_torn(const struct lfq_mpmc_cons *c,
+				  __u64 index, __u32 n)
+{
+	__u32 torn = 0;
+	__u64 i;
+
+	/*
+	 * ORDERING mpmc-torn: the caller's reads of the records before the
+	 * commit words; pairs with the smp_wmb() of lfq_mpsc_mark().
+	 */
+	lfq_smp_rmb();
+	for (i = index; i != index + n; i++)
+		if (lfq_load_relaxed(&c->commit[i & c->mask]) != i + 1)
+			torn++;
+	return torn;
+}
+
+/*
+ * Release a claim some of whose slots were found torn. A torn slot's
+ * release word was forged, and a later lap may be released in it by now:
+ * store our index + 1 only while the word still says it is outstanding
+ * (by compare-and-swap, as lfq_mpmc_recover() does), never back over a
+ * later lap's, which would hold that lap's producers off for good.
+ */
+static inline void lfq_mpmc_publish_torn(struct lfq_mpmc_cons *c,
+					 const struct lfq_mpmc_take *t)
+{
+	__u64 i, v, *w;
+
+	for (i = t->index; i != t->index + t->count; i++) {
+		w = &c->release[i & c->mask];
+		if (lfq_load_relaxed(&c->commit[i & c->mask]) == i + 1) {
+			/* ORDERING mpmc-release. */
+			lfq_store_release(w, i + 1);
+			continue;
+		}
+		v = lfq_load_acquire(w);
+		/* ORDERING mpmc-release, for the producers' acquire. */
+		if (lfq_mpsc_outstanding(v, i))
+			lfq_try_cmpxchg_full(w, &v, i + 1);
+	}
+}
+
+/**
  * lfq_mpmc_release() - give the slots of a claim back to the producers.
  * @c:		consumer view.
  * @t:		a claim from lfq_mpmc_claim(), done with.
+ *
+ * Slots found torn first (lfq_mpmc_torn()) are counted in @c->torn: the
+ * caller compares it to tell its reader.
  *
  * Return: true if a producer announced it sleeps for space and must be
  * woken: on any flag (as MPSC commits: with releases out of order, no
@@ -263,7 +336,14 @@ static inline const void *lfq_mpmc_claim(struct lfq_mpmc_cons *c, __u32 want,
 static inline int lfq_mpmc_release(struct lfq_mpmc_cons *c,
 				   const struct lfq_mpmc_take *t)
 {
-	lfq_mpmc_publish(c->release, c->mask, t->index, t->count);
+	__u32 torn = t->count ? lfq_mpmc_torn(c, t->index, t->count) : 0;
+
+	if (lfq_likely(!torn)) {
+		lfq_mpmc_publish(c->release, c->mask, t->index, t->count);
+	} else {
+		c->torn += torn;
+		lfq_mpmc_publish_torn(c, t);
+	}
 	/* ORDERING wake-space. */
 	return lfq_wake_flag(c->sleeps, c->light) != 0;
 }
@@ -344,6 +424,26 @@ static inline int lfq_mpmc_hold_release(struct lfq_mpmc_cons *c,
 		h->done = 0;
 	}
 	return lfq_mpmc_release(c, &t);
+}
+
+/**
+ * lfq_mpmc_hold_intact() - whether slot @k of what a hold still holds
+ * (the span its last peek returned) holds the record claimed.
+ * @c:		consumer view.
+ * @h:		its hold.
+ * @k:		the slot, from the first one not released.
+ *
+ * For a consumer that copies a record before it releases it: a copy made
+ * before this returns true is the record (lfq_mpmc_torn()).
+ *
+ * Return: true if intact; false if torn, or if @k is not held.
+ */
+static inline int lfq_mpmc_hold_intact(const struct lfq_mpmc_cons *c,
+				       const struct lfq_mpmc_hold *h, __u32 k)
+{
+	if (k >= h->take.count - h->done)
+		return 0;
+	return !lfq_mpmc_torn(c, h->take.index + h->done + k, 1);
 }
 
 /**

@@ -224,7 +224,8 @@ static inline void lfq_mpsc_cons_init(struct lfq_mpsc_cons *c,
  *
  * The word names the last index written to its slot: @i itself (done), a
  * later lap's (@i was consumed and the slot reused: done), or an earlier
- * one (@i is outstanding). A reader whose idea of the consumer's position
+ * one (@i is outstanding; so is an MPMC slot's mark of @i being
+ * written, lfq_mpsc_mark()). A reader whose idea of the consumer's position
  * is stale must not take a later lap's word for "not committed".
  */
 static inline int lfq_mpsc_outstanding(__u64 v, __u64 i)
@@ -277,8 +278,10 @@ static inline __u32 lfq_mpsc_laps_done(const __u64 *commit, __u32 mask,
  * being written (the CVE-2024-41009 class) would otherwise have a
  * producer write a slot another producer is writing: that slot reads as
  * full until its writer publishes it. A commit word thus only ever moves
- * from index i - slot_count to index i, one lap at a time, written by
- * the holder of i (or the orphan scan on its behalf), so a word showing
+ * from index i - slot_count to index i, one lap at a time (on an MPMC
+ * ring by way of the mark of i being written, lfq_mpsc_mark(), which
+ * reads as i outstanding), written by the holder of i (or the orphan
+ * scan on its behalf), so a word showing
  * the previous lap done means nobody older is still writing the slot.
  * Modelled in tests/model/lap.pml. In an elastic segment the indices of
  * its first lap have no previous lap in the segment's life (its earlier
@@ -316,6 +319,32 @@ static inline void *lfq_mpsc_unclaim(struct lfq_mpsc_prod *p)
 		lfq_store_release(&p->claim->end,
 				  lfq_load_relaxed(&p->claim->start));
 	return (void *)0;
+}
+
+/*
+ * MPMC: mark the slots of a reservation as being written, before any of
+ * their data is. The commit word of index i goes from the previous lap's
+ * index + 1 to i: what index i - 1 committed would read, and index i - 1
+ * lives in another slot (slot_count >= 2), so no reader takes the mark
+ * for a commit. lfq_mpsc_outstanding() reads it as i outstanding and the
+ * previous lap done, as any older reader does, on every lap the first
+ * included. A consumer still reading the previous lap, which a forged
+ * release word let us in on, then finds its record changed
+ * (lfq_mpmc_torn()) instead of taking a mix of two laps for a record.
+ * Modelled in tests/model/mpmc_torn.pml.
+ */
+static inline void lfq_mpsc_mark(struct lfq_mpsc_prod *p, __u64 head,
+				 __u32 n)
+{
+	__u64 i;
+
+	for (i = head; i != head + n; i++)
+		lfq_store_relaxed(&p->commit[i & p->mask], i);
+	/*
+	 * ORDERING mpmc-torn: the marks before the caller's data stores;
+	 * pairs with the smp_rmb() of lfq_mpmc_torn().
+	 */
+	lfq_smp_wmb();
 }
 
 /**
@@ -379,6 +408,8 @@ static inline void *lfq_mpsc_reserve(struct lfq_mpsc_prod *p, __u32 want,
 			return lfq_mpsc_unclaim(p);
 		}
 	}
+	if (p->release)
+		lfq_mpsc_mark(p, head, n);
 	r->index = head;
 	r->count = n;
 	return p->data + (__u64)(head & p->mask) * p->slot_size;

@@ -111,6 +111,14 @@
  *		   for lfq_mpsc_lap_free() on an MPMC ring.
  *		A consumer's reads of index i - slot_count are done before
  *		index i is written into the slot.
+ * mpmc-torn	P: lfq_mpsc_mark()'s stores of the commit words, then
+ *		   smp_wmb(), then the data stores (the caller's).
+ *		C: the reads of the records (the caller's), then smp_rmb()
+ *		   in lfq_mpmc_torn(), then the commit words.
+ *		The seqlock shape: a consumer that read any byte a producer
+ *		of a later lap wrote (let in by a forged release word) sees
+ *		that producer's mark or commit, and drops the record.
+ *		tests/model/mpmc_torn.pml.
  * mpmc-claim	C: lfq_load_acquire(commit word) in lfq_mpsc_slot_state(),
  *		   then the CAS of tail (the claim index) in
  *		   lfq_mpmc_claim(): relaxed without a claim record, fully

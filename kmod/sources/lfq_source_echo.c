@@ -9,6 +9,7 @@
  * most; an MPMC queue may have several, a pool of kernel workers sharing
  * its records with its process consumers.
  */
+#include <linux/compiler.h>
 #include <linux/err.h>
 #include <linux/kthread.h>
 #include <linux/slab.h>
@@ -33,7 +34,12 @@ struct lfq_echo {
 	struct task_struct *task;
 };
 
-/* Copy @n slots at @span into the target; a full target drops (counted). */
+/*
+ * Copy @n slots at @span into the target; a full target drops (counted).
+ * A slot overwritten while it was copied (an MPMC queue whose release
+ * words another consumer forged) is not passed on: its copy is discarded,
+ * and the release counts it torn.
+ */
 static void lfq_echo_copy(struct lfq_echo *e, const u8 *span, u32 n)
 {
 	u32 size = e->src.q->hdr.slot_size;
@@ -45,8 +51,15 @@ static void lfq_echo_copy(struct lfq_echo *e, const u8 *span, u32 n)
 		dst = lfq_queue_reserve(e->target, 1, &r);
 		if (!dst)
 			continue;
-		memcpy(dst, span + (size_t)i * size, size);
-		lfq_queue_commit(e->target, &r);
+		/*
+		 * A producer let in by a forged release word may write the
+		 * slot meanwhile: the copy is checked after, not trusted.
+		 */
+		data_race(memcpy(dst, span + (size_t)i * size, size));
+		if (lfq_consumer_intact(&e->cons, i))
+			lfq_queue_commit(e->target, &r);
+		else
+			lfq_queue_discard(e->target, &r);
 	}
 }
 

@@ -11,17 +11,21 @@
  * steer a peek outside the ring nor hold it in a loop, nor do forged
  * discards make one peek pass more than a ring; and a pool of kernel
  * consumer threads and kernel producer threads delivers every record
- * exactly once.
+ * exactly once. A record overwritten under a kernel consumer (a forged
+ * release word) is found torn, not taken for a record; the slots a dead
+ * process producer marked are discarded by the orphan scan, on any lap.
  */
 #include <kunit/test.h>
 #include <linux/atomic.h>
 #include <linux/bitmap.h>
 #include <linux/completion.h>
+#include <linux/delay.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/sched/task.h>
 
 #include "core/lfq_cclaims.h"
+#include "core/lfq_claims.h"
 #include "lfq_kunit_util.h"
 #include "proto/lfq_mpmc.h"
 
@@ -477,6 +481,129 @@ static void lfq_mpmc_kconsumer_pool_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic64_read(&p->bad), 0LL);
 	KUNIT_EXPECT_EQ(test, bitmap_weight(p->seen, KC_POOL_TOTAL),
 			KC_POOL_TOTAL);
+	/* An honest run finds nothing torn. */
+	KUNIT_EXPECT_EQ(test, atomic64_read(&p->q->torn), 0LL);
+}
+
+/*
+ * A process consumer forges the release word of the slot a kernel
+ * consumer holds; a kernel producer a lap on writes it. The kernel
+ * consumer's copy then mixes two laps: lfq_consumer_intact() says so
+ * once the producer has marked the slot (before it commits, while it
+ * writes), the release counts it in lfq_stats.torn, and another kernel
+ * consumer takes the new record whole.
+ */
+static void lfq_mpmc_kconsumer_torn_test(struct kunit *test)
+{
+	struct lfq_queue *q = kc_queue(test, KC_N);
+	struct lfq_consumer c, d;
+	struct lfq_mpsc_resv r;
+	u8 copy[KC_SLOT];
+	struct lfq_stats st;
+	const u8 *a, *b;
+	u8 *w;
+	u32 got;
+
+	KUNIT_ASSERT_EQ(test, lfq_consumer_init(&c, q), 0);
+	KUNIT_ASSERT_EQ(test, lfq_consumer_init(&d, q), 0);
+	kc_push(test, q, KC_N);
+	a = lfq_consumer_peek(&c, 1, &got);		/* c holds index 0 */
+	KUNIT_ASSERT_EQ(test, got, 1U);
+	KUNIT_EXPECT_TRUE(test, lfq_consumer_intact(&c, 0));
+	KUNIT_EXPECT_FALSE(test, lfq_consumer_intact(&c, 1));	/* not held */
+	b = lfq_consumer_peek(&d, KC_N, &got);		/* d the rest */
+	KUNIT_ASSERT_EQ(test, got, KC_N - 1);
+	lfq_consumer_release(&d, got);
+
+	/* The forger, as a process writing the consumer page would. */
+	WRITE_ONCE(q->ring.release[0], 1ULL);
+	w = lfq_queue_reserve(q, 1, &r);
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	KUNIT_ASSERT_EQ(test, r.index, (u64)KC_N);	/* c's slot */
+	KUNIT_EXPECT_PTR_EQ(test, (const u8 *)w, a);
+	lfq_rec_fill(w, KC_SLOT / 2, KC_N);		/* half written */
+	memcpy(copy, a, KC_SLOT);
+	KUNIT_EXPECT_FALSE(test, lfq_rec_ok(copy, KC_SLOT, 0));
+	KUNIT_EXPECT_FALSE(test, lfq_consumer_intact(&c, 0));
+	lfq_rec_fill(w, KC_SLOT, KC_N);
+	lfq_queue_commit(q, &r);
+	KUNIT_EXPECT_FALSE(test, lfq_consumer_intact(&c, 0));
+	lfq_consumer_release(&c, 1);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&q->torn), 1LL);
+	KUNIT_EXPECT_EQ(test, lfq_el_stats(q, &st)->torn, 1ULL);
+
+	b = lfq_consumer_peek(&d, 1, &got);
+	KUNIT_ASSERT_EQ(test, got, 1U);
+	KUNIT_EXPECT_TRUE(test, lfq_rec_ok(b, KC_SLOT, KC_N));
+	KUNIT_EXPECT_TRUE(test, lfq_consumer_intact(&d, 0));
+	lfq_consumer_release(&d, 1);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&q->torn), 1LL);
+	lfq_consumer_fini(&c);
+	lfq_consumer_fini(&d);
+}
+
+/*
+ * A process producer dies holding marked slots (lfq_mpsc_mark()), on the
+ * ring's first lap and on a later one: the orphan scan must read each
+ * mark as outstanding and discard it, or every consumer would stop there
+ * for good. The consumer then skips them and gets the records after.
+ */
+static void lfq_mpmc_kconsumer_dead_marked_test(struct kunit *test)
+{
+	struct lfq_queue *q = kc_queue(test, KC_N);
+	DECLARE_BITMAP(dead, LFQ_MPSC_CLAIMS);
+	struct lfq_mpsc_prod *pd = kunit_kzalloc(test, sizeof(*pd), GFP_KERNEL);
+	struct lfq_stats *st = kunit_kzalloc(test, sizeof(*st), GFP_KERNEL);
+	struct lfq_consumer *c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	struct lfq_mpsc_resv d;
+	u64 next = 0, lap, v;
+	const u8 *s;
+	u32 got, i, k;
+	int cd;
+
+	KUNIT_ASSERT_TRUE(test, pd && st && c);
+	KUNIT_ASSERT_EQ(test, lfq_consumer_init(c, q), 0);
+	for (lap = 0; lap < 2; lap++) {
+		bitmap_zero(dead, LFQ_MPSC_CLAIMS);
+		cd = lfq_claim_register(q, dead);
+		KUNIT_ASSERT_GE(test, cd, 0);
+		lfq_mpsc_prod_init(pd, &q->ring);
+		lfq_mpsc_prod_set_claim(pd, &q->ring.prod->claims[cd]);
+		kc_push(test, q, 1);		/* index lap * KC_N */
+		KUNIT_ASSERT_NOT_NULL(test, lfq_mpsc_reserve(pd, 3, &d));
+		KUNIT_ASSERT_EQ(test, d.index, lap * KC_N + 1);
+		for (i = 0; i < 3; i++) {	/* marked: i outstanding */
+			v = READ_ONCE(q->ring.commit[(d.index + i) &
+						     (KC_N - 1)]);
+			KUNIT_EXPECT_TRUE(test,
+					  lfq_mpsc_outstanding(v, d.index + i));
+		}
+		kc_push(test, q, KC_N - 4);	/* the rest of the lap */
+		lfq_claims_drop(q, dead);	/* the producer dies */
+		for (k = 0; k < 4; k++) {
+			lfq_claims_flush(q);
+			msleep(150);	/* past the scan's longest retry */
+		}
+		lfq_claims_flush(q);
+		KUNIT_EXPECT_EQ(test, lfq_el_stats(q, st)->orphaned,
+				3 * (lap + 1));
+		while (next < (lap + 1) * KC_N) {
+			s = lfq_consumer_peek(c, KC_N, &got);
+			KUNIT_ASSERT_GT(test, got, 0U);
+			for (i = 0; i < got; i++) {
+				if (next == lap * KC_N + 1)
+					next += 3;	/* the discarded */
+				KUNIT_EXPECT_TRUE(test,
+						  lfq_rec_ok(s + i * KC_SLOT,
+							     KC_SLOT, next));
+				next++;
+			}
+			lfq_consumer_release(c, got);
+		}
+		KUNIT_EXPECT_EQ(test, next, (lap + 1) * KC_N);
+	}
+	KUNIT_EXPECT_EQ(test, atomic64_read(&q->torn), 0LL);
+	lfq_consumer_fini(c);
 }
 
 static struct kunit_case lfq_mpmc_kconsumer_cases[] = {
@@ -487,6 +614,8 @@ static struct kunit_case lfq_mpmc_kconsumer_cases[] = {
 	KUNIT_CASE(lfq_mpmc_kconsumer_forged_test),
 	KUNIT_CASE(lfq_mpmc_kconsumer_discards_test),
 	KUNIT_CASE(lfq_mpmc_kconsumer_pool_test),
+	KUNIT_CASE(lfq_mpmc_kconsumer_torn_test),
+	KUNIT_CASE(lfq_mpmc_kconsumer_dead_marked_test),
 	{}
 };
 

@@ -310,6 +310,7 @@ static void run(unsigned int np, unsigned int nc, int processes,
 	pthread_t th[2 * PMAX];
 	pid_t pid[2 * PMAX];
 	struct seen *s = seen_map(per);
+	struct lfq_stats st;
 	struct lfq *q;
 	int64_t t0 = now_ns();
 	unsigned int i, n = np + nc;
@@ -352,10 +353,11 @@ static void run(unsigned int np, unsigned int nc, int processes,
 			}
 		}
 	}
-	tap_ok(!rc && tally_ok(s, np),
-	       "%ux%u %s: %llu messages, each delivered exactly once, whole and in order per producer (%.2f s)",
+	lfq_get_stats(q, &st);
+	tap_ok(!rc && tally_ok(s, np) && !st.torn,
+	       "%ux%u %s: %llu messages, each delivered exactly once, whole and in order per producer, none found torn (%llu) (%.2f s)",
 	       np, nc, processes ? "processes" : "threads",
-	       (unsigned long long)(np * per),
+	       (unsigned long long)(np * per), (unsigned long long)st.torn,
 	       (double)(now_ns() - t0) / 1e9);
 	tap_diag("  %llu slots discarded by the producers",
 		 (unsigned long long)s->discards_committed);

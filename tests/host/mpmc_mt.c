@@ -9,8 +9,9 @@
  * recovered (lfq_mpmc_recover()), and then only its own slots are lost.
  * A consumer forging tail and release words cannot put two producers in
  * one slot, nor make another consumer's claim loop forever (max_tries) or
- * hand out a span outside the ring. Built twice: normally, and with ThreadSanitizer (LFQ_TSAN,
- * fewer messages).
+ * hand out a span outside the ring, nor have another consumer take a
+ * record overwritten under it for its own (lfq_mpmc_torn()). Built twice:
+ * normally, and with ThreadSanitizer (LFQ_TSAN, fewer messages).
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -53,6 +54,7 @@ struct run {
 	uint64_t discards[MAX_SIDE];	/* made by each producer */
 	uint64_t skipped[MAX_SIDE];	/* discards each consumer skipped */
 	uint64_t bad[MAX_SIDE];		/* verification errors per consumer */
+	uint64_t torn[MAX_SIDE];	/* torn slots each consumer found */
 	int64_t deadline_ns;		/* a broken protocol fails, not hangs */
 };
 
@@ -140,6 +142,7 @@ static void *consumer(void *arg)
 		__atomic_fetch_add(&run->consumed, t.count, __ATOMIC_RELAXED);
 	}
 	run->skipped[a->id] = c.discarded;
+	run->torn[a->id] = c.torn;
 	return NULL;
 }
 
@@ -149,6 +152,7 @@ static void run_threads(unsigned int np, unsigned int nc, int discard_one_in)
 	struct side_arg pa[MAX_SIDE], ca[MAX_SIDE];
 	pthread_t pt[MAX_SIDE], ct[MAX_SIDE];
 	uint64_t twice = 0, never = 0, bad = 0, discards = 0, skipped = 0, i;
+	uint64_t torn = 0;
 	struct lfq_mpmc_cons c;
 	struct lfq_mpmc_take t;
 	double t0, dt;
@@ -185,17 +189,19 @@ static void run_threads(unsigned int np, unsigned int nc, int discard_one_in)
 		bad += run->bad[i];
 		discards += run->discards[i];
 		skipped += run->skipped[i];
+		torn += run->torn[i];
 	}
 	/* Discards behind the last message may still sit unclaimed. */
 	lfq_mpmc_cons_init(&c, &run->ring.loc);
 	lfq_mpmc_claim(&c, 1, &t);
 	skipped += c.discarded;
-	tap_ok(!twice && !never && !bad && skipped == discards &&
+	tap_ok(!twice && !never && !bad && skipped == discards && !torn &&
 	       run->consumed == np * run->per_producer,
-	       "%u producer%s x %u consumers%s: %llu messages, each once, whole and in order per producer in each consumer, %.1f M msg/s (twice %llu, never %llu, bad %llu; discards %llu, skipped %llu)",
+	       "%u producer%s x %u consumers%s: %llu messages, each once, whole and in order per producer in each consumer, none found torn (%llu), %.1f M msg/s (twice %llu, never %llu, bad %llu; discards %llu, skipped %llu)",
 	       np, np > 1 ? "s" : "", nc,
 	       discard_one_in ? ", random discards" : "",
-	       (unsigned long long)run->consumed, run->consumed / dt / 1e6,
+	       (unsigned long long)run->consumed, (unsigned long long)torn,
+	       run->consumed / dt / 1e6,
 	       (unsigned long long)twice, (unsigned long long)never,
 	       (unsigned long long)bad, (unsigned long long)discards,
 	       (unsigned long long)skipped);
@@ -293,12 +299,12 @@ static void run_dead_consumer(void)
 	}
 	tap_ok(stalled == 1 && !space && !again && covered == CRASH_TAKE &&
 	       recovered == CRASH_TAKE && !lost_seen &&
-	       got == total - CRASH_TAKE,
-	       "a consumer dead with %u slots claimed: producers stall once (%llu), a space waiter counts %u free; recovery leaves the slots a stale live claim covers (%u left, %u released), then releases exactly its %u (%u); the other %llu records arrive (%llu)",
+	       got == total - CRASH_TAKE && !live.torn,
+	       "a consumer dead with %u slots claimed: producers stall once (%llu), a space waiter counts %u free; recovery leaves the slots a stale live claim covers (%u left, %u released), then releases exactly its %u (%u); the other %llu records arrive (%llu), none found torn (%llu)",
 	       CRASH_TAKE, (unsigned long long)stalled, space, covered, again,
 	       CRASH_TAKE, recovered,
 	       (unsigned long long)(total - CRASH_TAKE),
-	       (unsigned long long)got);
+	       (unsigned long long)got, (unsigned long long)live.torn);
 	munmap(run->ring.base, run->ring.len);
 	free(run);
 }
@@ -440,14 +446,253 @@ static void run_forged(void)
 	munmap(f.ring.base, f.ring.len);
 }
 
+/*
+ * Torn records, step by step: consumer A claims index j, a forger stores
+ * j's release word, a producer of the next lap gets j + SLOTS and writes
+ * the first word of its record. What A copied then mixes two laps: the
+ * check must say so (the producer's mark), before and after the commit,
+ * and A's release counts it. Without lfq_mpsc_mark() the first check
+ * passes the mix off as j's record.
+ */
+static void run_torn_steps(void)
+{
+	struct memfd_ring ring;
+	struct lfq_mpsc_prod p;
+	struct lfq_mpsc_resv r;
+	struct lfq_mpmc_cons a, b;
+	struct lfq_mpmc_take t, u;
+	uint64_t copy[2], *m;
+	const uint64_t *in;
+	int before, marked, committed, bad_copy, other, kept, reads = 1;
+	uint64_t i;
+	uint32_t k;
+
+	if (memfd_ring_init(&ring, SLOTS, SLOT_SIZE, 1)) {
+		tap_ok(0, "torn records, steps: ring setup");
+		return;
+	}
+	/*
+	 * The mark of index i, as every reader of commit words takes it, on
+	 * the first laps too: i outstanding, the lap before done, and no
+	 * index of its slot committed or discarded.
+	 */
+	lfq_mpsc_prod_init(&p, &ring.loc);
+	for (i = 0; i < 4 * SLOTS; i++) {
+		uint64_t v;
+
+		lfq_mpsc_mark(&p, i, 1);
+		v = ring.loc.commit[i % SLOTS];
+		reads &= lfq_mpsc_outstanding(v, i) &&
+			 (i < SLOTS || !lfq_mpsc_outstanding(v, i - SLOTS)) &&
+			 !lfq_mpsc_slot_state(ring.loc.commit, SLOTS - 1, i) &&
+			 !lfq_mpsc_slot_state(ring.loc.commit, SLOTS - 1,
+					      i - SLOTS);
+	}
+	memset(ring.loc.commit, 0, SLOTS * sizeof(uint64_t));
+	lfq_mpsc_prod_init(&p, &ring.loc);
+	lfq_mpmc_cons_init(&a, &ring.loc);
+	lfq_mpmc_cons_init(&b, &ring.loc);
+	for (k = 0; k < SLOTS; k++) {		/* a full lap, 0..SLOTS-1 */
+		m = lfq_mpsc_reserve(&p, 1, &r);
+		m[0] = r.index;
+		m[1] = check_word(r.index);
+		lfq_mpsc_commit(&p, &r);
+	}
+	in = lfq_mpmc_claim(&a, 1, &t);		/* A holds index 0 */
+	before = !lfq_mpmc_torn(&a, t.index, 1);
+	lfq_mpmc_claim(&b, SLOTS - 1, &u);	/* B takes the rest, releases */
+	lfq_mpmc_release(&b, &u);
+	/* The forger: index 0 released behind A's back. */
+	lfq_store_release(&ring.loc.release[0], 1);
+	m = lfq_mpsc_reserve(&p, 1, &r);	/* index SLOTS, A's slot */
+	m[0] = r.index;				/* half written */
+	copy[0] = in[0];
+	copy[1] = in[1];
+	marked = lfq_mpmc_torn(&a, t.index, 1);
+	bad_copy = copy[0] != t.index || copy[1] != check_word(t.index);
+	m[1] = check_word(r.index);
+	lfq_mpsc_commit(&p, &r);
+	committed = lfq_mpmc_torn(&a, t.index, 1);
+	/*
+	 * B, honest and untouched, takes the new lap's record whole and
+	 * releases it before A gets to its release: A's must not move the
+	 * word back to index 0's, or no producer would ever get index
+	 * 2 * SLOTS (lfq_mpmc_publish_torn()).
+	 */
+	in = lfq_mpmc_claim(&b, 1, &u);
+	other = in && u.index == SLOTS && in[0] == SLOTS &&
+		!lfq_mpmc_torn(&b, u.index, 1);
+	lfq_mpmc_release(&b, &u);
+	lfq_mpmc_release(&a, &t);
+	for (k = 0; k < SLOTS - 1; k++) {	/* the rest of lap 1 */
+		m = lfq_mpsc_reserve(&p, 1, &r);
+		lfq_mpsc_commit(&p, &r);
+		lfq_mpmc_claim(&b, 1, &u);
+		lfq_mpmc_release(&b, &u);
+	}
+	kept = lfq_load_relaxed(&ring.loc.release[0]) == SLOTS + 1 &&
+	       lfq_mpsc_reserve(&p, 1, &r) && r.index == 2 * SLOTS;
+	tap_ok(reads && before && bad_copy && marked && committed &&
+	       a.torn == 1 && !b.torn && other && kept,
+	       "torn record, steps: a mark reads as its index outstanding and the lap before done, on every lap, never as committed (%d); A's slot intact while held (%d); a forged release lets the next lap in, A's copy mixes two laps (%d) and is torn once the producer has marked it (%d) and once it has committed (%d); A's release counts 1 torn (%llu), B none (%llu); B takes the new record whole (%d), and A's late release leaves B's release word, so the lap after is reserved (%d)",
+	       reads, before, bad_copy, marked, committed,
+	       (unsigned long long)a.torn, (unsigned long long)b.torn, other,
+	       kept);
+	munmap(ring.base, ring.len);
+}
+
+/*
+ * Torn records under threads: two honest consumers copy each record they
+ * claim, slowly, while a forger stores the release words of the half
+ * ring just behind the claim index (slots the consumers may hold) and
+ * producers write records that name their own index. Every record a
+ * consumer keeps (intact at its check) is the one its index was written
+ * with; torn ones are counted and dropped. How many tear is up to the
+ * scheduler: run_torn_steps() is the deterministic check that fails
+ * without the producers' mark, this one catches it in some runs.
+ */
+#define TORN_PRODUCERS	2u
+#define TORN_CONSUMERS	2u
+
+struct torn {
+	struct memfd_ring ring;
+	int stop;
+	uint64_t kept[TORN_CONSUMERS], torn[TORN_CONSUMERS];
+	uint64_t wrong[TORN_CONSUMERS], produced[TORN_PRODUCERS];
+};
+
+struct torn_arg {
+	struct torn *f;
+	unsigned int id;
+};
+
+static void *torn_forger(void *arg)
+{
+	struct torn *f = arg;
+	uint64_t h, i;
+
+	while (!__atomic_load_n(&f->stop, __ATOMIC_RELAXED)) {
+		h = lfq_load_relaxed(f->ring.loc.tail);
+		for (i = h - SLOTS / 2; i != h; i++)
+			lfq_store_release(&f->ring.loc.release[i % SLOTS],
+					  i + 1);
+		sched_yield();
+	}
+	return NULL;
+}
+
+static void *torn_producer(void *arg)
+{
+	struct torn_arg *a = arg;
+	struct torn *f = a->f;
+	struct lfq_mpsc_prod p;
+	struct lfq_mpsc_resv r;
+	int64_t deadline = now_ns() + RUN_MAX_NS / 4;
+	uint64_t i;
+
+	lfq_mpsc_prod_init(&p, &f->ring.loc);
+	for (i = 0; i < PER_CONFIG / 40 && now_ns() < deadline;) {
+		uint64_t *m = lfq_mpsc_reserve(&p, 1, &r);
+
+		if (!m) {
+			sched_yield();
+			continue;
+		}
+		i++;
+		__atomic_store_n(&m[0], r.index, __ATOMIC_RELAXED);
+		if (i % 8 == 0)
+			sched_yield();	/* half written for a while */
+		__atomic_store_n(&m[1], check_word(r.index), __ATOMIC_RELAXED);
+		lfq_mpsc_commit(&p, &r);
+		f->produced[a->id]++;
+	}
+	return NULL;
+}
+
+static void *torn_consumer(void *arg)
+{
+	struct torn_arg *a = arg;
+	struct torn *f = a->f;
+	struct lfq_mpmc_cons c;
+	struct lfq_mpmc_take t;
+	uint64_t copy[2];
+
+	lfq_mpmc_cons_init(&c, &f->ring.loc);
+	c.max_tries = 64;
+	while (!__atomic_load_n(&f->stop, __ATOMIC_RELAXED)) {
+		const uint64_t *m = lfq_mpmc_claim(&c, 1, &t);
+
+		if (!m) {
+			sched_yield();
+			continue;
+		}
+		copy[0] = __atomic_load_n(&m[0], __ATOMIC_RELAXED);
+		sched_yield();		/* a slow reader */
+		copy[1] = __atomic_load_n(&m[1], __ATOMIC_RELAXED);
+		if (lfq_mpmc_torn(&c, t.index, 1)) {
+			f->torn[a->id]++;
+		} else {
+			f->kept[a->id]++;
+			if (copy[0] != t.index ||
+			    copy[1] != check_word(t.index))
+				f->wrong[a->id]++;
+		}
+		lfq_mpmc_release(&c, &t);
+	}
+	return NULL;
+}
+
+static void run_torn_threads(void)
+{
+	struct torn f = { 0 };
+	struct torn_arg pa[TORN_PRODUCERS], ca[TORN_CONSUMERS];
+	pthread_t pt[TORN_PRODUCERS], ct[TORN_CONSUMERS], forger;
+	uint64_t kept = 0, torn = 0, wrong = 0, produced = 0;
+	unsigned int i;
+
+	if (memfd_ring_init(&f.ring, SLOTS, SLOT_SIZE, 1)) {
+		tap_ok(0, "torn records, threads: ring setup");
+		return;
+	}
+	pthread_create(&forger, NULL, torn_forger, &f);
+	for (i = 0; i < TORN_CONSUMERS; i++) {
+		ca[i] = (struct torn_arg){ &f, i };
+		pthread_create(&ct[i], NULL, torn_consumer, &ca[i]);
+	}
+	for (i = 0; i < TORN_PRODUCERS; i++) {
+		pa[i] = (struct torn_arg){ &f, i };
+		pthread_create(&pt[i], NULL, torn_producer, &pa[i]);
+	}
+	for (i = 0; i < TORN_PRODUCERS; i++) {
+		pthread_join(pt[i], NULL);
+		produced += f.produced[i];
+	}
+	__atomic_store_n(&f.stop, 1, __ATOMIC_RELAXED);
+	pthread_join(forger, NULL);
+	for (i = 0; i < TORN_CONSUMERS; i++) {
+		pthread_join(ct[i], NULL);
+		kept += f.kept[i];
+		torn += f.torn[i];
+		wrong += f.wrong[i];
+	}
+	tap_ok(!wrong && kept > 0 && produced > 4 * SLOTS,
+	       "torn records, %u producer and %u consumer threads, a forger releasing the half ring behind the claim index: %llu records produced, %llu kept, %llu torn and dropped; every record kept is its index's (%llu wrong)",
+	       TORN_PRODUCERS, TORN_CONSUMERS, (unsigned long long)produced,
+	       (unsigned long long)kept, (unsigned long long)torn,
+	       (unsigned long long)wrong);
+	munmap(f.ring.base, f.ring.len);
+}
+
 int main(void)
 {
-	tap_plan(6);
+	tap_plan(8);
 	run_threads(1, 2, 0);
 	run_threads(2, 2, 0);
 	run_threads(4, 4, 0);
 	run_threads(2, 2, 500);
 	run_dead_consumer();
 	run_forged();
+	run_torn_steps();
+	run_torn_threads();
 	return tap_done();
 }

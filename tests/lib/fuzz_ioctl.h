@@ -130,10 +130,11 @@ static size_t plausible(unsigned int nr, unsigned char *b)
 		static const uint32_t sz[] = { LFQ_STATS_SIZE_VER0, LFQ_STATS_SIZE_VER1,
 					       LFQ_STATS_SIZE_VER2, LFQ_STATS_SIZE_VER3,
 					       LFQ_STATS_SIZE_VER4,
-					       LFQ_STATS_SIZE_VER5 };
+					       LFQ_STATS_SIZE_VER5,
+					       LFQ_STATS_SIZE_VER6 };
 
-		put32(b, 0, sz[below(6)]);
-		return LFQ_STATS_SIZE_VER5;
+		put32(b, 0, sz[below(7)]);
+		return LFQ_STATS_SIZE_VER6;
 	}
 	case 0x06: {	/* SOURCE_ATTACH */
 		uint32_t type = chance(90) ? 1 + below(4) : (uint32_t)interesting();

@@ -124,7 +124,7 @@ static void test_growth(uint32_t type, const char *name)
 	int err = fill_and_drain(q, 20 * SEG);
 
 	lfq_get_stats(q, &st);
-	tap_ok(!err && st.size == LFQ_STATS_SIZE_VER5 && st.grows == 19 &&
+	tap_ok(!err && st.size == LFQ_STATS_SIZE_VER6 && st.grows == 19 &&
 	       st.segments_peak == 20 && st.produced == 20 * SEG &&
 	       st.consumed == 20 * SEG,
 	       "%s: 20 segments' worth, in order (err %d), %llu grows, peak %llu",

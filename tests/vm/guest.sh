@@ -192,6 +192,18 @@ lfq_run -t 60 wake_threshold_kernel /lfq/wake_threshold_kernel
 # exactly once (about 6 s on stock, 13 s on the debug kernel), and a
 # consumer killed holding a claim.
 lfq_run -t 600 mpmc_kernel /lfq/mpmc_kernel -n 25000000
+# MPMC: a hostile consumer forging release words lets producers into
+# slots other consumers hold: process consumers (lfq_release() -ESTALE)
+# and ECHO kernel consumers drop what was torn, keep only whole records.
+# About 12 to 30 s on stock, where tears must happen (-r); the debug and
+# KCSAN kernels (uname -r *-lfq-*) run fewer records (35 to 50 s on the
+# debug one) and only report them.
+case $(uname -r) in
+*-lfq-*) _torn_n=20000 _torn_N=200000 _torn_r= ;;
+*) _torn_n=50000 _torn_N=500000 _torn_r=-r ;;
+esac
+lfq_run -t 300 mpmc_torn /lfq/mpmc_torn -n "$_torn_n" -N "$_torn_N" \
+	${_torn_r:+"$_torn_r"}
 # Elastic queues. The stream: 10^8 messages per case through 10^4 grows
 # and shrinks on the stock kernel (~4 min); the debug and KCSAN kernels
 # (uname -r *-lfq-*), 5-20 times slower under TCG, run it shorter. Their
@@ -236,7 +248,7 @@ for _t in /lfq/*; do
 	elastic_basic|elastic_hostile_seal|elastic_limits) continue ;;
 	elastic_burst|elastic_stream|elastic_hostile_mem) continue ;;
 	elastic_hostile_kills|elastic_space_liar) continue ;;
-	wakeups_kernel|mpmc_kernel) continue ;;
+	wakeups_kernel|mpmc_kernel|mpmc_torn) continue ;;
 	*.ko|*.sh) continue ;;
 	esac
 	if [ ! -f "$_t" ] || [ ! -x "$_t" ]; then

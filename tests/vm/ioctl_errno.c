@@ -440,10 +440,10 @@ static void test_stats(int fd)
 	st = (struct lfq_stats){ .size = sizeof(st) };
 	expect(io(fd, LFQ_IOC_STATS, &st), 0, "STATS");
 	/* test_wake() made exactly three successful WAKE calls. */
-	if (!tap_ok(st.size == LFQ_STATS_SIZE_VER5 && st.wake_calls == 3 &&
+	if (!tap_ok(st.size == LFQ_STATS_SIZE_VER6 && st.wake_calls == 3 &&
 		    st.produced == 0 && st.consumed == 0 && st.wakeups == 0 &&
 		    st.dropped == 0,
-		    "STATS: size 144, 3 wake_calls, nothing produced or dropped"))
+		    "STATS: size 152, 3 wake_calls, nothing produced or dropped"))
 		tap_diag("  size %u wake_calls %llu wakeups %llu produced %llu consumed %llu",
 			 st.size, (unsigned long long)st.wake_calls,
 			 (unsigned long long)st.wakeups,
@@ -454,11 +454,11 @@ static void test_stats(int fd)
 	*(uint32_t *)buf = sizeof(buf);
 	expect(io(fd, LFQ_IOC_STATS, buf), 0, "STATS size 256");
 	memcpy(&st, buf, sizeof(st));
-	ok = st.size == LFQ_STATS_SIZE_VER5 && st.__reserved == 0 &&
+	ok = st.size == LFQ_STATS_SIZE_VER6 && st.__reserved == 0 &&
 	     st.wake_calls == 3 && st.produced == 0;
-	for (i = LFQ_STATS_SIZE_VER5; i < (int)sizeof(buf); i++)
+	for (i = LFQ_STATS_SIZE_VER6; i < (int)sizeof(buf); i++)
 		ok &= buf[i] == 0xa5;
-	if (!tap_ok(ok, "STATS size 256: size=144 back, known fields filled, tail untouched"))
+	if (!tap_ok(ok, "STATS size 256: size=152 back, known fields filled, tail untouched"))
 		tap_diag("  size %u wake_calls %llu", st.size,
 			 (unsigned long long)st.wake_calls);
 
