@@ -31,7 +31,15 @@
  * it (lfq_mpmc_torn()), finds the record torn: it is counted
  * (@torn), and the callers drop it (lfq_pop()) or say so (lfq_release()
  * returns -ESTALE, the kernel's consumers check each slot they copy with
- * lfq_consumer_intact()). Modelled in tests/model/mpmc_torn.pml.
+ * lfq_consumer_intact()). Modelled in tests/model/mpmc_torn.pml. The
+ * guarantee holds between producers and consumers of this protocol
+ * (liblfq 0.6 and the module that ships with it): an older producer does
+ * not mark, an older consumer does not re-check. A forger can still
+ * stall the ring, as it always could (it may claim and never release):
+ * a release that lands after a later lap's release of the same slot (a
+ * consumer's check and its store are two steps) puts the word back, and
+ * the slot's producers then wait; a slot found torn is released forward
+ * only (lfq_mpmc_publish_torn()), which closes the common case.
  *
  * Crash safety: a consumer that has a claim record (struct
  * lfq_mpsc_claim, the producers' kind) writes the range it is about to
@@ -272,7 +280,8 @@ static inline const void *lfq_mpmc_claim(struct lfq_mpmc_cons *c, __u32 want,
  *
  * A slot is torn when its commit word has moved on from @index + 1: a
  * producer of a later lap marked it (lfq_mpsc_mark()) or wrote it, which
- * only a release word forged by another consumer lets it do. Whatever
+ * only a release word forged by another consumer lets it do (or a
+ * hostile producer rewrote the word). Whatever
  * was read of a slot before this call and found intact by it is the
  * record committed for @index.
  *
@@ -314,8 +323,8 @@ static inline void lfq_mpmc_publish_torn(struct lfq_mpmc_cons *c,
 			lfq_store_release(w, i + 1);
 			continue;
 		}
-		v = lfq_load_acquire(w);
-		/* ORDERING mpmc-release, for the producers' acquire. */
+		v = lfq_load_relaxed(w);
+		/* ORDERING mpmc-release: the CAS, for the producers' acquire. */
 		if (lfq_mpsc_outstanding(v, i))
 			lfq_try_cmpxchg_full(w, &v, i + 1);
 	}

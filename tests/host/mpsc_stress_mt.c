@@ -335,6 +335,24 @@ static void *forged_liar(void *arg)
 	return NULL;
 }
 
+/*
+ * Now and then, hold index @index, written and not committed, until the
+ * others have gone a lap round to its slot (head one lap on: the next
+ * reservation is its next lap, which the guard refuses), or for 100 ms at
+ * most. With the liar's tail always at head only a held slot can refuse
+ * anyone, and a sched_yield() was not always long enough for the others
+ * to get there (ThreadSanitizer on a loaded machine: no refusal in a
+ * run). Not every time: each such hold waits for a lap of the others.
+ */
+static void forged_hold(struct forged *f, uint64_t index)
+{
+	int64_t until = now_ns() + 100000000;
+
+	while ((int64_t)(lfq_load_relaxed(&f->ring.loc.prod->head) -
+			 (index + FORGED_SLOTS)) < 0 && now_ns() < until)
+		sched_yield();
+}
+
 static void *forged_producer(void *arg)
 {
 	struct forged_arg *a = arg;
@@ -357,7 +375,9 @@ static void *forged_producer(void *arg)
 		mine = (uint64_t)a->id << 48 | r.index;
 		m[0] = mine;
 		m[1] = check_word(mine);
-		if (i % 16 == 0)
+		if (i % 4096 == 0)
+			forged_hold(f, r.index);
+		else if (i % 16 == 0)
 			sched_yield();	/* hold it while the others lap */
 		if (m[0] != mine || m[1] != check_word(mine))
 			f->overwritten[a->id]++;
