@@ -31,6 +31,12 @@
 extern "C" {
 #endif
 
+/*
+ * The fast path is inlined whatever the compiler's size heuristics say:
+ * a call would undo the point of this header.
+ */
+#define LFQ_INLINE static inline __attribute__((always_inline))
+
 /**
  * struct lfq_inline_prod - an SPSC producer's inline view.
  * @p:		the handle's producer state (protocol view).
@@ -94,7 +100,7 @@ LFQ_API void lfq_inline_wake(struct lfq *q, uint32_t which);
  * Return: slots reserved (1..@want, one contiguous span), -EAGAIN if the
  * ring is full, -EINVAL if @want is 0.
  */
-static inline int lfq_inline_reserve(struct lfq_inline_prod *ip,
+LFQ_INLINE int lfq_inline_reserve(struct lfq_inline_prod *ip,
 				     uint32_t want, void **span)
 {
 	__u32 got;
@@ -112,17 +118,47 @@ static inline int lfq_inline_reserve(struct lfq_inline_prod *ip,
 }
 
 /**
+ * lfq_inline_reserve_one() - reserve one slot: lfq_inline_reserve() of 1,
+ * in fewer instructions (the batch-1 fast path).
+ * @ip:		the producer view.
+ *
+ * Return: the slot, to be published with lfq_inline_commit(@ip, 1); NULL
+ * if the ring is full.
+ */
+LFQ_INLINE void *lfq_inline_reserve_one(struct lfq_inline_prod *ip)
+{
+	void *slot = lfq_spsc_reserve_one(ip->p);
+
+	if (lfq_unlikely(!slot))
+		/* Only this producer writes full_events: a plain increment. */
+		lfq_store_relaxed(ip->p->full_events,
+				  *ip->p->full_events + 1);
+	return slot;
+}
+
+/**
  * lfq_inline_commit() - lfq_commit() inline: publish the first @n slots
  * of the last reservation (clamped to it); wake a sleeping consumer.
  * @ip:		the producer view.
  * @n:		slots to publish.
  */
-static inline void lfq_inline_commit(struct lfq_inline_prod *ip, uint32_t n)
+LFQ_INLINE void lfq_inline_commit(struct lfq_inline_prod *ip, uint32_t n)
 {
-	if (!*ip->wakeups)
+	/*
+	 * On an asymmetric queue the check is one load of the sleep flag
+	 * after a compiler barrier, cheaper than reading the handle's
+	 * lfq_set_wakeups() setting first: the setting is read only when
+	 * a consumer said it sleeps.
+	 */
+	if (lfq_likely(ip->p->light)) {
+		if (lfq_unlikely(lfq_spsc_commit_check(ip->p, n)) &&
+		    *ip->wakeups)
+			lfq_inline_wake(ip->q, LFQ_WAKE_CONSUMER);
+	} else if (!*ip->wakeups) {
 		lfq_spsc_commit(ip->p, n);
-	else if (lfq_unlikely(lfq_spsc_commit_check(ip->p, n)))
+	} else if (lfq_unlikely(lfq_spsc_commit_check(ip->p, n))) {
 		lfq_inline_wake(ip->q, LFQ_WAKE_CONSUMER);
+	}
 }
 
 /**
@@ -134,7 +170,7 @@ static inline void lfq_inline_commit(struct lfq_inline_prod *ip, uint32_t n)
  * Return: slots readable (1..@want, one contiguous span), -EAGAIN if the
  * ring is empty, -EINVAL if @want is 0.
  */
-static inline int lfq_inline_peek(struct lfq_inline_cons *ic, uint32_t want,
+LFQ_INLINE int lfq_inline_peek(struct lfq_inline_cons *ic, uint32_t want,
 				  const void **span)
 {
 	__u32 got;
@@ -152,21 +188,48 @@ static inline int lfq_inline_peek(struct lfq_inline_cons *ic, uint32_t want,
 }
 
 /**
+ * lfq_inline_peek_one() - look at one slot: lfq_inline_peek() of 1, in
+ * fewer instructions (the batch-1 fast path).
+ * @ic:		the consumer view.
+ *
+ * Return: the slot, to be given back with lfq_inline_release(@ic, 1);
+ * NULL if the ring is empty.
+ */
+LFQ_INLINE const void *lfq_inline_peek_one(struct lfq_inline_cons *ic)
+{
+	const void *slot = lfq_spsc_peek_one(ic->c);
+
+	if (lfq_unlikely(!slot))
+		/* Only this consumer writes empty_events: a plain increment. */
+		lfq_store_relaxed(ic->c->empty_events,
+				  *ic->c->empty_events + 1);
+	return slot;
+}
+
+/**
  * lfq_inline_release() - lfq_release() inline: give back the first @n
  * slots of the last peek (clamped to it); wake a sleeping producer.
  * @ic:		the consumer view.
  * @n:		slots to release.
  */
-static inline void lfq_inline_release(struct lfq_inline_cons *ic, uint32_t n)
+LFQ_INLINE void lfq_inline_release(struct lfq_inline_cons *ic, uint32_t n)
 {
-	if (!*ic->wakeups)
+	/* The sleep flag before the setting, as lfq_inline_commit(). */
+	if (lfq_likely(ic->c->light)) {
+		if (lfq_unlikely(lfq_spsc_release_check(ic->c, n)) &&
+		    *ic->wakeups)
+			lfq_inline_wake(ic->q, LFQ_WAKE_PRODUCER);
+	} else if (!*ic->wakeups) {
 		lfq_spsc_release(ic->c, n);
-	else if (lfq_unlikely(lfq_spsc_release_check(ic->c, n)))
+	} else if (lfq_unlikely(lfq_spsc_release_check(ic->c, n))) {
 		lfq_inline_wake(ic->q, LFQ_WAKE_PRODUCER);
+	}
 }
 
 #ifdef __cplusplus
 }
 #endif
+
+#undef LFQ_INLINE
 
 #endif /* LFQ_INLINE_H */

@@ -6,12 +6,18 @@
  * views. Chosen once per handle (lfq_bind_views()); no role or type check
  * runs here.
  */
+#include <errno.h>
+
 #include "lfq_handle.h"
 
 static int lfq_spsc_op_reserve(struct lfq *q, uint32_t want, void **span)
 {
 	struct lfq_inline_prod ip = lfq_prod_view(q);
 
+	if (want == 1) {	/* lfq_push(), and every batch of 1 */
+		*span = lfq_inline_reserve_one(&ip);
+		return *span ? 1 : -EAGAIN;
+	}
 	return lfq_inline_reserve(&ip, want, span);
 }
 
@@ -34,6 +40,10 @@ static int lfq_spsc_op_peek(struct lfq *q, uint32_t want, const void **span)
 {
 	struct lfq_inline_cons ic = lfq_cons_view(q);
 
+	if (want == 1) {	/* lfq_pop(), and every batch of 1 */
+		*span = lfq_inline_peek_one(&ic);
+		return *span ? 1 : -EAGAIN;
+	}
 	return lfq_inline_peek(&ic, want, span);
 }
 

@@ -176,6 +176,31 @@ static inline void *lfq_spsc_reserve(struct lfq_spsc_prod *p, __u32 want,
 	return p->data + (__u64)(p->head & p->mask) * p->slot_size;
 }
 
+/**
+ * lfq_spsc_reserve_one() - lfq_spsc_reserve() of one slot, the batch-1
+ * fast path: one compare while the cached tail shows room.
+ * @p:		producer handle.
+ *
+ * A used count above mask is a full ring, or a pair of indices a healthy
+ * ring cannot hold, which reads as full as well (HOSTILE MEMORY H2, as
+ * lfq_ring_count()).
+ *
+ * Return: the slot, or NULL if the ring is full.
+ */
+static inline void *lfq_spsc_reserve_one(struct lfq_spsc_prod *p)
+{
+	if (lfq_unlikely(p->head - p->cached_tail > p->mask)) {
+		/* ORDERING spsc-tail: the freed slot is no longer read. */
+		p->cached_tail = lfq_load_acquire(p->tail_w);
+		if (p->head - p->cached_tail > p->mask) {
+			p->reserved = 0;
+			return (void *)0;
+		}
+	}
+	p->reserved = 1;
+	return p->data + (__u64)(p->head & p->mask) * p->slot_size;
+}
+
 /*
  * Clamp a commit to what was reserved and advance the private head; shared
  * by both commit flavours below.
@@ -248,6 +273,31 @@ static inline const void *lfq_spsc_peek(struct lfq_spsc_cons *c, __u32 want,
 	*got = n;
 	if (lfq_unlikely(!n))
 		return (const void *)0;
+	return c->data + (__u64)(c->tail & c->mask) * c->slot_size;
+}
+
+/**
+ * lfq_spsc_peek_one() - lfq_spsc_peek() of one slot, the batch-1 fast
+ * path: one compare while the cached head shows data.
+ * @c:		consumer handle.
+ *
+ * A head equal to tail is an empty ring; a used count above mask cannot
+ * occur in a healthy ring and reads as full (HOSTILE MEMORY H2), so the
+ * slot at tail is handed over, as lfq_spsc_peek() would.
+ *
+ * Return: the slot, or NULL if the ring is empty.
+ */
+static inline const void *lfq_spsc_peek_one(struct lfq_spsc_cons *c)
+{
+	if (lfq_unlikely(c->cached_head == c->tail)) {
+		/* ORDERING spsc-head: the slot is written before we read. */
+		c->cached_head = lfq_load_acquire(c->head_w) & c->index_mask;
+		if (c->cached_head == c->tail) {
+			c->peeked = 0;
+			return (const void *)0;
+		}
+	}
+	c->peeked = 1;
 	return c->data + (__u64)(c->tail & c->mask) * c->slot_size;
 }
 

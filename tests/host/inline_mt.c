@@ -6,8 +6,11 @@
  * message by message; the inline and out-of-line calls mixed on the same
  * handles; sleep/wake round trips where the only publishing is the inline
  * commit and release (a lost wakeup is a timeout); a producer sleeping
- * for space woken by an inline release; and the view following
- * lfq_set_wakeups() after it was taken.
+ * for space woken by an inline release; the view following
+ * lfq_set_wakeups() after it was taken; and the one-slot calls
+ * (lfq_inline_reserve_one(), lfq_inline_peek_one()): full and empty
+ * rings, their counters, a commit with nothing reserved, forged indices,
+ * and a stream between two threads.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -219,9 +222,10 @@ static void *echo(void *arg)
 		const void *r;
 		void *w;
 
+		/* The one-slot calls here, the counted ones on the other side. */
 		if (lfq_wait_data(pp->there, 1, TIMEOUT_NS) ||
-		    lfq_inline_peek(&ic, 1, &r) != 1 ||
-		    lfq_inline_reserve(&ip, 1, &w) != 1) {
+		    !(r = lfq_inline_peek_one(&ic)) ||
+		    !(w = lfq_inline_reserve_one(&ip))) {
 			pp->errors++;
 			break;
 		}
@@ -379,14 +383,120 @@ static void test_wakeups_setting(void)
 	       (long long)on, ename(-on_rc), (long long)off, ename(-off_rc));
 }
 
+/* The one-slot calls at the ring's edges, and against forged indices. */
+static void test_one_edges(void)
+{
+	struct lfq *q = spsc(8, SLOTS);
+	struct lfq_inline_prod ip;
+	struct lfq_inline_cons ic;
+	__u64 *tail_w, saved;
+	unsigned int filled = 0, bad = 0, taken = 0;
+	const void *r;
+	void *w;
+
+	if (lfq_inline_producer(q, &ip) || lfq_inline_consumer(q, &ic))
+		bad++;
+	r = bad ? &r : lfq_inline_peek_one(&ic);
+	tap_ok(!bad && !r && *ic.c->empty_events == 1,
+	       "lfq_inline_peek_one() of an empty ring: NULL, one empty event (%llu)",
+	       bad ? 0ull : (unsigned long long)*ic.c->empty_events);
+	/* A commit with nothing reserved publishes nothing. */
+	lfq_inline_commit(&ip, 1);
+	while (!bad && (w = lfq_inline_reserve_one(&ip))) {
+		*(uint64_t *)w = filled++;
+		lfq_inline_commit(&ip, 1);
+		if (filled > SLOTS)
+			break;
+	}
+	tap_ok(!bad && filled == SLOTS && *ip.p->full_events == 1,
+	       "lfq_inline_reserve_one() fills a %u-slot ring one slot at a time, then answers NULL with one full event (%u filled, %llu full events); a commit with nothing reserved published nothing",
+	       SLOTS, filled, bad ? 0ull : (unsigned long long)*ip.p->full_events);
+	/* Forged: a tail ahead of head reads as a full ring. */
+	tail_w = ic.c->tail_w;
+	saved = *tail_w;
+	while (!bad && (r = lfq_inline_peek_one(&ic)) && taken < SLOTS) {
+		bad += *(const uint64_t *)r != taken++;
+		lfq_inline_release(&ic, 1);
+	}
+	__atomic_store_n(tail_w, *ip.p->head_w + 5, __ATOMIC_RELEASE);
+	w = lfq_inline_reserve_one(&ip);
+	__atomic_store_n(tail_w, *ip.p->head_w - SLOTS - 5, __ATOMIC_RELEASE);
+	tap_ok(!bad && taken == SLOTS && !w && !lfq_inline_reserve_one(&ip),
+	       "drained in order (%u of %u); a forged tail 5 past head, and one a ring and 5 behind it, read as a full ring to lfq_inline_reserve_one() (NULL)",
+	       taken, SLOTS);
+	__atomic_store_n(tail_w, saved + SLOTS, __ATOMIC_RELEASE);
+	ip.p->cached_tail = saved + SLOTS;
+	/* Forged: a head more than the ring ahead hands over a slot, in the ring. */
+	__atomic_store_n((__u64 *)ic.c->head_w, ic.c->tail + 1000,
+			 __ATOMIC_RELEASE);
+	r = lfq_inline_peek_one(&ic);
+	tap_ok(r && (const char *)r >= (const char *)ic.c->data &&
+	       (const char *)r < (const char *)ic.c->data + SLOTS * 8,
+	       "a forged head 1000 past tail: lfq_inline_peek_one() hands over the slot at tail, inside the ring");
+	lfq_close(q);
+}
+
+/* Two threads, one slot at a time on both sides. */
+static void *one_produce(void *arg)
+{
+	struct stream *st = arg;
+	struct lfq_inline_prod ip;
+	uint64_t seq = 0;
+
+	if (lfq_inline_producer(st->q, &ip))
+		return NULL;
+	while (seq < st->n) {
+		uint64_t *m = lfq_inline_reserve_one(&ip);
+
+		if (!m)
+			continue;
+		*m = seq++;
+		lfq_inline_commit(&ip, 1);
+	}
+	return NULL;
+}
+
+static void test_one_stream(void)
+{
+	struct stream st = { .q = spsc(8, SLOTS), .n = STREAM };
+	struct lfq_stats s = { .size = sizeof(s) };
+	struct lfq_inline_cons ic;
+	uint64_t seq = 0, bad = 0;
+	double t0 = now_s();
+	pthread_t t;
+
+	if (lfq_inline_consumer(st.q, &ic))
+		bad++;
+	pthread_create(&t, NULL, one_produce, &st);
+	while (!bad && seq < st.n) {
+		const uint64_t *m = lfq_inline_peek_one(&ic);
+
+		if (!m)
+			continue;
+		bad += *m != seq++;
+		lfq_inline_release(&ic, 1);
+	}
+	pthread_join(t, NULL);
+	lfq_get_stats(st.q, &s);
+	tap_ok(seq == st.n && !bad && s.produced == st.n &&
+	       s.consumed == st.n,
+	       "%llu 8-byte messages between two threads, one slot at a time (lfq_inline_reserve_one(), lfq_inline_peek_one()): in order, none lost (%llu bad; stats produced %llu consumed %llu; %.1f M msg/s)",
+	       (unsigned long long)st.n, (unsigned long long)bad,
+	       (unsigned long long)s.produced, (unsigned long long)s.consumed,
+	       (double)seq / (now_s() - t0) / 1e6);
+	lfq_close(st.q);
+}
+
 int main(void)
 {
-	tap_plan(8);
+	tap_plan(13);
 	test_views();
 	test_stream();
 	test_mixed();
 	test_pingpong();
 	test_space_wake();
 	test_wakeups_setting();
+	test_one_edges();
+	test_one_stream();
 	return tap_done();
 }

@@ -13,7 +13,8 @@
  * in flight, so it never grows (growing may take a system call: GROW on
  * /dev/lfq, call_rcu()'s wakeup in process): inside a segment, the fast
  * path of an elastic queue makes no system call and no allocation either;
- * and again through the inline fast path (lfq_inline.h) on a fixed queue.
+ * and again through the inline fast path (lfq_inline.h: batches, and the
+ * one-slot calls) on a fixed queue.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -189,7 +190,10 @@ static void *consumer(void *arg)
 		const void *span;
 		int got, i;
 
-		if (inlined) {	/* alternate peeks of 1 and of 32 */
+		if (inlined && (seq & 3) == 3) {	/* and the one-slot path */
+			span = lfq_inline_peek_one(&icons);
+			got = span ? 1 : -EAGAIN;
+		} else if (inlined) {	/* alternate peeks of 1 and of 32 */
 			got = lfq_inline_peek(&icons, seq & 1 ? 1 : 32, &span);
 		} else if (seq & 1) {	/* single pops and batch peeks */
 			if (lfq_pop(q, &v, sizeof(v)) == 0 && v != seq++)
@@ -234,7 +238,10 @@ static void producer(struct lfq *q)
 		    seq - __atomic_load_n(&taken, __ATOMIC_ACQUIRE) >=
 		    IN_FLIGHT - 32)
 			continue;
-		if (inlined) {	/* alternate reservations of 1 and of 32 */
+		if (inlined && (seq & 3) == 3) {	/* and the one-slot path */
+			span = lfq_inline_reserve_one(&iprod);
+			got = span ? 1 : -EAGAIN;
+		} else if (inlined) {	/* alternate reservations of 1 and of 32 */
 			got = lfq_inline_reserve(&iprod, seq & 1 ? 1 : 32,
 						 &span);
 		} else if (seq & 1) {	/* single pushes and batches */
@@ -375,7 +382,7 @@ static void inline_pass(void)
 	tap_ok(WIFEXITED(status) && !WEXITSTATUS(status) &&
 	       res->consumed == COUNT && !res->bad && res->syscalls == 0 &&
 	       (!ALLOC_COUNTED || res->allocs == 0),
-	       "inline fast path (lfq_inline.h), batches of 1 and 32: %llu messages (setup %d, bad %llu), %llu system calls (last nr %d), %llu allocations%s",
+	       "inline fast path (lfq_inline.h), batches of 1 and 32 and the one-slot calls: %llu messages (setup %d, bad %llu), %llu system calls (last nr %d), %llu allocations%s",
 	       (unsigned long long)res->consumed, res->setup_err,
 	       (unsigned long long)res->bad,
 	       (unsigned long long)res->syscalls, res->last_syscall,

@@ -93,6 +93,7 @@ static void *tput_produce(void *arg)
 	struct tput_producer *tp = arg;
 	struct tput_run *run = tp->run;
 	void *h = run->p->producer(run->q, tp->id);
+	peer_push_t push = peer_push_fn(run->p, run->batch);
 	uint64_t seq = 0, base = (uint64_t)tp->id << TAG_PRODUCER_SHIFT;
 	unsigned int spins = 0;
 
@@ -104,7 +105,7 @@ static void *tput_produce(void *arg)
 	       !atomic_load_explicit(&run->stop, memory_order_relaxed)) {
 		uint64_t left = run->per_producer - seq;
 		unsigned int k = left < run->batch ? (unsigned int)left : run->batch;
-		unsigned int got = run->p->push(h, base | seq, k);
+		unsigned int got = push(h, base | seq, k);
 
 		if (!got) {
 			tp->full++;
@@ -138,6 +139,7 @@ static double tput_inner(const struct peer *p, uint32_t slot_size,
 	uint64_t total, done = 0, bad = 0, t0, last, now, idle = 0;
 	uint64_t reported = 0, empty = 0, full = 0;
 	struct tput_run run = { .p = p, .batch = batch, .producers = producers };
+	peer_pop_t pop = peer_pop_fn(p, batch);
 	unsigned int spins = 0;
 	void *h;
 	int rc;
@@ -159,7 +161,7 @@ static double tput_inner(const struct peer *p, uint32_t slot_size,
 	t0 = last = bench_now_ns();
 	atomic_store_explicit(&run.go, 1, memory_order_release);
 	while (done < total) {
-		unsigned int got = p->pop(h, tags, batch);
+		unsigned int got = pop(h, tags, batch);
 
 		for (unsigned int i = 0; i < got; i++) {
 			uint64_t id = tags[i] >> TAG_PRODUCER_SHIFT;
@@ -237,7 +239,7 @@ static void *plain_produce(void *arg)
 {
 	struct plain_run *run = arg;
 	void *h = run->p->producer(run->q, 0);
-	unsigned int (*push)(void *, uint64_t, unsigned int) = run->p->push;
+	peer_push_t push = peer_push_fn(run->p, run->batch);
 	uint64_t seq = 0, n = run->msgs, full = 0;
 
 	bench_pin(bench_cpu(1));
@@ -262,7 +264,7 @@ static void *plain_produce(void *arg)
 static double plain_inner(const struct peer *p, uint32_t slot_size,
 			  unsigned int batch, uint64_t msgs, struct retries *rt)
 {
-	unsigned int (*pop)(void *, uint64_t *, unsigned int) = p->pop;
+	peer_pop_t pop = peer_pop_fn(p, batch);
 	struct plain_run run = { .p = p, .batch = batch, .msgs = msgs };
 	uint64_t tags[PEER_BATCH_MAX], done = 0, sum = 0, empty = 0, t0, t1;
 	pthread_t t;
@@ -480,16 +482,18 @@ static void *pong_side(void *arg)
 {
 	struct pong_run *r = arg;
 	void *in = r->p->consumer(r->ping), *out = r->p->producer(r->pong, 0);
+	peer_push_t push = peer_push_fn(r->p, 1);
+	peer_pop_t pop = peer_pop_fn(r->p, 1);
 	uint64_t tag;
 
 	bench_pin(bench_cpu(1));
 	atomic_store(&r->ready, 1);
 	for (uint64_t i = 0; in && out && i < r->n; i++) {
-		while (!r->p->pop(in, &tag, 1))
+		while (!pop(in, &tag, 1))
 			cpu_relax();
 		if (tag != i)
 			r->bad = 1;
-		while (!r->p->push(out, tag, 1))
+		while (!push(out, tag, 1))
 			cpu_relax();
 	}
 	free(in);
@@ -501,6 +505,8 @@ int inmem_pingpong(const struct peer *p, uint32_t slot_size, double *rtt_ns,
 		   uint64_t n)
 {
 	struct pong_run r = { .p = p, .n = n };
+	peer_push_t push = peer_push_fn(p, 1);
+	peer_pop_t pop = peer_pop_fn(p, 1);
 	uint64_t warm = n / 10 + 100, tag;
 	void *out = NULL, *in = NULL;
 	pthread_t t;
@@ -524,9 +530,9 @@ int inmem_pingpong(const struct peer *p, uint32_t slot_size, double *rtt_ns,
 	for (uint64_t i = 0; out && in && i < r.n; i++) {
 		uint64_t t0 = bench_now_ns();
 
-		while (!p->push(out, i, 1))
+		while (!push(out, i, 1))
 			cpu_relax();
-		while (!p->pop(in, &tag, 1))
+		while (!pop(in, &tag, 1))
 			cpu_relax();
 		if (i >= warm)
 			rtt_ns[i - warm] = (double)(bench_now_ns() - t0);

@@ -24,6 +24,8 @@ struct queue_base {
 	virtual ~queue_base() = default;
 	virtual unsigned int push(uint64_t tag, unsigned int n) = 0;
 	virtual unsigned int pop(uint64_t *tags, unsigned int n) = 0;
+	virtual unsigned int push1(uint64_t tag) = 0;
+	virtual unsigned int pop1(uint64_t *tag) = 0;
 };
 
 template <unsigned Words> struct queue : queue_base {
@@ -41,6 +43,25 @@ template <unsigned Words> struct queue : queue_base {
 		for (unsigned int i = 0; i < n; i++)
 			msg_fill(&prod_buf[i], slot_size, tag + i);
 		return (unsigned int)q.push(prod_buf, n);
+	}
+
+	/* One message, as boost's users push and pop one. */
+	unsigned int push1(uint64_t tag) override
+	{
+		msg<Words> m;
+
+		msg_fill(&m, sizeof(m), tag);
+		return q.push(m) ? 1 : 0;
+	}
+
+	unsigned int pop1(uint64_t *tag) override
+	{
+		msg<Words> m;
+
+		if (!q.pop(m))
+			return 0;
+		*tag = msg_tag(&m, sizeof(m));
+		return 1;
 	}
 
 	unsigned int pop(uint64_t *tags, unsigned int n) override
@@ -111,6 +132,16 @@ static unsigned int boost_pop(void *h, uint64_t *tags, unsigned int n)
 	return (*static_cast<queue_base **>(h))->pop(tags, n);
 }
 
+static unsigned int boost_push1(void *h, uint64_t tag, unsigned int)
+{
+	return (*static_cast<queue_base **>(h))->push1(tag);
+}
+
+static unsigned int boost_pop1(void *h, uint64_t *tags, unsigned int)
+{
+	return (*static_cast<queue_base **>(h))->pop1(tags);
+}
+
 extern "C" const struct peer peer_boost = {
 	.name = "boost spsc",
 	.flags = PEER_SPSC,
@@ -120,4 +151,6 @@ extern "C" const struct peer peer_boost = {
 	.consumer = boost_handle,
 	.push = boost_push,
 	.pop = boost_pop,
+	.push1 = boost_push1,
+	.pop1 = boost_pop1,
 };

@@ -133,6 +133,50 @@ static unsigned int ck_pop(void *hp, uint64_t *tags, unsigned int n)
 	return i;
 }
 
+/* One message: ck_ring's enqueue and dequeue, without the batch loop. */
+static unsigned int ck_push1(void *hp, uint64_t tag, unsigned int n)
+{
+	struct peer_queue *pq = ((struct ck_handle *)hp)->pq;
+
+	(void)n;
+	if (pq->slot_size == 8) {
+		struct msg8 m;
+
+		msg_fill(&m, sizeof(m), tag);
+		return pq->mp ? ck_ring_enqueue_mpmc_m8(&pq->ring, pq->buf, &m) :
+				ck_ring_enqueue_spsc_m8(&pq->ring, pq->buf, &m);
+	} else {
+		struct msg64 m;
+
+		msg_fill(&m, sizeof(m), tag);
+		return pq->mp ? ck_ring_enqueue_mpmc_m64(&pq->ring, pq->buf, &m) :
+				ck_ring_enqueue_spsc_m64(&pq->ring, pq->buf, &m);
+	}
+}
+
+static unsigned int ck_pop1(void *hp, uint64_t *tags, unsigned int n)
+{
+	struct peer_queue *pq = ((struct ck_handle *)hp)->pq;
+
+	(void)n;
+	if (pq->slot_size == 8) {
+		struct msg8 m;
+
+		if (!(pq->mp ? ck_ring_dequeue_mpmc_m8(&pq->ring, pq->buf, &m) :
+			       ck_ring_dequeue_spsc_m8(&pq->ring, pq->buf, &m)))
+			return 0;
+		tags[0] = msg_tag(&m, sizeof(m));
+	} else {
+		struct msg64 m;
+
+		if (!(pq->mp ? ck_ring_dequeue_mpmc_m64(&pq->ring, pq->buf, &m) :
+			       ck_ring_dequeue_spsc_m64(&pq->ring, pq->buf, &m)))
+			return 0;
+		tags[0] = msg_tag(&m, sizeof(m));
+	}
+	return 1;
+}
+
 const struct peer peer_ck_ring = {
 	.name = "ck_ring",
 	.flags = PEER_SPSC | PEER_MPSC,
@@ -142,4 +186,6 @@ const struct peer peer_ck_ring = {
 	.consumer = ck_consumer,
 	.push = ck_push,
 	.pop = ck_pop,
+	.push1 = ck_push1,
+	.pop1 = ck_pop1,
 };

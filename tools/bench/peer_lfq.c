@@ -262,6 +262,35 @@ static unsigned int lfq_inline_peer_pop(void *hp, uint64_t *tags,
 	return (unsigned int)got;
 }
 
+/* One message: the batch-1 fast path of lfq_inline.h. */
+static unsigned int lfq_inline_peer_push1(void *hp, uint64_t tag,
+					  unsigned int n)
+{
+	struct lfq_inline_handle *h = hp;
+	void *slot = lfq_inline_reserve_one(&h->ip);
+
+	(void)n;
+	if (!slot)
+		return 0;
+	msg_fill(slot, h->slot_size, tag);
+	lfq_inline_commit(&h->ip, 1);
+	return 1;
+}
+
+static unsigned int lfq_inline_peer_pop1(void *hp, uint64_t *tags,
+					 unsigned int n)
+{
+	struct lfq_inline_handle *h = hp;
+	const void *slot = lfq_inline_peek_one(&h->ic);
+
+	(void)n;
+	if (!slot)
+		return 0;
+	tags[0] = msg_tag(slot, h->slot_size);
+	lfq_inline_release(&h->ic, 1);
+	return 1;
+}
+
 const struct peer peer_lfq_inline = {
 	.name = "lfq inline",
 	.flags = PEER_SPSC,
@@ -271,4 +300,6 @@ const struct peer peer_lfq_inline = {
 	.consumer = lfq_inline_peer_consumer,
 	.push = lfq_inline_peer_push,
 	.pop = lfq_inline_peer_pop,
+	.push1 = lfq_inline_peer_push1,
+	.pop1 = lfq_inline_peer_pop1,
 };

@@ -103,6 +103,27 @@ static unsigned int rte_pop(void *hp, uint64_t *tags, unsigned int n)
 	return got;
 }
 
+/* One message, as rte_ring's users enqueue and dequeue one. */
+static unsigned int rte_push1(void *hp, uint64_t tag, unsigned int n)
+{
+	struct rte_handle *h = hp;
+
+	(void)n;
+	msg_fill(h->buf, h->slot_size, tag);
+	return rte_ring_enqueue_elem(h->r, h->buf, h->slot_size) == 0;
+}
+
+static unsigned int rte_pop1(void *hp, uint64_t *tags, unsigned int n)
+{
+	struct rte_handle *h = hp;
+
+	(void)n;
+	if (rte_ring_dequeue_elem(h->r, h->buf, h->slot_size))
+		return 0;
+	tags[0] = msg_tag(h->buf, h->slot_size);
+	return 1;
+}
+
 /* Zero-copy: the reserved span may wrap into a second piece. */
 static unsigned int rte_zc_push(void *hp, uint64_t tag, unsigned int n)
 {
@@ -153,6 +174,8 @@ const struct peer peer_rte_ring = {
 	.consumer = rte_consumer,
 	.push = rte_push,
 	.pop = rte_pop,
+	.push1 = rte_push1,
+	.pop1 = rte_pop1,
 };
 
 /* The zero-copy API needs a single producer (or HTS/RTS sync modes). */

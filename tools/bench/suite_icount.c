@@ -44,12 +44,14 @@ __attribute__((noinline)) static int
 icount_loop(const struct peer *p, void *prod, void *cons, unsigned int batch,
 	    uint64_t rounds)
 {
+	peer_push_t push = peer_push_fn(p, batch);
+	peer_pop_t pop = peer_pop_fn(p, batch);
 	uint64_t tags[PEER_BATCH_MAX], seq = 0;
 	int bad = 0;
 
 	for (uint64_t r = 0; r < rounds; r++) {
-		unsigned int in = p->push(prod, seq, batch);
-		unsigned int out = p->pop(cons, tags, batch);
+		unsigned int in = push(prod, seq, batch);
+		unsigned int out = pop(cons, tags, batch);
 
 		bad |= in != batch || out != batch || tags[0] != seq;
 		seq += batch;
