@@ -10,7 +10,8 @@
  * ========
  * Each entry is a pair: the store (or barrier) on one side and the load
  * (or barrier) on the other that it is ordered against. "P" is a
- * producer, "C" the consumer, "K" the kernel outside the ring protocol.
+ * producer, "C" the consumer, "K" the kernel outside the ring protocol,
+ * "A" a consumer carrying a shared release boundary (the advance).
  * The atomics shim (lfq_atomic.h) maps each primitive to smp_*() in the
  * kernel and to __atomic builtins in liblfq; both sides run the same code.
  *
@@ -106,6 +107,27 @@
  *		read has passed: it reserves nothing that reaches a record
  *		being written a lap on, and refuses nothing honest
  *		(tests/model/rec_lap_guard.pml).
+ * rec-mpmc-claim	C: lfq_load_acquire(header) at claim, then the fully
+ *		   ordered CAS of claim in lfq_rec_mpmc_take().
+ *		The header's acquire orders the payload's reads (rec-commit);
+ *		the CAS gives the record to one consumer. A header read at a
+ *		stale claim is never used: the CAS fails.
+ * rec-mpmc-release	C: zeroing of the record's payload words, then
+ *		   lfq_store_release(header | LFQ_REC_RELEASED) in
+ *		   lfq_rec_mpmc_finish()
+ *		A: lfq_load_acquire(header) at tail in lfq_rec_mpmc_advance(),
+ *		   then the fully ordered CAS of tail; P: lfq_load_acquire(tail)
+ *		   in lfq_rec_reserve() (rec-release).
+ *		Bytes producers reserve read zero or a passed header, as
+ *		with one consumer, whoever released them.
+ * rec-mpmc-advance	C: the mark (rec-mpmc-release), smp_mb(), then the
+ *		   load of tail in lfq_rec_mpmc_advance()
+ *		A: the fully ordered CAS of tail, then the load of the next
+ *		   header.
+ *		The store-buffering pair: a releaser whose record is not at
+ *		tail yet and the advancer that stops just before it do not
+ *		both miss each other, so no release is left behind tail for
+ *		good. tests/model/rec_mpmc.pml (ADVANCE_BEFORE_MARK fails).
  * mpmc-release	C: lfq_store_release(release word) in lfq_mpmc_publish()
  *		P: lfq_load_acquire(release word) in lfq_mpsc_laps_done(),
  *		   for lfq_mpsc_lap_free() on an MPMC ring.

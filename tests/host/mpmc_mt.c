@@ -38,12 +38,6 @@
 #define MAX_SIDE	4
 #define SEQ_MASK	((1ull << 48) - 1)
 
-static inline uint64_t rnd_next(uint64_t *s)
-{
-	*s = *s * 6364136223846793005ull + 1442695040888963407ull;
-	return *s >> 33;
-}
-
 struct run {
 	struct memfd_ring ring;
 	unsigned int producers, consumers;

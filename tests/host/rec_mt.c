@@ -53,34 +53,6 @@ static uint64_t per_run = PER_RUN;
 #define MAX_PRODUCERS	4
 #define ID_BYTES	12u	/* MPSC records: producer (4), seq (8) */
 
-static inline uint64_t rnd_next(uint64_t *s)
-{
-	*s = *s * 6364136223846793005ull + 1442695040888963407ull;
-	return *s >> 33;
-}
-
-/* Record @id's payload bytes from @from to @len: written, or compared. */
-static void rec_fill(uint8_t *b, uint64_t id, uint32_t from, uint32_t len)
-{
-	for (uint32_t i = from; i < len; i += 8) {
-		uint64_t w = mix64(id * 4096 + i / 8);
-
-		memcpy(b + i, &w, len - i < 8 ? len - i : 8);
-	}
-}
-
-static int rec_same(const uint8_t *b, uint64_t id, uint32_t from,
-		    uint32_t len)
-{
-	for (uint32_t i = from; i < len; i += 8) {
-		uint64_t w = mix64(id * 4096 + i / 8);
-
-		if (memcmp(b + i, &w, len - i < 8 ? len - i : 8))
-			return 0;
-	}
-	return 1;
-}
-
 struct run {
 	struct lfq_rec_ring ring;
 	unsigned char *base;
@@ -129,7 +101,7 @@ static void *produce(void *arg)
 			sched_yield();
 		}
 		id = (uint64_t)me->id << 40 | seq;
-		rec_fill(b, id, 0, len);
+		id_fill(b, id, 0, len);
 		if (run->producers > 1) {
 			memcpy(b, &me->id, 4);
 			memcpy(b + 4, &seq, 8);
@@ -201,7 +173,7 @@ static int mpsc_rec_ok(const uint8_t *b, uint32_t len, uint64_t *next,
 	w1 = mix64(id * 4096 + 1);
 	if (memcmp(b + 12, (const uint8_t *)&w1 + 4, len < 16 ? len - 12 : 4))
 		return 0;
-	return ok && rec_same(b, id, 16, len);
+	return ok && id_same(b, id, 16, len);
 }
 
 /* Check one record the consumer got; count it. */
@@ -229,7 +201,7 @@ static void check_rec(struct run *run, struct tally *t, struct checker *ck,
 		uint32_t want = next_len(&ck->seeds[0], run->min_len,
 					 run->max_len);
 
-		ok = len == want && rec_same(b, ck->next[0], 0, len);
+		ok = len == want && id_same(b, ck->next[0], 0, len);
 		ck->next[0]++;
 	} else {
 		ok = mpsc_rec_ok(b, len, ck->next, ck->seeds, run);

@@ -73,12 +73,6 @@
 #define MAX_PRODUCERS	4
 #define MAX_PAUSES	64		/* pauses after a cut, per run */
 
-static inline uint64_t rnd_next(uint64_t *s)
-{
-	*s = *s * 6364136223846793005ull + 1442695040888963407ull;
-	return *s >> 33;
-}
-
 static uint64_t rec_id(uint32_t who, uint64_t seq)
 {
 	return (uint64_t)who << 40 | seq;

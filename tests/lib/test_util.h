@@ -248,6 +248,39 @@ static inline uint64_t mix64(uint64_t x)
 	return x ^ (x >> 29);
 }
 
+/* A 64-bit LCG step: reproducible draws (its upper 31 bits). */
+static inline uint64_t rnd_next(uint64_t *s)
+{
+	*s = *s * 6364136223846793005ull + 1442695040888963407ull;
+	return *s >> 33;
+}
+
+/*
+ * Record @id's payload bytes from @from to @len, 8 at a time from
+ * mix64(): written (id_fill()), or compared (id_same(): 1 if equal).
+ */
+static inline void id_fill(uint8_t *b, uint64_t id, uint32_t from,
+			   uint32_t len)
+{
+	for (uint32_t i = from; i < len; i += 8) {
+		uint64_t w = mix64(id * 4096 + i / 8);
+
+		memcpy(b + i, &w, len - i < 8 ? len - i : 8);
+	}
+}
+
+static inline int id_same(const uint8_t *b, uint64_t id, uint32_t from,
+			  uint32_t len)
+{
+	for (uint32_t i = from; i < len; i += 8) {
+		uint64_t w = mix64(id * 4096 + i / 8);
+
+		if (memcmp(b + i, &w, len - i < 8 ? len - i : 8))
+			return 0;
+	}
+	return 1;
+}
+
 /*
  * A consumer process's loop on @q: peek 1 to 8 records at a time, hand
  * each span to @fn, release it; sleep when @q is empty. Exits the process:

@@ -140,6 +140,7 @@ static double tput_inner(const struct peer *p, uint32_t slot_size,
 	uint64_t reported = 0, empty = 0, full = 0;
 	struct tput_run run = { .p = p, .batch = batch, .producers = producers };
 	peer_pop_t pop = peer_pop_fn(p, batch);
+	uint64_t expect = 0;	/* one producer: its next tag */
 	unsigned int spins = 0;
 	void *h;
 	int rc;
@@ -163,13 +164,27 @@ static double tput_inner(const struct peer *p, uint32_t slot_size,
 	while (done < total) {
 		unsigned int got = pop(h, tags, batch);
 
-		for (unsigned int i = 0; i < got; i++) {
-			uint64_t id = tags[i] >> TAG_PRODUCER_SHIFT;
+		if (producers == 1) {
+			/*
+			 * One producer: its tags are 0, 1, 2... in order, a
+			 * compare in a register each. The per-producer table
+			 * below costs a load and a store per message, which
+			 * slowed the peers whose consumer is their bottleneck
+			 * (ck_ring, boost) more than lfq: docs/PERFORMANCE.md,
+			 * "the two loops".
+			 */
+			for (unsigned int i = 0; i < got; i++)
+				bad += tags[i] != expect++;
+		} else {
+			for (unsigned int i = 0; i < got; i++) {
+				uint64_t id = tags[i] >> TAG_PRODUCER_SHIFT;
 
-			if (id >= producers || (tags[i] & TAG_SEQ_MASK) != next[id])
-				bad++;
-			else
-				next[id]++;
+				if (id >= producers ||
+				    (tags[i] & TAG_SEQ_MASK) != next[id])
+					bad++;
+				else
+					next[id]++;
+			}
 		}
 		done += got;
 		/*

@@ -140,9 +140,11 @@ static unsigned int lfq_peer_pop(void *hp, uint64_t *tags, unsigned int n)
 
 /*
  * The same queue with wakeups off (lfq_set_wakeups(q, 0)): what a user
- * who only ever polls gets. Commit and release then publish with a plain
- * release store instead of store, full barrier, load of the peer's sleep
- * flag; the difference to "lfq" is the price of being able to sleep.
+ * who only ever polls gets. On a symmetric queue commit and release then
+ * publish with a plain release store instead of store, full barrier,
+ * load of the peer's sleep flag. On an asymmetric one (the default) the
+ * fixed SPSC queue's check is one load either way, read before the
+ * setting: there this row is "lfq" with the setting's test added.
  */
 static int lfq_peer_create_nowake(struct peer_queue **out, uint32_t slot_size,
 				  uint32_t slots, unsigned int producers,

@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * lfq_rec_mpmc.h - the record ring shared by many consumers: records
+ * taken by compare-and-swap of a shared claim index and released in any
+ * order, the release boundary (the ring's tail, which producers reserve
+ * below) carried over released records by whoever finds them at it.
+ * Written once for the kernel and for liblfq (lfq_atomic.h); the design
+ * is docs/RECORDS.md's "Many consumers", modelled in
+ * tests/model/rec_mpmc.pml and tested with threads on bare rings in
+ * tests/host/rec_mpmc_mt.c. Producers are lfq_rec.h's, unchanged.
+ *
+ * Not wired into the module or liblfq yet: no queue type selects it, and
+ * consumers keep no claim record (crash safety is the design's, to come).
+ *
+ * A consumer takes the record at claim if its header is one of claim's
+ * lap, committed or discarded, not released, with a length within the
+ * ring's limit: the compare-and-swap of claim past it gives it to one
+ * consumer (ORDERING rec-mpmc-claim). It releases it by zeroing its
+ * payload, then marking its header LFQ_REC_RELEASED (ORDERING
+ * rec-mpmc-release), then a full barrier and the advance: while the
+ * header at tail is a released header of tail's lap, compare-and-swap
+ * tail past it (ORDERING rec-mpmc-advance: the mark and the advance's
+ * load of tail against another releaser's compare-and-swap of tail and
+ * its load of the header; one of the two carries tail on). Headers stay
+ * as they are once passed, with their mark, as in lfq_rec.h.
+ *
+ * Nothing read from shared memory is trusted (HOSTILE MEMORY H1-H5): a
+ * header's length is checked against the limit before it is used, tail
+ * is never moved past claim, and every loop is bounded; a forged word
+ * can stall the ring (counted in @corrupt where the consumer sees it) but
+ * never move a read or a zeroing outside the double mapping.
+ */
+#ifndef _LFQ_PROTO_REC_MPMC_H
+#define _LFQ_PROTO_REC_MPMC_H
+
+#include "lfq_rec.h"
+
+/**
+ * struct lfq_rec_mcons - one consumer's view of a record ring shared by
+ * many consumers (private memory).
+ * @ring:	the ring; @ring.tail is the release boundary.
+ * @claim_w:	the shared claim index.
+ * @pos:	the record taken: its header's byte index.
+ * @held:	its bytes (0: none taken), what the release gives back.
+ * @hdr:	its header as taken, what the release marks.
+ * @max_len:	the largest payload.
+ * @order:	log2 of the ring's size, for the lap bits.
+ * @max_tries:	compare-and-swap attempts of a take before it gives up as
+ *		if the ring were empty; 0 for no limit (a kernel consumer
+ *		sets one, HOSTILE MEMORY H5).
+ * @discarded:	discarded records this consumer took and released.
+ * @corrupt:	times a forged header at claim stopped it.
+ * @wake:	an advance found producers asleep for space: the caller
+ *		wakes them and clears it.
+ */
+struct lfq_rec_mcons {
+	struct lfq_rec_ring ring;
+	__u64 *claim_w;
+	__u64 pos;
+	__u64 held;
+	__u64 hdr;
+	__u32 max_len;
+	__u32 order;
+	__u32 max_tries;
+	__u64 discarded;
+	__u64 corrupt;
+	__u32 wake;
+};
+
+/**
+ * lfq_rec_mcons_init() - bind a consumer view to a ring and its claim
+ * index.
+ * @c:		the view.
+ * @r:		the ring.
+ * @claim_w:	the shared claim index.
+ */
+static inline void lfq_rec_mcons_init(struct lfq_rec_mcons *c,
+				      const struct lfq_rec_ring *r,
+				      __u64 *claim_w)
+{
+	c->ring = *r;
+	c->claim_w = claim_w;
+	c->pos = 0;
+	c->held = 0;
+	c->hdr = 0;
+	c->max_len = lfq_rec_max_len(r->size);
+	c->order = lfq_rec_order(r->size);
+	c->max_tries = 0;
+	c->discarded = 0;
+	c->corrupt = 0;
+	c->wake = 0;
+}
+
+/**
+ * lfq_rec_mpmc_advance() - carry the release boundary (tail) over the
+ * released records at it, whoever released them.
+ * @c:		a consumer view (or the kernel's, finishing a dead one's).
+ *
+ * Called after a full barrier that follows the caller's own mark
+ * (lfq_rec_mpmc_finish()). Bounded: a ring's worth of steps.
+ */
+static inline void lfq_rec_mpmc_advance(struct lfq_rec_mcons *c)
+{
+	__u64 t = lfq_load_relaxed(c->ring.tail), h, need, claim, steps;
+	int st;
+
+	for (steps = 0; steps < c->ring.size / 8; steps++) {
+		/* HOSTILE MEMORY: records start 8-aligned. */
+		if (t & 7)
+			return;
+		/*
+		 * ORDERING rec-mpmc-release: the zeroing of a record is
+		 * visible before its mark lets tail pass it.
+		 */
+		h = lfq_load_acquire(lfq_rec_hdr(&c->ring, t));
+		st = lfq_rec_hdr_state(h, t, c->order, c->max_len);
+		if (st <= 0 || !(h & LFQ_REC_RELEASED))
+			return;
+		need = lfq_rec_size((__u32)(h & LFQ_REC_LEN_MASK));
+		/* HOSTILE MEMORY: never past what consumers took. */
+		claim = lfq_load_relaxed(c->claim_w);
+		if (claim - t < need || claim - t > c->ring.size)
+			return;
+		/*
+		 * ORDERING rec-mpmc-advance, rec-release: fully ordered, the
+		 * zeroing before producers reserve the bytes; on failure @t
+		 * is the tail another advancer left.
+		 */
+		if (!lfq_try_cmpxchg_full(c->ring.tail, &t, t + need))
+			continue;
+		t += need;
+		/* Producers asleep for space: the CAS was the barrier. */
+		if (c->ring.need_space &&
+		    lfq_load_after_mb(c->ring.need_space))
+			c->wake = 1;
+	}
+}
+
+/*
+ * Release the record of @need bytes at @pos whose header was @h: zero
+ * its payload, mark it released, and carry tail on.
+ */
+static inline void lfq_rec_mpmc_finish(struct lfq_rec_mcons *c, __u64 pos,
+				       __u64 need, __u64 h)
+{
+	unsigned char *b = c->ring.data + (pos & (c->ring.size - 1));
+
+	lfq_rec_zero(b, need);
+	/* ORDERING rec-mpmc-release: the zeroing before the mark. */
+	lfq_store_release((__u64 *)b, h | LFQ_REC_RELEASED);
+	/* ORDERING rec-mpmc-advance: the mark before the load of tail. */
+	lfq_smp_mb();
+	lfq_rec_mpmc_advance(c);
+}
+
+/**
+ * lfq_rec_mpmc_take() - take the next committed record, skipping (and
+ * releasing) discarded ones.
+ * @c:		consumer view (nothing held).
+ * @len:	set to its payload bytes.
+ *
+ * The record is this consumer's alone until lfq_rec_mpmc_release();
+ * others take the ones after it meanwhile.
+ *
+ * Return: its payload (contiguous), or NULL if none is committed at
+ * claim, the header there is forged (counted in @c->corrupt), or
+ * @c->max_tries compare-and-swaps failed.
+ */
+static inline const void *lfq_rec_mpmc_take(struct lfq_rec_mcons *c,
+					    __u32 *len)
+{
+	__u64 pos = lfq_load_relaxed(c->claim_w), h, need, now, n = 0;
+	__u32 tries = 0;
+	int st;
+
+	c->held = 0;
+	/* HOSTILE MEMORY: a ring's worth of discarded bytes per call. */
+	while (n < c->ring.size) {
+		if (pos & 7) {		/* HOSTILE MEMORY: 8-aligned */
+			c->corrupt++;
+			return (const void *)0;
+		}
+		/* ORDERING rec-commit: pairs with the producer's header. */
+		h = lfq_load_acquire(lfq_rec_hdr(&c->ring, pos));
+		st = lfq_rec_hdr_state(h, pos, c->order, c->max_len);
+		if (st <= 0 || (h & LFQ_REC_RELEASED)) {
+			/* Nothing to take here, unless claim moved on. */
+			now = lfq_load_relaxed(c->claim_w);
+			if (now != pos &&
+			    (!c->max_tries || ++tries < c->max_tries)) {
+				pos = now;
+				continue;
+			}
+			if (now == pos && st)
+				c->corrupt++;	/* forged, or released */
+			return (const void *)0;
+		}
+		need = lfq_rec_size((__u32)(h & LFQ_REC_LEN_MASK));
+		/*
+		 * ORDERING rec-mpmc-claim: one taker; on failure @pos is the
+		 * claim another consumer left.
+		 */
+		if (!lfq_try_cmpxchg_full(c->claim_w, &pos, pos + need)) {
+			if (c->max_tries && ++tries >= c->max_tries)
+				return (const void *)0;
+			continue;
+		}
+		if (h & LFQ_REC_DISCARD) {
+			c->discarded++;
+			lfq_rec_mpmc_finish(c, pos, need, h);
+			n += need;
+			pos = lfq_load_relaxed(c->claim_w);
+			continue;
+		}
+		c->pos = pos;
+		c->held = need;
+		c->hdr = h;
+		*len = (__u32)(h & LFQ_REC_LEN_MASK);
+		return c->ring.data + (pos & (c->ring.size - 1)) +
+		       LFQ_REC_HDR_SIZE;
+	}
+	return (const void *)0;
+}
+
+/**
+ * lfq_rec_mpmc_release() - give the taken record back: zero it, mark it
+ * released, and carry the release boundary on over it and the released
+ * records after it.
+ * @c:		consumer view.
+ */
+static inline void lfq_rec_mpmc_release(struct lfq_rec_mcons *c)
+{
+	if (c->held)
+		lfq_rec_mpmc_finish(c, c->pos, c->held, c->hdr);
+	c->held = 0;
+}
+
+#endif /* _LFQ_PROTO_REC_MPMC_H */
