@@ -238,12 +238,13 @@ LFQ_API uint32_t lfq_slot_count(const struct lfq *q);
  * lfq_set_wakeups() - choose whether commit/release check for sleepers.
  * @q:		the handle.
  * @enabled:	non-zero (the default) to check; zero when the peer never
- *		sleeps (busy-polls): nobody is woken. On a symmetric queue
- *		that saves a full barrier and the load of the peer's sleep
- *		flag per commit; on an asymmetric one the check is a
- *		compiler barrier and that load, which a fixed SPSC queue
- *		makes either way (the setting is read only when a peer
- *		sleeps).
+ *		sleeps (busy-polls): nobody is woken. On a symmetric fixed
+ *		SPSC queue that saves a full barrier and the load of the
+ *		peer's sleep flag per commit; on an asymmetric one the check
+ *		is a compiler barrier and that load, made either way (the
+ *		setting is read only when a peer sleeps). MPSC, MPMC,
+ *		record and elastic queues check either way: zero only
+ *		skips the wake.
  *
  * Context: setup: before the handle is used by other threads.
  */

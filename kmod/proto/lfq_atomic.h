@@ -39,6 +39,12 @@
 	/* Pairs with the other side's lfq_store_release_mb(). */ \
 	do { smp_store_release((p), (v)); smp_mb(); } while (0)
 #define lfq_load_after_mb(p)		READ_ONCE(*(p))
+/*
+ * An acquire that stays after the full barrier before it (smp_mb() or a
+ * fully ordered RMW): the kernel's barriers already order it; C11 needs a
+ * seq_cst load for that after a seq_cst RMW. Pairs: at each use.
+ */
+#define lfq_load_acquire_after_mb(p)	smp_load_acquire(p)
 /* Asymmetric half: pairs with the sleeper's heavy fence (lfq_wait.c). */
 #define lfq_compiler_barrier()		barrier()
 /* Dekker half after several stores: pairs with the other side's barrier. */
@@ -66,6 +72,7 @@
 #define lfq_store_release_mb(p, v)	\
 	((void)__atomic_exchange_n((p), (v), __ATOMIC_SEQ_CST))
 #define lfq_load_after_mb(p)		__atomic_load_n((p), __ATOMIC_SEQ_CST)
+#define lfq_load_acquire_after_mb(p)	__atomic_load_n((p), __ATOMIC_SEQ_CST)
 /* Asymmetric half: pairs with the sleeper's membarrier(2) (liblfq). */
 #define lfq_compiler_barrier()		__atomic_signal_fence(__ATOMIC_SEQ_CST)
 /*

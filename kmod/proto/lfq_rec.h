@@ -71,9 +71,10 @@
 #define LFQ_REC_DISCARD		0x100000000ull	/* bit 32 */
 #define LFQ_REC_LEN_MASK	0x3fffffffull
 /*
- * Overwrite mode only: a record the consumer released, marked before its
- * payload is zeroed (a snapshot drops its copy; the kernel finishes the
- * release of a consumer that died in it).
+ * A record a consumer released. Overwrite mode: marked before its payload
+ * is zeroed (a snapshot drops its copy; the kernel finishes the release
+ * of a consumer that died in it). Many consumers (lfq_rec_mpmc.h): marked
+ * after the zeroing, and it lets tail pass the record.
  */
 #define LFQ_REC_RELEASED	0x40000000ull	/* bit 30 */
 #define LFQ_REC_FLAGS		(LFQ_REC_DISCARD | LFQ_REC_RELEASED)

@@ -25,10 +25,12 @@
  * as they are once passed, with their mark, as in lfq_rec.h.
  *
  * Nothing read from shared memory is trusted (HOSTILE MEMORY H1-H5): a
- * header's length is checked against the limit before it is used, tail
- * is never moved past claim, and every loop is bounded; a forged word
- * can stall the ring (counted in @corrupt where the consumer sees it) but
- * never move a read or a zeroing outside the double mapping.
+ * header's length is checked against the limit before it is used (the
+ * double mapping covers a record of the limit wherever it starts), tail
+ * is never moved past claim, and the advance is bounded; a forged word
+ * can stall the ring (counted in @corrupt where a consumer sees it) but
+ * never move a read or a zeroing outside the double mapping. A take
+ * bounds its compare-and-swaps only with @max_tries.
  */
 #ifndef _LFQ_PROTO_REC_MPMC_H
 #define _LFQ_PROTO_REC_MPMC_H
@@ -67,6 +69,23 @@ struct lfq_rec_mcons {
 	__u32 wake;
 };
 
+/*
+ * The header word at @pos, read where @pos (a claim or tail read before)
+ * may already be passed: a producer of the next lap may be writing its
+ * payload there. Such a value is never used: the compare-and-swap from
+ * @pos fails (64-bit indices do not repeat). Named so that
+ * ThreadSanitizer's suppression of that race names only this read
+ * (tests/host/tsan.supp). An acquire (ORDERING rec-commit,
+ * rec-mpmc-release) that stays after the caller's full barrier or
+ * compare-and-swap (rec-mpmc-advance: in C11 a seq_cst CAS followed by
+ * an acquire load is no store-load barrier, on POWER for one).
+ */
+static inline __u64 lfq_rec_mpmc_read_hdr(const struct lfq_rec_ring *r,
+					  __u64 pos)
+{
+	return lfq_load_acquire_after_mb(lfq_rec_hdr(r, pos));
+}
+
 /**
  * lfq_rec_mcons_init() - bind a consumer view to a ring and its claim
  * index.
@@ -97,39 +116,58 @@ static inline void lfq_rec_mcons_init(struct lfq_rec_mcons *c,
  * @c:		a consumer view (or the kernel's, finishing a dead one's).
  *
  * Called after a full barrier that follows the caller's own mark
- * (lfq_rec_mpmc_finish()). Bounded: a ring's worth of steps.
+ * (lfq_rec_mpmc_finish()), and from a take that found nothing (which
+ * repairs an advance a consumer never made: it died after its mark).
+ * Each successful compare-and-swap moves tail by a record (16 bytes at
+ * least) and never past claim, so successes are bounded by the ring;
+ * failures (another advancer, or a hostile writer of tail) by a ring's
+ * worth of words.
  */
 static inline void lfq_rec_mpmc_advance(struct lfq_rec_mcons *c)
 {
-	__u64 t = lfq_load_relaxed(c->ring.tail), h, need, claim, steps;
+	__u64 t, h, need, claim, fails = 0;
 	int st;
 
-	for (steps = 0; steps < c->ring.size / 8; steps++) {
+	/* ORDERING rec-mpmc-advance: the tail others carried on. */
+	t = lfq_load_acquire(c->ring.tail);
+	while (fails < c->ring.size / 8) {
 		/* HOSTILE MEMORY: records start 8-aligned. */
 		if (t & 7)
 			return;
 		/*
-		 * ORDERING rec-mpmc-release: the zeroing of a record is
-		 * visible before its mark lets tail pass it.
+		 * ORDERING rec-mpmc-release (the zeroing is visible before
+		 * the mark lets tail pass it), and rec-mpmc-advance (after
+		 * the caller's smp_mb() or our compare-and-swap, a full
+		 * barrier before this load).
 		 */
-		h = lfq_load_acquire(lfq_rec_hdr(&c->ring, t));
+		h = lfq_rec_mpmc_read_hdr(&c->ring, t);
 		st = lfq_rec_hdr_state(h, t, c->order, c->max_len);
+		/*
+		 * A forged header stops it; counted by the take that meets
+		 * it at claim (tail never passes claim), not twice here.
+		 */
 		if (st <= 0 || !(h & LFQ_REC_RELEASED))
 			return;
 		need = lfq_rec_size((__u32)(h & LFQ_REC_LEN_MASK));
 		/* HOSTILE MEMORY: never past what consumers took. */
-		claim = lfq_load_relaxed(c->claim_w);
+		claim = lfq_load_acquire(c->claim_w);
 		if (claim - t < need || claim - t > c->ring.size)
 			return;
 		/*
 		 * ORDERING rec-mpmc-advance, rec-release: fully ordered, the
-		 * zeroing before producers reserve the bytes; on failure @t
-		 * is the tail another advancer left.
+		 * zeroing before producers reserve the bytes.
 		 */
-		if (!lfq_try_cmpxchg_full(c->ring.tail, &t, t + need))
+		if (!lfq_try_cmpxchg_full(c->ring.tail, &t, t + need)) {
+			fails++;
+			t = lfq_load_acquire(c->ring.tail);
 			continue;
+		}
 		t += need;
-		/* Producers asleep for space: the CAS was the barrier. */
+		/*
+		 * Producers asleep for space: the CAS was the barrier. Any
+		 * flag wakes them (a spurious wakeup at worst, never a lost
+		 * one: no threshold is computed here).
+		 */
 		if (c->ring.need_space &&
 		    lfq_load_after_mb(c->ring.need_space))
 			c->wake = 1;
@@ -156,11 +194,12 @@ static inline void lfq_rec_mpmc_finish(struct lfq_rec_mcons *c, __u64 pos,
 /**
  * lfq_rec_mpmc_take() - take the next committed record, skipping (and
  * releasing) discarded ones.
- * @c:		consumer view (nothing held).
+ * @c:		consumer view.
  * @len:	set to its payload bytes.
  *
  * The record is this consumer's alone until lfq_rec_mpmc_release();
- * others take the ones after it meanwhile.
+ * others take the ones after it meanwhile. Called again before that, it
+ * returns the same record.
  *
  * Return: its payload (contiguous), or NULL if none is committed at
  * claim, the header there is forged (counted in @c->corrupt), or
@@ -169,11 +208,17 @@ static inline void lfq_rec_mpmc_finish(struct lfq_rec_mcons *c, __u64 pos,
 static inline const void *lfq_rec_mpmc_take(struct lfq_rec_mcons *c,
 					    __u32 *len)
 {
-	__u64 pos = lfq_load_relaxed(c->claim_w), h, need, now, n = 0;
+	__u64 pos, h, need, now, n = 0;
 	__u32 tries = 0;
 	int st;
 
-	c->held = 0;
+	if (c->held) {
+		*len = (__u32)(c->hdr & LFQ_REC_LEN_MASK);
+		return c->ring.data + (c->pos & (c->ring.size - 1)) +
+		       LFQ_REC_HDR_SIZE;
+	}
+	/* ORDERING rec-mpmc-claim: the claim another consumer moved. */
+	pos = lfq_load_acquire(c->claim_w);
 	/* HOSTILE MEMORY: a ring's worth of discarded bytes per call. */
 	while (n < c->ring.size) {
 		if (pos & 7) {		/* HOSTILE MEMORY: 8-aligned */
@@ -181,11 +226,11 @@ static inline const void *lfq_rec_mpmc_take(struct lfq_rec_mcons *c,
 			return (const void *)0;
 		}
 		/* ORDERING rec-commit: pairs with the producer's header. */
-		h = lfq_load_acquire(lfq_rec_hdr(&c->ring, pos));
+		h = lfq_rec_mpmc_read_hdr(&c->ring, pos);
 		st = lfq_rec_hdr_state(h, pos, c->order, c->max_len);
 		if (st <= 0 || (h & LFQ_REC_RELEASED)) {
 			/* Nothing to take here, unless claim moved on. */
-			now = lfq_load_relaxed(c->claim_w);
+			now = lfq_load_acquire(c->claim_w);
 			if (now != pos &&
 			    (!c->max_tries || ++tries < c->max_tries)) {
 				pos = now;
@@ -193,23 +238,23 @@ static inline const void *lfq_rec_mpmc_take(struct lfq_rec_mcons *c,
 			}
 			if (now == pos && st)
 				c->corrupt++;	/* forged, or released */
+			/* Carry on an advance nobody made (a dead releaser). */
+			lfq_rec_mpmc_advance(c);
 			return (const void *)0;
 		}
 		need = lfq_rec_size((__u32)(h & LFQ_REC_LEN_MASK));
-		/*
-		 * ORDERING rec-mpmc-claim: one taker; on failure @pos is the
-		 * claim another consumer left.
-		 */
+		/* ORDERING rec-mpmc-claim: one taker. */
 		if (!lfq_try_cmpxchg_full(c->claim_w, &pos, pos + need)) {
 			if (c->max_tries && ++tries >= c->max_tries)
 				return (const void *)0;
+			pos = lfq_load_acquire(c->claim_w);
 			continue;
 		}
 		if (h & LFQ_REC_DISCARD) {
 			c->discarded++;
 			lfq_rec_mpmc_finish(c, pos, need, h);
 			n += need;
-			pos = lfq_load_relaxed(c->claim_w);
+			pos = lfq_load_acquire(c->claim_w);
 			continue;
 		}
 		c->pos = pos;

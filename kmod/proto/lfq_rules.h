@@ -107,27 +107,33 @@
  *		read has passed: it reserves nothing that reaches a record
  *		being written a lap on, and refuses nothing honest
  *		(tests/model/rec_lap_guard.pml).
- * rec-mpmc-claim	C: lfq_load_acquire(header) at claim, then the fully
- *		   ordered CAS of claim in lfq_rec_mpmc_take().
- *		The header's acquire orders the payload's reads (rec-commit);
- *		the CAS gives the record to one consumer. A header read at a
- *		stale claim is never used: the CAS fails.
+ * rec-mpmc-claim	C: lfq_load_acquire(header) at claim (the record's
+ *		   payload, rec-commit), then the fully ordered CAS of claim
+ *		   in lfq_rec_mpmc_take()
+ *		C': lfq_load_acquire(claim) before the header's load there.
+ *		The CAS gives the record to one consumer; a header read at
+ *		a stale claim is never used (the CAS fails), and one read at
+ *		a fresh claim is read after what made claim move.
  * rec-mpmc-release	C: zeroing of the record's payload words, then
  *		   lfq_store_release(header | LFQ_REC_RELEASED) in
  *		   lfq_rec_mpmc_finish()
- *		A: lfq_load_acquire(header) at tail in lfq_rec_mpmc_advance(),
- *		   then the fully ordered CAS of tail; P: lfq_load_acquire(tail)
- *		   in lfq_rec_reserve() (rec-release).
+ *		A: lfq_load_acquire_after_mb(header) at tail in
+ *		   lfq_rec_mpmc_advance(), then the fully ordered CAS of
+ *		   tail; P: lfq_load_acquire(tail) in lfq_rec_reserve()
+ *		   (rec-release).
  *		Bytes producers reserve read zero or a passed header, as
  *		with one consumer, whoever released them.
  * rec-mpmc-advance	C: the mark (rec-mpmc-release), smp_mb(), then the
  *		   load of tail in lfq_rec_mpmc_advance()
- *		A: the fully ordered CAS of tail, then the load of the next
- *		   header.
+ *		A: the fully ordered CAS of tail, then the next header's
+ *		   lfq_load_acquire_after_mb() (a seq_cst load in C11: after
+ *		   a seq_cst CAS an acquire load is no store-load barrier).
  *		The store-buffering pair: a releaser whose record is not at
  *		tail yet and the advancer that stops just before it do not
  *		both miss each other, so no release is left behind tail for
  *		good. tests/model/rec_mpmc.pml (ADVANCE_BEFORE_MARK fails).
+ *		A take that finds nothing runs the advance too: it repairs
+ *		the advance of a releaser that died after its mark.
  * mpmc-release	C: lfq_store_release(release word) in lfq_mpmc_publish()
  *		P: lfq_load_acquire(release word) in lfq_mpsc_laps_done(),
  *		   for lfq_mpsc_lap_free() on an MPMC ring.

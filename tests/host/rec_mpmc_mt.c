@@ -293,9 +293,33 @@ static void steps(void)
 	t1 = *ring.tail;
 	lfq_rec_mpmc_release(&a);
 	tap_ok(p2 == 56 && ra && la == 8 && a.discarded == 1 && t1 == p3 &&
+	       payload_zero(&ring, p2, 40) &&
 	       *ring.tail == *ring.head && *claim == *ring.head,
-	       "a discarded record is skipped: the take returns the one after it (%u bytes), having released the discarded one (tail %llu = its end %llu); then tail = claim = head",
+	       "a discarded record is skipped: the take returns the one after it (%u bytes), having released the discarded one (tail %llu = its end %llu, its payload zeroed); then tail = claim = head",
 	       la, (unsigned long long)t1, (unsigned long long)p3);
+
+	/*
+	 * A releaser that died after its mark, before its advance: its
+	 * record stays behind tail until a take that finds nothing carries
+	 * tail on. Taken and held twice: the second take is the same.
+	 */
+	p0 = put(&p, 32, 0);
+	ra = lfq_rec_mpmc_take(&a, &la);
+	rb = lfq_rec_mpmc_take(&a, &lb);
+	if (ra) {
+		unsigned char *hb = ring.data + (p0 & 4095);
+		__u64 h = *(__u64 *)hb;
+
+		memset(hb + 8, 0, 32);	/* its zeroing, then its mark */
+		__atomic_store_n((__u64 *)hb, h | LFQ_REC_RELEASED,
+				 __ATOMIC_RELEASE);
+		a.held = 0;		/* and no advance: it died */
+	}
+	t1 = *ring.tail;
+	rb = rb == ra ? lfq_rec_mpmc_take(&b, &lb) : rb;
+	tap_ok(ra && t1 == p0 && !rb && *ring.tail == *ring.head,
+	       "a take while holding returns the held record again; a releaser that died between its mark and its advance leaves tail behind (%llu), and the next take that finds nothing carries it on (%llu = head)",
+	       (unsigned long long)t1, (unsigned long long)*ring.tail);
 
 	/* Forged: a header of claim's lap with a length beyond the limit. */
 	t = *claim;
@@ -318,7 +342,7 @@ static void steps(void)
 
 int main(void)
 {
-	tap_plan(10);
+	tap_plan(11);
 	steps();
 	threads(1, 2, 0);
 	threads(1, 4, 0);
