@@ -149,7 +149,10 @@ static inline void lfq_rec_mpmc_advance(struct lfq_rec_mcons *c)
 		if (st <= 0 || !(h & LFQ_REC_RELEASED))
 			return;
 		need = lfq_rec_size((__u32)(h & LFQ_REC_LEN_MASK));
-		/* HOSTILE MEMORY: never past what consumers took. */
+		/*
+		 * HOSTILE MEMORY: never past what consumers took. Only
+		 * compared; the acquire pairs with the takers' CAS of claim.
+		 */
 		claim = lfq_load_acquire(c->claim_w);
 		if (claim - t < need || claim - t > c->ring.size)
 			return;
@@ -159,6 +162,7 @@ static inline void lfq_rec_mpmc_advance(struct lfq_rec_mcons *c)
 		 */
 		if (!lfq_try_cmpxchg_full(c->ring.tail, &t, t + need)) {
 			fails++;
+			/* ORDERING rec-mpmc-advance: pairs with the CAS that moved tail. */
 			t = lfq_load_acquire(c->ring.tail);
 			continue;
 		}
@@ -230,6 +234,7 @@ static inline const void *lfq_rec_mpmc_take(struct lfq_rec_mcons *c,
 		st = lfq_rec_hdr_state(h, pos, c->order, c->max_len);
 		if (st <= 0 || (h & LFQ_REC_RELEASED)) {
 			/* Nothing to take here, unless claim moved on. */
+			/* ORDERING rec-mpmc-claim: pairs with the CAS that moved claim. */
 			now = lfq_load_acquire(c->claim_w);
 			if (now != pos &&
 			    (!c->max_tries || ++tries < c->max_tries)) {
@@ -247,6 +252,7 @@ static inline const void *lfq_rec_mpmc_take(struct lfq_rec_mcons *c,
 		if (!lfq_try_cmpxchg_full(c->claim_w, &pos, pos + need)) {
 			if (c->max_tries && ++tries >= c->max_tries)
 				return (const void *)0;
+			/* ORDERING rec-mpmc-claim: pairs with the CAS that moved claim. */
 			pos = lfq_load_acquire(c->claim_w);
 			continue;
 		}
@@ -254,6 +260,7 @@ static inline const void *lfq_rec_mpmc_take(struct lfq_rec_mcons *c,
 			c->discarded++;
 			lfq_rec_mpmc_finish(c, pos, need, h);
 			n += need;
+			/* ORDERING rec-mpmc-claim: pairs with the CAS that moved claim. */
 			pos = lfq_load_acquire(c->claim_w);
 			continue;
 		}
