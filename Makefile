@@ -29,7 +29,7 @@ BINDIR	?= $(PREFIX)/bin
 INCLUDEDIR ?= $(PREFIX)/include
 LIBDIR	?= $(PREFIX)/lib
 MANDIR	?= $(PREFIX)/share/man
-VERSION	:= 0.6.0
+VERSION	:= 0.7.0
 SOVER	:= 2
 B	:= build
 
@@ -114,6 +114,9 @@ $(B)/tests/vm/%: tests/vm/%.c $(LIB_A) $(TEST_HDRS)
 $(B)/tests/vm/no_syscalls_kernel: tests/host/no_syscalls.c
 $(B)/tests/vm/mpsc_kernel: tests/host/mpsc_lib.c
 $(B)/tests/vm/mpmc_kernel: tests/host/mpmc_lib_mt.c
+$(B)/tests/vm/mpmc_rec_kernel: tests/host/mpmc_lib_mt.c
+$(B)/tests/host/mpmc_rec_lib_mt: tests/host/mpmc_lib_mt.c
+$(B)/tests/tsan/mpmc_rec_lib_mt: tests/host/mpmc_lib_mt.c
 $(B)/tests/vm/space_liar_kernel: tests/host/space_liar.c
 $(B)/tests/vm/wake_threshold_kernel: tests/host/wake_threshold_mt.c
 $(B)/tests/vm/rec_kernel: tests/host/rec_lib.c

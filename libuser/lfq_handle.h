@@ -18,6 +18,7 @@
 #include "lfq_mpmc.h"
 #include "lfq_mpsc.h"
 #include "lfq_rec.h"
+#include "lfq_rec_mpmc.h"
 #include "lfq_segment.h"
 #include "lfq_spsc.h"
 
@@ -183,6 +184,7 @@ struct lfq {
 		struct lfq_mpsc_cons mpsc;
 		struct lfq_mpmc_view mpmc;
 		struct lfq_rec_cons rec;
+		struct lfq_rec_mcons rmpmc;	/* an MPMC record queue's */
 	} cons;
 	struct lfq_ring_loc cloc;	/* elastic: the consumer's segment */
 	uint32_t cframe;		/* elastic: its frame */

@@ -58,8 +58,12 @@ static int lfq_cclaim_register(struct lfq *q)
 		return -EPROTO;
 	q->cclaim = (int)arg.index;
 	q->claim_pid = getpid();
-	lfq_mpmc_cons_set_claim(&q->cons.mpmc.view,
-				&q->ring.cons->claims[arg.index]);
+	if (q->ring.records)
+		lfq_rec_mcons_set_claim(&q->cons.rmpmc,
+					&q->ring.cons->claims[arg.index]);
+	else
+		lfq_mpmc_cons_set_claim(&q->cons.mpmc.view,
+					&q->ring.cons->claims[arg.index]);
 	return 0;
 }
 

@@ -3,7 +3,9 @@
  * lfq_rec_ops.c - liblfq's record queues (LFQ_CREATE_RECORDS): binding a
  * handle to the record protocol (kmod/proto/lfq_rec.h), the lfq_rec_*()
  * calls over it, and what lfq_push() and lfq_pop() do on such a queue.
- * The slot calls answer -EOPNOTSUPP on a record handle. No system call,
+ * An MPMC record queue's consumer takes one record at a time by the
+ * shared claim (kmod/proto/lfq_rec_mpmc.h), and holds it until its
+ * release. The slot calls answer -EOPNOTSUPP on a record handle. No system call,
  * lock or allocation, but a peer's wakeup (and, on an elastic queue, the
  * step to the next segment: lfq_elastic_ops.c).
  */
@@ -32,11 +34,15 @@ void lfq_rec_bind(struct lfq *q)
 	lfq_rec_ring_init(&ring, &q->ring);
 	if (q->role & LFQ_ROLE_PRODUCER) {
 		lfq_rec_prod_init(&q->prod.rec.view, &ring,
-				  q->hdr.type == LFQ_TYPE_MPSC);
+				  lfq_type_committed(q->hdr.type));
 		q->prod.rec.resv.len = 0;
 		q->pops = &lfq_rec_slot_prod_ops;
 	}
-	if (q->role & LFQ_ROLE_CONSUMER) {
+	if ((q->role & LFQ_ROLE_CONSUMER) && q->ring.claim) {
+		/* Its claim record is set when it is registered. */
+		lfq_rec_mcons_init(&q->cons.rmpmc, &ring, q->ring.claim);
+		q->cops = &lfq_rec_slot_cons_ops;
+	} else if (q->role & LFQ_ROLE_CONSUMER) {
 		lfq_rec_cons_init(&q->cons.rec, &ring);
 		q->cops = &lfq_rec_slot_cons_ops;
 	}
@@ -125,11 +131,48 @@ int lfq_record_discard(struct lfq *q)
 /* After a release or skip: wake producers asleep for the space freed. */
 static void lfq_rec_wake_producers(struct lfq *q)
 {
-	if (lfq_unlikely(q->cons.rec.wake)) {
+	int wake;
+
+	if (q->ring.claim) {
+		wake = q->cons.rmpmc.wake;
+		q->cons.rmpmc.wake = 0;
+	} else {
+		wake = (int)q->cons.rec.wake;
 		q->cons.rec.wake = 0;
-		if (q->wakeups)
-			q->backend->wake(q, LFQ_WAKE_PRODUCER);
 	}
+	if (lfq_unlikely(wake) && q->wakeups)
+		q->backend->wake(q, LFQ_WAKE_PRODUCER);
+}
+
+/* An MPMC record queue: take a record (or the one held), or -EAGAIN. */
+static int lfq_rec_mpmc_peek(struct lfq *q, const void **payload)
+{
+	uint32_t len = 0;
+
+	*payload = lfq_rec_mpmc_take(&q->cons.rmpmc, &len);
+	lfq_rec_wake_producers(q);
+	if (lfq_likely(*payload))
+		return (int)len;
+	/* Every consumer counts here: an atomic increment. */
+	__atomic_fetch_add(&q->ring.cons->empty_events, 1, __ATOMIC_RELAXED);
+	return -EAGAIN;
+}
+
+/* An MPMC record queue: up to @max records, each taken, handed, released. */
+static int lfq_rec_mpmc_consume(struct lfq *q, uint32_t max, lfq_record_fn fn,
+				void *ctx)
+{
+	const void *p;
+	uint32_t n = 0;
+	int got, stop = 0;
+
+	while (n < max && !stop && (got = lfq_rec_mpmc_peek(q, &p)) >= 0) {
+		stop = fn(ctx, p, (uint32_t)got);
+		lfq_rec_mpmc_release(&q->cons.rmpmc);
+		lfq_rec_wake_producers(q);
+		n++;
+	}
+	return (int)n;
 }
 
 int lfq_record_peek(struct lfq *q, const void **payload)
@@ -141,6 +184,8 @@ int lfq_record_peek(struct lfq *q, const void **payload)
 	*payload = NULL;
 	if (lfq_unlikely(err))
 		return err;
+	if (q->ring.claim)
+		return lfq_rec_mpmc_peek(q, payload);
 	do {
 		*payload = lfq_rec_peek(c, &len);
 		lfq_rec_wake_producers(q);
@@ -160,7 +205,10 @@ int lfq_record_release(struct lfq *q)
 
 	if (lfq_unlikely(err))
 		return err;
-	lfq_rec_release(&q->cons.rec);
+	if (q->ring.claim)
+		lfq_rec_mpmc_release(&q->cons.rmpmc);
+	else
+		lfq_rec_release(&q->cons.rec);
 	lfq_rec_wake_producers(q);
 	return 0;
 }
@@ -176,6 +224,8 @@ int lfq_record_consume(struct lfq *q, uint32_t max, lfq_record_fn fn, void *ctx)
 		return err;
 	if (!max || !fn)
 		return -EINVAL;
+	if (q->ring.claim)
+		return lfq_rec_mpmc_consume(q, max, fn, ctx);
 	/* A peeked record is the run's first: the peek already passed the
 	 * discarded ones before it.
 	 */
@@ -264,15 +314,16 @@ int lfq_rec_pop(struct lfq *q, void *buf, size_t len)
 		return got;
 	if ((size_t)got > len) {
 		/*
-		 * It stays: the caller needs more. Overwrite mode: not held
-		 * meanwhile, or producers would stop at it.
+		 * It stays: the caller needs more. MPMC: taken, it stays
+		 * held by this handle. Overwrite mode: not held meanwhile,
+		 * or producers would stop at it.
 		 */
+		if (q->ring.claim)
+			return -EMSGSIZE;
 		q->cons.rec.held = 0;
 		lfq_rec_disown(&q->cons.rec);
 		return -EMSGSIZE;
 	}
 	memcpy(buf, payload, (size_t)got);
-	lfq_rec_release(&q->cons.rec);
-	lfq_rec_wake_producers(q);
-	return got;
+	return lfq_record_release(q) ?: got;
 }

@@ -413,12 +413,17 @@ LFQ_API int lfq_wait_space(struct lfq *q, uint32_t min_count,
 
 /*
  * Record queues (LFQ_CREATE_RECORDS in struct lfq_create_opts.flags,
- * slot_size 1, slot_count the ring's bytes; SPSC or MPSC): records of 1
- * byte to LFQ_REC_MAX_LEN(slot_count), each behind an 8-byte header, in
- * the order they were reserved. The slot calls (lfq_reserve(), lfq_peek()
+ * slot_size 1, slot_count the ring's bytes; SPSC, MPSC, or MPMC and not
+ * elastic nor in overwrite mode): records of 1 byte to
+ * LFQ_REC_MAX_LEN(slot_count), each behind an 8-byte header, in the
+ * order they were reserved. The slot calls (lfq_reserve(), lfq_peek()
  * and their kin) answer -EOPNOTSUPP on them; lfq_push() and lfq_pop()
  * copy whole records. A handle holds at most one reserved record and
- * one peeked one.
+ * one peeked one. On an MPMC record queue each consumer handle's peek
+ * takes the next record for itself alone (its compare-and-swap of the
+ * shared claim index), the others take the ones after it, and releases
+ * come in any order; a /dev/lfq consumer that dies holding a record has
+ * it released by the module, lost and counted in lfq_stats.lost.
  */
 
 /**
@@ -464,7 +469,9 @@ LFQ_API int lfq_record_discard(struct lfq *q);
  * The record stays in the ring until lfq_record_release(); a peek before
  * that returns it again. A record not yet committed holds back those
  * reserved after it. A forged header (a length over the limit) stops the
- * consumer there, as if the ring were empty.
+ * consumer there, as if the ring were empty. On an MPMC queue the record
+ * is taken: no other consumer gets it, and producers do not reuse its
+ * bytes until it is released.
  *
  * Context: consumer side.
  * Return: the record's length (> 0), -EAGAIN when there is none, -EPERM
@@ -501,6 +508,8 @@ typedef int (*lfq_record_fn)(void *ctx, const void *payload, uint32_t len);
  * @ctx:	passed to @fn.
  *
  * A record peeked with lfq_record_peek() and not released is handed first.
+ * On an MPMC queue the records are taken, handed and released one at a
+ * time.
  *
  * Context: consumer side.
  * Return: records handed to @fn (0 when there is none), -EINVAL for a

@@ -75,11 +75,14 @@
 /*
  * A record queue: records of 1 byte to LFQ_REC_MAX_LEN(ring bytes), each
  * behind an 8-byte header, one after another in a ring of bytes
- * (slot_size must be 1 and slot_count is the ring's bytes; SPSC or MPSC;
- * with LFQ_CREATE_ELASTIC each segment is such a ring, of slot_count
+ * (slot_size must be 1 and slot_count is the ring's bytes; SPSC or MPSC,
+ * and with LFQ_CREATE_ELASTIC each segment is such a ring, of slot_count
  * bytes, and a record that does not fit the rest of the producers'
- * segment goes in the next one). The protocol is kmod/proto/lfq_rec.h in the lfq sources;
- * liblfq's lfq_rec_*() and the kernel's lfq_queue_rec_*() use it.
+ * segment goes in the next one; or MPMC, neither elastic nor in
+ * overwrite mode, its consumers taking records by a shared claim index,
+ * lfq_cons_ctl.rec_claim). The protocol is kmod/proto/lfq_rec.h (and
+ * lfq_rec_mpmc.h) in the lfq sources; liblfq's lfq_record_*() and the
+ * kernel's lfq_queue_rec_*() and lfq_consumer_rec_*() use it.
  */
 #define LFQ_CREATE_RECORDS	(1u << 3)
 /*
@@ -486,9 +489,10 @@ struct lfq_wait {
  * @pool:	spare segments, ready for producers in any context.
  * @bytes:	bytes of memory the queue holds now (its pages, all
  *		segments included).
- * @lost:	MPMC slots the kernel released on behalf of a consumer that
- *		was released holding them (LFQ_STATS_SIZE_VER4): their
- *		records are lost, not redelivered (see LFQ_IOC_CLAIM).
+ * @lost:	MPMC slots (an MPMC record queue: records) the kernel
+ *		released on behalf of a consumer that was released holding
+ *		them (LFQ_STATS_SIZE_VER4): their records are lost, not
+ *		redelivered (see LFQ_IOC_CLAIM).
  * @overwritten: overwrite mode (LFQ_STATS_SIZE_VER5): committed records
  *		producers overwrote before the consumer took them (the
  *		kernel's count, plus the processes' as found).
@@ -556,7 +560,11 @@ struct lfq_stats {
  * last claim took and it did not release are released on its behalf,
  * once no live consumer's claim covers them: their records are lost, not
  * redelivered, and counted in lfq_stats.lost. Producers are never
- * wedged by a dead consumer.
+ * wedged by a dead consumer. On an MPMC record queue the range is the
+ * record the consumer is taking or holds, [its header's byte index, its
+ * end), written before the compare-and-swap of lfq_cons_ctl.rec_claim
+ * (lfq_rec_mpmc.h); a dead consumer's record is released (zeroed and
+ * marked) the same way.
  */
 
 /* struct lfq_claim.flags */

@@ -256,6 +256,10 @@ struct lfq_prod_ctl {
  *		again).
  * @torn:	MPMC: records process consumers found overwritten while
  *		they held them (statistics; see lfq_stats.torn).
+ * @rec_claim:	MPMC record queues: the consumers' shared claim index, a
+ *		byte index: records below it are taken (by compare-and-swap),
+ *		those below @tail also released (lfq_rec_mpmc.h). Unused by
+ *		the other queues.
  * @claims:	MPMC: the consumers' claim records, by LFQ_IOC_CLAIM
  *		(LFQ_CLAIM_CONSUMER) index: the range a consumer is claiming
  *		or holds (lfq_mpmc.h).
@@ -270,7 +274,8 @@ struct lfq_cons_ctl {
 	__u32 seg;
 	__u32 __pad3;
 	__u64 torn;
-	__u8 __pad4[LFQ_CACHELINE - 24];
+	__u64 rec_claim;
+	__u8 __pad4[LFQ_CACHELINE - 32];
 	struct lfq_mpsc_claim claims[LFQ_MPMC_CLAIMS];
 };
 

@@ -14,6 +14,12 @@
  * never wedged by a dead consumer. While a live claim covers a slot, the
  * recovery runs again later, with a growing delay.
  *
+ * A record queue's claim names the one record its consumer is taking or
+ * holds (proto/lfq_rec_mpmc.h): the recovery finishes that record's
+ * release (zeroes it, marks it, carries tail on) if it was taken, is not
+ * released and no live claim covers it (lfq_rec_mpmc_recover()); lost and
+ * counted as for slots.
+ *
  * In-kernel consumers (lfq_kconsumer.c) take claims by the same protocol,
  * with records in kernel memory (lfq_cclaim_kernel_get()). They never
  * die: they release what they hold before they give their record back.
@@ -41,6 +47,7 @@
 #include "lfq_queue.h"
 #include "lfq_wait.h"
 #include "proto/lfq_mpmc.h"
+#include "proto/lfq_rec_mpmc.h"
 
 /* The recovery's retry delay grows to this while covered slots remain. */
 #define LFQ_RECOVER_DELAY_MAX	(HZ / 8)
@@ -109,28 +116,16 @@ static bool lfq_cclaims_span(struct lfq_queue *q, u64 tail, u64 *lo)
 }
 
 /*
- * Release what the dead claims hold. Returns true if a live claim covered
- * a slot, so the recovery must run again. Lock held.
+ * Copy the live claims, processes' and kernel consumers', into c->snap.
+ * Called after the claim index was read with acquire (see the callers).
+ * Returns how many. Lock held.
  */
-static bool lfq_cclaims_recover(struct lfq_queue *q)
+static u32 lfq_cclaims_snap(struct lfq_queue *q)
 {
 	struct lfq_cclaims *c = q->cclaims;
-	struct lfq_mpsc_claim *rec = q->ring.cons->claims, one = {};
-	u32 mask = q->hdr.slot_count - 1, covered, n = 0, i;
-	u64 tail, lo, s, lost = 0;
-	bool dead;
+	struct lfq_mpsc_claim *rec = q->ring.cons->claims;
+	u32 n = 0, i;
 
-	lockdep_assert_held(&c->lock);
-	/*
-	 * ORDERING claim: pairs with the consumers' compare-and-swap of
-	 * tail; every claim below it is visible in the records read next.
-	 * The live records are copied after tail and before any release
-	 * word is read: a live consumer's record covering a slot it holds
-	 * was written before the compare-and-swap that took the slot, so
-	 * before this tail; a record it wrote since follows its release of
-	 * that slot, which the release word then shows.
-	 */
-	tail = smp_load_acquire(q->ring.tail);
 	for_each_set_bit(i, c->live, LFQ_MPMC_CLAIMS) {
 		/* ORDERING claim: the consumer's release stores of its range. */
 		c->snap[n].start = smp_load_acquire(&rec[i].start);
@@ -145,6 +140,75 @@ static bool lfq_cclaims_recover(struct lfq_queue *q)
 		c->snap[n].end = smp_load_acquire(&c->krec[i].end);
 		n++;
 	}
+	return n;
+}
+
+/*
+ * A record queue's dead claims: each names one record (lfq_rec_mpmc.h).
+ * Returns true if a live claim covered one, so the recovery must run
+ * again. Lock held.
+ */
+static bool lfq_cclaims_recover_rec(struct lfq_queue *q)
+{
+	struct lfq_cclaims *c = q->cclaims;
+	struct lfq_rec_mcons k;
+	struct lfq_rec_ring rr;
+	u32 n, i, covered;
+	u64 claim, lost = 0;
+
+	lfq_rec_ring_init(&rr, &q->ring);
+	lfq_rec_mcons_init(&k, &rr, q->ring.claim);
+	/*
+	 * ORDERING claim: pairs with the consumers' compare-and-swap of
+	 * claim; a live consumer's record of what it holds was written
+	 * before it, so it is in the copy made next (lfq_rec_mpmc_recover()).
+	 */
+	claim = smp_load_acquire(q->ring.claim);
+	n = lfq_cclaims_snap(q);
+	bitmap_zero(c->pending, LFQ_MPMC_CLAIMS);
+	for_each_set_bit(i, c->dead, LFQ_MPMC_CLAIMS) {
+		lost += lfq_rec_mpmc_recover(&k, claim, &c->dead_range[i],
+					     c->snap, n, &covered);
+		if (covered)
+			__set_bit(i, c->pending);
+	}
+	/* A releaser that died between its mark and its advance. */
+	lfq_rec_mpmc_advance(&k);
+	bitmap_copy(c->dead, c->pending, LFQ_MPMC_CLAIMS);
+	if (lost)
+		atomic64_add(lost, &q->lost);
+	/* ORDERING wake-space: the compare-and-swaps are full barriers. */
+	if (k.wake)
+		lfq_queue_wake_producers(q);
+	return !bitmap_empty(c->dead, LFQ_MPMC_CLAIMS);
+}
+
+/*
+ * Release what the dead claims hold. Returns true if a live claim covered
+ * a slot, so the recovery must run again. Lock held.
+ */
+static bool lfq_cclaims_recover(struct lfq_queue *q)
+{
+	struct lfq_cclaims *c = q->cclaims;
+	struct lfq_mpsc_claim one = {};
+	u32 mask = q->hdr.slot_count - 1, covered, n, i;
+	u64 tail, lo, s, lost = 0;
+	bool dead;
+
+	lockdep_assert_held(&c->lock);
+	if (q->ring.records)
+		return lfq_cclaims_recover_rec(q);
+	/*
+	 * ORDERING claim: pairs with the consumers' compare-and-swap of
+	 * tail; every claim below it is visible in the records read next.
+	 * The live records are copied after tail and before any release
+	 * word is read: a live consumer's record covering a slot it holds
+	 * was written before the compare-and-swap that took the slot, so
+	 * before this tail; a record it wrote since follows its release of
+	 * that slot, which the release word then shows.
+	 */
+	tail = smp_load_acquire(q->ring.tail);
+	n = lfq_cclaims_snap(q);
 	bitmap_zero(c->pending, LFQ_MPMC_CLAIMS);
 	/* Each slot once, whatever the dead ranges overlap: one ring at most. */
 	for (s = lfq_cclaims_span(q, tail, &lo) ? lo : tail; s != tail; s++) {

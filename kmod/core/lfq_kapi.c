@@ -7,9 +7,10 @@
  * counts a drop: kernel producers never wait. A sleeping consumer is
  * woken through irq_work, which is safe from every one of those contexts.
  *
- * Record queues (LFQ_CREATE_RECORDS, MPSC, fixed or elastic) take records
- * of any size up to their limit the same way: lfq_queue_rec_reserve(),
- * then lfq_queue_rec_commit() or lfq_queue_rec_discard().
+ * Record queues (LFQ_CREATE_RECORDS: MPSC, fixed or elastic, and MPMC)
+ * take records of any size up to their limit the same way:
+ * lfq_queue_rec_reserve(), then lfq_queue_rec_commit() or
+ * lfq_queue_rec_discard().
  *
  * The ring's control words live in user-writable pages: HOSTILE MEMORY
  * H1-H6 (proto/lfq_rules.h) keep every kernel write inside the queue and
@@ -273,8 +274,8 @@ static void lfq_kapi_rec_view(struct lfq_queue *q,
 /**
  * lfq_queue_rec_reserve() - reserve a record of @len bytes in a record
  * queue.
- * @q:		an MPSC record queue (LFQ_CREATE_RECORDS; a reference held
- *		by the caller).
+ * @q:		an MPSC or MPMC record queue (LFQ_CREATE_RECORDS; a
+ *		reference held by the caller).
  * @len:	payload bytes, 1 to the queue's limit (LFQ_REC_MAX_LEN() of
  *		its ring bytes).
  * @r:		the reservation, to pass to lfq_queue_rec_commit() or
@@ -315,7 +316,8 @@ static void lfq_kapi_rec_view(struct lfq_queue *q,
  * changing under LFQ_KAPI_MAX_TRIES attempts, every kernel claim is in
  * use, or another kernel producer's lap guard took the range its
  * compare-and-swap won (a forged tail: head then is past a range no
- * header closes); NULL without a drop if @q is not an MPSC record queue.
+ * header closes); NULL without a drop if @q is not an MPSC or MPMC
+ * record queue.
  */
 void *lfq_queue_rec_reserve(struct lfq_queue *q, u32 len,
 			    struct lfq_rec_kresv *r)
@@ -330,7 +332,7 @@ void *lfq_queue_rec_reserve(struct lfq_queue *q, u32 len,
 
 	r->resv.len = 0;
 	r->seg = NULL;
-	if (unlikely(!q->ring.records || q->hdr.type != LFQ_TYPE_MPSC))
+	if (unlikely(!q->ring.records || !lfq_type_committed(q->hdr.type)))
 		return NULL;
 	/* Before any segment is judged full for it: it fits none. */
 	if (unlikely(!len || len > lfq_rec_max_len(q->hdr.slot_count))) {

@@ -13,6 +13,7 @@
 #include "proto/lfq_mpmc.h"
 #include "proto/lfq_mpsc.h"
 #include "proto/lfq_rec.h"
+#include "proto/lfq_rec_mpmc.h"
 #include "proto/lfq_spsc.h"
 
 struct lfq_queue;
@@ -44,6 +45,7 @@ struct lfq_consumer {
 			struct lfq_mpmc_hold hold;
 		} mpmc;
 		struct lfq_rec_cons rec;
+		struct lfq_rec_mcons rmpmc;
 	};
 };
 

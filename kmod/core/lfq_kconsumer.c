@@ -5,8 +5,9 @@
  * in order from an SPSC or MPSC queue, or its share of them from an MPMC
  * queue whose other consumers may be processes; and sleeps when it is
  * empty. Record queues (LFQ_CREATE_RECORDS) have their own peek, release
- * and batch consume (lfq_consumer_rec_*()), in overwrite mode and on
- * elastic queues too.
+ * and batch consume (lfq_consumer_rec_*()), in overwrite mode, on elastic
+ * queues, and on MPMC ones (a record at a time, taken by the shared
+ * claim: proto/lfq_rec_mpmc.h).
  *
  * The producer side, and an MPMC queue's claim index and release words,
  * live in user-writable pages: by HOSTILE MEMORY H1-H5
@@ -59,11 +60,19 @@ static void lfq_consumer_bind(struct lfq_consumer *c,
 static int lfq_consumer_init_mpmc(struct lfq_consumer *c, struct lfq_queue *q)
 {
 	struct lfq_mpsc_claim *rec = lfq_cclaim_kernel_get(q);
+	struct lfq_rec_ring rr;
 
 	if (IS_ERR(rec))
 		return PTR_ERR(rec);
 	c->q = q;
 	c->seg = NULL;
+	if (q->ring.records) {
+		lfq_rec_ring_init(&rr, &q->ring);
+		lfq_rec_mcons_init(&c->rmpmc, &rr, q->ring.claim);
+		lfq_rec_mcons_set_claim(&c->rmpmc, rec);
+		c->rmpmc.max_tries = LFQ_KCONS_MPMC_TRIES;
+		return 0;
+	}
 	lfq_mpmc_cons_init(&c->mpmc.view, &q->ring);
 	lfq_mpmc_cons_set_claim(&c->mpmc.view, rec);
 	c->mpmc.view.max_tries = LFQ_KCONS_MPMC_TRIES;
@@ -119,7 +128,17 @@ void lfq_consumer_fini(struct lfq_consumer *c)
 {
 	struct lfq_mpmc_hold *h = &c->mpmc.hold;
 
-	if (c->q->ring.records) {
+	if (c->q->ring.records && c->q->hdr.type == LFQ_TYPE_MPMC) {
+		/* Held and never released: lost, as a dead consumer's. */
+		if (c->rmpmc.held)
+			atomic64_inc(&c->q->lost);
+		lfq_rec_mpmc_release(&c->rmpmc);
+		if (c->rmpmc.wake)
+			lfq_queue_wake_producers(c->q);
+		lfq_cclaim_kernel_put(c->q, c->rmpmc.claim);
+		c->rmpmc.claim = NULL;
+		return;
+	} else if (c->q->ring.records) {
 		/* A record peeked stays in the ring; tail is given back. */
 		c->rec.held = 0;
 		lfq_rec_disown(&c->rec);
@@ -313,10 +332,50 @@ EXPORT_SYMBOL_GPL(lfq_consumer_wait);
 /* After a record consumer's release or skip: wake producers asleep. */
 static void lfq_consumer_rec_wake(struct lfq_consumer *c)
 {
-	if (c->rec.wake) {
+	bool wake;
+
+	if (c->q->hdr.type == LFQ_TYPE_MPMC) {
+		wake = c->rmpmc.wake;
+		c->rmpmc.wake = 0;
+	} else {
+		wake = c->rec.wake;
 		c->rec.wake = 0;
-		lfq_queue_wake_producers(c->q);
 	}
+	if (wake)
+		lfq_queue_wake_producers(c->q);
+}
+
+/*
+ * An MPMC record queue: the record this consumer takes (by
+ * compare-and-swap of the shared claim index, discarded ones released on
+ * the way: lfq_rec_mpmc_take()), or the one it holds.
+ */
+static const void *lfq_consumer_rec_take(struct lfq_consumer *c, u32 *len)
+{
+	const void *p = lfq_rec_mpmc_take(&c->rmpmc, len);
+
+	lfq_consumer_rec_wake(c);
+	return p;
+}
+
+/* An MPMC record queue: up to @max records, each taken, handed, released. */
+static int lfq_consumer_rec_consume_mpmc(struct lfq_consumer *c, u32 max,
+					 int (*fn)(void *ctx, const void *rec,
+						   u32 len),
+					 void *ctx)
+{
+	const void *p;
+	int n = 0, stop = 0;
+	u32 len;
+
+	while ((u32)n < max && !stop &&
+	       (p = lfq_consumer_rec_take(c, &len))) {
+		stop = fn(ctx, p, len);
+		lfq_rec_mpmc_release(&c->rmpmc);
+		lfq_consumer_rec_wake(c);
+		n++;
+	}
+	return n;
 }
 
 /**
@@ -330,7 +389,8 @@ static void lfq_consumer_rec_wake(struct lfq_consumer *c)
  * but its bytes live in memory processes can write: copy before
  * validating anything in them. In overwrite mode the consumer owns the
  * queue's tail from here to the release: producers do not overwrite the
- * record meanwhile (they drop).
+ * record meanwhile (they drop). On an MPMC queue the record is taken,
+ * this consumer's alone until its release.
  *
  * Context: any context but NMI; does not sleep.
  * Return: the payload (contiguous), or NULL if no record is ready (or a
@@ -344,6 +404,8 @@ const void *lfq_consumer_rec_peek(struct lfq_consumer *c, u32 *len)
 	*len = 0;
 	if (!c->q->ring.records)
 		return NULL;
+	if (c->q->hdr.type == LFQ_TYPE_MPMC)
+		return lfq_consumer_rec_take(c, len);
 	/* HOSTILE MEMORY H5: seg_max moves per call at most. */
 	do {
 		p = lfq_rec_peek(&c->rec, len);
@@ -366,7 +428,10 @@ void lfq_consumer_rec_release(struct lfq_consumer *c)
 {
 	if (!c->q->ring.records)
 		return;
-	lfq_rec_release(&c->rec);
+	if (c->q->hdr.type == LFQ_TYPE_MPMC)
+		lfq_rec_mpmc_release(&c->rmpmc);
+	else
+		lfq_rec_release(&c->rec);
 	lfq_consumer_rec_wake(c);
 }
 EXPORT_SYMBOL_GPL(lfq_consumer_rec_release);
@@ -381,7 +446,8 @@ EXPORT_SYMBOL_GPL(lfq_consumer_rec_release);
  *		length; non-zero stops after that record (the rest stays).
  * @ctx:	passed to @fn.
  *
- * A record peeked and not released is the run's first.
+ * A record peeked and not released is the run's first. On an MPMC queue
+ * each record is taken, handed to @fn and released in turn.
  *
  * Context: any context but NMI (as @fn allows).
  * Return: records handed to @fn, -EINVAL for a @max of 0 or no @fn or
@@ -397,6 +463,8 @@ int lfq_consumer_rec_consume(struct lfq_consumer *c, u32 max,
 
 	if (!c->q->ring.records || !max || !fn)
 		return -EINVAL;
+	if (c->q->hdr.type == LFQ_TYPE_MPMC)
+		return lfq_consumer_rec_consume_mpmc(c, max, fn, ctx);
 	c->rec.held = 0;
 	for (;;) {
 		if (lfq_rec_peek_batch(&c->rec, max, &b))

@@ -54,7 +54,7 @@ struct lfq_user;
  *		NULL for the other types.
  * @dropped:	kernel reservations that found the ring full.
  * @orphaned:	slots discarded for released producers.
- * @lost:	MPMC slots released for released consumers.
+ * @lost:	MPMC slots or records released for dead consumers.
  * @overwritten: records kernel producers overwrote (LFQ_CREATE_OVERWRITE).
  * @torn:	MPMC records the kernel's consumers found overwritten while
  *		they held them (lfq_mpmc_torn()).

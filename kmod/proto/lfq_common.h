@@ -25,7 +25,9 @@
  * @tail:	this ring's consumer index (fixed: in @cons).
  * @commit:	MPSC commit words, one per slot; unused for SPSC.
  * @release:	MPMC release words, one per slot (lfq_mpmc.h); NULL for
- *		the other types.
+ *		the other types and for record queues.
+ * @claim:	an MPMC record queue's shared claim index (in @cons,
+ *		lfq_rec_mpmc.h); NULL for the others.
  * @data:	first copy of the slot area (the second follows it).
  * @need_data:	the consumer's sleep flag (in @cons).
  * @need_space:	the producers' sleep flag (in @prod).
@@ -53,6 +55,7 @@ struct lfq_ring_loc {
 	__u64 *tail;
 	__u64 *commit;
 	__u64 *release;
+	__u64 *claim;
 	unsigned char *data;
 	__u32 *need_data;
 	__u32 *need_space;
@@ -65,6 +68,30 @@ struct lfq_ring_loc {
 	__u32 overwrite;
 	__u32 light;
 };
+
+/*
+ * Name [@start, @end) in a claim record, before the fully ordered
+ * compare-and-swap that takes the range (ORDERING claim: the range is
+ * visible to whoever sees the index move past it). Producers' and MPMC
+ * consumers' claims alike.
+ */
+static inline void lfq_claim_set(struct lfq_mpsc_claim *claim, __u64 start,
+				 __u64 end)
+{
+	lfq_store_release(&claim->start, start);
+	lfq_store_release(&claim->end, end);
+}
+
+/*
+ * Empty a claim record: its end back to its start (less @flags, bits a
+ * record queue's producer keeps there), so it covers nothing (ORDERING
+ * claim: a release, as the claim's other stores).
+ */
+static inline void lfq_claim_empty(struct lfq_mpsc_claim *claim,
+				   __u64 flags)
+{
+	lfq_store_release(&claim->end, lfq_load_relaxed(&claim->start) & ~flags);
+}
 
 /**
  * lfq_type_committed() - whether producers of a queue type commit slot by
@@ -94,10 +121,16 @@ static inline void lfq_ring_loc_init(struct lfq_ring_loc *r, void *base,
 	r->head = &r->prod->head;
 	r->tail = &r->cons->tail;
 	r->commit = (__u64 *)(b + h->commit_offset);
-	/* MPMC: the release words follow the commit words. */
-	r->release = h->type == LFQ_TYPE_MPMC ?
+	r->records = !!(h->flags & LFQ_CREATE_RECORDS);
+	/*
+	 * MPMC: the release words follow the commit words; a record queue
+	 * has neither, but a shared claim index in the consumer page.
+	 */
+	r->release = h->type == LFQ_TYPE_MPMC && !r->records ?
 		     (__u64 *)(b + h->commit_offset + h->commit_size) :
 		     (__u64 *)0;
+	r->claim = h->type == LFQ_TYPE_MPMC && r->records ?
+		   &r->cons->rec_claim : (__u64 *)0;
 	r->data = b + h->data_offset;
 	r->need_data = &r->cons->need_data;
 	r->need_space = &r->prod->need_space;
@@ -106,7 +139,6 @@ static inline void lfq_ring_loc_init(struct lfq_ring_loc *r, void *base,
 	r->slot_count = h->slot_count;
 	r->type = h->type;
 	r->segment = 0;
-	r->records = !!(h->flags & LFQ_CREATE_RECORDS);
 	r->overwrite = !!(h->flags & LFQ_CREATE_OVERWRITE);
 	r->light = 0;	/* lfq_ring_loc_light() where the fence reaches */
 }

@@ -115,9 +115,10 @@ static inline __u64 lfq_page_align(__u64 bytes, __u64 page_size)
  * is sealed for good and the queue goes on in the next: with one there is
  * no next), and seg_max of them hold at most LFQ_ELASTIC_BYTES_MAX bytes
  * of slots; a fixed one has neither. A record queue (LFQ_CREATE_RECORDS)
- * is an SPSC or MPSC ring of slot_count bytes (slot_size 1), fixed or
- * elastic (segments of slot_count bytes); only a fixed record queue may
- * overwrite (LFQ_CREATE_OVERWRITE), and not block.
+ * is a ring of slot_count bytes (slot_size 1): SPSC or MPSC, fixed or
+ * elastic (segments of slot_count bytes), or MPMC and fixed; only a fixed
+ * SPSC or MPSC record queue may overwrite (LFQ_CREATE_OVERWRITE), and
+ * not block.
  *
  * Return: 0, or -EINVAL if any rule is broken.
  */
@@ -139,10 +140,14 @@ static inline int lfq_geometry_check(const struct lfq_geometry *g,
 	/*
 	 * A ring of bytes, SPSC or MPSC (lfq_rec.h), fixed or elastic (each
 	 * segment a ring of slot_count bytes); an elastic one grows rather
-	 * than overwrite.
+	 * than overwrite. MPMC (lfq_rec_mpmc.h): fixed, and producers never
+	 * take what consumers may hold.
 	 */
 	if (g->flags & LFQ_CREATE_RECORDS) {
-		if (g->type == LFQ_TYPE_MPMC || g->slot_size != 1 ||
+		if (g->type == LFQ_TYPE_MPMC &&
+		    (g->flags & (LFQ_CREATE_ELASTIC | LFQ_CREATE_OVERWRITE)))
+			return -EINVAL;
+		if (g->slot_size != 1 ||
 		    !lfq_is_pow2(g->slot_count) ||
 		    bytes > LFQ_DATA_BYTES_MAX || !lfq_is_pow2(page_size) ||
 		    bytes % page_size)

@@ -172,8 +172,7 @@ static inline int lfq_mpmc_take(struct lfq_mpmc_cons *c, __u64 *tail,
 				__u32 n)
 {
 	if (c->claim) {
-		lfq_store_release(&c->claim->start, *tail);
-		lfq_store_release(&c->claim->end, *tail + n);
+		lfq_claim_set(c->claim, *tail, *tail + n);
 		return lfq_try_cmpxchg_full(c->tail_w, tail, *tail + n);
 	}
 	return lfq_try_cmpxchg_relaxed(c->tail_w, tail, *tail + n);
@@ -188,8 +187,7 @@ static inline void lfq_mpmc_none(struct lfq_mpmc_cons *c,
 	 * record; an empty record stops covering another's slots.
 	 */
 	if (c->claim)
-		lfq_store_release(&c->claim->end,
-				  lfq_load_relaxed(&c->claim->start));
+		lfq_claim_empty(c->claim, 0);
 	t->count = 0;
 }
 

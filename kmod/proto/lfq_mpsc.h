@@ -316,8 +316,7 @@ static inline __u32 lfq_mpsc_lap_free(const struct lfq_mpsc_prod *p,
 static inline void *lfq_mpsc_unclaim(struct lfq_mpsc_prod *p)
 {
 	if (p->claim)
-		lfq_store_release(&p->claim->end,
-				  lfq_load_relaxed(&p->claim->start));
+		lfq_claim_empty(p->claim, 0);
 	return (void *)0;
 }
 
@@ -391,8 +390,7 @@ static inline void *lfq_mpsc_reserve(struct lfq_mpsc_prod *p, __u32 want,
 			 * taking it; our earlier commit words are visible
 			 * before a claim that no longer covers them.
 			 */
-			lfq_store_release(&p->claim->start, head);
-			lfq_store_release(&p->claim->end, head + n);
+			lfq_claim_set(p->claim, head, head + n);
 			/* ORDERING claim: fully ordered, so whoever sees
 			 * head move past these slots sees the claim.
 			 */

@@ -15,7 +15,8 @@
 
 /**
  * lfq_rec_ready_data() - whether a record queue has a record (committed
- * or discarded) at its tail: 1 or 0, arming need_data first if @arm.
+ * or discarded) at its tail (an MPMC one: at its claim index, where the
+ * next take starts): 1 or 0, arming need_data first if @arm.
  * @r:		the ring (@r->records).
  * @arm:	as lfq_ready_data()'s; a record queue's waiter waits for one
  *		record, whatever it asks.
@@ -33,12 +34,15 @@ static inline __u32 lfq_rec_ready_data(const struct lfq_ring_loc *r,
 	if (arm)
 		lfq_arm_flag(r->need_data, 1);
 	/* HOSTILE MEMORY: records start 8-aligned, whatever the page says. */
-	tail = lfq_load_relaxed(r->tail) & ~7ull;
+	tail = lfq_load_relaxed(r->claim ? r->claim : r->tail) & ~7ull;
 	/*
 	 * ORDERING wake-data: after the barrier lfq_arm_flag() ends with,
 	 * pairs with the producer's one after its header (lfq_rec_publish()).
 	 */
 	h = lfq_load_after_mb((__u64 *)(r->data + (tail & (size - 1))));
+	/* MPMC: a released header at claim is forged; a take stops there. */
+	if (r->claim && (h & LFQ_REC_RELEASED))
+		return 0;
 	return lfq_rec_hdr_state(h, tail, lfq_rec_order(size),
 				 lfq_rec_max_len(size)) > 0;
 }

@@ -415,9 +415,7 @@ static inline void lfq_rec_zero(unsigned char *b, __u64 need)
 static inline void *lfq_rec_unclaim(struct lfq_rec_prod *p)
 {
 	if (p->claim)
-		lfq_store_release(&p->claim->end,
-				  lfq_load_relaxed(&p->claim->start) &
-				  ~LFQ_REC_CLAIM_FLAGS);
+		lfq_claim_empty(p->claim, LFQ_REC_CLAIM_FLAGS);
 	return (void *)0;
 }
 

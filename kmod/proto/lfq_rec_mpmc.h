@@ -9,8 +9,15 @@
  * tests/model/rec_mpmc.pml and tested with threads on bare rings in
  * tests/host/rec_mpmc_mt.c. Producers are lfq_rec.h's, unchanged.
  *
- * Not wired into the module or liblfq yet: no queue type selects it, and
- * consumers keep no claim record (crash safety is the design's, to come).
+ * An MPMC record queue (LFQ_TYPE_MPMC with LFQ_CREATE_RECORDS) uses it:
+ * the claim index is lfq_cons_ctl.rec_claim, the tail lfq_cons_ctl.tail.
+ *
+ * Crash safety: a consumer with a claim record (lfq_rec_mcons_set_claim())
+ * writes the record it is about to take into it before the
+ * compare-and-swap that takes it (ORDERING claim), and empties it when a
+ * take ends with nothing. When it dies, the kernel finishes the release
+ * of the record its claim names if no live claim covers it
+ * (lfq_rec_mpmc_recover()): the record is lost, not redelivered.
  *
  * A consumer takes the record at claim if its header is one of claim's
  * lap, committed or discarded, not released, with a length within the
@@ -35,6 +42,7 @@
 #ifndef _LFQ_PROTO_REC_MPMC_H
 #define _LFQ_PROTO_REC_MPMC_H
 
+#include "lfq_mpsc.h"
 #include "lfq_rec.h"
 
 /**
@@ -42,8 +50,12 @@
  * many consumers (private memory).
  * @ring:	the ring; @ring.tail is the release boundary.
  * @claim_w:	the shared claim index.
+ * @claim:	this consumer's claim record (crash safety), or NULL.
  * @pos:	the record taken: its header's byte index.
- * @held:	its bytes (0: none taken), what the release gives back.
+ * @held:	its bytes (0: none taken), what the release gives back (a
+ *		quarter of the ring at most, LFQ_DATA_BYTES_MAX / 4).
+ * (The counters are 32 bits and the flags 8: an in-kernel consumer is
+ * one of struct lfq_consumer's views, whose size is on the stack.)
  * @hdr:	its header as taken, what the release marks.
  * @max_len:	the largest payload.
  * @order:	log2 of the ring's size, for the lap bits.
@@ -58,15 +70,16 @@
 struct lfq_rec_mcons {
 	struct lfq_rec_ring ring;
 	__u64 *claim_w;
+	struct lfq_mpsc_claim *claim;
 	__u64 pos;
-	__u64 held;
 	__u64 hdr;
+	__u32 held;
 	__u32 max_len;
-	__u32 order;
 	__u32 max_tries;
-	__u64 discarded;
-	__u64 corrupt;
-	__u32 wake;
+	__u32 discarded;
+	__u32 corrupt;
+	__u8 order;
+	__u8 wake;
 };
 
 /*
@@ -92,6 +105,7 @@ static inline __u64 lfq_rec_mpmc_read_hdr(const struct lfq_rec_ring *r,
  * @c:		the view.
  * @r:		the ring.
  * @claim_w:	the shared claim index.
+ * @claim:	this consumer's claim record (crash safety), or NULL.
  */
 static inline void lfq_rec_mcons_init(struct lfq_rec_mcons *c,
 				      const struct lfq_rec_ring *r,
@@ -99,15 +113,53 @@ static inline void lfq_rec_mcons_init(struct lfq_rec_mcons *c,
 {
 	c->ring = *r;
 	c->claim_w = claim_w;
+	c->claim = (struct lfq_mpsc_claim *)0;
 	c->pos = 0;
 	c->held = 0;
 	c->hdr = 0;
 	c->max_len = lfq_rec_max_len(r->size);
-	c->order = lfq_rec_order(r->size);
+	c->order = (__u8)lfq_rec_order(r->size);
 	c->max_tries = 0;
 	c->discarded = 0;
 	c->corrupt = 0;
 	c->wake = 0;
+}
+
+/**
+ * lfq_rec_mcons_set_claim() - give a consumer view its claim record.
+ * @c:		the view.
+ * @claim:	the record (user-writable: the kernel only compares what it
+ *		reads there), or NULL for none.
+ */
+static inline void lfq_rec_mcons_set_claim(struct lfq_rec_mcons *c,
+					   struct lfq_mpsc_claim *claim)
+{
+	c->claim = claim;
+}
+
+/*
+ * Take [@pos, @pos + @need) by compare-and-swap of claim; on failure @pos
+ * is the index found. ORDERING rec-mpmc-claim, and claim for a consumer
+ * with a record: the range is visible before the CAS that takes it.
+ */
+static inline int lfq_rec_mpmc_cas(struct lfq_rec_mcons *c, __u64 *pos,
+				   __u64 need)
+{
+	if (c->claim)
+		lfq_claim_set(c->claim, *pos, *pos + need);
+	return lfq_try_cmpxchg_full(c->claim_w, pos, *pos + need);
+}
+
+/* A take that ends with nothing: the claim record covers nothing either. */
+static inline const void *lfq_rec_mpmc_none(struct lfq_rec_mcons *c)
+{
+	/*
+	 * ORDERING claim: pairs with lfq_rec_mpmc_recover()'s caller's
+	 * acquire of the record; an empty one stops covering another's.
+	 */
+	if (c->claim)
+		lfq_claim_empty(c->claim, 0);
+	return (const void *)0;
 }
 
 /**
@@ -227,7 +279,7 @@ static inline const void *lfq_rec_mpmc_take(struct lfq_rec_mcons *c,
 	while (n < c->ring.size) {
 		if (pos & 7) {		/* HOSTILE MEMORY: 8-aligned */
 			c->corrupt++;
-			return (const void *)0;
+			return lfq_rec_mpmc_none(c);
 		}
 		/* ORDERING rec-commit: pairs with the producer's header. */
 		h = lfq_rec_mpmc_read_hdr(&c->ring, pos);
@@ -245,13 +297,13 @@ static inline const void *lfq_rec_mpmc_take(struct lfq_rec_mcons *c,
 				c->corrupt++;	/* forged, or released */
 			/* Carry on an advance nobody made (a dead releaser). */
 			lfq_rec_mpmc_advance(c);
-			return (const void *)0;
+			return lfq_rec_mpmc_none(c);
 		}
 		need = lfq_rec_size((__u32)(h & LFQ_REC_LEN_MASK));
 		/* ORDERING rec-mpmc-claim: one taker. */
-		if (!lfq_try_cmpxchg_full(c->claim_w, &pos, pos + need)) {
+		if (!lfq_rec_mpmc_cas(c, &pos, need)) {
 			if (c->max_tries && ++tries >= c->max_tries)
-				return (const void *)0;
+				return lfq_rec_mpmc_none(c);
 			/* ORDERING rec-mpmc-claim: pairs with the CAS that moved claim. */
 			pos = lfq_load_acquire(c->claim_w);
 			continue;
@@ -265,13 +317,13 @@ static inline const void *lfq_rec_mpmc_take(struct lfq_rec_mcons *c,
 			continue;
 		}
 		c->pos = pos;
-		c->held = need;
+		c->held = (__u32)need;
 		c->hdr = h;
 		*len = (__u32)(h & LFQ_REC_LEN_MASK);
 		return c->ring.data + (pos & (c->ring.size - 1)) +
 		       LFQ_REC_HDR_SIZE;
 	}
-	return (const void *)0;
+	return lfq_rec_mpmc_none(c);
 }
 
 /**
@@ -285,6 +337,84 @@ static inline void lfq_rec_mpmc_release(struct lfq_rec_mcons *c)
 	if (c->held)
 		lfq_rec_mpmc_finish(c, c->pos, c->held, c->hdr);
 	c->held = 0;
+}
+
+/**
+ * lfq_rec_mpmc_recover() - finish a dead consumer's release of the record
+ * its claim names, unless a live claim covers it.
+ * @c:		a consumer view of the ring (the kernel's own; no claim).
+ * @claim:	the claim index, read with acquire before @live was copied.
+ * @dead:	the dead claim's range, as copied when it died (untrusted).
+ * @live:	the live claims, copied after @claim was read.
+ * @nlive:	entries in @live.
+ * @covered:	set to 1 if the record was left because a live claim
+ *		covers it: call again later.
+ *
+ * The record is released if it was taken (claim is past it), tail has not
+ * passed it, its header is of its lap, committed, not released, of the
+ * length the range says, no live claim covers it, and the header has not
+ * changed since the live claims were read. Taken means below @claim, as
+ * read before the live claims: a live consumer that holds the record
+ * wrote its claim before the compare-and-swap that took it, so before
+ * that claim; a claim it wrote since follows its release mark, which
+ * the header's second read then shows (ORDERING claim). A later read of
+ * claim would not do: a record taken after the copy is covered by no
+ * claim in it. Tail read
+ * after it and below the record means no lap after the record's was
+ * reserved there: the header word is the record's, not a later payload's.
+ * Nothing read is trusted (HOSTILE MEMORY H1-H5): the range must be one
+ * record, 8-aligned, within a ring below claim; a forged one releases at
+ * most a record no honest consumer holds.
+ *
+ * Return: 1 if it released a committed record (the caller counts it lost;
+ * it wakes producers if @c->wake), else 0 (a discarded record released
+ * counts nothing).
+ */
+static inline int lfq_rec_mpmc_recover(struct lfq_rec_mcons *c, __u64 claim,
+				       const struct lfq_mpsc_claim *dead,
+				       const struct lfq_mpsc_claim *live,
+				       __u32 nlive, __u32 *covered)
+{
+	__u64 start = dead->start, end = dead->end, t, h, h2;
+	__u32 k;
+
+	*covered = 0;
+	if ((start & 7) || end - start < LFQ_REC_HDR_SIZE + 8 ||
+	    end - start > lfq_rec_size(c->max_len))
+		return 0;
+	if ((__s64)(claim - end) < 0 || claim - start > c->ring.size)
+		return 0;		/* not taken, or forged */
+	/* ORDERING rec-commit, rec-mpmc-release: the header as it stands. */
+	h = lfq_rec_mpmc_read_hdr(&c->ring, start);
+	if (lfq_rec_hdr_state(h, start, c->order, c->max_len) <= 0 ||
+	    (h & LFQ_REC_RELEASED) ||
+	    lfq_rec_size((__u32)(h & LFQ_REC_LEN_MASK)) != end - start)
+		return 0;		/* released, a later lap's, or forged */
+	for (k = 0; k < nlive; k++)
+		if (lfq_mpsc_claimed(live[k].start, live[k].end, start)) {
+			*covered = 1;
+			return 0;
+		}
+	/* ORDERING rec-mpmc-advance: pairs with the CAS that moved tail. */
+	t = lfq_load_acquire(c->ring.tail);
+	if ((__s64)(start - t) < 0)
+		return 0;		/* released and passed */
+	/* ORDERING rec-mpmc-release: a release since the live claims read. */
+	h2 = lfq_rec_mpmc_read_hdr(&c->ring, start);
+	if (h2 != h)
+		return 0;
+	lfq_rec_zero(c->ring.data + (start & (c->ring.size - 1)), end - start);
+	/*
+	 * ORDERING rec-mpmc-release: the zeroing before the mark; fully
+	 * ordered, so also the barrier before the advance's load of tail
+	 * (rec-mpmc-advance). A compare-and-swap: a hostile consumer may
+	 * have written the header since.
+	 */
+	if (!lfq_try_cmpxchg_full(lfq_rec_hdr(&c->ring, start), &h2,
+				  h | LFQ_REC_RELEASED))
+		return 0;
+	lfq_rec_mpmc_advance(c);
+	return !(h & LFQ_REC_DISCARD);
 }
 
 #endif /* _LFQ_PROTO_REC_MPMC_H */

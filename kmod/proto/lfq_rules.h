@@ -50,7 +50,11 @@
  *		lfq_cclaims_recover(). Every claim below that tail is
  *		covered by a record the recovery sees, or released. The
  *		records of in-kernel consumers (in kernel memory) are read
- *		with the live ones.
+ *		with the live ones. MPMC record consumers: the record, then
+ *		the CAS of claim in lfq_rec_mpmc_cas(); K:
+ *		smp_load_acquire(claim), then of each live record, then the
+ *		header's second read, in lfq_cclaims_recover_rec() and
+ *		lfq_rec_mpmc_recover().
  * rec-commit	P: lfq_store_release(header) in lfq_rec_publish()
  *		C: lfq_load_acquire(header) in lfq_rec_peek(),
  *		   _peek_batch(); K: smp_load_acquire(header) in

@@ -24,13 +24,16 @@
 
 #include <kunit/test.h>
 #include <linux/compiler.h>
+#include <linux/completion.h>
 #include <linux/delay.h>
 #include <linux/err.h>
 #include <linux/fs.h>
 #include <linux/jiffies.h>
 #include <linux/kernel.h>
+#include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/rcupdate.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/types.h>
@@ -638,6 +641,55 @@ lfq_kunit_rec_take(struct lfq_consumer *c, u64 step,
 	if (n < 0)
 		(*bad)++;
 	return max(n, 0);
+}
+
+/* A pool thread is done: say so, then wait for kthread_stop(). */
+static inline int lfq_kunit_pool_exit(struct completion *done)
+{
+	complete(done);
+	while (!kthread_should_stop())
+		schedule_timeout_interruptible(1);
+	return 0;
+}
+
+#define LFQ_KUNIT_POOL_MAX	8
+
+/*
+ * Run a pool of @n (at most LFQ_KUNIT_POOL_MAX) test kthreads: thread k
+ * runs @first (k < @nfirst) or @rest on (char *)@args + k * @stride, and
+ * ends with lfq_kunit_pool_exit(&@done[k]) (initialised here). Each is
+ * waited for up to @timeout, then every thread started is stopped before
+ * this returns: none outlives the memory the test frees. Return: threads
+ * started; *@finished: those done within @timeout.
+ */
+static inline int lfq_kunit_pool(int n, int nfirst, int (*first)(void *),
+				 int (*rest)(void *), void *args,
+				 size_t stride, struct completion *done,
+				 unsigned long timeout, int *finished)
+{
+	struct task_struct *t[LFQ_KUNIT_POOL_MAX] = {};
+	int k, started = 0;
+
+	*finished = 0;
+	for (k = 0; k < n && k < LFQ_KUNIT_POOL_MAX; k++)
+		init_completion(&done[k]);
+	for (k = 0; k < n && k < LFQ_KUNIT_POOL_MAX; k++) {
+		t[k] = kthread_create(k < nfirst ? first : rest,
+				      (char *)args + k * stride,
+				      "lfq-kunit/%d", k);
+		if (IS_ERR(t[k]))
+			break;
+		get_task_struct(t[k]);
+		wake_up_process(t[k]);
+		started++;
+	}
+	for (k = 0; k < started; k++)
+		*finished += !!wait_for_completion_timeout(&done[k], timeout);
+	for (k = 0; k < started; k++) {
+		kthread_stop(t[k]);
+		put_task_struct(t[k]);
+	}
+	return started;
 }
 
 #endif /* _LFQ_TESTS_KUNIT_UTIL_H */

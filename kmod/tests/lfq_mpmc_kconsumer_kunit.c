@@ -376,10 +376,7 @@ struct kc_pool {
 /* Done: say so, then wait for kthread_stop() (the test holds the task). */
 static int kc_pool_exit(struct kc_arg *a)
 {
-	complete(&a->pool->done[a->k]);
-	while (!kthread_should_stop())
-		schedule_timeout_interruptible(1);
-	return 0;
+	return lfq_kunit_pool_exit(&a->pool->done[a->k]);
 }
 
 static int kc_pool_producer(void *data)
@@ -442,8 +439,7 @@ static int kc_pool_consumer(void *data)
 static void lfq_mpmc_kconsumer_pool_test(struct kunit *test)
 {
 	struct kc_pool *p = kunit_kzalloc(test, sizeof(*p), GFP_KERNEL);
-	struct task_struct *t[KC_POOL_THREADS] = {};
-	int k, started = 0, finished = 0;
+	int k, started, finished;
 
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	p->q = kc_queue(test, KC_N);
@@ -451,27 +447,13 @@ static void lfq_mpmc_kconsumer_pool_test(struct kunit *test)
 				sizeof(long), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p->seen);
 	for (k = 0; k < KC_POOL_THREADS; k++) {
-		init_completion(&p->done[k]);
 		p->arg[k].pool = p;
 		p->arg[k].k = k;
 	}
-	for (k = 0; k < KC_POOL_THREADS; k++) {
-		t[k] = kthread_create(k < KC_POOL_PRODUCERS ? kc_pool_producer :
-				      kc_pool_consumer, &p->arg[k],
-				      "lfq-kc/%d", k);
-		if (IS_ERR(t[k]))
-			break;
-		get_task_struct(t[k]);
-		wake_up_process(t[k]);
-		started++;
-	}
-	for (k = 0; k < started; k++)
-		finished += !!wait_for_completion_timeout(&p->done[k],
-							  2 * KC_POOL_DEADLINE);
-	for (k = 0; k < started; k++) {
-		kthread_stop(t[k]);
-		put_task_struct(t[k]);
-	}
+	started = lfq_kunit_pool(KC_POOL_THREADS, KC_POOL_PRODUCERS,
+				 kc_pool_producer, kc_pool_consumer, p->arg,
+				 sizeof(p->arg[0]), p->done,
+				 2 * KC_POOL_DEADLINE, &finished);
 	KUNIT_ASSERT_EQ(test, started, KC_POOL_THREADS);
 	KUNIT_EXPECT_EQ(test, finished, KC_POOL_THREADS);
 	for (k = 0; k < KC_POOL_CONSUMERS; k++)

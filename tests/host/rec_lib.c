@@ -220,7 +220,10 @@ static void refusals(void)
 	expect(-lfq_create(&o, &q), EINVAL, "a record queue with slot_size 8");
 	o.slot_size = 1;
 	o.type = LFQ_TYPE_MPMC;
-	expect(-lfq_create(&o, &q), EINVAL, "an MPMC record queue");
+	o.flags |= LFQ_CREATE_OVERWRITE;
+	expect(-lfq_create(&o, &q), EINVAL,
+	       "an MPMC record queue in overwrite mode");
+	o.flags &= ~LFQ_CREATE_OVERWRITE;
 	o.type = LFQ_TYPE_MPSC;
 	o.slot_count = RING_BYTES + 1;
 	expect(-lfq_create(&o, &q), EINVAL, "a record ring of 2^16 + 1 bytes");

@@ -15,7 +15,12 @@
  *     random discards, records of 16 bytes to the limit: every committed
  *     record arrives exactly once and whole, every discarded one is
  *     skipped, and when all is done tail = claim = head: no release was
- *     left behind.
+ *     left behind;
+ *   - recovery, deterministic: claim records written before each take
+ *     and emptied by one that finds nothing; a dead consumer's record
+ *     released for it (zeroed, marked, tail carried on) unless a live
+ *     claim covers it, it was not taken, or it was taken after the live
+ *     claims were copied; forged dead ranges release nothing.
  *
  * Built twice: normally, and with ThreadSanitizer (LFQ_TSAN, fewer
  * records; it does not see races between the ring's two mappings of a
@@ -340,10 +345,145 @@ static void steps(void)
 	munmap(base, len);
 }
 
+/* What the kernel does for a dead claim: the live claims copied after claim. */
+static int recover(struct lfq_rec_mcons *k, const struct lfq_mpsc_claim *dead,
+		   const struct lfq_mpsc_claim *live, __u32 nlive,
+		   __u32 *covered)
+{
+	__u64 claim = __atomic_load_n(k->claim_w, __ATOMIC_ACQUIRE);
+	struct lfq_mpsc_claim snap[4];
+
+	for (__u32 i = 0; i < nlive; i++)
+		snap[i] = live[i];
+	return lfq_rec_mpmc_recover(k, claim, dead, snap, nlive, covered);
+}
+
+static __u64 hdr_at(const struct lfq_rec_ring *r, __u64 pos)
+{
+	return *(const __u64 *)(r->data + (pos & (r->size - 1)));
+}
+
+/*
+ * Crash safety, step by step: claim records written before the take,
+ * emptied by a take that finds nothing; the recovery of a dead claim
+ * releases only a taken, unreleased record of its lap that no live claim
+ * covers, and never one taken after the live claims were read.
+ */
+static void recovery(void)
+{
+	struct lfq_mpsc_claim ca = { 0 }, cb = { 0 }, dead, forged;
+	struct lfq_rec_mcons a, b, k;
+	struct lfq_rec_ring ring;
+	struct lfq_rec_prod p;
+	unsigned char *base;
+	const void *ra, *rb;
+	__u64 *claim, p0, p1, p2, h, old, claim0;
+	uint32_t la, lb;
+	__u32 covered, cov2, cov3;
+	int r, r2, r3;
+	size_t len;
+
+	if (memfd_rec_init(&ring, 4096, &base, &len)) {
+		tap_ok(0, "memfd record ring");
+		return;
+	}
+	claim = (__u64 *)(base + 256);
+	lfq_rec_prod_init(&p, &ring, 1);
+	lfq_rec_mcons_init(&a, &ring, claim);
+	lfq_rec_mcons_init(&b, &ring, claim);
+	lfq_rec_mcons_init(&k, &ring, claim);
+	lfq_rec_mcons_set_claim(&a, &ca);
+	lfq_rec_mcons_set_claim(&b, &cb);
+
+	p0 = put(&p, 16, 0);
+	p1 = put(&p, 24, 0);
+	ra = lfq_rec_mpmc_take(&a, &la);
+	rb = lfq_rec_mpmc_take(&b, &lb);
+	tap_ok(ra && rb && ca.start == p0 && ca.end == p1 &&
+	       cb.start == p1 && cb.end == p1 + 32,
+	       "each take names its record in the consumer's claim before taking it: A [%llu, %llu), B [%llu, %llu)",
+	       (unsigned long long)ca.start, (unsigned long long)ca.end,
+	       (unsigned long long)cb.start, (unsigned long long)cb.end);
+
+	/* A dies holding its record; B lives, holding the next. */
+	dead = ca;
+	a.held = 0;			/* its view dies with it */
+	h = hdr_at(&ring, p0);
+	r = recover(&k, &dead, &cb, 1, &covered);
+	tap_ok(r == 1 && !covered && hdr_at(&ring, p0) == (h | LFQ_REC_RELEASED) &&
+	       payload_zero(&ring, p0, 16) && *ring.tail == p1 &&
+	       hdr_at(&ring, p1) && !(hdr_at(&ring, p1) & LFQ_REC_RELEASED),
+	       "a dead consumer's record is released for it (counted 1, zeroed, marked) and tail carried to the record B still holds (%llu); B's is untouched",
+	       (unsigned long long)*ring.tail);
+
+	/* A dead claim that names what a live consumer holds. */
+	dead = cb;
+	r = recover(&k, &dead, &cb, 1, &covered);
+	h = hdr_at(&ring, p1);
+	lfq_rec_mpmc_release(&b);
+	r2 = recover(&k, &dead, &cb, 1, &cov2);
+	tap_ok(!r && covered == 1 && !(h & LFQ_REC_RELEASED) && !r2 && !cov2 &&
+	       *ring.tail == *claim,
+	       "a dead claim naming a record a live claim covers (it lost that compare-and-swap): left, reported covered; once its holder released it, nothing to do (tail %llu = claim)",
+	       (unsigned long long)*ring.tail);
+
+	/* Died after writing its claim, before its compare-and-swap. */
+	p2 = put(&p, 40, 0);
+	dead.start = p2;
+	dead.end = p2 + lfq_rec_size(40);
+	h = hdr_at(&ring, p2);
+	r = recover(&k, &dead, &cb, 1, &covered);
+	rb = lfq_rec_mpmc_take(&b, &lb);
+	tap_ok(!r && !covered && rb && lb == 40 && b.pos == p2,
+	       "a dead claim on a record nobody took (claim %llu not past it) releases nothing; a live consumer takes it next",
+	       (unsigned long long)*claim);
+
+	/*
+	 * Taken after the live claims were read: recovery given the claim
+	 * read before, as its caller reads it, must not release it.
+	 */
+	lfq_rec_mpmc_release(&b);
+	p2 = put(&p, 40, 0);
+	claim0 = *claim;
+	rb = lfq_rec_mpmc_take(&b, &lb);	/* after the "copy" */
+	dead.start = p2;
+	dead.end = p2 + lfq_rec_size(40);
+	r = lfq_rec_mpmc_recover(&k, claim0, &dead, &ca, 0, &covered);
+	tap_ok(rb && !r && !(hdr_at(&ring, p2) & LFQ_REC_RELEASED),
+	       "a record taken after the live claims were copied: the claim read before them does not pass it, so it is not released under its taker");
+	lfq_rec_mpmc_release(&b);
+
+	/* A take that finds nothing empties the claim. */
+	rb = lfq_rec_mpmc_take(&b, &lb);
+	tap_ok(!rb && cb.start == cb.end,
+	       "a take that finds nothing empties the consumer's claim ([%llu, %llu)): a stale one would cover a dead consumer's record for good",
+	       (unsigned long long)cb.start, (unsigned long long)cb.end);
+
+	/* Forged or stale ranges: unaligned, reversed, huge, a lap ago. */
+	old = p0;			/* released, and now a ring ago */
+	while (*ring.head - old < 4096 + 64) {
+		put(&p, 64, 0);
+		ra = lfq_rec_mpmc_take(&a, &la);
+		lfq_rec_mpmc_release(&a);
+	}
+	forged = (struct lfq_mpsc_claim){ .start = p1 + 4, .end = p1 + 36 };
+	r = recover(&k, &forged, &cb, 0, &covered);
+	forged = (struct lfq_mpsc_claim){ .start = p1 + 32, .end = p1 };
+	r2 = recover(&k, &forged, &cb, 0, &cov2);
+	forged = (struct lfq_mpsc_claim){ .start = old, .end = old + 4096 };
+	r3 = recover(&k, &forged, &cb, 0, &cov3);
+	forged = (struct lfq_mpsc_claim){ .start = old, .end = old + 24 };
+	r3 |= recover(&k, &forged, &cb, 0, &cov3);
+	tap_ok(!r && !r2 && !r3 && *ring.tail == *claim && *claim == *ring.head,
+	       "forged dead ranges (unaligned, reversed, beyond a record, a ring ago over another lap's record) release nothing; tail = claim = head");
+	munmap(base, len);
+}
+
 int main(void)
 {
-	tap_plan(11);
+	tap_plan(18);
 	steps();
+	recovery();
 	threads(1, 2, 0);
 	threads(1, 4, 0);
 	threads(2, 2, 0);

@@ -458,15 +458,20 @@ static void op_ioctl(void)
 	if (r < 0)
 		return;
 	if (cmd == LFQ_IOC_CREATE) {
-		uint32_t flags = 0;
+		uint32_t flags = 0, type = 0;
 
 		__atomic_fetch_add(&sh->created, 1, __ATOMIC_RELAXED);
-		if (arg == (unsigned long)b)
+		if (arg == (unsigned long)b) {
 			memcpy(&flags, b + 4, 4);
+			memcpy(&type, b + 8, 4);
+		}
 		if (flags & LFQ_CREATE_ELASTIC)
 			__atomic_fetch_add(&sh->created_el, 1, __ATOMIC_RELAXED);
 		if (flags & LFQ_CREATE_RECORDS)
 			__atomic_fetch_add(&sh->created_rec, 1,
+					   __ATOMIC_RELAXED);
+		if ((flags & LFQ_CREATE_RECORDS) && type == LFQ_TYPE_MPMC)
+			__atomic_fetch_add(&sh->created_rec_mpmc, 1,
 					   __ATOMIC_RELAXED);
 	}
 	if (cmd == LFQ_IOC_OPEN)

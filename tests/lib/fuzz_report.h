@@ -83,8 +83,11 @@ static int fuzz_report(uint64_t calls, unsigned int secs, uint64_t seed,
 		if (sh->errs[i])
 			tap_diag("  errno %s: %llu", i ? ename(i) : "?",
 				 (unsigned long long)sh->errs[i]);
-	tap_diag("record queues: %llu creates",
-		 (unsigned long long)sh->created_rec);
+	tap_diag("record queues: %llu creates, %llu of them MPMC (their "
+		 "consumer page's claim index and claims are touched as any "
+		 "mapped word)",
+		 (unsigned long long)sh->created_rec,
+		 (unsigned long long)sh->created_rec_mpmc);
 	tap_diag("elastic queues: %llu creates, %llu GROW calls (%llu gave a "
 		 "frame), %llu touches aimed at their words and frames, %llu "
 		 "faults caught on their mappings",

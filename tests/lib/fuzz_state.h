@@ -50,6 +50,7 @@ struct shared {
 	uint64_t opened;	/* OPEN succeeded */
 	uint64_t created_el;	/* of which elastic (LFQ_CREATE_ELASTIC) */
 	uint64_t created_rec;	/* of which record queues (LFQ_CREATE_RECORDS) */
+	uint64_t created_rec_mpmc; /* of which MPMC ones */
 	uint64_t grows;		/* LFQ_IOC_GROW calls */
 	uint64_t grows_ok;	/* of which returned a frame */
 	uint64_t touches_el;	/* touches aimed at elastic words and frames */

@@ -10,6 +10,10 @@ MUTATIONS_mpmc_recover="NO_RECOVERY IGNORE_LIVE NO_CLEAR SNAPSHOT_BEFORE_TAIL"
 MUTATIONS_mpmc="CLAIM_INDEX_ONLY NO_COMMIT_CHECK RELEASE_BEFORE_READ CLAIM_NO_CAS"
 MUTATIONS_mpmc_torn="NO_MARK NO_RECHECK MARK_AFTER_DATA CHECK_BEFORE_DATA"
 MUTATIONS_rec_mpmc="CLAIM_NO_CAS NO_CLAIM_LAP MARK_BEFORE_ZERO ADVANCE_BEFORE_MARK ADVANCE_NO_FLAG ADVANCE_NO_LAP"
+MUTATIONS_rec_mpmc_recover="NO_RECOVERY IGNORE_LIVE NO_CLEAR CLAIM_AFTER_COPY NO_TAKEN_CHECK"
+# Extra pan flags per model: lossless state compression for the biggest
+# (rec_mpmc_recover: 26.6 M states, 1.2 GB with it).
+PANFLAGS_rec_mpmc_recover="-DCOLLAPSE"
 MUTATIONS_records="NO_ZERO ZERO_AFTER_TAIL HDR_BEFORE_DATA NO_SPACE_CHECK NO_LAP_CHECK"
 MUTATIONS_overwrite="SNAP_NO_TAIL_RECHECK SNAP_NO_HDR_RECHECK SNAP_CHECK_NO_OWNER NO_RELEASE_MARK TAIL_BEFORE_ZERO RECLAIM_UNCOMMITTED CONSUMER_NO_OWN"
 MUTATIONS_mpsc="NO_RECHECK FLAG_BEFORE_PUB PUB_BEFORE_DATA NO_SPACE_CHECK"
@@ -35,9 +39,10 @@ echo "1..$plan"
 
 # verify MODEL [DEFINE] -> sets $errors, $states, $out
 verify() {
+	eval "panflags=\${PANFLAGS_${1%.pml}:-}"
 	rm -rf "$T/w" && mkdir "$T/w" && cp "$1" "$T/w/" &&
 	(cd "$T/w" && spin ${2:+-D$2} -a "$1" >spin.log 2>&1 &&
-	 gcc -O2 -DSAFETY -DVECTORSZ=4096 -o pan pan.c >gcc.log 2>&1 &&
+	 gcc -O2 -DSAFETY -DVECTORSZ=4096 $panflags -o pan pan.c >gcc.log 2>&1 &&
 	 ./pan -m1000000 >pan.log 2>&1)
 	out=$T/w/pan.log
 	errors=$(sed -n 's/.*errors: \([0-9]*\).*/\1/p' "$out" | head -1)
@@ -48,7 +53,7 @@ verify() {
 for m in *.pml; do
 	verify "$m"
 	n=$((n + 1))
-	if [ "$errors" = 0 ] && ! grep -q 'max search depth too small' "$out"; then
+	if [ "$errors" = 0 ] && ! grep -q 'max search depth too small\|Search not completed' "$out"; then
 		echo "ok $n - $m verifies: 0 errors, $states states, exhaustive"
 	else
 		fails=$((fails + 1))

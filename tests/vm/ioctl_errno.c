@@ -212,6 +212,21 @@ static void test_create(void)
 	c.flags = LFQ_CREATE_BLOCK;
 	expect(try_create(&c), 0, "CREATE flags LFQ_CREATE_BLOCK");
 
+	/* MPMC record queues: fixed, not in overwrite mode. */
+	c = geo(1, 8192);
+	c.type = LFQ_TYPE_MPMC;
+	c.flags = LFQ_CREATE_RECORDS;
+	expect(try_create(&c), 0, "CREATE MPMC records, 8 KiB");
+	c.flags = LFQ_CREATE_RECORDS | LFQ_CREATE_BLOCK;
+	expect(try_create(&c), 0, "CREATE MPMC records, blocking");
+	c.flags = LFQ_CREATE_RECORDS | LFQ_CREATE_OVERWRITE;
+	expect(try_create(&c), EINVAL, "CREATE MPMC records in overwrite mode");
+	c = geo(1, 8192);
+	c.type = LFQ_TYPE_MPMC;
+	c.flags = LFQ_CREATE_RECORDS;
+	c.slot_size = 8;
+	expect(try_create(&c), EINVAL, "CREATE MPMC records, slot_size 8");
+
 	/* Struct size handling (copy_struct_from_user semantics). */
 	c = geo(64, 1024);
 	c.size = 0;
@@ -491,7 +506,7 @@ int main(void)
 	struct lfq_create c = geo(64, 1024);
 	int fd;
 
-	tap_plan(114);
+	tap_plan(118);
 	test_unbound();
 	test_order();
 	test_create();

@@ -18,6 +18,7 @@ LFQ_KUNIT_MODULES="
 	lfq_mpsc_race_kunit
 	lfq_mpmc_kunit
 	lfq_mpmc_kconsumer_kunit
+	lfq_rec_mpmc_kunit
 	lfq_rec_kunit
 	lfq_rec_ow_kunit
 	lfq_rec_nmi_kunit

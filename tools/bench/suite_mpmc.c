@@ -3,7 +3,8 @@
  * suite_mpmc.c - suite "mpmc": in-memory work distribution, P producer
  * threads and C consumer threads on one queue (1x1, 1x2, 2x2, 4x4),
  * 8-byte messages in batches of 1 and 32. lfq's MPMC queue (a memfd
- * queue, a handle per thread) against rte_ring MP/MC and its HTS and RTS
+ * queue, a handle per thread; and its MPMC record queue, "lfq records",
+ * a record per message) against rte_ring MP/MC and its HTS and RTS
  * sync modes, ck_ring MPMC, liburcu's cds_lfq (an RCU Michael-Scott list
  * queue: a node allocated per message and freed after a grace period, as
  * its users do) and a mutex+condvar ring.
@@ -101,6 +102,58 @@ static unsigned int lfq_q_pop(void *h, uint64_t *v, unsigned int n)
 	memcpy(v, span, (size_t)got * 8);
 	lfq_release(h, (uint32_t)got);
 	return (unsigned int)got;
+}
+
+/*
+ * lfq's MPMC record queue: a record of 8 bytes per message (16 in the
+ * ring with its header), as many bytes as the slot queue's 4096 records
+ * need; records are reserved and taken one at a time (the record API
+ * has no multi-record reservation; lfq_record_consume() takes a run).
+ */
+static void *lfq_rec_q_create(unsigned int flags)
+{
+	LFQ_OPTS(lfq_create_opts, o, .type = LFQ_TYPE_MPMC, .slot_size = 1,
+		 .slot_count = MPMC_SLOTS * 16, .flags = LFQ_CREATE_RECORDS,
+		 .backend = LFQ_BACKEND_MEMFD);
+	struct lfq *q;
+
+	(void)flags;
+	return lfq_create(&o, &q) ? NULL : q;
+}
+
+static unsigned int lfq_rec_q_push(void *h, const uint64_t *v, unsigned int n)
+{
+	unsigned int i;
+	void *p;
+
+	for (i = 0; i < n && !lfq_record_reserve(h, 8, &p); i++) {
+		memcpy(p, &v[i], 8);
+		lfq_record_commit(h);
+	}
+	return i;
+}
+
+struct lfq_rec_q_out {
+	uint64_t *v;
+	unsigned int n;
+};
+
+static int lfq_rec_q_take(void *ctx, const void *rec, uint32_t len)
+{
+	struct lfq_rec_q_out *o = ctx;
+
+	o->v[o->n] = ~0ull;		/* a wrong length fails the check */
+	if (len == 8)
+		memcpy(&o->v[o->n], rec, 8);
+	o->n++;
+	return 0;
+}
+
+static unsigned int lfq_rec_q_pop(void *h, uint64_t *v, unsigned int n)
+{
+	struct lfq_rec_q_out o = { v, 0 };
+
+	return lfq_record_consume(h, n, lfq_rec_q_take, &o) > 0 ? o.n : 0;
 }
 
 /* ------------------------------------------------------------ rte_ring */
@@ -370,6 +423,8 @@ static void rte_q_destroy(void *q)
 static const struct mpmc_peer mpmc_peers[] = {
 	{ "lfq", lfq_q_create, lfq_q_destroy, lfq_q_handle, lfq_q_destroy, 0,
 	  lfq_q_push, lfq_q_pop },
+	{ "lfq records", lfq_rec_q_create, lfq_q_destroy, lfq_q_handle,
+	  lfq_q_destroy, 0, lfq_rec_q_push, lfq_rec_q_pop },
 	{ "rte_ring", rte_q_create, rte_q_destroy, NULL, NULL, 0,
 	  rte_q_push, rte_q_pop },
 	{ "rte_ring hts", rte_q_create, rte_q_destroy, NULL, NULL,
