@@ -121,6 +121,15 @@ void lfq_close(struct lfq *q)
 		lfq_record_discard(q);
 	else if (q->plocked)
 		q->pops->discard(q);
+	/*
+	 * An MPMC consumer gives back what it holds: nothing else would on
+	 * a memfd queue, and producers would wait at it for good.
+	 */
+	if (q->ring.claim && q->cops == &lfq_rec_slot_cons_ops &&
+	    q->cons.rmpmc.held)
+		lfq_record_release(q);
+	else if (q->cops == &lfq_mpmc_cons_ops && q->cons.mpmc.hold.take.count)
+		q->cops->release(q, UINT32_MAX);
 	if (q->backend->unbind)
 		q->backend->unbind(q);
 	if (q->map != MAP_FAILED)

@@ -5,9 +5,9 @@
  * calls over it, and what lfq_push() and lfq_pop() do on such a queue.
  * An MPMC record queue's consumer takes one record at a time by the
  * shared claim (kmod/proto/lfq_rec_mpmc.h), and holds it until its
- * release. The slot calls answer -EOPNOTSUPP on a record handle. No system call,
- * lock or allocation, but a peer's wakeup (and, on an elastic queue, the
- * step to the next segment: lfq_elastic_ops.c).
+ * release. The slot calls answer -EOPNOTSUPP on a record handle. No
+ * system call, lock or allocation, but a peer's wakeup (and, on an
+ * elastic queue, the step to the next segment: lfq_elastic_ops.c).
  */
 #include <errno.h>
 #include <string.h>
@@ -24,8 +24,8 @@ LFQ_REFUSING_OPS(lfq_rec_slot, -EOPNOTSUPP);
  * lfq_rec_bind() - build a record handle's views (lfq_bind_views()).
  * @q:		a handle on a record queue, q->ring set.
  *
- * The producer's claim (a /dev/lfq MPSC queue) is set afterwards, when
- * it is registered (lfq_kernel.c).
+ * The claims (a /dev/lfq MPSC or MPMC queue's producer, an MPMC one's
+ * consumer) are set afterwards, when registered (lfq_kernel.c).
  */
 void lfq_rec_bind(struct lfq *q)
 {
@@ -158,20 +158,44 @@ static int lfq_rec_mpmc_peek(struct lfq *q, const void **payload)
 	return -EAGAIN;
 }
 
-/* An MPMC record queue: up to @max records, each taken, handed, released. */
+/*
+ * An MPMC record queue: release the record held (none: nothing to do);
+ * one found torn (lfq_rec_mpmc_intact(): overwritten while it was read,
+ * another consumer having forged tail or a release mark) is dropped and
+ * counted in the shared lfq_cons_ctl.torn: -ESTALE.
+ */
+static int lfq_rec_mpmc_give_back(struct lfq *q)
+{
+	int torn = lfq_rec_mpmc_release(&q->cons.rmpmc);
+
+	lfq_rec_wake_producers(q);
+	if (lfq_likely(!torn))
+		return 0;
+	__atomic_fetch_add(&q->ring.cons->torn, 1, __ATOMIC_RELAXED);
+	return -ESTALE;
+}
+
+/*
+ * An MPMC record queue: up to @max records, each taken, handed, released
+ * (a torn one is counted after @fn saw it: see lfq_record_consume()).
+ */
 static int lfq_rec_mpmc_consume(struct lfq *q, uint32_t max, lfq_record_fn fn,
 				void *ctx)
 {
 	const void *p;
-	uint32_t n = 0;
-	int got, stop = 0;
+	uint32_t n = 0, len;
+	int stop = 0;
 
-	while (n < max && !stop && (got = lfq_rec_mpmc_peek(q, &p)) >= 0) {
-		stop = fn(ctx, p, (uint32_t)got);
-		lfq_rec_mpmc_release(&q->cons.rmpmc);
-		lfq_rec_wake_producers(q);
+	while (n < max && !stop &&
+	       (p = lfq_rec_mpmc_take(&q->cons.rmpmc, &len))) {
+		stop = fn(ctx, p, len);
+		lfq_rec_mpmc_give_back(q);
 		n++;
 	}
+	lfq_rec_wake_producers(q);
+	if (!n)
+		__atomic_fetch_add(&q->ring.cons->empty_events, 1,
+				   __ATOMIC_RELAXED);
 	return (int)n;
 }
 
@@ -206,9 +230,8 @@ int lfq_record_release(struct lfq *q)
 	if (lfq_unlikely(err))
 		return err;
 	if (q->ring.claim)
-		lfq_rec_mpmc_release(&q->cons.rmpmc);
-	else
-		lfq_rec_release(&q->cons.rec);
+		return lfq_rec_mpmc_give_back(q);
+	lfq_rec_release(&q->cons.rec);
 	lfq_rec_wake_producers(q);
 	return 0;
 }
@@ -309,7 +332,20 @@ int lfq_rec_pop(struct lfq *q, void *buf, size_t len)
 {
 	const void *payload;
 	int got = lfq_record_peek(q, &payload);
+	uint64_t tries = 0;
 
+	/*
+	 * MPMC: a record found torn after its copy is dropped, and the next
+	 * taken; -ESTALE only after a ring's worth of them (HOSTILE MEMORY).
+	 */
+	while (q->ring.claim && got >= 0 && (size_t)got <= len) {
+		memcpy(buf, payload, (size_t)got);
+		if (!lfq_rec_mpmc_give_back(q))
+			return got;
+		if (++tries >= q->ring.slot_count / 16)
+			return -ESTALE;
+		got = lfq_record_peek(q, &payload);
+	}
 	if (got < 0)
 		return got;
 	if ((size_t)got > len) {

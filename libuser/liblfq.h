@@ -191,6 +191,9 @@ LFQ_API int lfq_open(const struct lfq_open_opts *opts, struct lfq **out);
  * handles, files, mappings or its name hold it.
  * @q:		the handle (may be NULL).
  *
+ * A record still reserved is discarded; what an MPMC consumer handle
+ * still holds (peeked slots, a record) is released.
+ *
  * Context: no other call on @q may run or follow.
  */
 LFQ_API void lfq_close(struct lfq *q);
@@ -376,8 +379,10 @@ LFQ_API int lfq_push(struct lfq *q, const void *msg, size_t len);
  * Context: consumer side.
  * Return: 0 (a record queue: the record's length), -EAGAIN when empty,
  * -EPERM, -EMSGSIZE when @len exceeds the slot (a record queue: when the
- * record is longer than @len; it stays in the ring), -ESTALE when a
- * ring's worth of records in a row were torn.
+ * record is longer than @len; it stays in the ring, and on an MPMC queue
+ * stays taken by this handle, producers held at it, until a pop with room
+ * or lfq_record_release()), -ESTALE when a ring's worth of records in a
+ * row were torn.
  */
 LFQ_API int lfq_pop(struct lfq *q, void *buf, size_t len);
 
@@ -483,8 +488,14 @@ LFQ_API int lfq_record_peek(struct lfq *q, const void **payload);
  * lfq_record_release() - free the record lfq_record_peek() returned.
  * @q:		the handle.
  *
+ * On an MPMC queue a record overwritten while this handle held it
+ * (another consumer forged tail or a release mark, and producers reused
+ * its bytes: found by head having moved a ring past it) is dropped and
+ * counted in lfq_stats.torn: what was read of it is not the record.
+ *
  * Context: consumer side.
- * Return: 0 (also with nothing peeked), -EPERM, -EOPNOTSUPP.
+ * Return: 0 (also with nothing peeked), -ESTALE (MPMC: the record was
+ * torn), -EPERM, -EOPNOTSUPP.
  */
 LFQ_API int lfq_record_release(struct lfq *q);
 
@@ -509,7 +520,10 @@ typedef int (*lfq_record_fn)(void *ctx, const void *payload, uint32_t len);
  *
  * A record peeked with lfq_record_peek() and not released is handed first.
  * On an MPMC queue the records are taken, handed and released one at a
- * time.
+ * time; @fn gets each in place, so one found torn at its release (see
+ * lfq_record_release()) is only counted in lfq_stats.torn: a consumer
+ * that must not act on such a record copies with lfq_pop(), or peeks and
+ * checks lfq_record_release()'s answer.
  *
  * Context: consumer side.
  * Return: records handed to @fn (0 when there is none), -EINVAL for a

@@ -502,8 +502,11 @@ struct lfq_wait {
  *		the slot. lfq_pop() drops them, lfq_release() returns
  *		-ESTALE, and a kernel consumer never passes on a copy it
  *		found torn (one it checked whole before the producer came
- *		is passed on, and counted too). The kernel's consumers'
- *		count, plus the processes' as found.
+ *		is passed on, and counted too). On an MPMC record queue:
+ *		records whose bytes producers reused while a consumer held
+ *		them (another consumer forged tail or a release mark);
+ *		lfq_record_release() returns -ESTALE. The kernel's
+ *		consumers' count, plus the processes' as found.
  *
  * @produced, @consumed, @full_events and @empty_events live in pages the
  * processes can write; the kernel reports them as found. The rest are kept

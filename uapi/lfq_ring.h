@@ -243,7 +243,10 @@ struct lfq_prod_ctl {
 /**
  * struct lfq_cons_ctl - consumer state, on its own page.
  * @tail:	index of the next slot to consume; slots below it are free.
- *		Written only by the consumer, with release ordering.
+ *		Written only by the consumer, with release ordering (an
+ *		MPMC slot queue: its claim index, moved by compare-and-swap;
+ *		an MPMC record queue: the release boundary, carried on by
+ *		compare-and-swap by any consumer, lfq_rec_mpmc.h).
  * @need_data:	non-zero while a consumer sleeps waiting for data: whoever
  *		commits slots must wake it. Set by the waiter, cleared by
  *		the waker.

@@ -171,6 +171,7 @@ static bool lfq_cclaims_recover_rec(struct lfq_queue *q)
 					     c->snap, n, &covered);
 		if (covered)
 			__set_bit(i, c->pending);
+		cond_resched();		/* a record may be 64 MiB to zero */
 	}
 	/* A releaser that died between its mark and its advance. */
 	lfq_rec_mpmc_advance(&k);

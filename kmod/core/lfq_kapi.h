@@ -27,6 +27,9 @@ struct lfq_seg;
  * @mpsc:	the protocol handle, for an MPSC queue.
  * @mpmc:	for an MPMC queue: the protocol handle (its claim record in
  *		kernel memory) and the claim it holds.
+ * @rec:	the protocol handle, for an SPSC or MPSC record queue.
+ * @rmpmc:	the protocol handle, for an MPMC record queue (its claim
+ *		record in kernel memory; the record it holds).
  *
  * An SPSC or MPSC queue has one consumer: while kernel code consumes it,
  * the process that created it must not. If it does anyway, records are

@@ -138,7 +138,8 @@ void lfq_consumer_fini(struct lfq_consumer *c)
 		lfq_cclaim_kernel_put(c->q, c->rmpmc.claim);
 		c->rmpmc.claim = NULL;
 		return;
-	} else if (c->q->ring.records) {
+	}
+	if (c->q->ring.records) {
 		/* A record peeked stays in the ring; tail is given back. */
 		c->rec.held = 0;
 		lfq_rec_disown(&c->rec);
@@ -240,17 +241,21 @@ EXPORT_SYMBOL_GPL(lfq_consumer_peek);
  *
  * Only an MPMC queue's records can change under their consumer: another
  * consumer that forges release words lets a producer of the next lap in
- * (lfq_mpmc_torn()). Call it after copying slot @k and before using the
- * copy: a copy made before it returns true is the record. The records of
- * other queues are the consumer's until it releases them (true).
+ * (lfq_mpmc_torn()); on an MPMC record queue, one that forges tail or a
+ * release mark (lfq_rec_mpmc_intact(); @k is ignored: the record peeked
+ * is the one). Call it after copying slot @k and before using the copy: a
+ * copy made before it returns true is the record. The records of other
+ * queues are the consumer's until it releases them (true).
  *
  * Context: any context but NMI.
  * Return: true if the slot is intact.
  */
 bool lfq_consumer_intact(struct lfq_consumer *c, u32 k)
 {
-	if (c->q->hdr.type != LFQ_TYPE_MPMC || c->q->ring.records)
+	if (c->q->hdr.type != LFQ_TYPE_MPMC)
 		return true;
+	if (c->q->ring.records)
+		return lfq_rec_mpmc_intact(&c->rmpmc);
 	return lfq_mpmc_hold_intact(&c->mpmc.view, &c->mpmc.hold, k);
 }
 EXPORT_SYMBOL_GPL(lfq_consumer_intact);
@@ -345,6 +350,14 @@ static void lfq_consumer_rec_wake(struct lfq_consumer *c)
 		lfq_queue_wake_producers(c->q);
 }
 
+/* An MPMC record queue: release what is held; count it if found torn. */
+static void lfq_consumer_rec_give_back(struct lfq_consumer *c)
+{
+	if (lfq_rec_mpmc_release(&c->rmpmc))
+		atomic64_inc(&c->q->torn);
+	lfq_consumer_rec_wake(c);
+}
+
 /*
  * An MPMC record queue: the record this consumer takes (by
  * compare-and-swap of the shared claim index, discarded ones released on
@@ -371,8 +384,7 @@ static int lfq_consumer_rec_consume_mpmc(struct lfq_consumer *c, u32 max,
 	while ((u32)n < max && !stop &&
 	       (p = lfq_consumer_rec_take(c, &len))) {
 		stop = fn(ctx, p, len);
-		lfq_rec_mpmc_release(&c->rmpmc);
-		lfq_consumer_rec_wake(c);
+		lfq_consumer_rec_give_back(c);
 		n++;
 	}
 	return n;
@@ -422,17 +434,21 @@ EXPORT_SYMBOL_GPL(lfq_consumer_rec_peek);
  * for space.
  * @c:		the consumer.
  *
+ * On an MPMC queue a record found torn (lfq_consumer_intact()) is dropped
+ * without a write and counted in lfq_stats.torn.
+ *
  * Context: any context but NMI.
  */
 void lfq_consumer_rec_release(struct lfq_consumer *c)
 {
 	if (!c->q->ring.records)
 		return;
-	if (c->q->hdr.type == LFQ_TYPE_MPMC)
-		lfq_rec_mpmc_release(&c->rmpmc);
-	else
+	if (c->q->hdr.type == LFQ_TYPE_MPMC) {
+		lfq_consumer_rec_give_back(c);
+	} else {
 		lfq_rec_release(&c->rec);
-	lfq_consumer_rec_wake(c);
+		lfq_consumer_rec_wake(c);
+	}
 }
 EXPORT_SYMBOL_GPL(lfq_consumer_rec_release);
 

@@ -30,6 +30,7 @@ static inline __u32 lfq_rec_ready_data(const struct lfq_ring_loc *r,
 				       __u32 arm)
 {
 	__u64 size = r->slot_count, tail, h;
+	int st;
 
 	if (arm)
 		lfq_arm_flag(r->need_data, 1);
@@ -40,11 +41,19 @@ static inline __u32 lfq_rec_ready_data(const struct lfq_ring_loc *r,
 	 * pairs with the producer's one after its header (lfq_rec_publish()).
 	 */
 	h = lfq_load_after_mb((__u64 *)(r->data + (tail & (size - 1))));
-	/* MPMC: a released header at claim is forged; a take stops there. */
-	if (r->claim && (h & LFQ_REC_RELEASED))
-		return 0;
-	return lfq_rec_hdr_state(h, tail, lfq_rec_order(size),
-				 lfq_rec_max_len(size)) > 0;
+	st = lfq_rec_hdr_state(h, tail, lfq_rec_order(size),
+			       lfq_rec_max_len(size));
+	/*
+	 * MPMC: nothing to take at the claim read, but other consumers move
+	 * claim and wake nobody: the record there may have been taken (and
+	 * released) after a commit behind it that saw no sleeper yet. Ready
+	 * if claim moved since (a spurious wakeup at worst;
+	 * tests/model/rec_mpmc_wake.pml). ORDERING rec-mpmc-claim: after
+	 * the header's load.
+	 */
+	if (r->claim && (st <= 0 || (h & LFQ_REC_RELEASED)))
+		return (lfq_load_acquire(r->claim) & ~7ull) != tail;
+	return st > 0;
 }
 
 /**

@@ -624,15 +624,21 @@ static inline void *lfq_rec_reserve(struct lfq_rec_prod *p, __u32 len,
 		    !p->lap_guard(p->guard_ctx, head, head + need))
 			return lfq_rec_unclaim(p);
 		if (!p->claim) {
-			if (lfq_try_cmpxchg_relaxed(p->ring.head, &head,
-						    head + need))
+			/*
+			 * ORDERING rec-mpmc-torn: fully ordered, before the
+			 * writes of the reservation (an MPMC ring's consumers
+			 * read head after a record to find it torn).
+			 */
+			if (lfq_try_cmpxchg_full(p->ring.head, &head,
+						 head + need))
 				break;
 			continue;
 		}
 		/*
 		 * ORDERING claim: the range, marked pending (held, not won),
 		 * then the fully ordered CAS that takes it; the recovery and
-		 * the lap guard read head, then the claims.
+		 * the lap guard read head, then the claims. And ORDERING
+		 * rec-mpmc-torn: the CAS before the reservation's writes.
 		 */
 		lfq_store_release(&p->claim->start, head | LFQ_REC_CLAIM_HELD);
 		lfq_store_release(&p->claim->end, head + need);

@@ -31,13 +31,18 @@
  * its load of the header; one of the two carries tail on). Headers stay
  * as they are once passed, with their mark, as in lfq_rec.h.
  *
+ * A record overwritten while its consumer read it (a hostile consumer
+ * forged tail or a release mark) is found by lfq_rec_mpmc_intact() and
+ * dropped by the release, which then writes nothing.
+ *
  * Nothing read from shared memory is trusted (HOSTILE MEMORY H1-H5): a
  * header's length is checked against the limit before it is used (the
  * double mapping covers a record of the limit wherever it starts), tail
  * is never moved past claim, and the advance is bounded; a forged word
  * can stall the ring (counted in @corrupt where a consumer sees it) but
- * never move a read or a zeroing outside the double mapping. A take
- * bounds its compare-and-swaps only with @max_tries.
+ * never move a read or a zeroing outside the double mapping; the advance
+ * is bounded (claim read once). A take bounds its compare-and-swaps only
+ * with @max_tries.
  */
 #ifndef _LFQ_PROTO_REC_MPMC_H
 #define _LFQ_PROTO_REC_MPMC_H
@@ -54,8 +59,6 @@
  * @pos:	the record taken: its header's byte index.
  * @held:	its bytes (0: none taken), what the release gives back (a
  *		quarter of the ring at most, LFQ_DATA_BYTES_MAX / 4).
- * (The counters are 32 bits and the flags 8: an in-kernel consumer is
- * one of struct lfq_consumer's views, whose size is on the stack.)
  * @hdr:	its header as taken, what the release marks.
  * @max_len:	the largest payload.
  * @order:	log2 of the ring's size, for the lap bits.
@@ -66,6 +69,9 @@
  * @corrupt:	times a forged header at claim stopped it.
  * @wake:	an advance found producers asleep for space: the caller
  *		wakes them and clears it.
+ *
+ * The counters are 32 bits and the flags 8: an in-kernel consumer's view
+ * is one of struct lfq_consumer's, whose size is on the stack.
  */
 struct lfq_rec_mcons {
 	struct lfq_rec_ring ring;
@@ -170,16 +176,25 @@ static inline const void *lfq_rec_mpmc_none(struct lfq_rec_mcons *c)
  * Called after a full barrier that follows the caller's own mark
  * (lfq_rec_mpmc_finish()), and from a take that found nothing (which
  * repairs an advance a consumer never made: it died after its mark).
- * Each successful compare-and-swap moves tail by a record (16 bytes at
- * least) and never past claim, so successes are bounded by the ring;
- * failures (another advancer, or a hostile writer of tail) by a ring's
- * worth of words.
+ * Claim is read once, first: tail is carried no further than that, so
+ * each successful compare-and-swap moves tail by a record (16 bytes at
+ * least) towards a bound at most a ring ahead, whatever a hostile
+ * process writes into claim meanwhile; failures (another advancer, or a
+ * hostile writer of tail) are bounded by a ring's worth of words (HOSTILE
+ * MEMORY H5: the kernel runs it). A record taken after that read is
+ * released by a consumer that runs its own advance after its mark, so
+ * the bound leaves nothing behind (tests/model/rec_mpmc.pml).
  */
 static inline void lfq_rec_mpmc_advance(struct lfq_rec_mcons *c)
 {
 	__u64 t, h, need, claim, fails = 0;
 	int st;
 
+	/*
+	 * HOSTILE MEMORY: never past what consumers took, read once. Only
+	 * compared; the acquire pairs with the takers' CAS of claim.
+	 */
+	claim = lfq_load_acquire(c->claim_w);
 	/* ORDERING rec-mpmc-advance: the tail others carried on. */
 	t = lfq_load_acquire(c->ring.tail);
 	while (fails < c->ring.size / 8) {
@@ -201,11 +216,6 @@ static inline void lfq_rec_mpmc_advance(struct lfq_rec_mcons *c)
 		if (st <= 0 || !(h & LFQ_REC_RELEASED))
 			return;
 		need = lfq_rec_size((__u32)(h & LFQ_REC_LEN_MASK));
-		/*
-		 * HOSTILE MEMORY: never past what consumers took. Only
-		 * compared; the acquire pairs with the takers' CAS of claim.
-		 */
-		claim = lfq_load_acquire(c->claim_w);
 		if (claim - t < need || claim - t > c->ring.size)
 			return;
 		/*
@@ -327,16 +337,60 @@ static inline const void *lfq_rec_mpmc_take(struct lfq_rec_mcons *c,
 }
 
 /**
+ * lfq_rec_mpmc_intact() - whether the record this consumer holds is still
+ * its own: call it after reading (copying) the record, before using what
+ * was read.
+ * @c:		consumer view.
+ *
+ * A consumer that forges tail, or marks another's header released, lets
+ * producers reserve over records other consumers still read: a record
+ * has no word per byte to mark as lfq_mpmc_torn() does for slots, but its
+ * bytes can be written again only at indices a ring further on, which a
+ * producer reserves by its compare-and-swap of head first. So the record
+ * is intact while head is at most a ring past its start (always, with
+ * honest consumers: producers reserve below tail + ring, and tail never
+ * passes a record that is not released). Head is in the producer page,
+ * which consumers cannot write (ROLES). ORDERING rec-mpmc-torn.
+ *
+ * Return: 1 if intact (or nothing held), 0 if its bytes may have been
+ * reused while it was read: what was read is not the record.
+ */
+static inline int lfq_rec_mpmc_intact(const struct lfq_rec_mcons *c)
+{
+	__u64 head;
+
+	if (!c->held)
+		return 1;
+	/*
+	 * ORDERING rec-mpmc-torn: the reads of the record before the load
+	 * of head; pairs with the producer's fully ordered compare-and-swap
+	 * of head before its writes.
+	 */
+	lfq_smp_rmb();
+	head = lfq_load_relaxed(c->ring.head);
+	return head - c->pos <= c->ring.size;
+}
+
+/**
  * lfq_rec_mpmc_release() - give the taken record back: zero it, mark it
  * released, and carry the release boundary on over it and the released
  * records after it.
  * @c:		consumer view.
+ *
+ * A record found torn (lfq_rec_mpmc_intact()) is only dropped: its bytes
+ * are a later record's, and tail was already carried past it by whoever
+ * forged it; nothing is zeroed or marked.
+ *
+ * Return: 1 if the record held was torn, else 0.
  */
-static inline void lfq_rec_mpmc_release(struct lfq_rec_mcons *c)
+static inline int lfq_rec_mpmc_release(struct lfq_rec_mcons *c)
 {
-	if (c->held)
+	int torn = !lfq_rec_mpmc_intact(c);
+
+	if (c->held && !torn)
 		lfq_rec_mpmc_finish(c, c->pos, c->held, c->hdr);
 	c->held = 0;
+	return torn;
 }
 
 /**
@@ -390,15 +444,19 @@ static inline int lfq_rec_mpmc_recover(struct lfq_rec_mcons *c, __u64 claim,
 	    (h & LFQ_REC_RELEASED) ||
 	    lfq_rec_size((__u32)(h & LFQ_REC_LEN_MASK)) != end - start)
 		return 0;		/* released, a later lap's, or forged */
+	/*
+	 * ORDERING rec-mpmc-advance: pairs with the CAS that moved tail.
+	 * Before the live claims: a passed record is done, whatever a stale
+	 * claim of a live consumer still names.
+	 */
+	t = lfq_load_acquire(c->ring.tail);
+	if ((__s64)(start - t) < 0)
+		return 0;		/* released and passed */
 	for (k = 0; k < nlive; k++)
 		if (lfq_mpsc_claimed(live[k].start, live[k].end, start)) {
 			*covered = 1;
 			return 0;
 		}
-	/* ORDERING rec-mpmc-advance: pairs with the CAS that moved tail. */
-	t = lfq_load_acquire(c->ring.tail);
-	if ((__s64)(start - t) < 0)
-		return 0;		/* released and passed */
 	/* ORDERING rec-mpmc-release: a release since the live claims read. */
 	h2 = lfq_rec_mpmc_read_hdr(&c->ring, start);
 	if (h2 != h)

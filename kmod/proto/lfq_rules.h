@@ -151,6 +151,12 @@
  *		of a later lap wrote (let in by a forged release word) sees
  *		that producer's mark or commit, and drops the record.
  *		tests/model/mpmc_torn.pml.
+ * rec-mpmc-torn	P: the fully ordered CAS of head in lfq_rec_reserve(),
+ *		   then the writes of the reservation.
+ *		C: the reads of the record (the caller's), then smp_rmb()
+ *		   in lfq_rec_mpmc_intact(), then the load of head.
+ *		Message passing: a consumer that read a byte a producer of
+ *		a later lap wrote over its record sees head a ring past it.
  * mpmc-claim	C: lfq_load_acquire(commit word) in lfq_mpsc_slot_state(),
  *		   then the CAS of tail (the claim index) in
  *		   lfq_mpmc_claim(): relaxed without a claim record, fully

@@ -10,7 +10,8 @@
  * consumer releases the record it held (zeroed, marked, tail carried
  * on, counted lost), but not one a live claim covers, and not one it had
  * not taken; forged claim indices and forged dead claims never steer a
- * kernel read or write outside the ring; and kernel producer and
+ * kernel read or write outside the ring; a record overwritten under a
+ * kernel consumer (a forged tail) is found torn; and kernel producer and
  * consumer threads deliver every record exactly once.
  */
 #include <kunit/test.h>
@@ -19,7 +20,6 @@
 #include <linux/completion.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
-#include <linux/sched/task.h>
 
 #include "core/lfq_cclaims.h"
 #include "lfq_kunit_util.h"
@@ -114,7 +114,7 @@ static void lfq_rec_mpmc_hold_test(struct kunit *test)
 	lfq_consumer_rec_release(&c);
 	KUNIT_EXPECT_EQ(test, lfq_shared_tail(q), 16ULL);
 	KUNIT_EXPECT_TRUE(test, rm_hdr(q, 0) & LFQ_REC_RELEASED);
-	/* A run of two through the callback, then one held at the end. */
+	/* Two more: one released, one held at the end. */
 	a = lfq_consumer_rec_peek(&c, &len);
 	KUNIT_EXPECT_TRUE(test, rm_ok(a, len, 1));
 	lfq_consumer_rec_release(&c);
@@ -280,17 +280,23 @@ static void lfq_rec_mpmc_covered_test(struct kunit *test)
 
 /*
  * Forged words: a claim index unaligned, or far ahead, or a ring behind
- * tail; dead claims unaligned, reversed, of a ring's length, past claim.
- * No kernel read or write leaves the ring (KASAN would say), a kernel
- * consumer's peek returns (bounded), no record is released for them,
- * and once the index is put back the records arrive.
+ * tail; dead claims unaligned, reversed, of a ring's length, past claim,
+ * and, with the record they name taken and held by a consumer that has
+ * no claim (so that no live claim covers it and claim is past it), one
+ * of the wrong length and one unaligned inside it: each is refused by
+ * its own check. No kernel read or write leaves the ring (KASAN would
+ * say), a kernel consumer's peek returns (bounded), no record is
+ * released for them, and once the index is put back the records arrive.
  */
 static void lfq_rec_mpmc_forged_test(struct kunit *test)
 {
 	static const struct lfq_mpsc_claim bad[] = {
 		{ 4, 36 }, { 32, 0 }, { 0, RM_RING }, { 0, 1ULL << 62 },
-		{ 1ULL << 40, (1ULL << 40) + 16 },
+		{ 1ULL << 40, (1ULL << 40) + 16 }, { 0, 32 }, { 0, 16 },
+		{ 8, 32 },
 	};
+	struct lfq_rec_mcons bare;
+	struct lfq_rec_ring rr;
 	struct lfq_queue *q = rm_queue(test);
 	DECLARE_BITMAP(held, LFQ_MPMC_CLAIMS) = {};
 	static const u64 forged[] = { 3, 1ULL << 40, -4096ULL };
@@ -308,6 +314,10 @@ static void lfq_rec_mpmc_forged_test(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, lfq_shared_tail(q), 0ULL);
 	}
 	WRITE_ONCE(*q->ring.claim, 0);
+	lfq_rec_ring_init(&rr, &q->ring);
+	lfq_rec_mcons_init(&bare, &rr, q->ring.claim);
+	/* Record [0, 24) taken, claim 24, tail 0: only each check is left. */
+	KUNIT_ASSERT_NOT_NULL(test, lfq_rec_mpmc_take(&bare, &len));
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		idx = lfq_cclaim_register(q, held);
 		KUNIT_ASSERT_GE(test, idx, 0);
@@ -318,11 +328,61 @@ static void lfq_rec_mpmc_forged_test(struct kunit *test)
 	}
 	KUNIT_EXPECT_EQ(test, atomic64_read(&q->lost), 0LL);
 	KUNIT_EXPECT_FALSE(test, rm_hdr(q, 0) & LFQ_REC_RELEASED);
+	KUNIT_EXPECT_EQ(test, lfq_shared_tail(q), 0ULL);
+	/* The bare consumer's record is whole: it was never zeroed. */
+	KUNIT_EXPECT_TRUE(test, rm_ok(q->ring.data + 8, 16, 5));
+	KUNIT_EXPECT_EQ(test, lfq_rec_mpmc_release(&bare), 0);
+	KUNIT_EXPECT_EQ(test, lfq_shared_tail(q), 24ULL);
+	KUNIT_ASSERT_TRUE(test, rm_put(q, 6, 16));
 	s = lfq_consumer_rec_peek(&c, &len);
-	KUNIT_EXPECT_TRUE(test, rm_ok(s, len, 5));
+	KUNIT_EXPECT_TRUE(test, rm_ok(s, len, 6));
 	lfq_consumer_rec_release(&c);
 	lfq_consumer_fini(&c);
-	KUNIT_EXPECT_EQ(test, lfq_shared_tail(q), 24ULL);
+	KUNIT_EXPECT_EQ(test, lfq_shared_tail(q), 48ULL);
+}
+
+/*
+ * A kernel consumer holds a record while a process (the test, writing
+ * the consumer page) moves tail past it, and kernel producers reuse its
+ * bytes: lfq_consumer_intact() says so, and the release writes nothing
+ * and counts it in lfq_stats.torn. Before that, with the ring filled
+ * behind the record honestly, it reads intact.
+ */
+static void lfq_rec_mpmc_torn_test(struct kunit *test)
+{
+	struct lfq_queue *q = rm_queue(test);
+	struct lfq_consumer c, d;
+	const void *s;
+	u64 h0, id = 1;
+	u32 len;
+
+	KUNIT_ASSERT_EQ(test, lfq_consumer_init(&c, q), 0);
+	KUNIT_ASSERT_EQ(test, lfq_consumer_init(&d, q), 0);
+	KUNIT_ASSERT_TRUE(test, rm_put(q, 0, 56));
+	KUNIT_ASSERT_NOT_NULL(test, lfq_consumer_rec_peek(&c, &len));
+	while (rm_put(q, id, 56)) {
+		s = lfq_consumer_rec_peek(&d, &len);
+		KUNIT_EXPECT_TRUE(test, rm_ok(s, len, id));
+		lfq_consumer_rec_release(&d);
+		id++;
+	}
+	KUNIT_EXPECT_GT(test, id, 60ULL);
+	KUNIT_EXPECT_TRUE(test, lfq_consumer_intact(&c, 0));
+	h0 = rm_hdr(q, 0);
+	WRITE_ONCE(*q->ring.tail, lfq_shared_head(q));
+	KUNIT_ASSERT_TRUE(test, rm_put(q, id, 56));
+	KUNIT_EXPECT_FALSE(test, lfq_consumer_intact(&c, 0));
+	lfq_consumer_rec_release(&c);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&q->torn), 1LL);
+	/* The new record's header there, not marked by the torn release. */
+	KUNIT_EXPECT_NE(test, rm_hdr(q, 0), h0);
+	KUNIT_EXPECT_FALSE(test, rm_hdr(q, 0) & LFQ_REC_RELEASED);
+	s = lfq_consumer_rec_peek(&d, &len);
+	KUNIT_EXPECT_TRUE(test, rm_ok(s, len, id));
+	lfq_consumer_rec_release(&d);
+	lfq_consumer_fini(&c);
+	lfq_consumer_fini(&d);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&q->lost), 0LL);
 }
 
 #define RM_POOL_PRODUCERS	2
@@ -438,6 +498,7 @@ static struct kunit_case lfq_rec_mpmc_cases[] = {
 	KUNIT_CASE(lfq_rec_mpmc_dead_test),
 	KUNIT_CASE(lfq_rec_mpmc_covered_test),
 	KUNIT_CASE(lfq_rec_mpmc_forged_test),
+	KUNIT_CASE(lfq_rec_mpmc_torn_test),
 	KUNIT_CASE(lfq_rec_mpmc_pool_test),
 	{}
 };

@@ -34,9 +34,11 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "liblfq.h"
+#include "lfq_ring.h"
 #include "tap.h"
 #include "test_util.h"
 
@@ -513,6 +515,106 @@ static void run(unsigned int np, unsigned int nc, int processes,
 	munmap(s, seen_size(per));
 }
 
+/*
+ * Consumers that sleep with no timeout (lfq_wait_data(q, 1, -1)) while a
+ * producer pushes in bursts with pauses: a wakeup lost between a
+ * consumer's check and its sleep leaves it asleep with a message (or its
+ * stop message) waiting, and the test times out. Each message arrives
+ * once (count and sum).
+ */
+#define WF_MSGS		20000u
+#define WF_CONSUMERS	3u
+
+struct wf_consumer {
+	struct lfq *q;
+	uint64_t n, sum;
+	int rc;
+};
+
+static void *wf_consume(void *arg)
+{
+	struct wf_consumer *c = arg;
+	uint64_t v[4];
+	int got;
+
+	for (;;) {
+		got = lfq_pop(c->q, v, sizeof(v));
+		if (got == -EAGAIN) {
+			if (lfq_wait_data(c->q, 1, -1)) {
+				c->rc = 1;
+				return NULL;
+			}
+			continue;
+		}
+		if (got < 0) {
+			c->rc = 2;
+			return NULL;
+		}
+		if (v[0] == UINT64_MAX)
+			return NULL;
+		c->n++;
+		c->sum += v[0];
+	}
+}
+
+static void test_wait_forever(void)
+{
+	struct wf_consumer c[WF_CONSUMERS] = { 0 };
+	pthread_t th[WF_CONSUMERS];
+	uint64_t n = 0, sum = 0, v, stop = UINT64_MAX, seed = 7;
+	unsigned int i, joined = 0;
+	struct timespec until;
+	struct lfq *q;
+	int ok = 1;
+
+	if (make_queue(128, &q)) {
+		tap_ok(0, "create an MPMC queue");
+		return;
+	}
+	for (i = 0; i < WF_CONSUMERS; i++) {
+		ok &= !attach(lfq_fd(q), &c[i].q);
+		ok &= !pthread_create(&th[i], NULL, wf_consume, &c[i]);
+	}
+	for (v = 1; v <= WF_MSGS;) {
+		unsigned int burst = 1 + (unsigned int)(rnd_next(&seed) % 8);
+
+		while (burst-- && v <= WF_MSGS) {
+			if (lfq_push(q, &v, sizeof(v)) == -EAGAIN) {
+				lfq_wait_space(q, 16, TIMEOUT_NS);
+				continue;
+			}
+			v++;
+		}
+		if (rnd_next(&seed) % 4 == 0)
+			usleep((unsigned int)(rnd_next(&seed) % 200));
+	}
+	for (i = 0; i < WF_CONSUMERS; i++)
+		while (lfq_push(q, &stop, sizeof(stop)) == -EAGAIN)
+			lfq_wait_space(q, 16, TIMEOUT_NS);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 60;
+	for (i = 0; i < WF_CONSUMERS; i++) {
+		if (pthread_timedjoin_np(th[i], NULL, &until)) {
+			/* Asleep with its stop message waiting: let it go. */
+			lfq_push(q, &stop, sizeof(stop));
+			pthread_join(th[i], NULL);
+			continue;
+		}
+		joined++;
+	}
+	for (i = 0; i < WF_CONSUMERS; i++) {
+		n += c[i].n;
+		sum += c[i].sum;
+		ok &= !c[i].rc;
+		lfq_close(c[i].q);
+	}
+	tap_ok(ok && joined == WF_CONSUMERS && n == WF_MSGS &&
+	       sum == (uint64_t)WF_MSGS * (WF_MSGS + 1) / 2,
+	       "%u consumers sleeping with no timeout while a producer pushes %u messages in bursts: none left asleep (%u of %u stopped), each message once",
+	       WF_CONSUMERS, WF_MSGS, joined, WF_CONSUMERS);
+	drop_queue(q);
+}
+
 #ifdef LFQ_RECORDS
 /* 8-byte records take 16 bytes: a queue of 8192 bytes holds 512. */
 #define REC_RING	512
@@ -593,6 +695,68 @@ static void test_discards(void)
 	}
 	tap_ok(ok && lfq_pop(q, &v, 8) == -EAGAIN && fill(q, &v) == REC_RING,
 	       "a whole ring of discarded records is skipped and its bytes reused");
+	drop_queue(q);
+}
+
+/*
+ * A record held by A while a hostile consumer (here: a second mapping)
+ * moves tail past it and producers reuse its bytes: A's release says
+ * -ESTALE and counts it torn; the others' records are whole. And a pop
+ * into a buffer too small keeps the record taken by that handle.
+ */
+static void test_torn_and_small(void)
+{
+	struct lfq_stats st = { .size = sizeof(st) };
+	struct lfq_cons_ctl *cons;
+	struct lfq_prod_ctl *prod;
+	struct lfq *q, *a, *b;
+	uint64_t v = 0, w[8];
+	unsigned char *m;
+	const void *p;
+	int n = 0, ok = 1, got;
+	long pg = sysconf(_SC_PAGESIZE);
+
+	if (make_queue(128, &q) || attach(lfq_fd(q), &a) ||
+	    attach(lfq_fd(q), &b)) {
+		tap_ok(0, "create an MPMC record queue and two consumers");
+		return;
+	}
+	/* The producer and consumer pages (the header page is read-only). */
+	m = mmap(NULL, (size_t)pg * 2, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 lfq_fd(q), pg);
+	if (m == MAP_FAILED) {
+		tap_ok(0, "map the queue's pages: %s", strerror(errno));
+		tap_ok(0, "a pop into too small a buffer");
+		return;
+	}
+	prod = (struct lfq_prod_ctl *)m;
+	cons = (struct lfq_cons_ctl *)(m + pg);
+	lfq_push(q, &v, sizeof(v));
+	ok &= lfq_record_peek(a, &p) == 8;
+	/* The forger: tail past A's record, to head. */
+	__atomic_store_n(&cons->tail, __atomic_load_n(&prod->head,
+						      __ATOMIC_ACQUIRE),
+			 __ATOMIC_RELEASE);
+	for (v = 1; !lfq_push(q, &v, sizeof(v)); v++)
+		n++;
+	got = lfq_record_release(a);
+	lfq_get_stats(q, &st);
+	for (v = 1; ok && v <= (uint64_t)n; v++)
+		ok &= lfq_pop(b, w, sizeof(w)) == 8 && w[0] == v;
+	tap_ok(ok && n == REC_RING && got == -ESTALE && st.torn == 1,
+	       "a forged tail lets producers over the record A holds (%d pushed): A's release says ESTALE (%d), counted torn (%llu); B takes the others whole",
+	       n, got, (unsigned long long)st.torn);
+	w[0] = 41;
+	lfq_push(q, w, 40);
+	v = 42;
+	lfq_push(q, &v, sizeof(v));
+	got = lfq_pop(a, w, 8);
+	ok = got == -EMSGSIZE && lfq_pop(b, w, sizeof(w)) == 8 && w[0] == 42 &&
+	     lfq_pop(a, w, sizeof(w)) == 40 && w[0] == 41;
+	tap_ok(ok, "a pop into 8 bytes of a 40-byte record: EMSGSIZE, the record stays taken by that handle (another gets the next), and its next pop with room gets it");
+	munmap(m, (size_t)pg * 2);
+	lfq_close(a);
+	lfq_close(b);
 	drop_queue(q);
 }
 
@@ -931,9 +1095,9 @@ int main(int argc, char **argv)
 		big_per_producer = strtoull(optarg, NULL, 0);
 	}
 #ifdef LFQ_RECORDS
-#define SMALL_TESTS	9
-#else
 #define SMALL_TESTS	12
+#else
+#define SMALL_TESTS	13
 #endif
 #ifdef LFQ_KERNEL_QUEUE
 	tap_plan(SMALL_TESTS + 9);
@@ -945,6 +1109,10 @@ int main(int argc, char **argv)
 	test_geometry();
 	test_held_claim();
 	test_discards();
+	test_wait_forever();
+#ifdef LFQ_RECORDS
+	test_torn_and_small();
+#endif
 	run(1, 2, 0, PER_PRODUCER);
 	run(2, 2, 0, PER_PRODUCER);
 	run(4, 4, 0, PER_PRODUCER);

@@ -20,7 +20,10 @@
  *     and emptied by one that finds nothing; a dead consumer's record
  *     released for it (zeroed, marked, tail carried on) unless a live
  *     claim covers it, it was not taken, or it was taken after the live
- *     claims were copied; forged dead ranges release nothing.
+ *     claims were copied; forged dead ranges release nothing;
+ *   - torn: a record held while the ring fills behind it is intact; one
+ *     whose bytes a producer reused after a forged tail reads torn
+ *     (lfq_rec_mpmc_intact()), and its release writes nothing.
  *
  * Built twice: normally, and with ThreadSanitizer (LFQ_TSAN, fewer
  * records; it does not see races between the ring's two mappings of a
@@ -229,6 +232,26 @@ static void threads(unsigned int producers, unsigned int consumers,
 	munmap(base, len);
 }
 
+/* A ring of 4096 bytes, its claim index on the first page: 0 or -1. */
+static int ring_up(struct lfq_rec_ring *ring, unsigned char **base,
+		   size_t *len, __u64 **claim)
+{
+	if (memfd_rec_init(ring, 4096, base, len))
+		return -1;
+	*claim = (__u64 *)(*base + 256);
+	return 0;
+}
+
+/* A producer and two consumer views of it. */
+static void views(struct lfq_rec_ring *ring, __u64 *claim,
+		  struct lfq_rec_prod *p, struct lfq_rec_mcons *a,
+		  struct lfq_rec_mcons *b)
+{
+	lfq_rec_prod_init(p, ring, 1);
+	lfq_rec_mcons_init(a, ring, claim);
+	lfq_rec_mcons_init(b, ring, claim);
+}
+
 /* A record of @len bytes, committed (or discarded), at the producer's head. */
 static __u64 put(struct lfq_rec_prod *p, uint32_t len, int discard)
 {
@@ -266,15 +289,12 @@ static void steps(void)
 	uint32_t la, lb, max;
 	size_t len;
 
-	if (memfd_rec_init(&ring, 4096, &base, &len)) {
+	if (ring_up(&ring, &base, &len, &claim)) {
 		tap_ok(0, "memfd record ring");
 		return;
 	}
-	claim = (__u64 *)(base + 256);
 	max = lfq_rec_max_len(4096);
-	lfq_rec_prod_init(&p, &ring, 1);
-	lfq_rec_mcons_init(&a, &ring, claim);
-	lfq_rec_mcons_init(&b, &ring, claim);
+	views(&ring, claim, &p, &a, &b);
 
 	p0 = put(&p, 16, 0);
 	p1 = put(&p, 24, 0);
@@ -383,14 +403,11 @@ static void recovery(void)
 	int r, r2, r3;
 	size_t len;
 
-	if (memfd_rec_init(&ring, 4096, &base, &len)) {
+	if (ring_up(&ring, &base, &len, &claim)) {
 		tap_ok(0, "memfd record ring");
 		return;
 	}
-	claim = (__u64 *)(base + 256);
-	lfq_rec_prod_init(&p, &ring, 1);
-	lfq_rec_mcons_init(&a, &ring, claim);
-	lfq_rec_mcons_init(&b, &ring, claim);
+	views(&ring, claim, &p, &a, &b);
 	lfq_rec_mcons_init(&k, &ring, claim);
 	lfq_rec_mcons_set_claim(&a, &ca);
 	lfq_rec_mcons_set_claim(&b, &cb);
@@ -479,11 +496,58 @@ static void recovery(void)
 	munmap(base, len);
 }
 
+/*
+ * Torn records: a consumer holding a record while the ring fills behind
+ * it finds it intact (head exactly a ring past it); one whose bytes a
+ * producer reused (a hostile consumer moved tail past it) finds it torn,
+ * and its release writes nothing there.
+ */
+static void torn(void)
+{
+	struct lfq_rec_mcons a, b;
+	struct lfq_rec_ring ring;
+	struct lfq_rec_prod p;
+	unsigned char *base;
+	__u64 *claim, p0, h0, t;
+	uint32_t la, lb;
+	int full_ok, torn_rel;
+	size_t len;
+	uint8_t *w;
+
+	if (ring_up(&ring, &base, &len, &claim)) {
+		tap_ok(0, "memfd record ring");
+		return;
+	}
+	views(&ring, claim, &p, &a, &b);
+	p0 = put(&p, 56, 0);
+	lfq_rec_mpmc_take(&a, &la);
+	/* Fill the ring behind A's record: B takes and releases the rest. */
+	while (put(&p, 56, 0) != ~0ull) {
+		lfq_rec_mpmc_take(&b, &lb);
+		lfq_rec_mpmc_release(&b);
+	}
+	full_ok = *ring.head - p0 <= 4096 && *ring.head - p0 > 4096 - 64 &&
+		  lfq_rec_mpmc_intact(&a);
+	/* A hostile consumer moves tail past A's record; a producer laps. */
+	t = *ring.tail;
+	h0 = *(__u64 *)(ring.data + (p0 & 4095));
+	*ring.tail = *ring.head;
+	w = (uint8_t *)lfq_rec_reserve(&p, 56, &(struct lfq_rec_resv){ 0 });
+	torn_rel = w && !lfq_rec_mpmc_intact(&a) &&
+		   lfq_rec_mpmc_release(&a) == 1 && !a.held;
+	tap_ok(full_ok && torn_rel && t == p0 &&
+	       *(__u64 *)(ring.data + (p0 & 4095)) == h0,
+	       "a held record stays intact while the ring fills behind it (head %llu bytes past it); once a forged tail lets a producer reserve over it (head a ring past), it reads torn and its release writes nothing (header as taken)",
+	       (unsigned long long)(*ring.head - p0));
+	munmap(base, len);
+}
+
 int main(void)
 {
-	tap_plan(18);
+	tap_plan(19);
 	steps();
 	recovery();
+	torn();
 	threads(1, 2, 0);
 	threads(1, 4, 0);
 	threads(2, 2, 0);

@@ -139,10 +139,13 @@ retry:
 
 /*
  * The advance: while the header at tail is a RELEASED header of tail's
- * lap, CAS tail past its record (the model's kind 3: passed, kept).
+ * lap, CAS tail past its record (the model's kind 3: passed, kept), no
+ * further than claim as read once on entry (the code's bound against a
+ * hostile claim: a record taken after it is carried by its releaser).
  */
-inline advance(t, hv)
+inline advance(t, hv, cl)
 {
+	cl = claim;
 	do
 	:: t = tail;
 	   hv = val[t & MASK];
@@ -158,7 +161,8 @@ inline advance(t, hv)
 	   fi;
 #else
 	   if
-	   :: (hv & RELEASED) && HLAP(hv) == LAP(t) -> skip
+	   :: (hv & RELEASED) && HLAP(hv) == LAP(t) &&
+	      t + (hv & 3) + 1 <= cl -> skip
 	   :: else -> break
 	   fi;
 #endif
@@ -176,7 +180,7 @@ inline advance(t, hv)
 
 proctype consumer()
 {
-	byte c, hv, k, i, me, t, av;
+	byte c, hv, k, i, me, t, av, acl;
 #ifdef ADVANCE_BEFORE_MARK
 	byte t0, h0;
 #endif
@@ -267,12 +271,12 @@ proctype consumer()
 #endif
 #ifdef ADVANCE_BEFORE_MARK
 		if
-		:: (h0 & RELEASED) && HLAP(h0) == LAP(t0) -> advance(t, av)
+		:: (h0 & RELEASED) && HLAP(h0) == LAP(t0) -> advance(t, av, acl)
 		:: else -> skip
 		fi;
 #else
 		/* smp_mb(), then the advance. */
-		advance(t, av);
+		advance(t, av, acl);
 #endif
 next:		skip
 	od

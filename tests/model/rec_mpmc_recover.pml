@@ -109,14 +109,19 @@ retry:
 	fin++
 }
 
-/* While the header at tail is a RELEASED header of tail's lap, CAS past. */
-inline advance(t, hv)
+/*
+ * While the header at tail is a RELEASED header of tail's lap, CAS past,
+ * no further than claim as read once on entry.
+ */
+inline advance(t, hv, cl)
 {
+	cl = claim;
 	do
 	:: t = tail;
 	   hv = val[t & MASK];
 	   if
-	   :: (hv & RELEASED) && HLAP(hv) == LAP(t) -> skip
+	   :: (hv & RELEASED) && HLAP(hv) == LAP(t) &&
+	      t + (hv & 3) + 1 <= cl -> skip
 	   :: else -> break
 	   fi;
 	   atomic {
@@ -152,7 +157,7 @@ inline may_die(id)
 
 proctype consumer(byte id)
 {
-	byte c, hv, k, i, me, t, av;
+	byte c, hv, k, i, me, t, av, acl;
 
 	do
 	:: true ->
@@ -217,7 +222,7 @@ proctype consumer(byte id)
 			delivered[me - 1] = true
 		}
 		may_die(id);	/* marked, no advance */
-		advance(t, av);
+		advance(t, av, acl);
 next:		skip
 	od;
 gone:
@@ -226,7 +231,7 @@ gone:
 
 proctype recovery()
 {
-	byte t, tt, s, e, ls, le, h, i, me, covered, av, at2;
+	byte t, tt, s, e, ls, le, h, i, me, covered, av, at2, acl;
 
 end_alive:
 	(dead);
@@ -304,7 +309,7 @@ end_alive:
 		fi
 	od;
 	/* A releaser that died between its mark and its advance. */
-	advance(at2, av);
+	advance(at2, av, acl);
 #endif
 	recovered = true
 }
