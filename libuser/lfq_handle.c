@@ -40,6 +40,7 @@ struct lfq *lfq_alloc(int fd, const struct lfq_backend_ops *backend)
 	q->map = MAP_FAILED;
 	q->claim = -1;
 	q->cclaim = -1;
+	q->owner = getpid();
 	return q;
 }
 
@@ -123,13 +124,17 @@ void lfq_close(struct lfq *q)
 		q->pops->discard(q);
 	/*
 	 * An MPMC consumer gives back what it holds: nothing else would on
-	 * a memfd queue, and producers would wait at it for good.
+	 * a memfd queue, and producers would wait at it for good. Not a
+	 * forked child's copy of the handle: what it names is the parent's.
 	 */
-	if (q->ring.claim && q->cops == &lfq_rec_slot_cons_ops &&
-	    q->cons.rmpmc.held)
-		lfq_record_release(q);
-	else if (q->cops == &lfq_mpmc_cons_ops && q->cons.mpmc.hold.take.count)
-		q->cops->release(q, UINT32_MAX);
+	if (q->owner == getpid()) {
+		if (q->ring.claim && q->cops == &lfq_rec_slot_cons_ops &&
+		    q->cons.rmpmc.held)
+			lfq_record_release(q);
+		else if (q->cops == &lfq_mpmc_cons_ops &&
+			 q->cons.mpmc.hold.take.count)
+			q->cops->release(q, UINT32_MAX);
+	}
 	if (q->backend->unbind)
 		q->backend->unbind(q);
 	if (q->map != MAP_FAILED)

@@ -203,6 +203,7 @@ struct lfq {
 	int claim;		/* LFQ_IOC_CLAIM index, or -1 */
 	int cclaim;		/* MPMC consumer: its claim's index, or -1 */
 	pid_t claim_pid;	/* the process that registered them */
+	pid_t owner;		/* the process that made the handle */
 	int wakeups;
 	unsigned int wait_spins;
 };

@@ -192,7 +192,8 @@ LFQ_API int lfq_open(const struct lfq_open_opts *opts, struct lfq **out);
  * @q:		the handle (may be NULL).
  *
  * A record still reserved is discarded; what an MPMC consumer handle
- * still holds (peeked slots, a record) is released.
+ * still holds (peeked slots, a record) is released, but not by a forked
+ * child's copy of the handle: what it holds is the parent's.
  *
  * Context: no other call on @q may run or follow.
  */

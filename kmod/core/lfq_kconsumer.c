@@ -132,7 +132,8 @@ void lfq_consumer_fini(struct lfq_consumer *c)
 		/* Held and never released: lost, as a dead consumer's. */
 		if (c->rmpmc.held)
 			atomic64_inc(&c->q->lost);
-		lfq_rec_mpmc_release(&c->rmpmc);
+		if (lfq_rec_mpmc_release(&c->rmpmc))
+			atomic64_inc(&c->q->torn);
 		if (c->rmpmc.wake)
 			lfq_queue_wake_producers(c->q);
 		lfq_cclaim_kernel_put(c->q, c->rmpmc.claim);
@@ -318,6 +319,12 @@ int lfq_consumer_wait(struct lfq_consumer *c, u32 min_count, s64 timeout_ns)
 
 	if (!min_count || min_count > c->q->hdr.slot_count)
 		return -EINVAL;
+	/*
+	 * HOSTILE MEMORY H5: a process moving an MPMC claim index can make
+	 * every wait return at once and every take find nothing; a caller
+	 * looping on the two still yields here.
+	 */
+	cond_resched();
 	if (c->q->hdr.type == LFQ_TYPE_MPMC || c->q->ring.overwrite)
 		goto wait;	/* the shared index is the truth */
 	/*
@@ -402,7 +409,8 @@ static int lfq_consumer_rec_consume_mpmc(struct lfq_consumer *c, u32 max,
  * validating anything in them. In overwrite mode the consumer owns the
  * queue's tail from here to the release: producers do not overwrite the
  * record meanwhile (they drop). On an MPMC queue the record is taken,
- * this consumer's alone until its release.
+ * this consumer's alone until its release, unless another consumer
+ * forges words (see lfq_consumer_intact()).
  *
  * Context: any context but NMI; does not sleep.
  * Return: the payload (contiguous), or NULL if no record is ready (or a

@@ -22,14 +22,15 @@
  *		record, whatever it asks.
  *
  * A forged header at the tail reads as "none": the consumer would only
- * stop there (HOSTILE MEMORY), so its waiter sleeps until a commit.
+ * stop there (HOSTILE MEMORY), so its waiter sleeps until a commit (on
+ * an MPMC ring, or until claim moves).
  *
  * Return: 1 or 0.
  */
 static inline __u32 lfq_rec_ready_data(const struct lfq_ring_loc *r,
 				       __u32 arm)
 {
-	__u64 size = r->slot_count, tail, h;
+	__u64 size = r->slot_count, tail, h, *w;
 	int st;
 
 	if (arm)
@@ -40,7 +41,9 @@ static inline __u32 lfq_rec_ready_data(const struct lfq_ring_loc *r,
 	 * ORDERING wake-data: after the barrier lfq_arm_flag() ends with,
 	 * pairs with the producer's one after its header (lfq_rec_publish()).
 	 */
-	h = lfq_load_after_mb((__u64 *)(r->data + (tail & (size - 1))));
+	w = (__u64 *)(r->data + (tail & (size - 1)));
+	/* MPMC: an acquire, so that the re-read of claim below stays after. */
+	h = r->claim ? lfq_load_acquire_after_mb(w) : lfq_load_after_mb(w);
 	st = lfq_rec_hdr_state(h, tail, lfq_rec_order(size),
 			       lfq_rec_max_len(size));
 	/*

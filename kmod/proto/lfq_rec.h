@@ -624,21 +624,15 @@ static inline void *lfq_rec_reserve(struct lfq_rec_prod *p, __u32 len,
 		    !p->lap_guard(p->guard_ctx, head, head + need))
 			return lfq_rec_unclaim(p);
 		if (!p->claim) {
-			/*
-			 * ORDERING rec-mpmc-torn: fully ordered, before the
-			 * writes of the reservation (an MPMC ring's consumers
-			 * read head after a record to find it torn).
-			 */
-			if (lfq_try_cmpxchg_full(p->ring.head, &head,
-						 head + need))
+			if (lfq_try_cmpxchg_relaxed(p->ring.head, &head,
+						    head + need))
 				break;
 			continue;
 		}
 		/*
 		 * ORDERING claim: the range, marked pending (held, not won),
 		 * then the fully ordered CAS that takes it; the recovery and
-		 * the lap guard read head, then the claims. And ORDERING
-		 * rec-mpmc-torn: the CAS before the reservation's writes.
+		 * the lap guard read head, then the claims.
 		 */
 		lfq_store_release(&p->claim->start, head | LFQ_REC_CLAIM_HELD);
 		lfq_store_release(&p->claim->end, head + need);
@@ -649,6 +643,13 @@ static inline void *lfq_rec_reserve(struct lfq_rec_prod *p, __u32 len,
 			return lfq_rec_unclaim(p);
 		}
 	}
+	/*
+	 * ORDERING rec-mpmc-torn: head's new value before any write of the
+	 * reservation (an MPMC ring's consumers read head after a record to
+	 * find it torn). A C11 compare-and-swap orders only what comes before
+	 * it; in the kernel a fully ordered one already does this.
+	 */
+	lfq_smp_wmb();
 	r->pos = head;
 	r->len = len;
 	return p->ring.data + (head & (p->ring.size - 1)) + LFQ_REC_HDR_SIZE;

@@ -31,18 +31,23 @@
  * its load of the header; one of the two carries tail on). Headers stay
  * as they are once passed, with their mark, as in lfq_rec.h.
  *
- * A record overwritten while its consumer read it (a hostile consumer
- * forged tail or a release mark) is found by lfq_rec_mpmc_intact() and
- * dropped by the release, which then writes nothing.
+ * A record whose bytes producers reused while its consumer read it (a
+ * hostile consumer forged tail or a release mark) is found by
+ * lfq_rec_mpmc_intact() and dropped by the release, which then writes
+ * nothing. A hostile consumer can still scribble over a record another
+ * holds itself (consumers write the data area) or move claim back so
+ * that a record is taken twice: neither moves head, neither is found.
+ * That is the limit of what a consumer that shares the ring's pages
+ * with hostile ones can be told.
  *
  * Nothing read from shared memory is trusted (HOSTILE MEMORY H1-H5): a
  * header's length is checked against the limit before it is used (the
  * double mapping covers a record of the limit wherever it starts), tail
- * is never moved past claim, and the advance is bounded; a forged word
- * can stall the ring (counted in @corrupt where a consumer sees it) but
- * never move a read or a zeroing outside the double mapping; the advance
- * is bounded (claim read once). A take bounds its compare-and-swaps only
- * with @max_tries.
+ * is never moved past claim, and the advance is bounded (claim read
+ * once); a forged word can stall the ring (counted in @corrupt where a
+ * consumer sees it) but never move a read or a zeroing outside the
+ * double mapping. A take bounds its compare-and-swaps only with
+ * @max_tries.
  */
 #ifndef _LFQ_PROTO_REC_MPMC_H
 #define _LFQ_PROTO_REC_MPMC_H
@@ -111,7 +116,8 @@ static inline __u64 lfq_rec_mpmc_read_hdr(const struct lfq_rec_ring *r,
  * @c:		the view.
  * @r:		the ring.
  * @claim_w:	the shared claim index.
- * @claim:	this consumer's claim record (crash safety), or NULL.
+ *
+ * The view has no claim record until lfq_rec_mcons_set_claim().
  */
 static inline void lfq_rec_mcons_init(struct lfq_rec_mcons *c,
 				      const struct lfq_rec_ring *r,
@@ -263,8 +269,9 @@ static inline void lfq_rec_mpmc_finish(struct lfq_rec_mcons *c, __u64 pos,
  * @c:		consumer view.
  * @len:	set to its payload bytes.
  *
- * The record is this consumer's alone until lfq_rec_mpmc_release();
- * others take the ones after it meanwhile. Called again before that, it
+ * The record is this consumer's alone until lfq_rec_mpmc_release()
+ * (unless another consumer forges words: lfq_rec_mpmc_intact()); others
+ * take the ones after it meanwhile. Called again before that, it
  * returns the same record.
  *
  * Return: its payload (contiguous), or NULL if none is committed at

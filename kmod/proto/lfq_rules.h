@@ -117,7 +117,11 @@
  *		C': lfq_load_acquire(claim) before the header's load there.
  *		The CAS gives the record to one consumer; a header read at
  *		a stale claim is never used (the CAS fails), and one read at
- *		a fresh claim is read after what made claim move.
+ *		a fresh claim is read after what made claim move. A waiter
+ *		(lfq_rec_ready_data()): acquire of the header at the claim it
+ *		read, then the acquire re-read of claim; a header another
+ *		consumer released there was released after its CAS moved
+ *		claim, so the re-read sees claim moved.
  * rec-mpmc-release	C: zeroing of the record's payload words, then
  *		   lfq_store_release(header | LFQ_REC_RELEASED) in
  *		   lfq_rec_mpmc_finish()
@@ -151,7 +155,7 @@
  *		of a later lap wrote (let in by a forged release word) sees
  *		that producer's mark or commit, and drops the record.
  *		tests/model/mpmc_torn.pml.
- * rec-mpmc-torn	P: the fully ordered CAS of head in lfq_rec_reserve(),
+ * rec-mpmc-torn	P: the CAS of head in lfq_rec_reserve(), then smp_wmb(),
  *		   then the writes of the reservation.
  *		C: the reads of the record (the caller's), then smp_rmb()
  *		   in lfq_rec_mpmc_intact(), then the load of head.

@@ -282,9 +282,10 @@ static void lfq_rec_mpmc_covered_test(struct kunit *test)
  * Forged words: a claim index unaligned, or far ahead, or a ring behind
  * tail; dead claims unaligned, reversed, of a ring's length, past claim,
  * and, with the record they name taken and held by a consumer that has
- * no claim (so that no live claim covers it and claim is past it), one
- * of the wrong length and one unaligned inside it: each is refused by
- * its own check. No kernel read or write leaves the ring (KASAN would
+ * no claim (so that no live claim covers it and claim is past it), two
+ * of the wrong length, refused by the length check alone. (Every real
+ * consumer has a claim covering what it holds: a dead claim naming a
+ * span inside such a record is covered.) No kernel read or write leaves the ring (KASAN would
  * say), a kernel consumer's peek returns (bounded), no record is
  * released for them, and once the index is put back the records arrive.
  */
@@ -293,7 +294,6 @@ static void lfq_rec_mpmc_forged_test(struct kunit *test)
 	static const struct lfq_mpsc_claim bad[] = {
 		{ 4, 36 }, { 32, 0 }, { 0, RM_RING }, { 0, 1ULL << 62 },
 		{ 1ULL << 40, (1ULL << 40) + 16 }, { 0, 32 }, { 0, 16 },
-		{ 8, 32 },
 	};
 	struct lfq_rec_mcons bare;
 	struct lfq_rec_ring rr;

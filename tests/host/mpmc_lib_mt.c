@@ -707,11 +707,11 @@ static void test_discards(void)
 static void test_torn_and_small(void)
 {
 	struct lfq_stats st = { .size = sizeof(st) };
+	const struct lfq_prod_ctl *prod;
 	struct lfq_cons_ctl *cons;
-	struct lfq_prod_ctl *prod;
 	struct lfq *q, *a, *b;
 	uint64_t v = 0, w[8];
-	unsigned char *m;
+	unsigned char *m, *pp;
 	const void *p;
 	int n = 0, ok = 1, got;
 	long pg = sysconf(_SC_PAGESIZE);
@@ -719,18 +719,22 @@ static void test_torn_and_small(void)
 	if (make_queue(128, &q) || attach(lfq_fd(q), &a) ||
 	    attach(lfq_fd(q), &b)) {
 		tap_ok(0, "create an MPMC record queue and two consumers");
+		tap_ok(0, "a pop into too small a buffer");
+		tap_ok(0, "a handle closed holding a record");
 		return;
 	}
-	/* The producer and consumer pages (the header page is read-only). */
-	m = mmap(NULL, (size_t)pg * 2, PROT_READ | PROT_WRITE, MAP_SHARED,
-		 lfq_fd(q), pg);
-	if (m == MAP_FAILED) {
+	/* As a hostile consumer would: the producer page read-only. */
+	pp = mmap(NULL, (size_t)pg, PROT_READ, MAP_SHARED, lfq_fd(q), pg);
+	m = mmap(NULL, (size_t)pg, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 lfq_fd(q), 2 * pg);
+	if (m == MAP_FAILED || pp == MAP_FAILED) {
 		tap_ok(0, "map the queue's pages: %s", strerror(errno));
 		tap_ok(0, "a pop into too small a buffer");
+		tap_ok(0, "a handle closed holding a record");
 		return;
 	}
-	prod = (struct lfq_prod_ctl *)m;
-	cons = (struct lfq_cons_ctl *)(m + pg);
+	prod = (const struct lfq_prod_ctl *)pp;
+	cons = (struct lfq_cons_ctl *)m;
 	lfq_push(q, &v, sizeof(v));
 	ok &= lfq_record_peek(a, &p) == 8;
 	/* The forger: tail past A's record, to head. */
@@ -754,8 +758,16 @@ static void test_torn_and_small(void)
 	ok = got == -EMSGSIZE && lfq_pop(b, w, sizeof(w)) == 8 && w[0] == 42 &&
 	     lfq_pop(a, w, sizeof(w)) == 40 && w[0] == 41;
 	tap_ok(ok, "a pop into 8 bytes of a 40-byte record: EMSGSIZE, the record stays taken by that handle (another gets the next), and its next pop with room gets it");
-	munmap(m, (size_t)pg * 2);
+	munmap(m, (size_t)pg);
+	munmap(pp, (size_t)pg);
+	/* A handle closed holding a record gives it back. */
+	lfq_push(q, &v, sizeof(v));
+	ok = lfq_record_peek(a, &p) == 8;
 	lfq_close(a);
+	n = fill(q, &v);
+	tap_ok(ok && n == REC_RING,
+	       "a consumer handle closed holding a record releases it: the whole ring is free (%d records fit)",
+	       n);
 	lfq_close(b);
 	drop_queue(q);
 }
@@ -1095,7 +1107,7 @@ int main(int argc, char **argv)
 		big_per_producer = strtoull(optarg, NULL, 0);
 	}
 #ifdef LFQ_RECORDS
-#define SMALL_TESTS	12
+#define SMALL_TESTS	13
 #else
 #define SMALL_TESTS	13
 #endif
