@@ -190,6 +190,16 @@ static int lfq_elastic_prod_next(struct lfq *q, uint32_t want)
 	/* Contended, or held by the lap guard: not a reason to grow. */
 	if (!lfq_seg_sealed(v) && !full)
 		return -EAGAIN;
+	/*
+	 * Full with nowhere to go yet: a fixed ring until a frame is free
+	 * (lfq_seg_may_follow()). Only where this process retires segments
+	 * (the local backend) is the table exact: the module retires a
+	 * drained segment when a grow asks for room, so its queues seal
+	 * and ask.
+	 */
+	if (!lfq_seg_sealed(v) && q->backend->retire &&
+	    !lfq_seg_may_follow(q->meta, q->pframe, q->hdr.seg_max))
+		return -EAGAIN;
 	if (!lfq_seg_seal(&q->ploc, v))
 		return 0;
 	/*
@@ -472,14 +482,28 @@ uint32_t lfq_elastic_ready(struct lfq *q, int data, unsigned int how,
 
 	if (!data) {
 		r = &q->ploc;
+		frame = q->pframe;
 		if (lfq_seg_sealed(lfq_load_relaxed(q->ploc.head)) ||
 		    lfq_elastic_prod_lost(q)) {
-			lfq_elastic_loc(q, lfq_elastic_hint(q), &next_loc);
+			frame = lfq_elastic_hint(q);
+			lfq_elastic_loc(q, frame, &next_loc);
 			r = &next_loc;
 		}
 		n = lfq_ready_space(r, min_count, arm);
-		if (!lfq_seg_sealed(lfq_load_relaxed(r->head)))
+		if (!lfq_seg_sealed(lfq_load_relaxed(r->head))) {
+			/*
+			 * Full, and left unsealed while no frame was free
+			 * (lfq_elastic_prod_next()): once one is, the next
+			 * reservation seals it and goes on. ORDERING
+			 * wake-space: read after the arm's fence, against
+			 * lfq_local_retired()'s store of FREE, fence and load
+			 * of the flag (lfq_local_wake_space()).
+			 */
+			if (n < min_count && q->backend->retire &&
+			    lfq_seg_may_follow(q->meta, frame, q->hdr.seg_max))
+				return q->hdr.slot_count;
 			return n;
+		}
 		return how & LFQ_READY_ASK ?
 		       q->backend->sealed_space(q, min_count) : 0;
 	}

@@ -270,6 +270,36 @@ static inline int lfq_seg_next(const struct lfq_seg_meta *m, __u32 seg_max)
 }
 
 /**
+ * lfq_seg_may_follow() - whether a segment may follow a process producer's
+ * full one now: one is linked after it, or a frame is free for one.
+ * @meta:	the queue's segment table entries.
+ * @frame:	the producer's segment's frame.
+ * @seg_max:	frames in the queue.
+ *
+ * A full segment is sealed only when this holds: sealed while every frame
+ * is live or waiting for its grace period, it would refuse the room its
+ * consumer frees in it until a retired frame came back (a grace period,
+ * which with both CPUs spinning waits for the scheduler); unsealed, it
+ * is a fixed ring until then. A hint, read relaxed: the grow that follows
+ * a seal checks for itself (and may still fail: a byte limit, no memory,
+ * another producer's race).
+ *
+ * Return: true if a segment may follow.
+ */
+static inline int lfq_seg_may_follow(const struct lfq_seg_meta *meta,
+				     __u32 frame, __u32 seg_max)
+{
+	__u32 f;
+
+	if (lfq_seg_next(&meta[frame], seg_max) >= 0)
+		return 1;
+	for (f = 0; f < seg_max; f++)
+		if (lfq_load_relaxed(&meta[f].state) == LFQ_SEG_FREE)
+			return 1;
+	return 0;
+}
+
+/**
  * lfq_seg_committed() - whether every reservation of a sealed MPSC segment
  * is published (committed or discarded): the last lap of its slots names
  * indices up to its end.

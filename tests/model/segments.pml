@@ -19,7 +19,9 @@
  * Segments hold one slot each (S = 1), so every second message grows the
  * queue; 3 frames, at most 2 live, 2 producers with 2 messages each.
  * A producer that finds no spare segment (pool empty, or 2 live) drops
- * its message and counts it, as a kernel producer does at the maximum.
+ * its message and counts it, as a kernel producer does at the maximum;
+ * one that finds its segment full with no frame free may also give up
+ * without sealing it, as a process producer does (lfq_seg_may_follow()).
  *
  * Checked properties (spin -a; pan, exhaustive):
  *   - a producer writes and commits only in the life of the segment it
@@ -119,6 +121,18 @@ again:
 			:: else -> goto again
 			fi
 		:: !sealed[f] && h != t ->		/* full: seal it */
+			/*
+			 * A process producer seals only if a segment may
+			 * follow (lfq_seg_may_follow(): a link, or a frame
+			 * free, read as a hint); else it gives the message up
+			 * unsealed (-EAGAIN: the segment stays a ring). A
+			 * kernel producer seals anyway. Either may happen.
+			 */
+			if
+			:: next[f] == NONE && !(inpool[0] || inpool[1] || inpool[2]) ->
+				goto drop
+			:: true -> skip
+			fi;
 			atomic {
 				if
 				:: head[f] == h && !sealed[f] -> sealed[f] = true

@@ -83,6 +83,8 @@ uint64_t bench_now_ns(void);
 void bench_cpus_init(void);		/* sets bench_opts.cpus */
 int bench_pin(int cpu);			/* pin the calling thread; 0 or -errno */
 void bench_unpin(void);			/* undo bench_pin: every allowed CPU */
+int bench_line_pingpong(double *rtt, uint64_t n);	/* bench_util.c */
+double bench_mode_probe(void);		/* cross-core round trip, ns */
 int bench_cpu(int i);			/* i-th CPU to use (wraps) */
 
 /* Statistics on a sample array (sorted in place). */

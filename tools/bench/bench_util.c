@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
- * bench_util.c - clocks and CPU placement for lfq-bench's measurements.
+ * bench_util.c - clocks and CPU placement for lfq-bench's measurements,
+ * and the cross-core cache-line round trip that is their floor and tells
+ * the machine's mode.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "bench.h"
@@ -57,4 +61,80 @@ int bench_pin(int cpu)
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	return -pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+struct line_pong {
+	_Alignas(64) _Atomic uint64_t line;
+	uint64_t n;
+};
+
+/* The far side: answers every odd value v with v + 1. */
+static void *line_far(void *arg)
+{
+	struct line_pong *lp = arg;
+
+	bench_pin(bench_cpu(1));
+	for (uint64_t i = 0; i < lp->n; i++) {
+		uint64_t want = 2 * i + 1;
+
+		/* Acquire pairs with the near side's release store of @want. */
+		while (atomic_load_explicit(&lp->line, memory_order_acquire) != want)
+			__builtin_ia32_pause();
+		/* Release pairs with the near side's acquire load. */
+		atomic_store_explicit(&lp->line, want + 1, memory_order_release);
+	}
+	return NULL;
+}
+
+/*
+ * A cache line bounced @n times between a thread on bench_cpu(0) (the
+ * caller, pinned there) and one on bench_cpu(1): each round trip's ns in
+ * @rtt (after a warm-up). The floor of any cross-core exchange. 0 or
+ * -errno.
+ */
+int bench_line_pingpong(double *rtt, uint64_t n)
+{
+	struct line_pong *lp = aligned_alloc(64, sizeof(*lp));
+	uint64_t warm = n / 10 + 100;
+	pthread_t t;
+
+	if (!lp)
+		return -ENOMEM;
+	atomic_init(&lp->line, 0);
+	lp->n = n + warm;
+	bench_pin(bench_cpu(0));
+	pthread_create(&t, NULL, line_far, lp);
+	for (uint64_t i = 0; i < lp->n; i++) {
+		uint64_t t0 = bench_now_ns();
+
+		atomic_store_explicit(&lp->line, 2 * i + 1, memory_order_release);
+		while (atomic_load_explicit(&lp->line, memory_order_acquire) !=
+		       2 * i + 2)
+			__builtin_ia32_pause();
+		if (i >= warm)
+			rtt[i - warm] = (double)(bench_now_ns() - t0);
+	}
+	pthread_join(t, NULL);
+	free(lp);
+	return 0;
+}
+
+/*
+ * The machine's mode, probed: the median of 1000 cache-line round trips
+ * between the two benchmark CPUs, in ns (-1 if it could not run). On
+ * this machine it swings about fourfold as the host places its vCPUs
+ * (docs/PERFORMANCE.md); suites that compare systems in turns record it
+ * beside each turn, so a ranking can be read against the mode it ran in.
+ * Leaves the caller unpinned.
+ */
+double bench_mode_probe(void)
+{
+	double v[1000];
+	double med;
+
+	if (bench_line_pingpong(v, 1000))
+		return -1;
+	med = bench_median(v, 1000);
+	bench_unpin();
+	return med;
 }

@@ -2,7 +2,7 @@
 /*
  * suite_elastic.c - suite "elastic": lfq's elastic queues (in-process, the
  * liburcu path) against the same queue fixed, in one run, through the
- * same loop:
+ * same loop, taking turns in every repeat of the throughput cases:
  *   - steady state: an elastic queue with its two segments (seg_min =
  *     seg_max = 2: no allocation ever) against the fixed queue of one
  *     segment's slots (throughput, target >= 0.95x); it switches segment
@@ -175,38 +175,80 @@ static double stream(struct run *r)
 	return r->msgs / ((bench_now_ns() - t0) / 1e9);
 }
 
-/* bench_opts.repeats runs of one case; recorded as Mmsg/s. */
-static int record_stream(const char *scen, const char *system,
-			 uint32_t slots, uint32_t seg_min, uint32_t seg_max,
-			 unsigned int batch, int pause, int rec,
-			 double *cycles_s)
+/* One system of a case: the queue's geometry. */
+struct geom {
+	const char *system;
+	uint32_t slots, seg_min, seg_max;	/* as make() */
+};
+
+/* One run of @g; its figures go in slot @i of each array. 0 or -errno. */
+static int run_once(const struct geom *g, unsigned int batch, int pause,
+		    int rec, unsigned int i, double *v, double *empty,
+		    double *full, double *cycles_s)
 {
-	double v[8];
-	unsigned int i, n = bench_opts.repeats < 8 ? bench_opts.repeats : 8;
+	struct run r = { .msgs = bench_opts.msgs, .batch = batch,
+			 .pause = pause, .rec = rec };
+	uint64_t t0 = bench_now_ns();
 	struct lfq_stats st;
 
-	for (i = 0; i < n; i++) {
-		struct run r = { .msgs = bench_opts.msgs, .batch = batch,
-				 .pause = pause, .rec = rec };
-		uint64_t t0 = bench_now_ns();
-
-		r.q = make(slots, seg_min, seg_max, rec);
-		if (!r.q)
-			return -ENOMEM;
-		v[i] = stream(&r) / 1e6;
-		lfq_get_stats(r.q, &st);
-		if (cycles_s)
-			cycles_s[i] = st.shrinks / ((bench_now_ns() - t0) / 1e9);
-		lfq_close(r.q);
-		if (r.bad)
-			return -EPROTO;
-	}
-	bench_result_samples("elastic", scen, system, "throughput", "Mmsg/s",
-			     BENCH_HIGHER, v, n);
+	r.q = make(g->slots, g->seg_min, g->seg_max, rec);
+	if (!r.q)
+		return -ENOMEM;
+	v[i] = stream(&r) / 1e6;
+	lfq_get_stats(r.q, &st);
+	empty[i] = (double)st.empty_events / (double)r.msgs;
+	full[i] = (double)st.full_events / (double)r.msgs;
 	if (cycles_s)
-		bench_result_samples("elastic", scen, system,
-				     "grow/shrink cycles", "per s",
-				     BENCH_HIGHER, cycles_s, n);
+		cycles_s[i] = st.shrinks / ((bench_now_ns() - t0) / 1e9);
+	lfq_close(r.q);
+	return r.bad ? -EPROTO : 0;
+}
+
+/*
+ * bench_opts.repeats runs of one case, the elastic queue @el and the
+ * fixed one @fx taking turns (a change of the machine's mode between two
+ * blocks of runs would skew their ratio), each turn after a probe of the
+ * mode. Recorded: Mmsg/s, the ring's state (empty polls and full retries
+ * per message: a consumer that keeps catching up drains it run by run),
+ * the elastic queue's grow/shrink cycles per second if @cycles, and the
+ * cross-core round trip ("machine").
+ */
+static int record_pair(const char *scen, const struct geom *el,
+		       const struct geom *fx, unsigned int batch, int pause,
+		       int rec, int cycles)
+{
+	double v[2][8], empty[2][8], full[2][8], cyc[8], xrtt[8];
+	unsigned int i, n = bench_opts.repeats < 8 ? bench_opts.repeats : 8;
+	const struct geom *g[2] = { el, fx };
+	int err;
+
+	for (i = 0; i < n; i++) {
+		xrtt[i] = bench_mode_probe();
+		for (int k = 0; k < 2; k++) {
+			err = run_once(g[k], batch, pause, rec, i, v[k],
+				       empty[k], full[k],
+				       k == 0 && cycles ? cyc : NULL);
+			if (err)
+				return err;
+		}
+	}
+	for (int k = 0; k < 2; k++) {
+		bench_result_samples("elastic", scen, g[k]->system,
+				     "throughput", "Mmsg/s", BENCH_HIGHER,
+				     v[k], n);
+		bench_result_samples("elastic", scen, g[k]->system,
+				     "empty polls", "per msg", BENCH_LOWER,
+				     empty[k], n);
+		bench_result_samples("elastic", scen, g[k]->system,
+				     "full retries", "per msg", BENCH_LOWER,
+				     full[k], n);
+		if (k == 0 && cycles)
+			bench_result_samples("elastic", scen, g[k]->system,
+					     "grow/shrink cycles", "per s",
+					     BENCH_HIGHER, cyc, n);
+	}
+	bench_result_samples("elastic", scen, "machine", "cross-core rtt", "ns",
+			     BENCH_LOWER, xrtt, n);
 	return 0;
 }
 
@@ -337,39 +379,23 @@ static int record_memory(void)
 
 int suite_elastic(void)
 {
-	double cycles[8];
+	/* Two segments, both allocated: the elastic path's own cost. */
+	static const struct geom steady = { "lfq", 4096, 2, 2 };
+	/* A pausing consumer: 64-slot segments grow and shrink. */
+	static const struct geom growing = { "lfq", 64, 2, 1024 };
+	static const struct geom fixed = { "lfq fixed", 4096, 0, 0 };
 	int rc = 0, err;
 
-	/* Two segments, both allocated: the elastic path's own cost. */
-	err = record_stream("steady 64B b32", "lfq", 4096, 2, 2, 32, 0, 0, NULL);
+	err = record_pair("steady 64B b32", &steady, &fixed, 32, 0, 0, 0);
 	rc = err ?: rc;
-	err = record_stream("steady 64B b32", "lfq fixed", 4096, 0, 0, 32, 0, 0,
-			    NULL);
+	err = record_pair("steady 64B b1", &steady, &fixed, 1, 0, 0, 0);
 	rc = err ?: rc;
-	err = record_stream("steady 64B b1", "lfq", 4096, 2, 2, 1, 0, 0, NULL);
-	rc = err ?: rc;
-	err = record_stream("steady 64B b1", "lfq fixed", 4096, 0, 0, 1, 0, 0,
-			    NULL);
-	rc = err ?: rc;
-	/* A pausing consumer: 64-slot segments grow and shrink. */
-	err = record_stream("growing 64B b32", "lfq", 64, 2, 1024, 32, 1, 0,
-			    cycles);
-	rc = err ?: rc;
-	err = record_stream("growing 64B b32", "lfq fixed", 4096, 0, 0, 32, 1, 0,
-			    NULL);
+	err = record_pair("growing 64B b32", &growing, &fixed, 32, 1, 0, 1);
 	rc = err ?: rc;
 	/* Records: the same, 56-byte records in 256 KiB (or 4 KiB) segments. */
-	err = record_stream("steady records 56B", "lfq", 4096, 2, 2, 32, 0, 1,
-			    NULL);
+	err = record_pair("steady records 56B", &steady, &fixed, 32, 0, 1, 0);
 	rc = err ?: rc;
-	err = record_stream("steady records 56B", "lfq fixed", 4096, 0, 0, 32,
-			    0, 1, NULL);
-	rc = err ?: rc;
-	err = record_stream("growing records 56B", "lfq", 64, 2, 1024, 32, 1,
-			    1, cycles);
-	rc = err ?: rc;
-	err = record_stream("growing records 56B", "lfq fixed", 4096, 0, 0, 32,
-			    1, 1, NULL);
+	err = record_pair("growing records 56B", &growing, &fixed, 32, 1, 1, 1);
 	rc = err ?: rc;
 	err = record_switch();
 	rc = err ?: rc;

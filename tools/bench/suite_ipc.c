@@ -606,22 +606,28 @@ int suite_ipc(void)
 	double *v = calloc(n > reps ? n : reps, sizeof(double));
 	double *tput = calloc(NCHANS * reps, sizeof(double));
 	double *empty = calloc(NCHANS * reps, sizeof(double));
+	double *xrtt = calloc(reps, sizeof(double));
 	int tput_err[NCHANS] = { 0 };
 	char scen[48];
 	int rc = 0;
 
-	if (!v || !tput || !empty) {
+	if (!v || !tput || !empty || !xrtt) {
 		free(v);
 		free(tput);
 		free(empty);
+		free(xrtt);
 		return -ENOMEM;
 	}
 	for (int busy = 1; busy >= 0; busy--) {
 		const char *mode = busy ? "busy" : "blocking";
 
 		snprintf(scen, sizeof(scen), "64B %s", mode);
-		/* Taking turns: every channel once per repeat. */
+		/*
+		 * Taking turns: every channel once per repeat, after a probe
+		 * of the machine's mode (bench_mode_probe()).
+		 */
 		for (unsigned int r = 0; r < reps; r++) {
+			xrtt[r] = bench_mode_probe();
 			for (size_t i = 0; i < NCHANS; i++) {
 				double mps;
 
@@ -652,6 +658,8 @@ int suite_ipc(void)
 					     "empty polls", "per msg",
 					     BENCH_LOWER, empty + i * reps, reps);
 		}
+		bench_result_samples(suite, scen, "machine", "cross-core rtt",
+				     "ns", BENCH_LOWER, xrtt, reps);
 		for (size_t i = 0; i < NCHANS; i++) {
 			int err = ipc_pingpong(&chans[i], busy, v, n);
 
@@ -672,5 +680,6 @@ int suite_ipc(void)
 	free(v);
 	free(tput);
 	free(empty);
+	free(xrtt);
 	return rc;
 }

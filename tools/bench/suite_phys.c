@@ -9,63 +9,11 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bench.h"
 #include "bench_inmem.h"
-
-struct line_pong {
-	_Alignas(64) _Atomic uint64_t line;
-	uint64_t n;
-};
-
-/* The far side: answers every odd value v with v + 1. */
-static void *line_far(void *arg)
-{
-	struct line_pong *lp = arg;
-
-	bench_pin(bench_cpu(1));
-	for (uint64_t i = 0; i < lp->n; i++) {
-		uint64_t want = 2 * i + 1;
-
-		/* Acquire pairs with the near side's release store of @want. */
-		while (atomic_load_explicit(&lp->line, memory_order_acquire) != want)
-			__builtin_ia32_pause();
-		/* Release pairs with the near side's acquire load. */
-		atomic_store_explicit(&lp->line, want + 1, memory_order_release);
-	}
-	return NULL;
-}
-
-static int line_pingpong(double *rtt, uint64_t n)
-{
-	struct line_pong *lp = aligned_alloc(64, sizeof(*lp));
-	uint64_t warm = n / 10 + 100;
-	pthread_t t;
-
-	if (!lp)
-		return -ENOMEM;
-	atomic_init(&lp->line, 0);
-	lp->n = n + warm;
-	bench_pin(bench_cpu(0));
-	pthread_create(&t, NULL, line_far, lp);
-	for (uint64_t i = 0; i < lp->n; i++) {
-		uint64_t t0 = bench_now_ns();
-
-		atomic_store_explicit(&lp->line, 2 * i + 1, memory_order_release);
-		while (atomic_load_explicit(&lp->line, memory_order_acquire) !=
-		       2 * i + 2)
-			__builtin_ia32_pause();
-		if (i >= warm)
-			rtt[i - warm] = (double)(bench_now_ns() - t0);
-	}
-	pthread_join(t, NULL);
-	free(lp);
-	return 0;
-}
 
 /* GB/s copying a buffer the size of a 4096 x 64-byte ring. */
 static double memcpy_gbps(void)
@@ -101,7 +49,7 @@ int suite_phys(void)
 
 	if (!v)
 		return -ENOMEM;
-	rc = line_pingpong(v, n);
+	rc = bench_line_pingpong(v, n);
 	if (!rc) {
 		bench_result_rtt("phys", "cross-core rtt", "cache line", v, n,
 				 1, "ns");
