@@ -98,7 +98,8 @@ PC_SED := -e 's|@PREFIX@|$(PREFIX)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
 # host tests then run the exact objects the library ships.
 $(B)/tests/host/%: tests/host/%.c $(LIB_A) $(TEST_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(TEST_CFLAGS) $< -o $@ $(LIB_A) $(URCU_LIBS) -lpthread
+	$(CC) $(TEST_CFLAGS) $(URCU_CFLAGS) $< -o $@ $(LIB_A) $(URCU_LIBS) \
+		-lpthread
 
 # ThreadSanitizer: the multi-threaded host tests, library sources compiled in.
 $(B)/tests/tsan/%: tests/host/%.c $(LIB_SRCS) $(LIB_HDRS) $(TEST_HDRS)

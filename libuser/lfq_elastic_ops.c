@@ -5,8 +5,9 @@
  * segment protocol of kmod/proto/lfq_segment.h where a segment ends. A
  * producer that finds its segment full seals it and goes on in the next
  * one, which the backend links (LFQ_IOC_GROW for /dev/lfq, the pool for
- * in-process queues); a consumer that drains a sealed segment to its end
- * follows the link. Within a segment nothing differs from a fixed queue:
+ * in-process queues); in-process, only when a segment can be had (else
+ * the full segment stays a ring meanwhile). A consumer that drains a
+ * sealed segment to its end follows the link. Within a segment nothing differs from a fixed queue:
  * no system call, lock or allocation.
  *
  * In-process queues reclaim segments with liburcu: a producer is in a
@@ -177,7 +178,12 @@ void lfq_elastic_unlock(struct lfq *q)
  * the record) and move to the next one. Returns 0 to try again, -EAGAIN
  * when the queue is full: it cannot grow (seg_max, the user's byte limit,
  * or no memory for a segment; each clears as the consumer drains), or
- * another errno.
+ * another errno. A backend that can tell (backend->may_grow) has a full
+ * segment sealed only when a segment can be had: sealed while every
+ * frame is live or waiting for its grace period, it would refuse the room
+ * its consumer frees until a frame came back (with both CPUs spinning,
+ * liburcu's call_rcu thread waits for the scheduler); unsealed, it is a
+ * ring meanwhile.
  */
 static int lfq_elastic_prod_next(struct lfq *q, uint32_t want)
 {
@@ -190,15 +196,9 @@ static int lfq_elastic_prod_next(struct lfq *q, uint32_t want)
 	/* Contended, or held by the lap guard: not a reason to grow. */
 	if (!lfq_seg_sealed(v) && !full)
 		return -EAGAIN;
-	/*
-	 * Full with nowhere to go yet: a fixed ring until a frame is free
-	 * (lfq_seg_may_follow()). Only where this process retires segments
-	 * (the local backend) is the table exact: the module retires a
-	 * drained segment when a grow asks for room, so its queues seal
-	 * and ask.
-	 */
-	if (!lfq_seg_sealed(v) && q->backend->retire &&
-	    !lfq_seg_may_follow(q->meta, q->pframe, q->hdr.seg_max))
+	/* Full with no segment to be had yet: a ring meanwhile. */
+	if (!lfq_seg_sealed(v) && q->backend->may_grow &&
+	    !q->backend->may_grow(q))
 		return -EAGAIN;
 	if (!lfq_seg_seal(&q->ploc, v))
 		return 0;
@@ -458,7 +458,8 @@ void lfq_elastic_bind(struct lfq *q)
  * not moved on yet must not answer "a segment's worth" while the newest
  * is full); once the newest is sealed too, what the backend says (the
  * module knows whether the queue may grow; in process memory, a segment's
- * worth).
+ * worth). A full newest segment left unsealed (in-process, while no
+ * segment could be had) answers a segment's worth once one can.
  * @q:		the handle.
  * @data:	waiting for data (else for space).
  * @how:	LFQ_READY_ARM: announce the sleep first (ORDERING
@@ -476,31 +477,33 @@ uint32_t lfq_elastic_ready(struct lfq *q, int data, unsigned int how,
 			   uint32_t min_count)
 {
 	uint32_t arm = how & LFQ_READY_ARM ? 1 : 0, n, seg, frame, hops;
+	uint64_t head;
 	const struct lfq_ring_loc *r;
 	struct lfq_ring_loc next_loc;
 	int next;
 
 	if (!data) {
 		r = &q->ploc;
-		frame = q->pframe;
 		if (lfq_seg_sealed(lfq_load_relaxed(q->ploc.head)) ||
 		    lfq_elastic_prod_lost(q)) {
-			frame = lfq_elastic_hint(q);
-			lfq_elastic_loc(q, frame, &next_loc);
+			lfq_elastic_loc(q, lfq_elastic_hint(q), &next_loc);
 			r = &next_loc;
 		}
 		n = lfq_ready_space(r, min_count, arm);
-		if (!lfq_seg_sealed(lfq_load_relaxed(r->head))) {
+		head = lfq_load_relaxed(r->head);
+		if (!lfq_seg_sealed(head)) {
 			/*
-			 * Full, and left unsealed while no frame was free
-			 * (lfq_elastic_prod_next()): once one is, the next
-			 * reservation seals it and goes on. ORDERING
-			 * wake-space: read after the arm's fence, against
-			 * lfq_local_retired()'s store of FREE, fence and load
-			 * of the flag (lfq_local_wake_space()).
+			 * Full (for this record), left unsealed while no
+			 * segment could be had (lfq_elastic_prod_next()):
+			 * once one can, the reservation seals it and goes
+			 * on. ORDERING wake-space: read after the arm's
+			 * fence; lfq_local_wake_space() pairs.
 			 */
-			if (n < min_count && q->backend->retire &&
-			    lfq_seg_may_follow(q->meta, frame, q->hdr.seg_max))
+			if (q->backend->may_grow &&
+			    (q->ring.records ?
+			     lfq_rec_seg_full(r, head, min_count) :
+			     lfq_seg_full(r, head)) &&
+			    q->backend->may_grow(q))
 				return q->hdr.slot_count;
 			return n;
 		}

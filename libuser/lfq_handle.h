@@ -79,6 +79,14 @@ struct lfq_backend_ops {
 	 * that holds elastic queues has it (kernel, local).
 	 */
 	uint32_t (*sealed_space)(struct lfq *q, uint32_t min_count);
+	/*
+	 * Elastic queues, if the backend can tell from memory whether a
+	 * segment can be had now (in-process ones: their frames and pool
+	 * are this process's): a producer then seals a full segment only
+	 * when one can. NULL: seal, then ask @grow (the module retires a
+	 * drained segment when a grow asks for room).
+	 */
+	int (*may_grow)(struct lfq *q);
 	void (*retire)(struct lfq *q, uint32_t frame);
 	void (*read_lock)(void);
 	void (*read_unlock)(void);

@@ -15,7 +15,10 @@
  * Growth. A producer that finds its segment full seals it and links the
  * next one (lfq_local_grow()): a spare from the pool (a bitmap of frames,
  * lock-free), or a free frame it populates itself (a system call on the
- * slow path). Nothing takes a lock.
+ * slow path). Nothing takes a lock. It seals only when a segment can be
+ * had (lfq_local_may_grow()): with every frame live or waiting for its
+ * grace period, the full segment stays a ring, and the producer goes on
+ * in it as the consumer frees room, or once a frame comes back.
  *
  * Reclamation (ORDERING seg-grace). Producers hold liburcu's read-side
  * lock (the "bulletproof" flavour, urcu-bp: threads need no registration)
@@ -235,9 +238,12 @@ static int lfq_local_spare(struct lfq_local *L)
 
 /*
  * A frame became ready for a new segment, or a segment was linked: wake
- * producers asleep at seg_max (lfq_local_sealed_space()). The fence pairs
- * with the one after their arm (lfq_arm_flag()): they see the change, or
- * this sees their flag.
+ * producers asleep at seg_max (lfq_local_sealed_space()) or on a full
+ * segment left unsealed (lfq_elastic_ready(), through
+ * lfq_local_may_grow()). ORDERING wake-space: the fence orders the
+ * caller's pool or allocated bit, or link, before the flag's load, and
+ * pairs with the one after the waiters' arm (lfq_arm_flag()) before
+ * their reads of them: they see the change, or this sees their flag.
  */
 static void lfq_local_wake_space(struct lfq_local *L)
 {
@@ -408,6 +414,23 @@ static void lfq_local_wake(struct lfq *q, uint32_t which)
 }
 
 /*
+ * Whether a segment can be had now: fewer than seg_max live, and a spare
+ * pooled or a frame never populated (what lfq_local_spare() takes). A
+ * retired frame counts once lfq_local_retired() has pooled it, a grace
+ * period after the consumer left it. Read after a waiter's arm and fence
+ * (ORDERING wake-space, lfq_local_wake_space()).
+ */
+static int lfq_local_may_grow(struct lfq *q)
+{
+	struct lfq_local *L = q->local;
+
+	if (__atomic_load_n(&L->live, __ATOMIC_RELAXED) >= (int)L->hdr.seg_max)
+		return 0;
+	return lfq_bits_any(L->pool, L->hdr.seg_max, 1) ||
+	       lfq_bits_any(L->allocated, L->hdr.seg_max, 0);
+}
+
+/*
  * The producers' newest segment is sealed: the queue may grow once it has
  * fewer than seg_max segments and a frame for a new one (a spare, or one
  * never populated). A retired segment's frame is ready only a grace period
@@ -416,14 +439,8 @@ static void lfq_local_wake(struct lfq *q, uint32_t which)
  */
 static uint32_t lfq_local_sealed_space(struct lfq *q, uint32_t min_count)
 {
-	struct lfq_local *L = q->local;
-
 	(void)min_count;
-	if (__atomic_load_n(&L->live, __ATOMIC_RELAXED) >= (int)L->hdr.seg_max)
-		return 0;
-	return lfq_bits_any(L->pool, L->hdr.seg_max, 1) ||
-	       lfq_bits_any(L->allocated, L->hdr.seg_max, 0) ?
-	       L->hdr.slot_count : 0;
+	return lfq_local_may_grow(q) ? q->local->hdr.slot_count : 0;
 }
 
 static int lfq_local_stats(struct lfq *q, struct lfq_stats *st)
@@ -492,6 +509,7 @@ const struct lfq_backend_ops lfq_local_backend = {
 	.unbind		= lfq_local_unbind,
 	.grow		= lfq_local_grow,
 	.sealed_space	= lfq_local_sealed_space,
+	.may_grow	= lfq_local_may_grow,
 	.retire		= lfq_local_retire,
 	.read_lock	= lfq_local_read_lock,
 	.read_unlock	= lfq_local_read_unlock,

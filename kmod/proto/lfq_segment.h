@@ -8,7 +8,8 @@
  * bytes, run by lfq_rec.h) on its own head and tail words, with global
  * indices: a segment's life starts at its base, the index
  * where the segment before it ended. The producers work in the newest
- * segment. One that finds it full:
+ * segment. One that finds it full (in liblfq's in-process queues, only
+ * when a segment can be had; else the full segment stays a ring):
  *   1. seals it: LFQ_SEG_SEALED in its head word (SPSC: a release store by
  *	the one producer; MPSC: a CAS, so no reservation can follow it); the
  *	rest of the word is where the segment ends;
@@ -267,36 +268,6 @@ static inline int lfq_seg_next(const struct lfq_seg_meta *m, __u32 seg_max)
 	__u32 v = lfq_load_acquire(&m->next);
 
 	return v && v != LFQ_SEG_LINKING && v <= seg_max ? (int)(v - 1) : -1;
-}
-
-/**
- * lfq_seg_may_follow() - whether a segment may follow a process producer's
- * full one now: one is linked after it, or a frame is free for one.
- * @meta:	the queue's segment table entries.
- * @frame:	the producer's segment's frame.
- * @seg_max:	frames in the queue.
- *
- * A full segment is sealed only when this holds: sealed while every frame
- * is live or waiting for its grace period, it would refuse the room its
- * consumer frees in it until a retired frame came back (a grace period,
- * which with both CPUs spinning waits for the scheduler); unsealed, it
- * is a fixed ring until then. A hint, read relaxed: the grow that follows
- * a seal checks for itself (and may still fail: a byte limit, no memory,
- * another producer's race).
- *
- * Return: true if a segment may follow.
- */
-static inline int lfq_seg_may_follow(const struct lfq_seg_meta *meta,
-				     __u32 frame, __u32 seg_max)
-{
-	__u32 f;
-
-	if (lfq_seg_next(&meta[frame], seg_max) >= 0)
-		return 1;
-	for (f = 0; f < seg_max; f++)
-		if (lfq_load_relaxed(&meta[f].state) == LFQ_SEG_FREE)
-			return 1;
-	return 0;
 }
 
 /**

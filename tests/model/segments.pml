@@ -20,8 +20,9 @@
  * queue; 3 frames, at most 2 live, 2 producers with 2 messages each.
  * A producer that finds no spare segment (pool empty, or 2 live) drops
  * its message and counts it, as a kernel producer does at the maximum;
- * one that finds its segment full with no frame free may also give up
- * without sealing it, as a process producer does (lfq_seg_may_follow()).
+ * one that finds its segment full with no spare to be had may also give
+ * up without sealing it, as an in-process producer does
+ * (lfq_local_may_grow()).
  *
  * Checked properties (spin -a; pan, exhaustive):
  *   - a producer writes and commits only in the life of the segment it
@@ -122,11 +123,14 @@ again:
 			fi
 		:: !sealed[f] && h != t ->		/* full: seal it */
 			/*
-			 * A process producer seals only if a segment may
-			 * follow (lfq_seg_may_follow(): a link, or a frame
-			 * free, read as a hint); else it gives the message up
-			 * unsealed (-EAGAIN: the segment stays a ring). A
-			 * kernel producer seals anyway. Either may happen.
+			 * An in-process producer seals only when a segment
+			 * can be had (lfq_local_may_grow()); else it gives
+			 * the message up unsealed (-EAGAIN: the segment
+			 * stays a ring). A kernel producer seals anyway.
+			 * Either may happen here: what this shows is that
+			 * giving up unsealed is safe. Its wakeup (a waiter
+			 * told once a frame is pooled) is not modelled:
+			 * elastic_mt and wakeup_mt test it.
 			 */
 			if
 			:: next[f] == NONE && !(inpool[0] || inpool[1] || inpool[2]) ->
