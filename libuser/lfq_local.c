@@ -18,7 +18,8 @@
  * slow path). Nothing takes a lock. It seals only when a segment can be
  * had (lfq_local_may_grow()): with every frame live or waiting for its
  * grace period, the full segment stays a ring, and the producer goes on
- * in it as the consumer frees room, or once a frame comes back.
+ * in it as the consumer frees room; once a segment can be had, it seals
+ * it and moves on.
  *
  * Reclamation (ORDERING seg-grace). Producers hold liburcu's read-side
  * lock (the "bulletproof" flavour, urcu-bp: threads need no registration)
@@ -287,7 +288,8 @@ static void lfq_local_swing(struct lfq_local *L, uint32_t from, uint32_t to)
 
 /*
  * The segment in @frame is sealed: the frame to go on in (the one linked,
- * or a spare linked now), or -EAGAIN at seg_max or without memory.
+ * or a spare linked now), or -EAGAIN at seg_max or with no spare (every
+ * frame live or waiting for its grace period).
  * Called inside the producer's read-side section.
  */
 static int lfq_local_grow(struct lfq *q, uint32_t frame)
@@ -313,6 +315,12 @@ static int lfq_local_grow(struct lfq *q, uint32_t frame)
 		if (next < 0) {
 			__atomic_sub_fetch(&L->live, 1, __ATOMIC_RELAXED);
 			lfq_seg_drop_link(m);
+			/*
+			 * A waiter may have read live raised by us and gone
+			 * to sleep while a frame is free (a trim took the
+			 * spare we counted on): it must look again.
+			 */
+			lfq_local_wake_space(L);
 			return -EAGAIN;
 		}
 		lfq_local_loc(L, frame, &src);
@@ -415,7 +423,8 @@ static void lfq_local_wake(struct lfq *q, uint32_t which)
 
 /*
  * Whether a segment can be had now: fewer than seg_max live, and a spare
- * pooled or a frame never populated (what lfq_local_spare() takes). A
+ * pooled or a frame unpopulated (never, or given back by a trim): what
+ * lfq_local_spare() takes. A
  * retired frame counts once lfq_local_retired() has pooled it, a grace
  * period after the consumer left it. Read after a waiter's arm and fence
  * (ORDERING wake-space, lfq_local_wake_space()).

@@ -191,11 +191,12 @@
  *		   that sees the new tail sees those commits too.
  *		liblfq's in-process elastic queues, a frame for a new
  *		   segment: lfq_local_retired() or lfq_local_trim() pools
- *		   or frees a frame (a linker links one), full barrier,
- *		   loads need_space (lfq_local_wake_space()); P arms as
- *		   above, then reads the live count and the pool
- *		   (lfq_local_may_grow(), from lfq_elastic_ready() or
- *		   lfq_local_sealed_space()).
+ *		   or frees a frame (a linker links one; a failed grow
+ *		   lowers the live count it raised), full barrier, loads
+ *		   need_space (lfq_local_wake_space()); P arms as above,
+ *		   then reads the live count, the pool and the allocated
+ *		   frames (lfq_local_may_grow(), from lfq_elastic_ready()
+ *		   or lfq_local_sealed_space()).
  *		Elastic queues, also: a producer that links a segment
  *		   (K: lfq_seg_advance(), smp_mb() then need_space, waking
  *		   through space_work; liblfq in-process: the grow, the
