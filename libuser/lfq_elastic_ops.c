@@ -7,8 +7,8 @@
  * one, which the backend links (LFQ_IOC_GROW for /dev/lfq, the pool for
  * in-process queues); in-process, only when a segment can be had (else
  * the full segment stays a ring meanwhile). A consumer that drains a
- * sealed segment to its end follows the link. Within a segment nothing differs from a fixed queue:
- * no system call, lock or allocation.
+ * sealed segment to its end follows the link. Within a segment nothing
+ * differs from a fixed queue: no system call, lock or allocation.
  *
  * In-process queues reclaim segments with liburcu: a producer is in a
  * read-side section from its reservation to its commit (ORDERING
@@ -173,6 +173,18 @@ void lfq_elastic_unlock(struct lfq *q)
 }
 
 /*
+ * Whether the segment at @r, its head word @v, is full for a reservation
+ * of @need (slots: no slot free; records: no room for a record of @need
+ * bytes, lfq_rec_size()): what makes a producer seal it.
+ */
+static int lfq_elastic_full(const struct lfq *q, const struct lfq_ring_loc *r,
+			    uint64_t v, uint64_t need)
+{
+	return q->ring.records ? lfq_rec_seg_full(r, v, need) :
+				 lfq_seg_full(r, v);
+}
+
+/*
  * The producer's segment refused a reservation of @want slots (a record
  * queue: a record of @want bytes): seal it if it is full (has no room for
  * the record) and move to the next one. Returns 0 to try again, -EAGAIN
@@ -190,9 +202,8 @@ static int lfq_elastic_prod_next(struct lfq *q, uint32_t want)
 	uint64_t v = lfq_load_acquire(q->ploc.head);
 	int next, full;
 
-	full = q->ring.records ?
-	       lfq_rec_seg_full(&q->ploc, v, lfq_rec_size(want)) :
-	       lfq_seg_full(&q->ploc, v);
+	full = lfq_elastic_full(q, &q->ploc, v,
+				q->ring.records ? lfq_rec_size(want) : want);
 	/* Contended, or held by the lap guard: not a reason to grow. */
 	if (!lfq_seg_sealed(v) && !full)
 		return -EAGAIN;
@@ -500,9 +511,7 @@ uint32_t lfq_elastic_ready(struct lfq *q, int data, unsigned int how,
 			 * fence; lfq_local_wake_space() pairs.
 			 */
 			if (q->backend->may_grow &&
-			    (q->ring.records ?
-			     lfq_rec_seg_full(r, head, min_count) :
-			     lfq_seg_full(r, head)) &&
+			    lfq_elastic_full(q, r, head, min_count) &&
 			    q->backend->may_grow(q))
 				return q->hdr.slot_count;
 			return n;

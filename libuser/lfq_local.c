@@ -441,9 +441,9 @@ static int lfq_local_may_grow(struct lfq *q)
 
 /*
  * The producers' newest segment is sealed: the queue may grow once it has
- * fewer than seg_max segments and a frame for a new one (a spare, or one
- * never populated). A retired segment's frame is ready only a grace period
- * after the consumer left it: lfq_local_retired() then wakes producers
+ * fewer than seg_max segments and a frame for a new one
+ * (lfq_local_may_grow()). A retired segment's frame is ready only a grace
+ * period after the consumer left it: lfq_local_retired() then wakes producers
  * asleep here. Read after the waiter's arm and fence (lfq_arm_flag()).
  */
 static uint32_t lfq_local_sealed_space(struct lfq *q, uint32_t min_count)

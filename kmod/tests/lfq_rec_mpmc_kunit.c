@@ -285,9 +285,10 @@ static void lfq_rec_mpmc_covered_test(struct kunit *test)
  * no claim (so that no live claim covers it and claim is past it), two
  * of the wrong length, refused by the length check alone. (Every real
  * consumer has a claim covering what it holds: a dead claim naming a
- * span inside such a record is covered.) No kernel read or write leaves the ring (KASAN would
- * say), a kernel consumer's peek returns (bounded), no record is
- * released for them, and once the index is put back the records arrive.
+ * span inside such a record is covered.) No kernel read or write leaves
+ * the ring (KASAN would say), a kernel consumer's peek returns (bounded),
+ * no record is released for them, and once the index is put back the
+ * records arrive.
  */
 static void lfq_rec_mpmc_forged_test(struct kunit *test)
 {
