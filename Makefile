@@ -107,6 +107,15 @@ $(B)/tests/tsan/%: tests/host/%.c $(LIB_SRCS) $(LIB_HDRS) $(TEST_HDRS)
 	$(CC) $(TEST_CFLAGS) $(URCU_CFLAGS) -DLFQ_TSAN -fsanitize=thread -O1 \
 		$< $(LIB_SRCS) -o $@ $(URCU_LIBS) -lpthread
 
+# lfq-bench's mode bookkeeping and targets, without the suites or peers.
+BENCH_MODES_SRCS := tools/bench/bench_modes.c tools/bench/bench_report.c \
+		    tools/bench/bench_targets.c tools/bench/bench_util.c
+$(B)/tests/host/bench_modes: tests/host/bench_modes.c $(BENCH_MODES_SRCS) \
+		tools/bench/bench.h $(TEST_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(BENCH_CFLAGS) -Itests/lib $< $(BENCH_MODES_SRCS) -o $@ \
+		-lpthread
+
 $(B)/tests/vm/%: tests/vm/%.c $(LIB_A) $(TEST_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -static $< -o $@ $(LIB_A) $(URCU_LIBS) -lpthread
@@ -144,7 +153,7 @@ $(B)/dist/%: tools/%.c $(LIB_SO)
 BENCH_HDRS   := $(wildcard tools/bench/*.h) $(LIB_HDRS)
 BENCH_COMMON := tools/bench/lfq-bench.c tools/bench/bench_report.c \
 		tools/bench/bench_util.c tools/bench/bench_targets.c \
-		tools/bench/suite_ipc.c
+		tools/bench/bench_modes.c tools/bench/suite_ipc.c
 BENCH_HOST   := $(BENCH_COMMON) tools/bench/suite_spsc.c \
 		tools/bench/suite_mpsc.c tools/bench/suite_mpmc.c \
 		tools/bench/suite_mpmc_proc.c \

@@ -47,6 +47,11 @@ extern struct bench_opts bench_opts;
  * @better:	which way is better, for the ratio.
  * @value:	the median (or the single deterministic value).
  * @lo, @hi:	spread: min and max of the repeats (== @value if one run).
+ * @moded:	the case ran in both of the machine's modes (struct
+ *		bench_modes): @mode_value and @mode_runs split the repeats.
+ * @mode_value:	the median of the runs in the fast ([0]) and the slow ([1])
+ *		mode; a run during which the mode changed is in neither.
+ * @mode_runs:	how many runs each median is of.
  */
 struct bench_row {
 	char suite[16];
@@ -56,17 +61,67 @@ struct bench_row {
 	char unit[16];
 	enum bench_better better;
 	double value, lo, hi;
+	int moded;
+	double mode_value[2];
+	unsigned int mode_runs[2];
 };
 
-/* Record one figure. */
-void bench_result(const char *suite, const char *scenario, const char *system,
-		  const char *metric, const char *unit, enum bench_better better,
-		  double value, double lo, double hi);
+/* Record one figure; the row, or NULL if the table is full. */
+struct bench_row *bench_result(const char *suite, const char *scenario,
+			       const char *system, const char *metric,
+			       const char *unit, enum bench_better better,
+			       double value, double lo, double hi);
 /* Record the median/min/max of @n samples (sorted in place). */
-void bench_result_samples(const char *suite, const char *scenario,
-			  const char *system, const char *metric,
-			  const char *unit, enum bench_better better,
-			  double *v, size_t n);
+struct bench_row *bench_result_samples(const char *suite,
+				       const char *scenario,
+				       const char *system, const char *metric,
+				       const char *unit,
+				       enum bench_better better, double *v,
+				       size_t n);
+
+/*
+ * struct bench_modes - the machine's mode around each run of one case
+ * (bench_modes.c). This machine's cross-core cache-line round trip swings
+ * about fourfold between two modes as the host places its vCPUs, and
+ * shared-memory queues slow down far more in the slow one than system
+ * calls do, so a ratio between a run in each mode measures the machine.
+ * A case probes the mode before each run and after the last; a run is
+ * in the fast mode if both its probes are within BENCH_MODE_SPLIT times
+ * the case's lowest probe, in the slow mode if both are above, and in
+ * neither if the mode changed around it.
+ * @probe:	probe[k] before run k, probe[@runs] after the last (ns).
+ * @runs:	runs started so far.
+ * @cap:	runs the case may start.
+ * @split:	probes above it are the slow mode (set by bench_modes_done()).
+ * @both:	the case saw both modes.
+ */
+struct bench_modes {
+	double *probe;
+	size_t runs, cap;
+	double split;
+	int both;
+};
+
+#define BENCH_MODE_SPLIT 2.0
+
+int bench_modes_init(struct bench_modes *m, size_t runs);	/* 0, -ENOMEM */
+size_t bench_modes_next(struct bench_modes *m);	/* probe; the run's index */
+void bench_modes_done(struct bench_modes *m);	/* the last probe; split */
+void bench_modes_split(struct bench_modes *m);	/* split, from the probes */
+int bench_modes_of(const struct bench_modes *m, size_t run); /* 0, 1, -1 */
+void bench_modes_free(struct bench_modes *m);
+/*
+ * Record the median/min/max of @n samples, @v[i] measured in run
+ * @run[i] of @m, with the medians per mode (sorts @v).
+ */
+void bench_result_moded(const char *suite, const char *scenario,
+			const char *system, const char *metric,
+			const char *unit, enum bench_better better, double *v,
+			const size_t *run, size_t n,
+			const struct bench_modes *m);
+/* The case's probes as the row "machine" / "cross-core rtt", in ns. */
+void bench_modes_record(const struct bench_modes *m, const char *suite,
+			const char *scenario);
 
 /* Record "rtt p50" and "rtt p99" of @n round-trip times in ns, divided
  * by @scale into @unit (sorts @v). */

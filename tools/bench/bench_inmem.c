@@ -402,7 +402,10 @@ double inmem_throughput(const struct peer *p, uint32_t slot_size,
  * repeats back to back: the speed of this (virtual) machine's cache-line
  * transfers drifts by several times over minutes (its CPUs' placement on
  * the host changes), and a peer measured all in one stretch would carry
- * that stretch's speed into its ratios.
+ * that stretch's speed into its ratios. Turns alone do not pair a peer's
+ * runs with lfq's when the mode changes within a repeat, so the mode is
+ * probed around every run (struct bench_modes), every row carries its
+ * medians per mode, and the case's probes are the row "machine".
  */
 int inmem_record_peers(const char *suite, const char *scenario,
 		       const struct peer *const *peers, size_t npeers,
@@ -422,13 +425,18 @@ int inmem_record_peers(const char *suite, const char *scenario,
 	double *v = calloc(npeers * 2 * reps, sizeof(*v));
 	double *vf = calloc(npeers * 2 * reps, sizeof(*vf));
 	double *ve = calloc(npeers * 2 * reps, sizeof(*ve));
+	size_t *run = calloc(npeers * 2 * reps, sizeof(*run));
 	int *err = calloc(npeers * 2, sizeof(*err)), rc = 0;
+	struct bench_modes modes = { 0 };
 
-	if (!v || !vf || !ve || !err) {
+	if (!v || !vf || !ve || !run || !err ||
+	    bench_modes_init(&modes, npeers * 2 * reps)) {
 		free(v);
 		free(vf);
 		free(ve);
+		free(run);
 		free(err);
+		bench_modes_free(&modes);
 		return -ENOMEM;
 	}
 	for (unsigned int r = 0; r < reps; r++) {
@@ -441,6 +449,7 @@ int inmem_record_peers(const char *suite, const char *scenario,
 				if (err[i * 2 + plain] ||
 				    !(loops & (1u << plain)))
 					continue;
+				run[k] = bench_modes_next(&modes);
 				mps = inmem_run(peers[i], slot_size, batch,
 						producers, mpsc,
 						bench_opts.msgs, plain, &rt);
@@ -452,35 +461,41 @@ int inmem_record_peers(const char *suite, const char *scenario,
 			}
 		}
 	}
+	bench_modes_done(&modes);
 	for (size_t i = 0; i < npeers; i++) {
 		for (int plain = 0; plain < 2; plain++) {
+			size_t k = (i * 2 + plain) * reps;
+
 			if (err[i * 2 + plain]) {
 				rc = err[i * 2 + plain];
 				continue;
 			}
 			if (!(loops & (1u << plain)))
 				continue;
-			bench_result_samples(suite, scenario, peers[i]->name,
-					     metric[plain], "Mmsg/s",
-					     BENCH_HIGHER,
-					     v + (i * 2 + plain) * reps, reps);
+			bench_result_moded(suite, scenario, peers[i]->name,
+					   metric[plain], "Mmsg/s",
+					   BENCH_HIGHER, v + k, run + k, reps,
+					   &modes);
 			/* Only one producer has one ring state to report. */
 			if (producers != 1)
 				continue;
-			bench_result_samples(suite, scenario, peers[i]->name,
-					     full_metric[plain], "per msg",
-					     BENCH_LOWER,
-					     vf + (i * 2 + plain) * reps, reps);
-			bench_result_samples(suite, scenario, peers[i]->name,
-					     empty_metric[plain], "per msg",
-					     BENCH_LOWER,
-					     ve + (i * 2 + plain) * reps, reps);
+			bench_result_moded(suite, scenario, peers[i]->name,
+					   full_metric[plain], "per msg",
+					   BENCH_LOWER, vf + k, run + k, reps,
+					   &modes);
+			bench_result_moded(suite, scenario, peers[i]->name,
+					   empty_metric[plain], "per msg",
+					   BENCH_LOWER, ve + k, run + k, reps,
+					   &modes);
 		}
 	}
+	bench_modes_record(&modes, suite, scenario);
 	free(v);
 	free(vf);
 	free(ve);
+	free(run);
 	free(err);
+	bench_modes_free(&modes);
 	return rc;
 }
 

@@ -24,18 +24,20 @@ static void copy_field(char *dst, size_t len, const char *src)
 	snprintf(dst, len, "%s", src);
 }
 
-void bench_result(const char *suite, const char *scenario, const char *system,
-		  const char *metric, const char *unit, enum bench_better better,
-		  double value, double lo, double hi)
+struct bench_row *bench_result(const char *suite, const char *scenario,
+			       const char *system, const char *metric,
+			       const char *unit, enum bench_better better,
+			       double value, double lo, double hi)
 {
 	struct bench_row *r;
 
 	if (nrows == BENCH_ROWS_MAX) {
 		fprintf(stderr, "lfq-bench: too many results, dropping %s/%s\n",
 			suite, scenario);
-		return;
+		return NULL;
 	}
 	r = &rows[nrows++];
+	memset(r, 0, sizeof(*r));
 	copy_field(r->suite, sizeof(r->suite), suite);
 	copy_field(r->scenario, sizeof(r->scenario), scenario);
 	copy_field(r->system, sizeof(r->system), system);
@@ -47,6 +49,7 @@ void bench_result(const char *suite, const char *scenario, const char *system,
 	r->hi = hi;
 	bench_progress(suite, "%-14s %-12s %-14s %10.3f %s", scenario, system,
 		       metric, value, unit);
+	return r;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -75,15 +78,17 @@ double bench_median(double *v, size_t n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-void bench_result_samples(const char *suite, const char *scenario,
-			  const char *system, const char *metric,
-			  const char *unit, enum bench_better better,
-			  double *v, size_t n)
+struct bench_row *bench_result_samples(const char *suite,
+				       const char *scenario,
+				       const char *system, const char *metric,
+				       const char *unit,
+				       enum bench_better better, double *v,
+				       size_t n)
 {
 	double med = bench_median(v, n);
 
-	bench_result(suite, scenario, system, metric, unit, better, med,
-		     n ? v[0] : 0, n ? v[n - 1] : 0);
+	return bench_result(suite, scenario, system, metric, unit, better, med,
+			    n ? v[0] : 0, n ? v[n - 1] : 0);
 }
 
 void bench_result_rtt(const char *suite, const char *scenario,
@@ -165,9 +170,28 @@ void bench_report_table(FILE *out)
 		}
 		if (x > 0)
 			snprintf(ratio, sizeof(ratio), "%.2fx", x);
-		fprintf(out, "%-16s %-16s %-14s %12.3f %-8s [%8.3f .. %8.3f]  %s\n",
+		fprintf(out, "%-16s %-16s %-14s %12.3f %-8s [%8.3f .. %8.3f]  %s",
 			r->scenario, r->system, r->metric, r->value, r->unit,
 			r->lo, r->hi, ratio);
+		if (r->moded)
+			fprintf(out, "  fast %.4g (%u runs), slow %.4g (%u)",
+				r->mode_value[0], r->mode_runs[0],
+				r->mode_value[1], r->mode_runs[1]);
+		fputc('\n', out);
+	}
+}
+
+/* A row's medians per mode, for the markdown table ("" if one mode). */
+static void md_modes(FILE *out, const struct bench_row *r)
+{
+	for (int m = 0; r->moded && m < 2; m++) {
+		if (!r->mode_runs[m])
+			fprintf(out, "%s%s: none", m ? "; " : "",
+				m ? "slow" : "fast");
+		else
+			fprintf(out, "%s%s: %.4g (%u)", m ? "; " : "",
+				m ? "slow" : "fast", r->mode_value[m],
+				r->mode_runs[m]);
 	}
 }
 
@@ -183,16 +207,18 @@ void bench_report_markdown(FILE *out)
 		if (strcmp(suite, r->suite)) {
 			suite = r->suite;
 			fprintf(out, "\n#### %s\n\n| case | system | metric | median | "
-				     "min .. max | lfq advantage |\n"
-				     "|---|---|---|---:|---:|---:|\n", suite);
+				     "min .. max | lfq advantage | by mode (runs) |\n"
+				     "|---|---|---|---:|---:|---:|---|\n", suite);
 		}
 		fprintf(out, "| %s | %s | %s | %.4g %s | %.4g .. %.4g | ",
 			r->scenario, r->system, r->metric, r->value, r->unit,
 			r->lo, r->hi);
 		if (x > 0)
-			fprintf(out, "%.2fx |\n", x);
+			fprintf(out, "%.2fx | ", x);
 		else
-			fprintf(out, "%s |\n", strcmp(r->system, "lfq") ? "" : "(lfq)");
+			fprintf(out, "%s | ", strcmp(r->system, "lfq") ? "" : "(lfq)");
+		md_modes(out, r);
+		fprintf(out, " |\n");
 	}
 }
 
@@ -230,6 +256,11 @@ int bench_report_json(const char *path)
 			r->lo, r->hi);
 		if (x > 0)
 			fprintf(f, ", \"lfq_advantage\": %.4g", x);
+		if (r->moded)
+			fprintf(f, ", \"fast_mode\": {\"median\": %.6g, \"runs\": %u}"
+				   ", \"slow_mode\": {\"median\": %.6g, \"runs\": %u}",
+				r->mode_value[0], r->mode_runs[0],
+				r->mode_value[1], r->mode_runs[1]);
 		fprintf(f, "}%s\n", i + 1 < nrows ? "," : "");
 	}
 	fprintf(f, "]}\n");
@@ -243,15 +274,20 @@ int bench_report_tsv(FILE *out)
 	for (size_t i = 0; i < nrows; i++) {
 		const struct bench_row *r = &rows[i];
 
-		fprintf(out, TSV_TAG "\t%s\t%s\t%s\t%s\t%s\t%c\t%.9g\t%.9g\t%.9g\n",
+		fprintf(out, TSV_TAG "\t%s\t%s\t%s\t%s\t%s\t%c\t%.9g\t%.9g\t%.9g"
+			"\t%d\t%.9g\t%u\t%.9g\t%u\n",
 			r->suite, r->scenario, r->system, r->metric, r->unit,
 			r->better == BENCH_HIGHER ? 'H' : 'L', r->value, r->lo,
-			r->hi);
+			r->hi, r->moded, r->mode_value[0], r->mode_runs[0],
+			r->mode_value[1], r->mode_runs[1]);
 	}
 	return fflush(out) ? -errno : 0;
 }
 
-/* Loads the TSV_TAG lines of a file (a VM console log, say). */
+/*
+ * Loads the TSV_TAG lines of a file (a VM console log, say): ten fields,
+ * and the five of the modes (struct bench_row) where the line has them.
+ */
 int bench_load_tsv(const char *path)
 {
 	FILE *f = fopen(path, "r");
@@ -261,21 +297,29 @@ int bench_load_tsv(const char *path)
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {
-		char *tag = strstr(line, TSV_TAG "\t"), *save = NULL, *fld[10];
+		char *tag = strstr(line, TSV_TAG "\t"), *save = NULL, *fld[15];
+		struct bench_row *r;
 		int k = 0;
 
 		if (!tag)
 			continue;
 		tag[strcspn(tag, "\r\n")] = 0;
-		for (char *t = strtok_r(tag, "\t", &save); t && k < 10;
+		for (char *t = strtok_r(tag, "\t", &save); t && k < 15;
 		     t = strtok_r(NULL, "\t", &save))
 			fld[k++] = t;
-		if (k != 10)
+		if (k != 10 && k != 15)
 			continue;
-		bench_result(fld[1], fld[2], fld[3], fld[4], fld[5],
-			     fld[6][0] == 'H' ? BENCH_HIGHER : BENCH_LOWER,
-			     strtod(fld[7], NULL), strtod(fld[8], NULL),
-			     strtod(fld[9], NULL));
+		r = bench_result(fld[1], fld[2], fld[3], fld[4], fld[5],
+				 fld[6][0] == 'H' ? BENCH_HIGHER : BENCH_LOWER,
+				 strtod(fld[7], NULL), strtod(fld[8], NULL),
+				 strtod(fld[9], NULL));
+		if (r && k == 15) {
+			r->moded = atoi(fld[10]);
+			r->mode_value[0] = strtod(fld[11], NULL);
+			r->mode_runs[0] = (unsigned int)strtoul(fld[12], NULL, 10);
+			r->mode_value[1] = strtod(fld[13], NULL);
+			r->mode_runs[1] = (unsigned int)strtoul(fld[14], NULL, 10);
+		}
 		n++;
 	}
 	fclose(f);

@@ -5,7 +5,8 @@
  * figures in both loops), checked against the rows of this run and
  * reported (never enforced: a miss is a finding, and the exit status
  * stays 0). Each line names the target, the case, lfq's
- * figure, what it is compared with, the ratio and whether it is met.
+ * figure, what it is compared with, the ratio and whether it is met; a
+ * case that ran in both of the machine's modes has a line per mode.
  */
 #include <stdio.h>
 #include <string.h>
@@ -33,82 +34,123 @@ static void line(struct target_ctx *t, const char *target, const char *scen,
 }
 
 /*
- * lfq's figure for a case: the better of its two APIs over the same
- * queue with default settings (wakeups on), out-of-line (row "lfq") and
- * lfq_inline.h ("lfq inline", where the suite has it); @l is the "lfq"
- * row. @scen gets the case, marked when the inline API gave the figure.
+ * Modes (struct bench_modes): a row of a case that ran in both of the
+ * machine's modes is compared within each mode, lfq's runs in the fast
+ * mode with the peer's in the fast mode and likewise in the slow one, a
+ * line per mode, since a ratio across modes measures the machine. Other
+ * rows, and a case in which lfq and the peer never ran in the same mode
+ * (marked "modes differ"), are compared over all their runs (mode -1).
  */
-static const struct bench_row *lfq_best(const struct bench_row *l,
+static const char *const mode_tag[] = { " [fast]", " [slow]" };
+
+/* A row's figure in mode @m (-1: all runs), 0 if it has no run there. */
+static double fig(const struct bench_row *r, int m)
+{
+	if (m < 0)
+		return r->value;
+	return r->mode_runs[m] ? r->mode_value[m] : 0;
+}
+
+/* bench_advantage() in mode @m: 0 if either row has no run there. */
+static double adv(const struct bench_row *l, const struct bench_row *r, int m)
+{
+	double a = fig(l, m), b = fig(r, m);
+
+	if (a <= 0 || b <= 0)
+		return 0;
+	return r->better == BENCH_HIGHER ? a / b : b / a;
+}
+
+/*
+ * lfq's figure for a case in mode @m: the better of its two APIs over
+ * the same queue with default settings (wakeups on), out-of-line (row
+ * "lfq") and lfq_inline.h ("lfq inline", where the suite has it); @l is
+ * the "lfq" row. @scen gets the case, marked when the inline API gave
+ * the figure.
+ */
+static const struct bench_row *lfq_best(const struct bench_row *l, int m,
 					char *scen, size_t len)
 {
 	const struct bench_row *in = bench_find(l->suite, l->scenario,
 						"lfq inline", l->metric);
 
-	if (in && bench_advantage(in, l) > 1.0) {
-		snprintf(scen, len, "%s (inline)", l->scenario);
+	if (in && (fig(l, m) <= 0 || adv(in, l, m) > 1.0)) {
+		snprintf(scen, len, "%s (inline)%s", l->scenario,
+			 m < 0 ? "" : mode_tag[m]);
 		return in;
 	}
-	snprintf(scen, len, "%s", l->scenario);
+	snprintf(scen, len, "%s%s", l->scenario, m < 0 ? "" : mode_tag[m]);
 	return l;
 }
 
-/* lfq's advantage over the best peer of each case of @suite/@metric. */
-static void vs_best_peer(struct target_ctx *t, const char *target,
-			 const char *suite, const char *metric,
-			 const char *only, double want)
+/*
+ * The other system of a comparison in mode @m: @system, or (NULL) the
+ * best peer of the case, lfq's own variants aside.
+ */
+static const struct bench_row *other_row(const struct bench_row *l,
+					 const char *system, int m)
 {
-	const struct bench_row *r, *l;
+	const struct bench_row *r, *best = NULL;
 
-	for (size_t i = 0; (l = bench_row_at(i)); i++) {
-		const struct bench_row *best = NULL, *lb;
-		char other[64], scen[64];
-
-		if (strcmp(l->suite, suite) || strcmp(l->metric, metric) ||
-		    strcmp(l->system, "lfq") || (only && !strstr(l->scenario, only)))
+	for (size_t j = 0; (r = bench_row_at(j)); j++) {
+		if (strcmp(r->suite, l->suite) || strcmp(r->metric, l->metric) ||
+		    strcmp(r->scenario, l->scenario) || fig(r, m) <= 0)
 			continue;
-		for (size_t j = 0; (r = bench_row_at(j)); j++) {
-			if (strcmp(r->suite, suite) || strcmp(r->metric, metric) ||
-			    strcmp(r->scenario, l->scenario) ||
-			    !strncmp(r->system, "lfq", 3))	/* lfq's variants */
-				continue;
-			if (!best || (r->better == BENCH_HIGHER ?
-				      r->value > best->value :
-				      r->value < best->value))
-				best = r;
-		}
-		if (!best)
+		if (system ? strcmp(r->system, system) :
+			     !strncmp(r->system, "lfq", 3))
 			continue;
-		snprintf(other, sizeof(other), "%s %.4g", best->system, best->value);
-		lb = lfq_best(l, scen, sizeof(scen));
-		line(t, target, scen, lb->value, other,
-		     bench_advantage(lb, best), want);
+		if (!best || (r->better == BENCH_HIGHER ?
+			      fig(r, m) > fig(best, m) :
+			      fig(r, m) < fig(best, m)))
+			best = r;
 	}
+	return best;
 }
 
-/* lfq against one named system, in every case whose name contains @only. */
-static void vs_system(struct target_ctx *t, const char *target,
-		      const char *suite, const char *metric, const char *only,
-		      const char *system, double want)
+/* One case's lines: per mode where it has two, else over all runs. */
+static void compare(struct target_ctx *t, const char *target,
+		    const struct bench_row *l, const char *system, double want)
 {
-	const struct bench_row *r, *l;
+	const struct bench_row *lb, *o;
+	char other[64], scen[72];
+	int lines = 0;
+
+	for (int m = l->moded ? 0 : -1; m < (l->moded ? 2 : 0); m++) {
+		lb = lfq_best(l, m, scen, sizeof(scen));
+		o = other_row(l, system, m);
+		if (!o || fig(lb, m) <= 0)
+			continue;
+		snprintf(other, sizeof(other), "%s %.4g", o->system, fig(o, m));
+		line(t, target, scen, fig(lb, m), other, adv(lb, o, m), want);
+		lines++;
+	}
+	if (lines || !l->moded)
+		return;
+	lb = lfq_best(l, -1, scen, sizeof(scen));
+	o = other_row(l, system, -1);
+	if (!o)
+		return;
+	snprintf(scen + strlen(scen), sizeof(scen) - strlen(scen),
+		 " [modes differ]");
+	snprintf(other, sizeof(other), "%s %.4g", o->system, o->value);
+	line(t, target, scen, lb->value, other, adv(lb, o, -1), want);
+}
+
+/*
+ * lfq against @system (NULL: the best peer of each case) in every case of
+ * @suite/@metric whose name contains @only.
+ */
+static void vs(struct target_ctx *t, const char *target, const char *suite,
+	       const char *metric, const char *only, const char *system,
+	       double want)
+{
+	const struct bench_row *l;
 
 	for (size_t i = 0; (l = bench_row_at(i)); i++) {
-		const struct bench_row *lb;
-		char other[64], scen[64];
-
 		if (strcmp(l->suite, suite) || strcmp(l->metric, metric) ||
 		    strcmp(l->system, "lfq") || (only && !strstr(l->scenario, only)))
 			continue;
-		lb = lfq_best(l, scen, sizeof(scen));
-		for (size_t j = 0; (r = bench_row_at(j)); j++) {
-			if (strcmp(r->suite, suite) || strcmp(r->metric, metric) ||
-			    strcmp(r->scenario, l->scenario) ||
-			    strcmp(r->system, system))
-				continue;
-			snprintf(other, sizeof(other), "%s %.4g", r->system, r->value);
-			line(t, target, scen, lb->value, other,
-			     bench_advantage(lb, r), want);
-		}
+		compare(t, target, l, system, want);
 	}
 }
 
@@ -139,29 +181,28 @@ void bench_report_targets(FILE *out, int markdown)
 	if (markdown)
 		fprintf(out, "| target | case | lfq | compared with | ratio | |\n"
 			     "|---|---|---|---|---|---|\n");
-	vs_best_peer(&t, "SPSC >= 1.25x best peer", "spsc", "throughput",
-		     NULL, 1.25);
-	vs_best_peer(&t, "SPSC >= 1.25x best (plain loop)", "spsc",
-		     "plain-loop throughput", NULL, 1.25);
-	vs_best_peer(&t, "instructions <= best peer", "icount",
-		     "instructions", "b32", 1.0);
-	vs_system(&t, "instructions <= 1.25x ck_ring", "icount",
-		  "instructions", "b1", "ck_ring", 1 / 1.25);
+	vs(&t, "SPSC >= 1.25x best peer", "spsc", "throughput", NULL, NULL,
+	   1.25);
+	vs(&t, "SPSC >= 1.25x best (plain loop)", "spsc",
+	   "plain-loop throughput", NULL, NULL, 1.25);
+	vs(&t, "instructions <= best peer", "icount", "instructions", "b32",
+	   NULL, 1.0);
+	vs(&t, "instructions <= 1.25x ck_ring", "icount", "instructions",
+	   "b1", "ck_ring", 1 / 1.25);
 	mpsc_scaling(&t);
-	vs_best_peer(&t, "MPSC ahead of every peer", "mpsc", "throughput",
-		     NULL, 1.0);
-	vs_system(&t, "IPC >= 20x a pipe", "ipc", "throughput", NULL, "pipe",
-		  20);
-	vs_system(&t, "IPC >= 20x a pipe (VM)", "vm-ipc", "throughput", NULL,
-		  "pipe", 20);
-	vs_system(&t, "IPC rtt <= 2x raw ping-pong", "ipc", "rtt p50", "busy",
-		  "cache line", 1 / 2.0);
-	vs_system(&t, "IPC rtt <= 2x raw (VM)", "vm-ipc", "rtt p50", "busy",
-		  "cache line", 1 / 2.0);
-	vs_best_peer(&t, "stream >= 1.5x BPF ringbuf", "stream",
-		     "records/s", "default", 1.5);
-	vs_system(&t, "elastic steady >= 0.95x fixed", "elastic",
-		  "throughput", "steady", "lfq fixed", 0.95);
+	vs(&t, "MPSC ahead of every peer", "mpsc", "throughput", NULL, NULL,
+	   1.0);
+	vs(&t, "IPC >= 20x a pipe", "ipc", "throughput", NULL, "pipe", 20);
+	vs(&t, "IPC >= 20x a pipe (VM)", "vm-ipc", "throughput", NULL, "pipe",
+	   20);
+	vs(&t, "IPC rtt <= 2x raw ping-pong", "ipc", "rtt p50", "busy",
+	   "cache line", 1 / 2.0);
+	vs(&t, "IPC rtt <= 2x raw (VM)", "vm-ipc", "rtt p50", "busy",
+	   "cache line", 1 / 2.0);
+	vs(&t, "stream >= 1.5x BPF ringbuf", "stream", "records/s", "default",
+	   NULL, 1.5);
+	vs(&t, "elastic steady >= 0.95x fixed", "elastic", "throughput",
+	   "steady", "lfq fixed", 0.95);
 	fprintf(out, "%s%u targets met, %u missed\n", markdown ? "\n" : "",
 		t.met, t.missed);
 }

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * bench_util.c - clocks and CPU placement for lfq-bench's measurements,
- * and the cross-core cache-line round trip that is their floor and tells
- * the machine's mode.
+ * and the cross-core cache-line round trip that is their floor (and,
+ * probed, the machine's mode: bench_modes.c).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -117,24 +117,4 @@ int bench_line_pingpong(double *rtt, uint64_t n)
 	pthread_join(t, NULL);
 	free(lp);
 	return 0;
-}
-
-/*
- * The machine's mode, probed: the median of 1000 cache-line round trips
- * between the two benchmark CPUs, in ns (-1 if it could not run). On
- * this machine it swings about fourfold as the host places its vCPUs
- * (docs/PERFORMANCE.md); suites that compare systems in turns record it
- * beside each turn, so a ranking can be read against the mode it ran in.
- * Leaves the caller unpinned.
- */
-double bench_mode_probe(void)
-{
-	double v[1000];
-	double med;
-
-	if (bench_line_pingpong(v, 1000))
-		return -1;
-	med = bench_median(v, 1000);
-	bench_unpin();
-	return med;
 }

@@ -207,48 +207,57 @@ static int run_once(const struct geom *g, unsigned int batch, int pause,
 /*
  * bench_opts.repeats runs of one case, the elastic queue @el and the
  * fixed one @fx taking turns (a change of the machine's mode between two
- * blocks of runs would skew their ratio), each turn after a probe of the
- * mode. Recorded: Mmsg/s, the ring's state (empty polls and full retries
- * per message: a consumer that keeps catching up drains it run by run),
- * the elastic queue's grow/shrink cycles per second if @cycles, and the
+ * blocks of runs would skew their ratio), each run after a probe of the
+ * mode (struct bench_modes: every row has its medians per mode).
+ * Recorded: Mmsg/s, the ring's state (empty polls and full retries per
+ * message: a consumer that keeps catching up drains it run by run), the
+ * elastic queue's grow/shrink cycles per second if @cycles, and the
  * cross-core round trip ("machine").
  */
 static int record_pair(const char *scen, const struct geom *el,
 		       const struct geom *fx, unsigned int batch, int pause,
 		       int rec, int cycles)
 {
-	double v[2][8], empty[2][8], full[2][8], cyc[8], xrtt[8];
+	static const char *const metric[] = {
+		"throughput", "empty polls", "full retries",
+	};
+	static const char *const unit[] = { "Mmsg/s", "per msg", "per msg" };
+	double v[3][2][8], cyc[8];
+	size_t run[2][8];
 	unsigned int i, n = bench_opts.repeats < 8 ? bench_opts.repeats : 8;
 	const struct geom *g[2] = { el, fx };
-	int err;
+	struct bench_modes modes;
+	int err = 0;
 
-	for (i = 0; i < n; i++) {
-		xrtt[i] = bench_mode_probe();
-		for (int k = 0; k < 2; k++) {
-			err = run_once(g[k], batch, pause, rec, i, v[k],
-				       empty[k], full[k],
+	if (bench_modes_init(&modes, 2 * n))
+		return -ENOMEM;
+	for (i = 0; i < n && !err; i++) {
+		for (int k = 0; k < 2 && !err; k++) {
+			run[k][i] = bench_modes_next(&modes);
+			err = run_once(g[k], batch, pause, rec, i, v[0][k],
+				       v[1][k], v[2][k],
 				       k == 0 && cycles ? cyc : NULL);
-			if (err)
-				return err;
 		}
 	}
-	for (int k = 0; k < 2; k++) {
-		bench_result_samples("elastic", scen, g[k]->system,
-				     "throughput", "Mmsg/s", BENCH_HIGHER,
-				     v[k], n);
-		bench_result_samples("elastic", scen, g[k]->system,
-				     "empty polls", "per msg", BENCH_LOWER,
-				     empty[k], n);
-		bench_result_samples("elastic", scen, g[k]->system,
-				     "full retries", "per msg", BENCH_LOWER,
-				     full[k], n);
-		if (k == 0 && cycles)
-			bench_result_samples("elastic", scen, g[k]->system,
-					     "grow/shrink cycles", "per s",
-					     BENCH_HIGHER, cyc, n);
+	if (err) {
+		bench_modes_free(&modes);
+		return err;
 	}
-	bench_result_samples("elastic", scen, "machine", "cross-core rtt", "ns",
-			     BENCH_LOWER, xrtt, n);
+	bench_modes_done(&modes);
+	for (int k = 0; k < 2; k++) {
+		for (int m = 0; m < 3; m++)
+			bench_result_moded("elastic", scen, g[k]->system,
+					   metric[m], unit[m],
+					   m ? BENCH_LOWER : BENCH_HIGHER,
+					   v[m][k], run[k], n, &modes);
+		if (k == 0 && cycles)
+			bench_result_moded("elastic", scen, g[k]->system,
+					   "grow/shrink cycles", "per s",
+					   BENCH_HIGHER, cyc, run[k], n,
+					   &modes);
+	}
+	bench_modes_record(&modes, "elastic", scen);
+	bench_modes_free(&modes);
 	return 0;
 }
 

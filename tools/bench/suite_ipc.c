@@ -606,33 +606,38 @@ int suite_ipc(void)
 	double *v = calloc(n > reps ? n : reps, sizeof(double));
 	double *tput = calloc(NCHANS * reps, sizeof(double));
 	double *empty = calloc(NCHANS * reps, sizeof(double));
-	double *xrtt = calloc(reps, sizeof(double));
+	size_t *run = calloc(NCHANS * reps, sizeof(*run));
 	int tput_err[NCHANS] = { 0 };
+	struct bench_modes modes;
 	char scen[48];
 	int rc = 0;
 
-	if (!v || !tput || !empty || !xrtt) {
+	if (!v || !tput || !empty || !run) {
 		free(v);
 		free(tput);
 		free(empty);
-		free(xrtt);
+		free(run);
 		return -ENOMEM;
 	}
 	for (int busy = 1; busy >= 0; busy--) {
 		const char *mode = busy ? "busy" : "blocking";
 
 		snprintf(scen, sizeof(scen), "64B %s", mode);
+		if (bench_modes_init(&modes, NCHANS * reps)) {
+			rc = -ENOMEM;
+			break;
+		}
 		/*
-		 * Taking turns: every channel once per repeat, after a probe
-		 * of the machine's mode (bench_mode_probe()).
+		 * Taking turns: every channel once per repeat, each run after
+		 * a probe of the machine's mode (struct bench_modes).
 		 */
 		for (unsigned int r = 0; r < reps; r++) {
-			xrtt[r] = bench_mode_probe();
 			for (size_t i = 0; i < NCHANS; i++) {
 				double mps;
 
 				if (tput_err[i])
 					continue;
+				run[i * reps + r] = bench_modes_next(&modes);
 				mps = ipc_throughput(&chans[i], busy, msgs,
 						     &empty[i * reps + r]);
 				if (mps < 0)
@@ -640,26 +645,29 @@ int suite_ipc(void)
 				tput[i * reps + r] = mps / 1e6;
 			}
 		}
+		bench_modes_done(&modes);
 		for (size_t i = 0; i < NCHANS; i++) {
 			if (tput_err[i]) {
 				rc = tput_err[i];
 				tput_err[i] = 0;
 				continue;
 			}
-			bench_result_samples(suite, scen, chans[i].name,
-					     "throughput", "Mmsg/s",
-					     BENCH_HIGHER, tput + i * reps, reps);
+			bench_result_moded(suite, scen, chans[i].name,
+					   "throughput", "Mmsg/s", BENCH_HIGHER,
+					   tput + i * reps, run + i * reps,
+					   reps, &modes);
 			/*
 			 * How often the receiver caught up with the sender:
 			 * a queue drained message by message moves its
 			 * index and slot lines across for every message.
 			 */
-			bench_result_samples(suite, scen, chans[i].name,
-					     "empty polls", "per msg",
-					     BENCH_LOWER, empty + i * reps, reps);
+			bench_result_moded(suite, scen, chans[i].name,
+					   "empty polls", "per msg",
+					   BENCH_LOWER, empty + i * reps,
+					   run + i * reps, reps, &modes);
 		}
-		bench_result_samples(suite, scen, "machine", "cross-core rtt",
-				     "ns", BENCH_LOWER, xrtt, reps);
+		bench_modes_record(&modes, suite, scen);
+		bench_modes_free(&modes);
 		for (size_t i = 0; i < NCHANS; i++) {
 			int err = ipc_pingpong(&chans[i], busy, v, n);
 
@@ -680,6 +688,6 @@ int suite_ipc(void)
 	free(v);
 	free(tput);
 	free(empty);
-	free(xrtt);
+	free(run);
 	return rc;
 }

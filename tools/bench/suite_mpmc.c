@@ -636,27 +636,41 @@ int suite_mpmc(void)
 	unsigned int reps = bench_opts.repeats;
 	uint64_t msgs = bench_opts.msgs / 10;
 	double *v = calloc(NPEERS * reps, sizeof(double));
+	size_t *run = calloc(NPEERS * reps, sizeof(*run));
 	static const unsigned int batches[] = { 1, 32 };
 	char scen[48];
 	int rc = 0;
 
-	if (!v)
+	if (!v || !run) {
+		free(v);
+		free(run);
 		return -ENOMEM;
+	}
 	for (size_t b = 0; b < 2; b++) {
 		for (size_t s = 0; s < 4; s++) {
 			unsigned int np = mpmc_shapes[s][0];
 			unsigned int nc = mpmc_shapes[s][1];
 			int err[NPEERS] = { 0 }, boxed[NPEERS] = { 0 }, box = 0;
+			struct bench_modes modes;
 
+			if (bench_modes_init(&modes, NPEERS * reps)) {
+				rc = -ENOMEM;
+				continue;
+			}
 			snprintf(scen, sizeof(scen), "8B b%u %up%uc",
 				 batches[b], np, nc);
-			/* Taking turns: every peer once per repeat. */
+			/*
+			 * Taking turns: every peer once per repeat, each run
+			 * after a probe of the machine's mode.
+			 */
 			for (unsigned int k = 0; k < reps; k++)
 				for (size_t i = 0; i < NPEERS; i++) {
 					double mps;
 
 					if (err[i])
 						continue;
+					run[i * reps + k] =
+						bench_modes_next(&modes);
 					mps = mpmc_once(&mpmc_peers[i], np, nc,
 							batches[b], msgs, &box);
 					if (mps < 0)
@@ -664,6 +678,7 @@ int suite_mpmc(void)
 					boxed[i] += box;
 					v[i * reps + k] = mps / 1e6;
 				}
+			bench_modes_done(&modes);
 			for (size_t i = 0; i < NPEERS; i++) {
 				if (err[i]) {
 					fprintf(stderr,
@@ -678,14 +693,18 @@ int suite_mpmc(void)
 						"lfq-bench: mpmc %s %s: %d of %u runs ended by the time box\n",
 						scen, mpmc_peers[i].name,
 						boxed[i], reps);
-				bench_result_samples("mpmc", scen,
-						     mpmc_peers[i].name,
-						     "throughput", "Mmsg/s",
-						     BENCH_HIGHER,
-						     v + i * reps, reps);
+				bench_result_moded("mpmc", scen,
+						   mpmc_peers[i].name,
+						   "throughput", "Mmsg/s",
+						   BENCH_HIGHER, v + i * reps,
+						   run + i * reps, reps,
+						   &modes);
 			}
+			bench_modes_record(&modes, "mpmc", scen);
+			bench_modes_free(&modes);
 		}
 	}
 	free(v);
+	free(run);
 	return mpmc_processes() ?: rc;
 }
