@@ -39,9 +39,13 @@ double inmem_throughput(const struct peer *p, uint32_t slot_size,
  * inmem_record_peers() - bench_opts.repeats rounds in which each of
  * @peers, in turn, runs the loops @loops names (INMEM_HARNESS, then
  * INMEM_PLAIN, SPSC only) once, with @producers, @mpsc, @slot_size and
- * @batch as in inmem_throughput(). Each peer's runs of a loop are then
- * recorded as one row, "throughput" or "plain-loop throughput", in
- * Mmsg/s (median, min..max) under @suite and @scenario.
+ * @batch as in inmem_throughput(), each run after a probe of the
+ * machine's mode (struct bench_modes). Each peer's runs of a loop are
+ * then recorded as one row, "throughput" or "plain-loop throughput", in
+ * Mmsg/s (median, min..max, and the medians per mode) under @suite and
+ * @scenario; with one producer also the ring's state ("full retries",
+ * "empty polls", per message); and the case's probes as the row
+ * "machine" / "cross-core rtt".
  * Return: 0, or the negative errno of a run that failed (its peer's row
  * for that loop is not recorded; every other row is).
  */

@@ -44,8 +44,8 @@ void bench_modes_free(struct bench_modes *m)
 /*
  * Called right before each run: probes, and returns the run's index, to
  * be given with its result to bench_result_moded(). Past the runs the
- * case was sized for it probes nothing and returns the last index (the
- * run is then classed as changing: never in a mode's median).
+ * case was sized for it probes nothing and returns @cap, an index no run
+ * has (bench_modes_of() classes it in neither mode).
  */
 size_t bench_modes_next(struct bench_modes *m)
 {
@@ -164,18 +164,21 @@ void bench_result_moded(const char *suite, const char *scenario,
 	free(mode);
 }
 
+/* The probes that ran (a failed one reads -1), in the row "machine". */
 void bench_modes_record(const struct bench_modes *m, const char *suite,
 			const char *scenario)
 {
-	size_t n = m->runs + 1;
-	double *v = malloc(n * sizeof(*v));
-	int *mode = malloc(n * sizeof(*mode));
+	double *v = malloc((m->runs + 1) * sizeof(*v));
+	int *mode = malloc((m->runs + 1) * sizeof(*mode));
+	size_t n = 0;
 
-	for (size_t k = 0; v && mode && k < n; k++) {
-		v[k] = m->probe[k];
-		mode[k] = probe_mode(m, m->probe[k]);
+	for (size_t k = 0; v && mode && k <= m->runs; k++) {
+		if (m->probe[k] <= 0)
+			continue;
+		v[n] = m->probe[k];
+		mode[n++] = probe_mode(m, m->probe[k]);
 	}
-	if (v && mode)
+	if (v && mode && n)
 		result_modes(suite, scenario, "machine", "cross-core rtt", "ns",
 			     BENCH_LOWER, v, mode, n, m->both);
 	free(v);
