@@ -199,6 +199,17 @@ static int lfq_rec_mpmc_consume(struct lfq *q, uint32_t max, lfq_record_fn fn,
 	return (int)n;
 }
 
+/*
+ * The single consumer of a record queue found it empty: counted, as
+ * every other read of an empty ring is (lfq_stats.empty_events).
+ */
+static void lfq_rec_count_empty(struct lfq *q)
+{
+	/* Only this consumer writes empty_events: a plain increment. */
+	lfq_store_relaxed(&q->ring.cons->empty_events,
+			  q->ring.cons->empty_events + 1);
+}
+
 int lfq_record_peek(struct lfq *q, const void **payload)
 {
 	struct lfq_rec_cons *c = &q->cons.rec;
@@ -217,9 +228,7 @@ int lfq_record_peek(struct lfq *q, const void **payload)
 			return (int)len;
 		/* Elastic: a segment drained to its seal gives way. */
 	} while (q->hdr.seg_max && lfq_elastic_cons_next(q, &lost));
-	/* Only this consumer writes empty_events: a plain increment. */
-	lfq_store_relaxed(&q->ring.cons->empty_events,
-			  q->ring.cons->empty_events + 1);
+	lfq_rec_count_empty(q);
 	return -EAGAIN;
 }
 
@@ -257,8 +266,10 @@ int lfq_record_consume(struct lfq *q, uint32_t max, lfq_record_fn fn, void *ctx)
 		lfq_rec_release_batch(c, &b);	/* discards only, if any */
 		lfq_rec_wake_producers(q);
 		/* Elastic: a segment drained to its seal gives way. */
-		if (!q->hdr.seg_max || !lfq_elastic_cons_next(q, &lost))
+		if (!q->hdr.seg_max || !lfq_elastic_cons_next(q, &lost)) {
+			lfq_rec_count_empty(q);
 			return 0;
+		}
 	}
 	n = lfq_rec_batch_hand(&b, fn, ctx);
 	lfq_rec_release_batch(c, &b);

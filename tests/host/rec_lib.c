@@ -258,6 +258,18 @@ static void refusals(void)
 	expect(-lfq_record_consume(q, 0, consume_cb, NULL), EINVAL,
 	       "lfq_record_consume() of 0 records");
 	expect(-lfq_record_peek(q, &cp), EAGAIN, "lfq_record_peek() when empty");
+	{
+		struct lfq_stats a, b;
+		int got;
+
+		lfq_get_stats(q, &a);
+		got = lfq_record_consume(q, 4, consume_cb, NULL);
+		lfq_get_stats(q, &b);
+		tap_ok(got == 0 && b.empty_events == a.empty_events + 1,
+		       "lfq_record_consume() when empty: 0, one empty event counted (%d, %llu then %llu)",
+		       got, (unsigned long long)a.empty_events,
+		       (unsigned long long)b.empty_events);
+	}
 	if (!lfq_create(&(struct lfq_create_opts){ .sz = sizeof(o),
 			.type = LFQ_TYPE_SPSC, .slot_size = 64,
 			.slot_count = 64, .backend = REC_BACKEND }, &slot)) {
@@ -560,9 +572,9 @@ static void kill_storm(void)
 int main(void)
 {
 #ifdef LFQ_KERNEL_QUEUE
-	tap_plan(21);
+	tap_plan(22);
 #else
-	tap_plan(19);
+	tap_plan(20);
 #endif
 	max_len = LFQ_REC_MAX_LEN(RING_BYTES);
 	refusals();
