@@ -11,7 +11,9 @@
 #ifndef _LFQ_SOURCES_SOURCE_H
 #define _LFQ_SOURCES_SOURCE_H
 
+#include <linux/pid_namespace.h>
 #include <linux/preempt.h>
+#include <linux/sched.h>
 #include <linux/timekeeping.h>
 #include <linux/types.h>
 
@@ -151,6 +153,30 @@ void lfq_synth_module_exit(void);
  */
 unsigned int lfq_src_consumed(struct lfq_queue *q);
 void lfq_src_set_consumed(struct lfq_queue *q, bool consumed);
+
+/*
+ * @t's pid and thread-group id as the source's attacher sees them (its
+ * pid namespace). In the initial namespace they are the task's own
+ * numbers, which task_pid_nr_ns() would find again through its struct
+ * pid under rcu_read_lock(): the same for a task whose pid is attached,
+ * as every task a probe records is (current, a child at fork, a task at
+ * its exit tracepoint). Any context.
+ */
+static inline pid_t lfq_src_pid(const struct lfq_src *src,
+				struct task_struct *t)
+{
+	if (likely(src->pid_ns == &init_pid_ns))
+		return t->pid;
+	return task_pid_nr_ns(t, src->pid_ns);
+}
+
+static inline pid_t lfq_src_tgid(const struct lfq_src *src,
+				 struct task_struct *t)
+{
+	if (likely(src->pid_ns == &init_pid_ns))
+		return t->tgid;
+	return task_tgid_nr_ns(t, src->pid_ns);
+}
 
 /**
  * struct lfq_src_resv - a source's reservation: one slot, or, in a record

@@ -78,8 +78,8 @@ static void lfq_proc_fill(struct lfq_trace_src *t, struct lfq_event_proc *ev,
 	struct pid_namespace *ns = t->src.pid_ns;
 
 	BUILD_BUG_ON(sizeof(ev->comm) != TASK_COMM_LEN);
-	ev->pid = task_pid_nr_ns(p, ns);
-	ev->tgid = task_tgid_nr_ns(p, ns);
+	ev->pid = lfq_src_pid(&t->src, p);
+	ev->tgid = lfq_src_tgid(&t->src, p);
 	ev->ppid = task_ppid_nr_ns(p, ns);
 	ev->uid = from_kuid_munged(t->src.user_ns, task_uid(p));
 	ev->child_pid = 0;
@@ -189,8 +189,8 @@ static void lfq_probe_fork(void *data, struct task_struct *parent,
 	ev = lfq_proc_reserve(t, LFQ_EVENT_FORK, parent, 1, &r);
 	if (!ev)
 		return;
-	ev->child_pid = task_pid_nr_ns(child, t->src.pid_ns);
-	ev->child_tgid = task_tgid_nr_ns(child, t->src.pid_ns);
+	ev->child_pid = lfq_src_pid(&t->src, child);
+	ev->child_tgid = lfq_src_tgid(&t->src, child);
 	lfq_src_commit(&t->src, &r);
 }
 
@@ -231,7 +231,7 @@ static void lfq_probe_sys_data(struct lfq_trace_src *t, long id,
 			     LFQ_EVENT_SYSCALL_DATA_MIN + size, &r);
 	if (!ev)
 		return;
-	ev->pid = task_pid_nr_ns(current, t->src.pid_ns);
+	ev->pid = lfq_src_pid(&t->src, current);
 	ev->nr = id;
 	ev->arg0 = args[0];
 	memcpy(LFQ_EVENT_SYSCALL_ARGS(ev), &args[1], 5 * sizeof(args[0]));
@@ -265,7 +265,7 @@ static void lfq_probe_sys_enter(void *data, struct pt_regs *regs, long id)
 	ev = lfq_src_reserve(&t->src, LFQ_EVENT_SYSCALL, t->rec_size, &r);
 	if (!ev)
 		return;
-	ev->pid = task_pid_nr_ns(current, t->src.pid_ns);
+	ev->pid = lfq_src_pid(&t->src, current);
 	ev->nr = id;
 	ev->arg0 = args[0];
 	/* The slot held an older record: no stale bytes past ours. */
