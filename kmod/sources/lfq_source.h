@@ -155,26 +155,28 @@ unsigned int lfq_src_consumed(struct lfq_queue *q);
 void lfq_src_set_consumed(struct lfq_queue *q, bool consumed);
 
 /*
- * @t's pid and thread-group id as the source's attacher sees them (its
- * pid namespace). In the initial namespace they are the task's own
- * numbers, which task_pid_nr_ns() would find again through its struct
- * pid under rcu_read_lock(): the same for a task whose pid is attached,
- * as every task a probe records is (current, a child at fork, a task at
- * its exit tracepoint). Any context.
+ * @t's pid as the source's attacher sees it (its pid namespace). In the
+ * initial namespace that is the task's own global number (task_pid_nr()),
+ * which task_pid_nr_ns() would find again through its struct pid under
+ * rcu_read_lock() while the pid is attached: @t must be current, or a
+ * task that cannot pass release_task() meanwhile (a child at its fork
+ * tracepoint, a task at its exit tracepoint). A released task would give
+ * its old number here where task_pid_nr_ns() gives 0. Any context.
  */
 static inline pid_t lfq_src_pid(const struct lfq_src *src,
 				struct task_struct *t)
 {
 	if (likely(src->pid_ns == &init_pid_ns))
-		return t->pid;
+		return task_pid_nr(t);
 	return task_pid_nr_ns(t, src->pid_ns);
 }
 
+/* @t's thread-group id, as lfq_src_pid() its pid (the same rule on @t). */
 static inline pid_t lfq_src_tgid(const struct lfq_src *src,
 				 struct task_struct *t)
 {
 	if (likely(src->pid_ns == &init_pid_ns))
-		return t->tgid;
+		return task_tgid_nr(t);
 	return task_tgid_nr_ns(t, src->pid_ns);
 }
 

@@ -259,13 +259,14 @@ static void refusals(void)
 	       "lfq_record_consume() of 0 records");
 	expect(-lfq_record_peek(q, &cp), EAGAIN, "lfq_record_peek() when empty");
 	{
-		struct lfq_stats a, b;
-		int got;
+		struct lfq_stats a = { 0 }, b = { 0 };
+		int got, sa, sb;
 
-		lfq_get_stats(q, &a);
+		sa = lfq_get_stats(q, &a);
 		got = lfq_record_consume(q, 4, consume_cb, NULL);
-		lfq_get_stats(q, &b);
-		tap_ok(got == 0 && b.empty_events == a.empty_events + 1,
+		sb = lfq_get_stats(q, &b);
+		tap_ok(!sa && !sb && got == 0 &&
+		       b.empty_events == a.empty_events + 1,
 		       "lfq_record_consume() when empty: 0, one empty event counted (%d, %llu then %llu)",
 		       got, (unsigned long long)a.empty_events,
 		       (unsigned long long)b.empty_events);

@@ -97,8 +97,9 @@ static void count(struct lfq *q, struct census *c)
 
 /*
  * Attach a getpgid source to a new queue, make the calls of this task
- * and of a thread (and, if @ready/@done, let the other side make its
- * own: one byte each way), then count the records.
+ * and of a thread (and, if @ready >= 0, let the other side make its own:
+ * a byte on @ready, then one back on @done), then count the records. On
+ * an error the other side still gets its byte, or sees @ready close.
  */
 static void record(struct census *c, int ready, int done)
 {
@@ -108,28 +109,33 @@ static void record(struct census *c, int ready, int done)
 	struct lfq_source s = { .size = sizeof(s),
 				.type = LFQ_SOURCE_SYSCALL,
 				.syscall_nr = SYS_getpgid };
+	struct lfq *q = NULL;
 	pthread_t th;
-	struct lfq *q;
 	char b = 1;
-	int id;
+	int id, err;
 
 	memset(c, 0, sizeof(*c));
 	c->err = lfq_create(&o, &q);
-	if (c->err)
-		return;
-	id = ioc_source_attach(lfq_fd(q), &s);
-	if (id < 0) {
-		c->err = id;
-		lfq_close(q);
-		return;
+	if (!c->err) {
+		id = ioc_source_attach(lfq_fd(q), &s);
+		if (id < 0)
+			c->err = id;
 	}
-	calls(MAGIC_MAIN);
-	pthread_create(&th, NULL, thread_fn, &c->thread_tid);
-	pthread_join(th, NULL);
-	if (ready >= 0 && (write(ready, &b, 1) != 1 || read(done, &b, 1) != 1))
+	if (!c->err) {
+		calls(MAGIC_MAIN);
+		err = pthread_create(&th, NULL, thread_fn, &c->thread_tid);
+		if (err)
+			c->err = -err;
+		else
+			pthread_join(th, NULL);
+	}
+	if (ready >= 0 && (write(ready, &b, 1) != 1 || read(done, &b, 1) != 1) &&
+	    !c->err)
 		c->err = -EPIPE;
-	count(q, c);
-	lfq_close(q);
+	if (q && !c->err)
+		count(q, c);
+	if (q)
+		lfq_close(q);
 }
 
 int main(void)
@@ -149,6 +155,10 @@ int main(void)
 	       c.main.n, c.main.pid, (int)gettid(), c.thread.n, c.thread.pid,
 	       c.thread_tid);
 
+	/*
+	 * From here on this process's children are born in the new
+	 * namespace, and it may create no thread: it forks once, below.
+	 */
 	if (pipe(to_child) || pipe(to_parent) || pipe(res) ||
 	    unshare(CLONE_NEWPID)) {
 		tap_ok(0, "a new pid namespace: %s", strerror(errno));
@@ -161,9 +171,17 @@ int main(void)
 	}
 	if (!pid) {
 		/* pid 1 of the new namespace; its thread is pid 2 there. */
+		close(to_parent[0]);
+		close(to_child[1]);
+		close(res[0]);
+		alarm(60);
 		record(&in, to_parent[1], to_child[0]);
 		_exit(write(res[1], &in, sizeof(in)) == sizeof(in) ? 0 : 1);
 	}
+	/* Only the child's ends stay open there: its exit closes them. */
+	close(to_parent[1]);
+	close(to_child[0]);
+	close(res[1]);
 	/* This process is outside the child's namespace. */
 	if (read(to_parent[0], &b, 1) == 1) {
 		calls(MAGIC_OUTSIDE);
@@ -172,7 +190,6 @@ int main(void)
 			tap_diag("write: %s", strerror(errno));
 	}
 	memset(&in, 0, sizeof(in));
-	in.err = -EIO;
 	if (read(res[0], &in, sizeof(in)) != sizeof(in))
 		in.err = -EIO;
 	waitpid(pid, &status, 0);

@@ -114,7 +114,9 @@ static const struct bench_row *other_row(const struct bench_row *l,
 /*
  * One case's lines: a line per mode where the case ran in two and lfq
  * and the other side have runs in it, else one over all runs (marked
- * "modes differ" in a two-mode case). Each line counts as a target.
+ * "modes mixed" in a two-mode case: lfq and the other side never ran in
+ * one mode, or a peer has no run in either). Each line counts as a
+ * target.
  */
 static void compare(struct target_ctx *t, const char *target,
 		    const struct bench_row *l, const char *system, double want)
@@ -140,7 +142,7 @@ static void compare(struct target_ctx *t, const char *target,
 		return;
 	if (l->moded)
 		snprintf(scen + strlen(scen), sizeof(scen) - strlen(scen),
-			 " [modes differ]");
+			 " [modes mixed]");
 	snprintf(other, sizeof(other), "%s %.4g", o->system, o->value);
 	line(t, target, scen, lb->value, other, adv(lb, o, -1), want);
 }
@@ -169,36 +171,47 @@ static int probes_differ(double a, double b)
 	return a > b * BENCH_MODE_SPLIT || b > a * BENCH_MODE_SPLIT;
 }
 
+/* One mode of a case: its probes' median (ns) and lfq's figure there. */
+struct level {
+	double probe, fig;
+};
+
 /*
- * @r's figure in the mode of its case (@mach, the case's "machine" row)
- * whose probes match @probe (another case's probe median): 0 if the case
- * has no such mode or @r no run in it.
+ * The modes of the case of lfq's row @r (@mach: the case's "machine" row)
+ * in which @r has runs: two for a case that ran in both, else one (over
+ * all runs). Returns how many.
  */
-static double fig_at_probe(const struct bench_row *r,
-			   const struct bench_row *mach, double probe)
+static int case_levels(const struct bench_row *r, const struct bench_row *mach,
+		       struct level *out)
 {
-	for (int m = 0; mach->moded && m < 2; m++)
-		if (mach->mode_runs[m] &&
-		    !probes_differ(mach->mode_value[m], probe))
-			return fig(r, m);
-	return 0;
+	int n = 0;
+
+	if (mach && mach->moded) {
+		for (int m = 0; m < 2; m++)
+			if (mach->mode_runs[m] && fig(r, m) > 0)
+				out[n++] = (struct level){ mach->mode_value[m],
+							   fig(r, m) };
+		return n;
+	}
+	out[0] = (struct level){ mach ? mach->value : 0, r->value };
+	return 1;
 }
 
 /*
- * lfq's MPSC figure with 4 producers against its own with 1: two cases.
- * When their probes differ, a case that ran in two modes gives its
- * figure in the mode of the other's probes; with none to match, the
- * line says the modes differ.
+ * lfq's MPSC figure with 4 producers against its own with 1: two cases,
+ * each probed on its own. A line for every pair of their modes whose
+ * probes match (tagged when either case ran in two modes); with no pair,
+ * one line over all runs, marked when their probes differ.
  */
 static void mpsc_scaling(struct target_ctx *t)
 {
-	const struct bench_row *one, *four, *m1, *m4;
 	static const char *const b[] = { "b1", "b32" };
+	const struct bench_row *one, *four, *m1, *m4;
 	char s1[48], s4[48], scen[72], other[64];
+	struct level l1[2], l4[2];
 
 	for (size_t i = 0; i < 2; i++) {
-		double v1, v4;
-		const char *tag = "";
+		int n1, n4, lines = 0;
 
 		snprintf(s1, sizeof(s1), "8B %s 1p", b[i]);
 		snprintf(s4, sizeof(s4), "8B %s 4p", b[i]);
@@ -208,26 +221,30 @@ static void mpsc_scaling(struct target_ctx *t)
 		m4 = bench_find("mpsc", s4, "machine", "cross-core rtt");
 		if (!one || !four)
 			continue;
-		v1 = one->value;
-		v4 = four->value;
-		if (m1 && m4 && probes_differ(m1->value, m4->value)) {
-			double a = fig_at_probe(one, m1, m4->value);
-			double c = fig_at_probe(four, m4, m1->value);
-
-			if (a > 0) {
-				v1 = a;
-				tag = " [mode matched]";
-			} else if (c > 0) {
-				v4 = c;
-				tag = " [mode matched]";
-			} else {
-				tag = " [modes differ]";
+		n1 = case_levels(one, m1, l1);
+		n4 = case_levels(four, m4, l4);
+		for (int a = 0; a < n1; a++)
+			for (int c = 0; c < n4; c++) {
+				if (l1[a].probe <= 0 || l4[c].probe <= 0 ||
+				    probes_differ(l1[a].probe, l4[c].probe))
+					continue;
+				snprintf(scen, sizeof(scen), "%s%s", s4,
+					 m1->moded || m4->moded ?
+					 " [mode matched]" : "");
+				snprintf(other, sizeof(other),
+					 "lfq 1 producer %.4g", l1[a].fig);
+				line(t, "MPSC 4 producers >= 0.8x 1", scen,
+				     l4[c].fig, other, l4[c].fig / l1[a].fig,
+				     0.8);
+				lines++;
 			}
-		}
-		snprintf(scen, sizeof(scen), "%s%s", s4, tag);
-		snprintf(other, sizeof(other), "lfq 1 producer %.4g", v1);
-		line(t, "MPSC 4 producers >= 0.8x 1", scen, v4, other,
-		     v1 > 0 ? v4 / v1 : 0, 0.8);
+		if (lines)
+			continue;
+		snprintf(scen, sizeof(scen), "%s%s", s4,
+			 m1 && m4 ? " [modes differ]" : "");
+		snprintf(other, sizeof(other), "lfq 1 producer %.4g", one->value);
+		line(t, "MPSC 4 producers >= 0.8x 1", scen, four->value, other,
+		     one->value > 0 ? four->value / one->value : 0, 0.8);
 	}
 }
 
