@@ -392,8 +392,7 @@ static int lfq_elastic_op_peek(struct lfq *q, uint32_t want,
 		if (!lfq_elastic_cons_next(q, &lost))
 			break;
 	}
-	lfq_store_relaxed(&q->ring.cons->empty_events,
-			  q->ring.cons->empty_events + 1);
+	lfq_count_empty(q);
 	return -EAGAIN;
 }
 

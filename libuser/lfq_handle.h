@@ -316,4 +316,16 @@ static inline int lfq_mpsc_commit_n(struct lfq *q, uint32_t n)
 	return wake;
 }
 
+/*
+ * The handle's consumer found the ring (every segment, for an elastic
+ * queue) empty: count it in lfq_stats.empty_events. For queues with one
+ * consumer (SPSC, MPSC, their record queues): only it writes the
+ * counter, so a plain increment; MPMC consumers add atomically.
+ */
+static inline void lfq_count_empty(struct lfq *q)
+{
+	lfq_store_relaxed(&q->ring.cons->empty_events,
+			  q->ring.cons->empty_events + 1);
+}
+
 #endif /* LFQ_HANDLE_H */

@@ -424,10 +424,10 @@ static void lfq_local_wake(struct lfq *q, uint32_t which)
 /*
  * Whether a segment can be had now: fewer than seg_max live, and a spare
  * pooled or a frame unpopulated (never, or given back by a trim): what
- * lfq_local_spare() takes. A
- * retired frame counts once lfq_local_retired() has pooled it, a grace
- * period after the consumer left it. Read after a waiter's arm and fence
- * (ORDERING wake-space, lfq_local_wake_space()).
+ * lfq_local_spare() takes. A retired frame counts once
+ * lfq_local_retired() has pooled it, a grace period after the consumer
+ * left it. Read after a waiter's arm and fence (ORDERING wake-space,
+ * lfq_local_wake_space()).
  */
 static int lfq_local_may_grow(struct lfq *q)
 {
@@ -442,9 +442,10 @@ static int lfq_local_may_grow(struct lfq *q)
 /*
  * The producers' newest segment is sealed: the queue may grow once it has
  * fewer than seg_max segments and a frame for a new one
- * (lfq_local_may_grow()). A retired segment's frame is ready only a grace
- * period after the consumer left it: lfq_local_retired() then wakes producers
- * asleep here. Read after the waiter's arm and fence (lfq_arm_flag()).
+ * (lfq_local_may_grow()). A retired segment's frame is ready only a
+ * grace period after the consumer left it: lfq_local_retired() then wakes
+ * producers asleep here. Read after the waiter's arm and fence
+ * (lfq_arm_flag()).
  */
 static uint32_t lfq_local_sealed_space(struct lfq *q, uint32_t min_count)
 {

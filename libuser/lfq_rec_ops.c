@@ -199,17 +199,6 @@ static int lfq_rec_mpmc_consume(struct lfq *q, uint32_t max, lfq_record_fn fn,
 	return (int)n;
 }
 
-/*
- * The single consumer of a record queue found it empty: counted, as
- * every other read of an empty ring is (lfq_stats.empty_events).
- */
-static void lfq_rec_count_empty(struct lfq *q)
-{
-	/* Only this consumer writes empty_events: a plain increment. */
-	lfq_store_relaxed(&q->ring.cons->empty_events,
-			  q->ring.cons->empty_events + 1);
-}
-
 int lfq_record_peek(struct lfq *q, const void **payload)
 {
 	struct lfq_rec_cons *c = &q->cons.rec;
@@ -228,7 +217,7 @@ int lfq_record_peek(struct lfq *q, const void **payload)
 			return (int)len;
 		/* Elastic: a segment drained to its seal gives way. */
 	} while (q->hdr.seg_max && lfq_elastic_cons_next(q, &lost));
-	lfq_rec_count_empty(q);
+	lfq_count_empty(q);
 	return -EAGAIN;
 }
 
@@ -267,7 +256,7 @@ int lfq_record_consume(struct lfq *q, uint32_t max, lfq_record_fn fn, void *ctx)
 		lfq_rec_wake_producers(q);
 		/* Elastic: a segment drained to its seal gives way. */
 		if (!q->hdr.seg_max || !lfq_elastic_cons_next(q, &lost)) {
-			lfq_rec_count_empty(q);
+			lfq_count_empty(q);
 			return 0;
 		}
 	}
