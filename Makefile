@@ -81,7 +81,11 @@ $(LIB_A): $(LIB_OBJS)
 	$(LD) -r -o $(B)/lib/liblfq-all.o $^
 	objcopy --localize-hidden --localize-symbol=lfq_get_stats_v2 \
 		--localize-symbol=lfq_get_stats_v6 \
-		--localize-symbol=lfq_get_stats_v5 $(B)/lib/liblfq-all.o
+		--localize-symbol=lfq_get_stats_v5 \
+		--localize-symbol=lfq_inline_producer_v7 \
+		--localize-symbol=lfq_inline_producer_v3 \
+		--localize-symbol=lfq_inline_consumer_v7 \
+		--localize-symbol=lfq_inline_consumer_v3 $(B)/lib/liblfq-all.o
 	ar rcs $@ $(B)/lib/liblfq-all.o
 
 $(LIB_SO): $(LIB_OBJS) libuser/liblfq.map

@@ -281,16 +281,34 @@ int lfq_local_open_fd(const struct stat *st, struct lfq **out);
 /*
  * The inline views (lfq_inline.h) of a fixed SPSC handle's two sides: the
  * out-of-line ops (lfq_spsc_ops.c) and lfq_inline_producer()/consumer()
- * (lfq_inline.c) use the same ones.
+ * (lfq_inline.c) use the same ones. A view's flag is the peer's sleep
+ * flag where the light half may be used, else lfq_flag_set (lfq_inline.c),
+ * a word that always reads set: every publish then takes
+ * lfq_inline_wake_check(), which fences first.
  */
+extern const __u32 lfq_flag_set;
+
+static inline const __u32 *lfq_view_flag(const __u32 *sleeps, __u32 light)
+{
+	return light ? sleeps : &lfq_flag_set;
+}
+
 static inline struct lfq_inline_prod lfq_prod_view(struct lfq *q)
 {
-	return (struct lfq_inline_prod){ &q->prod.spsc, &q->wakeups, q };
+	struct lfq_spsc_prod *p = &q->prod.spsc;
+
+	return (struct lfq_inline_prod){
+		p, &q->wakeups, q, lfq_view_flag(p->sleeps, p->light)
+	};
 }
 
 static inline struct lfq_inline_cons lfq_cons_view(struct lfq *q)
 {
-	return (struct lfq_inline_cons){ &q->cons.spsc, &q->wakeups, q };
+	struct lfq_spsc_cons *c = &q->cons.spsc;
+
+	return (struct lfq_inline_cons){
+		c, &q->wakeups, q, lfq_view_flag(c->sleeps, c->light)
+	};
 }
 
 /*

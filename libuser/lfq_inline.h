@@ -8,8 +8,8 @@
  *
  * A view is taken once from an open handle (lfq_inline_producer(),
  * lfq_inline_consumer()); that call checks the role and the queue type,
- * so the inline calls check nothing and call nothing, but to wake a peer
- * that said it sleeps. The view works on the handle's own state: calls
+ * so the inline calls check nothing and call nothing, but when the
+ * peer's sleep flag reads set (lfq_inline_wake_check()). The view works on the handle's own state: calls
  * through it and through lfq_reserve()/lfq_peek() and the waits may be
  * mixed on one handle (each side still used by one thread at a time).
  * The view lives as long as the handle (lfq_close() ends both).
@@ -40,25 +40,37 @@ extern "C" {
 /**
  * struct lfq_inline_prod - an SPSC producer's inline view.
  * @p:		the handle's producer state (protocol view).
- * @wakeups:	the handle's lfq_set_wakeups() setting, read at each commit.
+ * @wakeups:	the handle's lfq_set_wakeups() setting (read by programs
+ *		built before 0.7; lfq_inline_wake_check() reads it now).
  * @q:		the handle, for the wakeup.
+ * @flag:	what a commit reads after its release store: the consumer's
+ *		sleep flag on an asymmetric queue (the light half of
+ *		wake-asym); on a symmetric one a word that always reads
+ *		set, so that every commit goes to lfq_inline_wake_check(),
+ *		which fences before it reads the real flag (wake-data).
+ *		Added in 0.7 (the view was 24 bytes).
  */
 struct lfq_inline_prod {
 	struct lfq_spsc_prod *p;
 	const int *wakeups;
 	struct lfq *q;
+	const __u32 *flag;
 };
 
 /**
  * struct lfq_inline_cons - an SPSC consumer's inline view.
  * @c:		the handle's consumer state (protocol view).
- * @wakeups:	the handle's lfq_set_wakeups() setting, read at each release.
+ * @wakeups:	as in struct lfq_inline_prod.
  * @q:		the handle, for the wakeup.
+ * @flag:	what a release reads after its release store: the
+ *		producer's sleep flag, or the always-set word (as in struct
+ *		lfq_inline_prod).
  */
 struct lfq_inline_cons {
 	struct lfq_spsc_cons *c;
 	const int *wakeups;
 	struct lfq *q;
+	const __u32 *flag;
 };
 
 /**
@@ -84,12 +96,25 @@ LFQ_API int lfq_inline_consumer(struct lfq *q, struct lfq_inline_cons *ic);
 
 /**
  * lfq_inline_wake() - wake the peer that said it sleeps: the slow path of
- * lfq_inline_commit() (@which LFQ_WAKE_CONSUMER) and lfq_inline_release()
- * (LFQ_WAKE_PRODUCER). Not called directly.
+ * lfq_inline_commit() and lfq_inline_release() in programs built before
+ * 0.7. Not called directly.
  * @q:		the handle.
  * @which:	LFQ_WAKE_CONSUMER or LFQ_WAKE_PRODUCER.
  */
 LFQ_API void lfq_inline_wake(struct lfq *q, uint32_t which);
+
+/**
+ * lfq_inline_wake_check() - the slow path of lfq_inline_commit() (@which
+ * LFQ_WAKE_CONSUMER) and lfq_inline_release() (LFQ_WAKE_PRODUCER), after
+ * the view's flag read set: on a symmetric queue the full barrier and
+ * the real flag; then the lfq_set_wakeups() setting, the peer's
+ * threshold, and the wakeup. Not called directly.
+ * @q:		the handle.
+ * @which:	LFQ_WAKE_CONSUMER or LFQ_WAKE_PRODUCER.
+ * @flag:	what the view's flag read.
+ */
+LFQ_API void lfq_inline_wake_check(struct lfq *q, uint32_t which,
+				   uint32_t flag);
 
 /**
  * lfq_inline_reserve() - lfq_reserve() inline.
@@ -145,20 +170,41 @@ LFQ_INLINE void *lfq_inline_reserve_one(struct lfq_inline_prod *ip)
 LFQ_INLINE void lfq_inline_commit(struct lfq_inline_prod *ip, uint32_t n)
 {
 	/*
-	 * On an asymmetric queue the check is one load of the sleep flag
-	 * after a compiler barrier, cheaper than reading the handle's
-	 * lfq_set_wakeups() setting first: the setting is read only when
-	 * a consumer said it sleeps.
+	 * ORDERING spsc-head (the release), then wake-asym's light half:
+	 * a compiler barrier and the view's flag. On a symmetric queue the
+	 * flag reads set and lfq_inline_wake_check() fences before the
+	 * real one (wake-data). The lfq_set_wakeups() setting is read only
+	 * there: a consumer said it sleeps.
 	 */
-	if (lfq_likely(ip->p->light)) {
-		if (lfq_unlikely(lfq_spsc_commit_check(ip->p, n)) &&
-		    *ip->wakeups)
-			lfq_inline_wake(ip->q, LFQ_WAKE_CONSUMER);
-	} else if (!*ip->wakeups) {
-		lfq_spsc_commit(ip->p, n);
-	} else if (lfq_unlikely(lfq_spsc_commit_check(ip->p, n))) {
-		lfq_inline_wake(ip->q, LFQ_WAKE_CONSUMER);
-	}
+	__u32 flag = lfq_publish_index(ip->p->head_w,
+				       lfq_spsc_advance_head(ip->p, n),
+				       ip->flag, 1);
+
+	if (lfq_unlikely(flag))
+		lfq_inline_wake_check(ip->q, LFQ_WAKE_CONSUMER, flag);
+}
+
+/**
+ * lfq_inline_commit_one() - publish the slot lfq_inline_reserve_one()
+ * returned: lfq_inline_commit(@ip, 1) without the clamp to the
+ * reservation (the batch-1 fast path).
+ * @ip:		the producer view.
+ *
+ * Only after a reserve_one that returned a slot: without one it
+ * publishes a slot nobody wrote (the consumer reads what the ring held;
+ * the ring stays bounded by its mask, as against a forged head).
+ */
+LFQ_INLINE void lfq_inline_commit_one(struct lfq_inline_prod *ip)
+{
+	struct lfq_spsc_prod *p = ip->p;
+	__u32 flag;
+
+	p->reserved = 0;
+	p->head++;
+	/* ORDERING spsc-head, then as lfq_inline_commit() (wake-data). */
+	flag = lfq_publish_index(p->head_w, p->head, ip->flag, 1);
+	if (lfq_unlikely(flag))
+		lfq_inline_wake_check(ip->q, LFQ_WAKE_CONSUMER, flag);
 }
 
 /**
@@ -214,16 +260,35 @@ LFQ_INLINE const void *lfq_inline_peek_one(struct lfq_inline_cons *ic)
  */
 LFQ_INLINE void lfq_inline_release(struct lfq_inline_cons *ic, uint32_t n)
 {
-	/* The sleep flag before the setting, as lfq_inline_commit(). */
-	if (lfq_likely(ic->c->light)) {
-		if (lfq_unlikely(lfq_spsc_release_check(ic->c, n)) &&
-		    *ic->wakeups)
-			lfq_inline_wake(ic->q, LFQ_WAKE_PRODUCER);
-	} else if (!*ic->wakeups) {
-		lfq_spsc_release(ic->c, n);
-	} else if (lfq_unlikely(lfq_spsc_release_check(ic->c, n))) {
-		lfq_inline_wake(ic->q, LFQ_WAKE_PRODUCER);
-	}
+	/* ORDERING spsc-tail, then as lfq_inline_commit() (wake-space). */
+	__u32 flag = lfq_publish_index(ic->c->tail_w,
+				       lfq_spsc_advance_tail(ic->c, n),
+				       ic->flag, 1);
+
+	if (lfq_unlikely(flag))
+		lfq_inline_wake_check(ic->q, LFQ_WAKE_PRODUCER, flag);
+}
+
+/**
+ * lfq_inline_release_one() - give back the slot lfq_inline_peek_one()
+ * returned: lfq_inline_release(@ic, 1) without the clamp to the peek (the
+ * batch-1 fast path).
+ * @ic:		the consumer view.
+ *
+ * Only after a peek_one that returned a slot: without one it frees a
+ * slot nobody read (its message is lost).
+ */
+LFQ_INLINE void lfq_inline_release_one(struct lfq_inline_cons *ic)
+{
+	struct lfq_spsc_cons *c = ic->c;
+	__u32 flag;
+
+	c->peeked = 0;
+	c->tail++;
+	/* ORDERING spsc-tail, then as lfq_inline_commit() (wake-space). */
+	flag = lfq_publish_index(c->tail_w, c->tail, ic->flag, 1);
+	if (lfq_unlikely(flag))
+		lfq_inline_wake_check(ic->q, LFQ_WAKE_PRODUCER, flag);
 }
 
 #ifdef __cplusplus

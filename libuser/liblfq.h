@@ -28,10 +28,11 @@
  *   setup		 |	no	 |	no	 |   no    |  no
  *
  *   producer side: lfq_reserve(), lfq_commit(), lfq_discard(), lfq_push(),
- *		    lfq_wait_space(), lfq_inline_reserve(),
- *		    lfq_inline_commit()
+ *		    lfq_wait_space(), lfq_inline_reserve() and _one(),
+ *		    lfq_inline_commit() and _one()
  *   consumer side: lfq_peek(), lfq_release(), lfq_pop(), lfq_wait_data(),
- *		    lfq_inline_peek(), lfq_inline_release()
+ *		    lfq_inline_peek() and _one(), lfq_inline_release() and
+ *		    _one()
  *   queries:	    lfq_fd(), lfq_id(), lfq_type(), lfq_role(),
  *		    lfq_inline_producer(), lfq_inline_consumer(),
  *		    lfq_is_kernel(), lfq_slot_size(), lfq_slot_count(),

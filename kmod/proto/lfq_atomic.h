@@ -60,6 +60,8 @@
 #define lfq_try_cmpxchg_full(p, oldp, v)	try_cmpxchg((p), (oldp), (v))
 #define lfq_likely(x)			likely(x)
 #define lfq_unlikely(x)			unlikely(x)
+/* A fact the compiler may build on (a mapped ring is not at NULL). */
+#define lfq_assume(x)			do { if (!(x)) unreachable(); } while (0)
 
 #else /* userspace */
 
@@ -110,6 +112,8 @@ static inline void lfq_tsan_mb(void)
 				    __ATOMIC_RELAXED)
 #define lfq_likely(x)			__builtin_expect(!!(x), 1)
 #define lfq_unlikely(x)			__builtin_expect(!!(x), 0)
+/* A fact the compiler may build on (a mapped ring is not at NULL). */
+#define lfq_assume(x)	do { if (!(x)) __builtin_unreachable(); } while (0)
 
 #endif /* __KERNEL__ */
 

@@ -198,7 +198,10 @@ static inline void *lfq_spsc_reserve_one(struct lfq_spsc_prod *p)
 		}
 	}
 	p->reserved = 1;
-	return p->data + (__u64)(p->head & p->mask) * p->slot_size;
+	/* The caller's NULL test stays on the full path alone. */
+	lfq_assume(p->data);
+	/* A 32-bit offset: the ring has at most LFQ_DATA_BYTES_MAX bytes. */
+	return p->data + (__u32)(p->head & p->mask) * p->slot_size;
 }
 
 /*
@@ -228,13 +231,29 @@ static inline void lfq_spsc_commit(struct lfq_spsc_prod *p, __u32 n)
 }
 
 /**
+ * lfq_spsc_commit_due() - whether a consumer whose sleep flag read @want
+ * must be woken after a commit: it waits for no more than the slots now
+ * readable (ORDERING wake-threshold; the cached tail only lags, so the
+ * count is never too low).
+ * @p:		producer handle, after the commit.
+ * @want:	the consumer's sleep flag, read after the commit's barrier.
+ *
+ * Return: true if the consumer must be woken.
+ */
+static inline int lfq_spsc_commit_due(const struct lfq_spsc_prod *p,
+				      __u32 want)
+{
+	return lfq_wake_due(want, lfq_ring_count(p->head, p->cached_tail,
+						 p->mask + 1), p->mask + 1);
+}
+
+/**
  * lfq_spsc_commit_check() - publish @n reserved slots; report a sleeper.
  * @p:		producer handle.
  * @n:		slots to publish (clamped to the last reservation).
  *
- * Return: true if a consumer announced sleep and must be woken: it waits
- * for no more than the slots now readable (ORDERING wake-threshold; the
- * cached tail only lags, so the count is never too low).
+ * Return: true if a consumer announced sleep and must be woken
+ * (lfq_spsc_commit_due()).
  */
 static inline int lfq_spsc_commit_check(struct lfq_spsc_prod *p, __u32 n)
 {
@@ -244,8 +263,7 @@ static inline int lfq_spsc_commit_check(struct lfq_spsc_prod *p, __u32 n)
 
 	if (lfq_likely(!want))
 		return 0;
-	return lfq_wake_due(want, lfq_ring_count(p->head, p->cached_tail,
-						 p->mask + 1), p->mask + 1);
+	return lfq_spsc_commit_due(p, want);
 }
 
 /**
@@ -298,7 +316,9 @@ static inline const void *lfq_spsc_peek_one(struct lfq_spsc_cons *c)
 		}
 	}
 	c->peeked = 1;
-	return c->data + (__u64)(c->tail & c->mask) * c->slot_size;
+	lfq_assume(c->data);	/* as in lfq_spsc_reserve_one() */
+	/* A 32-bit offset, as in lfq_spsc_reserve_one(). */
+	return c->data + (__u32)(c->tail & c->mask) * c->slot_size;
 }
 
 static inline __u64 lfq_spsc_advance_tail(struct lfq_spsc_cons *c, __u32 n)
@@ -322,13 +342,30 @@ static inline void lfq_spsc_release(struct lfq_spsc_cons *c, __u32 n)
 }
 
 /**
+ * lfq_spsc_release_due() - whether a producer whose sleep flag read @want
+ * must be woken after a release: it waits for no more than the slots now
+ * free (ORDERING wake-threshold; the cached head only lags, so the count
+ * is never too low).
+ * @c:		consumer handle, after the release.
+ * @want:	the producer's sleep flag, read after the release's barrier.
+ *
+ * Return: true if the producer must be woken.
+ */
+static inline int lfq_spsc_release_due(const struct lfq_spsc_cons *c,
+				       __u32 want)
+{
+	return lfq_wake_due(want, c->mask + 1 -
+			    lfq_ring_count(c->cached_head, c->tail, c->mask + 1),
+			    c->mask + 1);
+}
+
+/**
  * lfq_spsc_release_check() - give @n peeked slots back; report a sleeper.
  * @c:		consumer handle.
  * @n:		slots to release (clamped to the last peek).
  *
- * Return: true if a producer announced sleep and must be woken: it waits
- * for no more than the slots now free (ORDERING wake-threshold; the
- * cached head only lags, so the count is never too low).
+ * Return: true if a producer announced sleep and must be woken
+ * (lfq_spsc_release_due()).
  */
 static inline int lfq_spsc_release_check(struct lfq_spsc_cons *c, __u32 n)
 {
@@ -338,9 +375,7 @@ static inline int lfq_spsc_release_check(struct lfq_spsc_cons *c, __u32 n)
 
 	if (lfq_likely(!want))
 		return 0;
-	return lfq_wake_due(want, c->mask + 1 -
-			    lfq_ring_count(c->cached_head, c->tail, c->mask + 1),
-			    c->mask + 1);
+	return lfq_spsc_release_due(c, want);
 }
 
 /**

@@ -34,13 +34,19 @@
 #define MAX_BATCH	37u
 #define TIMEOUT_NS	5000000000ll
 
-static struct lfq *spsc(uint32_t slot_size, uint32_t slots)
+static struct lfq *spsc_flags(uint32_t slot_size, uint32_t slots,
+			      uint32_t flags)
 {
 	LFQ_OPTS(lfq_create_opts, o, .type = LFQ_TYPE_SPSC,
 		 .slot_size = slot_size, .slot_count = slots,
-		 .backend = LFQ_BACKEND_MEMFD);
+		 .backend = LFQ_BACKEND_MEMFD, .flags = flags);
 
 	return queue_or_exit(&o);
+}
+
+static struct lfq *spsc(uint32_t slot_size, uint32_t slots)
+{
+	return spsc_flags(slot_size, slots, 0);
 }
 
 /* Views of fixed SPSC queues only; a zero count is -EINVAL, as out of line. */
@@ -230,15 +236,21 @@ static void *echo(void *arg)
 			break;
 		}
 		memcpy(w, r, 8);
-		lfq_inline_release(&ic, 1);
-		lfq_inline_commit(&ip, 1);
+		lfq_inline_release_one(&ic);
+		lfq_inline_commit_one(&ip);
 	}
 	return NULL;
 }
 
-static void test_pingpong(void)
+/*
+ * @flags 0: asymmetric queues (the commit's flag is the sleep flag);
+ * LFQ_CREATE_WAKE_SYMMETRIC: every commit and release takes the slow
+ * path, which fences before it reads the sleep flag.
+ */
+static void test_pingpong(uint32_t flags)
 {
-	struct pingpong pp = { .there = spsc(8, SLOTS), .back = spsc(8, SLOTS) };
+	struct pingpong pp = { .there = spsc_flags(8, SLOTS, flags),
+			       .back = spsc_flags(8, SLOTS, flags) };
 	struct lfq_inline_prod ip;
 	struct lfq_inline_cons ic;
 	unsigned int i, lost = 0, wrong = 0;
@@ -274,8 +286,9 @@ static void test_pingpong(void)
 	}
 	pthread_join(t, NULL);
 	tap_ok(!lost && !wrong && !pp.errors,
-	       "%u sleep/wake round trips published only by inline commit and release: no lost wakeup (%u lost, %u wrong, %u echo errors; %.1f us each)",
-	       ROUNDS, lost, wrong, pp.errors, (now_s() - t0) / ROUNDS * 1e6);
+	       "%s queues: %u sleep/wake round trips published only by inline commit and release (one side the one-slot calls): no lost wakeup (%u lost, %u wrong, %u echo errors; %.1f us each)",
+	       flags ? "symmetric" : "asymmetric", ROUNDS, lost, wrong,
+	       pp.errors, (now_s() - t0) / ROUNDS * 1e6);
 	lfq_close(pp.there);
 	lfq_close(pp.back);
 }
@@ -346,9 +359,9 @@ static void *wait_data(void *arg)
  * through a view taken before lfq_set_wakeups(q, @wakeups): how long the
  * consumer slept.
  */
-static int64_t slept_ms(int wakeups, int *rc)
+static int64_t slept_ms(uint32_t flags, int wakeups, int *rc)
 {
-	struct data_wait dw = { .q = spsc(8, SLOTS) };
+	struct data_wait dw = { .q = spsc_flags(8, SLOTS, flags) };
 	struct lfq_inline_prod ip;
 	uint64_t v = 7;
 	pthread_t t;
@@ -396,9 +409,10 @@ static void *sleep_space(void *arg)
  * before lfq_set_wakeups(q, @wakeups). @light gets the view's light flag
  * (which branch of lfq_inline_release() ran).
  */
-static int64_t space_slept_ms(int wakeups, int *rc, unsigned int *light)
+static int64_t space_slept_ms(uint32_t flags, int wakeups, int *rc,
+			      unsigned int *light)
 {
-	struct space_sleep ss = { .q = spsc(8, SLOTS) };
+	struct space_sleep ss = { .q = spsc_flags(8, SLOTS, flags) };
 	struct lfq_inline_cons ic;
 	uint64_t v = 0;
 	const void *r;
@@ -425,24 +439,86 @@ static int64_t space_slept_ms(int wakeups, int *rc, unsigned int *light)
 
 /*
  * lfq_set_wakeups() after the view was taken: the view follows it, on
- * the commit side and on the release side (an asymmetric queue reads the
- * sleep flag first and the setting after it).
+ * the commit side and on the release side (lfq_inline_wake_check() reads
+ * the setting once the flag reads set: on a symmetric queue (@flags
+ * LFQ_CREATE_WAKE_SYMMETRIC) at every publish).
  */
-static void test_wakeups_setting(void)
+static void test_wakeups_setting(uint32_t flags)
 {
 	int on_rc, off_rc, son_rc, soff_rc;
 	unsigned int light, light2;
-	int64_t on = slept_ms(1, &on_rc), off = slept_ms(0, &off_rc);
-	int64_t son = space_slept_ms(1, &son_rc, &light);
-	int64_t soff = space_slept_ms(0, &soff_rc, &light2);
+	int64_t on = slept_ms(flags, 1, &on_rc);
+	int64_t off = slept_ms(flags, 0, &off_rc);
+	int64_t son = space_slept_ms(flags, 1, &son_rc, &light);
+	int64_t soff = space_slept_ms(flags, 0, &soff_rc, &light2);
 
 	tap_ok(on_rc == 0 && on < 300 && off >= 390,
-	       "the view follows lfq_set_wakeups() set after it was taken: a sleeping consumer is woken by the inline commit 50 ms in with wakeups on (%lld ms, %s), sleeps out its 400 ms with them off (%lld ms, %s)",
-	       (long long)on, ename(-on_rc), (long long)off, ename(-off_rc));
+	       "%s queue: the view follows lfq_set_wakeups() set after it was taken: a sleeping consumer is woken by the inline commit 50 ms in with wakeups on (%lld ms, %s), sleeps out its 400 ms with them off (%lld ms, %s)",
+	       flags ? "symmetric" : "asymmetric", (long long)on,
+	       ename(-on_rc), (long long)off, ename(-off_rc));
 	tap_ok(son_rc == 0 && son < 300 && soff >= 390,
-	       "and on the release side: a producer asleep on a full ring is woken by the inline release 50 ms in with wakeups on (%lld ms, %s), sleeps out its 400 ms with them off (%lld ms, %s); views light %u/%u (1: the asymmetric branch ran)",
+	       "and on the release side: a producer asleep on a full ring is woken by the inline release 50 ms in with wakeups on (%lld ms, %s), sleeps out its 400 ms with them off (%lld ms, %s); views light %u/%u",
 	       (long long)son, ename(-son_rc), (long long)soff, ename(-soff_rc),
 	       light, light2);
+}
+
+/*
+ * The flag a view's commit and release read: the peer's sleep flag on an
+ * asymmetric queue, on a symmetric one a word that reads set, so that
+ * every publish takes lfq_inline_wake_check() (which fences first).
+ */
+static void test_view_flag(void)
+{
+	struct lfq *a = spsc(8, SLOTS);
+	struct lfq *y = spsc_flags(8, SLOTS, LFQ_CREATE_WAKE_SYMMETRIC);
+	struct lfq_inline_prod ap, yp;
+	struct lfq_inline_cons ac, yc;
+	int ok = !lfq_inline_producer(a, &ap) && !lfq_inline_consumer(a, &ac) &&
+		 !lfq_inline_producer(y, &yp) && !lfq_inline_consumer(y, &yc);
+
+	tap_ok(ok && ap.p->light && ac.c->light && ap.flag == ap.p->sleeps &&
+	       ac.flag == ac.c->sleeps && !*ap.flag && !*ac.flag &&
+	       !yp.p->light && !yc.c->light && yp.flag != yp.p->sleeps &&
+	       yc.flag != yc.c->sleeps && *yp.flag && *yc.flag,
+	       "a view's flag: the peer's sleep flag on an asymmetric queue (light %u/%u, flags %u/%u), a word reading set on a symmetric one (light %u/%u, reads %u/%u)",
+	       ok ? ap.p->light : 9, ok ? ac.c->light : 9,
+	       ok ? *ap.flag : 9, ok ? *ac.flag : 9,
+	       ok ? yp.p->light : 9, ok ? yc.c->light : 9,
+	       ok ? *yp.flag : 9, ok ? *yc.flag : 9);
+	lfq_close(a);
+	lfq_close(y);
+}
+
+/*
+ * Programs built before 0.7 pass 24-byte views to
+ * lfq_inline_producer/consumer@LIBLFQ_0.3: those fill 24 bytes and no
+ * more, the same ones the 0.7 symbols fill.
+ */
+int old_producer(struct lfq *q, struct lfq_inline_prod *ip);
+int old_consumer(struct lfq *q, struct lfq_inline_cons *ic);
+__asm__(".symver old_producer, lfq_inline_producer@LIBLFQ_0.3");
+__asm__(".symver old_consumer, lfq_inline_consumer@LIBLFQ_0.3");
+
+static void test_old_views(void)
+{
+	struct lfq *q = spsc(8, SLOTS);
+	struct lfq_inline_prod np, op;
+	struct lfq_inline_cons nc, oc;
+	int a, b, c, d, same;
+
+	memset(&op, 0xa5, sizeof(op));
+	memset(&oc, 0xa5, sizeof(oc));
+	a = lfq_inline_producer(q, &np);
+	b = lfq_inline_consumer(q, &nc);
+	c = old_producer(q, &op);
+	d = old_consumer(q, &oc);
+	same = !memcmp(&np, &op, 24) && !memcmp(&nc, &oc, 24);
+	tap_ok(!a && !b && !c && !d && same &&
+	       op.flag == (const __u32 *)(uintptr_t)0xa5a5a5a5a5a5a5a5ull &&
+	       oc.flag == (const __u32 *)(uintptr_t)0xa5a5a5a5a5a5a5a5ull,
+	       "lfq_inline_producer/consumer@LIBLFQ_0.3 (programs built before 0.7) fill the 24 bytes their views have, as the 0.7 ones do, and not the flag after them (%s %s %s %s, same %d)",
+	       ename(-a), ename(-b), ename(-c), ename(-d), same);
+	lfq_close(q);
 }
 
 /* The one-slot calls at the ring's edges, and against forged indices. */
@@ -517,7 +593,7 @@ static void *one_produce(void *arg)
 		if (!m)
 			continue;
 		*m = seq++;
-		lfq_inline_commit(&ip, 1);
+		lfq_inline_commit_one(&ip);
 	}
 	return NULL;
 }
@@ -544,13 +620,13 @@ static void test_one_stream(void)
 		if (!m)
 			continue;
 		bad += *m != seq++;
-		lfq_inline_release(&ic, 1);
+		lfq_inline_release_one(&ic);
 	}
 	pthread_join(t, NULL);
 	lfq_get_stats(st.q, &s);
 	tap_ok(seq == st.n && !bad && s.produced == st.n &&
 	       s.consumed == st.n,
-	       "%llu 8-byte messages between two threads, one slot at a time (lfq_inline_reserve_one(), lfq_inline_peek_one()): in order, none lost (%llu bad; stats produced %llu consumed %llu; %.1f M msg/s)",
+	       "%llu 8-byte messages between two threads, one slot at a time (lfq_inline_reserve_one() and _commit_one(), lfq_inline_peek_one() and _release_one()): in order, none lost (%llu bad; stats produced %llu consumed %llu; %.1f M msg/s)",
 	       (unsigned long long)st.n, (unsigned long long)bad,
 	       (unsigned long long)s.produced, (unsigned long long)s.consumed,
 	       (double)seq / (now_s() - t0) / 1e6);
@@ -559,13 +635,17 @@ static void test_one_stream(void)
 
 int main(void)
 {
-	tap_plan(14);
+	tap_plan(19);
 	test_views();
 	test_stream();
 	test_mixed();
-	test_pingpong();
+	test_pingpong(0);
+	test_pingpong(LFQ_CREATE_WAKE_SYMMETRIC);
+	test_view_flag();
+	test_old_views();
 	test_space_wake();
-	test_wakeups_setting();
+	test_wakeups_setting(0);
+	test_wakeups_setting(LFQ_CREATE_WAKE_SYMMETRIC);
 	test_one_edges();
 	test_one_stream();
 	return tap_done();

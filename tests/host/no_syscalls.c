@@ -188,9 +188,9 @@ static void *consumer(void *arg)
 	while (seq < COUNT) {
 		const uint64_t *m;
 		const void *span;
-		int got, i;
+		int got, i, one = inlined && (seq & 3) == 3;
 
-		if (inlined && (seq & 3) == 3) {	/* and the one-slot path */
+		if (one) {	/* and the one-slot path */
 			span = lfq_inline_peek_one(&icons);
 			got = span ? 1 : -EAGAIN;
 		} else if (inlined) {	/* alternate peeks of 1 and of 32 */
@@ -210,7 +210,9 @@ static void *consumer(void *arg)
 		for (i = 0; i < got; i++)
 			if (m[i * 8] != seq++)
 				res->bad++;
-		if (inlined)
+		if (one)
+			lfq_inline_release_one(&icons);
+		else if (inlined)
 			lfq_inline_release(&icons, (uint32_t)got);
 		else
 			lfq_release(q, (uint32_t)got);
@@ -232,13 +234,13 @@ static void producer(struct lfq *q)
 		uint32_t n, i;
 		uint64_t *m;
 		void *span;
-		int got;
+		int got, one = inlined && (seq & 3) == 3;
 
 		if (elastic &&
 		    seq - __atomic_load_n(&taken, __ATOMIC_ACQUIRE) >=
 		    IN_FLIGHT - 32)
 			continue;
-		if (inlined && (seq & 3) == 3) {	/* and the one-slot path */
+		if (one) {	/* and the one-slot path */
 			span = lfq_inline_reserve_one(&iprod);
 			got = span ? 1 : -EAGAIN;
 		} else if (inlined) {	/* alternate reservations of 1 and of 32 */
@@ -261,7 +263,9 @@ static void producer(struct lfq *q)
 			n = (uint32_t)(COUNT - seq);
 		for (i = 0; i < n; i++)
 			m[i * 8] = seq++;
-		if (inlined)
+		if (one)
+			lfq_inline_commit_one(&iprod);
+		else if (inlined)
 			lfq_inline_commit(&iprod, n);
 		else
 			lfq_commit(q, n);

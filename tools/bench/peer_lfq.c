@@ -275,7 +275,7 @@ static unsigned int lfq_inline_peer_push1(void *hp, uint64_t tag,
 	if (!slot)
 		return 0;
 	msg_fill(slot, h->slot_size, tag);
-	lfq_inline_commit(&h->ip, 1);
+	lfq_inline_commit_one(&h->ip);
 	return 1;
 }
 
@@ -289,7 +289,7 @@ static unsigned int lfq_inline_peer_pop1(void *hp, uint64_t *tags,
 	if (!slot)
 		return 0;
 	tags[0] = msg_tag(slot, h->slot_size);
-	lfq_inline_release(&h->ic, 1);
+	lfq_inline_release_one(&h->ic);
 	return 1;
 }
 

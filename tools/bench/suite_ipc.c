@@ -303,7 +303,7 @@ static int lfq_inline_chan_send(struct chan *c, uint64_t seq)
 		else if ((rc = lfq_wait_space(c->q, 1, -1)) < 0 && rc != -EINTR)
 			return rc;
 	msg_write(slot, seq);
-	lfq_inline_commit(&c->ip, 1);
+	lfq_inline_commit_one(&c->ip);
 	return 0;
 }
 
@@ -318,7 +318,7 @@ static int lfq_inline_chan_recv(struct chan *c, uint64_t *seq)
 		else if ((rc = lfq_wait_data(c->q, 1, -1)) < 0 && rc != -EINTR)
 			return rc;
 	rc = msg_read(slot, seq);
-	lfq_inline_release(&c->ic, 1);
+	lfq_inline_release_one(&c->ic);
 	return rc;
 }
 
