@@ -284,7 +284,8 @@ int lfq_local_open_fd(const struct stat *st, struct lfq **out);
  * (lfq_inline.c) use the same ones. A view's flag is the peer's sleep
  * flag where the light half may be used, else lfq_flag_set (lfq_inline.c),
  * a word that always reads set: every publish then takes
- * lfq_inline_wake_check(), which fences first.
+ * lfq_inline_wake_check(), which (wakeups on) fences before it reads the
+ * real flag.
  */
 extern const __u32 lfq_flag_set;
 

@@ -60,6 +60,14 @@ LFQ_ABI(struct lfq_inline_cons, q, 16);
 LFQ_ABI(struct lfq_inline_cons, flag, 24);
 #endif
 
+/*
+ * What the 32-bit slot offsets of lfq_spsc_reserve_one() and
+ * lfq_spsc_peek_one() rely on: a validated geometry keeps slot_count *
+ * slot_size within LFQ_DATA_BYTES_MAX.
+ */
+_Static_assert(LFQ_DATA_BYTES_MAX <= 0xffffffffull,
+	       "lfq_spsc.h: one-slot offsets are 32-bit");
+
 /* What a view's flag is on a symmetric queue (lfq_view_flag()). */
 const __u32 lfq_flag_set = 1;
 
@@ -155,35 +163,25 @@ void lfq_inline_wake_check(struct lfq *q, uint32_t which, uint32_t flag)
 {
 	int due;
 
+	if (!q->wakeups)
+		return;
 	if (which == LFQ_WAKE_CONSUMER) {
 		struct lfq_spsc_prod *p = &q->prod.spsc;
 
-		if (!q->wakeups)
-			return;
-		if (!p->light) {
-			/*
-			 * ORDERING wake-data: the caller's head store, this
-			 * barrier, the flag; pairs with the consumer's
-			 * barrier in lfq_spsc_arm_data_wait().
-			 */
-			lfq_smp_mb();
-			flag = lfq_load_after_mb(p->sleeps);
-		}
+		/*
+		 * A symmetric queue: the view's flag was lfq_flag_set; the
+		 * full barrier between the caller's head store and the real
+		 * flag (ORDERING wake-data, lfq_wake_flag()).
+		 */
+		if (!p->light)
+			flag = lfq_wake_flag(p->sleeps, 0);
 		due = flag && lfq_spsc_commit_due(p, flag);
 	} else {
 		struct lfq_spsc_cons *c = &q->cons.spsc;
 
-		if (!q->wakeups)
-			return;
-		if (!c->light) {
-			/*
-			 * ORDERING wake-space: the caller's tail store, this
-			 * barrier, the flag; pairs with the producer's
-			 * barrier in lfq_arm_space_wait().
-			 */
-			lfq_smp_mb();
-			flag = lfq_load_after_mb(c->sleeps);
-		}
+		/* Likewise after the tail store (ORDERING wake-space). */
+		if (!c->light)
+			flag = lfq_wake_flag(c->sleeps, 0);
 		due = flag && lfq_spsc_release_due(c, flag);
 	}
 	if (due)

@@ -8,11 +8,13 @@
  *
  * A view is taken once from an open handle (lfq_inline_producer(),
  * lfq_inline_consumer()); that call checks the role and the queue type,
- * so the inline calls check nothing and call nothing, but when the
- * peer's sleep flag reads set (lfq_inline_wake_check()). The view works on the handle's own state: calls
- * through it and through lfq_reserve()/lfq_peek() and the waits may be
- * mixed on one handle (each side still used by one thread at a time).
- * The view lives as long as the handle (lfq_close() ends both).
+ * so the inline calls check nothing and call nothing, but when the flag
+ * a publish reads is set (lfq_inline_wake_check()): a peer said it
+ * sleeps, or, on a symmetric queue, at every publish. The view works on
+ * the handle's own state: calls through it and through
+ * lfq_reserve()/lfq_peek() and the waits may be mixed on one handle (each
+ * side still used by one thread at a time). The view lives as long as
+ * the handle (lfq_close() ends both).
  *
  * The price is ABI: a program built with this header depends on the
  * layout of struct lfq_spsc_prod and struct lfq_spsc_cons, which a later
@@ -106,15 +108,27 @@ LFQ_API void lfq_inline_wake(struct lfq *q, uint32_t which);
 /**
  * lfq_inline_wake_check() - the slow path of lfq_inline_commit() (@which
  * LFQ_WAKE_CONSUMER) and lfq_inline_release() (LFQ_WAKE_PRODUCER), after
- * the view's flag read set: on a symmetric queue the full barrier and
- * the real flag; then the lfq_set_wakeups() setting, the peer's
- * threshold, and the wakeup. Not called directly.
+ * the view's flag read set: the lfq_set_wakeups() setting (off: nothing
+ * more, not even a barrier); on a symmetric queue the full barrier and
+ * the real flag; then the peer's threshold, and the wakeup. Not called
+ * directly.
  * @q:		the handle.
  * @which:	LFQ_WAKE_CONSUMER or LFQ_WAKE_PRODUCER.
  * @flag:	what the view's flag read.
  */
 LFQ_API void lfq_inline_wake_check(struct lfq *q, uint32_t which,
 				   uint32_t flag);
+
+/*
+ * Every inline commit and release publishes the same way: the index
+ * store (ORDERING spsc-head / spsc-tail: release), a compiler barrier and
+ * the view's flag (wake-asym's light half: lfq_publish_index() with
+ * light); on a symmetric queue the flag reads set and
+ * lfq_inline_wake_check() fences before the real one (wake-data /
+ * wake-space). The lfq_set_wakeups() setting is read only there. (The
+ * handle is loaded only when the flag is set: a load before the release
+ * store could not sink below it.)
+ */
 
 /**
  * lfq_inline_reserve() - lfq_reserve() inline.
@@ -147,8 +161,8 @@ LFQ_INLINE int lfq_inline_reserve(struct lfq_inline_prod *ip,
  * in fewer instructions (the batch-1 fast path).
  * @ip:		the producer view.
  *
- * Return: the slot, to be published with lfq_inline_commit(@ip, 1); NULL
- * if the ring is full.
+ * Return: the slot, to be published with lfq_inline_commit_one(@ip) (or
+ * lfq_inline_commit(@ip, 1)); NULL if the ring is full.
  */
 LFQ_INLINE void *lfq_inline_reserve_one(struct lfq_inline_prod *ip)
 {
@@ -169,13 +183,7 @@ LFQ_INLINE void *lfq_inline_reserve_one(struct lfq_inline_prod *ip)
  */
 LFQ_INLINE void lfq_inline_commit(struct lfq_inline_prod *ip, uint32_t n)
 {
-	/*
-	 * ORDERING spsc-head (the release), then wake-asym's light half:
-	 * a compiler barrier and the view's flag. On a symmetric queue the
-	 * flag reads set and lfq_inline_wake_check() fences before the
-	 * real one (wake-data). The lfq_set_wakeups() setting is read only
-	 * there: a consumer said it sleeps.
-	 */
+	/* ORDERING spsc-head; wake-asym or wake-data (above). */
 	__u32 flag = lfq_publish_index(ip->p->head_w,
 				       lfq_spsc_advance_head(ip->p, n),
 				       ip->flag, 1);
@@ -196,13 +204,11 @@ LFQ_INLINE void lfq_inline_commit(struct lfq_inline_prod *ip, uint32_t n)
  */
 LFQ_INLINE void lfq_inline_commit_one(struct lfq_inline_prod *ip)
 {
-	struct lfq_spsc_prod *p = ip->p;
-	__u32 flag;
+	/* ORDERING spsc-head; wake-asym or wake-data (above). */
+	__u32 flag = lfq_publish_index(ip->p->head_w,
+				       lfq_spsc_advance_head_one(ip->p),
+				       ip->flag, 1);
 
-	p->reserved = 0;
-	p->head++;
-	/* ORDERING spsc-head, then as lfq_inline_commit() (wake-data). */
-	flag = lfq_publish_index(p->head_w, p->head, ip->flag, 1);
 	if (lfq_unlikely(flag))
 		lfq_inline_wake_check(ip->q, LFQ_WAKE_CONSUMER, flag);
 }
@@ -238,8 +244,8 @@ LFQ_INLINE int lfq_inline_peek(struct lfq_inline_cons *ic, uint32_t want,
  * fewer instructions (the batch-1 fast path).
  * @ic:		the consumer view.
  *
- * Return: the slot, to be given back with lfq_inline_release(@ic, 1);
- * NULL if the ring is empty.
+ * Return: the slot, to be given back with lfq_inline_release_one(@ic) (or
+ * lfq_inline_release(@ic, 1)); NULL if the ring is empty.
  */
 LFQ_INLINE const void *lfq_inline_peek_one(struct lfq_inline_cons *ic)
 {
@@ -260,7 +266,7 @@ LFQ_INLINE const void *lfq_inline_peek_one(struct lfq_inline_cons *ic)
  */
 LFQ_INLINE void lfq_inline_release(struct lfq_inline_cons *ic, uint32_t n)
 {
-	/* ORDERING spsc-tail, then as lfq_inline_commit() (wake-space). */
+	/* ORDERING spsc-tail; wake-asym or wake-space (above). */
 	__u32 flag = lfq_publish_index(ic->c->tail_w,
 				       lfq_spsc_advance_tail(ic->c, n),
 				       ic->flag, 1);
@@ -280,13 +286,11 @@ LFQ_INLINE void lfq_inline_release(struct lfq_inline_cons *ic, uint32_t n)
  */
 LFQ_INLINE void lfq_inline_release_one(struct lfq_inline_cons *ic)
 {
-	struct lfq_spsc_cons *c = ic->c;
-	__u32 flag;
+	/* ORDERING spsc-tail; wake-asym or wake-space (above). */
+	__u32 flag = lfq_publish_index(ic->c->tail_w,
+				       lfq_spsc_advance_tail_one(ic->c),
+				       ic->flag, 1);
 
-	c->peeked = 0;
-	c->tail++;
-	/* ORDERING spsc-tail, then as lfq_inline_commit() (wake-space). */
-	flag = lfq_publish_index(c->tail_w, c->tail, ic->flag, 1);
 	if (lfq_unlikely(flag))
 		lfq_inline_wake_check(ic->q, LFQ_WAKE_PRODUCER, flag);
 }

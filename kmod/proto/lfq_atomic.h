@@ -60,8 +60,11 @@
 #define lfq_try_cmpxchg_full(p, oldp, v)	try_cmpxchg((p), (oldp), (v))
 #define lfq_likely(x)			likely(x)
 #define lfq_unlikely(x)			unlikely(x)
-/* A fact the compiler may build on (a mapped ring is not at NULL). */
-#define lfq_assume(x)			do { if (!(x)) unreachable(); } while (0)
+/*
+ * A fact the compiler may build on (a mapped ring is not at NULL). Not the
+ * kernel's unreachable(): its objtool annotation would mark a dead end.
+ */
+#define lfq_assume(x)	do { if (!(x)) __builtin_unreachable(); } while (0)
 
 #else /* userspace */
 

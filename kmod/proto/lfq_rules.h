@@ -174,6 +174,8 @@
  * wake-data	(Symmetric queues; asymmetric ones: wake-asym below.)
  *		Dekker: P stores (head, or commit words), full barrier,
  *		   loads need_data: lfq_wake_flag() after the publish
+ *		   (liblfq's inline SPSC views: the light sequence on a
+ *		   word that reads set, then lfq_inline_wake_check())
  *		C stores need_data = 1, full barrier, loads head (SPSC) or
  *		   commit words (MPSC): lfq_spsc_arm_data_wait(),
  *		   lfq_mpsc_arm_data_wait().
@@ -183,7 +185,8 @@
  * wake-space	(Symmetric queues; asymmetric ones: wake-asym below.)
  *		Dekker: C stores tail, full barrier, loads need_space
  *		   (lfq_spsc_release_check(), lfq_mpsc_release(),
- *		   lfq_mpsc_peek_check())
+ *		   lfq_mpsc_peek_check(); liblfq's inline SPSC views:
+ *		   lfq_inline_wake_check(), as in wake-data)
  *		P stores need_space = 1, full barrier, loads tail:
  *		   lfq_arm_space_wait(); on MPSC it then loads the commit
  *		   words of the slots that tail frees (lfq_ready_space()).
@@ -214,7 +217,11 @@
  * wake-asym	On an LFQ_WAKE_ASYMMETRIC queue, wake-data and wake-space
  *		   with one light side: a publisher stores (release), then
  *		   lfq_compiler_barrier(), then loads the flag relaxed
- *		   (lfq_wake_flag(), lfq_publish_index() with @light);
+ *		   (lfq_wake_flag(), lfq_publish_index() with @light;
+ *		   liblfq's inline commit and release, which on a
+ *		   symmetric queue read a word that is always set and
+ *		   leave the fence and the real flag to
+ *		   lfq_inline_wake_check());
  *		the sleeper arms its flag (full barrier), then the heavy
  *		   fence: K on_each_cpu() of smp_mb() (lfq_heavy_fence()
  *		   in lfq_wait.c), liblfq membarrier(2) GLOBAL_EXPEDITED

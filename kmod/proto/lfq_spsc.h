@@ -185,7 +185,8 @@ static inline void *lfq_spsc_reserve(struct lfq_spsc_prod *p, __u32 want,
  * ring cannot hold, which reads as full as well (HOSTILE MEMORY H2, as
  * lfq_ring_count()).
  *
- * Return: the slot, or NULL if the ring is full.
+ * Return: the slot (published by lfq_spsc_advance_head_one() or
+ * lfq_spsc_advance_head() of 1), or NULL if the ring is full.
  */
 static inline void *lfq_spsc_reserve_one(struct lfq_spsc_prod *p)
 {
@@ -200,8 +201,25 @@ static inline void *lfq_spsc_reserve_one(struct lfq_spsc_prod *p)
 	p->reserved = 1;
 	/* The caller's NULL test stays on the full path alone. */
 	lfq_assume(p->data);
-	/* A 32-bit offset: the ring has at most LFQ_DATA_BYTES_MAX bytes. */
+	/*
+	 * A 32-bit offset: the ring has at most LFQ_DATA_BYTES_MAX bytes
+	 * (a static assertion in libuser/lfq_inline.c).
+	 */
 	return p->data + (__u32)(p->head & p->mask) * p->slot_size;
+}
+
+/**
+ * lfq_spsc_advance_head_one() - the private head past the one slot
+ * lfq_spsc_reserve_one() returned (lfq_spsc_advance_head() of 1 without
+ * the clamp: the caller had the slot).
+ * @p:		producer handle.
+ *
+ * Return: the new head, to publish.
+ */
+static inline __u64 lfq_spsc_advance_head_one(struct lfq_spsc_prod *p)
+{
+	p->reserved = 0;
+	return ++p->head;
 }
 
 /*
@@ -303,7 +321,8 @@ static inline const void *lfq_spsc_peek(struct lfq_spsc_cons *c, __u32 want,
  * occur in a healthy ring and reads as full (HOSTILE MEMORY H2), so the
  * slot at tail is handed over, as lfq_spsc_peek() would.
  *
- * Return: the slot, or NULL if the ring is empty.
+ * Return: the slot (given back by lfq_spsc_advance_tail_one() or
+ * lfq_spsc_advance_tail() of 1), or NULL if the ring is empty.
  */
 static inline const void *lfq_spsc_peek_one(struct lfq_spsc_cons *c)
 {
@@ -319,6 +338,19 @@ static inline const void *lfq_spsc_peek_one(struct lfq_spsc_cons *c)
 	lfq_assume(c->data);	/* as in lfq_spsc_reserve_one() */
 	/* A 32-bit offset, as in lfq_spsc_reserve_one(). */
 	return c->data + (__u32)(c->tail & c->mask) * c->slot_size;
+}
+
+/**
+ * lfq_spsc_advance_tail_one() - the private tail past the one slot
+ * lfq_spsc_peek_one() returned (no clamp: the caller had the slot).
+ * @c:		consumer handle.
+ *
+ * Return: the new tail, to publish.
+ */
+static inline __u64 lfq_spsc_advance_tail_one(struct lfq_spsc_cons *c)
+{
+	c->peeked = 0;
+	return ++c->tail;
 }
 
 static inline __u64 lfq_spsc_advance_tail(struct lfq_spsc_cons *c, __u32 n)

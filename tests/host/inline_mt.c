@@ -6,11 +6,13 @@
  * message by message; the inline and out-of-line calls mixed on the same
  * handles; sleep/wake round trips where the only publishing is the inline
  * commit and release (a lost wakeup is a timeout); a producer sleeping
- * for space woken by an inline release; the view following
- * lfq_set_wakeups() after it was taken; and the one-slot calls
- * (lfq_inline_reserve_one(), lfq_inline_peek_one()): full and empty
- * rings, their counters, a commit with nothing reserved, forged indices,
- * and a stream between two threads.
+ * for space woken by one-slot releases; the view following
+ * lfq_set_wakeups() after it was taken; each of those on default and
+ * symmetric queues; the flag a view's publish reads; the views programs
+ * built before 0.7 get; and the one-slot calls (lfq_inline_reserve_one(),
+ * lfq_inline_peek_one(), their _commit_one() and _release_one()): full
+ * and empty rings, their counters, a commit with nothing reserved, forged
+ * indices, and a stream between two threads.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -286,9 +288,9 @@ static void test_pingpong(uint32_t flags)
 	}
 	pthread_join(t, NULL);
 	tap_ok(!lost && !wrong && !pp.errors,
-	       "%s queues: %u sleep/wake round trips published only by inline commit and release (one side the one-slot calls): no lost wakeup (%u lost, %u wrong, %u echo errors; %.1f us each)",
-	       flags ? "symmetric" : "asymmetric", ROUNDS, lost, wrong,
-	       pp.errors, (now_s() - t0) / ROUNDS * 1e6);
+	       "%s queues (light %u): %u sleep/wake round trips published only by inline commit and release (one side the one-slot calls): no lost wakeup (%u lost, %u wrong, %u echo errors; %.1f us each)",
+	       flags ? "symmetric" : "default", ip.p->light, ROUNDS, lost,
+	       wrong, pp.errors, (now_s() - t0) / ROUNDS * 1e6);
 	lfq_close(pp.there);
 	lfq_close(pp.back);
 }
@@ -306,10 +308,13 @@ static void *wait_space(void *arg)
 	return NULL;
 }
 
-/* A producer sleeping for 4 free slots, woken by inline releases. */
-static void test_space_wake(void)
+/*
+ * A producer sleeping for 4 free slots, woken by one-slot inline releases
+ * (lfq_inline_release_one(); @flags as in test_pingpong()).
+ */
+static void test_space_wake(uint32_t flags)
 {
-	struct space_wait sw = { .q = spsc(8, SLOTS), .rc = 1 };
+	struct space_wait sw = { .q = spsc_flags(8, SLOTS, flags), .rc = 1 };
 	struct lfq_inline_cons ic;
 	uint64_t v = 0;
 	double t0;
@@ -323,16 +328,14 @@ static void test_space_wake(void)
 	t0 = now_s();
 	pthread_create(&t, NULL, wait_space, &sw);
 	msleep(50);	/* let it sleep */
-	for (int i = 0; i < 4; i++) {
-		const void *r;
-
-		if (lfq_inline_peek(&ic, 1, &r) == 1)
-			lfq_inline_release(&ic, 1);
-	}
+	for (int i = 0; i < 4; i++)
+		if (lfq_inline_peek_one(&ic))
+			lfq_inline_release_one(&ic);
 	pthread_join(t, NULL);
 	tap_ok(full == SLOTS && sw.rc == 0 && now_s() - t0 < 4,
-	       "a producer asleep for 4 free slots (%d of %u full) is woken by inline releases: lfq_wait_space() %s after %.0f ms",
-	       full, SLOTS, ename(-sw.rc), (now_s() - t0) * 1e3);
+	       "%s queue (light %u): a producer asleep for 4 free slots (%d of %u full) is woken by lfq_inline_release_one(): lfq_wait_space() %s after %.0f ms",
+	       flags ? "symmetric" : "default", ic.c->light, full, SLOTS,
+	       ename(-sw.rc), (now_s() - t0) * 1e3);
 	lfq_close(sw.q);
 }
 
@@ -407,7 +410,7 @@ static void *sleep_space(void *arg)
  * The release side of slept_ms(): a producer asleep on a full ring with
  * a 400 ms timeout; 50 ms in, one inline release through a view taken
  * before lfq_set_wakeups(q, @wakeups). @light gets the view's light flag
- * (which branch of lfq_inline_release() ran).
+ * (whether its flag is the sleep flag or the word that reads set).
  */
 static int64_t space_slept_ms(uint32_t flags, int wakeups, int *rc,
 			      unsigned int *light)
@@ -454,11 +457,11 @@ static void test_wakeups_setting(uint32_t flags)
 
 	tap_ok(on_rc == 0 && on < 300 && off >= 390,
 	       "%s queue: the view follows lfq_set_wakeups() set after it was taken: a sleeping consumer is woken by the inline commit 50 ms in with wakeups on (%lld ms, %s), sleeps out its 400 ms with them off (%lld ms, %s)",
-	       flags ? "symmetric" : "asymmetric", (long long)on,
+	       flags ? "symmetric" : "default", (long long)on,
 	       ename(-on_rc), (long long)off, ename(-off_rc));
 	tap_ok(son_rc == 0 && son < 300 && soff >= 390,
-	       "and on the release side: a producer asleep on a full ring is woken by the inline release 50 ms in with wakeups on (%lld ms, %s), sleeps out its 400 ms with them off (%lld ms, %s); views light %u/%u",
-	       (long long)son, ename(-son_rc), (long long)soff, ename(-soff_rc),
+	       "%s queue, the release side: a producer asleep on a full ring is woken by the inline release 50 ms in with wakeups on (%lld ms, %s), sleeps out its 400 ms with them off (%lld ms, %s); views light %u/%u",
+	       flags ? "symmetric" : "default", (long long)son, ename(-son_rc), (long long)soff, ename(-soff_rc),
 	       light, light2);
 }
 
@@ -475,14 +478,18 @@ static void test_view_flag(void)
 	struct lfq_inline_cons ac, yc;
 	int ok = !lfq_inline_producer(a, &ap) && !lfq_inline_consumer(a, &ac) &&
 		 !lfq_inline_producer(y, &yp) && !lfq_inline_consumer(y, &yc);
+	/* The default queue is light where membarrier(2) registers. */
+	int dp = ok && (ap.p->light ? ap.flag == ap.p->sleeps && !*ap.flag :
+				      ap.flag != ap.p->sleeps && *ap.flag);
+	int dc = ok && (ac.c->light ? ac.flag == ac.c->sleeps && !*ac.flag :
+				      ac.flag != ac.c->sleeps && *ac.flag);
 
-	tap_ok(ok && ap.p->light && ac.c->light && ap.flag == ap.p->sleeps &&
-	       ac.flag == ac.c->sleeps && !*ap.flag && !*ac.flag &&
-	       !yp.p->light && !yc.c->light && yp.flag != yp.p->sleeps &&
-	       yc.flag != yc.c->sleeps && *yp.flag && *yc.flag,
-	       "a view's flag: the peer's sleep flag on an asymmetric queue (light %u/%u, flags %u/%u), a word reading set on a symmetric one (light %u/%u, reads %u/%u)",
+	tap_ok(dp && dc && !yp.p->light && !yc.c->light &&
+	       yp.flag != yp.p->sleeps && yc.flag != yc.c->sleeps &&
+	       *yp.flag && *yc.flag,
+	       "a view's flag: the peer's sleep flag where the queue is light (default queue: light %u/%u, flag is the sleep flag %d/%d), else a word reading set (symmetric queue: light %u/%u, reads %u/%u)",
 	       ok ? ap.p->light : 9, ok ? ac.c->light : 9,
-	       ok ? *ap.flag : 9, ok ? *ac.flag : 9,
+	       ok && ap.flag == ap.p->sleeps, ok && ac.flag == ac.c->sleeps,
 	       ok ? yp.p->light : 9, ok ? yc.c->light : 9,
 	       ok ? *yp.flag : 9, ok ? *yc.flag : 9);
 	lfq_close(a);
@@ -635,7 +642,7 @@ static void test_one_stream(void)
 
 int main(void)
 {
-	tap_plan(19);
+	tap_plan(20);
 	test_views();
 	test_stream();
 	test_mixed();
@@ -643,7 +650,8 @@ int main(void)
 	test_pingpong(LFQ_CREATE_WAKE_SYMMETRIC);
 	test_view_flag();
 	test_old_views();
-	test_space_wake();
+	test_space_wake(0);
+	test_space_wake(LFQ_CREATE_WAKE_SYMMETRIC);
 	test_wakeups_setting(0);
 	test_wakeups_setting(LFQ_CREATE_WAKE_SYMMETRIC);
 	test_one_edges();
