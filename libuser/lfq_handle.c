@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "lfq_handle.h"
+#include "lfq_ready.h"
 
 /**
  * lfq_alloc() - a handle owning @fd (closed, and NULL returned, when out
@@ -37,6 +38,8 @@ struct lfq *lfq_alloc(int fd, const struct lfq_backend_ops *backend)
 	q->wakeups = 1;
 	q->role = LFQ_ROLE_ALL;
 	q->wait_spins = LFQ_WAIT_SPINS_DEFAULT;
+	q->pspin = LFQ_WAIT_SPINS_DEFAULT;
+	q->cspin = LFQ_WAIT_SPINS_DEFAULT;
 	q->map = MAP_FAILED;
 	q->claim = -1;
 	q->cclaim = -1;
@@ -187,4 +190,6 @@ void lfq_set_wakeups(struct lfq *q, int enabled)
 void lfq_set_wait_spin(struct lfq *q, unsigned int spins)
 {
 	q->wait_spins = spins;
+	lfq_store_relaxed(&q->pspin, spins);
+	lfq_store_relaxed(&q->cspin, spins);
 }

@@ -186,6 +186,7 @@ struct lfq {
 	uint32_t pframe;		/* elastic: its frame */
 	int plocked;			/* elastic: in a read-side section */
 	int psealed;			/* elastic SPSC: its segment is sealed */
+	unsigned int pspin;		/* lfq_wait_space()'s next spin */
 	const struct lfq_cons_ops *cops __attribute__((aligned(64)));
 	union {
 		struct lfq_spsc_cons spsc;
@@ -196,6 +197,7 @@ struct lfq {
 	} cons;
 	struct lfq_ring_loc cloc;	/* elastic: the consumer's segment */
 	uint32_t cframe;		/* elastic: its frame */
+	unsigned int cspin;		/* lfq_wait_data()'s next spin */
 	/* Cold: set when the handle is opened. */
 	const struct lfq_backend_ops *backend __attribute__((aligned(64)));
 	struct lfq_ring_hdr hdr;
@@ -213,14 +215,8 @@ struct lfq {
 	pid_t claim_pid;	/* the process that registered them */
 	pid_t owner;		/* the process that made the handle */
 	int wakeups;
-	unsigned int wait_spins;
+	unsigned int wait_spins;	/* lfq_set_wait_spin(): the most */
 };
-
-/*
- * A peer that is active right now usually delivers within a microsecond or
- * two: waits spin that many checks before the handshake and a sleep.
- */
-#define LFQ_WAIT_SPINS_DEFAULT 256
 
 /* lfq_handle.c */
 struct lfq *lfq_alloc(int fd, const struct lfq_backend_ops *backend);

@@ -57,10 +57,25 @@ static inline void lfq_cpu_relax(void)
 #endif
 }
 
+/*
+ * The next wait's spin on that side (lfq_spin_next()). Threads waiting on
+ * one side of a handle may race on its word: relaxed accesses, a lost
+ * step only delays the adaptation.
+ */
+static void lfq_spin_adapt(struct lfq *q, unsigned int *side,
+			   unsigned int now, int slept)
+{
+	unsigned int next = lfq_spin_next(now, q->wait_spins, slept);
+
+	if (next != now)
+		lfq_store_relaxed(side, next);
+}
+
 static int lfq_wait_common(struct lfq *q, int data, uint32_t min_count,
 			   int64_t timeout_ns)
 {
-	unsigned int spins = q->wait_spins, how = LFQ_READY_ASK;
+	unsigned int *side = data ? &q->cspin : &q->pspin;
+	unsigned int now, spins;
 
 	if (!min_count || min_count > q->hdr.slot_count)
 		return -EINVAL;
@@ -69,16 +84,26 @@ static int lfq_wait_common(struct lfq *q, int data, uint32_t min_count,
 	 * The first look may ask the backend; the spins look at memory only,
 	 * with no system call each (the sleep asks again).
 	 */
-	while (lfq_ready_count(q, data, how, min_count) < min_count) {
-		how = 0;
-		if (!timeout_ns)
-			return -EAGAIN;
-		if (!spins--)
-			return q->backend->sleep(q, data, min_count,
-						 timeout_ns);
+	if (lfq_ready_count(q, data, LFQ_READY_ASK, min_count) >= min_count)
+		return 0;
+	if (!timeout_ns)
+		return -EAGAIN;
+	now = lfq_load_relaxed(side);
+	for (spins = 0; spins < now; spins++) {
 		lfq_cpu_relax();
+		if (lfq_ready_count(q, data, 0, min_count) >= min_count) {
+			lfq_spin_adapt(q, side, now, 0);
+			return 0;
+		}
 	}
-	return 0;
+	lfq_spin_adapt(q, side, now, 1);
+	return q->backend->sleep(q, data, min_count, timeout_ns);
+}
+
+unsigned int lfq_get_wait_spin(const struct lfq *q, unsigned int which)
+{
+	return lfq_load_relaxed(which == LFQ_WAIT_DATA ? &q->cspin :
+							 &q->pspin);
 }
 
 int lfq_wait_data(struct lfq *q, uint32_t min_count, int64_t timeout_ns)

@@ -36,8 +36,8 @@
  *   queries:	    lfq_fd(), lfq_id(), lfq_type(), lfq_role(),
  *		    lfq_inline_producer(), lfq_inline_consumer(),
  *		    lfq_is_kernel(), lfq_slot_size(), lfq_slot_count(),
- *		    lfq_get_stats(), lfq_source_attach(),
- *		    lfq_source_detach()
+ *		    lfq_get_stats(), lfq_get_wait_spin(),
+ *		    lfq_source_attach(), lfq_source_detach()
  *   setup:	    lfq_set_wakeups(), lfq_set_wait_spin(), lfq_close()
  *
  * lfq_create(), lfq_open(), lfq_unlink() and lfq_list() make new handles
@@ -256,14 +256,38 @@ LFQ_API uint32_t lfq_slot_count(const struct lfq *q);
 LFQ_API void lfq_set_wakeups(struct lfq *q, int enabled);
 
 /**
- * lfq_set_wait_spin() - choose how long waits spin before sleeping.
+ * lfq_set_wait_spin() - choose how long waits may spin before sleeping.
  * @q:		the handle.
- * @spins:	readiness checks (each with a CPU pause) before a wait arms
- *		the wakeup flag and sleeps; 0 sleeps at once. Default 256.
+ * @spins:	the most readiness checks (each with a CPU pause) a wait
+ *		makes before it arms the wakeup flag and sleeps; 0 sleeps at
+ *		once. Default 256.
+ *
+ * A wait checks once, then spins up to the side's current count: it
+ * adapts below @spins, starting from @spins, for lfq_wait_data() and
+ * lfq_wait_space() apart. A wait that its spin satisfied doubles the next
+ * wait's count, and one that had to sleep takes a quarter off it, down to
+ * 16 (or @spins, if lower). Waits keep spinning while about three in ten
+ * or more find the peer's work in the spin, and spin little where the
+ * peer is idle or cannot run meanwhile (one CPU), where spinning only
+ * delays the sleep and its fence.
  *
  * Context: setup.
  */
 LFQ_API void lfq_set_wait_spin(struct lfq *q, unsigned int spins);
+
+/**
+ * lfq_get_wait_spin() - the spin count the next wait of one side starts
+ * with.
+ * @q:		the handle.
+ * @which:	LFQ_WAIT_DATA: lfq_wait_data()'s; LFQ_WAIT_SPACE (or any
+ *		other value): lfq_wait_space()'s.
+ *
+ * Context: query.
+ * Return: the readiness checks after the first, as adapted
+ * (lfq_set_wait_spin()).
+ */
+LFQ_API unsigned int lfq_get_wait_spin(const struct lfq *q,
+				       unsigned int which);
 
 /*
  * The fast path: no system call (but the wakeup a sleeping peer asked
@@ -395,8 +419,8 @@ LFQ_API int lfq_pop(struct lfq *q, void *buf, size_t len);
  *		whatever it asks.
  * @timeout_ns:	< 0 forever, 0 only checks, else a relative timeout.
  *
- * Spins briefly first (lfq_set_wait_spin()), then arms the wakeup flag
- * and sleeps (LFQ_IOC_WAIT, or a futex for memfd queues).
+ * Spins briefly first (lfq_set_wait_spin(): adaptive), then arms the
+ * wakeup flag and sleeps (LFQ_IOC_WAIT, or a futex for memfd queues).
  *
  * Context: consumer side.
  * Return: 0, -EAGAIN (not ready and @timeout_ns is 0), -ETIMEDOUT,

@@ -12,6 +12,7 @@
 
 #include "proto/lfq_mpmc.h"
 #include "proto/lfq_mpsc.h"
+#include "proto/lfq_ready.h"
 #include "proto/lfq_rec.h"
 #include "proto/lfq_rec_mpmc.h"
 #include "proto/lfq_spsc.h"
@@ -30,6 +31,9 @@ struct lfq_seg;
  * @rec:	the protocol handle, for an SPSC or MPSC record queue.
  * @rmpmc:	the protocol handle, for an MPMC record queue (its claim
  *		record in kernel memory; the record it holds).
+ * @spin_max:	readiness checks lfq_consumer_wait() may spin before it
+ *		sleeps (lfq_consumer_set_spin()).
+ * @spin_now:	the next wait's, adapted below @spin_max (lfq_spin_next()).
  *
  * An SPSC or MPSC queue has one consumer: while kernel code consumes it,
  * the process that created it must not. If it does anyway, records are
@@ -50,8 +54,11 @@ struct lfq_consumer {
 		struct lfq_rec_cons rec;
 		struct lfq_rec_mcons rmpmc;
 	};
+	u32 spin_max;
+	u32 spin_now;
 };
 
+void lfq_consumer_set_spin(struct lfq_consumer *c, u32 spins);
 const void *lfq_consumer_rec_peek(struct lfq_consumer *c, u32 *len);
 void lfq_consumer_rec_release(struct lfq_consumer *c);
 int lfq_consumer_rec_consume(struct lfq_consumer *c, u32 max,

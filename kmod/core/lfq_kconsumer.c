@@ -18,6 +18,8 @@
 #include <linux/bug.h>
 #include <linux/err.h>
 #include <linux/export.h>
+#include <linux/minmax.h>
+#include <linux/sched.h>
 
 #include "lfq_cclaims.h"
 #include "lfq_kapi.h"
@@ -102,6 +104,7 @@ static int lfq_consumer_init_mpmc(struct lfq_consumer *c, struct lfq_queue *q)
  */
 int lfq_consumer_init(struct lfq_consumer *c, struct lfq_queue *q)
 {
+	lfq_consumer_set_spin(c, LFQ_WAIT_SPINS_DEFAULT);
 	if (q->hdr.type == LFQ_TYPE_MPMC)
 		return lfq_consumer_init_mpmc(c, q);
 	c->q = q;
@@ -297,14 +300,65 @@ void lfq_consumer_release(struct lfq_consumer *c, u32 n)
 EXPORT_SYMBOL_GPL(lfq_consumer_release);
 
 /**
+ * lfq_consumer_set_spin() - choose how long lfq_consumer_wait() may spin
+ * before it sleeps.
+ * @c:		the consumer.
+ * @spins:	the most readiness checks a wait makes after its first, each
+ *		after a cpu_relax(), before it arms the need-wakeup flag (and
+ *		on an asymmetric queue sends the heavy fence's IPIs) and
+ *		sleeps; 0 sleeps at once; at most LFQ_WAIT_SPINS_KMAX.
+ *		lfq_consumer_init() sets LFQ_WAIT_SPINS_DEFAULT.
+ *
+ * The spin adapts below @spins, starting from it, as liblfq's waits do
+ * (lfq_spin_next()): doubled after a wait its spin satisfied, a quarter
+ * off after one that slept, down to LFQ_WAIT_SPINS_FLOOR. A spin also
+ * stops when the scheduler wants the CPU, and does not count against a
+ * wait's timeout.
+ *
+ * Context: any; not during the consumer's own wait.
+ */
+void lfq_consumer_set_spin(struct lfq_consumer *c, u32 spins)
+{
+	c->spin_max = min(spins, LFQ_WAIT_SPINS_KMAX);
+	c->spin_now = c->spin_max;
+}
+EXPORT_SYMBOL_GPL(lfq_consumer_set_spin);
+
+/*
+ * Before the wait arms the flag and, on an asymmetric queue, sends the
+ * heavy fence's IPIs: spin on the ring, adaptively (lfq_spin_next()), and
+ * not while the scheduler wants the CPU (HOSTILE MEMORY H5: at most
+ * spin_max checks, however the shared indices move). True if it became
+ * ready.
+ */
+static bool lfq_consumer_spin(struct lfq_consumer *c, u32 min_count)
+{
+	u32 now = min(c->spin_now, c->spin_max), available, i;
+
+	if (lfq_queue_ready(c->q, LFQ_WAIT_DATA, min_count, false, &available))
+		return true;
+	for (i = 0; i < now && !need_resched(); i++) {
+		cpu_relax();
+		if (lfq_queue_ready(c->q, LFQ_WAIT_DATA, min_count, false,
+				    &available)) {
+			c->spin_now = lfq_spin_next(now, c->spin_max, 0);
+			return true;
+		}
+	}
+	c->spin_now = lfq_spin_next(now, c->spin_max, 1);
+	return false;
+}
+
+/**
  * lfq_consumer_wait() - sleep until @min_count records are ready.
  * @c:		the consumer.
  * @min_count:	records wanted, 1..slot_count.
  * @timeout_ns:	< 0 forever, 0 check only, else a relative timeout.
  *
- * Producers see the need-wakeup flag this arms and wake the caller
- * (userspace ones with LFQ_IOC_WAKE). A kernel thread returns early when
- * kthread_stop() is called on it.
+ * Spins first, after a first check, up to @c->spin_now more (adaptive:
+ * lfq_consumer_set_spin()). Producers see the need-wakeup flag this then
+ * arms and wake the caller (userspace ones with LFQ_IOC_WAKE). A kernel
+ * thread returns early when kthread_stop() is called on it.
  *
  * On an MPMC queue "ready" counts the records no consumer has claimed:
  * another consumer may take them first, so a peek after may find none.
@@ -336,6 +390,8 @@ int lfq_consumer_wait(struct lfq_consumer *c, u32 min_count, s64 timeout_ns)
 	lfq_store_release(c->seg ? c->seg->ring.tail : c->q->ring.tail,
 			  lfq_consumer_tail(c));
 wait:
+	if (timeout_ns && lfq_consumer_spin(c, min_count))
+		return 0;
 	return lfq_queue_wait(c->q, LFQ_WAIT_DATA, min_count, timeout_ns,
 			      &available);
 }

@@ -3,7 +3,8 @@
  * lfq_ready.h - how ready a ring is for a waiter, for both queue types and
  * both sides (the kernel's WAIT/poll and liblfq's futex waits ask the same
  * question): readable or free slots, optionally arming the waiter's
- * need-wakeup flag first (ORDERING wake-data, wake-space in lfq_rules.h).
+ * need-wakeup flag first (ORDERING wake-data, wake-space in lfq_rules.h);
+ * and how long a waiter spins on that question before it sleeps.
  */
 #ifndef _LFQ_PROTO_READY_H
 #define _LFQ_PROTO_READY_H
@@ -142,6 +143,44 @@ static inline __u32 lfq_ready_space(const struct lfq_ring_loc *r, __u32 max,
 		n = lfq_mpsc_laps_done(r->release, r->slot_count - 1,
 				       r->segment, r->base, head, n);
 	return n;
+}
+
+/*
+ * The adaptive spin of a waiter before it arms its flag and sleeps
+ * (liblfq's waits; the kernel's consumers). Sleeping is what costs: the
+ * arming, on an asymmetric queue the heavy fence (membarrier(2), or the
+ * module's IPIs to every CPU), the sleep and the peer's wakeup. A waiter
+ * spins up to LFQ_WAIT_SPINS_DEFAULT readiness checks (or its setting),
+ * and adapts below that.
+ */
+#define LFQ_WAIT_SPINS_DEFAULT	256
+#define LFQ_WAIT_SPINS_FLOOR	16	/* the least it adapts to */
+#define LFQ_WAIT_SPINS_KMAX	65536u	/* a kernel consumer's most */
+
+/**
+ * lfq_spin_next() - the spin of a waiter's next wait.
+ * @now:	the spin this wait had.
+ * @max:	the setting: the most it may have (0: never spin).
+ * @slept:	the spin did not find the ring ready: the waiter slept.
+ *
+ * A wait its spin satisfied doubles the next one's, up to @max; one that
+ * slept takes a quarter off it, down to the floor (@max if lower). Waits
+ * keep spinning while about 3 in 10 or more succeed in the spin
+ * (2^0.29 * 0.75^0.71 = 1); where the peer is idle, or cannot run while
+ * the waiter spins (one CPU), a sleep costs a floor's worth of checks,
+ * and the floor keeps probing for a peer that became busy again.
+ *
+ * Return: the next wait's spin, 0..@max.
+ */
+static inline __u32 lfq_spin_next(__u32 now, __u32 max, int slept)
+{
+	__u32 floor = max < LFQ_WAIT_SPINS_FLOOR ? max : LFQ_WAIT_SPINS_FLOOR;
+
+	if (now > max)
+		return max;
+	if (slept)
+		return now - now / 4 > floor ? now - now / 4 : floor;
+	return now < max / 2 ? 2 * now : max;
 }
 
 #endif /* _LFQ_PROTO_READY_H */

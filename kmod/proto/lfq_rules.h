@@ -343,8 +343,8 @@
  *	them;
  * H5	bounds every loop a shared word could keep going (the
  *	reservation CAS for kernel producers, discards skipped by a peek,
- *	the orphan scan, the MPMC recovery, a sleeper's arm of its flag):
- *	at most one ring's
+ *	the orphan scan, the MPMC recovery, a sleeper's arm of its flag,
+ *	a kernel consumer's spin before it sleeps): at most one ring's
  *	worth, or a fixed number of tries;
  * H6	writes no slot before its previous lap is published
  *	(lfq_mpsc_lap_free()), so a forged tail cannot make two writers

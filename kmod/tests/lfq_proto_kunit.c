@@ -4,8 +4,9 @@
  * of kmod/proto on their own, no queue involved. The count of slots
  * between two indices (lfq_ring_count(), proto/lfq_common.h) with healthy,
  * impossible and wrapped u64 indices; the geometry rules, the mapping
- * layout and header validation (proto/lfq_layout.h); and the uapi ring
- * structs' offsets, which are ABI (uapi/lfq_ring.h).
+ * layout and header validation (proto/lfq_layout.h); the uapi ring
+ * structs' offsets, which are ABI (uapi/lfq_ring.h); and a waiter's
+ * adaptive spin (lfq_spin_next(), proto/lfq_ready.h).
  */
 #include <kunit/test.h>
 #include <linux/errno.h>
@@ -20,6 +21,7 @@
 #include "lfq_kunit_util.h"
 #include "proto/lfq_common.h"
 #include "proto/lfq_layout.h"
+#include "proto/lfq_ready.h"
 
 static void lfq_ring_count_healthy_test(struct kunit *test)
 {
@@ -352,6 +354,44 @@ static void lfq_hdr_check_rejects_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, lfq_ring_hdr_check(&good, 3, &l), -EINVAL);
 }
 
+/* The adaptive spin: doubles after a spin that found the ring ready, takes
+ * a quarter off after a sleep, between the floor and the setting.
+ */
+static void lfq_spin_next_test(struct kunit *test)
+{
+	static const struct {
+		u32 now, max;
+		int slept;
+		u32 next;
+	} c[] = {
+		{ 256, 256, 1, 192 },	/* a sleep: a quarter off */
+		{ 192, 256, 1, 144 },
+		{ 20, 256, 1, 16 },	/* not below the floor */
+		{ 16, 256, 1, 16 },
+		{ 16, 256, 0, 32 },	/* a spin that worked: doubled */
+		{ 100, 256, 0, 200 },
+		{ 128, 256, 0, 256 },	/* up to the setting */
+		{ 256, 256, 0, 256 },
+		{ 8, 8, 1, 8 },		/* a setting below the floor */
+		{ 0, 0, 1, 0 },		/* never spins */
+		{ 300, 256, 0, 256 },	/* the setting was lowered */
+		{ 300, 256, 1, 256 },
+		{ 1u << 31, ~0u, 0, ~0u },	/* no overflow */
+	};
+	u32 i, now, n;
+
+	for (i = 0; i < ARRAY_SIZE(c); i++)
+		KUNIT_EXPECT_EQ_MSG(test, lfq_spin_next(c[i].now, c[i].max,
+							c[i].slept),
+				    c[i].next, "case %u", i);
+	/* From the default, sleeps reach the floor within 10 waits. */
+	now = LFQ_WAIT_SPINS_DEFAULT;
+	for (n = 0; now > LFQ_WAIT_SPINS_FLOOR && n < 64; n++)
+		now = lfq_spin_next(now, LFQ_WAIT_SPINS_DEFAULT, 1);
+	KUNIT_EXPECT_EQ(test, now, LFQ_WAIT_SPINS_FLOOR);
+	KUNIT_EXPECT_LE(test, n, 10U);
+}
+
 static struct kunit_case lfq_proto_cases[] = {
 	KUNIT_CASE(lfq_ring_count_healthy_test),
 	KUNIT_CASE(lfq_ring_count_clamp_test),
@@ -362,6 +402,7 @@ static struct kunit_case lfq_proto_cases[] = {
 	KUNIT_CASE(lfq_hdr_init_check_test),
 	KUNIT_CASE(lfq_hdr_check_rejects_test),
 	KUNIT_CASE(lfq_hdr_wake_versions_test),
+	KUNIT_CASE(lfq_spin_next_test),
 	{}
 };
 

@@ -536,6 +536,8 @@ static struct nrun *nrun_start(struct kunit *test, bool ow, u32 bytes,
 	run->max = lfq_rec_max_len(bytes);
 	run->ncpu = ncpu;
 	KUNIT_ASSERT_EQ(test, lfq_consumer_init(&run->c, run->q), 0);
+	/* Its waits sleep until an NMI's irq_work wakes them: no spin. */
+	lfq_consumer_set_spin(&run->c, 0);
 	run->t.q = run->q;
 	run->t.max = run->max;
 	run->t.nprod = RUN_THREADS + 2 * ncpu;
@@ -1070,6 +1072,8 @@ static void nmid_test(struct kunit *test, bool ow)
 	m->req.fn = nmid_nmi;
 	span = m->max - NREC_MIN + 1;
 	KUNIT_ASSERT_EQ(test, lfq_consumer_init(c, m->q), 0);
+	/* The wake round must sleep, not find B in a spin. */
+	lfq_consumer_set_spin(c, 0);
 	for (i = 0; i < ncpu && ok; i++) {
 		task = kthread_create(nmid_thread, m, "lfq-nmi-mid%u", i);
 		KUNIT_ASSERT_FALSE(test, IS_ERR(task));

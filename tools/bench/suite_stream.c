@@ -34,11 +34,13 @@
  * syscall's own rate), and with a probe that keeps no record the "empty
  * probe" rows (see run_baseline()): the ceiling for any tracer.
  *
- * Notification, the same policy for both systems:
- *   default: the consumer drains everything readable, then sleeps in the
+ * Notification, each system's default:
+ *   default: the consumer drains everything readable, then waits in the
  *            library's blocking wait until the producer side wakes it:
- *            lfq_wait_data(q, 1, ...) (with the wait's spin set to 0, as
- *            libbpf does not spin either) and ring_buffer__poll(). Each
+ *            lfq_wait_data(q, 1, ...), which spins first (adaptively:
+ *            long while spins find records, a few checks where they do
+ *            not; lfq_set_wait_spin()), and ring_buffer__poll(), which
+ *            sleeps at once. Each
  *            producer uses its system's default wakeup: lfq wakes only a
  *            consumer that announced it sleeps (need_data), the BPF ring
  *            buffer wakes whenever a record lands in a ring the consumer
@@ -520,7 +522,6 @@ static int lfq_setup(struct run *r, int *src_id)
 		return err;
 	}
 	r->slots = p.slot_count;
-	lfq_set_wait_spin(r->q, 0);
 	*src_id = lfq_source_attach(r->q, &s);
 	if (*src_id < 0) {
 		bench_progress(SUITE, "lfq_source_attach: %s",
