@@ -113,7 +113,7 @@ static void op_dup(void)
 			replace_fd(j, fd);
 	} else {
 		/* dup2 onto a slot's fd: only ever over our own files */
-		check("dup2", src, dup2(src, dst), fd_errs);
+		check("dup2", src, dup2(src, dst), dup2_errs);
 	}
 }
 

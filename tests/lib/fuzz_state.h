@@ -199,6 +199,11 @@ static const int mmap_errs[] = {
 };
 static const int mprotect_errs[] = { EINVAL, EACCES, ENOMEM, 0 };
 static const int fd_errs[] = { EBADF, EMFILE, ENFILE, EINVAL, 0 };
+/*
+ * dup2() onto a descriptor another thread's open() or dup() has taken
+ * but not installed yet: EBUSY (Linux; dup2(2)).
+ */
+static const int dup2_errs[] = { EBADF, EMFILE, ENFILE, EINVAL, EBUSY, 0 };
 static const int poll_errs[] = { EINVAL, EFAULT, EINTR, ENOMEM, 0 };
 static const int open_errs[] = { EMFILE, ENFILE, 0 };
 static const int fork_errs[] = { EAGAIN, ENOMEM, 0 };
