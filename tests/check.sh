@@ -12,7 +12,9 @@
 # run; its figures are `make bench`'s business); "install" is `make
 # check-install` (the packages built, installed in a Debian 12 root
 # filesystem, booted, used and purged; ~7 min, plus ~5 min the first time
-# to debootstrap the cached root filesystem).
+# to debootstrap the cached root filesystem). LFQ_LONG=1 runs the VM
+# stress tests with the stock kernel's counts on the debug and KCSAN
+# kernels too (tests/vm/guest.sh: they run shorter there by default).
 set -u
 cd "$(dirname "$0")/.."
 LAYERS=${LFQ_LAYERS:-static model host bench vm-stock vm-debug vm-kcsan install}
@@ -25,7 +27,9 @@ KDIR=${KDIR:-$(tools/stock-kdir.sh)}
 export KDIR
 
 has() { case " $LAYERS " in *" $1 "*) return 0 ;; esac; return 1; }
-layer() { printf '\n=== %s ===\n' "$*"; }
+# each layer's heading says when it began (seconds since check.sh started)
+T0=$(date +%s)
+layer() { printf '\n=== %s === (at %ds)\n' "$*" $(($(date +%s) - T0)); }
 fail_layer() { echo "$1 0 1 0" >>"$LFQ_RESULTS_FILE"; echo "# $1: $2"; }
 
 # The debug kernel first: it also provides checkpatch.pl (linux-source).
@@ -76,6 +80,9 @@ payload() {
 	rm -rf "$dir"
 	mkdir -p "$dir/bin"
 	cp "$@" build/tests/vm/* "$dir/"
+	if [ "${LFQ_LONG:-0}" = 1 ]; then
+		: >"$dir/long"
+	fi
 	find build/tools -maxdepth 1 -type f -exec cp {} "$dir/bin/" \;
 }
 

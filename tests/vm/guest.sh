@@ -151,6 +151,31 @@ unloaded() {
 	return 0
 }
 
+# How much the stress tests run. The stock kernel runs the counts each
+# test was written for. The sanitizer kernels (uname -r *-lfq-debug,
+# *-lfq-kcsan) run the same tests shorter, so that CI fits its time: under
+# TCG the debug kernel runs these tests 4 to 8 times slower than stock,
+# KCSAN about 1.5 times. A payload holding a file "long" (LFQ_LONG=1
+# make check) runs the stock counts on every kernel.
+#   _pp      wakeups_pingpong's forced round trips (2 sleep/wake cycles each)
+#   _wk      wakeups_kernel's sleep/wake cycles, fixed queue
+#   _wke     the same on an elastic queue
+#   _pw      mpsc_poll_wakeups' cycles
+#   _mpmc    messages per producer-consumer case of mpmc_kernel and
+#            mpmc_rec_kernel (4 producers: 4 times as many in all)
+#   _kills   SIGKILLs in kill_storm and elastic_hostile_kills
+case $(uname -r) in
+*-lfq-debug) _flavour=debug ;;
+*-lfq-kcsan) _flavour=kcsan ;;
+*) _flavour=stock ;;
+esac
+[ -e /lfq/long ] && _flavour=stock
+case $_flavour in
+stock) _pp=50000 _wk=100000 _wke=100000 _pw=100000 _mpmc=25000000 _kills=1000 ;;
+kcsan) _pp=10000 _wk=100000 _wke=20000 _pw=20000 _mpmc=5000000 _kills=300 ;;
+debug) _pp=10000 _wk=20000 _wke=20000 _pw=20000 _mpmc=2500000 _kills=200 ;;
+esac
+
 lfq_run insmod insmod /lfq/lfq.ko
 lfq_run devnode devnode
 lfq_run -t 60 ioctl_errno /lfq/ioctl_errno
@@ -163,10 +188,10 @@ lfq_run -t 60 hostile /lfq/hostile
 lfq_run -t 60 memcg /lfq/memcg
 lfq_run -t 60 wakeups_poll /lfq/wakeups_poll
 lfq_run -t 60 wakeups_wait /lfq/wakeups_wait
-# 5 * 10^4 forced round trips (10^5 sleep/wake cycles) between processes
-# and again between threads, plus the unforced and poll/epoll cases:
-# about 10 s on stock, 25 s on KCSAN and 36 s on the debug kernel.
-lfq_run -t 600 wakeups_pingpong /lfq/wakeups_pingpong
+# $_pp forced round trips (on stock 5 * 10^4: 10^5 sleep/wake cycles)
+# between processes and again between threads, plus the unforced and
+# poll/epoll cases.
+lfq_run -t 600 wakeups_pingpong /lfq/wakeups_pingpong -n "$_pp"
 lfq_run -t 240 stream /lfq/stream
 lfq_run -t 120 named /lfq/named
 lfq_run -t 120 named_ctl /lfq/named_ctl
@@ -179,7 +204,7 @@ lfq_run -t 300 fuzz /lfq/fuzz -n 100000 -T 240
 lfq_run -t 180 hostile_mem /lfq/hostile_mem
 # 1000 SIGKILLs of MPSC producers at random points while a consumer checks
 # every record: ~7 s on the stock kernel.
-lfq_run -t 400 kill_storm /lfq/kill_storm
+lfq_run -t 400 kill_storm /lfq/kill_storm -k "$_kills"
 # attach vs unlink vs close vs mmap vs poll vs rmmod, in loops for 5 s.
 lfq_run -t 120 races /lfq/races
 # A consumer forging its tail while kernel producers lap a held record.
@@ -188,30 +213,29 @@ lfq_run -t 120 forged_tail /lfq/forged_tail
 lfq_run -t 60 space_liar_kernel /lfq/space_liar_kernel
 # Waits for 32 slots while a peer adds or frees one at a time: one sleep.
 lfq_run -t 60 wake_threshold_kernel /lfq/wake_threshold_kernel
-# MPMC: 4 producer and 4 consumer processes, 10^8 messages, each delivered
-# exactly once (about 6 s on stock, 13 s on the debug kernel), and a
-# consumer killed holding a claim.
-lfq_run -t 600 mpmc_kernel /lfq/mpmc_kernel -n 25000000
-# The same on an MPMC record queue: 10^8 records of 32 to 88 bytes, one
+# MPMC: 4 producer and 4 consumer processes, 4 * $_mpmc messages (10^8 on
+# stock), each delivered exactly once, and a consumer killed holding a
+# claim.
+lfq_run -t 600 mpmc_kernel /lfq/mpmc_kernel -n "$_mpmc"
+# The same on an MPMC record queue: records of 32 to 88 bytes, one
 # per message, taken one at a time; a consumer killed holding a record;
 # 200 consumers killed at random (records never seen are within those
 # the module counted lost).
-lfq_run -t 900 mpmc_rec_kernel /lfq/mpmc_rec_kernel -n 25000000
+lfq_run -t 900 mpmc_rec_kernel /lfq/mpmc_rec_kernel -n "$_mpmc"
 # MPMC: a hostile consumer forging release words lets producers into
 # slots other consumers hold: process consumers (lfq_release() -ESTALE)
 # and ECHO kernel consumers drop what was torn, keep only whole records.
-# About 12 to 30 s on stock, where tears must happen (-r); the debug and
-# KCSAN kernels (uname -r *-lfq-*) run fewer records (35 to 50 s on the
-# debug one) and only report them.
-case $(uname -r) in
-*-lfq-*) _torn_n=20000 _torn_N=200000 _torn_r= ;;
-*) _torn_n=50000 _torn_N=500000 _torn_r=-r ;;
+# On stock tears must happen (-r); the debug and KCSAN kernels run fewer
+# records and only report them.
+case $_flavour in
+stock) _torn_n=50000 _torn_N=500000 _torn_r=-r ;;
+*) _torn_n=20000 _torn_N=200000 _torn_r= ;;
 esac
 lfq_run -t 300 mpmc_torn /lfq/mpmc_torn -n "$_torn_n" -N "$_torn_N" \
 	${_torn_r:+"$_torn_r"}
 # Elastic queues. The stream: 10^8 messages per case through 10^4 grows
-# and shrinks on the stock kernel (~4 min); the debug and KCSAN kernels
-# (uname -r *-lfq-*), 5-20 times slower under TCG, run it shorter. Their
+# and shrinks on the stock kernel; the debug and KCSAN kernels run it
+# shorter. Their
 # kernel producers' drops are not a measure there: the refill work item
 # runs far slower than the producers' loop (0.35% to 26.8% seen in
 # elastic_stream's kernel case, 0.105% in elastic_burst's), so the bound
@@ -221,16 +245,18 @@ lfq_run -t 300 mpmc_torn /lfq/mpmc_torn -n "$_torn_n" -N "$_torn_N" \
 # one late run of the refill work item on a busy host costs ~100 of them
 # (0.105% and 0.124% seen in CI); the stream's runs drop 0% to 0.027%,
 # but once 0.133% (a CI run on a busy host, against the 0.1% it had).
-case $(uname -r) in
-*-lfq-*) _el_n=1e6 _el_c=100 _el_d=500000 _eb_d=500000 ;;
-*) _el_n=1e8 _el_c=1e4 _el_d=5000 _eb_d=5000 ;;
+case $_flavour in
+stock) _el_n=1e8 _el_c=1e4 _el_d=5000 _eb_d=5000 ;;
+*) _el_n=1e6 _el_c=100 _el_d=500000 _eb_d=500000 ;;
 esac
 # Sleep/wake cycles against kernel producers (hardirq, softirq, thread,
-# NMI): 10^5 on every kernel, on a fixed queue and on an elastic one
-# whose every 16th cycle is a burst across segments (each about 15 to 20 s
-# on stock, 30 s on KCSAN and 95 to 100 s on the debug kernel).
-lfq_run -t 900 wakeups_kernel /lfq/wakeups_kernel 100000
-lfq_run -t 900 wakeups_kernel_elastic /lfq/wakeups_kernel -e 100000
+# NMI), on a fixed queue ($_wk, 10^5 on stock and KCSAN) and on an
+# elastic one whose every 16th cycle is a burst across segments ($_wke).
+lfq_run -t 900 wakeups_kernel /lfq/wakeups_kernel "$_wk"
+lfq_run -t 900 wakeups_kernel_elastic /lfq/wakeups_kernel -e "$_wke"
+# Sleep/wake cycles of an MPSC consumer in poll(2) against process
+# producers ($_pw, 10^5 on stock).
+lfq_run -t 600 mpsc_poll_wakeups /lfq/mpsc_poll_wakeups "$_pw"
 lfq_run -t 120 elastic_basic /lfq/elastic_basic
 lfq_run -t 120 elastic_hostile_seal /lfq/elastic_hostile_seal
 lfq_run -t 300 elastic_limits /lfq/elastic_limits
@@ -238,7 +264,7 @@ lfq_run -t 400 elastic_burst /lfq/elastic_burst -D "$_eb_d"
 lfq_run -t 900 elastic_stream /lfq/elastic_stream -n "$_el_n" -c "$_el_c" \
 	-D "$_el_d"
 lfq_run -t 300 elastic_hostile_mem /lfq/elastic_hostile_mem
-lfq_run -t 600 elastic_hostile_kills /lfq/elastic_hostile_kills
+lfq_run -t 600 elastic_hostile_kills /lfq/elastic_hostile_kills -k "$_kills"
 # A producer blocked at seg_max while the newest segment's tail lies.
 lfq_run -t 60 elastic_space_liar /lfq/elastic_space_liar
 # Any other test program in the payload (build/tests/vm/*, e.g. ones added
@@ -254,6 +280,7 @@ for _t in /lfq/*; do
 	elastic_burst|elastic_stream|elastic_hostile_mem) continue ;;
 	elastic_hostile_kills|elastic_space_liar) continue ;;
 	wakeups_kernel|mpmc_kernel|mpmc_rec_kernel|mpmc_torn) continue ;;
+	mpsc_poll_wakeups) continue ;;
 	*.ko|*.sh) continue ;;
 	esac
 	if [ ! -f "$_t" ] || [ ! -x "$_t" ]; then

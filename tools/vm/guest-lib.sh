@@ -10,8 +10,8 @@
 #     lfq_kmemleak_check                             # debug kernel only
 #     exit 0
 #
-# lfq_run prints "LFQ-TEST-BEGIN NAME" / "LFQ-TEST-END NAME rc=N" around the
-# command; the host-side runner counts rc!=0 or a missing END as a failure and
+# lfq_run prints "LFQ-TEST-BEGIN NAME" / "LFQ-TEST-END NAME rc=N secs=S"
+# around the command (S: whole seconds of guest uptime it took); the host-side runner counts rc!=0 or a missing END as a failure and
 # checks TAP plans ("1..N") inside each BEGIN/END block. Output of the command
 # (stdout and stderr) goes to the console, so it must not contain kernel-splat
 # words such as "BUG:", "WARNING:", "Call Trace:" unless it means them.
@@ -49,6 +49,7 @@ lfq_run() {
 	_lfq_name=$1
 	shift
 	echo "LFQ-TEST-BEGIN $_lfq_name"
+	_lfq_up0=$(cut -d. -f1 /proc/uptime)
 	# su and sh exec, so timeout's SIGKILL reaches the test program itself
 	if [ -n "$_lfq_u" ]; then
 		set -- su -m -s /bin/sh "$_lfq_u" -c 'exec "$@"' lfq-as "$@"
@@ -58,7 +59,7 @@ lfq_run() {
 	fi
 	"$@" 2>&1
 	_lfq_rc=$?
-	echo "LFQ-TEST-END $_lfq_name rc=$_lfq_rc"
+	echo "LFQ-TEST-END $_lfq_name rc=$_lfq_rc secs=$(($(cut -d. -f1 /proc/uptime) - _lfq_up0))"
 	[ "$_lfq_rc" -eq 0 ] || LFQ_FAILED=$((LFQ_FAILED + 1))
 	return "$_lfq_rc"
 }

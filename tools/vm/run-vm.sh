@@ -201,6 +201,11 @@ scan_log() {
 			close_all()
 			name = t; sub(/^LFQ-TEST-END /, "", name); sub(/ .*$/, "", name)
 			rc = t; sub(/^.* rc=/, "", rc); sub(/[^0-9].*$/, "", rc)
+			if (t ~ / secs=[0-9]+/) {
+				secs = t; sub(/^.* secs=/, "", secs); sub(/[^0-9].*$/, "", secs)
+				tname[++ntimed] = name; tsecs[ntimed] = secs + 0
+				tsum += secs
+			}
 			if (block == "") {
 				report("FAIL LFQ-TEST-END " name " without BEGIN")
 				failed++
@@ -264,6 +269,19 @@ scan_log() {
 		if (block != "") {
 			report("FAIL " block ": no LFQ-TEST-END (VM died or test hung)")
 			failed++
+		}
+		if (ntimed) {
+			# the ten slowest tests, by guest uptime
+			line = ""
+			for (k = 1; k <= 10 && k <= ntimed; k++) {
+				best = 0
+				for (i = 1; i <= ntimed; i++)
+					if (!(i in shown) && (!best || tsecs[i] > tsecs[best]))
+						best = i
+				shown[best] = 1
+				line = line (k > 1 ? ", " : "") tname[best] " " tsecs[best] "s"
+			}
+			print "  timing: " ntimed " tests took " tsum "s of guest uptime; slowest: " line
 		}
 		if (foreign) {
 			print "  KCSAN: " foreign " data race(s) outside lfq, not counted (docs/KCSAN.md):"
