@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * mpsc_poll_wakeups.c - lost-wakeup hunt on an MPSC queue with the
- * consumer asleep in poll(): 10^5 sleep/wake cycles.
+ * consumer asleep in poll(): 10^5 sleep/wake cycles (the default; the
+ * debug and KCSAN VMs run fewer, tests/vm/guest.sh).
  *
  * Two producer processes, each with its own handle, take turns: before
  * committing record i, its producer waits until the consumer has taken

@@ -11,8 +11,9 @@
 #     exit 0
 #
 # lfq_run prints "LFQ-TEST-BEGIN NAME" / "LFQ-TEST-END NAME rc=N secs=S"
-# around the command (S: whole seconds of guest uptime it took); the host-side runner counts rc!=0 or a missing END as a failure and
-# checks TAP plans ("1..N") inside each BEGIN/END block. Output of the command
+# around the command (S: the whole seconds of guest uptime it took); the
+# host-side runner counts rc!=0 or a missing END as a failure, checks TAP
+# plans ("1..N") inside each BEGIN/END block and lists the slowest tests. Output of the command
 # (stdout and stderr) goes to the console, so it must not contain kernel-splat
 # words such as "BUG:", "WARNING:", "Call Trace:" unless it means them.
 # Test names must be single words (no spaces).

@@ -112,7 +112,8 @@ LABEL=vm-$KERNEL
 #   A plan right after results numbered 1..N at its indent is taken as a
 #   trailing plan and accepted; "1..0" is accepted and opens no scope.
 # - LFQ-TEST-BEGIN/END NAME: rc != 0, END missing, or BEGIN without END
-#   (next BEGIN or end of log) each add one failure.
+#   (next BEGIN or end of log) each add one failure. An END's "secs=S"
+#   (guest-lib.sh) is summed and the ten slowest are listed ("timing:").
 SPLAT_RE='BUG:|WARNING:|KASAN:|UBSAN:|KCSAN:|kernel BUG at|Kernel panic|Oops|general protection fault|Call Trace:|cut here \]|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|INFO: task|INFO: lockdep|INFO: trying to register non-static key|INFO: possible|DEBUG_LOCKS_WARN_ON|rcu_sched detected stall|rcu_preempt detected stall|detected stalls on CPU|rcu: INFO|soft lockup|hard LOCKUP|unreferenced object|list_add corruption|list_del corruption|ODEBUG:|NMI received for unknown reason|Dazed and confused'
 
 # The kernel's own detectors saying a CPU or a task stopped making progress.

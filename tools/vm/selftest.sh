@@ -27,7 +27,7 @@ done
 T=$(mktemp -d "${TMPDIR:-/tmp}/lfq-vm-selftest.XXXXXX")
 n=0
 nfail=0
-plan=11
+plan=12
 for f in "${FLAVOURS[@]}"; do
 	case $f in debug) plan=$((plan + 3)) ;; *) plan=$((plan + 1)) ;; esac
 done
@@ -80,12 +80,16 @@ TAP version 13
 ok 1 x
 # a comment
 ok 2 y
-LFQ-TEST-END user rc=0
+LFQ-TEST-END user rc=0 secs=7
 LFQ-VM-END rc=0
 EOF
 check "scanner counts only leaf results (KTAP nesting, SKIP)" pass \
 	'^vm-stock: 5 passed, 0 failed, 1 skipped$' "$T/scan-leaf.out" -- \
 	"$RUNVM" --kernel stock --scan "$T/leaf.log"
+
+check "scanner lists the slowest tests from their END markers' secs=" pass \
+	'timing: 1 tests took 7s of guest uptime; slowest: user 7s$' \
+	"$T/scan-timing.out" -- "$RUNVM" --kernel stock --scan "$T/leaf.log"
 
 sed -e 's/^ok 2 y$/Segmentation fault/' -e 's/user rc=0/user rc=139/' "$T/leaf.log" >"$T/crash.log"
 check "scanner fails a short plan and a non-zero program rc" fail \
