@@ -40,7 +40,9 @@
  *
  * Whether tears happen is timing: the counts are printed, and with -r
  * (require) each part must see some (lfq_stats.torn > 0; those of the
- * kernel consumers are rarer, and only printed). The VM runner fails the
+ * kernel consumers are rarer, and only printed). Part 1 runs again, up to
+ * PART1_TRIES times in all, while a run passes every other check but saw
+ * no tear (a stock-kernel CI run once saw none in 198282 records). The VM runner fails the
  * run on any kernel splat: the forgery must never make the kernel touch
  * memory outside the ring.
  *
@@ -78,6 +80,7 @@
 #define THREADS		2
 #define TIMERS		1	/* hardirq, and as many softirq */
 #define PRODUCERS	(THREADS + 2 * TIMERS)
+#define PART1_TRIES	3	/* -r: runs of part 1 that may see no tear */
 #define HONEST		2	/* honest consumer processes (part 1) */
 #define ECHOES		2	/* ECHO kernel consumers (part 2) */
 #define BAD_KEEP	4	/* bad records kept for the diagnostics */
@@ -372,7 +375,12 @@ static void honest_synth(struct tally *t)
 	honest(t, NAME, check_synth, &l);
 }
 
-static void kernel_producers(int require)
+/*
+ * Part 1, once. With @require, a run that saw no tear but passed every
+ * other check returns 1 (the caller runs it again) unless it is the
+ * @last try; otherwise it reports its TAP line and returns 0.
+ */
+static int kernel_producers(int require, int last)
 {
 	LFQ_OPTS(lfq_create_opts, c, .type = LFQ_TYPE_MPMC, .slot_size = SLOT,
 		 .slot_count = SLOTS, .backend = LFQ_BACKEND_KERNEL,
@@ -384,7 +392,7 @@ static void kernel_producers(int require)
 	int64_t t0 = now_ns(), t1;
 	struct tally *t;
 	struct lfq *q;
-	int id, i, rc = 0;
+	int id, i, rc = 0, again = 0, ok;
 	size_t len;
 
 	src.thread_period_ns = 10000;
@@ -392,7 +400,7 @@ static void kernel_producers(int require)
 	t = tally_new(total, &len);
 	if (!t || lfq_create(&c, &q)) {
 		tap_ok(0, "create the MPMC queue");
-		return;
+		return 0;
 	}
 	for (i = 0; i < HONEST; i++) {
 		fflush(stdout);
@@ -440,11 +448,17 @@ static void kernel_producers(int require)
 		 (unsigned long long)t->parked,
 		 (unsigned long long)t->unpark_failed,
 		 (unsigned long long)t->scribbled);
-	if (!tap_ok(!rc && !t->bad && !t->twice && !t->unpark_failed &&
-		    st.produced + st.dropped == total &&
-		    t->kept + t->dropped == st.produced && got == t->kept &&
-		    st.torn >= t->stale && st.torn <= t->dropped &&
-		    (!require || st.torn > 0),
+	ok = !rc && !t->bad && !t->twice && !t->unpark_failed &&
+	     st.produced + st.dropped == total &&
+	     t->kept + t->dropped == st.produced && got == t->kept &&
+	     st.torn >= t->stale && st.torn <= t->dropped;
+	if (ok && require && !st.torn && !last) {
+		/* Whether a tear happens is timing: try again. */
+		tap_diag("part 1: no tear in this run (%llu records kept, %llu dropped on a full ring): again",
+			 (unsigned long long)t->kept,
+			 (unsigned long long)st.dropped);
+		again = 1;
+	} else if (!tap_ok(ok && (!require || st.torn > 0),
 		    "kernel producers (%d: threads, hardirq, softirq) x %llu records into an MPMC ring of %u %u-byte slots, %d slow honest consumer processes and a forger of release words: torn %llu (%llu -ESTALE releases), %llu records kept, %llu dropped with their span, 0 bad, 0 twice; %llu dropped on a full ring (%.1f s)",
 		    PRODUCERS, (unsigned long long)count1, SLOTS, SLOT, HONEST,
 		    (unsigned long long)st.torn, (unsigned long long)t->stale,
@@ -465,6 +479,7 @@ static void kernel_producers(int require)
 	lfq_close(q);
 	lfq_unlink(NAME);
 	munmap(t, len);
+	return again;
 }
 
 /* ------------------------------------ part 2: a process producer, ECHO */
@@ -695,7 +710,9 @@ int main(int argc, char **argv)
 		}
 	}
 	tap_plan(2);
-	kernel_producers(require);
+	/* -r: tears must happen in one of PART1_TRIES runs of part 1. */
+	for (opt = 1; kernel_producers(require, opt == PART1_TRIES); opt++)
+		;
 	kernel_consumer(require);
 	return tap_done();
 }
