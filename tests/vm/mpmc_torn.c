@@ -42,9 +42,9 @@
  * (require) each part must see some (lfq_stats.torn > 0; those of the
  * kernel consumers are rarer, and only printed). Part 1 runs again, up to
  * PART1_TRIES times in all, while a run passes every other check but saw
- * no tear (a stock-kernel CI run once saw none in 198282 records). The VM runner fails the
- * run on any kernel splat: the forgery must never make the kernel touch
- * memory outside the ring.
+ * no tear (a stock-kernel CI run once saw none in 198282 records). The VM
+ * runner fails the run on any kernel splat: the forgery must never make
+ * the kernel touch memory outside the ring.
  *
  *   mpmc_torn [-n PER_PRODUCER] [-N RECORDS] [-r]
  *	-n	part 1: records per SYNTH producer (4 of them; default 50000)
@@ -692,7 +692,7 @@ static void kernel_consumer(int require)
 
 int main(int argc, char **argv)
 {
-	int opt, require = 0;
+	int opt, tries, require = 0;
 
 	while ((opt = getopt(argc, argv, "n:N:r")) != -1) {
 		if (opt == 'n')
@@ -711,7 +711,7 @@ int main(int argc, char **argv)
 	}
 	tap_plan(2);
 	/* -r: tears must happen in one of PART1_TRIES runs of part 1. */
-	for (opt = 1; kernel_producers(require, opt == PART1_TRIES); opt++)
+	for (tries = 1; kernel_producers(require, tries == PART1_TRIES); tries++)
 		;
 	kernel_consumer(require);
 	return tap_done();
