@@ -105,6 +105,13 @@ $(B)/tests/host/%: tests/host/%.c $(LIB_A) $(TEST_HDRS)
 	$(CC) $(TEST_CFLAGS) $(URCU_CFLAGS) $< -o $@ $(LIB_A) $(URCU_LIBS) \
 		-lpthread
 
+# abi_so loads the .so (dlopen), as a program built against an older
+# liblfq does, and reads the version map it checks the .so against.
+$(B)/tests/host/abi_so: $(LIB_SO) libuser/liblfq.map
+$(B)/tests/host/abi_so: TEST_CFLAGS += -DLIBLFQ_SO='"$(abspath $(LIB_SO))"' \
+	-DLIBLFQ_MAP='"$(abspath libuser/liblfq.map)"'
+$(B)/tests/host/abi_so: URCU_LIBS += -ldl
+
 # ThreadSanitizer: the multi-threaded host tests, library sources compiled in.
 $(B)/tests/tsan/%: tests/host/%.c $(LIB_SRCS) $(LIB_HDRS) $(TEST_HDRS)
 	@mkdir -p $(@D)
